@@ -1,0 +1,163 @@
+/**
+ * The event catalog: one definition per event type, with its current schema version, its zod schema and the
+ * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
+ */
+import { z } from 'zod';
+import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
+
+const uuid = z.uuid();
+/** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
+export const usernameSchema = z
+  .string()
+  .min(3, 'username must be at least 3 characters')
+  .max(24, 'username must be at most 24 characters')
+  .regex(/^[a-z0-9_]+$/, 'username may contain only a-z, 0-9 and _');
+export const channelTitleSchema = z.string().max(140, 'title must be at most 140 characters');
+export const channelCategorySchema = z.string().max(60, 'category must be at most 60 characters');
+
+/** Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. */
+export const mediaInfoSchema = z.object({
+  videoCodec: z.string().nullable(),
+  audioCodec: z.string().nullable(),
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+  frameRate: z.number().positive().nullable(),
+  videoBitrateKbps: z.number().nonnegative().nullable(),
+  audioSampleRate: z.number().int().positive().nullable(),
+  audioChannels: z.number().int().positive().nullable(),
+});
+export type MediaInfo = z.infer<typeof mediaInfoSchema>;
+
+export const broadcastEndReasonSchema = z.enum(['unpublished', 'ingest_restart', 'error']);
+export type BroadcastEndReason = z.infer<typeof broadcastEndReasonSchema>;
+
+export const publishRejectionReasonSchema = z.enum(['malformed_key', 'unknown_channel', 'invalid_key', 'already_live']);
+export type PublishRejectionReason = z.infer<typeof publishRejectionReasonSchema>;
+
+/** Stream-key material as stored in events: a SHA-256 hash to verify and an AES-256-GCM ciphertext for the owner. */
+const streamKeyMaterial = {
+  channelId: uuid,
+  keyId: uuid,
+  /** SHA-256 hex of the full stream key. */
+  keyHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** `iv.tag.ciphertext`, base64url parts, AES-256-GCM under STREAM_KEY_SECRET. */
+  keyCiphertext: z.string().min(10),
+};
+
+/** Current schemas, keyed by event type. */
+export const eventSchemas = {
+  UsernameClaimed: z.object({ username: usernameSchema, accountId: uuid }),
+  AccountRegistered: z.object({
+    accountId: uuid,
+    username: usernameSchema,
+    /** Argon2id PHC string; never a plaintext password. */
+    passwordHash: z.string().startsWith('$argon2'),
+  }),
+  StreamKeyIssued: z.object(streamKeyMaterial),
+  StreamKeyRotated: z.object({ ...streamKeyMaterial, previousKeyId: uuid }),
+  ChannelInfoUpdated: z.object({
+    channelId: uuid,
+    username: usernameSchema,
+    title: channelTitleSchema,
+    category: channelCategorySchema,
+  }),
+  BroadcastStarted: z.object({
+    broadcastId: uuid,
+    channelId: uuid,
+    username: usernameSchema,
+    media: mediaInfoSchema,
+  }),
+  BroadcastEnded: z.object({
+    broadcastId: uuid,
+    channelId: uuid,
+    username: usernameSchema,
+    reason: broadcastEndReasonSchema,
+    /** Milliseconds from BroadcastStarted to this event. */
+    durationMs: z.number().int().nonnegative(),
+  }),
+  PublishRejected: z.object({
+    channelId: uuid.nullable(),
+    reason: publishRejectionReasonSchema,
+    /** Publisher's IP address as seen by ingest. */
+    remoteAddress: z.string().max(64),
+  }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+
+/** Current schema version of every event type. Bump together with an upcaster from the old version. */
+export const eventVersions: { readonly [T in EventType]: number } = {
+  UsernameClaimed: 1,
+  AccountRegistered: 1,
+  StreamKeyIssued: 1,
+  StreamKeyRotated: 1,
+  ChannelInfoUpdated: 1,
+  BroadcastStarted: 1,
+  BroadcastEnded: 1,
+  PublishRejected: 1,
+};
+
+/** Lifts `data` of version `from` to version `from + 1`. */
+export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+
+/** Upcasters by type and source version: `upcasters[type][v]` turns version v into v + 1. */
+export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {};
+
+/** A catalog event: the discriminated union of every type with its current payload. */
+export type DomainEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+/** A recorded catalog event, narrowed by `type`. */
+export type RecordedDomainEvent = { [T in EventType]: RecordedEvent<T, EventData<T>> }[EventType];
+
+/** True when `type` names an event of the catalog. */
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(eventSchemas, type);
+}
+
+/**
+ * Validates a payload of `type` at `version`, upcasting older versions to the current one.
+ * @returns the payload in the current version's shape.
+ * @throws {InvalidEventError} for an unknown type, a version newer than the catalog's or without an upcaster path,
+ *   or a payload that does not match its schema (the issues list says which fields).
+ */
+export function validateEventData<T extends EventType>(type: T, version: number, data: unknown): EventData<T>;
+export function validateEventData(type: string, version: number, data: unknown): unknown;
+export function validateEventData(type: string, version: number, data: unknown): unknown {
+  if (!isEventType(type)) throw new InvalidEventError(`unknown event type "${type}"`);
+  const current = eventVersions[type];
+  if (!Number.isInteger(version) || version < 1 || version > current) {
+    throw new InvalidEventError(`unknown version ${version} of event type "${type}" (current is ${current})`);
+  }
+  let value = data;
+  for (let v = version; v < current; v++) {
+    const up = upcasters[type]?.[v];
+    if (!up) throw new InvalidEventError(`no upcaster for "${type}" from version ${v} to ${v + 1}`);
+    if (typeof value !== 'object' || value === null) throw new InvalidEventError(`"${type}" v${v} payload must be an object`);
+    value = up(value as Record<string, unknown>);
+  }
+  const result = eventSchemas[type].safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidEventError(`invalid "${type}" payload: ${issues.join('; ')}`, issues);
+  }
+  return result.data;
+}
+
+/**
+ * Builds a validated {@link NewEvent} at the current version of its type.
+ * @throws {InvalidEventError} when `data` does not match the schema.
+ */
+export function newEvent<T extends EventType>(type: T, data: EventData<T>, metadata?: NewEvent['metadata']): NewEvent<T, EventData<T>> {
+  const valid = validateEventData(type, eventVersions[type], data);
+  return metadata ? { type, version: eventVersions[type], data: valid, metadata } : { type, version: eventVersions[type], data: valid };
+}
+
+/**
+ * Validates (and upcasts) a recorded event read from the store or the bus.
+ * @returns the same event with `data` in the current shape and `version` set to the current version.
+ * @throws {InvalidEventError} as {@link validateEventData}.
+ */
+export function validateRecorded(event: RecordedEvent): RecordedDomainEvent {
+  const data = validateEventData(event.type, event.version, event.data);
+  return { ...event, version: eventVersions[event.type as EventType], data } as RecordedDomainEvent;
+}

@@ -1,0 +1,3 @@
+export * from './envelope.js';
+export * from './names.js';
+export * from './catalog.js';

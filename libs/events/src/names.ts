@@ -1,0 +1,62 @@
+/**
+ * Stream-name and NATS-subject conventions.
+ *
+ * A stream name is `<category>-<id>`; the category is everything before the first `-`
+ * (the convention of EventStoreDB's `$by_category` projection). NATS subjects for domain events
+ * are `eventcast.events.<category>.<EventType>`.
+ */
+
+/** Stream categories used by the catalog. */
+export const Category = {
+  Account: 'account',
+  Username: 'username',
+  Broadcast: 'broadcast',
+  Ingest: 'ingest',
+} as const;
+export type Category = (typeof Category)[keyof typeof Category];
+
+/** Root of every domain-event subject. */
+export const EVENTS_SUBJECT_PREFIX = 'eventcast.events';
+/** JetStream stream that stores all domain events. */
+export const EVENTS_JETSTREAM = 'EVENTCAST_EVENTS';
+
+/** Builds `<category>-<id>`. @throws {Error} when the category contains `-` or the id is empty. */
+export function streamName(category: string, id: string): string {
+  if (category.includes('-') || category.length === 0) throw new Error(`invalid stream category "${category}"`);
+  if (id.length === 0) throw new Error('stream id must not be empty');
+  return `${category}-${id}`;
+}
+
+/** The category of a stream name: the text before the first `-` (the whole name when there is none). */
+export function categoryOf(stream: string): string {
+  const i = stream.indexOf('-');
+  return i < 0 ? stream : stream.slice(0, i);
+}
+
+/** The id part of a stream name: the text after the first `-`. */
+export function idOf(stream: string): string {
+  const i = stream.indexOf('-');
+  return i < 0 ? '' : stream.slice(i + 1);
+}
+
+/** Stream names of the aggregates. */
+export const streams = {
+  account: (accountId: string) => streamName(Category.Account, accountId),
+  /** Reservation stream that makes usernames unique: appended with expected revision `no_stream`. */
+  username: (username: string) => streamName(Category.Username, username.toLowerCase()),
+  broadcast: (channelId: string) => streamName(Category.Broadcast, channelId),
+  ingest: (channelId: string | null) => streamName(Category.Ingest, channelId ?? 'unknown'),
+};
+
+/** NATS subject of one event: `eventcast.events.<category>.<type>`. */
+export function eventSubject(stream: string, type: string): string {
+  return `${EVENTS_SUBJECT_PREFIX}.${categoryOf(stream)}.${type}`;
+}
+
+/** Request/reply patterns answered by the command side (@nestjs/microservices NATS transport). */
+export const CommandPatterns = {
+  AuthorizePublish: 'ingest.authorize-publish',
+  BroadcastStart: 'ingest.broadcast-start',
+  BroadcastEnd: 'ingest.broadcast-end',
+  IngestNodeStarted: 'ingest.node-started',
+} as const;

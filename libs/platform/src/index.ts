@@ -1,0 +1,4 @@
+export * from './stream-key.js';
+export * from './logger.js';
+export * from './config.js';
+export * from './test-db.js';
