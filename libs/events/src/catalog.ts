@@ -65,6 +65,8 @@ export const eventSchemas = {
     broadcastId: uuid,
     channelId: uuid,
     username: usernameSchema,
+    /** When ingest accepted the publish (ISO-8601). */
+    startedAt: z.iso.datetime({ offset: true }),
     media: mediaInfoSchema,
   }),
   BroadcastEnded: z.object({
@@ -72,6 +74,8 @@ export const eventSchemas = {
     channelId: uuid,
     username: usernameSchema,
     reason: broadcastEndReasonSchema,
+    /** When the publisher left (ISO-8601). */
+    endedAt: z.iso.datetime({ offset: true }),
     /** Milliseconds from BroadcastStarted to this event. */
     durationMs: z.number().int().nonnegative(),
   }),

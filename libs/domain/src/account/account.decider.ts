@@ -1,0 +1,101 @@
+/**
+ * The account/channel aggregate (stream `account-<accountId>`): a registered streamer, their channel info and their
+ * stream key. One account owns exactly one channel whose id is the account id.
+ */
+import type { EventData } from '@eventcast/events';
+import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
+
+/** Hash and ciphertext of a stream key, as produced by `@eventcast/platform`'s stream-key helpers. */
+export interface StreamKeyMaterial {
+  keyId: string;
+  keyHash: string;
+  keyCiphertext: string;
+}
+
+export type AccountCommand =
+  | { type: 'RegisterAccount'; accountId: string; username: string; passwordHash: string; streamKey: StreamKeyMaterial }
+  | { type: 'RotateStreamKey'; streamKey: StreamKeyMaterial }
+  | { type: 'UpdateChannelInfo'; title?: string | undefined; category?: string | undefined };
+
+export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated'>;
+
+export type AccountState =
+  | { status: 'unregistered' }
+  | {
+      status: 'registered';
+      accountId: string;
+      username: string;
+      passwordHash: string;
+      streamKey: StreamKeyMaterial | null;
+      title: string;
+      category: string;
+    };
+
+function registered(state: AccountState): Extract<AccountState, { status: 'registered' }> {
+  if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
+  return state;
+}
+
+function keyEvent(accountId: string, key: StreamKeyMaterial): EventData<'StreamKeyIssued'> {
+  return { channelId: accountId, keyId: key.keyId, keyHash: key.keyHash, keyCiphertext: key.keyCiphertext };
+}
+
+/** Decider of the account/channel aggregate. Errors: `account_exists`, `account_not_found`. */
+export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState> = {
+  initialState: () => ({ status: 'unregistered' }),
+
+  decide(command, state) {
+    switch (command.type) {
+      case 'RegisterAccount': {
+        if (state.status === 'registered') throw new DomainError('account_exists', 'account already registered');
+        const { accountId, username, passwordHash } = command;
+        return [
+          { type: 'AccountRegistered', data: { accountId, username, passwordHash } },
+          { type: 'StreamKeyIssued', data: keyEvent(accountId, command.streamKey) },
+        ];
+      }
+      case 'RotateStreamKey': {
+        const s = registered(state);
+        const previousKeyId = s.streamKey?.keyId;
+        if (!previousKeyId) return [{ type: 'StreamKeyIssued', data: keyEvent(s.accountId, command.streamKey) }];
+        return [{ type: 'StreamKeyRotated', data: { ...keyEvent(s.accountId, command.streamKey), previousKeyId } }];
+      }
+      case 'UpdateChannelInfo': {
+        const s = registered(state);
+        const title = command.title ?? s.title;
+        const category = command.category ?? s.category;
+        if (title === s.title && category === s.category) return [];
+        return [{ type: 'ChannelInfoUpdated', data: { channelId: s.accountId, username: s.username, title, category } }];
+      }
+      default:
+        return assertNever(command);
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'AccountRegistered':
+        return {
+          status: 'registered',
+          accountId: event.data.accountId,
+          username: event.data.username,
+          passwordHash: event.data.passwordHash,
+          streamKey: null,
+          title: '',
+          category: '',
+        };
+      case 'StreamKeyIssued':
+      case 'StreamKeyRotated': {
+        const s = registered(state);
+        const { keyId, keyHash, keyCiphertext } = event.data;
+        return { ...s, streamKey: { keyId, keyHash, keyCiphertext } };
+      }
+      case 'ChannelInfoUpdated': {
+        const s = registered(state);
+        return { ...s, title: event.data.title, category: event.data.category };
+      }
+      default:
+        return assertNever(event);
+    }
+  },
+};

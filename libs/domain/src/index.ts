@@ -1,0 +1,5 @@
+export * from './decider.js';
+export * from './account/account.decider.js';
+export * from './username/username.decider.js';
+export * from './broadcast/broadcast.decider.js';
+export * from './specification.js';
