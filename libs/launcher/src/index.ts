@@ -1,0 +1,4 @@
+export * from './launcher.js';
+export * from './free-port.js';
+export * from './nats-server.js';
+export * from './database.js';

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Prepares this machine for Eventcast: installs what is missing (Debian packages: postgresql, redis-server,
+# nats-server, ffmpeg, chromium), starts PostgreSQL, Redis and NATS (JetStream) where they are not running,
+# installs the npm dependencies (with Node 22 from the npm package `node@22`) and builds every app.
+# Idempotent: safe to run again; sourced by up.sh and test.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mkdir -p .eventcast
+say() { printf '\033[1;34m[eventcast]\033[0m %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then command -v sudo >/dev/null && SUDO="sudo"; fi
+
+# 1. System packages.
+need=()
+[ -n "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ] || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v chromium >/dev/null || need+=(chromium)
+command -v npm >/dev/null || need+=(nodejs npm)
+if [ "${#need[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 2. Services.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { for _ in $(seq 1 100); do port_open "$1" && return 0; sleep 0.2; done; say "nothing listens on port $1"; return 1; }
+
+if ! port_open 5432; then
+  say "starting PostgreSQL"
+  ver="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  [ -d "/etc/postgresql/$ver/main" ] || $SUDO pg_createcluster "$ver" main >/dev/null
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  wait_port 5432
+fi
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+  # A fresh Debian cluster asks for a password over TCP: let local development connect as postgres (loopback only).
+  hba="$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -n 1)"
+  say "allowing trust auth for postgres on 127.0.0.1 in $hba (local development only)"
+  $SUDO sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$(basename "$(dirname "$(dirname "$hba")")")" main reload
+  sleep 1
+fi
+if ! port_open 6379; then
+  say "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  wait_port 6379
+fi
+if ! port_open 4222; then
+  say "starting NATS with JetStream"
+  nats_bin="$(command -v nats-server || echo /usr/sbin/nats-server)"
+  mkdir -p .eventcast/nats
+  setsid nohup "$nats_bin" -js -a 127.0.0.1 -p 4222 -sd "$ROOT/.eventcast/nats" >"$ROOT/.eventcast/nats.log" 2>&1 < /dev/null &
+  wait_port 4222
+fi
+
+# 3. npm dependencies (Node 22 comes as the `node` devDependency) and the build.
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+export PATH="$ROOT/node_modules/.bin:$PATH"
+case "$(node -v)" in v22.*) ;; *) say "expected Node 22, got $(node -v)"; exit 1 ;; esac
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SKIP_NX_CACHE="${CI:+true}"
+say "building"
+nx run-many -t build --outputStyle=static >.eventcast/build.log 2>&1 || { tail -n 60 .eventcast/build.log; exit 1; }

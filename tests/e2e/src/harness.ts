@@ -1,0 +1,149 @@
+/**
+ * End-to-end harness: a whole platform on private ports, a private NATS server, a fresh PostgreSQL database and a
+ * temporary media directory, so a run never touches a platform started with the quick start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { freePort, startPlatform, startPrivateNats, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
+import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Everything a test needs to reach the platform it started. */
+export interface E2eEnv {
+  platform: RunningPlatform;
+  db: TestDatabase;
+  nats: PrivateNatsServer;
+  mediaDir: string;
+  logDir: string;
+  dispose(): Promise<void>;
+}
+
+/** Starts the platform on free ports (public host 127.0.0.1). */
+export async function startE2ePlatform(): Promise<E2eEnv> {
+  const db = await createTestDatabase('eventcast_e2e');
+  const nats = await startPrivateNats();
+  const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
+  const mediaDir = join(work, 'media');
+  const logDir = join(work, 'logs');
+  const ports = {
+    commandApi: await freePort(),
+    queryApi: await freePort(),
+    realtime: await freePort(),
+    rtmp: await freePort(),
+    hls: await freePort(),
+    web: await freePort(),
+  };
+  let platform: RunningPlatform;
+  try {
+    platform = await startPlatform({
+      rootDir: ROOT,
+      env: {
+        DATABASE_URL: db.url,
+        NATS_URL: nats.url,
+        MEDIA_DIR: mediaDir,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        STREAM_KEY_SECRET: randomBytes(32).toString('hex'),
+        INGEST_PUBLISH_GRACE_MS: '1000',
+        LOG_LEVEL: 'debug',
+      },
+      ports,
+      logDir,
+      publicHost: '127.0.0.1',
+    });
+  } catch (e) {
+    await nats.dispose();
+    await db.drop();
+    throw e;
+  }
+  return {
+    platform,
+    db,
+    nats,
+    mediaDir,
+    logDir,
+    async dispose() {
+      await platform.stop();
+      await nats.dispose();
+      await db.drop();
+      if (!process.env['E2E_KEEP_LOGS']) rmSync(work, { recursive: true, force: true });
+      else process.stderr.write(`e2e logs kept in ${logDir}\n`);
+    },
+  };
+}
+
+/** Launches Debian's Chromium headless with the flags this machine needs (see ARCHITECTURE.md). */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    headless: true,
+  });
+}
+
+/** An ffmpeg process publishing a test pattern over RTMP as OBS does (H.264 + AAC in FLV, 1 s keyframe interval). */
+export interface Publisher {
+  child: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes `testsrc2` + a sine tone to `rtmpUrl` in real time. `overlayClock` burns the wall clock (ms) into the
+ * picture for glass-to-glass measurements.
+ */
+export function publishTestStream(rtmpUrl: string, opts: { seconds?: number; overlayClock?: boolean } = {}): Publisher {
+  const vf = opts.overlayClock
+    ? ['-vf', "drawtext=text='%{localtime\\:%s}.%{eif\\:mod(t*1000\\,1000)\\:d\\:3}':x=20:y=20:fontsize=48:fontcolor=white:box=1:boxcolor=black"]
+    : [];
+  const args = [
+    '-hide_banner', '-loglevel', 'warning', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    ...vf,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '30', '-keyint_min', '30', '-b:v', '1000k',
+    '-c:a', 'aac', '-b:a', '128k', '-ar', '48000',
+    ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
+    '-f', 'flv', rtmpUrl,
+  ];
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    exited,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Polls `check` every 200 ms until it returns a truthy value; rejects with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
