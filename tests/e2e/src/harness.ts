@@ -100,8 +100,10 @@ export interface Publisher {
  * picture for glass-to-glass measurements.
  */
 export function publishTestStream(rtmpUrl: string, opts: { seconds?: number; overlayClock?: boolean } = {}): Publisher {
+  // setpts with RTCTIME makes the frame time the wall clock (µs), drawtext burns it in as an 8-digit millisecond
+  // counter (epoch ms mod 1e8), then frames are renumbered for the encoder.
   const vf = opts.overlayClock
-    ? ['-vf', "drawtext=text='%{localtime\\:%s}.%{eif\\:mod(t*1000\\,1000)\\:d\\:3}':x=20:y=20:fontsize=48:fontcolor=white:box=1:boxcolor=black"]
+    ? ['-vf', "setpts=RTCTIME/(TB*1000000),drawtext=text='%{eif\\:mod(t*1000\\,100000000)\\:d\\:8}':x=16:y=16:fontsize=56:fontcolor=white:box=1:boxcolor=black:boxborderw=8,setpts=N/(30*TB)"]
     : [];
   const args = [
     '-hide_banner', '-loglevel', 'warning', '-re',
