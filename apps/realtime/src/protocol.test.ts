@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { channelTopic, isValidChannel, parseClientMessage } from './protocol.js';
+
+void test('parses the three client messages', () => {
+  assert.deepEqual(parseClientMessage('{"type":"ping"}'), { ok: true, message: { type: 'ping' } });
+  assert.deepEqual(parseClientMessage('{"type":"subscribe","channel":"alice_1"}'), {
+    ok: true,
+    message: { type: 'subscribe', channel: 'alice_1' },
+  });
+  assert.deepEqual(parseClientMessage('{"type":"unsubscribe","channel":"bob"}'), {
+    ok: true,
+    message: { type: 'unsubscribe', channel: 'bob' },
+  });
+});
+
+void test('maps bad frames to error codes', () => {
+  const code = (t: string): string | undefined => {
+    const r = parseClientMessage(t);
+    return r.ok ? undefined : r.code;
+  };
+  assert.equal(code('{nope'), 'malformed_json');
+  assert.equal(code('42'), 'malformed_json');
+  assert.equal(code('[]'), 'malformed_json');
+  assert.equal(code('null'), 'malformed_json');
+  assert.equal(code('{}'), 'unknown_type');
+  assert.equal(code('{"type":"dance"}'), 'unknown_type');
+  assert.equal(code('{"type":"subscribe"}'), 'invalid_channel');
+  assert.equal(code('{"type":"subscribe","channel":"Alice"}'), 'invalid_channel');
+  assert.equal(code('{"type":"subscribe","channel":"ab"}'), 'invalid_channel');
+  assert.equal(code(JSON.stringify({ type: 'unsubscribe', channel: 'a'.repeat(25) })), 'invalid_channel');
+  assert.equal(code(JSON.stringify({ type: 'subscribe', channel: '../x' })), 'invalid_channel');
+});
+
+void test('channel names and topics', () => {
+  assert.ok(isValidChannel('abc'));
+  assert.ok(isValidChannel('a_b_0123456789_abcdefghi'));
+  assert.ok(!isValidChannel('a-b-c'));
+  assert.ok(!isValidChannel(3));
+  assert.equal(channelTopic('alice'), 'channel/alice');
+});

@@ -1,0 +1,165 @@
+/**
+ * The realtime edge: a uWebSockets.js app with `/ws` (./gateway.ts), the NATS → viewers relay (./relay.ts) and
+ * Redis viewer counts (./presence.ts).
+ *
+ * HTTP (all JSON, CORS `*`):
+ * - `GET /health` → 200 `{ status: 'ok' }` while the process runs (liveness);
+ * - `GET /ready` → 200 `{ status: 'ready', checks }` when NATS is connected and the relay consumer is attached,
+ *   else 503 `{ status: 'not_ready', checks }`; `checks = { nats, relay, redis }` (Redis is reported, not required);
+ * - `GET /channels/:username/viewers` → 200 `{ channel, viewers }` summed over all edges; 400 bad username;
+ *   503 when Redis is unavailable; errors as `{ statusCode, error, message }`.
+ */
+import { randomUUID } from 'node:crypto';
+import * as uWS from 'uWebSockets.js';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import type { Config, Logger } from '@eventcast/platform';
+import { CLOSE_GOING_AWAY, createGateway, DEFAULT_LIMITS, type Connection, type GatewayLimits } from './gateway.js';
+import { errorBody, handleAsync, sendJson, sendPreflight } from './http.js';
+import { Presence, type PresenceOptions } from './presence.js';
+import { channelTopic, isValidChannel } from './protocol.js';
+import { EventRelay } from './relay.js';
+
+/** Options of {@link startRealtime}. */
+export interface RealtimeOptions {
+  /** Connection settings and port; `REALTIME_PORT: 0` picks a free port. */
+  config: Pick<Config, 'NATS_URL' | 'REDIS_URL' | 'REALTIME_PORT' | 'HOST'>;
+  logger: Logger;
+  /** Id of this edge in presence keys. Default: a random UUID. */
+  edgeId?: string;
+  limits?: Partial<GatewayLimits>;
+  presence?: PresenceOptions;
+  /** Wait for the relay's first consumer before resolving (tests). Default false: `ready` resolves later. */
+  waitForRelay?: boolean;
+}
+
+/** A running edge. */
+export interface RealtimeServer {
+  /** The TCP port actually listened on. */
+  port: number;
+  edgeId: string;
+  /** Resolves once NATS is connected and the relay consumes (never rejects; pending while NATS is unreachable). */
+  ready: Promise<void>;
+  /** True when `/ready` would answer 200. */
+  isReady(): boolean;
+  /**
+   * Graceful shutdown: stop listening, stop the relay, close every WebSocket with 1001 (going away), remove this
+   * edge's viewer counts, drain NATS, quit Redis. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the edge: listens at once (so `/health` answers), then connects NATS (retrying forever) and starts the relay.
+ * @throws {Error} when the port cannot be bound.
+ */
+export async function startRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
+  const { config, logger } = options;
+  const edgeId = options.edgeId ?? randomUUID();
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = logger.child({ edgeId });
+
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis error'));
+  const redisReady = new Promise<void>((resolve) => {
+    redis.once('ready', () => resolve());
+    setTimeout(resolve, 3000).unref();
+  });
+  redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; retrying'));
+  const presence = new Presence(redis, edgeId, log, options.presence);
+
+  const sockets = new Set<uWS.WebSocket<Connection>>();
+  let shuttingDown = false;
+  let nc: NatsConnection | undefined;
+  let natsConnected = false;
+
+  const app = uWS.App();
+  const relay = new EventRelay((channel, frame) => {
+    app.publish(channelTopic(channel), frame, false);
+  }, log);
+
+  const isReady = (): boolean => natsConnected && relay.consuming && !shuttingDown;
+
+  app.ws<Connection>('/ws', createGateway({ presence, logger: log, limits, sockets, isShuttingDown: () => shuttingDown }));
+  app.get('/health', (res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/ready', (res) => {
+    const checks = { nats: natsConnected, relay: relay.consuming, redis: redis.status === 'ready' };
+    sendJson(res, isReady() ? 200 : 503, { status: isReady() ? 'ready' : 'not_ready', checks });
+  });
+  app.get(
+    '/channels/:username/viewers',
+    handleAsync(
+      (req) => req.getParameter(0) ?? '',
+      async (channel): Promise<[number, unknown]> => {
+        if (!isValidChannel(channel)) return [400, errorBody(400, 'username must be 3-24 characters a-z, 0-9 or _')];
+        try {
+          return [200, { channel, viewers: await presence.viewers(channel) }];
+        } catch (err) {
+          log.warn({ err }, 'viewer count unavailable');
+          return [503, errorBody(503, 'viewer counts are unavailable')];
+        }
+      },
+      (err) => log.error({ err }, 'http handler failed'),
+    ),
+  );
+  app.options('/*', (res) => sendPreflight(res));
+  app.any('/*', (res) => sendJson(res, 404, errorBody(404, 'not found')));
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(config.HOST, config.REALTIME_PORT, (s) => {
+      if (s) resolve(s);
+      else reject(new Error(`realtime: cannot listen on ${config.HOST}:${config.REALTIME_PORT}`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  log.info({ port, host: config.HOST }, 'realtime listening');
+
+  const watchNats = async (conn: NatsConnection): Promise<void> => {
+    for await (const s of conn.status()) {
+      if (s.type === 'disconnect') {
+        natsConnected = false;
+        log.warn({ server: s.server }, 'nats disconnected');
+      } else if (s.type === 'reconnect') {
+        natsConnected = true;
+        log.info({ server: s.server }, 'nats reconnected');
+      }
+    }
+  };
+  const ready = (async () => {
+    log.info({ servers: config.NATS_URL }, 'connecting to nats (retrying until reachable)');
+    nc = await connect({
+      servers: config.NATS_URL,
+      name: `realtime-${edgeId}`,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+    if (shuttingDown) {
+      await nc.close();
+      return;
+    }
+    natsConnected = true;
+    log.info({ server: nc.getServer() }, 'nats connected');
+    void watchNats(nc);
+    await relay.start(nc);
+  })();
+  ready.catch((err: unknown) => log.error({ err }, 'nats start failed'));
+  if (options.waitForRelay) await Promise.all([ready, redisReady]);
+  else await redisReady;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      uWS.us_listen_socket_close(listenSocket);
+      await relay.stop();
+      for (const ws of [...sockets]) ws.end(CLOSE_GOING_AWAY, 'server shutting down');
+      await presence.close();
+      if (nc) await nc.drain().catch((err: unknown) => log.warn({ err }, 'nats drain failed'));
+      await redis.quit().catch(() => redis.disconnect());
+      app.close();
+      log.info('realtime stopped');
+    })());
+
+  return { port, edgeId, ready: ready.catch(() => undefined), isReady, close };
+}
