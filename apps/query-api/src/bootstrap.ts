@@ -1,0 +1,117 @@
+/**
+ * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer.
+ */
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createLogger, type Logger } from '@eventcast/platform';
+import { AppModule } from './app.module.js';
+import { HttpErrorFilter } from './common/http-exception.filter.js';
+import { PinoNestLogger } from './common/nest-logger.js';
+import type { QueryApiRuntime } from './common/tokens.js';
+import type { QueryApiConfig } from './config.js';
+import { createReadModelDb } from './database/database.js';
+import { migrateReadModels } from './database/migrations.js';
+import type { EventStore } from '@eventcast/event-store';
+import { createEventStore } from './event-store.factory.js';
+import { JetStreamProjector } from './messaging/jetstream-projector.js';
+import { BroadcastsProjection } from './projections/broadcasts.projection.js';
+import { ChannelsProjection } from './projections/channels.projection.js';
+import type { EventLogReader } from './projections/event-log.js';
+import { ProjectionRunner } from './projections/projection-runner.js';
+import { StoreCatchUp } from './projections/store-catch-up.js';
+
+/** A running query-api. */
+export interface RunningQueryApi {
+  app: INestApplication;
+  /** The HTTP port actually bound (useful with `port: 0`). */
+  port: number;
+  /** The projection runner (tests read checkpoints through it). */
+  runner: ProjectionRunner;
+  /** Graceful stop: consumer (in-flight message finishes), HTTP server, NATS, event store, pool. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The projections this app runs, in one runner. */
+export function createProjections() {
+  return [new ChannelsProjection(), new BroadcastsProjection()];
+}
+
+/**
+ * Boots query-api. Resolves once HTTP listens, the read model has caught up with the event store and the
+ * JetStream consumer is attached (`/ready` is 200 from then on).
+ * @param config see {@link QueryApiConfig}.
+ * @param logger defaults to `createLogger('query-api')`.
+ * @throws on migration, store, NATS or listen errors (everything opened so far is closed again).
+ */
+export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger = createLogger('query-api')): Promise<RunningQueryApi> {
+  const { db, root } = createReadModelDb(config.databaseUrl);
+  let nc: NatsConnection | undefined;
+  let ownedStore: EventStore | undefined;
+  let projector: JetStreamProjector | undefined;
+  let closed = false;
+  const closeResources = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await projector?.stop();
+    await nc?.drain().catch((err: unknown) => logger.warn({ err }, 'NATS drain failed'));
+    await ownedStore?.close().catch((err: unknown) => logger.warn({ err }, 'event store close failed'));
+    await root.destroy();
+    logger.info('query-api stopped');
+  };
+  const runtime: QueryApiRuntime = {
+    hlsPublicUrl: config.hlsPublicUrl,
+    consumerAttached: () => projector?.attached ?? false,
+    stopConsumer: async () => {
+      logger.info('shutting down: stopping the JetStream consumer');
+      await projector?.stop();
+    },
+    closeResources,
+  };
+
+  let app: INestApplication | undefined;
+  try {
+    const applied = await migrateReadModels(root);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'read-model migrations applied');
+
+    app = await NestFactory.create(AppModule.forRoot(db, runtime), { logger: new PinoNestLogger(logger), cors: true });
+    app.useGlobalFilters(new HttpErrorFilter(logger));
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Eventcast query-api').setDescription('Read models: channels and broadcasts').setVersion('0.1.0').build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    if (config.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    await app.listen(config.port, config.host);
+    const port = (app.getHttpServer() as { address(): AddressInfo }).address().port;
+    logger.info({ port }, 'query-api listening');
+
+    let store: EventLogReader;
+    if (config.eventStore) store = config.eventStore;
+    else {
+      store = ownedStore = await createEventStore({
+        kind: config.eventStoreKind ?? 'postgres',
+        databaseUrl: config.eventStoreUrl ?? config.databaseUrl,
+        eventStoreDbUrl: config.eventStoreDbUrl ?? '',
+      });
+    }
+    const runner = new ProjectionRunner(db, createProjections());
+    const catchUp = new StoreCatchUp(runner, store, logger, config.catchUpBatchSize ?? 500);
+    const position = await catchUp.run();
+    logger.info({ position: position.toString() }, 'read models caught up with the event store');
+
+    nc = await connect({ servers: config.natsUrl, name: 'query-api', maxReconnectAttempts: -1 });
+    projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
+    await projector.start();
+
+    const running = app;
+    return { app: running, port, runner, close: () => running.close() };
+  } catch (err) {
+    if (app) await app.close().catch(() => undefined);
+    else await closeResources().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Uniform error bodies `{ statusCode, error, message }` for every failure, including unknown routes and
+ * unexpected errors (logged, never leaked: a 500 says only "Internal Server Error").
+ */
+import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Logger } from '@eventcast/platform';
+
+interface JsonResponse {
+  status(code: number): JsonResponse;
+  json(body: unknown): void;
+}
+
+function reasonPhrase(status: number): string {
+  const name = HttpStatus[status];
+  return typeof name === 'string'
+    ? name
+        .toLowerCase()
+        .split('_')
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join(' ')
+    : 'Error';
+}
+
+/** Global filter writing `{ statusCode, error, message }`. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  /** @param logger receives 5xx errors with their stack. */
+  constructor(private readonly logger: Logger) {}
+
+  /** Maps `exception` to a JSON error response. */
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<JsonResponse>();
+    let statusCode = 500;
+    let message = 'Internal Server Error';
+    if (exception instanceof HttpException) {
+      statusCode = exception.getStatus();
+      const body = exception.getResponse();
+      const m = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+      message = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : exception.message;
+    }
+    if (statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
+    res.status(statusCode).json({ statusCode, error: reasonPhrase(statusCode), message });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * With the real PostgresEventStore: events appended to the store and published to JetStream build the read model
+ * live; a second app on a fresh read database, opening the store through the factory, rebuilds the same rows.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { PostgresEventStore } from '@eventcast/event-store';
+import { newEvent, streams, type NewEvent } from '@eventcast/events';
+import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
+import { bootstrapQueryApi } from './bootstrap.js';
+import { createReadModelDb } from './database/database.js';
+import { MEDIA } from './testing/fixtures.js';
+import { createTestBus, getJson, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
+
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+
+async function dump(url: string) {
+  const { db, root } = createReadModelDb(url, 1);
+  try {
+    return {
+      channels: await db.selectFrom('channels').selectAll().orderBy('id').execute(),
+      broadcasts: await db.selectFrom('broadcasts').selectAll().orderBy('id').execute(),
+      checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
+    };
+  } finally {
+    await root.destroy();
+  }
+}
+
+void describe('query-api with PostgresEventStore', () => {
+  let storeDb: TestDatabase;
+  let store: PostgresEventStore;
+  let bus: TestBus;
+  const dbs: TestDatabase[] = [];
+
+  void before(async () => {
+    storeDb = await createTestDatabase('qa_store');
+    store = new PostgresEventStore({ connectionString: storeDb.url });
+    await store.migrate();
+    bus = await createTestBus();
+  });
+  void after(async () => {
+    await store.close();
+    await bus.close();
+    for (const d of dbs) await d.drop();
+    await storeDb.drop();
+  });
+
+  /** Appends to the store, then publishes what was recorded (as the command side's publisher does). */
+  async function appendAndPublish(stream: string, events: NewEvent[]): Promise<bigint> {
+    const before = await store.headPosition();
+    const { lastGlobalPosition } = await store.append(stream, events, 'any');
+    for (const e of await store.readAll({ after: before })) await bus.publish(e);
+    return lastGlobalPosition;
+  }
+
+  void test('live read model equals a rebuild from the store alone', async () => {
+    const liveDb = await createTestDatabase('qa_test');
+    dbs.push(liveDb);
+    const live = await bootstrapQueryApi(testConfig(liveDb, bus, store), testLogger());
+    try {
+      const ids = [randomUUID(), randomUUID()];
+      const names = ['grace', 'heidi'];
+      let head = 0n;
+      for (const [i, id] of ids.entries()) {
+        head = await appendAndPublish(streams.account(id), [
+          newEvent('AccountRegistered', { accountId: id, username: names[i]!, passwordHash: HASH }),
+          newEvent('ChannelInfoUpdated', { channelId: id, username: names[i]!, title: `Title ${i}`, category: 'Art' }),
+        ]);
+      }
+      const broadcastId = randomUUID();
+      const startedAt = new Date().toISOString();
+      head = await appendAndPublish(streams.broadcast(ids[0]!), [
+        newEvent('BroadcastStarted', { broadcastId, channelId: ids[0]!, username: 'grace', startedAt, media: MEDIA }),
+      ]);
+      await waitFor(async () => (await live.runner.position()) >= head, 10_000, 'live checkpoint');
+      const grace = (await getJson(`http://127.0.0.1:${live.port}/channels/grace`)).body as { live: boolean; broadcast: { id: string; startedAt: string } };
+      assert.equal(grace.live, true);
+      assert.deepEqual([grace.broadcast.id, grace.broadcast.startedAt], [broadcastId, startedAt]);
+
+      const rebuildDb = await createTestDatabase('qa_test');
+      dbs.push(rebuildDb);
+      // No injected store: the app opens the PostgresEventStore through the factory, as main.ts does.
+      const { eventStore: _omit, ...config } = testConfig(rebuildDb, bus, store);
+      const rebuilt = await bootstrapQueryApi({ ...config, eventStoreUrl: storeDb.url }, testLogger());
+      try {
+        assert.equal(await rebuilt.runner.position(), head);
+        assert.deepEqual(await dump(rebuildDb.url), await dump(liveDb.url));
+      } finally {
+        await rebuilt.close();
+      }
+    } finally {
+      await live.close();
+    }
+  });
+});

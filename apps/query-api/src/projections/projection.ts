@@ -1,0 +1,22 @@
+/**
+ * The projection contract: a named read-model writer that turns catalog events into row changes.
+ * Projections never read the event store or NATS and never manage transactions or checkpoints: the
+ * {@link ProjectionRunner} calls `apply` inside the transaction that also moves the checkpoint.
+ */
+import type { Transaction } from 'kysely';
+import type { EventType, RecordedDomainEvent } from '@eventcast/events';
+import type { DB } from '../database/schema.js';
+
+/** A read-model projection. */
+export interface Projection {
+  /** Checkpoint name (row key of `readmodels.projection_checkpoints`); never rename a live projection. */
+  readonly name: string;
+  /** Event types `apply` cares about; other events only move the checkpoint. */
+  readonly handles: readonly EventType[];
+  /**
+   * Applies one validated event (current schema version) inside `trx`. Must be deterministic and depend only
+   * on the event and the rows already written, so that a rebuild yields the same rows as the live run.
+   * @throws to roll back the whole transaction (the event and the checkpoint stay unapplied).
+   */
+  apply(trx: Transaction<DB>, event: RecordedDomainEvent): Promise<void>;
+}

@@ -1,0 +1,198 @@
+/**
+ * query-api against real PostgreSQL and NATS JetStream: projections, HTTP views, idempotent redelivery,
+ * gap catch-up from the store, poison messages, and live-vs-rebuild equality.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { RecordedEvent } from '@eventcast/events';
+import type { TestDatabase } from '@eventcast/platform';
+import type { RunningQueryApi } from './bootstrap.js';
+import { createReadModelDb } from './database/database.js';
+import { end, MEDIA, register, start, updateInfo } from './testing/fixtures.js';
+import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
+import { MemoryEventLog } from './testing/memory-event-log.js';
+
+void describe('query-api', () => {
+  const log = new MemoryEventLog();
+  let bus: TestBus;
+  let db: TestDatabase;
+  let api: RunningQueryApi;
+  let base: string;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  /** Appends to the store and publishes to JetStream, like the command side's publisher. */
+  const publish = async (...events: RecordedEvent[]) => {
+    for (const e of events) await bus.publish(e);
+  };
+  const caughtUpTo = (pos: bigint) => waitFor(async () => (await api.runner.position()) >= pos, 10_000, `checkpoint ${pos}`);
+
+  void before(async () => {
+    bus = await createTestBus();
+    ({ db, api, base } = await startApp(bus, log));
+  });
+  void after(async () => {
+    for (const c of cleanups.reverse()) await c();
+    await api.close();
+    await db.drop();
+    await bus.close();
+  });
+
+  void test('health, readiness and OpenAPI', async () => {
+    assert.deepEqual(await getJson(`${base}/health`), { status: 200, body: { status: 'ok' } });
+    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready' } });
+    const docs = await getJson(`${base}/docs-json`);
+    assert.equal(docs.status, 200);
+    const paths = Object.keys((docs.body as { paths: Record<string, unknown> }).paths);
+    for (const p of ['/channels/live', '/channels', '/channels/{username}', '/broadcasts/{id}', '/health', '/ready']) assert.ok(paths.includes(p), p);
+    const res = await fetch(`${base}/channels`, { headers: { Origin: 'http://example.test' } });
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+
+  void test('register → info updated → broadcast started → ended, as seen over HTTP', async () => {
+    const { channelId, event: registered } = register(log, 'alice');
+    await publish(registered);
+    await caughtUpTo(registered.globalPosition);
+    let alice = await getJson(`${base}/channels/alice`);
+    assert.deepEqual(alice, {
+      status: 200,
+      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null },
+    });
+
+    const info = updateInfo(log, channelId, 'alice', 'Speedrun practice', 'Games');
+    const { broadcastId, event: started } = start(log, channelId, 'alice');
+    await publish(info, started);
+    await caughtUpTo(started.globalPosition);
+    alice = await getJson(`${base}/channels/alice`);
+    const liveView = {
+      id: channelId,
+      username: 'alice',
+      title: 'Speedrun practice',
+      category: 'Games',
+      live: true,
+      broadcast: { id: broadcastId, startedAt: (started.data as { startedAt: string }).startedAt, media: MEDIA },
+      playbackUrl: 'http://127.0.0.1:8000/hls/alice/index.m3u8',
+    };
+    assert.deepEqual(alice, { status: 200, body: liveView });
+    assert.deepEqual(await getJson(`${base}/channels/live`), { status: 200, body: { channels: [liveView] } });
+    assert.deepEqual(await getJson(`${base}/broadcasts/${broadcastId}`), {
+      status: 200,
+      body: { id: broadcastId, channelId, startedAt: (started.data as { startedAt: string }).startedAt, endedAt: null, endReason: null, media: MEDIA },
+    });
+
+    const { event: bobRegistered } = register(log, 'bob');
+    const ended = end(log, channelId, 'alice', broadcastId);
+    await publish(bobRegistered, ended);
+    await caughtUpTo(ended.globalPosition);
+    assert.deepEqual(await getJson(`${base}/channels/live`), { status: 200, body: { channels: [] } });
+    const all = (await getJson(`${base}/channels`)).body as { channels: { username: string; live: boolean; playbackUrl: string | null }[] };
+    assert.deepEqual(
+      all.channels.map((c) => [c.username, c.live, c.playbackUrl]),
+      [
+        ['alice', false, null],
+        ['bob', false, null],
+      ],
+    );
+    assert.deepEqual(await getJson(`${base}/broadcasts/${broadcastId}`), {
+      status: 200,
+      body: {
+        id: broadcastId,
+        channelId,
+        startedAt: (started.data as { startedAt: string }).startedAt,
+        endedAt: (ended.data as { endedAt: string }).endedAt,
+        endReason: 'unpublished',
+        media: MEDIA,
+      },
+    });
+  });
+
+  void test('a redelivered BroadcastStarted (same global position) is not applied twice', async () => {
+    const { channelId, event: registered } = register(log, 'carol');
+    const { broadcastId, event: started } = start(log, channelId, 'carol');
+    const ended = end(log, channelId, 'carol', broadcastId);
+    await publish(registered, started, ended);
+    await caughtUpTo(ended.globalPosition);
+    // New message id: JetStream does not de-duplicate it, so the projector really receives it again.
+    await bus.publish(started, `${started.id}-redelivery`);
+    const { event: marker } = register(log, 'carol_marker');
+    await publish(marker);
+    await caughtUpTo(marker.globalPosition);
+    const carol = (await getJson(`${base}/channels/carol`)).body as { live: boolean; broadcast: unknown };
+    assert.equal(carol.live, false);
+    assert.equal(carol.broadcast, null);
+    // Straight through the runner, too: nothing applied, everything skipped.
+    assert.deepEqual(await api.runner.apply([started, ended]), { applied: 0, skipped: 2, position: marker.globalPosition });
+  });
+
+  void test('a gap in JetStream delivery is filled from the event store', async () => {
+    const { channelId, event: registered } = register(log, 'dave');
+    const info = updateInfo(log, channelId, 'dave', 'Only in the store', 'Music');
+    const { event: started } = start(log, channelId, 'dave');
+    await publish(registered); // `info` never reaches JetStream
+    await publish(started);
+    await caughtUpTo(started.globalPosition);
+    const dave = (await getJson(`${base}/channels/dave`)).body as { title: string; category: string; live: boolean };
+    assert.deepEqual([dave.title, dave.category, dave.live], ['Only in the store', 'Music', true]);
+    assert.equal(info.globalPosition + 1n, started.globalPosition);
+  });
+
+  void test('an unparseable message is terminated and does not block later events', async () => {
+    await bus.publishRaw('{"not":"an event"');
+    await bus.publishRaw(JSON.stringify({ id: 'x', type: 'AccountRegistered' }));
+    const { event } = register(log, 'erin');
+    await publish(event);
+    await caughtUpTo(event.globalPosition);
+    assert.equal((await getJson(`${base}/channels/erin`)).status, 200);
+  });
+
+  void test('invalid username → 400, unknown → 404, bad broadcast id → 400, unknown → 404', async () => {
+    assert.deepEqual(await getJson(`${base}/channels/a`), {
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request', message: 'invalid username: username must be at least 3 characters' },
+    });
+    assert.equal((await getJson(`${base}/channels/no-dashes`)).status, 400);
+    assert.deepEqual(await getJson(`${base}/channels/nobody_here`), {
+      status: 404,
+      body: { statusCode: 404, error: 'Not Found', message: 'channel "nobody_here" not found' },
+    });
+    assert.equal((await getJson(`${base}/channels/ALICE`)).status, 200);
+    assert.equal((await getJson(`${base}/broadcasts/not-a-uuid`)).status, 400);
+    const unknown = await getJson(`${base}/broadcasts/00000000-0000-4000-8000-000000000000`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(Object.keys(unknown.body as object).sort(), ['error', 'message', 'statusCode']);
+    assert.equal((await getJson(`${base}/nope`)).status, 404);
+  });
+
+  void test('the live read model equals a fresh rebuild from the event store alone', async () => {
+    // Fill a little more: a channel live at the end, one with two broadcasts.
+    const { channelId, event: r } = register(log, 'frank');
+    const b1 = start(log, channelId, 'frank');
+    const e1 = end(log, channelId, 'frank', b1.broadcastId);
+    const b2 = start(log, channelId, 'frank');
+    await publish(r, b1.event, e1, b2.event);
+    const head = log.events[log.events.length - 1]!.globalPosition;
+    await caughtUpTo(head);
+
+    const rebuilt = await startApp(bus, log);
+    cleanups.push(async () => {
+      await rebuilt.api.close();
+      await rebuilt.db.drop();
+    });
+    assert.equal(await rebuilt.api.runner.position(), head);
+    const dump = async (url: string) => {
+      const { db: k, root } = createReadModelDb(url, 1);
+      try {
+        return {
+          channels: await k.selectFrom('channels').selectAll().orderBy('id').execute(),
+          broadcasts: await k.selectFrom('broadcasts').selectAll().orderBy('id').execute(),
+          checkpoints: await k.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
+        };
+      } finally {
+        await root.destroy();
+      }
+    };
+    const live = await dump(db.url);
+    assert.ok(live.channels.length >= 6 && live.broadcasts.length >= 4);
+    assert.deepEqual(await dump(rebuilt.db.url), live);
+    assert.deepEqual((await getJson(`${rebuilt.base}/channels`)).body, (await getJson(`${base}/channels`)).body);
+  });
+});

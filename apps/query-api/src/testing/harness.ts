@@ -1,0 +1,106 @@
+/**
+ * Integration-test harness: a fresh database, a unique JetStream stream/consumer on the shared NATS server,
+ * a publisher of wire events, and polling helpers.
+ */
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { eventSubject, toWire, type RecordedEvent } from '@eventcast/events';
+import { createLogger, createTestDatabase, type Logger, type TestDatabase } from '@eventcast/platform';
+import { bootstrapQueryApi, type RunningQueryApi } from '../bootstrap.js';
+import type { QueryApiConfig } from '../config.js';
+import type { EventLogReader } from '../projections/event-log.js';
+
+/** A unique stream (`QA_TEST_<hex>`, subjects `qa_test_<hex>.>`) on the shared server. */
+export interface TestBus {
+  nc: NatsConnection;
+  stream: string;
+  subjectPrefix: string;
+  /** Publishes the wire JSON of `event` with `Nats-Msg-Id` (default: the event id) and the contract headers. */
+  publish(event: RecordedEvent, msgId?: string): Promise<void>;
+  /** Publishes raw bytes on a subject of the stream (poison-message tests). */
+  publishRaw(body: string): Promise<void>;
+  /** Deletes the stream and closes the connection. */
+  close(): Promise<void>;
+}
+
+const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+/** Connects and returns a fresh {@link TestBus} (the stream itself is created by the app under test). */
+export async function createTestBus(): Promise<TestBus> {
+  const id = randomBytes(5).toString('hex');
+  const nc = await connect({ servers: NATS_URL, name: 'query-api-test' });
+  const js = jetstream(nc);
+  const stream = `QA_TEST_${id}`;
+  const subjectPrefix = `qa_test_${id}`;
+  return {
+    nc,
+    stream,
+    subjectPrefix,
+    async publish(event, msgId = event.id) {
+      const h = headers();
+      h.set('Eventcast-Global-Position', event.globalPosition.toString());
+      h.set('Eventcast-Stream', event.streamName);
+      h.set('Eventcast-Revision', event.revision.toString());
+      h.set('Eventcast-Event-Type', event.type);
+      h.set('Eventcast-Event-Version', String(event.version));
+      const subject = eventSubject(event.streamName, event.type).replace(/^eventcast\.events/, subjectPrefix);
+      await js.publish(subject, JSON.stringify(toWire(event)), { msgID: msgId, headers: h });
+    },
+    async publishRaw(body) {
+      await js.publish(`${subjectPrefix}.junk.Junk`, body);
+    },
+    async close() {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
+    },
+  };
+}
+
+/** Config for an app under test: port 0, the test bus, the given store, no signal handlers. */
+export function testConfig(db: TestDatabase, bus: TestBus, store: EventLogReader, consumer = `qa-test-${randomBytes(4).toString('hex')}`): QueryApiConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: db.url,
+    natsUrl: NATS_URL,
+    hlsPublicUrl: '',
+    eventStore: store,
+    shutdownHooks: false,
+    jetstream: { stream: bus.stream, subjects: [`${bus.subjectPrefix}.>`], consumer, maxAckPending: 1, ackWaitMs: 5_000, retryDelayMs: 200 },
+  };
+}
+
+/** Quiet logger for tests (`LOG_LEVEL` overrides). */
+export function testLogger(): Logger {
+  process.env['LOG_LEVEL'] ??= 'warn';
+  return createLogger('query-api-test');
+}
+
+/** Boots an app on a fresh database. */
+export async function startApp(bus: TestBus, store: EventLogReader): Promise<{ db: TestDatabase; api: RunningQueryApi; base: string }> {
+  const db = await createTestDatabase('qa_test');
+  const api = await bootstrapQueryApi(testConfig(db, bus, store), testLogger());
+  return { db, api, base: `http://127.0.0.1:${api.port}` };
+}
+
+/**
+ * Polls `check` every 50 ms until it returns a truthy value.
+ * @returns that value. @throws {Error} after `timeoutMs` (default 10 s).
+ */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** GET `url` → `{ status, body }` (body parsed as JSON). */
+export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
