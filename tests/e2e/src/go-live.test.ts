@@ -31,7 +31,7 @@ describe('go live from OBS and watch in the browser', () => {
   before(async () => {
     env = await startE2ePlatform();
     browser = await launchChromium();
-    store = createEventStore(loadConfig({ DATABASE_URL: env.db.url }));
+    store = await createEventStore(loadConfig({ DATABASE_URL: env.db.url }));
   });
 
   after(async () => {

@@ -1,0 +1,2 @@
+export { EventStoreDbEventStore } from './store.js';
+export { EventStoreDbSubscription, serverFilter } from './subscription.js';

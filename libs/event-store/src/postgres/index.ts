@@ -1,0 +1,3 @@
+export { PostgresEventStore, type PostgresEventStoreOptions } from './store.js';
+export { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
+export { migrate, NOTIFY_CHANNEL } from './schema.js';

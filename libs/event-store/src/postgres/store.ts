@@ -1,0 +1,117 @@
+/**
+ * {@link PostgresEventStore}: the default adapter of the event store port, modelled on Emmett's PostgreSQL store
+ * but with a serialised append instead of Emmett's xid8 snapshot filter (see {@link PostgresEventStore}).
+ */
+import pg from 'pg';
+import type { NewEvent, RecordedEvent } from '@eventcast/events';
+import type { AppendResult, EventStore, ExpectedRevision, ReadAllOptions, Subscription } from '../port.js';
+import { prepareEvents } from '../prepare.js';
+import { appendInTransaction, checkOnly } from './append.js';
+import { headPosition, readAll, readStream } from './read.js';
+import { migrate } from './schema.js';
+import { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
+
+/** Connection and tuning of a {@link PostgresEventStore}. */
+export interface PostgresEventStoreOptions {
+  /** `postgres://…` URL; used for the pool (unless `pool` is given) and for each subscription's LISTEN client. */
+  connectionString: string;
+  /** Share an existing pool instead of creating one (it is then not ended by `close()`). */
+  pool?: pg.Pool;
+  /** Pool size when the store creates the pool (default 10). */
+  maxConnections?: number;
+  /** Subscription defaults: page size (default 2000) and poll fallback in ms (default 1000). */
+  subscription?: Pick<PostgresSubscriptionOptions, 'batchSize' | 'pollIntervalMs'>;
+}
+
+/**
+ * Event store on PostgreSQL (schema `eventstore`, created by {@link PostgresEventStore.migrate}).
+ *
+ * Global positions are 1-based, gap-free and assigned in commit order. Each append, inside one transaction:
+ * 1. checks the expected revision on the stream's row of `eventstore.streams` (row lock held until commit;
+ *    `no_stream` inserts the row, and the primary key makes a concurrent creator lose);
+ * 2. takes its positions with `UPDATE eventstore.global_position SET value = value + n RETURNING value`;
+ * 3. inserts the events (unique `(stream_name, revision)` as a second guard) and sends
+ *    `pg_notify('eventcast_events', lastPosition)`, delivered on commit.
+ * Step 2 holds the counter row lock until commit, so appends serialise there: a later writer gets its numbers only
+ * after the earlier one committed (so a reader never sees p+1 before p) or rolled back (its numbers are reused, so no
+ * gaps). Why not a sequence: a sequence hands out numbers at insert time, so a transaction that commits late
+ * publishes a number lower than ones readers already passed (they would skip it), and rollbacks leave gaps.
+ * Emmett instead stores `pg_current_xact_id()` per row and lets readers take only rows whose transaction is older
+ * than `pg_snapshot_xmin(pg_current_snapshot())` (STYLE.md); that allows parallel appends but its positions have gaps
+ * and a long transaction stalls every reader. We chose the serialised counter: simple paging by position, gap-free
+ * positions that double as checkpoints, at the cost of one commit at a time (thousands of appends per second).
+ */
+export class PostgresEventStore implements EventStore {
+  /** The pool used for appends and reads (exposed for co-located checkpoint writes). */
+  readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly subscriptions = new Set<PostgresSubscription>();
+
+  constructor(private readonly options: PostgresEventStoreOptions) {
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    // An idle client that loses its connection emits on the pool; without a listener that would crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Creates the schema when missing (idempotent, safe to run concurrently). See `schema.ts`. */
+  migrate(): Promise<void> {
+    return migrate(this.pool);
+  }
+
+  /**
+   * Appends atomically. Events are validated first (nothing is written if one is invalid); ids are generated with
+   * `crypto.randomUUID()` when absent. An empty batch only checks `expected`.
+   * @throws {WrongExpectedRevisionError} when `expected` does not hold (including a lost race).
+   * @throws {InvalidEventError} from the catalog. Driver errors, e.g. 23505 for a reused event id.
+   */
+  async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const prepared = prepareEvents(events);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result =
+        prepared.length === 0 ? await checkOnly(client, stream, expected) : await appendInTransaction(client, stream, prepared, expected);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Reads a stream forward from revision `from` (default 0n); `[]` for a missing stream. */
+  readStream(stream: string, options: { from?: bigint; limit?: number } = {}): Promise<RecordedEvent[]> {
+    return readStream(this.pool, stream, options.from ?? 0n, options.limit);
+  }
+
+  /** Reads the global log; see `read.ts` for the filters (default limit 1000). */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return readAll(this.pool, options);
+  }
+
+  /** The last committed global position, 0n when empty. */
+  headPosition(): Promise<bigint> {
+    return headPosition(this.pool);
+  }
+
+  /** Catch-up subscription after `options.after` (default 0n); see {@link PostgresSubscription}. */
+  subscribeToAll(options: Omit<ReadAllOptions, 'limit'> = {}): Subscription {
+    const sub = new PostgresSubscription(
+      this.pool,
+      { connectionString: this.options.connectionString },
+      { ...this.options.subscription, ...options },
+      (s) => this.subscriptions.delete(s),
+    );
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  /** Closes open subscriptions, then the pool when the store created it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    if (this.ownsPool) await this.pool.end();
+  }
+}

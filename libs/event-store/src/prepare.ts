@@ -1,0 +1,36 @@
+/**
+ * Catalog validation shared by the adapters: every appended event passes `validateEventData` before any I/O.
+ */
+import { randomUUID } from 'node:crypto';
+import { eventVersions, isEventType, validateEventData, type EventMetadata, type NewEvent } from '@eventcast/events';
+
+/** An event validated against the catalog, with its id and version filled in. */
+export interface PreparedEvent {
+  id: string;
+  type: string;
+  version: number;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+/**
+ * Validates every event against the catalog before any I/O, so a bad batch writes nothing.
+ * The version defaults to the catalog's current one; data at the current version is stored as parsed (unknown keys
+ * stripped), older versions are stored as given and upcast on read.
+ * @throws {InvalidEventError} for an unknown type, version or an invalid payload (rule: libs/events catalog).
+ */
+export function prepareEvents(events: readonly NewEvent[]): PreparedEvent[] {
+  return events.map((e) => {
+    const version = e.version ?? (isEventType(e.type) ? eventVersions[e.type] : 1);
+    const parsed = validateEventData(e.type, version, e.data);
+    const current = isEventType(e.type) && eventVersions[e.type] === version;
+    return {
+      id: e.id ?? randomUUID(),
+      type: e.type,
+      version,
+      data: current ? parsed : e.data,
+      metadata: e.metadata ?? {},
+    };
+  });
+}
+
