@@ -5,8 +5,8 @@
  *   that answers 200;
  * - `hls.latency` as hls.js reports it in Chromium (s), sampled while playing;
  * - glass-to-glass (ms): the publisher burns the wall clock into each frame (epoch ms mod 1e8, see
- *   `publishTestStream`); a screenshot of the playing video is read back with tesseract OCR and compared with the
- *   clock at the screenshot (midpoint of the capture). Program-date-time is not used: ffmpeg stamps it after probing.
+ *   `publishTestStream`); the frame on screen, grabbed through a canvas, is read back with tesseract OCR and compared with the
+ *   page clock at the grab (same machine, same clock). Program-date-time is not used: ffmpeg stamps it after probing.
  * Writes bench/results/go-live-latency.json and .md with the machine it ran on.
  * Usage: node bench/dist/go-live-latency.js [--runs 5] [--seconds 20]
  */
@@ -73,19 +73,24 @@ async function main() {
       await page.goto(`${env.platform.urls.web}/${username}`);
       await page.getByTestId('live-status').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
       await eventually('playback', () => page.evaluate(() => ((document.querySelector('[data-testid="player"]') as HTMLVideoElement | null)?.currentTime ?? 0) > 1), 30_000);
-      const video = page.getByTestId('player');
       const end = Date.now() + seconds * 1000;
       while (Date.now() < end) {
         await new Promise((r) => setTimeout(r, 1000));
         const lat = await page.evaluate(() => (window as unknown as { __hls?: { latency: number } }).__hls?.latency ?? NaN);
         if (Number.isFinite(lat) && lat > 0) hlsLatency.push(lat);
         const file = join(work, `shot-${run}-${Date.now()}.png`);
-        const before = Date.now();
-        // The clock is drawn in the top-left 40% × 20% of the 640×360 picture.
-        const box = await video.boundingBox();
-        if (!box) continue;
-        await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width * 0.5, height: box.height * 0.22 } });
-        const atMs = (before + Date.now()) / 2;
+        // Grab the frame on screen through a canvas (overlays such as the unmute button are not in it); the clock
+        // is drawn in the top-left 45% × 22% of the picture.
+        const grab = await page.evaluate(() => {
+          const v = document.querySelector('[data-testid="player"]') as HTMLVideoElement;
+          const c = document.createElement('canvas');
+          c.width = Math.round(v.videoWidth * 0.45);
+          c.height = Math.round(v.videoHeight * 0.22);
+          c.getContext('2d')?.drawImage(v, 0, 0, c.width, c.height, 0, 0, c.width, c.height);
+          return { at: Date.now(), png: c.toDataURL('image/png') };
+        });
+        writeFileSync(file, Buffer.from(grab.png.split(',')[1] ?? '', 'base64'));
+        const atMs = grab.at;
         const shown = ocrClock(file);
         if (shown === null) {
           ocrFailures.count++;
