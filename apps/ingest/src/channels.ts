@@ -1,0 +1,230 @@
+/**
+ * Lifecycle of live channels on this ingest node: packaging (ffmpeg → HLS) and the broadcast start/end commands.
+ *
+ * One {@link LiveChannel} per channel id. All operations of a channel run one after another on a per-channel promise
+ * chain, so a reconnect, an unpublish and a new publish never interleave. Starting is idempotent: a publisher that
+ * resumes within node-media-server's publish grace period keeps the same ffmpeg and the same broadcast.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { BroadcastEndReason, MediaInfo } from '@eventcast/events';
+import type { Logger } from '@eventcast/platform';
+import type { CommandClient } from './command-client.js';
+import type { IngestConfig } from './config.js';
+import { HlsPackager } from './hls-packager.js';
+import { channelDir } from './media-dir.js';
+import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
+import type { NmsSession } from './nms.js';
+import { errorMessage, retry, sleep } from './util.js';
+
+/** State of one live channel. `sessionId` is the NMS session currently publishing it. */
+export interface LiveChannel {
+  channelId: string;
+  username: string;
+  keyHash: string;
+  sessionId: string;
+  session: NmsSession;
+  connected: boolean;
+  broadcastId: string | null;
+  ending: boolean;
+  dir: string;
+  packager: HlsPackager;
+  fallbackTimer: NodeJS.Timeout | null;
+  log: Logger;
+}
+
+const EMPTY_MEDIA: MediaInfo = {
+  videoCodec: null, audioCodec: null, width: null, height: null, frameRate: null,
+  videoBitrateKbps: null, audioSampleRate: null, audioChannels: null,
+};
+
+/** Owns every {@link LiveChannel} of the node. */
+export class ChannelManager {
+  private readonly live = new Map<string, LiveChannel>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly removals = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly cfg: IngestConfig,
+    private readonly commands: CommandClient,
+    private readonly log: Logger,
+  ) {}
+
+  /** The live channel with this id, if any (also while it is in the grace period). */
+  get(channelId: string): LiveChannel | undefined {
+    return this.live.get(channelId);
+  }
+
+  /** Internal RTMP URL of a stream key (loopback unless HOST is a specific address). Contains the key: never log it. */
+  internalUrl(streamKey: string): string {
+    const h = this.cfg.HOST;
+    const host = h === '0.0.0.0' || h === '::' || h === '' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h;
+    return `rtmp://${host}:${this.cfg.INGEST_RTMP_PORT}/live/${streamKey}`;
+  }
+
+  private enqueue(channelId: string, op: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(channelId) ?? Promise.resolve())
+      .then(op)
+      .catch((err: unknown) => this.log.error({ channelId, err: errorMessage(err) }, 'channel operation failed'));
+    this.chains.set(channelId, next);
+    void next.then(() => {
+      if (this.chains.get(channelId) === next) this.chains.delete(channelId);
+    });
+    return next;
+  }
+
+  /**
+   * An authorized publisher (accepted by NMS) for `channelId`. Starts packaging and the broadcast, or — when the
+   * channel is still live on this node (reconnect within the grace period) — just attaches the new session.
+   * @param streamKey the plaintext key, only to build the internal RTMP URL for ffmpeg/ffprobe.
+   */
+  publish(session: NmsSession, channelId: string, username: string, keyHash: string, streamKey: string, log: Logger): void {
+    const existing = this.live.get(channelId);
+    if (existing && !existing.ending) {
+      existing.session = session;
+      existing.sessionId = session.id;
+      existing.connected = true;
+      existing.log = log;
+      if (existing.fallbackTimer) clearTimeout(existing.fallbackTimer);
+      existing.fallbackTimer = null;
+      existing.packager.resetRestarts();
+      log.info({ broadcastId: existing.broadcastId }, 'publisher resumed within the grace period');
+      void this.enqueue(channelId, () => existing.packager.ensureRunning());
+      return;
+    }
+    const dir = channelDir(this.cfg.mediaDirAbs, username);
+    const ch: LiveChannel = {
+      channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
+      ending: false, dir, fallbackTimer: null, log,
+      packager: new HlsPackager({
+        ffmpegPath: this.cfg.FFMPEG_PATH,
+        inputUrl: this.internalUrl(streamKey),
+        secret: streamKey,
+        outDir: dir,
+        segmentSeconds: this.cfg.HLS_SEGMENT_SECONDS,
+        maxRestarts: this.cfg.ffmpegMaxRestarts,
+        shouldRun: () => ch.connected && !ch.ending,
+        log: log.child({ component: 'packager' }),
+      }),
+    };
+    this.live.set(channelId, ch);
+    void this.enqueue(channelId, () => this.start(ch, streamKey));
+  }
+
+  private async start(ch: LiveChannel, streamKey: string): Promise<void> {
+    if (ch.ending) return;
+    const pending = this.removals.get(ch.dir);
+    if (pending) {
+      clearTimeout(pending);
+      this.removals.delete(ch.dir);
+    }
+    await rm(ch.dir, { recursive: true, force: true });
+    await ch.packager.ensureRunning();
+    const media = await this.media(ch, streamKey);
+    if (ch.ending) return;
+    const broadcastId = randomUUID();
+    ch.broadcastId = broadcastId;
+    try {
+      const r = await retry(() => this.commands.broadcastStart({ channelId: ch.channelId, broadcastId, media }), 3, 500);
+      if (!r.ok) {
+        ch.broadcastId = null;
+        ch.log.warn({ code: r.code, message: r.message }, 'command side refused the broadcast start; closing the publish');
+        void this.end(ch, 'error');
+        return;
+      }
+      ch.log.info({ broadcastId, media }, 'broadcast started');
+    } catch (err: unknown) {
+      ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
+      void this.end(ch, 'error');
+    }
+  }
+
+  /** Media info from the publisher's onMetaData (waiting up to INGEST_METADATA_WAIT_MS), completed by ffprobe. */
+  private async media(ch: LiveChannel, streamKey: string): Promise<MediaInfo> {
+    const deadline = Date.now() + this.cfg.metadataWaitMs;
+    while (!hasSessionMetadata(ch.session) && Date.now() < deadline && ch.connected) await sleep(100);
+    const fromMeta = hasSessionMetadata(ch.session) ? mediaInfoFromSession(ch.session) : null;
+    const complete = fromMeta && (fromMeta.videoCodec === null || (fromMeta.width !== null && fromMeta.height !== null && fromMeta.frameRate !== null));
+    if (fromMeta && complete) return fromMeta;
+    try {
+      const probed = await probeMedia(this.cfg.ffprobePath, this.internalUrl(streamKey));
+      if (!fromMeta) return probed;
+      const merged = { ...fromMeta };
+      for (const k of Object.keys(merged) as (keyof MediaInfo)[]) {
+        if (merged[k] === null) (merged as Record<string, unknown>)[k] = probed[k];
+      }
+      return merged;
+    } catch (err: unknown) {
+      ch.log.warn({ err: errorMessage(err) }, 'media probe failed');
+      return fromMeta ?? EMPTY_MEDIA;
+    }
+  }
+
+  /**
+   * The publisher's socket closed. The broadcast stays up for the grace period (NMS then emits donePublish); a
+   * fallback timer (grace + 5 s) ends it should that event never come.
+   */
+  disconnected(session: NmsSession): void {
+    for (const ch of this.live.values()) {
+      if (ch.sessionId !== session.id || ch.ending) continue;
+      ch.connected = false;
+      ch.log.info('publisher disconnected; waiting for the grace period');
+      const grace = this.cfg.INGEST_PUBLISH_GRACE_MS + 5000;
+      ch.fallbackTimer = setTimeout(() => {
+        if (!ch.connected && ch.sessionId === session.id) void this.end(ch, 'unpublished');
+      }, grace);
+      ch.fallbackTimer.unref();
+    }
+  }
+
+  /** NMS ended the publish of `session` (after the grace period). Ends the channel if that session still owns it. */
+  unpublished(session: NmsSession, channelId: string): void {
+    const ch = this.live.get(channelId);
+    if (ch && ch.sessionId === session.id) void this.end(ch, 'unpublished');
+  }
+
+  /**
+   * Ends a live channel: sends `ingest.broadcast-end` (retried), stops ffmpeg and closes the playlist, closes the
+   * publisher if still connected, and removes the HLS directory after INGEST_HLS_CLEANUP_DELAY_MS. Idempotent.
+   */
+  end(ch: LiveChannel, reason: BroadcastEndReason): Promise<void> {
+    if (ch.ending) return this.chains.get(ch.channelId) ?? Promise.resolve();
+    ch.ending = true;
+    if (ch.fallbackTimer) clearTimeout(ch.fallbackTimer);
+    if (this.live.get(ch.channelId) === ch) this.live.delete(ch.channelId);
+    if (ch.connected && reason !== 'ingest_restart') ch.session.close();
+    return this.enqueue(ch.channelId, async () => {
+      const broadcastId = ch.broadcastId;
+      const ended = broadcastId
+        ? retry(() => this.commands.broadcastEnd({ channelId: ch.channelId, broadcastId, reason }), 4, 500).then(
+            (r) => ch.log.info({ broadcastId, reason, ok: r.ok }, 'broadcast ended'),
+            (err: unknown) => ch.log.error({ broadcastId, reason, err: errorMessage(err) }, 'could not record the broadcast end'),
+          )
+        : Promise.resolve();
+      await Promise.all([ended, ch.packager.finish()]);
+      this.scheduleRemoval(ch.dir);
+    });
+  }
+
+  private scheduleRemoval(dir: string): void {
+    const t = setTimeout(() => {
+      this.removals.delete(dir);
+      rm(dir, { recursive: true, force: true }).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'could not remove HLS dir'));
+    }, this.cfg.hlsCleanupDelayMs);
+    this.removals.set(dir, t);
+  }
+
+  /**
+   * Shutdown: ends every live channel (`ingest_restart` when its publisher is still connected, else `unpublished`),
+   * waits for all channel operations, then removes the HLS directories at once.
+   */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.live.values()].map((ch) => this.end(ch, ch.connected ? 'ingest_restart' : 'unpublished')));
+    await Promise.all([...this.chains.values()]);
+    for (const [dir, t] of this.removals) {
+      clearTimeout(t);
+      await rm(dir, { recursive: true, force: true });
+    }
+    this.removals.clear();
+  }
+}

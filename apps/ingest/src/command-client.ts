@@ -1,0 +1,148 @@
+/**
+ * Client for the command side's NATS request/reply patterns (docs/contracts.md, "Command request/reply over NATS").
+ *
+ * Uses `ClientNats` of @nestjs/microservices so the wire format is exactly the one the NestJS server expects:
+ * request `{ pattern, data, id }` JSON on subject = pattern, reply `{ err, response, isDisposed, id }` on an inbox.
+ * Every request has a deadline; a missing reply, a NATS outage or a server-side error rejects the promise, so callers
+ * can fail closed.
+ */
+import 'reflect-metadata';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
+import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
+import type { Logger as PinoLogger } from '@eventcast/platform';
+
+/** Request of `ingest.authorize-publish`. Carries the SHA-256 hash of the stream key, never the key. */
+export interface AuthorizePublishRequest {
+  channelId: string | null;
+  streamKeyHash: string;
+  remoteAddress: string;
+}
+
+/** Reply of `ingest.authorize-publish`. */
+export type AuthorizePublishReply =
+  | { allowed: true; channelId: string; username: string }
+  | { allowed: false; reason: PublishRejectionReason; message: string };
+
+/** Reply of `ingest.broadcast-start` and `ingest.broadcast-end` (`broadcastId` only on start). */
+export type CommandResult = { ok: true; broadcastId?: string } | { ok: false; code: string; message: string };
+
+/** The operations the ingest needs from the command side. Implemented by {@link NatsCommandClient}. */
+export interface CommandClient {
+  authorizePublish(req: AuthorizePublishRequest): Promise<AuthorizePublishReply>;
+  broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult>;
+  broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult>;
+  nodeStarted(req: { ingestId: string }): Promise<{ ended: number }>;
+  close(): Promise<void>;
+}
+
+/** Raised when the command side does not answer within the deadline. */
+export class CommandTimeoutError extends Error {
+  constructor(pattern: string, ms: number, options?: ErrorOptions) {
+    super(`command side did not answer ${pattern} within ${ms} ms`, options);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+/** Raised when a reply does not have the shape of docs/contracts.md. */
+export class MalformedReplyError extends Error {
+  constructor(pattern: string) {
+    super(`malformed reply to ${pattern}`);
+    this.name = 'MalformedReplyError';
+  }
+}
+
+/**
+ * Routes the Nest `Logger` (used inside ClientNats for connection status lines) into the process's pino logger, so
+ * every line stays structured JSON. Process-wide: the ingest has no other Nest component.
+ */
+export function routeNestLogsTo(log: PinoLogger): void {
+  const nest = log.child({ component: 'nest' });
+  const fmt = (m: unknown) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m));
+  const service: LoggerService = {
+    log: (m: unknown, ctx?: unknown) => nest.info({ context: ctx }, fmt(m)),
+    error: (m: unknown, ctx?: unknown) => nest.error({ context: ctx }, fmt(m)),
+    warn: (m: unknown, ctx?: unknown) => nest.warn({ context: ctx }, fmt(m)),
+    debug: (m: unknown, ctx?: unknown) => nest.debug({ context: ctx }, fmt(m)),
+    verbose: (m: unknown, ctx?: unknown) => nest.trace({ context: ctx }, fmt(m)),
+  };
+  Logger.overrideLogger(service);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** NATS implementation of {@link CommandClient}. Connects lazily on the first request; reconnects by itself. */
+export class NatsCommandClient implements CommandClient {
+  private readonly client: ClientNats;
+
+  /**
+   * @param servers NATS URL(s), e.g. `nats://127.0.0.1:4222` (comma-separated list allowed).
+   * @param timeoutMs deadline of every request in milliseconds.
+   * @param subjectPrefix prepended to each pattern (empty in production; see `INGEST_COMMAND_SUBJECT_PREFIX`).
+   */
+  constructor(
+    servers: string,
+    private readonly timeoutMs: number,
+    private readonly subjectPrefix = '',
+  ) {
+    this.client = ClientProxyFactory.create({
+      transport: Transport.NATS,
+      options: { servers: servers.split(',').map((s) => s.trim()), name: 'eventcast-ingest', reconnect: true, maxReconnectAttempts: -1 },
+    }) as ClientNats;
+  }
+
+  /**
+   * Sends one request and waits for the reply.
+   * @throws {CommandTimeoutError} no reply within the deadline. @throws {Error} transport or server-side error.
+   */
+  private async request(pattern: string, data: unknown): Promise<unknown> {
+    const subject = this.subjectPrefix + pattern;
+    try {
+      return await firstValueFrom(this.client.send<unknown>(subject, data).pipe(timeout({ first: this.timeoutMs })));
+    } catch (err: unknown) {
+      if (isObj(err) && err['name'] === 'TimeoutError') throw new CommandTimeoutError(pattern, this.timeoutMs, { cause: err });
+      if (err instanceof Error) throw err;
+      throw new Error(`command side error on ${pattern}: ${isObj(err) ? JSON.stringify(err) : String(err)}`, { cause: err });
+    }
+  }
+
+  /** `ingest.authorize-publish`. @throws when unreachable, late or malformed (callers reject the publish). */
+  async authorizePublish(req: AuthorizePublishRequest): Promise<AuthorizePublishReply> {
+    const r = await this.request(CommandPatterns.AuthorizePublish, req);
+    if (!isObj(r) || typeof r['allowed'] !== 'boolean') throw new MalformedReplyError(CommandPatterns.AuthorizePublish);
+    if (r['allowed'] && (typeof r['channelId'] !== 'string' || typeof r['username'] !== 'string')) {
+      throw new MalformedReplyError(CommandPatterns.AuthorizePublish);
+    }
+    return r as AuthorizePublishReply;
+  }
+
+  /** `ingest.broadcast-start`. */
+  async broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult> {
+    return this.result(CommandPatterns.BroadcastStart, await this.request(CommandPatterns.BroadcastStart, req));
+  }
+
+  /** `ingest.broadcast-end`. */
+  async broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult> {
+    return this.result(CommandPatterns.BroadcastEnd, await this.request(CommandPatterns.BroadcastEnd, req));
+  }
+
+  /** `ingest.node-started`: the command side ends broadcasts a crashed ingest left live. */
+  async nodeStarted(req: { ingestId: string }): Promise<{ ended: number }> {
+    const r = await this.request(CommandPatterns.IngestNodeStarted, req);
+    if (!isObj(r) || typeof r['ended'] !== 'number') throw new MalformedReplyError(CommandPatterns.IngestNodeStarted);
+    return { ended: r['ended'] };
+  }
+
+  private result(pattern: string, r: unknown): CommandResult {
+    if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
+    return r as CommandResult;
+  }
+
+  /** Closes the NATS connection; pending requests fail with "Connection closed". */
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,83 @@
+/** Pure helpers: codec mapping, media info, redaction, ffmpeg arguments, config. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadIngestConfig } from './config.js';
+import { ffmpegHlsArgs } from './hls-packager.js';
+import { audioCodecName, mediaInfoFromProbe, mediaInfoFromSession, videoCodecName } from './media-info.js';
+import { redact, redactNmsMessage } from './redact.js';
+
+const KEY = `ec_${'a'.repeat(32)}_${'B'.repeat(43)}`;
+
+void describe('media info', () => {
+  void it('maps FLV ids and Enhanced-RTMP FourCCs', () => {
+    assert.equal(videoCodecName(7), 'h264');
+    assert.equal(videoCodecName(0x68766331), 'hevc');
+    assert.equal(videoCodecName('av01'), 'av1');
+    assert.equal(videoCodecName(0), null);
+    assert.equal(audioCodecName(10), 'aac');
+    assert.equal(audioCodecName('Opus'), 'opus');
+    assert.equal(audioCodecName(undefined), null);
+  });
+
+  void it('builds MediaInfo from NMS session fields (0 = unknown)', () => {
+    const m = mediaInfoFromSession({
+      videoCodec: 7, videoWidth: 1280, videoHeight: 720, videoFramerate: 29.97, videoDatarate: 0,
+      audioCodec: 10, audioChannels: 2, audioSamplerate: 48000,
+    });
+    assert.deepEqual(m, {
+      videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 29.97,
+      videoBitrateKbps: null, audioSampleRate: 48000, audioChannels: 2,
+    });
+  });
+
+  void it('builds MediaInfo from ffprobe JSON', () => {
+    const m = mediaInfoFromProbe({
+      streams: [
+        { codec_type: 'video', codec_name: 'h264', width: 640, height: 360, avg_frame_rate: '30/1', bit_rate: '2500000' },
+        { codec_type: 'audio', codec_name: 'aac', sample_rate: '44100', channels: 1 },
+      ],
+    });
+    assert.deepEqual(m, {
+      videoCodec: 'h264', audioCodec: 'aac', width: 640, height: 360, frameRate: 30,
+      videoBitrateKbps: 2500, audioSampleRate: 44100, audioChannels: 1,
+    });
+  });
+});
+
+void describe('redaction', () => {
+  void it('removes stream keys and NMS stream names', () => {
+    assert.equal(redact(`rtmp://h/live/${KEY} failed`), 'rtmp://h/live/[redacted] failed');
+    assert.equal(redact('x weird-key y', 'weird-key'), 'x [redacted] y');
+    assert.equal(redactNmsMessage('RTMP session abc 1.2.3.4:5 start push /live/whatever'), 'RTMP session abc 1.2.3.4:5 start push /live/[redacted]');
+    assert.equal(redactNmsMessage('invalid stream path characters: app=live, name=bad.key'), 'invalid stream path characters: app=live, name=[redacted]');
+  });
+});
+
+void describe('ffmpeg HLS arguments', () => {
+  void it('uses the flags of ARCHITECTURE.md plus temp_file/omit_endlist, discont_start on restarts', () => {
+    const a = ffmpegHlsArgs('rtmp://127.0.0.1:1935/live/k', '/m/alice', 1, false);
+    const at = (name: string) => a[a.indexOf(name) + 1];
+    assert.equal(at('-rw_timeout'), '3000000');
+    assert.equal(at('-c'), 'copy');
+    assert.equal(at('-hls_time'), '1');
+    assert.equal(at('-hls_list_size'), '6');
+    assert.equal(at('-hls_flags'), 'delete_segments+independent_segments+program_date_time+temp_file+omit_endlist');
+    assert.equal(a.at(-1), '/m/alice/index.m3u8');
+    const r = ffmpegHlsArgs('u', '/m/alice', 1, true);
+    assert.match(r[r.indexOf('-hls_flags') + 1] ?? '', /discont_start/);
+  });
+});
+
+void describe('config', () => {
+  void it('has the documented defaults and validates', () => {
+    const c = loadIngestConfig({});
+    assert.equal(c.INGEST_RTMP_PORT, 1935);
+    assert.equal(c.INGEST_HTTP_PORT, 8000);
+    assert.equal(c.INGEST_PUBLISH_GRACE_MS, 3000);
+    assert.equal(c.commandTimeoutMs, 5000);
+    assert.equal(c.hlsCleanupDelayMs, 10_000);
+    assert.equal(c.commandSubjectPrefix, '');
+    assert.throws(() => loadIngestConfig({ INGEST_COMMAND_TIMEOUT_MS: 'x' }), /INGEST_COMMAND_TIMEOUT_MS/);
+    assert.throws(() => loadIngestConfig({ INGEST_COMMAND_SUBJECT_PREFIX: 'a b' }), /PREFIX/);
+  });
+});
