@@ -1,0 +1,35 @@
+/**
+ * Accounts feature: register/login, JWTs, the owner's stream key. Exports the guard (and what it needs) for the
+ * other `/me` routes.
+ */
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { JwtModule } from '@nestjs/jwt';
+import type { CommandApiConfig } from '../core/config.js';
+import { CONFIG } from '../core/tokens.js';
+import { AccountReader } from './account-reader.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { RegisterAccountHandler } from './commands/register-account.handler.js';
+import { RotateStreamKeyHandler } from './commands/rotate-stream-key.handler.js';
+import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { MeController } from './me.controller.js';
+
+/** Accounts module. */
+@Module({
+  imports: [
+    CqrsModule,
+    JwtModule.registerAsync({
+      inject: [CONFIG],
+      useFactory: (config: CommandApiConfig) => ({
+        secret: config.JWT_SECRET,
+        signOptions: { algorithm: 'HS256', expiresIn: '7d' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController, MeController],
+  providers: [AccountReader, AuthService, JwtAuthGuard, RegisterAccountHandler, RotateStreamKeyHandler],
+  exports: [AccountReader, AuthService, JwtAuthGuard],
+})
+export class AccountsModule {}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
+
+const PASSWORD = 'correct horse battery';
+
+describe('accounts over HTTP', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('registers (lower-casing the name), logs in and reads /me', async () => {
+    const reg = await h.http<{ token: string; account: { id: string; username: string } }>('POST', '/auth/register', { username: 'Alice_1', password: PASSWORD });
+    assert.equal(reg.status, 201);
+    assert.equal(reg.body.account.username, 'alice_1');
+    assert.match(reg.body.account.id, /^[0-9a-f-]{36}$/);
+    const [, payload] = reg.body.token.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as { sub: string; username: string; exp: number; iat: number };
+    assert.equal(claims.sub, reg.body.account.id);
+    assert.equal(claims.username, 'alice_1');
+    assert.equal(claims.exp - claims.iat, 7 * 24 * 3600);
+
+    const login = await h.http<{ token: string; account: { id: string } }>('POST', '/auth/login', { username: 'ALICE_1', password: PASSWORD });
+    assert.equal(login.status, 200);
+    assert.equal(login.body.account.id, reg.body.account.id);
+
+    const me = await h.http('GET', '/me', undefined, bearer(login.body.token));
+    assert.equal(me.status, 200);
+    assert.deepEqual(me.body, { id: reg.body.account.id, username: 'alice_1', title: '', category: '' });
+  });
+
+  it('refuses bad credentials with one message, unknown user or wrong password alike', async () => {
+    await register(h, 'bob');
+    for (const body of [{ username: 'bob', password: 'wrong password' }, { username: 'nobody', password: PASSWORD }]) {
+      const r = await h.http('POST', '/auth/login', body);
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.body, { statusCode: 401, error: 'Unauthorized', message: 'invalid username or password' });
+    }
+  });
+
+  it('refuses a taken username (case-insensitively) with 409', async () => {
+    await register(h, 'carol');
+    const r = await h.http('POST', '/auth/register', { username: 'CAROL', password: PASSWORD });
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.body, { statusCode: 409, error: 'Conflict', message: 'username is taken' });
+  });
+
+  it('lets exactly one of two concurrent registrations of a name win', async () => {
+    const body = { username: 'racer', password: PASSWORD };
+    const replies = await Promise.all([h.http('POST', '/auth/register', body), h.http('POST', '/auth/register', body)]);
+    assert.deepEqual(replies.map((r) => r.status).sort(), [201, 409]);
+    const claims = (await h.allEvents()).filter((e) => e.type === 'UsernameClaimed' && e.streamName === 'username-racer');
+    assert.equal(claims.length, 1);
+  });
+
+  it('answers 400 with the reasons for invalid bodies', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ username: 'ab', password: PASSWORD }, /username must be 3 to 24 characters/],
+      [{ username: 'bad name!', password: PASSWORD }, /only a-z, 0-9 and _/],
+      [{ username: 'x'.repeat(25), password: PASSWORD }, /3 to 24/],
+      [{ username: 'dave', password: 'short' }, /password must be 8 to 128 characters/],
+      [{ username: 'dave', password: 'p'.repeat(129) }, /password must be 8 to 128/],
+      [{ username: 'dave', password: PASSWORD, admin: true }, /property admin should not exist/],
+      [{ username: 42, password: PASSWORD }, /username must be a string/],
+      [{}, /username.*; .*password/],
+    ];
+    for (const [body, reason] of cases) {
+      const r = await h.http<{ statusCode: number; error: string; message: string }>('POST', '/auth/register', body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.body.error, 'Bad Request');
+      assert.match(r.body.message, reason);
+    }
+    const malformed = await h.http('POST', '/auth/register', '{"username":"dave","password":"secret-in-broken-json', {});
+    assert.equal(malformed.status, 400);
+    assert.deepEqual(malformed.body, { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
+    const r = await h.http('GET', '/me', undefined, {});
+    assert.equal(r.status, 401);
+    assert.equal((await h.allEvents()).filter((e) => JSON.stringify(e.data).includes('dave')).length, 0, 'bad input changes nothing');
+  });
+
+  it('shows the stream key to its owner only, and rotates it', async () => {
+    const { token, id } = await register(h, 'erin');
+    assert.equal((await h.http('GET', '/me/stream-key')).status, 401);
+    assert.equal((await h.http('GET', '/me/stream-key', undefined, bearer('not.a.token'))).status, 401);
+    assert.equal((await h.http('POST', '/me/stream-key/rotate')).status, 401);
+
+    const key = await h.http<{ streamKey: string; rtmpUrl: string; issuedAt: string }>('GET', '/me/stream-key', undefined, bearer(token));
+    assert.equal(key.status, 200);
+    assert.match(key.body.streamKey, new RegExp(`^ec_${id.replace(/-/g, '')}_[A-Za-z0-9_-]{43}$`));
+    assert.equal(key.body.rtmpUrl, 'rtmp://127.0.0.1:1935/live');
+    assert.ok(!Number.isNaN(Date.parse(key.body.issuedAt)));
+
+    const rotated = await h.http<{ streamKey: string; issuedAt: string }>('POST', '/me/stream-key/rotate', undefined, bearer(token));
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.streamKey, key.body.streamKey);
+    const again = await h.http<{ streamKey: string; issuedAt: string }>('GET', '/me/stream-key', undefined, bearer(token));
+    assert.equal(again.body.streamKey, rotated.body.streamKey);
+    assert.equal(again.body.issuedAt, rotated.body.issuedAt);
+  });
+
+  it('updates channel info and validates it', async () => {
+    const { token } = await register(h, 'frank');
+    const r = await h.http('PUT', '/me/channel', { title: 'Speedruns' }, bearer(token));
+    assert.deepEqual([r.status, r.body], [200, { title: 'Speedruns', category: '' }]);
+    const r2 = await h.http('PUT', '/me/channel', { category: 'Games' }, bearer(token));
+    assert.deepEqual(r2.body, { title: 'Speedruns', category: 'Games' });
+    const bad = await h.http<{ message: string }>('PUT', '/me/channel', { title: 't'.repeat(141), extra: 1 }, bearer(token));
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /title must be at most 140 characters/);
+    assert.match(bad.body.message, /property extra should not exist/);
+    assert.equal((await h.http('PUT', '/me/channel', { title: 'x' })).status, 401);
+    const me = await h.http('GET', '/me', undefined, bearer(token));
+    assert.deepEqual([me.body['title'], me.body['category']], ['Speedruns', 'Games']);
+  });
+
+  it('carries the correlation id into event metadata and logs, with the actor', async () => {
+    const r = await h.http<{ account: { id: string } }>('POST', '/auth/register', { username: 'grace', password: PASSWORD }, { 'x-correlation-id': 'corr-grace-1' });
+    assert.equal(r.headers.get('x-correlation-id'), 'corr-grace-1');
+    const events = (await h.allEvents()).filter((e) => e.metadata.correlationId === 'corr-grace-1');
+    assert.deepEqual(events.map((e) => e.type).sort(), ['AccountRegistered', 'StreamKeyIssued', 'UsernameClaimed']);
+    assert.ok(events.every((e) => e.metadata.actorId === r.body.account.id));
+    assert.ok(h.logs.some((l) => l.includes('corr-grace-1')));
+    const generated = await h.http('GET', '/health');
+    assert.match(generated.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('never stores or logs a password or a plaintext stream key', async () => {
+    const password = 'unique-password-4c1d9e';
+    const { token } = await register(h, 'heidi', password);
+    const keys = [(await h.http<{ streamKey: string }>('GET', '/me/stream-key', undefined, bearer(token))).body.streamKey];
+    keys.push((await h.http<{ streamKey: string }>('POST', '/me/stream-key/rotate', undefined, bearer(token))).body.streamKey);
+    await h.http('POST', '/auth/login', { username: 'heidi', password });
+    await h.http('POST', '/auth/login', { username: 'heidi', password: `${password}x` });
+    const stored = JSON.stringify(await h.allEvents());
+    const logs = h.logs.join('\n');
+    for (const secret of [password, ...keys]) {
+      assert.ok(!stored.includes(secret), 'secret in an event');
+      assert.ok(!logs.includes(secret), 'secret in a log line');
+    }
+    assert.ok(stored.includes('$argon2id$'), 'the password hash is stored');
+  });
+
+  it('serves health, readiness and the OpenAPI document', async () => {
+    assert.deepEqual((await h.http('GET', '/health')).body, { status: 'ok' });
+    const ready = await h.http('GET', '/ready');
+    assert.deepEqual([ready.status, ready.body], [200, { status: 'ready', checks: { postgres: 'up', nats: 'connected' } }]);
+    const doc = await h.http<{ paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } }>('GET', '/docs-json');
+    assert.equal(doc.status, 200);
+    for (const p of ['/auth/register', '/auth/login', '/me', '/me/stream-key', '/me/stream-key/rotate', '/me/channel']) assert.ok(doc.body.paths[p], p);
+    assert.ok(doc.body.components.securitySchemes['bearer']);
+    const ui = await fetch(`http://127.0.0.1:${h.api.port}/docs`);
+    assert.equal(ui.status, 200);
+  });
+
+  it('allows CORS from any origin', async () => {
+    const res = await fetch(`http://127.0.0.1:${h.api.port}/me`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://example.test', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    assert.ok(res.status < 300);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+});
+
+describe('auth rate limit', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: 3 });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('answers 429 after the per-IP limit of login/register attempts', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await h.http('POST', '/auth/login', { username: 'x', password: 'yyyyyyyy' })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+    const r = await h.http('POST', '/auth/register', { username: 'late', password: PASSWORD });
+    assert.equal(r.status, 429);
+    assert.equal(r.body['statusCode'], 429);
+    assert.equal((await h.http('GET', '/health')).status, 200);
+  });
+});

@@ -1,0 +1,36 @@
+/** Response shapes of the account routes (for OpenAPI; the controllers return plain objects of these shapes). */
+import { ApiProperty } from '@nestjs/swagger';
+
+/** `{ id, username }` of an account. */
+export class AccountRefDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'alice' }) username!: string;
+}
+
+/** Reply of register and login. */
+export class AuthResponseDto {
+  @ApiProperty({ description: 'HS256 JWT, 7 days; send as `Authorization: Bearer <token>`' }) token!: string;
+  @ApiProperty({ type: AccountRefDto }) account!: AccountRefDto;
+}
+
+/** Reply of GET /me. */
+export class MeDto {
+  @ApiProperty({ format: 'uuid', description: 'account id = channel id' }) id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ description: 'channel title ("" when unset)' }) title!: string;
+  @ApiProperty({ description: 'channel category ("" when unset)' }) category!: string;
+}
+
+/** Reply of the owner's stream-key routes. */
+export class StreamKeyDto {
+  @ApiProperty({ description: 'secret: paste into OBS as the stream key', example: 'ec_<32 hex>_<43 base64url>' }) streamKey!: string;
+  @ApiProperty({ example: 'rtmp://localhost:1935/live' }) rtmpUrl!: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt!: string;
+}
+
+/** The error body of every failure. */
+export class ErrorDto {
+  @ApiProperty({ example: 400 }) statusCode!: number;
+  @ApiProperty({ example: 'Bad Request' }) error!: string;
+  @ApiProperty({ example: 'username must be 3 to 24 characters' }) message!: string;
+}

@@ -1,0 +1,70 @@
+/**
+ * Root module. {@link AppModule.forRoot} receives the infrastructure built by {@link bootstrapCommandApi} (store,
+ * config, logger, NATS status) and provides it globally; the features import CqrsModule and use the tokens.
+ */
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { EventStore } from '@eventcast/event-store';
+import type { Logger } from '@eventcast/platform';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { BroadcastsModule } from './broadcasts/broadcasts.module.js';
+import { ChannelsModule } from './channels/channels.module.js';
+import type { CommandApiConfig } from './core/config.js';
+import { InfrastructureLifecycle, type Stoppable } from './core/infrastructure-lifecycle.js';
+import { NatsStatusTracker } from './core/nats-status.js';
+import { CONFIG, EVENT_STORE, LOGGER, NATS_STATUS } from './core/tokens.js';
+import { HealthModule } from './health/health.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+
+/** What the root module needs from the bootstrap. */
+export interface AppDependencies {
+  config: CommandApiConfig;
+  store: EventStore;
+  logger: Logger;
+  natsStatus: NatsStatusTracker;
+  /** Stopped, in order, after HTTP and NATS closed (e.g. the event publisher, then the store). */
+  stopOnShutdown: Stoppable[];
+}
+
+/** Global providers of the infrastructure tokens. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(deps: AppDependencies): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: CONFIG, useValue: deps.config },
+        { provide: EVENT_STORE, useValue: deps.store },
+        { provide: LOGGER, useValue: deps.logger },
+        { provide: NATS_STATUS, useValue: deps.natsStatus },
+        { provide: InfrastructureLifecycle, useFactory: () => new InfrastructureLifecycle(deps.stopOnShutdown, deps.logger) },
+      ],
+      exports: [CONFIG, EVENT_STORE, LOGGER, NATS_STATUS],
+    };
+  }
+}
+
+/** The command API's root module. */
+@Module({})
+export class AppModule {
+  /** Builds the module graph around the given infrastructure. */
+  static forRoot(deps: AppDependencies): DynamicModule {
+    const limit = deps.config.AUTH_RATE_LIMIT_PER_MINUTE ?? 20;
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(deps),
+        CqrsModule.forRoot(),
+        // One budget per client IP shared by login and register (the default key is per route).
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'auth', ttl: 60_000, limit }], generateKey: (_ctx, tracker, name) => `${name}:${tracker}` }),
+        AccountsModule,
+        ChannelsModule,
+        BroadcastsModule,
+        IngestModule,
+        HealthModule,
+      ],
+    };
+  }
+}

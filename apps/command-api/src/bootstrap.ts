@@ -1,0 +1,93 @@
+/**
+ * {@link bootstrapCommandApi}: builds and starts the command API (HTTP + NATS request/reply + event publisher).
+ * Used by `main.ts` and by the tests (port 0 = any free port).
+ */
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createLogger, type Logger } from '@eventcast/platform';
+import { AppModule } from './app.module.js';
+import type { CommandApiConfig } from './core/config.js';
+import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
+import { HttpExceptionFilter } from './core/http-exception.filter.js';
+import { createPublisher, openEventStore } from './core/infrastructure.js';
+import type { Stoppable } from './core/infrastructure-lifecycle.js';
+import { NatsStatusTracker } from './core/nats-status.js';
+import { PinoLoggerService } from './core/pino-logger.service.js';
+import { requestLogMiddleware } from './core/request-log.js';
+import { setupSwagger } from './core/swagger.js';
+import { createValidationPipe } from './core/validation.js';
+
+/** A running command API. `close()` stops HTTP, NATS, the publisher and the store, in that order. */
+export interface CommandApi {
+  app: NestExpressApplication;
+  /** The HTTP port actually bound. */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Options for tests and embedding. */
+export interface BootstrapOptions {
+  /** Root pino logger (default: JSON to stdout, level LOG_LEVEL). */
+  logger?: Logger;
+  /** Run the event publisher (default true). */
+  publisher?: boolean;
+  /** On SIGTERM/SIGINT close gracefully (HTTP, NATS, publisher, store), then exit 0 (default true). */
+  shutdownHooks?: boolean;
+}
+
+/**
+ * Migrates the store, starts the NATS microservice (queue group `command-api`), the publisher and HTTP on
+ * `config.HOST:config.COMMAND_API_PORT`.
+ * @throws when PostgreSQL or NATS is unreachable or the port is taken (everything opened so far is closed).
+ */
+export async function bootstrapCommandApi(config: CommandApiConfig, options: BootstrapOptions = {}): Promise<CommandApi> {
+  const logger = options.logger ?? createLogger('command-api');
+  const store = await openEventStore(config);
+  const publisher = options.publisher === false ? null : createPublisher(config, store, logger);
+  const natsStatus = new NatsStatusTracker();
+  const stopOnShutdown: Stoppable[] = [];
+  if (publisher) stopOnShutdown.push({ name: 'event-publisher', stop: () => publisher.stop() });
+  stopOnShutdown.push({ name: 'event-store', stop: () => store.close() });
+
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), {
+      logger: new PinoLoggerService(logger),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  try {
+    app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER] });
+    app.use(correlationMiddleware, requestLogMiddleware(logger));
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new HttpExceptionFilter(logger));
+    setupSwagger(app);
+    const nats = app.connectMicroservice<MicroserviceOptions>({
+      transport: Transport.NATS,
+      options: { servers: [config.NATS_URL], queue: 'command-api' },
+    });
+    natsStatus.follow(nats.status);
+    if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+    await app.startAllMicroservices();
+    await publisher?.start();
+    await app.listen(config.COMMAND_API_PORT, config.HOST);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.info({ port, nats: config.NATS_URL }, 'command-api listening');
+  return {
+    app,
+    port,
+    close: async () => {
+      natsStatus.closed();
+      await app.close();
+    },
+  };
+}

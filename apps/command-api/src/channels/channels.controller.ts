@@ -1,0 +1,29 @@
+/** PUT /me/channel: the owner edits their channel's title and category. */
+import { Body, Controller, Put, Req, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { metadataOf, type AppRequest } from '../core/correlation.js';
+import { CurrentAccount } from '../accounts/current-account.decorator.js';
+import { ErrorDto } from '../accounts/dto/responses.dto.js';
+import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { UpdateChannelInfoCommand } from './commands/update-channel-info.command.js';
+import { ChannelInfoDto, UpdateChannelDto } from './dto/update-channel.dto.js';
+
+/** The caller's channel. */
+@ApiTags('me')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard)
+@Controller('me/channel')
+export class ChannelsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  /** Updates title/category. 200 `{ title, category }`; 400 validation; 401; 404 unknown account. */
+  @Put()
+  @ApiOkResponse({ type: ChannelInfoDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  update(@CurrentAccount() who: { id: string }, @Body() dto: UpdateChannelDto, @Req() req: AppRequest): Promise<ChannelInfoDto> {
+    return this.commands.execute(new UpdateChannelInfoCommand(who.id, dto.title, dto.category, metadataOf(req, who.id)));
+  }
+}

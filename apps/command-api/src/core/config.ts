@@ -1,0 +1,32 @@
+/**
+ * Configuration of the command API: the shared {@link Config} of `@eventcast/platform` plus the options only this
+ * process reads.
+ */
+import type { Config } from '@eventcast/platform';
+
+/** Settings read by the command API. `COMMAND_API_PORT` may be 0 (any free port, for tests). */
+export type CommandApiConfig = Pick<
+  Config,
+  | 'DATABASE_URL'
+  | 'NATS_URL'
+  | 'JWT_SECRET'
+  | 'STREAM_KEY_SECRET'
+  | 'COMMAND_API_PORT'
+  | 'HOST'
+  | 'RTMP_PUBLIC_URL'
+  | 'INGEST_RTMP_PORT'
+  | 'EVENT_STORE'
+  | 'EVENTSTORE_URL'
+> & {
+  /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
+  AUTH_RATE_LIMIT_PER_MINUTE?: number;
+};
+
+/** Reads `AUTH_RATE_LIMIT_PER_MINUTE` (positive integer, default 20). @throws {Error} when it is not one. */
+export function authRateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['AUTH_RATE_LIMIT_PER_MINUTE'];
+  if (raw === undefined || raw === '') return 20;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error('invalid configuration: AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer');
+  return n;
+}

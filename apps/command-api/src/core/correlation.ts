@@ -1,0 +1,39 @@
+/**
+ * Correlation ids: accepted from the `x-correlation-id` header (HTTP or NATS) when well-formed, generated otherwise,
+ * carried into event metadata and log lines, and echoed in the HTTP response header.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { EventMetadata } from '@eventcast/events';
+
+/** Header name (lower-case, as Node exposes it). */
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+const SAFE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Returns `candidate` when it is a safe id (1–128 chars of `A-Za-z0-9._:-`), else a new UUID. */
+export function correlationIdFrom(candidate: unknown): string {
+  return typeof candidate === 'string' && SAFE.test(candidate) ? candidate : randomUUID();
+}
+
+/** Request with the fields this app adds. */
+export interface AppRequest extends Request {
+  correlationId?: string;
+  account?: { id: string; username: string };
+}
+
+/** Express middleware: sets `req.correlationId` and the response header. */
+export function correlationMiddleware(req: AppRequest, res: Response, next: NextFunction): void {
+  const id = correlationIdFrom(req.headers[CORRELATION_HEADER]);
+  req.correlationId = id;
+  res.setHeader(CORRELATION_HEADER, id);
+  next();
+}
+
+/** Event metadata of a command issued over HTTP: correlation id and, when authenticated, the actor's account id. */
+export function metadataOf(req: AppRequest, actorId?: string): EventMetadata {
+  const meta: EventMetadata = { correlationId: req.correlationId ?? randomUUID() };
+  const actor = actorId ?? req.account?.id;
+  if (actor) meta.actorId = actor;
+  return meta;
+}

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { DomainError } from '@eventcast/domain';
+import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { toErrorBody } from './http-exception.filter.js';
+
+describe('HTTP error mapping', () => {
+  it('maps domain errors by code, concurrency conflicts to 409 and hides internals', () => {
+    assert.deepEqual(toErrorBody(new DomainError('account_not_found', 'account does not exist')), { statusCode: 404, error: 'Not Found', message: 'account does not exist' });
+    assert.equal(toErrorBody(new DomainError('username_taken', 'username is taken')).statusCode, 409);
+    assert.equal(toErrorBody(new DomainError('not_live', 'the channel is not live')).statusCode, 422);
+    assert.equal(toErrorBody(new WrongExpectedRevisionError('account-x', 1n, 2n)).statusCode, 409);
+    assert.deepEqual(toErrorBody(new Error('connection refused at 10.0.0.5')), { statusCode: 500, error: 'Internal Server Error', message: 'internal server error' });
+    assert.deepEqual(toErrorBody(new BadRequestException(['a', 'b'])), { statusCode: 400, error: 'Bad Request', message: 'a; b' });
+    assert.equal(toErrorBody(new NotFoundException('Cannot GET /x')).message, 'Cannot GET /x');
+    const parse = new BadRequestException('Unexpected token in "{"password":"hunter22"', { cause: new SyntaxError('x') });
+    assert.deepEqual(toErrorBody(parse), { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
+  });
+});

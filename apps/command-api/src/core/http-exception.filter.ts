@@ -1,0 +1,80 @@
+/**
+ * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
+ * DomainError → 404/409/422, WrongExpectedRevisionError (after retries) → 409, Nest HttpExceptions keep their status,
+ * malformed JSON bodies → 400, anything else → 500 "internal server error" (details only in the log).
+ */
+import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import type { Logger } from '@eventcast/platform';
+import type { AppRequest } from './correlation.js';
+import { DomainError, statusOfDomainError } from './domain-errors.js';
+
+/** The error body of every failed HTTP request. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function body(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: REASONS[statusCode] ?? 'Error', message };
+}
+
+/** Message text of a Nest HttpException: its string response, or the `message` field (arrays joined by "; "). */
+function httpMessage(e: HttpException): string {
+  const r = e.getResponse();
+  if (typeof r === 'string') return r;
+  const m = (r as { message?: unknown }).message;
+  if (Array.isArray(m)) return m.map(String).join('; ');
+  return typeof m === 'string' ? m : e.message;
+}
+
+/** Maps any thrown value to an {@link ErrorBody}. Body-parser errors carry `status` and `type`. */
+export function toErrorBody(err: unknown): ErrorBody {
+  // Nest maps body-parser's SyntaxError to a 400 carrying the parser's message, which can quote the request body
+  // (and so a password): never echo it.
+  if (err instanceof HttpException && err.cause instanceof SyntaxError) return body(400, 'malformed JSON body');
+  if (err instanceof HttpException) return body(err.getStatus(), httpMessage(err));
+  if (err instanceof DomainError) return body(statusOfDomainError(err), err.message);
+  if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
+  const e = err as { status?: unknown; type?: unknown };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    // Never echo the parser's message: it quotes the request body, which may hold a password.
+    return body(e.status, e.type === 'entity.parse.failed' ? 'malformed JSON body' : 'bad request');
+  }
+  return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error');
+}
+
+/** Catches everything thrown while serving an HTTP request. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  /** Writes the error body; logs 5xx errors with their stack (never the request body). */
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<AppRequest>();
+    const out = toErrorBody(exception);
+    if (out.statusCode >= 500) {
+      this.logger.error({ err: exception, correlationId: req.correlationId, method: req.method, path: req.path }, 'request failed');
+    }
+    if (!res.headersSent) res.status(out.statusCode).json(out);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The command API's infrastructure from `@eventcast/event-store`: the configured event store (PostgreSQL schema
+ * migrated by `createEventStore`) and the event publisher (store → NATS JetStream, checkpoint in PostgreSQL).
+ */
+import { createEventStore, EventPublisher, type EventStore } from '@eventcast/event-store';
+import type { Logger } from '@eventcast/platform';
+import type { CommandApiConfig } from './config.js';
+
+/** The publisher as this app uses it. */
+export interface Publisher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the store chosen by `EVENT_STORE` (default PostgreSQL at DATABASE_URL, migrated before returning).
+ * @throws when the database is unreachable.
+ */
+export function openEventStore(config: CommandApiConfig): Promise<EventStore> {
+  return createEventStore(config);
+}
+
+/**
+ * Creates the publisher of `store` (not started): one active instance per deployment (advisory lock), checkpoint in
+ * DATABASE_URL, NATS at NATS_URL. Retried failures are logged as warnings.
+ */
+export function createPublisher(config: CommandApiConfig, store: EventStore, logger: Logger): Publisher {
+  return new EventPublisher({
+    store,
+    databaseUrl: config.DATABASE_URL,
+    natsServers: [config.NATS_URL],
+    onError: (err) => logger.warn({ err }, 'event publisher failed, retrying'),
+  });
+}
