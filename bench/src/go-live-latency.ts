@@ -72,7 +72,7 @@ async function main() {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${env.platform.urls.web}/${username}`);
       await page.getByTestId('live-status').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
-      await eventually('playback', () => page.evaluate(() => ((document.querySelector('[data-testid="player"]') as HTMLVideoElement | null)?.currentTime ?? 0) > 1), 30_000);
+      await eventually('playback', () => page.evaluate(() => ((document.querySelector<HTMLVideoElement>(`[data-testid="player"]`))?.currentTime ?? 0) > 1), 30_000);
       const end = Date.now() + seconds * 1000;
       while (Date.now() < end) {
         await new Promise((r) => setTimeout(r, 1000));

@@ -118,3 +118,13 @@ void it('keeps a second instance with the same name waiting while the first hold
   await second.stop();
   await assertAllPublishedOnce();
 });
+
+void it('stops promptly however soon after start() it is asked to', { timeout: 60_000 }, async () => {
+  for (const delayMs of [0, 5, 10, 20, 50]) {
+    const publisher = new EventPublisher({ store, databaseUrl: db.url, natsServers: nats.url, lockRetryMs: 100 });
+    await publisher.start();
+    await new Promise((r) => setTimeout(r, delayMs));
+    const stopped = await Promise.race([publisher.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
+    assert.equal(stopped, true, `stop() ${delayMs} ms after start() returned within 5 s`);
+  }
+});

@@ -148,6 +148,8 @@ export class EventPublisher {
     const window = new AckWindow(this.acked, () => void sub.close());
     this.subscription = sub;
     this.window = window;
+    // stop() may have run before this subscription existed (it closes only the one it sees): close it here too.
+    if (this.stopping) void sub.close();
     const timer = setInterval(() => void this.flush(window.acked), this.options.checkpointEveryMs ?? 250);
     try {
       for await (const event of sub) {

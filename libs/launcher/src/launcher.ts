@@ -160,7 +160,7 @@ export async function startPlatform(o: PlatformOptions): Promise<RunningPlatform
     try {
       await waitHealthy(spec.health, child, timeout);
     } catch (e) {
-      throw new Error(`${spec.name} failed to start: ${(e as Error).message}\n--- ${logFile} ---\n${tail(logFile)}`);
+      throw new Error(`${spec.name} failed to start: ${(e as Error).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: e });
     }
   };
   const stop = async (graceMs = 10_000) => {

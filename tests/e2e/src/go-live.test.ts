@@ -82,7 +82,7 @@ describe('go live from OBS and watch in the browser', () => {
       await page.getByTestId('live-status').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
       const t0 = await eventually(
         'the video to start playing',
-        () => page.evaluate(() => (document.querySelector('[data-testid="player"]') as HTMLVideoElement | null)?.currentTime ?? 0),
+        () => page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="player"]')?.currentTime ?? 0),
         30_000,
       );
       await new Promise((r) => setTimeout(r, 3000));

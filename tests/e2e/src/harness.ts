@@ -147,5 +147,5 @@ export async function eventually<T>(what: string, check: () => Promise<T | null 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last instanceof Error ? last.message : JSON.stringify(last))}` : ''}`);
 }
