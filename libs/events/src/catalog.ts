@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
+import { chatEventSchemas } from './chat.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -85,6 +86,7 @@ export const eventSchemas = {
     /** Publisher's IP address as seen by ingest. */
     remoteAddress: z.string().max(64),
   }),
+  ...chatEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -100,6 +102,21 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   BroadcastStarted: 1,
   BroadcastEnded: 1,
   PublishRejected: 1,
+  ChatMessageSent: 1,
+  ChatMessageRefused: 1,
+  ChatMessageDeleted: 1,
+  ChatCleared: 1,
+  ChatUserTimedOut: 1,
+  ChatUserBanned: 1,
+  ChatUserUnbanned: 1,
+  ChatModeratorAdded: 1,
+  ChatModeratorRemoved: 1,
+  ChatSettingsChanged: 1,
+  ChatBlockedTermsUpdated: 1,
+  ChannelEmoteAdded: 1,
+  ChannelEmoteRemoved: 1,
+  ChannelFollowed: 1,
+  ChannelUnfollowed: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

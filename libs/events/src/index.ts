@@ -1,3 +1,4 @@
 export * from './envelope.js';
 export * from './names.js';
 export * from './catalog.js';
+export * from './chat.js';

@@ -12,6 +12,8 @@ export const Category = {
   Username: 'username',
   Broadcast: 'broadcast',
   Ingest: 'ingest',
+  Chat: 'chat',
+  Follows: 'follows',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -46,6 +48,10 @@ export const streams = {
   username: (username: string) => streamName(Category.Username, username.toLowerCase()),
   broadcast: (channelId: string) => streamName(Category.Broadcast, channelId),
   ingest: (channelId: string | null) => streamName(Category.Ingest, channelId ?? 'unknown'),
+  /** The chat room of a channel: messages, moderation, settings, emotes. */
+  chat: (channelId: string) => streamName(Category.Chat, channelId),
+  /** Who follows a channel. */
+  follows: (channelId: string) => streamName(Category.Follows, channelId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -59,4 +65,6 @@ export const CommandPatterns = {
   BroadcastStart: 'ingest.broadcast-start',
   BroadcastEnd: 'ingest.broadcast-end',
   IngestNodeStarted: 'ingest.node-started',
+  /** A chat message from the realtime edge: see docs/chat.md. */
+  ChatSend: 'chat.send',
 } as const;

@@ -1,0 +1,111 @@
+/**
+ * Chat and moderation events (stream `chat-<channelId>`, one chat room per channel) and follows
+ * (stream `follows-<channelId>`). Text is stored exactly as sent (after blocked-term masking) and is never HTML.
+ */
+import { z } from 'zod';
+
+const uuid = z.uuid();
+const name = z.string().min(3).max(24).regex(/^[a-z0-9_]+$/);
+const iso = z.iso.datetime({ offset: true });
+
+/** Role of a chatter in a channel's chat room. */
+export const chatRoleSchema = z.enum(['owner', 'moderator', 'viewer']);
+export type ChatRole = z.infer<typeof chatRoleSchema>;
+
+/** Limits applied to one chat message: 1–500 characters after trimming (Twitch allows 500). */
+export const CHAT_MESSAGE_MAX_LENGTH = 500;
+
+/** Chat room settings; defaults in {@link defaultChatSettings}. */
+export const chatSettingsSchema = z.object({
+  /** Chat on/off; when off only the owner and moderators may write. */
+  enabled: z.boolean(),
+  /** Minimum seconds between two messages of one non-moderator (0 = off). */
+  slowModeSeconds: z.number().int().min(0).max(3600),
+  /** Only followers may write (owner and moderators always may). */
+  followersOnly: z.boolean(),
+  /** Seconds a non-moderator's message is held before viewers see it (Twitch: 0, 2, 4 or 6). */
+  messageDelaySeconds: z.union([z.literal(0), z.literal(2), z.literal(4), z.literal(6)]),
+  /** Only messages made of the channel's emotes (`:code:`) and whitespace. */
+  emoteOnly: z.boolean(),
+  /** Per-user rate limit for non-moderators: at most `rateLimitMessages` in `rateLimitWindowSeconds` (seed 002: 5 / 10 s). */
+  rateLimitMessages: z.number().int().min(1).max(100),
+  rateLimitWindowSeconds: z.number().int().min(1).max(3600),
+});
+export type ChatSettings = z.infer<typeof chatSettingsSchema>;
+
+export const defaultChatSettings: ChatSettings = {
+  enabled: true,
+  slowModeSeconds: 0,
+  followersOnly: false,
+  messageDelaySeconds: 0,
+  emoteOnly: false,
+  rateLimitMessages: 5,
+  rateLimitWindowSeconds: 10,
+};
+
+/** Who did a moderation action. */
+const actor = { moderatorId: uuid, moderatorName: name };
+/** The room: channel id and the channel's username (for routing on the edge). */
+const room = { channelId: uuid, username: name };
+/** The user acted upon. */
+const target = { userId: uuid, userName: name };
+
+export const chatEventSchemas = {
+  ChatMessageSent: z.object({
+    ...room,
+    messageId: uuid,
+    senderId: uuid,
+    senderName: name,
+    senderRole: chatRoleSchema,
+    /** As sent, trimmed, after blocked-term masking (`*` per character). Rendered as text, never HTML. */
+    text: z.string().min(1).max(CHAT_MESSAGE_MAX_LENGTH),
+    /** Number of blocked terms masked in `text`. */
+    maskedTerms: z.number().int().min(0),
+    /** When viewers may see it (sentAt + the room's message delay for non-moderators). */
+    visibleAt: iso,
+  }),
+  /** A message refused by the blocked-terms filter in `refuse` mode (the text is not kept). */
+  ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term']) }),
+  ChatMessageDeleted: z.object({ ...room, ...actor, messageId: uuid, senderId: uuid, reason: z.string().max(200) }),
+  ChatCleared: z.object({ ...room, ...actor }),
+  ChatUserTimedOut: z.object({ ...room, ...actor, ...target, durationSeconds: z.number().int().min(1).max(1_209_600), until: iso, reason: z.string().max(200) }),
+  ChatUserBanned: z.object({ ...room, ...actor, ...target, reason: z.string().max(200) }),
+  ChatUserUnbanned: z.object({ ...room, ...actor, ...target }),
+  ChatModeratorAdded: z.object({ ...room, ...actor, ...target }),
+  ChatModeratorRemoved: z.object({ ...room, ...actor, ...target }),
+  ChatSettingsChanged: z.object({ ...room, ...actor, settings: chatSettingsSchema }),
+  ChatBlockedTermsUpdated: z.object({
+    ...room,
+    ...actor,
+    /** Lower-case terms, matched case-insensitively on word boundaries. */
+    terms: z.array(z.string().min(1).max(50)).max(500),
+    action: z.enum(['mask', 'refuse']),
+  }),
+  ChannelEmoteAdded: z.object({
+    ...room,
+    ...actor,
+    /** Used in chat as `:code:`. */
+    code: z.string().regex(/^[A-Za-z0-9_]{2,32}$/),
+    contentType: z.enum(['image/png', 'image/gif', 'image/webp']),
+    /** The image, base64; at most 64 KiB decoded, so the event store alone can rebuild the emote read model. */
+    imageBase64: z.string().max(87_400),
+  }),
+  ChannelEmoteRemoved: z.object({ ...room, ...actor, code: z.string().regex(/^[A-Za-z0-9_]{2,32}$/) }),
+  ChannelFollowed: z.object({ ...room, followerId: uuid, followerName: name }),
+  ChannelUnfollowed: z.object({ ...room, followerId: uuid, followerName: name }),
+} as const;
+
+/** Chat events the realtime edge relays to a channel's viewers. */
+export const RELAYED_CHAT_EVENTS = [
+  'ChatMessageSent',
+  'ChatMessageDeleted',
+  'ChatCleared',
+  'ChatUserTimedOut',
+  'ChatUserBanned',
+  'ChatUserUnbanned',
+  'ChatModeratorAdded',
+  'ChatModeratorRemoved',
+  'ChatSettingsChanged',
+  'ChannelEmoteAdded',
+  'ChannelEmoteRemoved',
+] as const;
