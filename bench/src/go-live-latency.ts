@@ -58,6 +58,8 @@ async function main() {
     const playlistUrl = `${env.platform.urls.hls}/hls/${username}/index.m3u8`;
 
     for (let run = 1; run <= runs; run++) {
+      // The previous broadcast's playlist stays until ingest cleans the directory: measure only a fresh one.
+      await eventually('the previous playlist to be removed', async () => (await fetch(playlistUrl)).status === 404, 60_000);
       const t0 = performance.now();
       const pub = publishTestStream(`${env.platform.urls.rtmp}/${key}`, { overlayClock: true });
       await eventually('a playable segment', async () => {
@@ -80,13 +82,20 @@ async function main() {
         if (Number.isFinite(lat) && lat > 0) hlsLatency.push(lat);
         const file = join(work, `shot-${run}-${Date.now()}.png`);
         // Grab the frame on screen through a canvas (overlays such as the unmute button are not in it); the clock
-        // is drawn in the top-left 45% × 22% of the picture.
+        // is drawn in the top-left 55% × 26% of the picture.
         const grab = await page.evaluate(() => {
           const v = document.querySelector('[data-testid="player"]') as HTMLVideoElement;
           const c = document.createElement('canvas');
-          c.width = Math.round(v.videoWidth * 0.45);
-          c.height = Math.round(v.videoHeight * 0.22);
-          c.getContext('2d')?.drawImage(v, 0, 0, c.width, c.height, 0, 0, c.width, c.height);
+          const w = Math.round(v.videoWidth * 0.55);
+          const h = Math.round(v.videoHeight * 0.26);
+          // Twice the size, grey: tesseract reads large dark-on-light or light-on-dark digits best.
+          c.width = w * 2;
+          c.height = h * 2;
+          const ctx = c.getContext('2d');
+          if (ctx) {
+            ctx.filter = 'grayscale(1)';
+            ctx.drawImage(v, 0, 0, w, h, 0, 0, w * 2, h * 2);
+          }
           return { at: Date.now(), png: c.toDataURL('image/png') };
         });
         writeFileSync(file, Buffer.from(grab.png.split(',')[1] ?? '', 'base64'));
