@@ -61,7 +61,9 @@ fi
 # 3. npm dependencies (Node 22 comes as the `node` devDependency) and the build.
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: its strict lock check fails where the registry lacks another platform's optional packages
+  # (nx ships one native package per OS); `npm install` installs the lock's versions and skips those.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 export PATH="$ROOT/node_modules/.bin:$PATH"
 case "$(node -v)" in v22.*) ;; *) say "expected Node 22, got $(node -v)"; exit 1 ;; esac
