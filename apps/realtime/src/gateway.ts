@@ -1,17 +1,25 @@
 /**
- * The `/ws` WebSocket behaviour: the viewer side of the protocol in docs/contracts.md (see ./protocol.ts).
+ * The `/ws` WebSocket behaviour: the protocol of docs/contracts.md and docs/chat.md (see ./protocol.ts).
  *
- * Per connection: a `welcome` with a fresh connection id; `subscribe`/`unsubscribe` join and leave the uWS topic
- * `channel/<username>` (idempotent: repeating one answers the same frame); `ping` → `pong`. Bad frames get an
- * `error` frame and the connection stays open. Transport limits: frames above `maxPayloadBytes` are closed by uWS
+ * Upgrade: refused with 503 while shutting down and with 429 (`Retry-After` in s) when the client IP exceeded its
+ * connection attempts (./ip-limiter.ts); a `?token=` JWT is verified before the upgrade completes.
+ * Per connection: a `welcome` with a fresh connection id (then `authenticated` or `error invalid_token` when a token
+ * came with the upgrade); `auth` signs in; `subscribe`/`unsubscribe` join and leave the uWS topic
+ * `channel/<username>` (idempotent: repeating one answers the same frame) and count presence; `chat.send` goes to
+ * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open. Transport limits: frames above `maxPayloadBytes` are closed by uWS
  * with 1009; a client whose send buffer exceeds `maxBackpressureBytes` is dropped (`closeOnBackpressureLimit`);
  * idle connections are pinged automatically and closed after `idleTimeoutSeconds`.
  */
 import { randomUUID } from 'node:crypto';
-import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import type { HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '@eventcast/platform';
-import { channelTopic, encodeFrame, parseClientMessage, type ErrorCode, type ServerFrame } from './protocol.js';
+import type { AuthUser, TokenVerifier } from './auth.js';
+import type { ChatSendHandler } from './chat-send.js';
+import type { IpRateLimiter } from './ip-limiter.js';
 import type { Presence } from './presence.js';
+import type { PresencePusher } from './presence-push.js';
+import { channelTopic, encodeFrame, parseClientMessage, type ClientMessage, type ErrorCode, type ServerFrame } from './protocol.js';
+import type { TokenBucket } from './token-bucket.js';
 
 /** Limits of the `/ws` endpoint. Sizes in bytes, times in seconds. */
 export interface GatewayLimits {
@@ -43,11 +51,23 @@ export interface Connection {
   channels: Set<string>;
   /** Set in the close handler; a closed uWS socket must not be used. */
   closed: boolean;
+  /** The signed-in user, or null for a guest. A signed-in subscriber counts as a chatter. */
+  user: AuthUser | null;
+  /** True when the upgrade's `?token=` was rejected (reported after `welcome`). */
+  upgradeTokenRejected: boolean;
+  /** Edge `chat.send` bucket, created on the first send. */
+  sendBucket?: TokenBucket;
 }
 
 /** What the gateway needs from the server around it. */
 export interface GatewayDeps {
   presence: Presence;
+  pusher: PresencePusher;
+  verifier: TokenVerifier;
+  chat: ChatSendHandler;
+  ipLimiter: IpRateLimiter;
+  /** Called when a signed-in socket subscribes (warms the channel-id cache for its first send). */
+  prefetchChannel: (channel: string) => void;
   logger: Logger;
   limits: GatewayLimits;
   /** Open sockets, maintained here, used by the server to close them on shutdown. */
@@ -67,13 +87,82 @@ function send(ws: WebSocket<Connection>, frame: ServerFrame): boolean {
   return ws.send(encodeFrame(frame), false) !== 2;
 }
 
+/** {@link send} from an async continuation (outside a uWS callback): corked, so uWS writes it in one syscall. */
+function sendLater(ws: WebSocket<Connection>, frame: ServerFrame): void {
+  if (ws.getUserData().closed) return;
+  ws.cork(() => send(ws, frame));
+}
+
 function sendError(ws: WebSocket<Connection>, code: ErrorCode, message: string): void {
   send(ws, { type: 'error', code, message });
 }
 
+function authenticatedFrame(user: AuthUser): ServerFrame {
+  return { type: 'authenticated', user: { id: user.id, username: user.username } };
+}
+
+const INVALID_TOKEN: ServerFrame = { type: 'error', code: 'invalid_token', message: 'the token is invalid or expired' };
+
+/** Writes a plain-text refusal of an upgrade request. */
+function refuse(res: HttpResponse, status: string, body: string, retryAfterSeconds?: number): void {
+  res.writeStatus(status);
+  if (retryAfterSeconds !== undefined) res.writeHeader('Retry-After', String(retryAfterSeconds));
+  res.writeHeader('Content-Type', 'text/plain');
+  res.end(body);
+}
+
 /** Builds the uWS behaviour of `/ws`. */
 export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> {
-  const { presence, logger, limits, sockets } = deps;
+  const { presence, pusher, logger, limits, sockets } = deps;
+
+  /** Signs the connection in or out, moving its subscriptions between guest and chatter counts. */
+  const setUser = (conn: Connection, user: AuthUser | null): void => {
+    const delta = (user ? 1 : 0) - (conn.user ? 1 : 0);
+    conn.user = user;
+    if (delta !== 0) for (const channel of conn.channels) presence.changeChatters(channel, delta as 1 | -1);
+  };
+
+  const handle = (ws: WebSocket<Connection>, conn: Connection, msg: ClientMessage): void => {
+    switch (msg.type) {
+      case 'ping':
+        send(ws, { type: 'pong' });
+        return;
+      case 'subscribe':
+        if (!conn.channels.has(msg.channel)) {
+          if (conn.channels.size >= limits.maxSubscriptions) {
+            return sendError(ws, 'too_many_subscriptions', `at most ${limits.maxSubscriptions} subscriptions per connection`);
+          }
+          conn.channels.add(msg.channel);
+          ws.subscribe(channelTopic(msg.channel));
+          presence.join(msg.channel, conn.user !== null);
+          if (conn.user) deps.prefetchChannel(msg.channel);
+        }
+        send(ws, { type: 'subscribed', channel: msg.channel });
+        pusher.subscribed(msg.channel);
+        return;
+      case 'unsubscribe':
+        if (conn.channels.delete(msg.channel)) {
+          ws.unsubscribe(channelTopic(msg.channel));
+          presence.leave(msg.channel, conn.user !== null);
+        }
+        send(ws, { type: 'unsubscribed', channel: msg.channel });
+        return;
+      case 'auth':
+        deps.verifier.verify(msg.token).then(
+          (user) => {
+            if (conn.closed) return;
+            setUser(conn, user);
+            sendLater(ws, authenticatedFrame(user));
+          },
+          () => sendLater(ws, INVALID_TOKEN),
+        );
+        return;
+      case 'chat.send':
+        if (conn.user?.expiresAt != null && conn.user.expiresAt <= Date.now()) setUser(conn, null);
+        void deps.chat.handle(conn, msg).then((frame) => sendLater(ws, frame));
+        return;
+    }
+  };
 
   return {
     maxPayloadLength: limits.maxPayloadBytes,
@@ -83,25 +172,50 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
-      if (deps.isShuttingDown()) {
-        res.writeStatus('503 Service Unavailable').end('shutting down');
+      if (deps.isShuttingDown()) return refuse(res, '503 Service Unavailable', 'shutting down');
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const waitMs = deps.ipLimiter.tryAcquire(ip);
+      if (waitMs > 0) return refuse(res, '429 Too Many Requests', 'too many connection attempts', Math.ceil(waitMs / 1000));
+      const data: Connection = { connectionId: randomUUID(), channels: new Set(), closed: false, user: null, upgradeTokenRejected: false };
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const token = req.getQuery('token');
+      if (!token) {
+        res.upgrade(data, key, protocol, extensions, context);
         return;
       }
-      const data: Connection = { connectionId: randomUUID(), channels: new Set(), closed: false };
-      res.upgrade(
-        data,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      // The request object dies with this callback: everything needed later was copied above.
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      void deps.verifier
+        .verify(token)
+        .then(
+          (user) => {
+            data.user = user;
+          },
+          () => {
+            data.upgradeTokenRejected = true;
+          },
+        )
+        .then(() => {
+          if (aborted) return;
+          res.cork(() => {
+            if (deps.isShuttingDown()) refuse(res, '503 Service Unavailable', 'shutting down');
+            else res.upgrade(data, key, protocol, extensions, context);
+          });
+        });
     },
 
     open: (ws) => {
       sockets.add(ws);
-      const { connectionId } = ws.getUserData();
-      logger.debug({ connectionId }, 'ws open');
-      send(ws, { type: 'welcome', connectionId });
+      const conn = ws.getUserData();
+      logger.debug({ connectionId: conn.connectionId, user: conn.user?.id }, 'ws open');
+      send(ws, { type: 'welcome', connectionId: conn.connectionId });
+      if (conn.user) send(ws, authenticatedFrame(conn.user));
+      else if (conn.upgradeTokenRejected) send(ws, INVALID_TOKEN);
     },
 
     message: (ws, message, isBinary) => {
@@ -116,32 +230,11 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
         return sendError(ws, 'malformed_json', 'frame is not valid UTF-8');
       }
       const parsed = parseClientMessage(text);
-      if (!parsed.ok) return sendError(ws, parsed.code, parsed.message);
-      const conn = ws.getUserData();
-      const msg = parsed.message;
-      switch (msg.type) {
-        case 'ping':
-          send(ws, { type: 'pong' });
-          return;
-        case 'subscribe':
-          if (!conn.channels.has(msg.channel)) {
-            if (conn.channels.size >= limits.maxSubscriptions) {
-              return sendError(ws, 'too_many_subscriptions', `at most ${limits.maxSubscriptions} subscriptions per connection`);
-            }
-            conn.channels.add(msg.channel);
-            ws.subscribe(channelTopic(msg.channel));
-            presence.join(msg.channel);
-          }
-          send(ws, { type: 'subscribed', channel: msg.channel });
-          return;
-        case 'unsubscribe':
-          if (conn.channels.delete(msg.channel)) {
-            ws.unsubscribe(channelTopic(msg.channel));
-            presence.leave(msg.channel);
-          }
-          send(ws, { type: 'unsubscribed', channel: msg.channel });
-          return;
+      if (!parsed.ok) {
+        send(ws, { type: 'error', code: parsed.code, message: parsed.message, ...(parsed.nonce !== undefined && { nonce: parsed.nonce }) });
+        return;
       }
+      handle(ws, ws.getUserData(), parsed.message);
     },
 
     dropped: (ws) => {
@@ -152,7 +245,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       const conn = ws.getUserData();
       conn.closed = true;
       sockets.delete(ws);
-      for (const channel of conn.channels) presence.leave(channel);
+      for (const channel of conn.channels) presence.leave(channel, conn.user !== null);
       conn.channels.clear();
       logger.debug({ connectionId: conn.connectionId, code }, 'ws closed');
     },

@@ -39,3 +39,19 @@ void test('channel names and topics', () => {
   assert.ok(!isValidChannel(3));
   assert.equal(channelTopic('alice'), 'channel/alice');
 });
+
+void test('parses auth and chat.send; chat.send errors carry the nonce when it is valid', () => {
+  assert.deepEqual(parseClientMessage('{"type":"auth","token":"t"}'), { ok: true, message: { type: 'auth', token: 't' } });
+  assert.deepEqual(parseClientMessage(JSON.stringify({ type: 'chat.send', channel: 'alice', text: 'hi', nonce: 'n' })), {
+    ok: true,
+    message: { type: 'chat.send', channel: 'alice', text: 'hi', nonce: 'n' },
+  });
+  const err = (v: unknown): unknown => {
+    const r = parseClientMessage(JSON.stringify(v));
+    return r.ok ? undefined : [r.code, r.nonce];
+  };
+  assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: 'hi' }), ['invalid_request', undefined]);
+  assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: 'hi', nonce: 'x'.repeat(65) }), ['invalid_request', undefined]);
+  assert.deepEqual(err({ type: 'chat.send', channel: 'Alice', text: 'hi', nonce: 'n' }), ['invalid_channel', 'n']);
+  assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: null, nonce: 'n' }), ['invalid_request', 'n']);
+});

@@ -1,8 +1,11 @@
 /**
- * The realtime WebSocket protocol of docs/contracts.md ("realtime WebSocket `/ws`"): JSON text frames.
+ * The realtime WebSocket protocol of docs/contracts.md ("realtime WebSocket `/ws`") and docs/chat.md ("realtime
+ * WebSocket additions"): JSON text frames.
  *
- * Client → server: `subscribe`, `unsubscribe` (both with `channel` = a username) and `ping`.
- * Server → client: `welcome`, `subscribed`, `unsubscribed`, `event`, `pong`, `error`.
+ * Client → server: `subscribe`, `unsubscribe` (both with `channel` = a username), `ping`, `auth {token}`,
+ * `chat.send {channel, text, nonce}`.
+ * Server → client: `welcome`, `subscribed`, `unsubscribed`, `event`, `pong`, `authenticated`, `chat.ack`,
+ * `presence`, `error` (with `nonce` and `retryAfterMs` when it answers a `chat.send`).
  * This module is pure: parsing and frame shapes only, no sockets.
  */
 
@@ -13,20 +16,66 @@ export const CHANNEL_PATTERN = /^[a-z0-9_]{3,24}$/;
 export type ErrorCode =
   /** The frame is not valid UTF-8 JSON, is binary, or is not a JSON object. */
   | 'malformed_json'
-  /** `type` is missing or not one of `subscribe`, `unsubscribe`, `ping`. */
+  /** `type` is missing or not one of `subscribe`, `unsubscribe`, `ping`, `auth`, `chat.send`. */
   | 'unknown_type'
   /** `channel` is missing or does not match {@link CHANNEL_PATTERN}. */
   | 'invalid_channel'
   /** The connection already has the maximum number of subscriptions. */
   | 'too_many_subscriptions'
   /** The frame exceeds the application limit (frames above the transport limit close the socket with 1009). */
-  | 'message_too_large';
+  | 'message_too_large'
+  /** `auth` (or `?token=`) with a missing, malformed, wrongly signed or expired JWT. */
+  | 'invalid_token'
+  /** `chat.send` from a guest (or after the token expired). */
+  | 'unauthenticated'
+  /** `chat.send` to a channel this connection is not subscribed to. */
+  | 'not_subscribed'
+  /** `chat.send` whose `nonce` is not a string of 1–64 characters or whose `text` is not a string. */
+  | 'invalid_request'
+  /** Edge rate limit (10 sends/s per connection) or the room's rate limit; `retryAfterMs` says when to retry. */
+  | 'rate_limited'
+  /** The command side or query-api did not answer in time (or is unreachable): nothing was sent. */
+  | 'unavailable'
+  /** Refusals decided by the chat room (docs/chat.md, `chat.send` reply codes). */
+  | ChatRefusalCode;
 
-/** A validated client message. */
+/** Codes of a refused `chat.send` reply from the command side (docs/chat.md "NATS request/reply"). */
+export const CHAT_REFUSAL_CODES = [
+  'banned',
+  'timed_out',
+  'empty',
+  'too_long',
+  'chat_disabled',
+  'followers_only',
+  'emote_only',
+  'slow_mode',
+  'rate_limited',
+  'blocked_term',
+  'channel_not_found',
+  'invalid_request',
+  'internal_error',
+] as const;
+/** One of {@link CHAT_REFUSAL_CODES}. */
+export type ChatRefusalCode = (typeof CHAT_REFUSAL_CODES)[number];
+
+/** Largest `nonce` echoed in `chat.ack` / `error` frames, in characters. */
+export const MAX_NONCE_LENGTH = 64;
+
+/** A validated client message. `auth.token` is checked by the token verifier, not here. */
 export type ClientMessage =
   | { type: 'subscribe'; channel: string }
   | { type: 'unsubscribe'; channel: string }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | { type: 'auth'; token: unknown }
+  | { type: 'chat.send'; channel: string; text: string; nonce: string };
+
+/** Presence numbers of a channel, summed over all edges. */
+export interface PresenceCounts {
+  /** Open subscriptions (sockets) to the channel. */
+  viewers: number;
+  /** Subscriptions of signed-in sockets. */
+  chatters: number;
+}
 
 /** The public part of a domain event as relayed to viewers (no metadata, no stream internals). */
 export interface RelayedEvent {
@@ -48,10 +97,16 @@ export type ServerFrame =
   | { type: 'unsubscribed'; channel: string }
   | { type: 'event'; channel: string; event: RelayedEvent }
   | { type: 'pong' }
-  | { type: 'error'; code: ErrorCode; message: string };
+  | { type: 'authenticated'; user: { id: string; username: string } }
+  | { type: 'chat.ack'; nonce: string; messageId: string; visibleAt: string }
+  | { type: 'presence'; channel: string; viewers: number; chatters: number }
+  | { type: 'error'; code: ErrorCode; message: string; nonce?: string; retryAfterMs?: number };
 
-/** Result of {@link parseClientMessage}: the message, or the error frame to send back. */
-export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string };
+/**
+ * Result of {@link parseClientMessage}: the message, or the error frame to send back (`nonce` set when the frame was
+ * a `chat.send` with a valid nonce).
+ */
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string; nonce?: string };
 
 /** True when `channel` is a string matching {@link CHANNEL_PATTERN}. */
 export function isValidChannel(channel: unknown): channel is string {
@@ -95,6 +150,10 @@ export function parseClientMessage(text: string): ParseResult {
       }
       return { ok: true, message: { type, channel } };
     }
+    case 'auth':
+      return { ok: true, message: { type: 'auth', token: o['token'] } };
+    case 'chat.send':
+      return parseChatSend(o);
     default:
       return {
         ok: false,
@@ -102,6 +161,18 @@ export function parseClientMessage(text: string): ParseResult {
         message: typeof type === 'string' ? `unknown message type "${type.slice(0, 40)}"` : 'message needs a string "type"',
       };
   }
+}
+
+function parseChatSend(o: Record<string, unknown>): ParseResult {
+  const { nonce, channel, text } = o;
+  if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH) {
+    return { ok: false, code: 'invalid_request', message: `nonce must be a string of 1-${MAX_NONCE_LENGTH} characters` };
+  }
+  if (!isValidChannel(channel)) {
+    return { ok: false, code: 'invalid_channel', message: 'channel must be a username of 3-24 characters a-z, 0-9 or _ (lower-case)', nonce };
+  }
+  if (typeof text !== 'string') return { ok: false, code: 'invalid_request', message: 'text must be a string', nonce };
+  return { ok: true, message: { type: 'chat.send', channel, text, nonce } };
 }
 
 /** Serializes a server frame to the JSON text sent on the wire. */

@@ -48,7 +48,13 @@ const isEvent = (type: string, channel: string) => (f: Frame) =>
 before(async () => {
   natsServer = await startPrivateNats();
   config = { ...config, NATS_URL: natsServer.url };
-  server = await startRealtime({ config, logger, waitForRelay: true, presence: { ttlSeconds: 2, refreshMs: 500 } });
+  server = await startRealtime({
+    config,
+    logger,
+    waitForRelay: true,
+    edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0 },
+    presence: { ttlSeconds: 2, refreshMs: 500 },
+  });
   nc = await connect({ servers: config.NATS_URL });
   js = jetstream(nc);
   redis = new Redis(config.REDIS_URL);
@@ -188,7 +194,7 @@ void describe('presence', () => {
 
   void test('counts sum across edges and a dead edge drops out after its TTL', async () => {
     const ch = user('erin');
-    const other = await startRealtime({ config, logger, presence: { ttlSeconds: 2, refreshMs: 500 } });
+    const other = await startRealtime({ config, logger, edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0 }, presence: { ttlSeconds: 2, refreshMs: 500 } });
     try {
       const a = await openClient(server.port);
       const b = await openClient(other.port);

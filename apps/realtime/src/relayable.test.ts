@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeRelayable } from './relayable.js';
-import { broadcastEnded, broadcastStarted, channelInfoUpdated, wireEvent } from './test-support.js';
+import { broadcastEnded, broadcastStarted, channelInfoUpdated, chatEvent, chatMessageSent, wireEvent } from './test-support.js';
 
 const bytes = (v: unknown): Uint8Array => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -52,4 +52,17 @@ void test('relays BroadcastEnded and ChannelInfoUpdated to the channel named by 
     assert.ok(d.relay);
     if (d.relay) assert.deepEqual([d.channel, d.event.type, d.event.id], ['bob_1', ev.type, ev.id]);
   }
+});
+
+void test('relays the chat events of RELAYED_CHAT_EVENTS, never ChatBlockedTermsUpdated nor ChatMessageRefused', () => {
+  const channelId = randomUUID();
+  const mod = { moderatorId: randomUUID(), moderatorName: 'mod_one' };
+  const sent = decodeRelayable(bytes(chatMessageSent(channelId, 'carol', 'hi')));
+  assert.ok(sent.relay && sent.channel === 'carol' && sent.event.type === 'ChatMessageSent');
+  const cleared = decodeRelayable(bytes(chatEvent('ChatCleared', channelId, 'carol', mod)));
+  assert.ok(cleared.relay);
+  const terms = chatEvent('ChatBlockedTermsUpdated', channelId, 'carol', { ...mod, terms: ['x'], action: 'refuse' });
+  assert.equal(decodeRelayable(bytes(terms)).relay, false);
+  const refused = chatEvent('ChatMessageRefused', channelId, 'carol', { senderId: randomUUID(), senderName: 'rude', reason: 'blocked_term' });
+  assert.equal(decodeRelayable(bytes(refused)).relay, false);
 });

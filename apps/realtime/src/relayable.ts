@@ -3,10 +3,11 @@
  * to skip) out.
  *
  * Only an allowlist of catalog types is relayed (docs/contracts.md: `BroadcastStarted`, `BroadcastEnded`,
- * `ChannelInfoUpdated`); none of them carries secrets, and the payload is the catalog-validated `data` (zod strips
+ * `ChannelInfoUpdated`; docs/chat.md: `RELAYED_CHAT_EVENTS` — never `ChatBlockedTermsUpdated` (the list is for
+ * moderators only) nor `ChatMessageRefused`); none of them carries secrets, and the payload is the catalog-validated `data` (zod strips
  * unknown fields), so a field added to the wire by mistake is not forwarded either. Metadata is never forwarded.
  */
-import { fromWire, validateRecorded, type EventType } from '@eventcast/events';
+import { fromWire, RELAYED_CHAT_EVENTS, validateRecorded, type EventType } from '@eventcast/events';
 import { encodeFrame, isValidChannel, type RelayedEvent } from './protocol.js';
 
 /** Event types relayed to the topic of the channel named by `data.username`. */
@@ -14,6 +15,7 @@ export const RELAYED_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'BroadcastStarted',
   'BroadcastEnded',
   'ChannelInfoUpdated',
+  ...RELAYED_CHAT_EVENTS,
 ]);
 
 /** A decoded bus message: the frame to publish on a channel's topic, or why it is not relayed. */
@@ -44,10 +46,9 @@ export function decodeRelayable(body: Uint8Array): RelayDecision {
     id = recorded.id;
     if (!RELAYED_EVENT_TYPES.has(recorded.type as EventType)) return { relay: false, reason: 'not_relayed', type, id };
     const event = validateRecorded(recorded);
-    if (event.type !== 'BroadcastStarted' && event.type !== 'BroadcastEnded' && event.type !== 'ChannelInfoUpdated') {
-      return { relay: false, reason: 'not_relayed', type, id };
-    }
-    const channel = event.data.username;
+    // Every allowlisted payload names its channel (`username`) and carries the channel id.
+    const data = event.data as { username?: unknown };
+    const channel = data.username;
     if (!isValidChannel(channel)) return { relay: false, reason: 'invalid', type, id, error: 'username is not a channel name' };
     const relayed: RelayedEvent = {
       id: event.id,

@@ -1,6 +1,7 @@
 /**
- * The realtime edge: a uWebSockets.js app with `/ws` (./gateway.ts), the NATS → viewers relay (./relay.ts) and
- * Redis viewer counts (./presence.ts).
+ * The realtime edge: a uWebSockets.js app with `/ws` (./gateway.ts), the NATS → viewers relay (./relay.ts, routed by
+ * ./fanout.ts with the chat hold-back of ./held-messages.ts), `chat.send` to the command side (./chat-send.ts,
+ * ./command-client.ts), Redis viewer/chatter counts (./presence.ts) pushed to viewers (./presence-push.ts).
  *
  * HTTP (all JSON, CORS `*`):
  * - `GET /health` → 200 `{ status: 'ok' }` while the process runs (liveness);
@@ -14,21 +15,35 @@ import * as uWS from 'uWebSockets.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Config, Logger } from '@eventcast/platform';
+import { TokenVerifier } from './auth.js';
+import { ChannelDirectory } from './channel-directory.js';
+import { ChatSendHandler, type ChatSendOptions } from './chat-send.js';
+import { ChatCommandClient } from './command-client.js';
+import { loadEdgeConfig, type EdgeConfig } from './edge-config.js';
+import { FanOut } from './fanout.js';
 import { CLOSE_GOING_AWAY, createGateway, DEFAULT_LIMITS, type Connection, type GatewayLimits } from './gateway.js';
+import { HeldMessages, type HeldMessagesOptions } from './held-messages.js';
 import { errorBody, handleAsync, sendJson, sendPreflight } from './http.js';
+import { IpRateLimiter } from './ip-limiter.js';
 import { Presence, type PresenceOptions } from './presence.js';
+import { PresencePusher, type PresencePushOptions } from './presence-push.js';
 import { channelTopic, isValidChannel } from './protocol.js';
 import { EventRelay } from './relay.js';
 
 /** Options of {@link startRealtime}. */
 export interface RealtimeOptions {
   /** Connection settings and port; `REALTIME_PORT: 0` picks a free port. */
-  config: Pick<Config, 'NATS_URL' | 'REDIS_URL' | 'REALTIME_PORT' | 'HOST'>;
+  config: Pick<Config, 'NATS_URL' | 'REDIS_URL' | 'REALTIME_PORT' | 'HOST' | 'JWT_SECRET'>;
+  /** Realtime-only settings; missing ones come from the environment (./edge-config.ts). */
+  edge?: Partial<EdgeConfig>;
   logger: Logger;
   /** Id of this edge in presence keys. Default: a random UUID. */
   edgeId?: string;
   limits?: Partial<GatewayLimits>;
   presence?: PresenceOptions;
+  presencePush?: PresencePushOptions;
+  heldMessages?: HeldMessagesOptions;
+  chat?: ChatSendOptions;
   /** Wait for the relay's first consumer before resolving (tests). Default false: `ready` resolves later. */
   waitForRelay?: boolean;
 }
@@ -58,6 +73,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const edgeId = options.edgeId ?? randomUUID();
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = logger.child({ edgeId });
+  const edge: EdgeConfig = { ...loadEdgeConfig(), ...options.edge };
 
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis error'));
@@ -74,13 +90,35 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   let natsConnected = false;
 
   const app = uWS.App();
-  const relay = new EventRelay((channel, frame) => {
+  const publish = (channel: string, frame: string): void => {
     app.publish(channelTopic(channel), frame, false);
-  }, log);
+  };
+  const directory = new ChannelDirectory(edge.QUERY_API_URL);
+  const held = new HeldMessages(publish, options.heldMessages);
+  const fanOut = new FanOut(publish, held, directory);
+  const relay = new EventRelay((_channel, _frame, decision) => fanOut.route(decision), log);
+  const pusher = new PresencePusher(presence, publish, log, options.presencePush);
+  const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
+  const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS);
+  const chat = new ChatSendHandler(commands, directory, log, options.chat);
 
   const isReady = (): boolean => natsConnected && relay.consuming && !shuttingDown;
 
-  app.ws<Connection>('/ws', createGateway({ presence, logger: log, limits, sockets, isShuttingDown: () => shuttingDown }));
+  app.ws<Connection>(
+    '/ws',
+    createGateway({
+      presence,
+      pusher,
+      verifier: new TokenVerifier(config.JWT_SECRET),
+      chat,
+      ipLimiter,
+      prefetchChannel: (channel) => void directory.resolve(channel).catch(() => undefined),
+      logger: log,
+      limits,
+      sockets,
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
   app.get('/health', (res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/ready', (res) => {
     const checks = { nats: natsConnected, relay: relay.consuming, redis: redis.status === 'ready' };
@@ -153,6 +191,9 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       shuttingDown = true;
       uWS.us_listen_socket_close(listenSocket);
       await relay.stop();
+      held.close();
+      pusher.close();
+      ipLimiter.close();
       for (const ws of [...sockets]) ws.end(CLOSE_GOING_AWAY, 'server shutting down');
       await presence.close();
       if (nc) await nc.drain().catch((err: unknown) => log.warn({ err }, 'nats drain failed'));

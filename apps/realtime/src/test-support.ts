@@ -3,7 +3,10 @@
  * realistic wire events, and polling.
  */
 import { randomUUID } from 'node:crypto';
-import { validateEventData, type WireEvent } from '@eventcast/events';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import { SignJWT } from 'jose';
+import { EVENTS_SUBJECT_PREFIX, validateEventData, type WireEvent } from '@eventcast/events';
 
 /** A server frame as received by a test client (loosely typed on purpose). */
 export type Frame = { type: string; [k: string]: unknown };
@@ -23,9 +26,9 @@ export interface TestClient {
   close(): Promise<number>;
 }
 
-/** Opens `ws://127.0.0.1:<port>/ws` and waits for the `welcome` frame. */
-export async function openClient(port: number): Promise<TestClient> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+/** Opens `ws://127.0.0.1:<port>/ws` (with `?token=` when given) and waits for the `welcome` frame. */
+export async function openClient(port: number, token?: string): Promise<TestClient> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`);
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
   ws.addEventListener('message', (e: MessageEvent) => {
@@ -155,4 +158,43 @@ export function channelInfoUpdated(username: string, channelId = randomUUID()): 
     validateEventData('ChannelInfoUpdated', 1, { channelId, username, title: 'Speedrun', category: 'Games' }),
     `account-${channelId}`,
   );
+}
+
+/** Publishes a wire event to JetStream the way the command side does (subject, headers, `msgID` = event id). */
+export async function publishEvent(js: JetStreamClient, ev: WireEvent, category: string): Promise<void> {
+  const h = headers();
+  h.set('Eventcast-Global-Position', ev.globalPosition);
+  h.set('Eventcast-Stream', ev.streamName);
+  h.set('Eventcast-Revision', ev.revision);
+  h.set('Eventcast-Event-Type', ev.type);
+  h.set('Eventcast-Event-Version', String(ev.version));
+  await js.publish(`${EVENTS_SUBJECT_PREFIX}.${category}.${ev.type}`, JSON.stringify(ev), { msgID: ev.id, headers: h });
+}
+
+/** A valid chat event of the catalog for the room `channelId`/`username` (stream `chat-<channelId>`). */
+export function chatEvent(type: string, channelId: string, username: string, data: Record<string, unknown>): WireEvent {
+  return wireEvent(type, validateEventData(type, 1, { channelId, username, ...data }), `chat-${channelId}`);
+}
+
+/** A valid `ChatMessageSent`; `visibleAt` defaults to now. */
+export function chatMessageSent(channelId: string, username: string, text: string, visibleAt = new Date()): WireEvent {
+  return chatEvent('ChatMessageSent', channelId, username, {
+    messageId: randomUUID(),
+    senderId: randomUUID(),
+    senderName: 'some_sender',
+    senderRole: 'viewer',
+    text,
+    maskedTerms: 0,
+    visibleAt: visibleAt.toISOString(),
+  });
+}
+
+/** Signs an access token like command-api does (HS256, `sub`, `username`); `expiresIn` as jose accepts it. */
+export function signToken(secret: string, sub: string, username: string, expiresIn: string | number = '1h'): Promise<string> {
+  return new SignJWT({ username })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
 }

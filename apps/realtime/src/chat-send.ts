@@ -1,0 +1,98 @@
+/**
+ * The edge side of `chat.send` (docs/chat.md "Send"): `{ type: 'chat.send', channel, text, nonce }` →
+ * `{ type: 'chat.ack', nonce, messageId, visibleAt }` or `{ type: 'error', code, message, nonce, retryAfterMs? }`.
+ *
+ * Checks, in order, before any request: signed in (`unauthenticated`), subscribed to the channel (`not_subscribed`),
+ * the connection's token bucket (`rate_limited`, 10/s burst 10). The text is forwarded as is (length and content are
+ * the chat room's rules). Then the channel id is resolved (`channel_not_found`; query-api down → `unavailable`) and
+ * the NATS request `chat.send` is made with a deadline (no reply → `unavailable`; responder error → `internal_error`);
+ * refusals are passed through with their code, message and `retryAfterMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@eventcast/platform';
+import type { AuthUser } from './auth.js';
+import { DirectoryUnavailableError, type ChannelDirectory } from './channel-directory.js';
+import { CommandUnavailableError, type ChatCommandClient } from './command-client.js';
+import { CHAT_REFUSAL_CODES, type ChatRefusalCode, type ErrorCode, type ServerFrame } from './protocol.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** What the handler needs to know about the sending connection. */
+export interface SenderState {
+  user: AuthUser | null;
+  channels: ReadonlySet<string>;
+  /** Created on the first send. */
+  sendBucket?: TokenBucket;
+}
+
+/** Options of {@link ChatSendHandler}. */
+export interface ChatSendOptions {
+  /** Edge sends per second per connection. Default 10. */
+  ratePerSecond?: number;
+  /** Burst of the edge bucket. Default 10. */
+  burst?: number;
+  /** `retryAfterMs` suggested with `unavailable`. Default 1000. */
+  unavailableRetryMs?: number;
+}
+
+const REFUSALS: ReadonlySet<string> = new Set(CHAT_REFUSAL_CODES);
+
+/** Handles `chat.send` frames. */
+export class ChatSendHandler {
+  private readonly ratePerSecond: number;
+  private readonly burst: number;
+  private readonly unavailableRetryMs: number;
+
+  constructor(
+    private readonly commands: Pick<ChatCommandClient, 'send'>,
+    private readonly directory: ChannelDirectory,
+    private readonly logger: Logger,
+    options: ChatSendOptions = {},
+  ) {
+    this.ratePerSecond = options.ratePerSecond ?? 10;
+    this.burst = options.burst ?? 10;
+    this.unavailableRetryMs = options.unavailableRetryMs ?? 1000;
+  }
+
+  /**
+   * Runs one send and returns the frame to answer with. Never rejects.
+   * @param state the connection's state; `sendBucket` is created on it when missing.
+   */
+  async handle(state: SenderState, msg: { channel: string; text: string; nonce: string }): Promise<ServerFrame> {
+    const { channel, text, nonce } = msg;
+    const fail = (code: ErrorCode, message: string, retryAfterMs?: number): ServerFrame =>
+      retryAfterMs === undefined ? { type: 'error', code, message, nonce } : { type: 'error', code, message, nonce, retryAfterMs };
+    const user = state.user;
+    if (!user) return fail('unauthenticated', 'sign in to chat: send an auth frame or connect with ?token=');
+    if (!state.channels.has(channel)) return fail('not_subscribed', `subscribe to ${channel} before sending to it`);
+    const now = performance.now();
+    state.sendBucket ??= new TokenBucket(this.burst, this.ratePerSecond, now);
+    const wait = state.sendBucket.take(now);
+    if (wait > 0) return fail('rate_limited', `at most ${this.ratePerSecond} messages per second per connection`, wait);
+
+    let channelId: string | null;
+    try {
+      channelId = this.directory.cached(channel) ?? (await this.directory.resolve(channel));
+    } catch (err) {
+      const reason = err instanceof DirectoryUnavailableError ? err.message : String(err);
+      this.logger.warn({ err: reason, channel }, 'channel lookup failed');
+      return fail('unavailable', 'chat is temporarily unavailable; try again', this.unavailableRetryMs);
+    }
+    if (channelId === null) return fail('channel_not_found', `channel ${channel} does not exist`);
+
+    const correlationId = randomUUID();
+    try {
+      const reply = await this.commands.send({ channelId, senderId: user.id, senderName: user.username, text, correlationId });
+      if (reply.ok) return { type: 'chat.ack', nonce, messageId: reply.messageId, visibleAt: reply.visibleAt };
+      const code: ChatRefusalCode = REFUSALS.has(reply.code) ? (reply.code as ChatRefusalCode) : 'internal_error';
+      const retry = typeof reply.retryAfterMs === 'number' && reply.retryAfterMs >= 0 ? reply.retryAfterMs : undefined;
+      return fail(code, typeof reply.message === 'string' ? reply.message : code, retry);
+    } catch (err) {
+      if (err instanceof CommandUnavailableError) {
+        this.logger.warn({ err: err.message, correlationId }, 'chat.send got no reply');
+        return fail('unavailable', 'chat is temporarily unavailable; try again', this.unavailableRetryMs);
+      }
+      this.logger.error({ err, correlationId }, 'chat.send failed');
+      return fail('internal_error', 'the message could not be sent');
+    }
+  }
+}

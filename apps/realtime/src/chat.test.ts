@@ -1,0 +1,209 @@
+/**
+ * Chat sending through the edge (docs/chat.md "realtime WebSocket additions"): auth, `chat.send` as a NATS request
+ * answered by a real NestJS microservice, error mapping, the edge rate limit and the per-IP upgrade limit.
+ * Private nats-server, real Redis, real uWS server; query-api is a stand-in.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { RpcException } from '@nestjs/microservices';
+import { createLogger, loadConfig } from '@eventcast/platform';
+import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
+import { startChatResponder, startFakeQueryApi, type ChatResponder, type FakeQueryApi } from './chat-fixtures.js';
+import { startRealtime, type RealtimeServer } from './server.js';
+import { openClient, signToken, sleep, type Frame, type TestClient } from './test-support.js';
+
+const logger = createLogger('realtime-test');
+logger.level = process.env['LOG_LEVEL'] ?? 'warn';
+const run = randomBytes(4).toString('hex');
+const user = (name: string): string => `${name}_${run}`;
+let config = { ...loadConfig(), REALTIME_PORT: 0, HOST: '127.0.0.1' };
+let natsServer: PrivateNatsServer;
+let responder: ChatResponder;
+let queryApi: FakeQueryApi;
+let server: RealtimeServer;
+
+const alice = user('alice');
+const aliceChannelId = randomUUID();
+const viewerId = randomUUID();
+const viewerName = user('vic');
+const isError = (f: Frame): boolean => f.type === 'error';
+
+async function signedIn(): Promise<TestClient> {
+  const c = await openClient(server.port, await signToken(config.JWT_SECRET, viewerId, viewerName));
+  await c.next((f) => f.type === 'authenticated');
+  return c;
+}
+
+before(async () => {
+  natsServer = await startPrivateNats();
+  config = { ...config, NATS_URL: natsServer.url };
+  responder = await startChatResponder(natsServer.url);
+  queryApi = await startFakeQueryApi();
+  queryApi.channels.set(alice, aliceChannelId);
+  server = await startRealtime({
+    config,
+    logger,
+    waitForRelay: true,
+    edge: { QUERY_API_URL: queryApi.url, REALTIME_CONNECTIONS_PER_IP_PER_10S: 0, REALTIME_CHAT_SEND_TIMEOUT_MS: 500 },
+  });
+});
+
+after(async () => {
+  await server.close();
+  await responder.close();
+  await queryApi.close();
+  await natsServer.dispose();
+});
+
+void describe('auth', () => {
+  void test('?token= signs in: welcome then authenticated {id, username}', async () => {
+    const c = await openClient(server.port, await signToken(config.JWT_SECRET, viewerId, viewerName));
+    const f = await c.next((x) => x.type === 'authenticated');
+    assert.deepEqual(f, { type: 'authenticated', user: { id: viewerId, username: viewerName } });
+    assert.equal(c.frames[0]?.type, 'welcome');
+    await c.close();
+  });
+
+  void test('a bad ?token= leaves a guest connection with invalid_token', async () => {
+    const c = await openClient(server.port, 'not.a.jwt');
+    assert.equal((await c.next(isError))['code'], 'invalid_token');
+    await c.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    const e = await c.request({ type: 'chat.send', channel: alice, text: 'hi', nonce: 'n1' }, isError);
+    assert.equal(e['code'], 'unauthenticated');
+    await c.close();
+  });
+
+  void test('auth frame: ok, wrong secret, expired, missing token', async () => {
+    const c = await openClient(server.port);
+    const bad = async (token: unknown): Promise<unknown> => (await c.request({ type: 'auth', token }, isError))['code'];
+    assert.equal(await bad(await signToken('another-secret-of-enough-length', viewerId, viewerName)), 'invalid_token');
+    assert.equal(await bad(await signToken(config.JWT_SECRET, viewerId, viewerName, Math.floor(Date.now() / 1000) - 10)), 'invalid_token');
+    assert.equal(await bad(undefined), 'invalid_token');
+    const ok = await c.request({ type: 'auth', token: await signToken(config.JWT_SECRET, viewerId, viewerName) }, (f) => f.type === 'authenticated');
+    assert.deepEqual(ok['user'], { id: viewerId, username: viewerName });
+    await c.close();
+  });
+});
+
+void describe('chat.send', () => {
+  void test('guest → unauthenticated; not subscribed → not_subscribed; bad nonce → invalid_request; no request made', async () => {
+    const before = responder.received.length;
+    const guest = await openClient(server.port);
+    await guest.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    assert.deepEqual(
+      { ...(await guest.request({ type: 'chat.send', channel: alice, text: 'hi', nonce: 'g1' }, isError)), message: '' },
+      { type: 'error', code: 'unauthenticated', message: '', nonce: 'g1' },
+    );
+    const c = await signedIn();
+    const e = await c.request({ type: 'chat.send', channel: alice, text: 'hi', nonce: 'x1' }, isError);
+    assert.deepEqual([e['code'], e['nonce']], ['not_subscribed', 'x1']);
+    assert.equal((await c.request({ type: 'chat.send', channel: alice, text: 'hi' }, isError))['code'], 'invalid_request');
+    assert.equal((await c.request({ type: 'chat.send', channel: alice, text: 42, nonce: 'x2' }, isError))['code'], 'invalid_request');
+    assert.equal(responder.received.length, before);
+    await guest.close();
+    await c.close();
+  });
+
+  void test('a send is a chat.send request to the Nest responder and the ack comes back with the nonce', async () => {
+    const visibleAt = new Date().toISOString();
+    const messageId = randomUUID();
+    responder.behaviour = () => ({ ok: true, messageId, visibleAt });
+    const c = await signedIn();
+    await c.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    const ack = await c.request({ type: 'chat.send', channel: alice, text: '  hello <b>chat</b> ', nonce: 'n-1' }, (f) => f.type === 'chat.ack' || isError(f));
+    assert.deepEqual(ack, { type: 'chat.ack', nonce: 'n-1', messageId, visibleAt });
+    const req = responder.received.at(-1) as Record<string, unknown>;
+    assert.deepEqual(
+      { ...req, correlationId: typeof req['correlationId'] },
+      { channelId: aliceChannelId, senderId: viewerId, senderName: viewerName, text: '  hello <b>chat</b> ', correlationId: 'string' },
+    );
+    // The channel id is cached: a second send asks query-api nothing.
+    const hits = queryApi.hits;
+    await c.request({ type: 'chat.send', channel: alice, text: 'again', nonce: 'n-2' }, (f) => f.type === 'chat.ack');
+    assert.equal(queryApi.hits, hits);
+    await c.close();
+  });
+
+  void test('refusals, responder errors, unknown channels and timeouts become error frames with the nonce', async () => {
+    const c = await signedIn();
+    await c.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    const send = (nonce: string, channel = alice): Promise<Frame> => c.request({ type: 'chat.send', channel, text: 'x', nonce }, (f) => f['nonce'] === nonce);
+
+    responder.behaviour = () => ({ ok: false, code: 'slow_mode', message: 'slow mode is on', retryAfterMs: 1500 });
+    assert.deepEqual(await send('a'), { type: 'error', code: 'slow_mode', message: 'slow mode is on', nonce: 'a', retryAfterMs: 1500 });
+    responder.behaviour = () => ({ ok: false, code: 'banned', message: 'you are banned' });
+    assert.deepEqual(await send('b'), { type: 'error', code: 'banned', message: 'you are banned', nonce: 'b' });
+    responder.behaviour = () => {
+      throw new RpcException('boom');
+    };
+    assert.equal((await send('c'))['code'], 'internal_error');
+    responder.behaviour = async () => {
+      await sleep(1000);
+      return { ok: true, messageId: randomUUID(), visibleAt: new Date().toISOString() };
+    };
+    const late = await send('d');
+    assert.deepEqual([late['code'], typeof late['retryAfterMs']], ['unavailable', 'number']);
+
+    const ghost = user('ghost');
+    await c.request({ type: 'subscribe', channel: ghost }, (f) => f.type === 'subscribed');
+    assert.equal((await send('e', ghost))['code'], 'channel_not_found');
+    await c.close();
+  });
+
+  void test('the edge rate-limits sends per connection (10/s, burst 10) before any request', async () => {
+    responder.behaviour = () => ({ ok: true, messageId: randomUUID(), visibleAt: new Date().toISOString() });
+    const c = await signedIn();
+    await c.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    const before = responder.received.length;
+    for (let i = 0; i < 13; i++) c.send({ type: 'chat.send', channel: alice, text: `m${i}`, nonce: `r${i}` });
+    for (let i = 0; i < 13; i++) await c.next((f) => f['nonce'] === `r${i}`);
+    const answers = c.frames.filter((f) => typeof f['nonce'] === 'string' && String(f['nonce']).startsWith('r'));
+    const limited = answers.filter((f) => f['code'] === 'rate_limited');
+    assert.equal(answers.filter((f) => f.type === 'chat.ack').length, 10);
+    assert.equal(limited.length, 3);
+    for (const f of limited) assert.ok(typeof f['retryAfterMs'] === 'number' && f['retryAfterMs'] > 0 && f['retryAfterMs'] <= 1000);
+    assert.equal(responder.received.length - before, 10);
+    await sleep(150); // one token back
+    await c.request({ type: 'chat.send', channel: alice, text: 'later', nonce: 'late' }, (f) => f.type === 'chat.ack');
+    await c.close();
+  });
+});
+
+/** Sends a raw WebSocket upgrade request and resolves with the HTTP status (101 when accepted). */
+function upgradeStatus(port: number): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      port,
+      host: '127.0.0.1',
+      path: '/ws',
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, retryAfter: undefined });
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+void describe('connection attempts per IP', () => {
+  void test('the 4th upgrade within 10 s from one IP gets 429 with Retry-After (limit 3)', async () => {
+    const edge = await startRealtime({ config, logger, edge: { QUERY_API_URL: queryApi.url, REALTIME_CONNECTIONS_PER_IP_PER_10S: 3 } });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await upgradeStatus(edge.port)).status, 101);
+      const refused = await upgradeStatus(edge.port);
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.retryAfter) >= 1 && Number(refused.retryAfter) <= 10);
+      await assert.rejects(openClient(edge.port));
+    } finally {
+      await edge.close();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Realtime-only settings read from the environment (the shared ones — ports, NATS, Redis, `JWT_SECRET` — come from
+ * `loadConfig()` of @eventcast/platform). docs/chat.md, "realtime WebSocket additions".
+ */
+
+/** Edge settings of the chat features. */
+export interface EdgeConfig {
+  /** Base URL of query-api, used to resolve a channel's id from its username (`GET /channels/:username`). */
+  QUERY_API_URL: string;
+  /** Upgrade attempts admitted per client IP per 10 s on this edge; `0` disables the limit. Default 20. */
+  REALTIME_CONNECTIONS_PER_IP_PER_10S: number;
+  /** Deadline of the `chat.send` request to the command side, in ms. Default 3000. */
+  REALTIME_CHAT_SEND_TIMEOUT_MS: number;
+}
+
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid configuration: ${name} must be a non-negative integer`);
+  return n;
+}
+
+/**
+ * Reads {@link EdgeConfig} with its defaults.
+ * @throws {Error} when a number is not a non-negative integer.
+ */
+export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  return {
+    QUERY_API_URL: (env['QUERY_API_URL'] || 'http://127.0.0.1:4002').replace(/\/+$/, ''),
+    REALTIME_CONNECTIONS_PER_IP_PER_10S: nonNegativeInt(env, 'REALTIME_CONNECTIONS_PER_IP_PER_10S', 20),
+    REALTIME_CHAT_SEND_TIMEOUT_MS: nonNegativeInt(env, 'REALTIME_CHAT_SEND_TIMEOUT_MS', 3000) || 3000,
+  };
+}

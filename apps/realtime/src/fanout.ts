@@ -1,0 +1,44 @@
+/**
+ * What the edge does with each relayable event (docs/chat.md "Push"): teach the channel directory the channel id,
+ * hold a `ChatMessageSent` until its `visibleAt`, drop held messages on `ChatMessageDeleted` / `ChatCleared`, and
+ * publish everything else at once. Frames arrive already encoded (once per event, ./relayable.ts) and go to the uWS
+ * topic of the channel, so the per-viewer cost is the C++ fan-out only.
+ */
+import type { ChannelDirectory } from './channel-directory.js';
+import type { HeldMessages } from './held-messages.js';
+import type { RelayDecision } from './relayable.js';
+
+/** A relayable decision (`relay: true`). */
+export type Relayable = RelayDecision & { relay: true };
+
+/** Routes relayable events to topics, applying the message hold-back. */
+export class FanOut {
+  /**
+   * @param publish sends an encoded frame to every subscriber of `channel` on this edge.
+   * @param held the hold-back buffer (it publishes through the same `publish`).
+   * @param directory learns username → channel id from every event.
+   */
+  constructor(
+    private readonly publish: (channel: string, frame: string) => void,
+    private readonly held: HeldMessages,
+    private readonly directory: ChannelDirectory,
+  ) {}
+
+  /** Handles one relayable event. Never throws for a well-formed decision (publish errors propagate). */
+  route(d: Relayable): void {
+    const data = d.event.data as { channelId?: unknown; messageId?: unknown; visibleAt?: unknown };
+    if (typeof data.channelId === 'string') this.directory.learn(d.channel, data.channelId);
+    switch (d.event.type) {
+      case 'ChatMessageSent':
+        this.held.offer(d.channel, String(data.messageId), Date.parse(String(data.visibleAt)), d.frame);
+        return;
+      case 'ChatMessageDeleted':
+        this.held.drop(String(data.messageId));
+        break;
+      case 'ChatCleared':
+        this.held.dropChannel(d.channel);
+        break;
+    }
+    this.publish(d.channel, d.frame);
+  }
+}
