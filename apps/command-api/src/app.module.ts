@@ -10,6 +10,7 @@ import type { Logger } from '@eventcast/platform';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { BroadcastsModule } from './broadcasts/broadcasts.module.js';
 import { ChannelsModule } from './channels/channels.module.js';
+import { ChatModule } from './chat/chat.module.js';
 import type { CommandApiConfig } from './core/config.js';
 import { InfrastructureLifecycle, type Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
@@ -63,6 +64,7 @@ export class AppModule {
         ChannelsModule,
         BroadcastsModule,
         IngestModule,
+        ChatModule,
         HealthModule,
       ],
     };

@@ -24,15 +24,23 @@ export function fold<C, E, S>(decider: Decider<C, E, S>, events: Iterable<E>): S
 
 /**
  * A refused command: a rule of the domain, not a crash. `code` is stable and machine-readable
- * (apps map it to HTTP 409/422, an error frame or a rejected publish).
+ * (apps map it to HTTP 409/422, an error frame or a rejected publish). `details` (optional) carries machine-readable
+ * extras of the refusal, e.g. `{ retryAfterMs }` for the chat's `timed_out`, `slow_mode` and `rate_limited`.
  */
 export class DomainError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'DomainError';
+  }
+
+  /** Milliseconds after which the refused command may succeed (`details.retryAfterMs`), when the rule says so. */
+  get retryAfterMs(): number | undefined {
+    const v = this.details?.['retryAfterMs'];
+    return typeof v === 'number' ? v : undefined;
   }
 }
 

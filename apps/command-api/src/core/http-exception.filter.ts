@@ -1,6 +1,6 @@
 /**
  * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
- * DomainError → 404/409/422, WrongExpectedRevisionError (after retries) → 409, Nest HttpExceptions keep their status,
+ * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, Nest HttpExceptions keep their status,
  * malformed JSON bodies → 400, anything else → 500 "internal server error" (details only in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
@@ -8,13 +8,17 @@ import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
-import { DomainError, statusOfDomainError } from './domain-errors.js';
+import { CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
 
 /** The error body of every failed HTTP request. */
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
+  /** Chat refusals only (docs/chat.md): the chat code, also in `message`. */
+  code?: string;
+  /** Chat refusals `timed_out`, `slow_mode`, `rate_limited`: milliseconds until a retry may succeed. */
+  retryAfterMs?: number;
 }
 
 const REASONS: Record<number, string> = {
@@ -44,13 +48,22 @@ function httpMessage(e: HttpException): string {
   return typeof m === 'string' ? m : e.message;
 }
 
+/** A DomainError's body; chat codes (docs/chat.md) are given in `message` and `code`, with `retryAfterMs` when known. */
+function domainErrorBody(err: DomainError): ErrorBody {
+  const status = statusOfDomainError(err);
+  if (!CHAT_ERROR_CODES.has(err.code)) return body(status, err.message);
+  const out: ErrorBody = { ...body(status, err.code), code: err.code };
+  if (err.retryAfterMs !== undefined) out.retryAfterMs = err.retryAfterMs;
+  return out;
+}
+
 /** Maps any thrown value to an {@link ErrorBody}. Body-parser errors carry `status` and `type`. */
 export function toErrorBody(err: unknown): ErrorBody {
   // Nest maps body-parser's SyntaxError to a 400 carrying the parser's message, which can quote the request body
   // (and so a password): never echo it.
   if (err instanceof HttpException && err.cause instanceof SyntaxError) return body(400, 'malformed JSON body');
   if (err instanceof HttpException) return body(err.getStatus(), httpMessage(err));
-  if (err instanceof DomainError) return body(statusOfDomainError(err), err.message);
+  if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
   const e = err as { status?: unknown; type?: unknown };
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
@@ -75,6 +88,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (out.statusCode >= 500) {
       this.logger.error({ err: exception, correlationId: req.correlationId, method: req.method, path: req.path }, 'request failed');
     }
+    if (out.retryAfterMs !== undefined && !res.headersSent) res.setHeader('Retry-After', String(Math.ceil(out.retryAfterMs / 1000)));
     if (!res.headersSent) res.status(out.statusCode).json(out);
   }
 }

@@ -1,0 +1,21 @@
+import { Command } from '@nestjs/cqrs';
+import type { EventMetadata } from '@eventcast/events';
+import type { ChatUser } from '@eventcast/domain';
+
+/** A sent message: its id and when viewers may see it (ISO-8601). */
+export interface SentChatMessage {
+  messageId: string;
+  visibleAt: string;
+}
+
+/** `sender` writes `text` in the chat of channel `channelId` (from NATS `chat.send` or HTTP). */
+export class SendChatMessageCommand extends Command<SentChatMessage> {
+  constructor(
+    readonly channelId: string,
+    readonly sender: ChatUser,
+    readonly text: string,
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The send rules of a chat room, in the order of docs/chat.md (rules after Twitch's chat settings: followers-only,
+ * emote-only, slow mode, message delay; rate limit from seed 002: 5 messages / 10 s per user):
+ * 1. banned → `banned`; timed out (until > now) → `timed_out` (`retryAfterMs`).
+ * 2. trimmed text empty → `empty`; longer than 500 UTF-16 code units (the event schema's `max`) → `too_long`.
+ * 3. owner and moderators skip 4–8.
+ * 4. chat disabled → `chat_disabled`; followers-only and not following → `followers_only`; emote-only and anything
+ *    but the channel's `:code:`s and whitespace → `emote_only`.
+ * 5. slow mode → `slow_mode` (`retryAfterMs`). 6. rate limit → `rate_limited` (`retryAfterMs`).
+ * 7. blocked terms: `refuse` → a `ChatMessageRefused` event (the caller answers `blocked_term`); `mask` → `*`s.
+ * 8. visibleAt = now + messageDelaySeconds for viewers, now for the owner and moderators.
+ */
+import { CHAT_MESSAGE_MAX_LENGTH } from '@eventcast/events';
+import { DomainError } from '../decider.js';
+import { hasBlockedTerm, maskBlockedTerms } from './blocked-terms.js';
+import { chatRoleOf, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState } from './chat-room.types.js';
+import { idSetHas } from './id-set.js';
+
+type SendCommand = Extract<ChatRoomCommand, { type: 'SendChatMessage' }>;
+
+const EMOTE_TOKEN = /:([A-Za-z0-9_]{2,32}):/g;
+
+/** True when `text` is only `:code:`s of `emotes` and whitespace. */
+export function isEmoteOnly(text: string, emotes: ReadonlySet<string>): boolean {
+  const rest = text.replace(EMOTE_TOKEN, (m: string, code: string) => (emotes.has(code) ? ' ' : m));
+  return rest.trim().length === 0;
+}
+
+/** Epoch ms at which a viewer with these recent sends may send again under the rate limit, or null when now. */
+function rateLimitedUntil(sends: readonly number[], now: number, limit: number, windowMs: number): number | null {
+  const inWindow = sends.filter((t) => t > now - windowMs);
+  if (inWindow.length < limit) return null;
+  // The oldest send that must leave the window before one more fits.
+  const blocking = inWindow[inWindow.length - limit] ?? now;
+  return blocking + windowMs;
+}
+
+/**
+ * Decides a `SendChatMessage`.
+ * @returns `[ChatMessageSent]`, or `[ChatMessageRefused]` for a refuse-mode blocked term.
+ * @throws {DomainError} `banned`, `timed_out`, `empty`, `too_long`, `chat_disabled`, `followers_only`, `emote_only`,
+ *   `slow_mode`, `rate_limited`; the time-based ones carry `details.retryAfterMs` (ms, ≥ 1).
+ */
+export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoomEvent[] {
+  const { sender, channel, messageId } = command;
+  const now = command.now.getTime();
+  const room = { channelId: channel.id, username: channel.username };
+
+  if (idSetHas(state.bans, sender.id)) throw new DomainError('banned', 'you are banned from this chat');
+  const until = state.timeouts.get(sender.id);
+  if (until !== undefined && until > now) {
+    throw new DomainError('timed_out', 'you are timed out in this chat', { retryAfterMs: until - now });
+  }
+
+  const text = command.text.trim();
+  if (text.length === 0) throw new DomainError('empty', 'the message is empty');
+  if (text.length > CHAT_MESSAGE_MAX_LENGTH) throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+
+  const role = chatRoleOf(state, channel, sender.id);
+  const sent = (finalText: string, maskedTerms: number, visibleAt: number): ChatRoomEvent[] => [
+    {
+      type: 'ChatMessageSent',
+      data: { ...room, messageId, senderId: sender.id, senderName: sender.name, senderRole: role, text: finalText, maskedTerms, visibleAt: new Date(visibleAt).toISOString() },
+    },
+  ];
+  if (role !== 'viewer') return sent(text, 0, now);
+
+  const s = state.settings;
+  if (!s.enabled) throw new DomainError('chat_disabled', 'the chat is disabled');
+  if (s.followersOnly && !command.follows) throw new DomainError('followers_only', 'only followers may chat');
+  if (s.emoteOnly && !isEmoteOnly(text, state.emotes)) throw new DomainError('emote_only', 'only emotes are allowed');
+
+  const sends = state.recentSends.get(sender.id) ?? [];
+  const last = sends.at(-1);
+  if (s.slowModeSeconds > 0 && last !== undefined && now - last < s.slowModeSeconds * 1000) {
+    throw new DomainError('slow_mode', `slow mode: one message every ${s.slowModeSeconds} s`, { retryAfterMs: last + s.slowModeSeconds * 1000 - now });
+  }
+  const limitedUntil = rateLimitedUntil(sends, now, s.rateLimitMessages, s.rateLimitWindowSeconds * 1000);
+  if (limitedUntil !== null) {
+    throw new DomainError('rate_limited', `at most ${s.rateLimitMessages} messages per ${s.rateLimitWindowSeconds} s`, {
+      retryAfterMs: Math.max(1, limitedUntil - now),
+    });
+  }
+
+  if (state.blockedAction === 'refuse') {
+    if (hasBlockedTerm(text, state.blockedPattern)) {
+      return [{ type: 'ChatMessageRefused', data: { ...room, senderId: sender.id, senderName: sender.name, reason: 'blocked_term' } }];
+    }
+    return sent(text, 0, now + s.messageDelaySeconds * 1000);
+  }
+  const masked = maskBlockedTerms(text, state.blockedPattern);
+  return sent(masked.text, masked.count, now + s.messageDelaySeconds * 1000);
+}
