@@ -7,6 +7,7 @@
 import type { ChannelDirectory } from './channel-directory.js';
 import type { HeldMessages } from './held-messages.js';
 import type { RelayDecision } from './relayable.js';
+import { DIRECTORY_EVENTS } from './protocol.js';
 
 /** A relayable decision (`relay: true`). */
 export type Relayable = RelayDecision & { relay: true };
@@ -22,6 +23,8 @@ export class FanOut {
     private readonly publish: (channel: string, frame: string) => void,
     private readonly held: HeldMessages,
     private readonly directory: ChannelDirectory,
+    /** Sends an encoded frame to the directory feed (go-live/offline/title of every channel). */
+    private readonly publishDirectory: (frame: string) => void = () => undefined,
   ) {}
 
   /** Handles one relayable event. Never throws for a well-formed decision (publish errors propagate). */
@@ -40,5 +43,6 @@ export class FanOut {
         break;
     }
     this.publish(d.channel, d.frame);
+    if (DIRECTORY_EVENTS.has(d.event.type)) this.publishDirectory(d.frame);
   }
 }

@@ -18,7 +18,7 @@ import type { ChatSendHandler } from './chat-send.js';
 import type { IpRateLimiter } from './ip-limiter.js';
 import type { Presence } from './presence.js';
 import type { PresencePusher } from './presence-push.js';
-import { channelTopic, encodeFrame, parseClientMessage, type ClientMessage, type ErrorCode, type ServerFrame } from './protocol.js';
+import { channelTopic, DIRECTORY_TOPIC, encodeFrame, parseClientMessage, type ClientMessage, type ErrorCode, type ServerFrame } from './protocol.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** Limits of the `/ws` endpoint. Sizes in bytes, times in seconds. */
@@ -139,6 +139,14 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
         }
         send(ws, { type: 'subscribed', channel: msg.channel });
         pusher.subscribed(msg.channel);
+        return;
+      case 'subscribe_directory':
+        ws.subscribe(DIRECTORY_TOPIC);
+        send(ws, { type: 'directory_subscribed' });
+        return;
+      case 'unsubscribe_directory':
+        ws.unsubscribe(DIRECTORY_TOPIC);
+        send(ws, { type: 'directory_unsubscribed' });
         return;
       case 'unsubscribe':
         if (conn.channels.delete(msg.channel)) {

@@ -65,6 +65,9 @@ export const MAX_NONCE_LENGTH = 64;
 export type ClientMessage =
   | { type: 'subscribe'; channel: string }
   | { type: 'unsubscribe'; channel: string }
+  /** Follow go-live/offline/title changes of every channel (the live directory); not counted as a viewer. */
+  | { type: 'subscribe_directory' }
+  | { type: 'unsubscribe_directory' }
   | { type: 'ping' }
   | { type: 'auth'; token: unknown }
   | { type: 'chat.send'; channel: string; text: string; nonce: string };
@@ -94,6 +97,8 @@ export interface RelayedEvent {
 export type ServerFrame =
   | { type: 'welcome'; connectionId: string }
   | { type: 'subscribed'; channel: string }
+  | { type: 'directory_subscribed' }
+  | { type: 'directory_unsubscribed' }
   | { type: 'unsubscribed'; channel: string }
   | { type: 'event'; channel: string; event: RelayedEvent }
   | { type: 'pong' }
@@ -112,6 +117,12 @@ export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; co
 export function isValidChannel(channel: unknown): channel is string {
   return typeof channel === 'string' && CHANNEL_PATTERN.test(channel);
 }
+
+/** The uWS topic of the directory feed: BroadcastStarted/Ended and ChannelInfoUpdated of every channel. */
+export const DIRECTORY_TOPIC = 'directory';
+
+/** Event types also published to {@link DIRECTORY_TOPIC}. */
+export const DIRECTORY_EVENTS: ReadonlySet<string> = new Set(['BroadcastStarted', 'BroadcastEnded', 'ChannelInfoUpdated']);
 
 /** The uWS pub/sub topic of a channel: `channel/<username>`. */
 export function channelTopic(channel: string): string {
@@ -138,6 +149,9 @@ export function parseClientMessage(text: string): ParseResult {
   switch (type) {
     case 'ping':
       return { ok: true, message: { type: 'ping' } };
+    case 'subscribe_directory':
+    case 'unsubscribe_directory':
+      return { ok: true, message: { type } };
     case 'subscribe':
     case 'unsubscribe': {
       const channel = o['channel'];

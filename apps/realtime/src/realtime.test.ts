@@ -106,6 +106,20 @@ void describe('relay from JetStream', () => {
     await bobViewer.close();
   });
 
+  void test('the directory feed gets go-live/offline of every channel without counting as a viewer', async () => {
+    const carol = user('carol');
+    const dir = await openClient(server.port);
+    await dir.request({ type: 'subscribe_directory' }, (f) => f.type === 'directory_subscribed');
+    const started = broadcastStarted(carol);
+    await publish(started);
+    await dir.next(isEvent('BroadcastStarted', carol));
+    assert.deepEqual((await viewers(server.port, carol)).body, { channel: carol, viewers: 0 });
+    await publish(broadcastEnded(started));
+    await dir.next(isEvent('BroadcastEnded', carol));
+    await dir.request({ type: 'unsubscribe_directory' }, (f) => f.type === 'directory_unsubscribed');
+    await dir.close();
+  });
+
   void test('ChannelInfoUpdated is relayed; events with secrets and invalid events are ignored without crashing', async () => {
     const alice = user('carol');
     const c = await openClient(server.port);

@@ -27,7 +27,7 @@ import { errorBody, handleAsync, sendJson, sendPreflight } from './http.js';
 import { IpRateLimiter } from './ip-limiter.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { PresencePusher, type PresencePushOptions } from './presence-push.js';
-import { channelTopic, isValidChannel } from './protocol.js';
+import { channelTopic, DIRECTORY_TOPIC, isValidChannel } from './protocol.js';
 import { EventRelay } from './relay.js';
 
 /** Options of {@link startRealtime}. */
@@ -95,7 +95,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   };
   const directory = new ChannelDirectory(edge.QUERY_API_URL);
   const held = new HeldMessages(publish, options.heldMessages);
-  const fanOut = new FanOut(publish, held, directory);
+  const fanOut = new FanOut(publish, held, directory, (frame) => app.publish(DIRECTORY_TOPIC, frame, false));
   const relay = new EventRelay((_channel, _frame, decision) => fanOut.route(decision), log);
   const pusher = new PresencePusher(presence, publish, log, options.presencePush);
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);

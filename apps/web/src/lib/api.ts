@@ -2,7 +2,7 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { serviceUrls } from './config.ts';
+import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export interface Account {
 	id: string;
@@ -67,6 +67,8 @@ export class ApiError extends Error {
 		message: string,
 		/** All messages when the API returned a list (validation errors). */
 		readonly details: string[] = [message],
+		/** Machine-readable code when the API sent one (chat: `slow_mode`, `forbidden`, …). */
+		readonly code: string | null = null,
 	) {
 		super(message);
 		this.name = 'ApiError';
@@ -76,7 +78,7 @@ export class ApiError extends Error {
 	}
 }
 
-type Base = 'command' | 'query';
+type Base = 'command' | 'query' | 'realtime';
 
 interface RequestOptions {
 	method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -87,7 +89,7 @@ interface RequestOptions {
 
 async function request<T>(base: Base, path: string, opts: RequestOptions = {}): Promise<T> {
 	const urls = serviceUrls();
-	const url = (base === 'command' ? urls.commandApi : urls.queryApi) + path;
+	const url = (base === 'command' ? urls.commandApi : base === 'query' ? urls.queryApi : realtimeHttpBase()) + path;
 	const headers: Record<string, string> = { accept: 'application/json' };
 	if (opts.body !== undefined) headers['content-type'] = 'application/json';
 	if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -103,7 +105,7 @@ async function request<T>(base: Base, path: string, opts: RequestOptions = {}): 
 		});
 	} catch (err) {
 		if (err instanceof DOMException && err.name === 'AbortError') throw err;
-		throw new ApiError(0, `Can't reach the ${base === 'command' ? 'account' : 'channel'} service. Check your connection and try again.`);
+		throw new ApiError(0, `Can't reach the ${base === 'command' ? 'account' : base === 'query' ? 'channel' : 'live'} service. Check your connection and try again.`);
 	}
 
 	const text = await res.text();
@@ -127,7 +129,14 @@ function toApiError(status: number, payload: unknown): ApiError {
 		else if (Array.isArray(m)) messages = m.filter((x): x is string => typeof x === 'string');
 	}
 	if (messages.length === 0) messages = [defaultMessage(status)];
-	return new ApiError(status, messages.join(' '), messages);
+	let code: string | null = null;
+	if (payload && typeof payload === 'object' && 'code' in payload && typeof (payload as { code: unknown }).code === 'string') {
+		code = (payload as { code: string }).code;
+	} else if (messages.length === 1 && /^[a-z_]+$/.test(messages[0] ?? '')) {
+		// docs/chat.md: chat refusals carry the code in `message` too.
+		code = messages[0] ?? null;
+	}
+	return new ApiError(status, messages.join(' '), messages, code);
 }
 
 function defaultMessage(status: number): string {
@@ -173,3 +182,178 @@ export const getChannel = (username: string, signal?: AbortSignal) =>
 
 export const getBroadcast = (id: string, signal?: AbortSignal) =>
 	request<BroadcastView>('query', `/broadcasts/${encodeURIComponent(id)}`, { signal });
+
+// ---- chat and moderation (docs/chat.md) ---------------------------------------------------
+
+export type ChatRole = 'owner' | 'moderator' | 'viewer';
+
+/** libs/events/src/chat.ts `ChatSettings`. */
+export interface ChatSettings {
+	enabled: boolean;
+	slowModeSeconds: number;
+	followersOnly: boolean;
+	messageDelaySeconds: 0 | 2 | 4 | 6;
+	emoteOnly: boolean;
+	rateLimitMessages: number;
+	rateLimitWindowSeconds: number;
+}
+
+export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
+	enabled: true,
+	slowModeSeconds: 0,
+	followersOnly: false,
+	messageDelaySeconds: 0,
+	emoteOnly: false,
+	rateLimitMessages: 5,
+	rateLimitWindowSeconds: 10,
+};
+
+/** Same as the chat room aggregate: 1–500 characters after trimming. */
+export const CHAT_MESSAGE_MAX_LENGTH = 500;
+/** Emote images: PNG, GIF or WebP, at most 64 KiB decoded. */
+export const EMOTE_MAX_BYTES = 64 * 1024;
+export const EMOTE_CODE_RE = /^[A-Za-z0-9_]{2,32}$/;
+
+export interface ChatMessageView {
+	id: string;
+	senderId: string;
+	senderName: string;
+	senderRole: ChatRole;
+	text: string;
+	sentAt: string;
+	visibleAt: string;
+	globalPosition: string;
+}
+export interface ChatHistory {
+	messages: ChatMessageView[];
+	nextBefore: string | null;
+}
+export interface ChatSettingsView {
+	settings: ChatSettings;
+	moderators: { id: string; username: string }[];
+}
+export interface ChatRoleView {
+	role: ChatRole;
+	banned: boolean;
+	timedOutUntil: string | null;
+	follows: boolean;
+}
+export interface BlockedTerms {
+	terms: string[];
+	action: 'mask' | 'refuse';
+}
+export interface ModerationLogEntry {
+	id: string;
+	action: string;
+	moderatorName: string;
+	targetName: string | null;
+	reason: string | null;
+	details: unknown;
+	at: string;
+	globalPosition: string;
+}
+export interface ModerationLog {
+	entries: ModerationLogEntry[];
+	nextBefore: string | null;
+}
+export interface Emote {
+	code: string;
+	url: string;
+}
+
+const ch = (username: string) => `/channels/${encodeURIComponent(username.toLowerCase())}`;
+const u = (name: string) => encodeURIComponent(name.toLowerCase());
+
+/** Absolute URL for an emote image (the query-api may answer with a path). */
+export function emoteUrl(url: string): string {
+	try {
+		return new URL(url, serviceUrls().queryApi + '/').toString();
+	} catch {
+		return url;
+	}
+}
+
+export const getChatHistory = (username: string, opts: { before?: string | null; limit?: number; signal?: AbortSignal } = {}) => {
+	const q = new URLSearchParams();
+	if (opts.before) q.set('before', opts.before);
+	q.set('limit', String(opts.limit ?? 50));
+	return request<ChatHistory>('query', `${ch(username)}/chat/messages?${q}`, { signal: opts.signal });
+};
+
+export const getChatSettings = (username: string, signal?: AbortSignal) =>
+	request<ChatSettingsView>('query', `${ch(username)}/chat/settings`, { signal });
+
+export const getChatRole = (username: string, user: string, token?: string | null, signal?: AbortSignal) =>
+	request<ChatRoleView>('query', `${ch(username)}/chat/roles/${u(user)}`, { token, signal });
+
+export const getBlockedTerms = (token: string, username: string, signal?: AbortSignal) =>
+	request<BlockedTerms>('query', `${ch(username)}/chat/blocked-terms`, { token, signal });
+
+export const getModerationLog = (token: string, username: string, opts: { before?: string | null; limit?: number; signal?: AbortSignal } = {}) => {
+	const q = new URLSearchParams();
+	if (opts.before) q.set('before', opts.before);
+	q.set('limit', String(opts.limit ?? 50));
+	return request<ModerationLog>('query', `${ch(username)}/chat/moderation-log?${q}`, { token, signal: opts.signal });
+};
+
+export const listEmotes = async (username: string, signal?: AbortSignal) =>
+	(await request<{ emotes: Emote[] }>('query', `${ch(username)}/emotes`, { signal })).emotes ?? [];
+
+export const getFollowerCount = async (username: string, signal?: AbortSignal) =>
+	(await request<{ count: number }>('query', `${ch(username)}/followers`, { signal })).count;
+
+export const deleteChatMessage = (token: string, username: string, messageId: string, reason?: string) =>
+	request<unknown>('command', `${ch(username)}/chat/messages/${encodeURIComponent(messageId)}`, {
+		method: 'DELETE',
+		token,
+		body: reason ? { reason } : undefined,
+	});
+
+export const clearChat = (token: string, username: string) =>
+	request<unknown>('command', `${ch(username)}/chat/clear`, { method: 'POST', token });
+
+export const timeoutUser = (token: string, username: string, user: string, durationSeconds: number, reason?: string) =>
+	request<unknown>('command', `${ch(username)}/chat/timeouts`, {
+		method: 'POST',
+		token,
+		body: { username: user.toLowerCase(), durationSeconds, ...(reason ? { reason } : {}) },
+	});
+
+export const banUser = (token: string, username: string, user: string, reason?: string) =>
+	request<unknown>('command', `${ch(username)}/chat/bans`, {
+		method: 'POST',
+		token,
+		body: { username: user.toLowerCase(), ...(reason ? { reason } : {}) },
+	});
+
+export const unbanUser = (token: string, username: string, user: string) =>
+	request<unknown>('command', `${ch(username)}/chat/bans/${u(user)}`, { method: 'DELETE', token });
+
+export const addModerator = (token: string, username: string, user: string) =>
+	request<unknown>('command', `${ch(username)}/chat/moderators/${u(user)}`, { method: 'PUT', token });
+
+export const removeModerator = (token: string, username: string, user: string) =>
+	request<unknown>('command', `${ch(username)}/chat/moderators/${u(user)}`, { method: 'DELETE', token });
+
+export const updateChatSettings = (token: string, username: string, settings: Partial<ChatSettings>) =>
+	request<unknown>('command', `${ch(username)}/chat/settings`, { method: 'PUT', token, body: settings });
+
+export const updateBlockedTerms = (token: string, username: string, terms: BlockedTerms) =>
+	request<unknown>('command', `${ch(username)}/chat/blocked-terms`, { method: 'PUT', token, body: terms });
+
+export const addEmote = (token: string, username: string, emote: { code: string; contentType: string; imageBase64: string }) =>
+	request<unknown>('command', `${ch(username)}/emotes`, { method: 'POST', token, body: emote });
+
+export const removeEmote = (token: string, username: string, code: string) =>
+	request<unknown>('command', `${ch(username)}/emotes/${encodeURIComponent(code)}`, { method: 'DELETE', token });
+
+export const follow = (token: string, username: string) =>
+	request<unknown>('command', `${ch(username)}/follow`, { method: 'PUT', token });
+
+export const unfollow = (token: string, username: string) =>
+	request<unknown>('command', `${ch(username)}/follow`, { method: 'DELETE', token });
+
+// ---- realtime HTTP -----------------------------------------------------------------------
+
+export const getViewerCount = async (username: string, signal?: AbortSignal) =>
+	(await request<{ channel: string; viewers: number }>('realtime', `${ch(username)}/viewers`, { signal })).viewers;

@@ -32,3 +32,9 @@ export function serviceUrls(): ServiceUrls {
 		rtmp: PUBLIC_RTMP_URL ?? `rtmp://${h}:1935/live`,
 	};
 }
+
+/** HTTP base of the realtime edge: PUBLIC_REALTIME_URL with ws→http and without the `/ws` path. */
+export function realtimeHttpBase(): string {
+	const ws = serviceUrls().realtime;
+	return ws.replace(/^ws(s?):\/\//i, 'http$1://').replace(/\/ws\/?$/, '').replace(/\/+$/, '');
+}

@@ -23,16 +23,68 @@ type ServerMessage =
 	| { type: 'welcome'; connectionId: string }
 	| { type: 'subscribed'; channel: string }
 	| { type: 'unsubscribed'; channel: string }
+	| { type: 'directory_subscribed' }
 	| { type: 'event'; channel: string; event: ChannelEvent }
+	| { type: 'presence'; channel: string; viewers: number; chatters: number }
+	| { type: 'authenticated'; user: { id: string; username: string } }
+	| { type: 'chat.ack'; nonce: string; messageId: string; visibleAt: string }
 	| { type: 'pong' }
-	| { type: 'error'; code: string; message: string };
+	| { type: 'error'; code: string; message?: string; nonce?: string; retryAfterMs?: number };
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
+
+/** Signed-in state of the connection (docs/chat.md "Authenticate"). */
+export type AuthState = 'guest' | 'authenticating' | 'authenticated' | 'invalid';
+
+export interface Presence {
+	viewers: number;
+	chatters: number;
+}
 
 export interface ChannelHandlers {
 	onEvent: (event: ChannelEvent) => void;
 	/** Called when a (re)subscription is confirmed after a reconnect: re-read state, events may have been missed. */
 	onResync?: () => void;
+	/**
+	 * Called each time the subscription is confirmed (first subscribe and after every reconnect), and at once for a
+	 * handler added to a subscription that is already confirmed. From then on events flow: read history after this.
+	 */
+	onSubscribed?: () => void;
+	/** Viewer/chatter counts (on subscribe and every few seconds while they change). */
+	onPresence?: (p: Presence) => void;
+}
+
+/** Handlers of the directory feed: events of every channel, with the channel's username. */
+export interface DirectoryHandlers {
+	onEvent: (channel: string, event: ChannelEvent) => void;
+	/** Called after a reconnect: events may have been missed, refetch. */
+	onResync?: () => void;
+}
+
+export interface ChatAck {
+	messageId: string;
+	visibleAt: string;
+}
+
+/** A refused chat send: `code` from docs/chat.md (or `not_connected` / `timeout` from this client). */
+export class ChatSendError extends Error {
+	constructor(
+		readonly code: string,
+		message: string,
+		readonly retryAfterMs: number | null = null,
+	) {
+		super(message);
+		this.name = 'ChatSendError';
+	}
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+let nonceCounter = 0;
+function makeNonce(): string {
+	nonceCounter++;
+	const rnd = Math.random().toString(36).slice(2, 10);
+	return `${Date.now().toString(36)}-${nonceCounter}-${rnd}`;
 }
 
 const PING_INTERVAL_MS = 20_000;
@@ -51,8 +103,108 @@ export class RealtimeClient {
 	private pingTimer: ReturnType<typeof setInterval> | null = null;
 	private idleTimer: ReturnType<typeof setTimeout> | null = null;
 	private readonly seenEventIds: string[] = [];
+	/** Channels whose subscription the server confirmed on the current socket. */
+	private readonly confirmed = new Set<string>();
+	private readonly lastPresence = new Map<string, Presence>();
+	private token: string | null = null;
+	private auth: AuthState = 'guest';
+	private authUser: { id: string; username: string } | null = null;
+	private readonly authListeners = new Set<(s: AuthState, user: { id: string; username: string } | null) => void>();
+	private readonly pending = new Map<
+		string,
+		{ resolve: (a: ChatAck) => void; reject: (e: ChatSendError) => void; timer: ReturnType<typeof setTimeout> }
+	>();
 
 	constructor(private readonly url: () => string) {}
+
+	/**
+	 * Sign the connection in (or out). The token goes in an `auth` frame (not in the URL, so it stays out of access logs)
+	 * right after each (re)connect; signing out needs a fresh connection, so the socket is recycled.
+	 */
+	setToken(token: string | null) {
+		if (token === this.token) return;
+		const hadToken = this.token !== null;
+		this.token = token;
+		this.authUser = null;
+		if (token) {
+			this.setAuth('authenticating');
+			this.send({ type: 'auth', token });
+		} else {
+			this.setAuth('guest');
+			if (hadToken && this.ws) this.recycle();
+		}
+	}
+
+	onAuthChange(listener: (s: AuthState, user: { id: string; username: string } | null) => void): () => void {
+		this.authListeners.add(listener);
+		listener(this.auth, this.authUser);
+		return () => this.authListeners.delete(listener);
+	}
+
+	get authState(): AuthState {
+		return this.auth;
+	}
+
+	private setAuth(s: AuthState) {
+		this.auth = s;
+		for (const l of this.authListeners) l(s, this.authUser);
+	}
+
+	/** Send a chat message to a channel this page is subscribed to; resolves on `chat.ack`, rejects with ChatSendError. */
+	sendChat(channel: string, text: string): Promise<ChatAck> {
+		const ws = this.ws;
+		if (!ws || ws.readyState !== WebSocket.OPEN) {
+			return Promise.reject(new ChatSendError('not_connected', 'Not connected to chat.'));
+		}
+		const nonce = makeNonce();
+		return new Promise<ChatAck>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.pending.delete(nonce);
+				reject(new ChatSendError('timeout', 'The chat server did not answer.'));
+			}, ACK_TIMEOUT_MS);
+			this.pending.set(nonce, { resolve, reject, timer });
+			ws.send(JSON.stringify({ type: 'chat.send', channel: channel.toLowerCase(), text, nonce }));
+		});
+	}
+
+	/** Close the current socket and connect again at once (keeps the subscriptions). */
+	private recycle() {
+		const ws = this.ws;
+		this.cleanupSocket();
+		ws?.close(1000, 'reconnect');
+		if (this.active()) this.connect();
+		else this.setState('idle');
+	}
+
+	/** Whether anything needs the connection: a channel subscription or the directory feed. */
+	private active(): boolean {
+		return this.subs.size > 0 || this.directorySubs.size > 0;
+	}
+
+	private readonly directorySubs = new Set<DirectoryHandlers>();
+	private directoryResync = false;
+
+	/**
+	 * Follow go-live, offline and title changes of every channel (the edge's directory feed). Unlike
+	 * {@link subscribe}, this does not count as watching any channel. Returns the unsubscribe function.
+	 */
+	subscribeDirectory(handlers: DirectoryHandlers): () => void {
+		if (this.idleTimer) clearTimeout(this.idleTimer);
+		this.idleTimer = null;
+		if (this.directorySubs.size === 0) this.send({ type: 'subscribe_directory' });
+		this.directorySubs.add(handlers);
+		this.ensureConnected();
+		return () => {
+			if (!this.directorySubs.delete(handlers)) return;
+			if (this.directorySubs.size === 0) this.send({ type: 'unsubscribe_directory' });
+			if (!this.active() && !this.idleTimer) {
+				this.idleTimer = setTimeout(() => {
+					this.idleTimer = null;
+					if (!this.active()) this.close();
+				}, IDLE_CLOSE_MS);
+			}
+		};
+	}
 
 	/** Subscribe to a channel's events; returns the unsubscribe function. */
 	subscribe(channel: string, handlers: ChannelHandlers): () => void {
@@ -67,6 +219,15 @@ export class RealtimeClient {
 		}
 		set.add(handlers);
 		this.ensureConnected();
+		if (this.confirmed.has(name)) {
+			queueMicrotask(() => {
+				if (this.subs.get(name)?.has(handlers) && this.confirmed.has(name)) {
+					handlers.onSubscribed?.();
+					const p = this.lastPresence.get(name);
+					if (p) handlers.onPresence?.(p);
+				}
+			});
+		}
 
 		return () => {
 			const current = this.subs.get(name);
@@ -74,13 +235,15 @@ export class RealtimeClient {
 			current.delete(handlers);
 			if (current.size === 0) {
 				this.subs.delete(name);
+				this.confirmed.delete(name);
+				this.lastPresence.delete(name);
 				this.send({ type: 'unsubscribe', channel: name });
 			}
 			// Linger a moment so a page navigation reuses the connection instead of reconnecting.
-			if (this.subs.size === 0 && !this.idleTimer) {
+			if (!this.active() && !this.idleTimer) {
 				this.idleTimer = setTimeout(() => {
 					this.idleTimer = null;
-					if (this.subs.size === 0) this.close();
+					if (!this.active()) this.close();
 				}, IDLE_CLOSE_MS);
 			}
 		};
@@ -124,7 +287,13 @@ export class RealtimeClient {
 			const resync = this.everOpened;
 			this.everOpened = true;
 			this.setState('open');
+			if (this.token) {
+				this.setAuth('authenticating');
+				this.send({ type: 'auth', token: this.token });
+			}
 			for (const channel of this.subs.keys()) this.send({ type: 'subscribe', channel });
+			if (this.directorySubs.size > 0) this.send({ type: 'subscribe_directory' });
+			this.directoryResync = resync;
 			this.resyncPending = resync ? new Set(this.subs.keys()) : new Set();
 			this.pingTimer = setInterval(() => this.send({ type: 'ping' }), PING_INTERVAL_MS);
 		};
@@ -134,7 +303,7 @@ export class RealtimeClient {
 		ws.onclose = () => {
 			if (this.ws !== ws) return;
 			this.cleanupSocket();
-			if (this.subs.size > 0) this.scheduleReconnect();
+			if (this.active()) this.scheduleReconnect();
 			else this.setState('idle');
 		};
 		ws.onerror = () => {
@@ -154,8 +323,37 @@ export class RealtimeClient {
 		switch (msg.type) {
 			case 'subscribed': {
 				const name = msg.channel.toLowerCase();
+				this.confirmed.add(name);
+				const handlers = [...(this.subs.get(name) ?? [])];
+				for (const h of handlers) h.onSubscribed?.();
 				if (this.resyncPending.delete(name)) {
-					for (const h of this.subs.get(name) ?? []) h.onResync?.();
+					for (const h of handlers) h.onResync?.();
+				}
+				break;
+			}
+			case 'directory_subscribed':
+				if (this.directoryResync) {
+					this.directoryResync = false;
+					for (const h of [...this.directorySubs]) h.onResync?.();
+				}
+				break;
+			case 'presence': {
+				const name = msg.channel.toLowerCase();
+				const p = { viewers: Number(msg.viewers) || 0, chatters: Number(msg.chatters) || 0 };
+				this.lastPresence.set(name, p);
+				for (const h of this.subs.get(name) ?? []) h.onPresence?.(p);
+				break;
+			}
+			case 'authenticated':
+				this.authUser = msg.user ?? null;
+				this.setAuth('authenticated');
+				break;
+			case 'chat.ack': {
+				const p = this.pending.get(msg.nonce);
+				if (p) {
+					this.pending.delete(msg.nonce);
+					clearTimeout(p.timer);
+					p.resolve({ messageId: msg.messageId, visibleAt: msg.visibleAt });
 				}
 				break;
 			}
@@ -173,11 +371,28 @@ export class RealtimeClient {
 						console.error('[realtime] handler failed', err);
 					}
 				}
+				for (const h of [...this.directorySubs]) {
+					try {
+						h.onEvent(msg.channel.toLowerCase(), msg.event);
+					} catch (err) {
+						console.error('[realtime] directory handler failed', err);
+					}
+				}
 				break;
 			}
-			case 'error':
-				console.warn(`[realtime] ${msg.code}: ${msg.message}`);
+			case 'error': {
+				const p = msg.nonce ? this.pending.get(msg.nonce) : undefined;
+				if (p && msg.nonce) {
+					this.pending.delete(msg.nonce);
+					clearTimeout(p.timer);
+					p.reject(new ChatSendError(msg.code, msg.message ?? msg.code, typeof msg.retryAfterMs === 'number' ? msg.retryAfterMs : null));
+				} else if (msg.code === 'invalid_token') {
+					this.setAuth('invalid');
+				} else {
+					console.warn(`[realtime] ${msg.code}: ${msg.message ?? ''}`);
+				}
 				break;
+			}
 			default:
 				break;
 		}
@@ -199,6 +414,13 @@ export class RealtimeClient {
 	private cleanupSocket() {
 		if (this.pingTimer) clearInterval(this.pingTimer);
 		this.pingTimer = null;
+		this.confirmed.clear();
+		for (const [nonce, p] of this.pending) {
+			clearTimeout(p.timer);
+			p.reject(new ChatSendError('not_connected', 'The connection to chat was lost.'));
+			this.pending.delete(nonce);
+		}
+		if (this.token && this.auth === 'authenticated') this.setAuth('authenticating');
 		if (this.ws) {
 			this.ws.onopen = this.ws.onmessage = this.ws.onclose = this.ws.onerror = null;
 		}
