@@ -3,10 +3,16 @@
  * {@link bootstrapQueryApi} creates outside Nest.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { BearerAuthGuard } from './auth/bearer-auth.guard.js';
 import { BroadcastsController } from './broadcasts/broadcasts.controller.js';
 import { BroadcastsService } from './broadcasts/broadcasts.service.js';
 import { ChannelsController } from './channels/channels.controller.js';
 import { ChannelsService } from './channels/channels.service.js';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatService } from './chat/chat.service.js';
+import { CommunityController } from './chat/community.controller.js';
+import { CommunityService } from './chat/community.service.js';
 import { LifecycleService } from './common/lifecycle.service.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from './common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from './database/database.js';
@@ -15,16 +21,23 @@ import { HealthController } from './health/health.controller.js';
 /** The query-api Nest module. */
 @Module({})
 export class AppModule {
-  /** Binds the read-model database and runtime hooks. */
-  static forRoot(db: ReadModelDb, runtime: QueryApiRuntime): DynamicModule {
+  /**
+   * Binds the read-model database, runtime hooks and the JWT verifier.
+   * @param jwtSecret HS256 secret shared with command-api (`JWT_SECRET`).
+   */
+  static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, HealthController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
+        { provide: JwtService, useValue: new JwtService({ secret: jwtSecret, verifyOptions: { algorithms: ['HS256'] } }) },
         ChannelsService,
         BroadcastsService,
+        ChatService,
+        CommunityService,
+        BearerAuthGuard,
         LifecycleService,
       ],
     };

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createLogger, type Logger } from '@eventcast/platform';
+import { createLogger, loadConfig, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import { PinoNestLogger } from './common/nest-logger.js';
@@ -20,6 +20,12 @@ import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
 import { BroadcastsProjection } from './projections/broadcasts.projection.js';
 import { ChannelsProjection } from './projections/channels.projection.js';
+import { ChatMessagesProjection } from './projections/chat-messages.projection.js';
+import { ChatRolesProjection } from './projections/chat-roles.projection.js';
+import { ChatRoomsProjection } from './projections/chat-rooms.projection.js';
+import { EmotesProjection } from './projections/emotes.projection.js';
+import { FollowsProjection } from './projections/follows.projection.js';
+import { ModerationLogProjection } from './projections/moderation-log.projection.js';
 import type { EventLogReader } from './projections/event-log.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
@@ -35,9 +41,21 @@ export interface RunningQueryApi {
   close(): Promise<void>;
 }
 
-/** The projections this app runs, in one runner. */
+/**
+ * The projections this app runs, in one runner, in run order: chat messages come before the moderation log,
+ * which reads a deleted message's sender and text from them.
+ */
 export function createProjections() {
-  return [new ChannelsProjection(), new BroadcastsProjection()];
+  return [
+    new ChannelsProjection(),
+    new BroadcastsProjection(),
+    new ChatMessagesProjection(),
+    new ChatRoomsProjection(),
+    new ChatRolesProjection(),
+    new ModerationLogProjection(),
+    new EmotesProjection(),
+    new FollowsProjection(),
+  ];
 }
 
 /**
@@ -77,11 +95,16 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     const applied = await migrateReadModels(root);
     if (applied.length > 0) logger.info({ migrations: applied }, 'read-model migrations applied');
 
-    app = await NestFactory.create(AppModule.forRoot(db, runtime), { logger: new PinoNestLogger(logger), cors: true });
+    app = await NestFactory.create(AppModule.forRoot(db, runtime, config.jwtSecret ?? loadConfig({}).JWT_SECRET), { logger: new PinoNestLogger(logger), cors: true });
     app.useGlobalFilters(new HttpErrorFilter(logger));
     const document = SwaggerModule.createDocument(
       app,
-      new DocumentBuilder().setTitle('Eventcast query-api').setDescription('Read models: channels and broadcasts').setVersion('0.1.0').build(),
+      new DocumentBuilder()
+        .setTitle('Eventcast query-api')
+        .setDescription('Read models: channels, broadcasts, chat history and moderation, emotes, follows')
+        .setVersion('0.1.0')
+        .addBearerAuth()
+        .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
     if (config.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

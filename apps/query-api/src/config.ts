@@ -20,6 +20,8 @@ export interface QueryApiConfig {
   eventStoreKind?: 'postgres' | 'eventstoredb';
   eventStoreDbUrl?: string;
   natsUrl: string;
+  /** HS256 secret of the JWTs command-api issues (`JWT_SECRET`); default: the shared development secret. */
+  jwtSecret?: string;
   /** Base of playback URLs; empty → `http://<request host>:8000`. */
   hlsPublicUrl: string;
   /** JetStream stream, subjects, durable consumer and retry tuning. */
@@ -42,7 +44,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 /**
  * Builds the config from environment variables: `QUERY_API_PORT` (4002), `HOST`, `DATABASE_URL`, `NATS_URL`,
- * `HLS_PUBLIC_URL`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
+ * `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
  * (`query-api-projections`), `QUERY_API_MAX_ACK_PENDING` (1), `QUERY_API_ACK_WAIT_MS` (30000),
  * `QUERY_API_RETRY_DELAY_MS` (2000), `QUERY_API_CATCH_UP_BATCH` (500), `EVENT_STORE_DATABASE_URL` (= DATABASE_URL),
  * `EVENT_STORE` (`postgres`), `EVENTSTORE_URL`.
@@ -58,6 +60,7 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     eventStoreKind: c.EVENT_STORE,
     eventStoreDbUrl: c.EVENTSTORE_URL,
     natsUrl: c.NATS_URL,
+    jwtSecret: c.JWT_SECRET,
     hlsPublicUrl: c.HLS_PUBLIC_URL,
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),
     jetstream: {

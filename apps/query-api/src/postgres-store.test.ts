@@ -9,24 +9,12 @@ import { PostgresEventStore } from '@eventcast/event-store';
 import { newEvent, streams, type NewEvent } from '@eventcast/events';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
+import { chatRoom, ids as chatIds, user } from './testing/chat-fixtures.js';
+import { dumpReadModels as dump } from './testing/dump.js';
 import { MEDIA } from './testing/fixtures.js';
 import { createTestBus, getJson, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
-
-async function dump(url: string) {
-  const { db, root } = createReadModelDb(url, 1);
-  try {
-    return {
-      channels: await db.selectFrom('channels').selectAll().orderBy('id').execute(),
-      broadcasts: await db.selectFrom('broadcasts').selectAll().orderBy('id').execute(),
-      checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
-    };
-  } finally {
-    await root.destroy();
-  }
-}
 
 void describe('query-api with PostgresEventStore', () => {
   let storeDb: TestDatabase;
@@ -74,10 +62,33 @@ void describe('query-api with PostgresEventStore', () => {
       head = await appendAndPublish(streams.broadcast(ids[0]!), [
         newEvent('BroadcastStarted', { broadcastId, channelId: ids[0]!, username: 'grace', startedAt, media: MEDIA }),
       ]);
+      // Chat and follows on grace's channel: sends, a delete, a clear, moderation, emotes (bytea), follows.
+      const grace = { id: ids[0]!, username: 'grace' };
+      const heidi = { id: ids[1]!, username: 'heidi' };
+      const ivan = user('ivan');
+      const room = chatRoom(grace);
+      const hello = room.message(heidi, 'hello grace');
+      await appendAndPublish(streams.account(ivan.id), [newEvent('AccountRegistered', { accountId: ivan.id, username: 'ivan', passwordHash: HASH })]);
+      await appendAndPublish(streams.chat(grace.id), [
+        room.settings(grace, { messageDelaySeconds: 2 }),
+        room.moderatorAdded(heidi),
+        room.blockedTerms(heidi, ['nope'], 'refuse'),
+        room.emoteAdded('GraceHi'),
+        hello,
+        room.message(ivan, 'first'),
+        room.deleted(heidi, chatIds(hello).messageId, heidi.id, 'test'),
+        room.cleared(grace),
+        room.message(ivan, 'after the clear'),
+        room.refused(ivan),
+        room.timedOut(heidi, ivan, 60),
+        room.banned(grace, ivan, 'bye'),
+        room.unbanned(grace, ivan),
+      ]);
+      head = await appendAndPublish(streams.follows(grace.id), [room.followed(heidi), room.followed(ivan), room.unfollowed(ivan)]);
       await waitFor(async () => (await live.runner.position()) >= head, 10_000, 'live checkpoint');
-      const grace = (await getJson(`http://127.0.0.1:${live.port}/channels/grace`)).body as { live: boolean; broadcast: { id: string; startedAt: string } };
-      assert.equal(grace.live, true);
-      assert.deepEqual([grace.broadcast.id, grace.broadcast.startedAt], [broadcastId, startedAt]);
+      const graceView = (await getJson(`http://127.0.0.1:${live.port}/channels/grace`)).body as { live: boolean; broadcast: { id: string; startedAt: string } };
+      assert.equal(graceView.live, true);
+      assert.deepEqual([graceView.broadcast.id, graceView.broadcast.startedAt], [broadcastId, startedAt]);
 
       const rebuildDb = await createTestDatabase('qa_test');
       dbs.push(rebuildDb);
@@ -86,7 +97,12 @@ void describe('query-api with PostgresEventStore', () => {
       const rebuilt = await bootstrapQueryApi({ ...config, eventStoreUrl: storeDb.url }, testLogger());
       try {
         assert.equal(await rebuilt.runner.position(), head);
-        assert.deepEqual(await dump(rebuildDb.url), await dump(liveDb.url));
+        const liveRows = await dump(liveDb.url);
+        assert.deepEqual(
+          [liveRows.chatMessages.length, liveRows.chatRoles.length, liveRows.moderationLog.length, liveRows.emotes.length, liveRows.follows.length],
+          [3, 2, 10, 1, 1],
+        );
+        assert.deepEqual(await dump(rebuildDb.url), liveRows);
       } finally {
         await rebuilt.close();
       }

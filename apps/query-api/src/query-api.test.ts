@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RecordedEvent } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
+import { dumpReadModels as dump } from './testing/dump.js';
 import { end, MEDIA, register, start, updateInfo } from './testing/fixtures.js';
 import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
@@ -178,18 +178,6 @@ void describe('query-api', () => {
       await rebuilt.db.drop();
     });
     assert.equal(await rebuilt.api.runner.position(), head);
-    const dump = async (url: string) => {
-      const { db: k, root } = createReadModelDb(url, 1);
-      try {
-        return {
-          channels: await k.selectFrom('channels').selectAll().orderBy('id').execute(),
-          broadcasts: await k.selectFrom('broadcasts').selectAll().orderBy('id').execute(),
-          checkpoints: await k.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
-        };
-      } finally {
-        await root.destroy();
-      }
-    };
     const live = await dump(db.url);
     assert.ok(live.channels.length >= 6 && live.broadcasts.length >= 4);
     assert.deepEqual(await dump(rebuilt.db.url), live);

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { chatMigration } from './chat-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
@@ -51,6 +52,7 @@ export const readModelMigrations: Record<string, Migration> = {
       await s.dropTable('channels').ifExists().execute();
     },
   },
+  '2026_11_23_0001_chat': chatMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

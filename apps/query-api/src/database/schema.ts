@@ -4,7 +4,7 @@
  * `timestamptz` as `Date`, `jsonb` as parsed JSON.
  */
 import type { ColumnType } from 'kysely';
-import type { MediaInfo } from '@eventcast/events';
+import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
 export const READMODELS_SCHEMA = 'readmodels';
@@ -49,10 +49,96 @@ export interface ProjectionCheckpointsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Writable-as-JSON-text jsonb column read back parsed. */
+export type JsonColumn<T> = ColumnType<T, string, string>;
+
+/** `readmodels.chat_messages`: one row per ChatMessageSent; times are `timestamptz`. */
+export interface ChatMessagesTable {
+  /** The message id. */
+  id: string;
+  channel_id: string;
+  sender_id: string;
+  sender_name: string;
+  sender_role: ChatRole;
+  /** As sent, after blocked-term masking; plain text, never HTML. */
+  text: string;
+  masked_terms: number;
+  /** `occurredAt` of the event. */
+  sent_at: Date;
+  /** When viewers may see it (sent + message delay). */
+  visible_at: Date;
+  /** Set by ChatMessageDeleted or ChatCleared (the event's `occurredAt`). */
+  deleted_at: Date | null;
+  /** Moderator id of the delete/clear. */
+  deleted_by: string | null;
+  global_position: BigIntColumn;
+}
+
+/** `readmodels.chat_rooms`: per-channel chat settings and blocked terms; absent row = defaults. */
+export interface ChatRoomsTable {
+  channel_id: string;
+  username: string;
+  settings: JsonColumn<ChatSettings>;
+  /** Lower-case terms (default `[]`). */
+  blocked_terms: ColumnType<string[], string | undefined, string>;
+  blocked_action: ColumnType<'mask' | 'refuse', 'mask' | 'refuse' | undefined, 'mask' | 'refuse'>;
+  /** Global position of the last ChatCleared: messages at or below it are hidden. */
+  cleared_at_position: BigIntColumn | null;
+}
+
+/** `readmodels.chat_roles`: per (channel, user) moderator flag, ban and timeout. */
+export interface ChatRolesTable {
+  channel_id: string;
+  user_id: string;
+  user_name: string;
+  moderator: boolean;
+  banned: boolean;
+  timed_out_until: Date | null;
+}
+
+/** `readmodels.moderation_log`: one row per moderation event; `id` is the event id. */
+export interface ModerationLogTable {
+  id: string;
+  channel_id: string;
+  /** Readable action, see `moderationAction` in projections/moderation-log.projection.ts. */
+  action: string;
+  /** Null for automatic actions (blocked-term refusals). */
+  moderator_id: string | null;
+  moderator_name: string;
+  target_id: string | null;
+  target_name: string | null;
+  reason: string | null;
+  details: JsonColumn<Record<string, unknown>>;
+  at: Date;
+  global_position: BigIntColumn;
+}
+
+/** `readmodels.channel_emotes`: the channel's emote images (≤ 64 KiB each). */
+export interface ChannelEmotesTable {
+  channel_id: string;
+  code: string;
+  content_type: string;
+  image: Buffer;
+}
+
+/** `readmodels.follows`: who follows which channel, since when. */
+export interface FollowsTable {
+  channel_id: string;
+  follower_id: string;
+  follower_name: string;
+  followed_at: Date;
+}
+
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
 export interface DB {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  chat_messages: ChatMessagesTable;
+  chat_rooms: ChatRoomsTable;
+  chat_roles: ChatRolesTable;
+  moderation_log: ModerationLogTable;
+  channel_emotes: ChannelEmotesTable;
+  follows: FollowsTable;
 }
 

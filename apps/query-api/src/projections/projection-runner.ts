@@ -4,8 +4,9 @@
  * (same global position) is skipped, even with several query-api processes running.
  */
 import { sql } from 'kysely';
-import { isEventType, validateRecorded, type RecordedDomainEvent, type RecordedEvent } from '@eventcast/events';
+import { validateRecorded, type RecordedDomainEvent, type RecordedEvent } from '@eventcast/events';
 import type { ReadModelDb } from '../database/database.js';
+import { READMODELS_SCHEMA } from '../database/schema.js';
 import type { Projection } from './projection.js';
 
 /** Outcome of {@link ProjectionRunner.apply}. */
@@ -21,6 +22,7 @@ export interface ApplyResult {
 /** Runs a fixed set of projections, each with its own checkpoint row, in one transaction per batch. */
 export class ProjectionRunner {
   private readonly names: string[];
+  private readonly handled: Map<Projection, ReadonlySet<string>>;
 
   /**
    * @param db read-model database.
@@ -35,6 +37,7 @@ export class ProjectionRunner {
     if (this.names.length === 0 || new Set(this.names).size !== this.names.length) {
       throw new Error('ProjectionRunner needs at least one projection and unique projection names');
     }
+    this.handled = new Map(projections.map((p) => [p, new Set<string>(p.handles)]));
   }
 
   /** Lowest checkpoint over all projections (0n when a projection has none yet): the position to resume after. */
@@ -46,8 +49,12 @@ export class ProjectionRunner {
 
   /**
    * Applies `events` (any order; sorted by global position here) in ONE transaction:
-   * locks every checkpoint row (`SELECT … FOR UPDATE`, in name order), hands each event with a position above a
-   * projection's checkpoint to that projection (when it handles the type), and writes the new checkpoints.
+   * locks every checkpoint row (`SELECT … FOR UPDATE`, in name order), collects for each projection the events
+   * with a position above its checkpoint whose type it handles, then runs the projections one after the other in
+   * constructor order (`applyBatch` with the whole list when the projection has it, else `apply` per event, in
+   * global order), and writes the moved checkpoints in one statement. Projections write their own tables, so running them one after
+   * the other is equivalent to interleaving them per event; a projection that reads another's rows (the moderation
+   * log reads chat messages) must come after it in the constructor list.
    * Events that no projection handles are not validated and only move the checkpoints.
    * @returns counts and the lowest checkpoint after commit.
    * @throws {InvalidEventError} (from @eventcast/events) when a handled event fails catalog validation;
@@ -70,6 +77,7 @@ export class ProjectionRunner {
         .execute();
       const positions = new Map(rows.map((r) => [r.name, BigInt(r.position)]));
       const start = new Map(positions);
+      const work = new Map<Projection, RecordedDomainEvent[]>();
       let applied = 0;
       let skipped = 0;
       for (const event of sorted) {
@@ -78,21 +86,29 @@ export class ProjectionRunner {
           skipped++;
           continue;
         }
-        const handlers = due.filter((p) => isEventType(event.type) && p.handles.includes(event.type));
+        const handlers = due.filter((p) => this.handled.get(p)!.has(event.type));
         if (handlers.length > 0) {
           const valid: RecordedDomainEvent = validateRecorded(event);
-          for (const p of handlers) await p.apply(trx, valid);
+          for (const p of handlers) {
+            const list = work.get(p);
+            if (list) list.push(valid);
+            else work.set(p, [valid]);
+          }
           applied++;
         }
         for (const p of due) positions.set(p.name, event.globalPosition);
       }
-      for (const [name, position] of positions) {
-        if (position === start.get(name)) continue;
-        await trx
-          .updateTable('projection_checkpoints')
-          .set({ position, updated_at: sql<Date>`now()` })
-          .where('name', '=', name)
-          .execute();
+      for (const p of this.projections) {
+        const list = work.get(p);
+        if (!list) continue;
+        if (p.applyBatch) await p.applyBatch(trx, list);
+        else for (const e of list) await p.apply(trx, e);
+      }
+      const moved = [...positions].filter(([name, position]) => position !== start.get(name));
+      if (moved.length > 0) {
+        await sql`UPDATE ${sql.table(`${READMODELS_SCHEMA}.projection_checkpoints`)} AS c SET position = m.position, updated_at = now()
+          FROM unnest(${moved.map(([n]) => n)}::text[], ${moved.map(([, p]) => p.toString())}::bigint[]) AS m(name, position)
+          WHERE c.name = m.name`.execute(trx);
       }
       const low = [...positions.values()].reduce((m, v) => (v < m ? v : m));
       return { applied, skipped, position: low };

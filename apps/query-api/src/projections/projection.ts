@@ -19,4 +19,12 @@ export interface Projection {
    * @throws to roll back the whole transaction (the event and the checkpoint stay unapplied).
    */
   apply(trx: Transaction<DB>, event: RecordedDomainEvent): Promise<void>;
+  /**
+   * Optional batch form of `apply`: the events of one runner transaction that this projection handles, in global
+   * order (validated, each above this projection's checkpoint). Lets a projection fold many events into few
+   * statements (e.g. one multi-row insert). Must leave the same rows as calling `apply` for each event in order.
+   * When absent, the runner calls `apply` per event.
+   * @throws to roll back the whole transaction.
+   */
+  applyBatch?(trx: Transaction<DB>, events: readonly RecordedDomainEvent[]): Promise<void>;
 }

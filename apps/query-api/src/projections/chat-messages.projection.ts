@@ -1,0 +1,34 @@
+/**
+ * `chat_messages` read model (chat history) plus the clear marker `chat_rooms.cleared_at_position`.
+ * ChatMessageSent is the hot path of chat-heavy traffic, so a whole runner batch is folded by
+ * {@link ChatMessageBatch} into at most four set-based statements (one multi-row insert for all the sends).
+ */
+import type { Transaction } from 'kysely';
+import type { EventType, RecordedDomainEvent } from '@eventcast/events';
+import type { DB } from '../database/schema.js';
+import { ChatMessageBatch } from './chat-message-batch.js';
+import type { Projection } from './projection.js';
+
+/**
+ * Projects ChatMessageSent (new row; `sent_at` = the event's `occurredAt`), ChatMessageDeleted (`deleted_at` = its
+ * `occurredAt`, `deleted_by` = the moderator; an already deleted message keeps its first deletion) and ChatCleared:
+ * every not yet deleted message of the channel before the clear is marked deleted (only those after the previous
+ * clear need touching), and `chat_rooms.cleared_at_position` is set to the clear's position (the history also
+ * filters on it). A chat room row created here carries the default settings.
+ */
+export class ChatMessagesProjection implements Projection {
+  readonly name = 'chat-messages';
+  readonly handles: readonly EventType[] = ['ChatMessageSent', 'ChatMessageDeleted', 'ChatCleared'];
+
+  /** See {@link Projection.apply}. */
+  apply(trx: Transaction<DB>, event: RecordedDomainEvent): Promise<void> {
+    return this.applyBatch(trx, [event]);
+  }
+
+  /** See {@link Projection.applyBatch}. */
+  async applyBatch(trx: Transaction<DB>, events: readonly RecordedDomainEvent[]): Promise<void> {
+    const batch = new ChatMessageBatch();
+    for (const e of events) batch.add(e);
+    await batch.flush(trx);
+  }
+}
