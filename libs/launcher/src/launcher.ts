@@ -83,6 +83,8 @@ function appSpecs(o: PlatformOptions, p: PlatformPorts): AppSpec[] {
     INGEST_RTMP_PORT: String(p.rtmp),
     INGEST_HTTP_PORT: String(p.hls),
     WEB_PORT: String(p.web),
+    // Where the realtime edge looks up channel ids (server to server, so always loopback).
+    QUERY_API_URL: `http://127.0.0.1:${p.queryApi}`,
   };
   if (host) {
     const u = platformUrls(host, p);
