@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, type Logger } from '@eventcast/platform';
+import { createLogger, PinoNestLogger, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
 import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
@@ -15,7 +15,6 @@ import { HttpExceptionFilter } from './core/http-exception.filter.js';
 import { createPublisher, openEventStore } from './core/infrastructure.js';
 import type { Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
-import { PinoLoggerService } from './core/pino-logger.service.js';
 import { requestLogMiddleware } from './core/request-log.js';
 import { setupSwagger } from './core/swagger.js';
 import { createValidationPipe } from './core/validation.js';
@@ -55,7 +54,7 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), {
-      logger: new PinoLoggerService(logger),
+      logger: new PinoNestLogger(logger),
     });
   } catch (err) {
     await store.close();

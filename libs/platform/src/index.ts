@@ -2,3 +2,4 @@ export * from './stream-key.js';
 export * from './logger.js';
 export * from './config.js';
 export * from './test-db.js';
+export * from './nest-logger.js';

@@ -1,43 +1,47 @@
 /**
- * Nest's LoggerService on top of the process's pino logger, so framework lines are JSON too.
+ * Nest's `LoggerService` on top of the process's pino logger, so framework lines (bootstrap, routes, NATS status) are
+ * JSON too. Structurally compatible with `@nestjs/common`'s LoggerService, so this library needs no Nest import.
  */
-import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '@eventcast/platform';
+import type { Logger } from 'pino';
 
-function split(params: unknown[]): { context?: string; rest: unknown[] } {
-  const last = params[params.length - 1];
-  return typeof last === 'string' ? { context: last, rest: params.slice(0, -1) } : { rest: params };
-}
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-/** Adapts pino to Nest: Nest's trailing "context" argument becomes the `context` field. */
-export class PinoNestLogger implements LoggerService {
+/** Adapts pino to Nest: Nest's trailing "context" argument becomes the `context` field, an error's stack `stack`. */
+export class PinoNestLogger {
   /** @param logger the process logger (e.g. `createLogger('query-api')`). */
   constructor(private readonly logger: Logger) {}
 
+  /** Info-level line. */
   log(message: unknown, ...params: unknown[]): void {
     this.write('info', message, params);
   }
+  /** Error line; Nest passes (message, stack, context). */
   error(message: unknown, ...params: unknown[]): void {
     this.write('error', message, params);
   }
+  /** Warning line. */
   warn(message: unknown, ...params: unknown[]): void {
     this.write('warn', message, params);
   }
+  /** Debug line. */
   debug(message: unknown, ...params: unknown[]): void {
     this.write('debug', message, params);
   }
+  /** Trace line (Nest's "verbose"). */
   verbose(message: unknown, ...params: unknown[]): void {
     this.write('trace', message, params);
   }
+  /** Fatal line. */
   fatal(message: unknown, ...params: unknown[]): void {
     this.write('fatal', message, params);
   }
 
-  private write(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', message: unknown, params: unknown[]): void {
-    const { context, rest } = split(params);
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const last = params.at(-1);
+    const context = typeof last === 'string' ? last : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     if (message instanceof Error) fields['err'] = message;
-    else if (rest.length > 0 && typeof rest[0] === 'string' && level === 'error') fields['stack'] = rest[0];
+    else if (level === 'error' && typeof params[0] === 'string' && params.length > 1) fields['stack'] = params[0];
     const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
     this.logger[level](fields, text);
   }
