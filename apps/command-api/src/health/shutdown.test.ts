@@ -4,19 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { freePort, startTestNats, type TestNats } from '../test-support/nats-server.js';
+import { freePort, startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 describe('main.ts process', () => {
   let db: TestDatabase;
-  let nats: TestNats;
+  let nats: PrivateNatsServer;
   before(async () => {
     db = await createTestDatabase('command_api_test');
-    nats = await startTestNats();
+    nats = await startPrivateNats();
   });
   after(async () => {
-    await nats.stop();
+    await nats.dispose();
     await db.drop();
   });
 

@@ -10,7 +10,7 @@ import { toWire, type WireEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import { bootstrapCommandApi, type CommandApi } from '../bootstrap.js';
 import type { CommandApiConfig } from '../core/config.js';
-import { startTestNats, type TestNats } from './nats-server.js';
+import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 
 /** Reply of {@link Harness.http}. */
 export interface HttpReply<T = Record<string, unknown>> {
@@ -24,7 +24,7 @@ export interface Harness {
   api: CommandApi;
   config: CommandApiConfig;
   db: TestDatabase;
-  nats: TestNats;
+  nats: PrivateNatsServer;
   client: ClientProxy;
   /** Captured JSON log lines (raw text). */
   logs: string[];
@@ -40,7 +40,7 @@ export interface Harness {
 /** Starts a harness. `overrides` patch the config (e.g. a low auth rate limit). */
 export async function startHarness(overrides: Partial<CommandApiConfig> = {}): Promise<Harness> {
   const db = await createTestDatabase('command_api_test');
-  const nats = await startTestNats();
+  const nats = await startPrivateNats();
   const config: CommandApiConfig = {
     ...loadConfig({}),
     DATABASE_URL: db.url,
@@ -93,7 +93,7 @@ export async function startHarness(overrides: Partial<CommandApiConfig> = {}): P
       await client.close();
       await api.close();
       await reader.close();
-      await nats.stop();
+      await nats.dispose();
       await db.drop();
     },
   };
