@@ -39,7 +39,7 @@ function ocrClock(png: string): number | null {
 }
 
 async function main() {
-  const env = await startE2ePlatform();
+  const env = await startE2ePlatform({ logLevel: 'info' });
   const browser = await launchChromium();
   const work = mkdtempSync(join(tmpdir(), 'eventcast-bench-'));
   const firstSegmentMs: number[] = [];

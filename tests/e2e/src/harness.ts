@@ -24,8 +24,8 @@ export interface E2eEnv {
   dispose(): Promise<void>;
 }
 
-/** Starts the platform on free ports (public host 127.0.0.1). */
-export async function startE2ePlatform(): Promise<E2eEnv> {
+/** Starts the platform on free ports (public host 127.0.0.1). Apps log at `debug` unless `logLevel` says otherwise. */
+export async function startE2ePlatform(options: { logLevel?: string; env?: Record<string, string> } = {}): Promise<E2eEnv> {
   const db = await createTestDatabase('eventcast_e2e');
   const nats = await startPrivateNats();
   const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
@@ -50,7 +50,8 @@ export async function startE2ePlatform(): Promise<E2eEnv> {
         JWT_SECRET: randomBytes(32).toString('hex'),
         STREAM_KEY_SECRET: randomBytes(32).toString('hex'),
         INGEST_PUBLISH_GRACE_MS: '1000',
-        LOG_LEVEL: 'debug',
+        LOG_LEVEL: options.logLevel ?? 'debug',
+        ...options.env,
       },
       ports,
       logDir,
