@@ -4,7 +4,7 @@
 import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
 import { loadConfig } from '@eventcast/platform';
 import type { EventLogReader } from './projections/event-log.js';
-import type { JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
+import { DEFAULT_PROJECTOR_BATCH_SIZE, type JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
 
 /** Everything {@link bootstrapQueryApi} needs. */
 export interface QueryApiConfig {
@@ -24,7 +24,7 @@ export interface QueryApiConfig {
   jwtSecret?: string;
   /** Base of playback URLs; empty → `http://<request host>:8000`. */
   hlsPublicUrl: string;
-  /** JetStream stream, subjects, durable consumer and retry tuning. */
+  /** JetStream stream, subjects, durable consumer, batch and retry tuning. */
   jetstream: JetStreamProjectorOptions;
   /** Events per catch-up transaction (default 500). */
   catchUpBatchSize?: number;
@@ -33,6 +33,9 @@ export interface QueryApiConfig {
   /** Install SIGTERM/SIGINT handlers that close the app gracefully (default true; tests pass false). */
   shutdownHooks?: boolean;
 }
+
+/** Default `max_ack_pending` of the projections consumer: 4 live batches. */
+export const DEFAULT_MAX_ACK_PENDING = 4 * DEFAULT_PROJECTOR_BATCH_SIZE;
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -45,9 +48,11 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 /**
  * Builds the config from environment variables: `QUERY_API_PORT` (4002), `HOST`, `DATABASE_URL`, `NATS_URL`,
  * `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
- * (`query-api-projections`), `QUERY_API_MAX_ACK_PENDING` (1), `QUERY_API_ACK_WAIT_MS` (30000),
- * `QUERY_API_RETRY_DELAY_MS` (2000), `QUERY_API_CATCH_UP_BATCH` (500), `EVENT_STORE_DATABASE_URL` (= DATABASE_URL),
- * `EVENT_STORE` (`postgres`), `EVENTSTORE_URL`.
+ * (`query-api-projections`), `QUERY_API_BATCH_SIZE` (256: most live events per transaction; a batch is whatever is
+ * already delivered, never waited for), `QUERY_API_MAX_ACK_PENDING` (1024: the consumer's `max_ack_pending`, also the
+ * local buffer; the batch size is capped at it), `QUERY_API_ACK_WAIT_MS` (30000), `QUERY_API_RETRY_DELAY_MS` (2000),
+ * `QUERY_API_CATCH_UP_BATCH` (500), `EVENT_STORE_DATABASE_URL` (= DATABASE_URL), `EVENT_STORE` (`postgres`),
+ * `EVENTSTORE_URL`.
  * @throws {Error} listing invalid variables.
  */
 export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueryApiConfig {
@@ -67,7 +72,8 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
       stream: env['QUERY_API_EVENTS_STREAM'] || EVENTS_JETSTREAM,
       subjects: [`${EVENTS_SUBJECT_PREFIX}.>`],
       consumer: env['QUERY_API_CONSUMER'] || 'query-api-projections',
-      maxAckPending: positiveInt(env, 'QUERY_API_MAX_ACK_PENDING', 1),
+      maxAckPending: positiveInt(env, 'QUERY_API_MAX_ACK_PENDING', DEFAULT_MAX_ACK_PENDING),
+      batchSize: positiveInt(env, 'QUERY_API_BATCH_SIZE', DEFAULT_PROJECTOR_BATCH_SIZE),
       ackWaitMs: positiveInt(env, 'QUERY_API_ACK_WAIT_MS', 30_000),
       retryDelayMs: positiveInt(env, 'QUERY_API_RETRY_DELAY_MS', 2_000),
     },

@@ -1,16 +1,25 @@
 /**
- * Feeds the projections from the JetStream durable pull consumer, one message per transaction, in order.
+ * Feeds the projections from the JetStream durable pull consumer in batches: every message already delivered
+ * (up to `batchSize`) is applied in ONE transaction, in global order, and acknowledged after the commit.
  *
- * Per message: parse the wire envelope → compare its global position with the checkpoint →
- * duplicate (≤ checkpoint): ack; next in line (= checkpoint + 1): apply + checkpoint in one transaction, then ack;
- * past a gap (> checkpoint + 1): catch up from the event store up to that position first.
- * A message is acknowledged only after its transaction has committed.
+ * Delivery: `consume()` streams messages into a local queue as the server pushes them (the server lets out at
+ * most `max_ack_pending`, which bounds the queue). A single worker takes whatever is queued — it never waits
+ * for a batch to fill, so a lone event is applied at once, and events that arrive while a transaction runs
+ * form the next batch. Only one batch is ever in flight.
+ *
+ * Per batch: parse each wire envelope → sort by global position → compare with the checkpoint →
+ * positions ≤ checkpoint are duplicates (acked, not re-applied: the runner skips them in the transaction);
+ * positions that continue the checkpoint without a hole are applied with the checkpoint in one transaction;
+ * a hole (a position missing before a delivered one) → catch up from the event store up to the batch's last
+ * position first. Messages are acknowledged only after their transaction has committed.
  *
  * Poison messages: a body that is not a valid event envelope is `term()`ed (logged at error level). Redelivering
- * the same bytes can never succeed, and with `max_ack_pending` 1 a `nak` would block every later event; the
- * event itself is not lost, because the next event then shows a gap and the catch-up reads the store's copy.
- * A valid envelope whose payload the catalog refuses (e.g. a schema version newer than this build), or any
- * database/store error, is `nak`ed with a delay: the projection stalls loudly rather than skip an event.
+ * the same bytes can never succeed; the event itself is not lost, because the next event then shows a gap and
+ * the catch-up reads the store's copy. A valid envelope whose payload the catalog refuses (e.g. a schema version
+ * newer than this build), or any database/store error, makes the batch fall back to one transaction per event,
+ * so the events before the failing one are still applied and acked; the failing event and everything after it
+ * are `nak`ed with a delay and the worker pauses for that delay: the projection stalls loudly rather than skip
+ * an event.
  */
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -22,22 +31,61 @@ import { ensureTopology, type JetStreamTopology } from './jetstream-setup.js';
 
 /** Consumer tuning on top of the topology. */
 export interface JetStreamProjectorOptions extends JetStreamTopology {
-  /** Delay (ms) before a failed message is redelivered. */
+  /** Delay (ms) before a failed message is redelivered; also the worker's pause after a failed batch. */
   retryDelayMs: number;
+  /**
+   * Most messages applied in one transaction (default 256). Capped at `maxAckPending`, since the server never
+   * has more unacknowledged messages out than that.
+   */
+  batchSize?: number;
 }
 
-/** Long-running consumer loop; `start()` attaches, `stop()` detaches after the in-flight message. */
+/** Counters of the live path since construction (metrics, tests). */
+export interface ProjectorStats {
+  /** Batches handled (each is at most one live transaction, none when it held only duplicates or poison). */
+  batches: number;
+  /** Messages taken into batches. */
+  messages: number;
+  /** Largest batch so far. */
+  largestBatch: number;
+}
+
+/** Default of {@link JetStreamProjectorOptions.batchSize}. */
+export const DEFAULT_PROJECTOR_BATCH_SIZE = 256;
+
+interface Parsed {
+  msg: JsMsg;
+  event: RecordedEvent;
+}
+
+/** Long-running consumer; `start()` attaches, `stop()` detaches after the in-flight batch. */
 export class JetStreamProjector {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  private worker: Promise<void> | undefined;
   private stopping = false;
   private isAttached = false;
+  /** Delivered, not yet handled messages, in delivery order. */
+  private queue: JsMsg[] = [];
+  /** Resolves the worker's wait for messages. */
+  private wake: (() => void) | undefined;
+  /** Ends the worker's pause after a failed batch early (stop only). */
+  private cancelPause: (() => void) | undefined;
+  /** A message was delivered since the last (re)attach; resets the reattach backoff. */
+  private delivered = false;
+  /**
+   * Lowest checkpoint as last seen by this process (from a commit, a catch-up or a read). Checkpoints only move
+   * forward, so it is never above the real one: a batch that looks contiguous from it is contiguous, and a batch
+   * that seems to follow a hole is re-checked against the database before catching up.
+   */
+  private checkpoint: bigint | undefined;
+  private readonly counters: ProjectorStats = { batches: 0, messages: 0, largestBatch: 0 };
 
   /**
    * @param nc connected NATS client (owned by the caller).
    * @param runner projections and checkpoints.
    * @param catchUp store catch-up used for gaps.
-   * @param options topology and retry delay.
+   * @param options topology, batch size and retry delay.
    * @param logger JSON logger.
    */
   constructor(
@@ -53,6 +101,15 @@ export class JetStreamProjector {
     return this.isAttached && !this.stopping;
   }
 
+  /** Batches and messages handled so far (a snapshot). */
+  get stats(): ProjectorStats {
+    return { ...this.counters };
+  }
+
+  private get batchSize(): number {
+    return Math.max(1, Math.min(this.options.batchSize ?? DEFAULT_PROJECTOR_BATCH_SIZE, this.options.maxAckPending));
+  }
+
   /**
    * Ensures stream and consumer exist, attaches and starts the loop in the background (it reattaches with
    * backoff if the subscription fails).
@@ -60,27 +117,44 @@ export class JetStreamProjector {
    */
   async start(): Promise<void> {
     await this.attach();
+    this.worker = this.work();
     this.loop = this.run();
   }
 
   /**
-   * Stops pulling, waits for the in-flight message (its transaction commits and it is acked), leaves every
-   * other delivered message unacknowledged for redelivery. Idempotent.
+   * Stops pulling, waits for the in-flight batch (its transaction commits and its messages are acked), then
+   * `nak`s the messages still queued so the server redelivers them at once (to this consumer's next attach or
+   * another process). Idempotent.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     this.isAttached = false;
     await this.messages?.close();
+    this.wake?.();
+    this.cancelPause?.();
+    await this.worker;
+    for (const m of this.queue.splice(0)) m.nak();
     await this.loop;
   }
 
   private async attach(): Promise<void> {
     await ensureTopology(this.nc, this.options);
     const consumer = await jetstream(this.nc).consumers.get(this.options.stream, this.options.consumer);
-    this.messages = await consumer.consume({ max_messages: Math.max(1, this.options.maxAckPending) });
+    this.messages = await consumer.consume({ max_messages: Math.max(1, this.options.maxAckPending), callback: (m) => this.enqueue(m) });
     this.isAttached = true;
     void this.watchStatus(this.messages);
-    this.logger.info({ stream: this.options.stream, consumer: this.options.consumer }, 'JetStream consumer attached');
+    this.logger.info({ stream: this.options.stream, consumer: this.options.consumer, batchSize: this.batchSize }, 'JetStream consumer attached');
+  }
+
+  /** Consumer callback (synchronous): queue the message and wake the worker. */
+  private enqueue(msg: JsMsg): void {
+    if (this.stopping) {
+      msg.nak();
+      return;
+    }
+    this.delivered = true;
+    this.queue.push(msg);
+    this.wake?.();
   }
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
@@ -95,56 +169,185 @@ export class JetStreamProjector {
     }
   }
 
+  /** Supervises the subscription: reattaches with backoff when it ends while not stopping. */
   private async run(): Promise<void> {
     let backoffMs = 500;
     while (!this.stopping) {
       try {
         if (!this.messages) await this.attach();
-        for await (const msg of this.messages!) {
-          if (this.stopping) break;
-          await this.handle(msg);
-          backoffMs = 500;
-        }
+        this.delivered = false;
+        const ended = await this.messages!.closed();
+        if (ended instanceof Error) throw ended;
       } catch (err) {
-        this.logger.error({ err }, 'JetStream consumer failed; reattaching');
+        if (!this.stopping) this.logger.error({ err }, 'JetStream consumer failed; reattaching');
       }
       this.isAttached = false;
       this.messages = undefined;
       if (this.stopping) break;
+      if (this.delivered) backoffMs = 500;
       await new Promise((r) => setTimeout(r, backoffMs));
       backoffMs = Math.min(backoffMs * 2, 15_000);
     }
   }
 
-  /** Processes one message; never throws (failures end in nak or term). */
-  private async handle(msg: JsMsg): Promise<void> {
-    let event: RecordedEvent;
-    try {
-      event = fromWire(msg.json());
-    } catch (err) {
-      this.logger.error({ err, subject: msg.subject, seq: msg.seq }, 'unparseable event message; terminated (the store copy is used on the next gap)');
-      // No reason text: `+TERM <reason>` needs nats-server ≥ 2.10.4; 2.9 treats it as a plain ack-less reply.
-      msg.term();
-      return;
-    }
-    const position = event.globalPosition;
-    try {
-      let checkpoint = await this.runner.position();
-      if (position > checkpoint + 1n) {
-        this.logger.info({ position: position.toString(), checkpoint: checkpoint.toString() }, 'gap before event; catching up from the event store');
-        checkpoint = await this.catchUp.run(position);
+  /** The single worker: one batch at a time, from whatever is queued. Never throws. */
+  private async work(): Promise<void> {
+    while (!this.stopping) {
+      if (this.queue.length === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
       }
-      if (position > checkpoint + 1n) {
-        this.logger.warn({ position: position.toString(), checkpoint: checkpoint.toString() }, 'event store does not have the missing events yet; retrying later');
-        msg.nak(this.options.retryDelayMs);
-        return;
+      const batch = this.queue.splice(0, this.batchSize);
+      this.counters.batches++;
+      this.counters.messages += batch.length;
+      if (batch.length > this.counters.largestBatch) this.counters.largestBatch = batch.length;
+      let ok: boolean;
+      try {
+        ok = await this.handle(batch);
+      } catch (err) {
+        // handle() settles every message itself; this is a last resort so the worker never dies.
+        this.logger.error({ err }, 'JetStream batch failed unexpectedly');
+        for (const m of batch) m.nak(this.options.retryDelayMs);
+        ok = false;
       }
-      const result = await this.runner.apply([event]);
-      msg.ack();
-      this.logger.debug({ id: event.id, type: event.type, position: position.toString(), applied: result.applied }, 'event projected');
-    } catch (err) {
-      this.logger.error({ err, id: event.id, type: event.type, position: position.toString(), deliveries: msg.info.deliveryCount }, 'projecting event failed; will retry');
-      msg.nak(this.options.retryDelayMs);
+      if (!ok && !this.stopping) await this.pause(this.options.retryDelayMs);
     }
   }
+
+  /** Waits `ms`, or less when stopping. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.cancelPause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.cancelPause = undefined;
+  }
+
+  /**
+   * Processes one batch; never throws (every message ends acked, nak'ed or terminated).
+   * @returns false when part of it must be retried later (the worker then pauses).
+   */
+  private async handle(batch: readonly JsMsg[]): Promise<boolean> {
+    const items: Parsed[] = [];
+    for (const msg of batch) {
+      try {
+        items.push({ msg, event: fromWire(msg.json()) });
+      } catch (err) {
+        this.logger.error({ err, subject: msg.subject, seq: msg.seq }, 'unparseable event message; terminated (the store copy is used on the next gap)');
+        // No reason text: `+TERM <reason>` needs nats-server ≥ 2.10.4; 2.9 treats it as a plain ack-less reply.
+        msg.term();
+      }
+    }
+    if (items.length === 0) return true;
+    // Stable sort: redeliveries keep their relative order, and the order of the stream is the global order.
+    items.sort((a, b) => (a.event.globalPosition < b.event.globalPosition ? -1 : a.event.globalPosition > b.event.globalPosition ? 1 : 0));
+    const first = items[0]!.event.globalPosition;
+    const last = items[items.length - 1]!.event.globalPosition;
+
+    let ready: Parsed[];
+    let later: Parsed[];
+    let checkpoint: bigint;
+    try {
+      checkpoint = this.checkpoint ?? (await this.runner.position());
+      [ready, later] = split(items, checkpoint);
+      if (later.length > 0 && this.checkpoint !== undefined) {
+        // The cached checkpoint may be behind (another process, or a catch-up elsewhere): look again.
+        checkpoint = await this.runner.position();
+        [ready, later] = split(items, checkpoint);
+      }
+      if (later.length > 0) {
+        this.logger.info(
+          { first: first.toString(), last: last.toString(), checkpoint: checkpoint.toString(), missing: ((later[0]?.event.globalPosition ?? 0n) - 1n).toString() },
+          'gap in batch; catching up from the event store',
+        );
+        checkpoint = await this.catchUp.run(last);
+        this.checkpoint = checkpoint;
+        [ready, later] = split(items, checkpoint);
+      }
+    } catch (err) {
+      this.checkpoint = undefined;
+      this.logger.error({ err, first: first.toString(), last: last.toString(), messages: items.length }, 'projecting batch failed (checkpoint read or store catch-up); will retry');
+      for (const { msg } of items) msg.nak(this.options.retryDelayMs);
+      return false;
+    }
+
+    const fresh = ready.filter((i) => i.event.globalPosition > checkpoint);
+    let done = ready.length;
+    let failure: { err: unknown } | undefined;
+    if (fresh.length > 0) {
+      try {
+        const result = await this.runner.apply(fresh.map((i) => i.event));
+        this.checkpoint = result.position;
+        this.logger.debug(
+          { first: first.toString(), last: last.toString(), messages: items.length, applied: result.applied, skipped: result.skipped },
+          'batch projected',
+        );
+      } catch (err) {
+        this.checkpoint = undefined;
+        if (fresh.length > 1) {
+          this.logger.warn({ err, first: first.toString(), last: last.toString(), messages: items.length }, 'batch transaction failed; applying its events one by one');
+          ({ done, failure } = await this.applyOneByOne(ready, checkpoint));
+        } else {
+          done = ready.indexOf(fresh[0]!);
+          failure = { err };
+        }
+      }
+    }
+    for (let i = 0; i < done; i++) ready[i]!.msg.ack();
+    if (failure) {
+      const bad = ready[done]!;
+      this.logger.error(
+        { err: failure.err, id: bad.event.id, type: bad.event.type, position: bad.event.globalPosition.toString(), deliveries: bad.msg.info.deliveryCount },
+        'projecting event failed; will retry',
+      );
+      for (let i = done; i < ready.length; i++) ready[i]!.msg.nak(this.options.retryDelayMs);
+    }
+    if (later.length > 0) {
+      this.logger.warn(
+        { position: later[0]!.event.globalPosition.toString(), checkpoint: (this.checkpoint ?? checkpoint).toString() },
+        'event store does not have the missing events yet; retrying later',
+      );
+      for (const { msg } of later) msg.nak(this.options.retryDelayMs);
+    }
+    return !failure && later.length === 0;
+  }
+
+  /**
+   * After a failed batch transaction: one transaction per event, in order, so everything before the failing
+   * event still lands (as with unbatched delivery).
+   * @returns how many leading `ready` items are committed (or duplicates) and may be acked, and the error that
+   *   stopped it, if any.
+   */
+  private async applyOneByOne(ready: readonly Parsed[], checkpoint: bigint): Promise<{ done: number; failure?: { err: unknown } }> {
+    for (let i = 0; i < ready.length; i++) {
+      const { event } = ready[i]!;
+      if (event.globalPosition <= checkpoint) continue;
+      try {
+        this.checkpoint = (await this.runner.apply([event])).position;
+      } catch (err) {
+        this.checkpoint = undefined;
+        return { done: i, failure: { err } };
+      }
+    }
+    return { done: ready.length };
+  }
+}
+
+/**
+ * Splits position-sorted items at the first hole after `checkpoint`.
+ * @returns `[ready, later]`: ready = duplicates (≤ checkpoint) and the run checkpoint+1, +2, … without a hole
+ *   (repeated positions included); later = everything from the first position past a hole on.
+ */
+function split(items: readonly Parsed[], checkpoint: bigint): [Parsed[], Parsed[]] {
+  let next = checkpoint + 1n;
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i]!.event.globalPosition;
+    if (p === next) next++;
+    else if (p > next) return [items.slice(0, i), items.slice(i)];
+  }
+  return [[...items], []];
 }

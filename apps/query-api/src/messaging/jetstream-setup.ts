@@ -19,7 +19,10 @@ export interface JetStreamTopology {
   subjects: string[];
   /** Durable consumer name, e.g. `query-api-projections`. */
   consumer: string;
-  /** Unacknowledged messages the server lets out at once; 1 keeps delivery strictly in stream order. */
+  /**
+   * Unacknowledged messages the server lets out at once (`max_ack_pending`). It bounds the projector's local
+   * queue and its batch size; a few times the batch size lets the next batch arrive while one is applied.
+   */
   maxAckPending: number;
   /** Milliseconds before an unacknowledged message is redelivered. */
   ackWaitMs: number;

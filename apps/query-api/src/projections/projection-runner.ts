@@ -19,10 +19,20 @@ export interface ApplyResult {
   position: bigint;
 }
 
+/** Counters of {@link ProjectionRunner.apply} since construction (metrics, tests). */
+export interface RunnerStats {
+  /** Committed `apply` transactions (live batches and catch-up batches). */
+  transactions: number;
+  /** Events passed to those transactions (duplicates included). */
+  events: number;
+}
+
 /** Runs a fixed set of projections, each with its own checkpoint row, in one transaction per batch. */
 export class ProjectionRunner {
   private readonly names: string[];
   private readonly handled: Map<Projection, ReadonlySet<string>>;
+  private committed = 0;
+  private committedEvents = 0;
 
   /**
    * @param db read-model database.
@@ -38,6 +48,11 @@ export class ProjectionRunner {
       throw new Error('ProjectionRunner needs at least one projection and unique projection names');
     }
     this.handled = new Map(projections.map((p) => [p, new Set<string>(p.handles)]));
+  }
+
+  /** Committed transactions and their events so far (a snapshot). */
+  get stats(): RunnerStats {
+    return { transactions: this.committed, events: this.committedEvents };
   }
 
   /** Lowest checkpoint over all projections (0n when a projection has none yet): the position to resume after. */
@@ -62,7 +77,7 @@ export class ProjectionRunner {
    */
   async apply(events: readonly RecordedEvent[]): Promise<ApplyResult> {
     const sorted = [...events].sort((a, b) => (a.globalPosition < b.globalPosition ? -1 : a.globalPosition > b.globalPosition ? 1 : 0));
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('projection_checkpoints')
         .values(this.names.map((name) => ({ name, position: 0n })))
@@ -113,5 +128,8 @@ export class ProjectionRunner {
       const low = [...positions.values()].reduce((m, v) => (v < m ? v : m));
       return { applied, skipped, position: low };
     });
+    this.committed++;
+    this.committedEvents += events.length;
+    return result;
   }
 }

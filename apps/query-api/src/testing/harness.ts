@@ -68,7 +68,7 @@ export function testConfig(db: TestDatabase, bus: TestBus, store: EventLogReader
     hlsPublicUrl: '',
     eventStore: store,
     shutdownHooks: false,
-    jetstream: { stream: bus.stream, subjects: [`${bus.subjectPrefix}.>`], consumer, maxAckPending: 1, ackWaitMs: 5_000, retryDelayMs: 200 },
+    jetstream: { stream: bus.stream, subjects: [`${bus.subjectPrefix}.>`], consumer, maxAckPending: 1024, batchSize: 256, ackWaitMs: 5_000, retryDelayMs: 200 },
   };
 }
 
