@@ -1,6 +1,8 @@
 /**
- * The chat side's aggregates behind in-memory caches (see core/cached-aggregates.ts): chat rooms
+ * The chat side's aggregates behind in-memory caches with group commit (see core/cached-aggregates.ts): chat rooms
  * (`chat-<channelId>`) and follows (`follows-<channelId>`), 1000 channels each (LRU). One instance per process.
+ * Chat room commands of one channel (sends and moderation alike) queue behind the channel's append in flight and are
+ * then decided in order and appended together, up to {@link CHAT_ROOM_GROUP_SIZE} per append.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { streams, type EventMetadata } from '@eventcast/events';
@@ -15,12 +17,14 @@ import {
   type FollowsState,
 } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
-import { CachedAggregates } from '../core/cached-aggregates.js';
+import { CachedAggregates, type CachedAggregatesStats } from '../core/cached-aggregates.js';
 import type { CommandOutcome } from '../core/handle-command.js';
 import { EVENT_STORE } from '../core/tokens.js';
 
 /** Rooms cached per process. */
 export const CHAT_ROOM_CACHE_CAPACITY = 1000;
+/** Most chat room commands of one channel decided and appended together. */
+export const CHAT_ROOM_GROUP_SIZE = 100;
 
 /** Cached chat rooms and follows. */
 @Injectable()
@@ -29,11 +33,14 @@ export class ChatRooms {
   private readonly follows: CachedAggregates<FollowsCommand, FollowsEvent, FollowsState>;
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
-    this.rooms = new CachedAggregates(store, chatRoomDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY });
+    this.rooms = new CachedAggregates(store, chatRoomDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY, maxGroupSize: CHAT_ROOM_GROUP_SIZE });
     this.follows = new CachedAggregates(store, followsDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY });
   }
 
-  /** Decides a chat room command (built from fresh state on every attempt) and appends its events. */
+  /**
+   * Decides a chat room command (built from the room's state on every attempt, after the commands queued before it)
+   * and appends its events, together with the other commands of its group.
+   */
   handleRoom(channelId: string, build: (state: ChatRoomState) => ChatRoomCommand | Promise<ChatRoomCommand>, metadata: EventMetadata): Promise<CommandOutcome<ChatRoomEvent, ChatRoomState>> {
     return this.rooms.handle(streams.chat(channelId), build, metadata);
   }
@@ -46,5 +53,10 @@ export class ChatRooms {
   /** The channel's current follows state (cache caught up with the store). */
   async followsState(channelId: string): Promise<FollowsState> {
     return (await this.follows.load(streams.follows(channelId))).state;
+  }
+
+  /** Counters of the chat room lanes (commands, groups, appends, conflicts, reads), for tests and metrics. */
+  roomStats(): CachedAggregatesStats {
+    return this.rooms.stats();
   }
 }
