@@ -66,6 +66,18 @@ void describe('auth', () => {
     await c.close();
   });
 
+  void test('signed-in sockets stay open after the welcome and authenticated frames (asynchronous upgrade)', async () => {
+    // Regression: sending both frames inside the cork of the asynchronous upgrade made uWS drop nearly every
+    // signed-in socket with 1006 a few ms after open. Guests and signed-in users connect at once, as on a busy page.
+    const token = await signToken(config.JWT_SECRET, 'u1', 'carol');
+    for (let round = 0; round < 10; round++) {
+      const clients = await Promise.all(['g', 't', 't', 'g', 't'].map((k) => openClient(server.port, k === 't' ? token : undefined)));
+      const early = await Promise.race([Promise.any(clients.map((c) => c.closed)), sleep(150).then(() => null)]);
+      assert.equal(early, null, `round ${round}: a socket closed early with ${String(early)}`);
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
   void test('a bad ?token= leaves a guest connection with invalid_token', async () => {
     const c = await openClient(server.port, 'not.a.jwt');
     assert.equal((await c.next(isError))['code'], 'invalid_token');

@@ -2,7 +2,7 @@
  * The `/ws` WebSocket behaviour: the protocol of docs/contracts.md and docs/chat.md (see ./protocol.ts).
  *
  * Upgrade: refused with 503 while shutting down and with 429 (`Retry-After` in s) when the client IP exceeded its
- * connection attempts (./ip-limiter.ts); a `?token=` JWT is verified before the upgrade completes.
+ * connection attempts (./ip-limiter.ts); a `?token=` JWT is verified right after `open`, like an `auth` frame.
  * Per connection: a `welcome` with a fresh connection id (then `authenticated` or `error invalid_token` when a token
  * came with the upgrade); `auth` signs in; `subscribe`/`unsubscribe` join and leave the uWS topic
  * `channel/<username>` (idempotent: repeating one answers the same frame) and count presence; `chat.send` goes to
@@ -53,8 +53,8 @@ export interface Connection {
   closed: boolean;
   /** The signed-in user, or null for a guest. A signed-in subscriber counts as a chatter. */
   user: AuthUser | null;
-  /** True when the upgrade's `?token=` was rejected (reported after `welcome`). */
-  upgradeTokenRejected: boolean;
+  /** The upgrade's `?token=`, verified right after `open` (then cleared). */
+  upgradeToken: string | null;
   /** Edge `chat.send` bucket, created on the first send. */
   sendBucket?: TokenBucket;
 }
@@ -184,46 +184,33 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
       const waitMs = deps.ipLimiter.tryAcquire(ip);
       if (waitMs > 0) return refuse(res, '429 Too Many Requests', 'too many connection attempts', Math.ceil(waitMs / 1000));
-      const data: Connection = { connectionId: randomUUID(), channels: new Set(), closed: false, user: null, upgradeTokenRejected: false };
+      const token = req.getQuery('token');
+      const data: Connection = { connectionId: randomUUID(), channels: new Set(), closed: false, user: null, upgradeToken: token ? token : null };
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const token = req.getQuery('token');
-      if (!token) {
-        res.upgrade(data, key, protocol, extensions, context);
-        return;
-      }
-      // The request object dies with this callback: everything needed later was copied above.
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      void deps.verifier
-        .verify(token)
-        .then(
-          (user) => {
-            data.user = user;
-          },
-          () => {
-            data.upgradeTokenRejected = true;
-          },
-        )
-        .then(() => {
-          if (aborted) return;
-          res.cork(() => {
-            if (deps.isShuttingDown()) refuse(res, '503 Service Unavailable', 'shutting down');
-            else res.upgrade(data, key, protocol, extensions, context);
-          });
-        });
+      // Upgrade at once; the token is verified after `open` like an `auth` frame. (Upgrading asynchronously after the
+      // verification made uWS — uws-pack 20.0.8 — drop some signed-in sockets with 1006 right after open.)
+      res.upgrade(data, key, protocol, extensions, context);
     },
 
     open: (ws) => {
       sockets.add(ws);
       const conn = ws.getUserData();
-      logger.debug({ connectionId: conn.connectionId, user: conn.user?.id }, 'ws open');
+      logger.debug({ connectionId: conn.connectionId }, 'ws open');
       send(ws, { type: 'welcome', connectionId: conn.connectionId });
-      if (conn.user) send(ws, authenticatedFrame(conn.user));
-      else if (conn.upgradeTokenRejected) send(ws, INVALID_TOKEN);
+      const token = conn.upgradeToken;
+      conn.upgradeToken = null;
+      if (token) {
+        deps.verifier.verify(token).then(
+          (user) => {
+            if (conn.closed) return;
+            setUser(conn, user);
+            sendLater(ws, authenticatedFrame(user));
+          },
+          () => sendLater(ws, INVALID_TOKEN),
+        );
+      }
     },
 
     message: (ws, message, isBinary) => {

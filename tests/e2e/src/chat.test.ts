@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { createEventStore, type EventStore } from '@eventcast/event-store';
 import { loadConfig } from '@eventcast/platform';
 import { eventually, launchChromium, startE2ePlatform, type E2eEnv } from './harness.js';
-import { connectEdge, type EdgeClient, type Frame } from './ws-client.js';
+import { connectEdge, SocketClosedError, type EdgeClient, type Frame } from './ws-client.js';
 
 interface Account {
   token: string;
@@ -47,12 +47,20 @@ describe('live chat and moderation, end to end', () => {
     return { token: r.json['token'] as string, ...account };
   }
 
+  /** Connects, signs in (with a token) and subscribes to the owner's channel; fails fast if the socket closes. */
   async function viewer(account: Account | null): Promise<EdgeClient> {
     const url = account ? `${env.platform.urls.realtime}?token=${account.token}` : env.platform.urls.realtime;
     const c = await connectEdge(url);
     clients.push(c);
-    if (account) await c.next((f) => f.type === 'authenticated');
-    await c.request({ type: 'subscribe', channel: owner.username }, (f) => f.type === 'subscribed');
+    const awaitFrame = async (pred: (f: Frame) => boolean, from = 0) => {
+      const f = await c.next((x) => pred(x) || x.type === '__closed', 10_000, from);
+      if (f.type === '__closed') throw new SocketClosedError(f['code']);
+      return f;
+    };
+    if (account) await awaitFrame((f) => f.type === 'authenticated');
+    const from = c.frames.length;
+    c.send({ type: 'subscribe', channel: owner.username });
+    await awaitFrame((f) => f.type === 'subscribed', from);
     return c;
   }
 

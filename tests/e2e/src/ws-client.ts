@@ -3,6 +3,14 @@
  * for frames matching a predicate.
  */
 
+/** The socket closed while a test waited for a frame. */
+export class SocketClosedError extends Error {
+  constructor(readonly code: unknown) {
+    super(`websocket closed with code ${String(code)}`);
+    this.name = 'SocketClosedError';
+  }
+}
+
 /** A decoded server frame. */
 export type Frame = { type: string; [key: string]: unknown };
 
@@ -17,7 +25,10 @@ export interface EdgeClient {
   close(): Promise<void>;
 }
 
-/** Connects to `url` (ws://…/ws, optionally with ?token=) and waits for the `welcome` frame. */
+/**
+ * Connects to `url` (ws://…/ws, optionally with ?token=) and waits for the `welcome` frame.
+ * @throws {SocketClosedError} when the socket closes first.
+ */
 export async function connectEdge(url: string): Promise<EdgeClient> {
   const ws = new WebSocket(url);
   const frames: Frame[] = [];
@@ -26,7 +37,14 @@ export async function connectEdge(url: string): Promise<EdgeClient> {
     frames.push(JSON.parse(String(ev.data)) as Frame);
     for (const w of [...waiters]) w();
   });
-  const closed = new Promise<void>((r) => ws.addEventListener('close', () => r()));
+  const closed = new Promise<void>((r) =>
+    ws.addEventListener('close', (ev: CloseEvent) => {
+      // Recorded like a frame so a test waiting for a reply says the socket closed instead of timing out blindly.
+      frames.push({ type: '__closed', code: ev.code, reason: ev.reason });
+      for (const w of [...waiters]) w();
+      r();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve());
     ws.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)));
@@ -63,6 +81,7 @@ export async function connectEdge(url: string): Promise<EdgeClient> {
       await closed;
     },
   };
-  await client.next((f) => f.type === 'welcome');
+  const first = await client.next((f) => f.type === 'welcome' || f.type === '__closed');
+  if (first.type === '__closed') throw new SocketClosedError(first['code']);
   return client;
 }
