@@ -264,9 +264,7 @@ async function register(api: string, username: string): Promise<{ token: string;
  * database; apps log at info level, as in production), registers the channel owner and `moderators` moderator accounts.
  */
 export async function startEventcastFull(moderators: number): Promise<Target> {
-  // The apps inherit this process's environment (startPlatform spreads process.env under its own env).
-  process.env['REALTIME_CONNECTIONS_PER_IP_PER_10S'] = BENCH_CONNECTIONS_PER_IP;
-  const env = await startE2ePlatform({ logLevel: 'info' });
+  const env = await startE2ePlatform({ logLevel: 'info', env: { REALTIME_CONNECTIONS_PER_IP_PER_10S: BENCH_CONNECTIONS_PER_IP } });
   const notes: string[] = [
     'full path: startE2ePlatform (all five apps, LOG_LEVEL=info, private nats-server, fresh PostgreSQL database); ' +
       'senders are the channel owner and moderators (skip slow mode and the room rate limit) sending `chat.send` over `/ws?token=`; ' +

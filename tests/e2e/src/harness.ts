@@ -50,6 +50,9 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
         JWT_SECRET: randomBytes(32).toString('hex'),
         STREAM_KEY_SECRET: randomBytes(32).toString('hex'),
         INGEST_PUBLISH_GRACE_MS: '1000',
+        // Every test client connects from 127.0.0.1: the per-IP connection limit (tested in apps/realtime) would
+        // otherwise ration a suite that opens ~20 sockets in a few seconds.
+        REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
         LOG_LEVEL: options.logLevel ?? 'debug',
         ...options.env,
       },
