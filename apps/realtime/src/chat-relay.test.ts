@@ -111,6 +111,25 @@ void describe('chat relay', () => {
     await c.close();
   });
 
+  void test('a ban during the message delay keeps that user\'s held messages from ever being shown', async () => {
+    const ch = user('erin');
+    const channelId = randomUUID();
+    const c = await viewer(ch);
+    const visibleAt = new Date(Date.now() + 700);
+    const spam = chatMessageSent(channelId, ch, 'spam while delayed', visibleAt);
+    const fine = chatMessageSent(channelId, ch, 'a fine message', visibleAt);
+    await publish(spam);
+    await publish(fine);
+    const spammer = spam.data as { senderId: string };
+    const ban = chatEvent('ChatUserBanned', channelId, ch, { ...moderator, userId: spammer.senderId, userName: 'spammer', reason: 'spam' });
+    await publish(ban);
+    await c.next(isEventOf(ban));
+    await c.next(isEventOf(fine), 3000);
+    await sleep(200);
+    assert.equal(c.frames.filter((f) => eventId(f) === spam.id).length, 0, 'the banned user\'s held message is dropped');
+    await c.close();
+  });
+
   void test('a held message is released at visibleAt', async () => {
     const ch = user('dora');
     const c = await viewer(ch);

@@ -29,17 +29,21 @@ export class FanOut {
 
   /** Handles one relayable event. Never throws for a well-formed decision (publish errors propagate). */
   route(d: Relayable): void {
-    const data = d.event.data as { channelId?: unknown; messageId?: unknown; visibleAt?: unknown };
+    const data = d.event.data as { channelId?: unknown; messageId?: unknown; visibleAt?: unknown; senderId?: unknown; userId?: unknown };
     if (typeof data.channelId === 'string') this.directory.learn(d.channel, data.channelId);
     switch (d.event.type) {
       case 'ChatMessageSent':
-        this.held.offer(d.channel, String(data.messageId), Date.parse(String(data.visibleAt)), d.frame);
+        this.held.offer(d.channel, String(data.messageId), Date.parse(String(data.visibleAt)), d.frame, typeof data.senderId === 'string' ? data.senderId : null);
         return;
       case 'ChatMessageDeleted':
         this.held.drop(String(data.messageId));
         break;
       case 'ChatCleared':
         this.held.dropChannel(d.channel);
+        break;
+      case 'ChatUserBanned':
+      case 'ChatUserTimedOut':
+        if (typeof data.userId === 'string') this.held.dropSender(d.channel, data.userId);
         break;
     }
     this.publish(d.channel, d.frame);

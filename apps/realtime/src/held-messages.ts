@@ -22,6 +22,8 @@ export type OfferResult = 'published' | 'held' | 'dropped';
 
 interface Held {
   channel: string;
+  /** Sender's account id, for {@link HeldMessages.dropSender}; null when unknown. */
+  senderId: string | null;
   timer: NodeJS.Timeout;
 }
 
@@ -49,8 +51,9 @@ export class HeldMessages {
    * Publishes `frame` now when `visibleAtMs` has passed (or is not a number), else holds it until then.
    * @param messageId the message's id (the key for {@link drop}).
    * @param visibleAtMs `visibleAt` in ms since the epoch.
+   * @param senderId the sender's account id (the key for {@link dropSender}).
    */
-  offer(channel: string, messageId: string, visibleAtMs: number, frame: string): OfferResult {
+  offer(channel: string, messageId: string, visibleAtMs: number, frame: string, senderId: string | null = null): OfferResult {
     const delay = Number.isFinite(visibleAtMs) ? Math.min(visibleAtMs - this.now(), this.maxHoldMs) : 0;
     if (delay <= 0) {
       this.publish(channel, frame);
@@ -65,7 +68,7 @@ export class HeldMessages {
       this.forget(messageId);
       this.publish(channel, frame);
     }, delay);
-    this.byId.set(messageId, { channel, timer });
+    this.byId.set(messageId, { channel, senderId, timer });
     let ids = this.byChannel.get(channel);
     if (!ids) this.byChannel.set(channel, (ids = new Set()));
     ids.add(messageId);
@@ -85,6 +88,19 @@ export class HeldMessages {
     if (!ids) return 0;
     let n = 0;
     for (const id of [...ids]) if (this.drop(id)) n += 1;
+    return n;
+  }
+
+  /**
+   * Drops every held message of `senderId` in `channel` (on `ChatUserBanned` / `ChatUserTimedOut`: like Twitch, a
+   * moderator acting during the message delay keeps that user's pending messages from ever being shown).
+   * @returns how many were dropped.
+   */
+  dropSender(channel: string, senderId: string): number {
+    const ids = this.byChannel.get(channel);
+    if (!ids) return 0;
+    let n = 0;
+    for (const id of [...ids]) if (this.byId.get(id)?.senderId === senderId && this.drop(id)) n += 1;
     return n;
   }
 

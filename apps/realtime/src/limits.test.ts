@@ -50,3 +50,17 @@ void test('held messages: publish now, hold, drop by id and by channel, bounded'
   assert.equal(h.size, 0);
   h.close();
 });
+
+void test('held messages: a ban or timeout drops only that sender’s pending messages in that channel', async () => {
+  const out: string[] = [];
+  const now = Date.now();
+  const h = new HeldMessages((_ch, frame) => out.push(frame));
+  h.offer('c', 'm1', now + 100, 'troll-1', 'troll');
+  h.offer('c', 'm2', now + 100, 'fan-1', 'fan');
+  h.offer('c', 'm3', now + 100, 'troll-2', 'troll');
+  h.offer('other', 'm4', now + 100, 'troll-elsewhere', 'troll');
+  assert.equal(h.dropSender('c', 'troll'), 2);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.deepEqual(out.sort(), ['fan-1', 'troll-elsewhere']);
+  h.close();
+});
