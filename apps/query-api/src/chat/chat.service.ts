@@ -17,6 +17,16 @@ export interface ChannelRef {
 }
 
 /** Read-only access to chat. */
+/**
+ * Keyset paging by global position: the query fetched `limit + 1` rows newest first; the extra row only says whether
+ * an older page exists. @returns the rows to show and the `before` cursor of the next page (null on the last page).
+ */
+function pageOf<R extends { global_position: string | number | bigint }>(rows: R[], limit: number): { shown: R[]; nextBefore: string | null } {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return { shown, nextBefore: rows.length > limit && last ? String(last.global_position) : null };
+}
+
 @Injectable()
 export class ChatService {
   constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
@@ -55,9 +65,7 @@ export class ChatService {
         sql<string>`COALESCE((SELECT cleared_at_position FROM ${sql.table(`${READMODELS_SCHEMA}.chat_rooms`)} WHERE channel_id = ${channelId}::uuid), 0)`,
       );
     if (page.before !== null) q = q.where('global_position', '<', page.before.toString());
-    const rows = await q.orderBy('global_position', 'desc').limit(page.limit + 1).execute();
-    const more = rows.length > page.limit;
-    const shown = rows.slice(0, page.limit);
+    const { shown, nextBefore } = pageOf(await q.orderBy('global_position', 'desc').limit(page.limit + 1).execute(), page.limit);
     return {
       messages: shown.map((r) => ({
         id: r.id,
@@ -69,7 +77,7 @@ export class ChatService {
         visibleAt: r.visible_at.toISOString(),
         globalPosition: String(r.global_position),
       })),
-      nextBefore: more ? String(shown[shown.length - 1]!.global_position) : null,
+      nextBefore,
     };
   }
 
@@ -99,9 +107,7 @@ export class ChatService {
       .select(['id', 'action', 'moderator_name', 'target_name', 'reason', 'details', 'at', 'global_position'])
       .where('channel_id', '=', channelId);
     if (page.before !== null) q = q.where('global_position', '<', page.before.toString());
-    const rows = await q.orderBy('global_position', 'desc').limit(page.limit + 1).execute();
-    const more = rows.length > page.limit;
-    const shown = rows.slice(0, page.limit);
+    const { shown, nextBefore } = pageOf(await q.orderBy('global_position', 'desc').limit(page.limit + 1).execute(), page.limit);
     return {
       entries: shown.map((r) => ({
         id: r.id,
@@ -113,7 +119,7 @@ export class ChatService {
         at: r.at.toISOString(),
         globalPosition: String(r.global_position),
       })),
-      nextBefore: more ? String(shown[shown.length - 1]!.global_position) : null,
+      nextBefore,
     };
   }
 
