@@ -33,6 +33,14 @@ const schema = z.object({
   FFMPEG_PATH: z.string().default('ffmpeg'),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
   EVENTSTORE_URL: z.string().default(''),
+  /**
+   * Platform administrators: comma-separated usernames (case-insensitive), e.g. `alice,bob`. Admins see every
+   * channel's analytics, the admin pages and the audit trail. Empty: nobody is an admin.
+   */
+  EVENTCAST_ADMINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((u) => u.trim().toLowerCase()).filter((u) => u.length > 0)),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -47,4 +55,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   return r.data;
+}
+
+/**
+ * Whether `username` is a platform administrator under `config.EVENTCAST_ADMINS` (case-insensitive).
+ * @param username the account's username as in the JWT `username` claim.
+ */
+export function isAdmin(config: Pick<Config, 'EVENTCAST_ADMINS'>, username: string): boolean {
+  return config.EVENTCAST_ADMINS.includes(username.toLowerCase());
 }
