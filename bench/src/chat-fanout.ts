@@ -32,6 +32,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     samplers: { type: 'string', default: '50' },
     procs: { type: 'string', default: '2' },
+    receivers: { type: 'string', default: 'native' },
+    'poll-ms': { type: 'string', default: '20' },
+    'pin-fanout': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '64' },
     drain: { type: 'string', default: '20' },
     'edge-only': { type: 'boolean', default: false },
@@ -53,7 +56,18 @@ const opts: ScenarioOptions = {
   connectConcurrency: Number(values.concurrency),
   drainSeconds: Number(values.drain),
   sourceAddresses: 250,
+  receivers: values.receivers === 'node' ? 'node' : 'native',
+  receiverPollMs: Number(values['poll-ms']),
+  pinFanout: values['pin-fanout'] ?? false,
 };
+
+/**
+ * Sets the CPU affinity of every thread of `pid` to `cpu` (util-linux `taskset -a -p -c`).
+ * @throws {Error} when taskset fails (not installed, no such process).
+ */
+function pin(pid: number, cpu: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
 const edgeOnly = values['edge-only'] ?? false;
 const edgeEvent = values['edge-event'] === 'ChannelInfoUpdated' ? 'ChannelInfoUpdated' : 'ChatMessageSent';
 
@@ -71,6 +85,12 @@ async function measure(start: () => Promise<Target>): Promise<ScenarioResult | {
   let target: Target | undefined;
   try {
     target = await start();
+    if (opts.pinFanout) {
+      // the fan-out process (realtime / Socket.IO server) gets CPU 1 to itself, as a dedicated edge host would;
+      // this process and everything it starts afterwards (clients, other apps, private nats) stay on CPU 0
+      pin(target.fanoutPid, 1);
+      log(`${target.name}: fan-out process ${target.fanoutPid} pinned to CPU 1, the rest to CPU 0`);
+    }
     return { ...(await runScenario(target, opts, log)), busyBeforeStartPercent: busy };
   } catch (e) {
     log(`failed: ${(e as Error).stack ?? String(e)}`);
@@ -108,6 +128,7 @@ async function main(): Promise<void> {
   const load = loadavg();
   log(`machine: ${cpus().length} cores, load average ${load.map((x) => x.toFixed(2)).join(' ')}, open files ${files.soft}`);
   const which = values.only;
+  if (opts.pinFanout) pin(process.pid, 0);
   const eventcast =
     which === 'baseline' ? undefined : await measure(() => (edgeOnly ? startEventcastEdgeOnly(edgeEvent) : startEventcastFull(Math.max(0, Math.ceil(opts.rate / 5) - 1))));
   const baseline = which === 'eventcast' ? undefined : await measure(() => startSocketIoBaseline());

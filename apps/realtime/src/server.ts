@@ -20,6 +20,7 @@ import { ChannelDirectory } from './channel-directory.js';
 import { ChatSendHandler, type ChatSendOptions } from './chat-send.js';
 import { ChatCommandClient } from './command-client.js';
 import { loadEdgeConfig, type EdgeConfig } from './edge-config.js';
+import { PublishBatcher } from './publish-batcher.js';
 import { FanOut } from './fanout.js';
 import { CLOSE_GOING_AWAY, createGateway, DEFAULT_LIMITS, type Connection, type GatewayLimits } from './gateway.js';
 import { HeldMessages, type HeldMessagesOptions } from './held-messages.js';
@@ -90,12 +91,13 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   let natsConnected = false;
 
   const app = uWS.App();
+  const batcher = new PublishBatcher((topic, frame) => void app.publish(topic, frame, false), edge.REALTIME_FANOUT_BATCH_MS);
   const publish = (channel: string, frame: string): void => {
-    app.publish(channelTopic(channel), frame, false);
+    batcher.publish(channelTopic(channel), frame);
   };
   const directory = new ChannelDirectory(edge.QUERY_API_URL);
   const held = new HeldMessages(publish, options.heldMessages);
-  const fanOut = new FanOut(publish, held, directory, (frame) => app.publish(DIRECTORY_TOPIC, frame, false));
+  const fanOut = new FanOut(publish, held, directory, (frame) => batcher.publish(DIRECTORY_TOPIC, frame));
   const relay = new EventRelay((_channel, _frame, decision) => fanOut.route(decision), log);
   const pusher = new PresencePusher(presence, publish, log, options.presencePush);
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
@@ -192,6 +194,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       uWS.us_listen_socket_close(listenSocket);
       await relay.stop();
       held.close();
+      batcher.flush();
       pusher.close();
       ipLimiter.close();
       for (const ws of [...sockets]) ws.end(CLOSE_GOING_AWAY, 'server shutting down');

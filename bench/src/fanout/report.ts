@@ -34,7 +34,7 @@ export function renderMarkdown(r: ChatFanoutResult): string {
       `load average at start ${r.machine.loadAverageAtStart.join(' / ')}; everything on loopback on this one machine (servers and clients share the ${r.machine.cores} cores).`,
     `Code: commit ${r.code.commit}${r.code.uncommittedOutsideBench.length ? ` plus ${r.code.uncommittedOutsideBench.length} uncommitted files outside bench/ (others' work in progress; the dist that ran may include it)` : ''}.`,
     `Mode: **${r.mode}**. Settings: ${s.viewers} viewers on one channel (${s.samplers} of them full clients measuring latency, the rest raw-TCP frame counters in ` +
-      `${s.receiverProcesses} processes), ${s.rate} messages/s for ${s.seconds} s after a ${s.warmupSeconds} s warm-up.`,
+      `${s.receiverProcesses} processes, ${s.receivers === 'native' ? `C, polling every ${s.receiverPollMs} ms` : 'Node, one event per read'})${s.pinFanout ? '; the fan-out process pinned alone to CPU 1, the processes the benchmark starts (clients, other apps, private nats-server) to CPU 0 (system PostgreSQL and Redis unpinned)' : ''}, ${s.rate} messages/s for ${s.seconds} s after a ${s.warmupSeconds} s warm-up.`,
     '',
   ];
   for (const [name, x] of [['Eventcast', e], ['Socket.IO baseline', b]] as const) {
@@ -95,7 +95,12 @@ export function renderMarkdown(r: ChatFanoutResult): string {
   lines.push('', '## How it was measured', '');
   for (const c of cols) for (const n of c.notes) lines.push(`- ${n}`);
   lines.push(
-    '- Bulk viewers: raw-TCP WebSocket clients (own HTTP Upgrade, frame headers walked, payloads not decoded, pings answered), spread over ' +
+    (s.receivers === 'native'
+      ? `- Bulk viewers: C epoll clients (bench/native/ws-bulk.c) that sleep ${s.receiverPollMs} ms between non-blocking epoll rounds and read what arrived meanwhile, ` +
+        'standing in for viewers on other machines: on loopback the kernel charges the receiving side of every send, including waking a blocked reader, ' +
+        'to the sending server; a polling reader is never woken by a send. Same for both servers. '
+      : '- ') +
+      'Bulk viewers: raw-TCP WebSocket clients (own HTTP Upgrade, frame headers walked, payloads not decoded, pings answered), spread over ' +
       `${s.sourceAddresses} loopback source addresses 127.0.x.y; the edge's per-IP connection limit is raised to 1,000,000 per 10 s via \`REALTIME_CONNECTIONS_PER_IP_PER_10S\`.`,
     '- Latency: the sender puts `performance.timeOrigin + performance.now()` in the message text right before sending; a sampled viewer takes the same clock ' +
       'when the frame arrives, before parsing it (all processes on one machine, one clock). The samplers connect after the bulk viewers and live in the ' +

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loopbackAddresses, type RawCounters } from './raw-ws.js';
 import type { ReceiverCommand, ReceiverEvent } from './receivers.js';
+import { NativeReceiverProc } from './native-receivers.js';
 import { cpuTimes, findPids, machineCpu, nowMs, rssKiB, sleep, summarize, type Summary } from './proc.js';
 import type { Sampler, Sender, Target } from './targets.js';
 
@@ -32,6 +33,12 @@ export interface ScenarioOptions {
   drainSeconds: number;
   /** Loopback source addresses to spread connections over. */
   sourceAddresses: number;
+  /** Bulk receivers: `native` (C, ../../native/ws-bulk.c, polling) or `node` (./receivers.ts, one event per read). */
+  receivers: 'native' | 'node';
+  /** Native receivers: sleep between non-blocking epoll rounds, in ms. */
+  receiverPollMs: number;
+  /** The fan-out process ran alone on CPU 1, everything started by the benchmark on CPU 0. */
+  pinFanout: boolean;
 }
 
 /** CPU of one named group of processes over the measured window. */
@@ -178,7 +185,7 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 /** Runs the scenario against `target` (which the caller disposes). */
 export async function runScenario(target: Target, o: ScenarioOptions, log: (s: string) => void): Promise<ScenarioResult> {
   const addresses = loopbackAddresses(o.sourceAddresses);
-  const procs: ReceiverProc[] = [];
+  const procs: Array<ReceiverProc | NativeReceiverProc> = [];
   const samplers: Sampler[] = [];
   const senders: Sender[] = [];
   try {
@@ -189,7 +196,7 @@ export async function runScenario(target: Target, o: ScenarioOptions, log: (s: s
     // bulk receivers in child processes
     const t0 = performance.now();
     const bulk = Math.max(0, o.viewers - o.samplers);
-    for (let i = 0; i < o.receiverProcesses; i++) procs.push(new ReceiverProc());
+    for (let i = 0; i < o.receiverProcesses; i++) procs.push(o.receivers === 'native' ? new NativeReceiverProc(o.receiverPollMs) : new ReceiverProc());
     const shares = procs.map((_, i) => Math.floor(bulk / procs.length) + (i < bulk % procs.length ? 1 : 0));
     const connected = await Promise.all(
       procs.map((p, i) =>
