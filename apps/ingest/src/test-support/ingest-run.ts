@@ -1,0 +1,107 @@
+/**
+ * One ingest under test: the fake command side on a per-run subject prefix, a temporary MEDIA_DIR, free RTMP/HTTP
+ * ports and `dist/main.js` started against them and polled until `/ready` answers 200. Shared by the ingest e2e
+ * tests (ingest, metrics, admin-health).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CommandPatterns } from '@eventcast/events';
+import { hashStreamKey } from '@eventcast/platform';
+import { FakeCommandSide, type FakeHandlers } from './fake-command-side.js';
+import { freePort, rawRequest, startIngestProcess, waitUntil, type IngestProcess } from './harness.js';
+
+/** A fresh NATS subject prefix (`test_<8 hex>.`) so parallel runs never answer each other's commands. */
+export function testSubjectPrefix(): string {
+  return `test_${randomBytes(4).toString('hex')}.`;
+}
+
+/**
+ * Fake command-side handlers for one channel: AuthorizePublish allows exactly `key` (by its hash) as
+ * `channelId`/`username` and refuses anything else with `invalid_key`; BroadcastStart/BroadcastEnd succeed;
+ * IngestNodeStarted reports no ended broadcasts.
+ */
+export function singleChannelHandlers(channel: { key: string; channelId: string; username: string }): FakeHandlers {
+  const { channelId, username } = channel;
+  const hash = hashStreamKey(channel.key);
+  return {
+    [CommandPatterns.AuthorizePublish]: (d) =>
+      d['streamKeyHash'] === hash ? { allowed: true, channelId, username } : { allowed: false, reason: 'invalid_key', message: 'no' },
+    [CommandPatterns.BroadcastStart]: (d) => ({ ok: true, broadcastId: d['broadcastId'] }),
+    [CommandPatterns.BroadcastEnd]: () => ({ ok: true }),
+    [CommandPatterns.IngestNodeStarted]: () => ({ ended: 0 }),
+  };
+}
+
+/** What {@link startIngestRun} takes. */
+export interface IngestRunOptions {
+  /** NATS subject prefix of the fake command side (see {@link testSubjectPrefix}); INGEST_ID is `test-<prefix>`. */
+  prefix: string;
+  handlers: FakeHandlers;
+  /** Name prefix of the temporary MEDIA_DIR under the OS tmpdir, e.g. `ingest-metrics-`. */
+  tmpPrefix: string;
+  /**
+   * Environment added over the defaults (HOST 127.0.0.1, INGEST_PUBLISH_GRACE_MS 1000, INGEST_HLS_CLEANUP_DELAY_MS 500,
+   * LOG_LEVEL warn; the ports, MEDIA_DIR, prefix and INGEST_ID are always set by the run).
+   */
+  env?: Record<string, string>;
+  /** Runs after MEDIA_DIR is created and before the process starts (e.g. to plant a stale channel directory). */
+  prepareMediaDir?: (mediaDir: string) => Promise<unknown>;
+}
+
+/** A running ingest and its fake command side; `stop()` ends both and deletes MEDIA_DIR. */
+export interface IngestRun {
+  fake: FakeCommandSide;
+  ingest: IngestProcess;
+  mediaDir: string;
+  rtmpPort: number;
+  httpPort: number;
+  /** `rtmp://127.0.0.1:<rtmpPort>/live/<key>`. */
+  rtmpUrl(key: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the fake command side and the ingest process and waits up to 15 s for `GET /ready` → 200.
+ * @throws {Error} `timed out waiting for ingest ready` when the process does not get ready.
+ */
+export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun> {
+  const fake = await FakeCommandSide.start(opts.prefix, opts.handlers);
+  const mediaDir = await mkdtemp(path.join(tmpdir(), opts.tmpPrefix));
+  await opts.prepareMediaDir?.(mediaDir);
+  const rtmpPort = await freePort();
+  const httpPort = await freePort();
+  const ingest = startIngestProcess({
+    HOST: '127.0.0.1',
+    INGEST_PUBLISH_GRACE_MS: '1000',
+    INGEST_HLS_CLEANUP_DELAY_MS: '500',
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+    INGEST_RTMP_PORT: String(rtmpPort),
+    INGEST_HTTP_PORT: String(httpPort),
+    MEDIA_DIR: mediaDir,
+    INGEST_COMMAND_SUBJECT_PREFIX: opts.prefix,
+    INGEST_ID: `test-${opts.prefix}`,
+  });
+  const run: IngestRun = {
+    fake,
+    ingest,
+    mediaDir,
+    rtmpPort,
+    httpPort,
+    rtmpUrl: (key) => `rtmp://127.0.0.1:${rtmpPort}/live/${key}`,
+    stop: async () => {
+      await ingest.stop();
+      await fake.close();
+      await rm(mediaDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntil('ingest ready', async () => ((await rawRequest(httpPort, '/ready')).status === 200 ? true : undefined), 15_000);
+  } catch (err) {
+    await run.stop();
+    throw err;
+  }
+  return run;
+}
