@@ -8,6 +8,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { EventStore } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AudienceModule } from './audience/audience.module.js';
 import { BroadcastsModule } from './broadcasts/broadcasts.module.js';
 import { ChannelsModule } from './channels/channels.module.js';
 import { ChatModule } from './chat/chat.module.js';
@@ -17,6 +18,7 @@ import { NatsStatusTracker } from './core/nats-status.js';
 import { CONFIG, EVENT_STORE, LOGGER, NATS_STATUS } from './core/tokens.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
+import { IntegrationsModule } from './integrations/integrations.module.js';
 
 /** What the root module needs from the bootstrap. */
 export interface AppDependencies {
@@ -65,6 +67,8 @@ export class AppModule {
         BroadcastsModule,
         IngestModule,
         ChatModule,
+        AudienceModule,
+        IntegrationsModule,
         HealthModule,
       ],
     };

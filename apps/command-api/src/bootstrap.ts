@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, PinoNestLogger, type Logger } from '@eventcast/platform';
+import { createLogger, httpMetricsMiddleware, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
 import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
@@ -44,6 +44,7 @@ export interface BootstrapOptions {
  */
 export async function bootstrapCommandApi(config: CommandApiConfig, options: BootstrapOptions = {}): Promise<CommandApi> {
   const logger = options.logger ?? createLogger('command-api');
+  registerAppMetrics('command-api');
   const store = await openEventStore(config);
   const publisher = options.publisher === false ? null : createPublisher(config, store, logger);
   const natsStatus = new NatsStatusTracker();
@@ -62,7 +63,7 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   }
   try {
     app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER] });
-    app.use(correlationMiddleware, requestLogMiddleware(logger));
+    app.use(correlationMiddleware, requestLogMiddleware(logger), httpMetricsMiddleware('command-api'));
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger));
     setupSwagger(app);

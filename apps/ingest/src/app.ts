@@ -4,12 +4,13 @@
  */
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '@eventcast/platform';
+import { registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
 import { NatsCommandClient, routeNestLogsTo, type CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
 import { createHlsHttpServer } from './http-server.js';
 import { removeStaleHlsDirs } from './media-dir.js';
+import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
 import { PublishGate } from './publish-gate.js';
 import { errorMessage } from './util.js';
@@ -61,8 +62,15 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
 
   const commands = new NatsCommandClient(cfg.NATS_URL, cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
   const channels = new ChannelManager(cfg, commands, log);
+  registerAppMetrics('ingest');
+  const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
-  const http = createHlsHttpServer({ mediaDir: cfg.mediaDirAbs, isReady: () => gate.ready && !gate.stopping, log });
+  const http = createHlsHttpServer({
+    mediaDir: cfg.mediaDirAbs,
+    isReady: () => gate.ready && !gate.stopping,
+    log,
+    adminHealth: { ingestId: cfg.ingestId, jwtSecret: cfg.JWT_SECRET, admins: cfg.EVENTCAST_ADMINS, channels: () => channels.health() },
+  });
   const { nms, listen } = createNms(cfg.HOST, cfg.INGEST_RTMP_PORT, log);
   gate.attach(nms);
 
@@ -85,6 +93,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     aborter.abort();
     log.info('ingest stopping');
     await channels.shutdown();
+    unreportMetrics();
     await nms.stop();
     await announced;
     await commands.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'NATS close failed'));

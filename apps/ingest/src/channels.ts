@@ -11,10 +11,12 @@ import type { BroadcastEndReason, MediaInfo } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
-import { HlsPackager } from './hls-packager.js';
+import type { LiveChannelSample, LiveChannelSource } from './metrics.js';
+import { HlsPackager, type PackagerProgress } from './hls-packager.js';
 import { channelDir } from './media-dir.js';
 import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
 import type { NmsSession } from './nms.js';
+import { StreamHealthMeter, tapPackets, type InputHealth, type TappableSession } from './stream-health.js';
 import { errorMessage, retry, sleep } from './util.js';
 
 /** State of one live channel. `sessionId` is the NMS session currently publishing it. */
@@ -31,6 +33,27 @@ export interface LiveChannel {
   packager: HlsPackager;
   fallbackTimer: NodeJS.Timeout | null;
   log: Logger;
+  /** Media info sent with the broadcast start (metrics: announced bitrate); null until then. */
+  media?: MediaInfo | null;
+  /** Measures the current publisher session's packets (`GET /admin/health`); replaced on a reconnect. */
+  health?: StreamHealthMeter;
+  /** When the current publisher session was accepted (ms). */
+  since?: number;
+}
+
+/** One live channel in `GET /admin/health` (docs/contracts.md "Admin pages"). */
+export interface ChannelHealth {
+  channelId: string;
+  username: string;
+  broadcastId: string | null;
+  /** Publisher connected now (false during the reconnect grace period). */
+  connected: boolean;
+  /** When the current publisher session was accepted (ISO-8601). */
+  publishingSince: string | null;
+  media: MediaInfo | null;
+  /** Measured from the RTMP packets (./stream-health.ts); null when the session could not be tapped. */
+  input: InputHealth | null;
+  packager: { running: boolean; restarts: number; progress: PackagerProgress | null };
 }
 
 const EMPTY_MEDIA: MediaInfo = {
@@ -39,7 +62,7 @@ const EMPTY_MEDIA: MediaInfo = {
 };
 
 /** Owns every {@link LiveChannel} of the node. */
-export class ChannelManager {
+export class ChannelManager implements LiveChannelSource {
   private readonly live = new Map<string, LiveChannel>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly removals = new Map<string, NodeJS.Timeout>();
@@ -49,6 +72,42 @@ export class ChannelManager {
     private readonly commands: CommandClient,
     private readonly log: Logger,
   ) {}
+
+  /** One sample per live channel, for the metrics (./metrics.ts). */
+  sample(): LiveChannelSample[] {
+    return [...this.live.values()].map((ch) => ({
+      username: ch.username,
+      connected: ch.connected,
+      broadcasting: ch.broadcastId !== null && !ch.ending,
+      sessionId: ch.sessionId,
+      inBytes: typeof ch.session.inBytes === 'number' ? ch.session.inBytes : 0,
+      videoBitrateKbps: ch.media?.videoBitrateKbps ?? null,
+    }));
+  }
+
+  /** Health of every live channel of this node, by username (`GET /admin/health`). */
+  health(): ChannelHealth[] {
+    return [...this.live.values()]
+      .sort((a, b) => a.username.localeCompare(b.username))
+      .map((ch) => ({
+        channelId: ch.channelId,
+        username: ch.username,
+        broadcastId: ch.broadcastId,
+        connected: ch.connected,
+        publishingSince: ch.since === undefined ? null : new Date(ch.since).toISOString(),
+        media: ch.media ?? null,
+        input: ch.health?.snapshot() ?? null,
+        packager: { running: ch.packager.running, restarts: ch.packager.restartCount, progress: ch.packager.progress },
+      }));
+  }
+
+  /** A meter on `session`'s packets, or undefined when the session cannot be tapped. */
+  private meter(session: NmsSession, log: Logger): StreamHealthMeter | undefined {
+    const meter = new StreamHealthMeter();
+    if (tapPackets(session as unknown as TappableSession, meter)) return meter;
+    log.warn('cannot measure the input of this session (no RTMP packet callback)');
+    return undefined;
+  }
 
   /** The live channel with this id, if any (also while it is in the grace period). */
   get(channelId: string): LiveChannel | undefined {
@@ -85,6 +144,10 @@ export class ChannelManager {
       existing.sessionId = session.id;
       existing.connected = true;
       existing.log = log;
+      const meter = this.meter(session, log);
+      if (meter) existing.health = meter;
+      else delete existing.health;
+      existing.since = Date.now();
       if (existing.fallbackTimer) clearTimeout(existing.fallbackTimer);
       existing.fallbackTimer = null;
       existing.packager.resetRestarts();
@@ -95,7 +158,7 @@ export class ChannelManager {
     const dir = channelDir(this.cfg.mediaDirAbs, username);
     const ch: LiveChannel = {
       channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
-      ending: false, dir, fallbackTimer: null, log,
+      ending: false, dir, fallbackTimer: null, log, since: Date.now(),
       packager: new HlsPackager({
         ffmpegPath: this.cfg.FFMPEG_PATH,
         inputUrl: this.internalUrl(streamKey),
@@ -107,6 +170,8 @@ export class ChannelManager {
         log: log.child({ component: 'packager' }),
       }),
     };
+    const meter = this.meter(session, log);
+    if (meter) ch.health = meter;
     this.live.set(channelId, ch);
     void this.enqueue(channelId, () => this.start(ch, streamKey));
   }
@@ -122,6 +187,7 @@ export class ChannelManager {
     await ch.packager.ensureRunning();
     const media = await this.media(ch, streamKey);
     if (ch.ending) return;
+    ch.media = media;
     const broadcastId = randomUUID();
     ch.broadcastId = broadcastId;
     try {

@@ -1,5 +1,6 @@
 /**
- * HLS over HTTP (docs/contracts.md: `GET /hls/<username>/index.m3u8` on INGEST_HTTP_PORT) plus `/health` and `/ready`.
+ * HLS over HTTP (docs/contracts.md: `GET /hls/<username>/index.m3u8` on INGEST_HTTP_PORT) plus `/health`, `/ready`,
+ * `/metrics` (Prometheus text, ./metrics.ts) and the admins' `/admin/health` (./admin-health.ts).
  *
  * - Playlists: `application/vnd.apple.mpegurl` (RFC 8216 §4), `Cache-Control: no-cache, no-store` (they change every
  *   segment). Segments: `.ts` → `video/mp2t`, `.m4s`/`.mp4` → `video/mp4`, `Cache-Control: public, max-age=60,
@@ -14,7 +15,8 @@ import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Logger } from '@eventcast/platform';
+import { METRICS_CONTENT_TYPE, renderMetrics, type Logger } from '@eventcast/platform';
+import { authorizeAdmin, type AdminHealthOptions, type IngestHealthReport } from './admin-health.js';
 import { USERNAME_RE } from './media-dir.js';
 
 const TYPES: Record<string, { type: string; cache: string }> = {
@@ -32,12 +34,14 @@ export interface HlsHttpServerOptions {
   /** Readiness probe for `/ready` (200 when true, 503 otherwise). */
   isReady: () => boolean;
   log: Logger;
+  /** `GET /admin/health` (./admin-health.ts); absent: that path is 404. */
+  adminHealth?: AdminHealthOptions;
 }
 
 /** Result of parsing a request path. */
 export type HlsRoute =
   | { kind: 'file'; username: string; file: string; ext: string }
-  | { kind: 'health' | 'ready' }
+  | { kind: 'health' | 'ready' | 'metrics' | 'admin-health' }
   | { kind: 'bad' }
   | { kind: 'notfound' };
 
@@ -62,6 +66,8 @@ export function parseHlsPath(rawUrl: string): HlsRoute {
   }
   if (segments.length === 1 && segments[0] === 'health') return { kind: 'health' };
   if (segments.length === 1 && segments[0] === 'ready') return { kind: 'ready' };
+  if (segments.length === 1 && segments[0] === 'metrics') return { kind: 'metrics' };
+  if (segments.length === 2 && segments[0] === 'admin' && segments[1] === 'health') return { kind: 'admin-health' };
   if (segments[0] !== 'hls' || segments.length !== 3) return { kind: 'notfound' };
   const username = segments[1] ?? '';
   const file = segments[2] ?? '';
@@ -141,6 +147,41 @@ export function createHlsHttpServer(o: HlsHttpServerOptions): http.Server {
       case 'ready': {
         const ready = o.isReady();
         json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready' }, head);
+        return;
+      }
+      case 'metrics':
+        renderMetrics().then(
+          (text) => {
+            res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+            res.end(head ? undefined : text);
+          },
+          (err: unknown) => {
+            o.log.warn({ err: (err as Error).message }, 'metrics unavailable');
+            json(res, 500, { statusCode: 500, error: 'Internal Server Error', message: 'metrics unavailable' }, head);
+          },
+        );
+        return;
+      case 'admin-health': {
+        const admin = o.adminHealth;
+        if (!admin) {
+          json(res, 404, { statusCode: 404, error: 'Not Found', message: 'not found' }, head);
+          return;
+        }
+        authorizeAdmin(req.headers.authorization, admin.jwtSecret, admin.admins).then(
+          (auth) => {
+            if (!auth.ok) {
+              json(res, auth.status, { statusCode: auth.status, error: auth.status === 401 ? 'Unauthorized' : 'Forbidden', message: auth.message }, head);
+              return;
+            }
+            const report: IngestHealthReport = { ingestId: admin.ingestId, at: new Date().toISOString(), channels: admin.channels() };
+            res.setHeader('Cache-Control', 'no-store');
+            json(res, 200, report, head);
+          },
+          (err: unknown) => {
+            o.log.warn({ err: (err as Error).message }, 'admin health failed');
+            json(res, 500, { statusCode: 500, error: 'Internal Server Error', message: 'admin health unavailable' }, head);
+          },
+        );
         return;
       }
       case 'bad':

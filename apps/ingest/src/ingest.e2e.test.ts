@@ -5,87 +5,66 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommandPatterns } from '@eventcast/events';
 import { generateStreamKey, hashStreamKey } from '@eventcast/platform';
-import { FakeCommandSide, type FakeHandlers } from './test-support/fake-command-side.js';
-import { freePort, publishTestStream, rawRequest, startIngestProcess, waitUntil, type IngestProcess } from './test-support/harness.js';
+import type { FakeHandlers } from './test-support/fake-command-side.js';
+import { publishTestStream, rawRequest, waitUntil } from './test-support/harness.js';
+import { singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 
 const channelId = randomUUID();
 const username = `u_${randomBytes(4).toString('hex')}`;
 const validKey = generateStreamKey(channelId);
 const validHash = hashStreamKey(validKey);
-const prefix = `test_${randomBytes(4).toString('hex')}.`;
+const prefix = testSubjectPrefix();
 
 let authorizeMode: 'normal' | 'silent' = 'normal';
 const handlers: FakeHandlers = {
+  ...singleChannelHandlers({ key: validKey, channelId, username }),
   [CommandPatterns.AuthorizePublish]: (d) => {
     if (authorizeMode === 'silent') return undefined;
     return d['streamKeyHash'] === validHash && d['channelId'] === channelId
       ? { allowed: true, channelId, username }
       : { allowed: false, reason: d['channelId'] === null ? 'malformed_key' : 'invalid_key', message: 'no' };
   },
-  [CommandPatterns.BroadcastStart]: (d) => ({ ok: true, broadcastId: d['broadcastId'] }),
-  [CommandPatterns.BroadcastEnd]: () => ({ ok: true }),
-  [CommandPatterns.IngestNodeStarted]: () => ({ ended: 0 }),
 };
 
 void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
-  let fake: FakeCommandSide;
-  let ingest: IngestProcess;
-  let mediaDir: string;
-  let rtmpPort: number;
-  let httpPort: number;
-  const rtmp = (key: string) => `rtmp://127.0.0.1:${rtmpPort}/live/${key}`;
+  let run: IngestRun;
+  const rtmp = (key: string) => run.rtmpUrl(key);
 
   before(async () => {
-    fake = await FakeCommandSide.start(prefix, handlers);
-    mediaDir = await mkdtemp(path.join(tmpdir(), 'ingest-test-'));
-    // a stale channel directory from a "crashed" run must be removed at startup
-    await mkdir(path.join(mediaDir, 'stale_user'));
-    rtmpPort = await freePort();
-    httpPort = await freePort();
-    ingest = startIngestProcess({
-      INGEST_RTMP_PORT: String(rtmpPort),
-      INGEST_HTTP_PORT: String(httpPort),
-      HOST: '127.0.0.1',
-      MEDIA_DIR: mediaDir,
-      INGEST_COMMAND_SUBJECT_PREFIX: prefix,
-      INGEST_ID: `test-${prefix}`,
-      INGEST_PUBLISH_GRACE_MS: '2000',
-      INGEST_HLS_CLEANUP_DELAY_MS: '1000',
-      INGEST_COMMAND_TIMEOUT_MS: '1500',
-      LOG_LEVEL: 'debug',
+    run = await startIngestRun({
+      prefix,
+      handlers,
+      tmpPrefix: 'ingest-test-',
+      // a stale channel directory from a "crashed" run must be removed at startup
+      prepareMediaDir: (dir) => mkdir(path.join(dir, 'stale_user')),
+      env: { INGEST_PUBLISH_GRACE_MS: '2000', INGEST_HLS_CLEANUP_DELAY_MS: '1000', INGEST_COMMAND_TIMEOUT_MS: '1500', LOG_LEVEL: 'debug' },
     });
-    await waitUntil('ingest ready', async () => ((await rawRequest(httpPort, '/ready')).status === 200 ? true : undefined), 15_000);
   });
 
-  after(async () => {
-    await ingest?.stop();
-    await fake?.close();
-    if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
-  });
+  after(() => run?.stop());
 
   void it('announces itself and removes stale HLS directories at startup', async () => {
-    const call = await fake.waitFor(CommandPatterns.IngestNodeStarted);
+    const call = await run.fake.waitFor(CommandPatterns.IngestNodeStarted);
     assert.equal(call.data['ingestId'], `test-${prefix}`);
-    assert.equal(existsSync(path.join(mediaDir, 'stale_user')), false);
-    const health = await rawRequest(httpPort, '/health');
+    assert.equal(existsSync(path.join(run.mediaDir, 'stale_user')), false);
+    const health = await rawRequest(run.httpPort, '/health');
     assert.equal(health.status, 200);
     assert.deepEqual(JSON.parse(health.body.toString()), { status: 'ok' });
   });
 
   void it('(a) a valid key: authorizes by hash, starts the broadcast, serves HLS, ends and cleans up', async () => {
     const pub = publishTestStream(rtmp(validKey), 7);
-    const auth = await fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === channelId);
+    const auth = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === channelId);
     assert.equal(auth.data['streamKeyHash'], validHash);
     assert.equal(auth.data['remoteAddress'], '127.0.0.1');
     assert.ok(!auth.raw.includes(validKey), 'the key must not travel on NATS');
 
-    const start = await fake.waitFor(CommandPatterns.BroadcastStart);
+    const start = await run.fake.waitFor(CommandPatterns.BroadcastStart);
     const media = start.data['media'] as Record<string, unknown>;
     assert.equal(start.data['channelId'], channelId);
     assert.match(String(start.data['broadcastId']), /^[0-9a-f-]{36}$/);
@@ -98,7 +77,7 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
 
     const playlistPath = `/hls/${username}/index.m3u8`;
     const playlist = await waitUntil('3 segments', async () => {
-      const r = await rawRequest(httpPort, playlistPath);
+      const r = await rawRequest(run.httpPort, playlistPath);
       return r.status === 200 && (r.body.toString().match(/#EXTINF/g) ?? []).length >= 3 ? r : undefined;
     });
     assert.equal(playlist.headers['content-type'], 'application/vnd.apple.mpegurl');
@@ -111,22 +90,22 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     for (const d of durations.slice(1)) assert.ok(d > 0.8 && d < 1.2, `segment duration ${d}`);
     const segment = text.split('\n').find((l) => l.endsWith('.ts'));
     assert.ok(segment && !segment.includes(validKey));
-    const seg = await rawRequest(httpPort, `/hls/${username}/${segment}`);
+    const seg = await rawRequest(run.httpPort, `/hls/${username}/${segment}`);
     assert.equal(seg.status, 200);
     assert.equal(seg.headers['content-type'], 'video/mp2t');
     assert.equal(seg.headers['cache-control'], 'public, max-age=60, immutable');
     assert.equal(seg.headers['access-control-allow-origin'], '*');
     assert.equal(seg.body[0], 0x47, 'MPEG-TS sync byte');
-    const head = await rawRequest(httpPort, `/hls/${username}/${segment}`, 'HEAD');
+    const head = await rawRequest(run.httpPort, `/hls/${username}/${segment}`, 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(Number(head.headers['content-length']), seg.body.length);
     assert.equal(head.body.length, 0);
 
     assert.equal(await pub.exit, 0, pub.stderr());
-    const end = await fake.waitFor(CommandPatterns.BroadcastEnd);
+    const end = await run.fake.waitFor(CommandPatterns.BroadcastEnd);
     assert.deepEqual(end.data, { channelId, broadcastId: start.data['broadcastId'], reason: 'unpublished' });
-    await waitUntil('HLS dir removed', () => (existsSync(path.join(mediaDir, username)) ? undefined : true), 10_000);
-    assert.equal(fake.calls.filter((c) => c.pattern === CommandPatterns.BroadcastStart).length, 1);
+    await waitUntil('HLS dir removed', () => (existsSync(path.join(run.mediaDir, username)) ? undefined : true), 10_000);
+    assert.equal(run.fake.calls.filter((c) => c.pattern === CommandPatterns.BroadcastStart).length, 1);
   });
 
   void it('(b) refused keys: the publisher is disconnected and nothing is packaged', async () => {
@@ -135,59 +114,59 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     const code = await Promise.race([pub.exit, new Promise((r) => setTimeout(() => r('still running'), 8000))]);
     assert.notEqual(code, 0);
     assert.notEqual(code, 'still running');
-    const auth = await fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['streamKeyHash'] === hashStreamKey(wrongKey));
+    const auth = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['streamKeyHash'] === hashStreamKey(wrongKey));
     assert.equal(auth.data['channelId'], channelId);
 
     const malformed = publishTestStream(rtmp('not_a_stream_key'), 10);
     assert.notEqual(await malformed.exit, 0);
-    const auth2 = await fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === null);
+    const auth2 = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === null);
     assert.equal(auth2.data['streamKeyHash'], hashStreamKey('not_a_stream_key'));
 
-    const other = publishTestStream(`rtmp://127.0.0.1:${rtmpPort}/other/${validKey}`, 10);
+    const other = publishTestStream(`rtmp://127.0.0.1:${run.rtmpPort}/other/${validKey}`, 10);
     assert.notEqual(await other.exit, 0);
-    assert.deepEqual(await readdir(mediaDir), []);
+    assert.deepEqual(await readdir(run.mediaDir), []);
   });
 
   void it('(d) fails closed when the command side does not answer', async () => {
     authorizeMode = 'silent';
     try {
-      const before = fake.calls.length;
+      const before = run.fake.calls.length;
       const t0 = Date.now();
       const pub = publishTestStream(rtmp(validKey), 15);
       assert.notEqual(await pub.exit, 0);
       assert.ok(Date.now() - t0 < 10_000);
-      assert.ok(fake.calls.slice(before).every((c) => c.pattern === CommandPatterns.AuthorizePublish));
-      assert.deepEqual(await readdir(mediaDir), []);
+      assert.ok(run.fake.calls.slice(before).every((c) => c.pattern === CommandPatterns.AuthorizePublish));
+      assert.deepEqual(await readdir(run.mediaDir), []);
     } finally {
       authorizeMode = 'normal';
     }
   });
 
   void it('(f) a reconnect within the grace period keeps the broadcast and the packager', async () => {
-    const n = fake.calls.length;
-    const since = (pattern: string) => fake.calls.slice(n).filter((c) => c.pattern === pattern);
+    const n = run.fake.calls.length;
+    const since = (pattern: string) => run.fake.calls.slice(n).filter((c) => c.pattern === pattern);
     const first = publishTestStream(rtmp(validKey), 3);
-    await fake.waitFor(CommandPatterns.BroadcastStart, (c) => fake.calls.indexOf(c) >= n);
+    await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
     assert.equal(await first.exit, 0);
     const second = publishTestStream(rtmp(validKey), 3);
     await waitUntil('second authorization', () => (since(CommandPatterns.AuthorizePublish).length === 2 ? true : undefined));
     assert.equal(await second.exit, 0);
-    await fake.waitFor(CommandPatterns.BroadcastEnd, (c) => fake.calls.indexOf(c) >= n);
+    await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => run.fake.calls.indexOf(c) >= n);
     assert.equal(since(CommandPatterns.BroadcastStart).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd)[0]?.data['broadcastId'], since(CommandPatterns.BroadcastStart)[0]?.data['broadcastId']);
-    assert.equal((ingest.output().match(/"msg":"packager started"/g) ?? []).length, 2, 'one packager for (a), one for (f)');
+    assert.equal((run.ingest.output().match(/"msg":"packager started"/g) ?? []).length, 2, 'one packager for (a), one for (f)');
   });
 
   void it('(e) SIGTERM with a live publisher ends the broadcast as ingest_restart and exits 0', async () => {
-    const n = fake.calls.length;
+    const n = run.fake.calls.length;
     const pub = publishTestStream(rtmp(validKey), 30);
-    const start = await fake.waitFor(CommandPatterns.BroadcastStart, (c) => fake.calls.indexOf(c) >= n);
-    assert.equal(await ingest.stop(), 0);
-    const end = await fake.waitFor(CommandPatterns.BroadcastEnd, (c) => c.data['broadcastId'] === start.data['broadcastId'], 1000);
+    const start = await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
+    assert.equal(await run.ingest.stop(), 0);
+    const end = await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => c.data['broadcastId'] === start.data['broadcastId'], 1000);
     assert.equal(end.data['reason'], 'ingest_restart');
     assert.notEqual(await pub.exit, 0);
-    assert.ok(!ingest.output().includes(validKey), 'the stream key must never be logged');
-    for (const line of ingest.output().trim().split('\n')) JSON.parse(line);
+    assert.ok(!run.ingest.output().includes(validKey), 'the stream key must never be logged');
+    for (const line of run.ingest.output().trim().split('\n')) JSON.parse(line);
   });
 });

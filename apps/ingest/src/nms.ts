@@ -30,6 +30,8 @@ export interface NmsSession extends SessionMediaFields {
   isPublisher: boolean;
   socket?: Socket;
   broadcast: { publishGraceMs: number; publisher: NmsSession | null };
+  /** Bytes received on this session so far (NMS BaseSession `inBytes`; metrics only). */
+  inBytes?: number;
   close(): void;
 }
 

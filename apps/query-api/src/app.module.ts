@@ -4,6 +4,11 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { AdminController } from './admin/admin.controller.js';
+import { AdminGuard } from './admin/admin.guard.js';
+import { AdminService } from './admin/admin.service.js';
+import { AnalyticsController } from './analytics/analytics.controller.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { BearerAuthGuard } from './auth/bearer-auth.guard.js';
 import { BroadcastsController } from './broadcasts/broadcasts.controller.js';
 import { BroadcastsService } from './broadcasts/broadcasts.service.js';
@@ -17,6 +22,10 @@ import { LifecycleService } from './common/lifecycle.service.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from './common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from './database/database.js';
 import { HealthController } from './health/health.controller.js';
+import { ApiTokenReader } from './integrations/api-token.reader.js';
+import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';
+import { WebhookDeliveriesController } from './integrations/webhook-deliveries.controller.js';
+import { MetricsController } from '@eventcast/platform/nest-metrics';
 
 /** The query-api Nest module. */
 @Module({})
@@ -28,7 +37,7 @@ export class AppModule {
   static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
@@ -37,7 +46,12 @@ export class AppModule {
         BroadcastsService,
         ChatService,
         CommunityService,
+        AnalyticsService,
+        AdminService,
+        AdminGuard,
         BearerAuthGuard,
+        ApiTokenReader,
+        ChatReadTokenGuard,
         LifecycleService,
       ],
     };

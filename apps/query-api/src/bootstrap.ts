@@ -7,7 +7,9 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createLogger, loadConfig, PinoNestLogger, type Logger } from '@eventcast/platform';
+import { createLogger, httpMetricsMiddleware, loadConfig, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
+import { reportProjectorMetrics } from './observability/metrics.js';
+import { ProjectionLagProbe } from './observability/projection-lag.js';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import type { QueryApiRuntime } from './common/tokens.js';
@@ -17,6 +19,8 @@ import { migrateReadModels } from './database/migrations.js';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
+import { AnalyticsProjection } from './projections/analytics.projection.js';
+import { AuditProjection } from './projections/audit.projection.js';
 import { BroadcastsProjection } from './projections/broadcasts.projection.js';
 import { ChannelsProjection } from './projections/channels.projection.js';
 import { ChatMessagesProjection } from './projections/chat-messages.projection.js';
@@ -24,9 +28,13 @@ import { ChatRolesProjection } from './projections/chat-roles.projection.js';
 import { ChatRoomsProjection } from './projections/chat-rooms.projection.js';
 import { EmotesProjection } from './projections/emotes.projection.js';
 import { FollowsProjection } from './projections/follows.projection.js';
+import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
+import { WebhooksProjection } from './integrations/webhooks.projection.js';
+import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
 import { ModerationLogProjection } from './projections/moderation-log.projection.js';
 import type { EventLogReader } from './projections/event-log.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
+import { projectionStatus } from './rebuild/status.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
 
 /** A running query-api. */
@@ -54,6 +62,10 @@ export function createProjections() {
     new ModerationLogProjection(),
     new EmotesProjection(),
     new FollowsProjection(),
+    new AnalyticsProjection(),
+    new ApiTokensProjection(),
+    new WebhooksProjection(),
+    new AuditProjection(),
   ];
 }
 
@@ -69,13 +81,18 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   let nc: NatsConnection | undefined;
   let ownedStore: EventStore | undefined;
   let projector: JetStreamProjector | undefined;
+  let webhooks: RunningWebhooks | undefined;
   let closed = false;
+  let unreportMetrics: (() => void) | undefined;
+  registerAppMetrics('query-api');
   const closeResources = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     await projector?.stop();
+    await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
     await nc?.drain().catch((err: unknown) => logger.warn({ err }, 'NATS drain failed'));
     await ownedStore?.close().catch((err: unknown) => logger.warn({ err }, 'event store close failed'));
+    unreportMetrics?.();
     await root.destroy();
     logger.info('query-api stopped');
   };
@@ -96,6 +113,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
 
     app = await NestFactory.create(AppModule.forRoot(db, runtime, config.jwtSecret ?? loadConfig({}).JWT_SECRET), { logger: new PinoNestLogger(logger), cors: true });
     app.useGlobalFilters(new HttpErrorFilter(logger));
+    app.use(httpMetricsMiddleware('query-api'));
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
@@ -121,6 +139,16 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
       });
     }
     const runner = new ProjectionRunner(db, createProjections());
+    const lagProbe = new ProjectionLagProbe(db, store, runner.projections.map((p) => p.name));
+    runtime.projectionLag = () => lagProbe.measure();
+    if (config.readiness) runtime.lagThresholds = config.readiness;
+    if (config.ingestUrls) runtime.ingestUrls = config.ingestUrls;
+    const statusStore = store as Partial<Pick<EventStore, 'headPosition'>> & EventLogReader;
+    if (statusStore.headPosition) {
+      const withHead = { readAll: statusStore.readAll.bind(statusStore), headPosition: statusStore.headPosition.bind(statusStore) };
+      runtime.projectionStatus = () => projectionStatus(db, withHead, runner.projections);
+    }
+    unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, lag: () => lagProbe.measure(), logger });
     const catchUp = new StoreCatchUp(runner, store, logger, config.catchUpBatchSize ?? 500);
     const position = await catchUp.run();
     logger.info({ position: position.toString() }, 'read models caught up with the event store');
@@ -128,6 +156,9 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     nc = await connect({ servers: config.natsUrl, name: 'query-api', maxReconnectAttempts: -1 });
     projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
     await projector.start();
+    if (config.webhooks) {
+      webhooks = await startWebhooks({ nc, db, root, databaseUrl: config.databaseUrl, topology: config.jetstream, options: config.webhooks, logger });
+    }
 
     const running = app;
     return { app: running, port, runner, close: () => running.close() };

@@ -5,6 +5,8 @@ import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
 import { loadConfig } from '@eventcast/platform';
 import type { EventLogReader } from './projections/event-log.js';
 import { DEFAULT_PROJECTOR_BATCH_SIZE, type JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
+import { webhookOptionsFromEnv, type WebhookOptions } from './integrations/webhook-options.js';
+import { DEFAULT_LAG_THRESHOLDS, type LagThresholds } from './observability/projection-lag.js';
 
 /** Everything {@link bootstrapQueryApi} needs. */
 export interface QueryApiConfig {
@@ -32,6 +34,40 @@ export interface QueryApiConfig {
   eventStore?: EventLogReader;
   /** Install SIGTERM/SIGINT handlers that close the app gracefully (default true; tests pass false). */
   shutdownHooks?: boolean;
+  /**
+   * Outgoing webhooks (docs/contracts.md "Integrations"): dispatcher consumer and sender settings; absent or false runs
+   * neither in this process (tests of other features). From the environment it is on unless `WEBHOOKS_ENABLED=false`.
+   */
+  webhooks?: WebhookOptions | false;
+  /** `/ready` fails while a projection lags more than this (default {@link DEFAULT_LAG_THRESHOLDS}: 1000 events, 60 s). */
+  readiness?: LagThresholds;
+  /**
+   * Ingest nodes' HTTP base URLs (`INGEST_URL`, comma-separated; default `http://127.0.0.1:8000`) whose admin health
+   * `GET /admin/broadcasts` fetches. Absent: no ingest health.
+   */
+  ingestUrls?: readonly string[];
+}
+
+/**
+ * Parses `INGEST_URL`: comma-separated http(s) base URLs (trailing slashes dropped); empty or unset → the default.
+ * @throws {Error} naming the variable when an entry is not an http(s) URL.
+ */
+export function ingestUrlsFromEnv(env: NodeJS.ProcessEnv, fallback = 'http://127.0.0.1:8000'): string[] {
+  const raw = env['INGEST_URL']?.trim() || fallback;
+  return raw
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0)
+    .map((u) => {
+      let url: URL;
+      try {
+        url = new URL(u);
+      } catch {
+        throw new Error(`invalid configuration: INGEST_URL entry "${u}" is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`invalid configuration: INGEST_URL entry "${u}" must be http(s)`);
+      return u.replace(/\/+$/, '');
+    });
 }
 
 /** Default `max_ack_pending` of the projections consumer: 4 live batches. */
@@ -45,6 +81,14 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid configuration: ${name} must be a non-negative integer (0 = no limit)`);
+  return n;
+}
+
 /**
  * Builds the config from environment variables: `QUERY_API_PORT` (4002), `HOST`, `DATABASE_URL`, `NATS_URL`,
  * `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
@@ -52,7 +96,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
  * already delivered, never waited for), `QUERY_API_MAX_ACK_PENDING` (1024: the consumer's `max_ack_pending`, also the
  * local buffer; the batch size is capped at it), `QUERY_API_ACK_WAIT_MS` (30000), `QUERY_API_RETRY_DELAY_MS` (2000),
  * `QUERY_API_CATCH_UP_BATCH` (500), `EVENT_STORE_DATABASE_URL` (= DATABASE_URL), `EVENT_STORE` (`postgres`),
- * `EVENTSTORE_URL`.
+ * `EVENTSTORE_URL`, `INGEST_URL` (`http://127.0.0.1:8000`), `READINESS_MAX_LAG_EVENTS` (1000) and `READINESS_MAX_LAG_SECONDS` (60; 0 turns a limit off), and the
+ * webhook variables of {@link webhookOptionsFromEnv}.
  * @throws {Error} listing invalid variables.
  */
 export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueryApiConfig {
@@ -68,6 +113,12 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     jwtSecret: c.JWT_SECRET,
     hlsPublicUrl: c.HLS_PUBLIC_URL,
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),
+    webhooks: webhookOptionsFromEnv(env, c.STREAM_KEY_SECRET, c.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
+    ingestUrls: ingestUrlsFromEnv(env),
+    readiness: {
+      maxLagEvents: nonNegativeInt(env, 'READINESS_MAX_LAG_EVENTS', DEFAULT_LAG_THRESHOLDS.maxLagEvents),
+      maxLagSeconds: nonNegativeInt(env, 'READINESS_MAX_LAG_SECONDS', DEFAULT_LAG_THRESHOLDS.maxLagSeconds),
+    },
     jetstream: {
       stream: env['QUERY_API_EVENTS_STREAM'] || EVENTS_JETSTREAM,
       subjects: [`${EVENTS_SUBJECT_PREFIX}.>`],

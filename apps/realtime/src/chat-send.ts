@@ -81,6 +81,7 @@ export class ChatSendHandler {
 
     const correlationId = randomUUID();
     try {
+      this.logger.debug({ correlationId, channel, channelId, senderId: user.id }, 'chat.send forwarded to the command side');
       const reply = await this.commands.send({ channelId, senderId: user.id, senderName: user.username, text, correlationId });
       if (reply.ok) return { type: 'chat.ack', nonce, messageId: reply.messageId, visibleAt: reply.visibleAt };
       const code: ChatRefusalCode = REFUSALS.has(reply.code) ? (reply.code as ChatRefusalCode) : 'internal_error';

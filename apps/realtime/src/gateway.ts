@@ -13,9 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '@eventcast/platform';
+import { SESSION_ID, type AudienceTracker } from './audience.js';
 import type { AuthUser, TokenVerifier } from './auth.js';
 import type { ChatSendHandler } from './chat-send.js';
 import type { IpRateLimiter } from './ip-limiter.js';
+import { edgeMetrics } from './metrics.js';
 import type { Presence } from './presence.js';
 import type { PresencePusher } from './presence-push.js';
 import { channelTopic, DIRECTORY_TOPIC, encodeFrame, parseClientMessage, type ClientMessage, type ErrorCode, type ServerFrame } from './protocol.js';
@@ -57,6 +59,8 @@ export interface Connection {
   upgradeToken: string | null;
   /** Edge `chat.send` bucket, created on the first send. */
   sendBucket?: TokenBucket;
+  /** The browser's anonymous session id (`?sid=`, 16–64 chars of `A-Za-z0-9_-`) or the connection id: keys a guest's analytics viewer key. */
+  sessionId: string;
 }
 
 /** What the gateway needs from the server around it. */
@@ -74,6 +78,8 @@ export interface GatewayDeps {
   sockets: Set<WebSocket<Connection>>;
   /** True once shutdown started: new upgrades are refused with 503. */
   isShuttingDown: () => boolean;
+  /** Analytics input (./audience.ts): told of every subscribe/unsubscribe with the socket's viewer key. Optional. */
+  audience?: AudienceTracker;
 }
 
 /** WebSocket close code sent to every client on shutdown ("going away", RFC 6455). */
@@ -84,6 +90,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Sends one frame; returns false when the socket is closed or the frame was dropped by back-pressure. */
 function send(ws: WebSocket<Connection>, frame: ServerFrame): boolean {
   if (ws.getUserData().closed) return false;
+  edgeMetrics.sent(frame);
   return ws.send(encodeFrame(frame), false) !== 2;
 }
 
@@ -105,6 +112,7 @@ const INVALID_TOKEN: ServerFrame = { type: 'error', code: 'invalid_token', messa
 
 /** Writes a plain-text refusal of an upgrade request. */
 function refuse(res: HttpResponse, status: string, body: string, retryAfterSeconds?: number): void {
+  edgeMetrics.refused(status);
   res.writeStatus(status);
   if (retryAfterSeconds !== undefined) res.writeHeader('Retry-After', String(retryAfterSeconds));
   res.writeHeader('Content-Type', 'text/plain');
@@ -113,16 +121,26 @@ function refuse(res: HttpResponse, status: string, body: string, retryAfterSecon
 
 /** Builds the uWS behaviour of `/ws`. */
 export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> {
-  const { presence, pusher, logger, limits, sockets } = deps;
+  const { presence, pusher, logger, limits, sockets, audience } = deps;
+  const viewerKey = (conn: Connection): string | null => (audience?.enabled ? audience.keyOf(conn.user, conn.sessionId) : null);
 
   /** Signs the connection in or out, moving its subscriptions between guest and chatter counts. */
   const setUser = (conn: Connection, user: AuthUser | null): void => {
     const delta = (user ? 1 : 0) - (conn.user ? 1 : 0);
+    const before = conn.channels.size > 0 ? viewerKey(conn) : null;
     conn.user = user;
+    const after = before === null ? null : viewerKey(conn);
+    if (before !== null && after !== null && before !== after) {
+      for (const channel of conn.channels) {
+        audience?.leave(channel, before);
+        audience?.join(channel, after);
+      }
+    }
     if (delta !== 0) for (const channel of conn.channels) presence.changeChatters(channel, delta as 1 | -1);
   };
 
   const handle = (ws: WebSocket<Connection>, conn: Connection, msg: ClientMessage): void => {
+    edgeMetrics.received(msg.type);
     switch (msg.type) {
       case 'ping':
         send(ws, { type: 'pong' });
@@ -135,6 +153,8 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
           conn.channels.add(msg.channel);
           ws.subscribe(channelTopic(msg.channel));
           presence.join(msg.channel, conn.user !== null);
+          const key = viewerKey(conn);
+          if (key !== null) audience?.join(msg.channel, key);
           if (conn.user) deps.prefetchChannel(msg.channel);
         }
         send(ws, { type: 'subscribed', channel: msg.channel });
@@ -152,6 +172,8 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
         if (conn.channels.delete(msg.channel)) {
           ws.unsubscribe(channelTopic(msg.channel));
           presence.leave(msg.channel, conn.user !== null);
+          const key = viewerKey(conn);
+          if (key !== null) audience?.leave(msg.channel, key);
         }
         send(ws, { type: 'unsubscribed', channel: msg.channel });
         return;
@@ -185,7 +207,10 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       const waitMs = deps.ipLimiter.tryAcquire(ip);
       if (waitMs > 0) return refuse(res, '429 Too Many Requests', 'too many connection attempts', Math.ceil(waitMs / 1000));
       const token = req.getQuery('token');
-      const data: Connection = { connectionId: randomUUID(), channels: new Set(), closed: false, user: null, upgradeToken: token ? token : null };
+      const sid = req.getQuery('sid');
+      const connectionId = randomUUID();
+      const sessionId = sid && SESSION_ID.test(sid) ? sid : connectionId;
+      const data: Connection = { connectionId, channels: new Set(), closed: false, user: null, upgradeToken: token ? token : null, sessionId };
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
@@ -196,6 +221,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
 
     open: (ws) => {
       sockets.add(ws);
+      edgeMetrics.opened();
       const conn = ws.getUserData();
       logger.debug({ connectionId: conn.connectionId }, 'ws open');
       send(ws, { type: 'welcome', connectionId: conn.connectionId });
@@ -226,6 +252,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       }
       const parsed = parseClientMessage(text);
       if (!parsed.ok) {
+        edgeMetrics.received('invalid');
         send(ws, { type: 'error', code: parsed.code, message: parsed.message, ...(parsed.nonce !== undefined && { nonce: parsed.nonce }) });
         return;
       }
@@ -233,6 +260,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
     },
 
     dropped: (ws) => {
+      edgeMetrics.dropped();
       logger.debug({ connectionId: ws.getUserData().connectionId }, 'ws frame dropped by back-pressure');
     },
 
@@ -240,7 +268,12 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       const conn = ws.getUserData();
       conn.closed = true;
       sockets.delete(ws);
-      for (const channel of conn.channels) presence.leave(channel, conn.user !== null);
+      edgeMetrics.closed(code);
+      const key = conn.channels.size > 0 ? viewerKey(conn) : null;
+      for (const channel of conn.channels) {
+        presence.leave(channel, conn.user !== null);
+        if (key !== null) audience?.leave(channel, key);
+      }
       conn.channels.clear();
       logger.debug({ connectionId: conn.connectionId, code }, 'ws closed');
     },

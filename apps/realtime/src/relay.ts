@@ -11,6 +11,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerM
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
+import { edgeMetrics } from './metrics.js';
 import { decodeRelayable, type RelayDecision } from './relayable.js';
 
 /** JetStream de-duplication window of the events stream: 2 hours (docs/contracts.md). */
@@ -152,6 +153,7 @@ export class EventRelay {
   private handle(body: Uint8Array, subject: string, seq: number): void {
     const decision = decodeRelayable(body);
     if (!decision.relay) {
+      edgeMetrics.ignored(decision.reason);
       if (decision.reason === 'invalid') {
         this.logger.warn({ subject, seq, type: decision.type, id: decision.id, error: decision.error }, 'ignored invalid event');
       }
@@ -159,7 +161,10 @@ export class EventRelay {
     }
     try {
       this.publish(decision.channel, decision.frame, decision);
-      this.logger.debug({ subject, seq, id: decision.event.id, type: decision.event.type, channel: decision.channel }, 'relayed event');
+      edgeMetrics.relayed(decision.event.type);
+      if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug({ subject, seq, id: decision.event.id, type: decision.event.type, channel: decision.channel, correlationId: decision.correlationId }, 'relayed event');
+      }
     } catch (err) {
       this.logger.error({ err, subject, seq }, 'failed to publish event to viewers');
     }

@@ -20,7 +20,7 @@ export const RELAYED_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
 
 /** A decoded bus message: the frame to publish on a channel's topic, or why it is not relayed. */
 export type RelayDecision =
-  | { relay: true; channel: string; event: RelayedEvent; frame: string }
+  | { relay: true; channel: string; event: RelayedEvent; frame: string; correlationId?: string }
   | { relay: false; reason: 'not_relayed' | 'invalid'; type?: string; id?: string; error?: string };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -57,7 +57,10 @@ export function decodeRelayable(body: Uint8Array): RelayDecision {
       globalPosition: event.globalPosition.toString(),
       occurredAt: event.occurredAt.toISOString(),
     };
-    return { relay: true, channel, event: relayed, frame: encodeFrame({ type: 'event', channel, event: relayed }) };
+    const decision: Extract<RelayDecision, { relay: true }> = { relay: true, channel, event: relayed, frame: encodeFrame({ type: 'event', channel, event: relayed }) };
+    // For the edge's log lines only (README "Observability"); metadata itself is never forwarded to viewers.
+    if (typeof recorded.metadata.correlationId === 'string') decision.correlationId = recorded.metadata.correlationId;
+    return decision;
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     return { relay: false, reason: 'invalid', type, id, error };

@@ -15,6 +15,7 @@ import * as uWS from 'uWebSockets.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Config, Logger } from '@eventcast/platform';
+import { AudienceTracker, loadAudienceOptions, type AudienceOptions } from './audience.js';
 import { TokenVerifier } from './auth.js';
 import { ChannelDirectory } from './channel-directory.js';
 import { ChatSendHandler, type ChatSendOptions } from './chat-send.js';
@@ -26,6 +27,7 @@ import { CLOSE_GOING_AWAY, createGateway, DEFAULT_LIMITS, type Connection, type 
 import { HeldMessages, type HeldMessagesOptions } from './held-messages.js';
 import { errorBody, handleAsync, sendJson, sendPreflight } from './http.js';
 import { IpRateLimiter } from './ip-limiter.js';
+import { metricsRoute } from './metrics.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { PresencePusher, type PresencePushOptions } from './presence-push.js';
 import { channelTopic, DIRECTORY_TOPIC, isValidChannel } from './protocol.js';
@@ -45,6 +47,8 @@ export interface RealtimeOptions {
   presencePush?: PresencePushOptions;
   heldMessages?: HeldMessagesOptions;
   chat?: ChatSendOptions;
+  /** Analytics input (./audience.ts); missing fields from `REALTIME_VIEWER_SAMPLE_SECONDS` and the defaults. */
+  audience?: Partial<AudienceOptions>;
   /** Wait for the relay's first consumer before resolving (tests). Default false: `ready` resolves later. */
   waitForRelay?: boolean;
 }
@@ -103,6 +107,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
   const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS);
   const chat = new ChatSendHandler(commands, directory, log, options.chat);
+  const audience = new AudienceTracker({ redis, presence, directory, connection: () => nc, edgeId, logger: log }, config.JWT_SECRET, { ...loadAudienceOptions(), ...options.audience });
 
   const isReady = (): boolean => natsConnected && relay.consuming && !shuttingDown;
 
@@ -119,6 +124,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       limits,
       sockets,
       isShuttingDown: () => shuttingDown,
+      audience,
     }),
   );
   app.get('/health', (res) => sendJson(res, 200, { status: 'ok' }));
@@ -142,6 +148,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       (err) => log.error({ err }, 'http handler failed'),
     ),
   );
+  app.get('/metrics', metricsRoute());
   app.options('/*', (res) => sendPreflight(res));
   app.any('/*', (res) => sendJson(res, 404, errorBody(404, 'not found')));
 
@@ -198,6 +205,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       pusher.close();
       ipLimiter.close();
       for (const ws of [...sockets]) ws.end(CLOSE_GOING_AWAY, 'server shutting down');
+      await audience.close();
       await presence.close();
       if (nc) await nc.drain().catch((err: unknown) => log.warn({ err }, 'nats drain failed'));
       await redis.quit().catch(() => redis.disconnect());

@@ -5,3 +5,5 @@ export * from './broadcast/broadcast.decider.js';
 export * from './specification.js';
 export * from './chat/chat-room.decider.js';
 export * from './follows/follows.decider.js';
+export * from './audience/audience.decider.js';
+export * from './integrations/integrations.decider.js';

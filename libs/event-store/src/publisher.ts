@@ -155,7 +155,10 @@ export class EventPublisher {
       for await (const event of sub) {
         if (window.failure !== undefined || !this.lockClient) break;
         const m = toMessage(event, timeout);
-        window.push(event.globalPosition, js.publish(m.subject, m.payload, m.options));
+        const published = js.publish(m.subject, m.payload, m.options);
+        const onPublished = this.options.onPublished;
+        if (onPublished) published.then((ack) => onPublished(event, ack.duplicate), () => undefined);
+        window.push(event.globalPosition, published);
         await window.waitBelow(max);
       }
     } finally {

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
+import { audienceEventSchemas } from './audience.js';
+import { integrationEventSchemas } from './integrations.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -87,6 +89,8 @@ export const eventSchemas = {
     remoteAddress: z.string().max(64),
   }),
   ...chatEventSchemas,
+  ...audienceEventSchemas,
+  ...integrationEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -102,7 +106,7 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   BroadcastStarted: 1,
   BroadcastEnded: 1,
   PublishRejected: 1,
-  ChatMessageSent: 1,
+  ChatMessageSent: 2,
   ChatMessageRefused: 1,
   ChatMessageDeleted: 1,
   ChatCleared: 1,
@@ -117,13 +121,39 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   ChannelEmoteRemoved: 1,
   ChannelFollowed: 1,
   ChannelUnfollowed: 1,
+  BroadcastViewersSampled: 1,
+  ViewerJoinedBroadcast: 1,
+  ApiTokenCreated: 1,
+  ApiTokenRevoked: 1,
+  WebhookRegistered: 1,
+  WebhookDisabled: 1,
+  WebhookEnabled: 1,
+  WebhookDeleted: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */
-export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+export type Upcaster = (data: Record<string, unknown>, envelope: UpcastEnvelope) => Record<string, unknown>;
+
+/** What an upcaster may know of the event besides its payload (absent when only bare data is validated). */
+export interface UpcastEnvelope {
+  /** The recorded event's `occurredAt` (append time), when known. */
+  occurredAt?: Date;
+}
 
 /** Upcasters by type and source version: `upcasters[type][v]` turns version v into v + 1. */
-export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {};
+export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {
+  ChatMessageSent: {
+    /**
+     * v1 → v2: adds `sentAt`. v1 producers sent at append time, so the event's `occurredAt` is the best value (what
+     * read models used for v1); without an envelope (bare data) `visibleAt` stands in (equal for undelayed messages).
+     * An explicit `sentAt` already present is kept.
+     */
+    1: (data, envelope) => ({
+      ...data,
+      sentAt: typeof data['sentAt'] === 'string' ? data['sentAt'] : (envelope.occurredAt?.toISOString() ?? data['visibleAt']),
+    }),
+  },
+};
 
 /** A catalog event: the discriminated union of every type with its current payload. */
 export type DomainEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
@@ -137,13 +167,15 @@ export function isEventType(type: string): type is EventType {
 
 /**
  * Validates a payload of `type` at `version`, upcasting older versions to the current one.
+ * `envelope` tells upcasters what they may need besides the payload (e.g. `occurredAt`); {@link validateRecorded}
+ * passes it.
  * @returns the payload in the current version's shape.
  * @throws {InvalidEventError} for an unknown type, a version newer than the catalog's or without an upcaster path,
  *   or a payload that does not match its schema (the issues list says which fields).
  */
-export function validateEventData<T extends EventType>(type: T, version: number, data: unknown): EventData<T>;
-export function validateEventData(type: string, version: number, data: unknown): unknown;
-export function validateEventData(type: string, version: number, data: unknown): unknown {
+export function validateEventData<T extends EventType>(type: T, version: number, data: unknown, envelope?: UpcastEnvelope): EventData<T>;
+export function validateEventData(type: string, version: number, data: unknown, envelope?: UpcastEnvelope): unknown;
+export function validateEventData(type: string, version: number, data: unknown, envelope: UpcastEnvelope = {}): unknown {
   if (!isEventType(type)) throw new InvalidEventError(`unknown event type "${type}"`);
   const current = eventVersions[type];
   if (!Number.isInteger(version) || version < 1 || version > current) {
@@ -154,7 +186,7 @@ export function validateEventData(type: string, version: number, data: unknown):
     const up = upcasters[type]?.[v];
     if (!up) throw new InvalidEventError(`no upcaster for "${type}" from version ${v} to ${v + 1}`);
     if (typeof value !== 'object' || value === null) throw new InvalidEventError(`"${type}" v${v} payload must be an object`);
-    value = up(value as Record<string, unknown>);
+    value = up(value as Record<string, unknown>, envelope);
   }
   const result = eventSchemas[type].safeParse(value);
   if (!result.success) {
@@ -179,6 +211,6 @@ export function newEvent<T extends EventType>(type: T, data: EventData<T>, metad
  * @throws {InvalidEventError} as {@link validateEventData}.
  */
 export function validateRecorded(event: RecordedEvent): RecordedDomainEvent {
-  const data = validateEventData(event.type, event.version, event.data);
+  const data = validateEventData(event.type, event.version, event.data, { occurredAt: event.occurredAt });
   return { ...event, version: eventVersions[event.type as EventType], data } as RecordedDomainEvent;
 }

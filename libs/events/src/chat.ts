@@ -61,8 +61,19 @@ export const chatEventSchemas = {
     text: z.string().min(1).max(CHAT_MESSAGE_MAX_LENGTH),
     /** Number of blocked terms masked in `text`. */
     maskedTerms: z.number().int().min(0),
+    /**
+     * Version 2 (issue 4): when the chat room decided the send (ISO-8601; the decider's clock). Version 1 had no
+     * field and read models used the event's `occurredAt` (the append time); the upcaster in catalog.ts fills it
+     * from there.
+     */
+    sentAt: iso,
     /** When viewers may see it (sentAt + the room's message delay for non-moderators). */
     visibleAt: iso,
+    /**
+     * Set when the channel's bot sent it with an API token (scope `chat:send`): the sender is then the channel owner
+     * and `name` is the bot's display name (shown with a bot badge). Absent for people (and in older events).
+     */
+    bot: z.object({ tokenId: uuid, name }).optional(),
   }),
   /** A message refused by the blocked-terms filter in `refuse` mode (the text is not kept). */
   ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term']) }),

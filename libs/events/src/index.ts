@@ -2,3 +2,5 @@ export * from './envelope.js';
 export * from './names.js';
 export * from './catalog.js';
 export * from './chat.js';
+export * from './audience.js';
+export * from './integrations.js';

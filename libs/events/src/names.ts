@@ -14,6 +14,8 @@ export const Category = {
   Ingest: 'ingest',
   Chat: 'chat',
   Follows: 'follows',
+  Audience: 'audience',
+  Integrations: 'integrations',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -52,6 +54,10 @@ export const streams = {
   chat: (channelId: string) => streamName(Category.Chat, channelId),
   /** Who follows a channel. */
   follows: (channelId: string) => streamName(Category.Follows, channelId),
+  /** Viewer samples and unique viewers of one broadcast (analytics). */
+  audience: (broadcastId: string) => streamName(Category.Audience, broadcastId),
+  /** A channel's API tokens and webhooks (integrations). */
+  integrations: (channelId: string) => streamName(Category.Integrations, channelId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -67,4 +73,8 @@ export const CommandPatterns = {
   IngestNodeStarted: 'ingest.node-started',
   /** A chat message from the realtime edge: see docs/chat.md. */
   ChatSend: 'chat.send',
+  /** A viewer-count sample of a channel from the realtime edge: see docs/contracts.md "Analytics". */
+  AudienceSample: 'audience.sample',
+  /** Viewer keys seen on a channel by the realtime edge: see docs/contracts.md "Analytics". */
+  AudienceViewersJoined: 'audience.viewers-joined',
 } as const;

@@ -85,6 +85,8 @@ function appSpecs(o: PlatformOptions, p: PlatformPorts): AppSpec[] {
     WEB_PORT: String(p.web),
     // Where the realtime edge looks up channel ids (server to server, so always loopback).
     QUERY_API_URL: `http://127.0.0.1:${p.queryApi}`,
+    // Where query-api's GET /admin/broadcasts reads the ingest health (server to server, loopback).
+    INGEST_URL: `http://127.0.0.1:${p.hls}`,
   };
   if (host) {
     const u = platformUrls(host, p);

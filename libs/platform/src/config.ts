@@ -32,6 +32,14 @@ const schema = z.object({
   INGEST_PUBLISH_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+  /**
+   * Outgoing webhooks may target private, loopback and link-local addresses (`true` for local development and tests;
+   * default `false`: such URLs are refused at registration and at connect time, against server-side request forgery).
+   */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   EVENTSTORE_URL: z.string().default(''),
   /**
    * Platform administrators: comma-separated usernames (case-insensitive), e.g. `alice,bob`. Admins see every

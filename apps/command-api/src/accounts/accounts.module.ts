@@ -7,6 +7,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
 import type { CommandApiConfig } from '../core/config.js';
 import { CONFIG } from '../core/tokens.js';
+import { ApiTokenAuthenticator } from '../integrations/api-token-authenticator.js';
+import { IntegrationsAggregates } from '../integrations/integrations-aggregates.js';
 import { AccountReader } from './account-reader.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -29,7 +31,8 @@ import { MeController } from './me.controller.js';
     }),
   ],
   controllers: [AuthController, MeController],
-  providers: [AccountReader, AuthService, JwtAuthGuard, RegisterAccountHandler, RotateStreamKeyHandler],
-  exports: [AccountReader, AuthService, JwtAuthGuard],
+  // The integrations aggregates and the API-token authenticator live here because the JWT guard needs them.
+  providers: [AccountReader, AuthService, JwtAuthGuard, RegisterAccountHandler, RotateStreamKeyHandler, IntegrationsAggregates, ApiTokenAuthenticator],
+  exports: [AccountReader, AuthService, JwtAuthGuard, IntegrationsAggregates, ApiTokenAuthenticator],
 })
 export class AccountsModule {}

@@ -30,7 +30,16 @@ describe('accounts over HTTP', () => {
 
     const me = await h.http('GET', '/me', undefined, bearer(login.body.token));
     assert.equal(me.status, 200);
-    assert.deepEqual(me.body, { id: reg.body.account.id, username: 'alice_1', title: '', category: '' });
+    assert.deepEqual(me.body, { id: reg.body.account.id, username: 'alice_1', title: '', category: '', admin: false });
+    const admins = process.env['EVENTCAST_ADMINS'];
+    process.env['EVENTCAST_ADMINS'] = 'someone, ALICE_1';
+    try {
+      const asAdmin = await h.http('GET', '/me', undefined, bearer(login.body.token));
+      assert.equal(asAdmin.body['admin'], true, 'listed in EVENTCAST_ADMINS (case-insensitive)');
+    } finally {
+      if (admins === undefined) delete process.env['EVENTCAST_ADMINS'];
+      else process.env['EVENTCAST_ADMINS'] = admins;
+    }
   });
 
   it('refuses bad credentials with one message, unknown user or wrong password alike', async () => {

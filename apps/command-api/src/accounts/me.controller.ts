@@ -4,6 +4,7 @@
  */
 import { Controller, Get, HttpCode, Inject, NotFoundException, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { isAdmin, loadConfig } from '@eventcast/platform';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
 import type { CommandApiConfig } from '../core/config.js';
@@ -28,13 +29,17 @@ export class MeController {
     @Inject(CONFIG) private readonly config: CommandApiConfig,
   ) {}
 
-  /** `{ id, username, title, category }` of the caller. 404 when the account no longer exists. */
+  /**
+   * `{ id, username, title, category, admin }` of the caller; `admin` = listed in `EVENTCAST_ADMINS` (the web shows the
+   * admin pages' link; query-api enforces the rule). 404 when the account no longer exists.
+   */
   @Get()
   @ApiOkResponse({ type: MeDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async me(@CurrentAccount() who: { id: string }): Promise<MeDto> {
     const { account } = await this.accounts.require(who.id);
-    return { id: account.accountId, username: account.username, title: account.title, category: account.category };
+    const admin = isAdmin(loadConfig(process.env), account.username);
+    return { id: account.accountId, username: account.username, title: account.title, category: account.category, admin };
   }
 
   /** The caller's stream key (decrypted), the RTMP server URL and when the key was issued. */

@@ -4,7 +4,7 @@
  * retryAfterMs? }` (429 rate_limited/slow_mode/timed_out; 403 banned/forbidden/followers_only/chat_disabled/
  * emote_only/blocked_term; 400 empty/too_long; 404 unknown channel or message).
  */
-import { Body, Controller, Delete, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, ForbiddenException, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
@@ -27,6 +27,8 @@ import { SendChatMessageCommand } from './commands/send-chat-message.command.js'
 import { DoneDto, DeleteMessageDto } from './dto/moderation.dto.js';
 import { SendChatMessageDto, SentChatMessageDto } from './dto/send-chat-message.dto.js';
 import { DomainError } from '../core/domain-errors.js';
+import { apiTokenMetadata, type ApiTokenRequest } from '../integrations/api-token-authenticator.js';
+import { AcceptsApiToken } from '../integrations/api-token-scope.decorator.js';
 
 /** The signed-in account as set by the JWT guard. */
 export interface Account {
@@ -47,16 +49,24 @@ export class ChatController {
     private readonly directory: ChannelDirectory,
   ) {}
 
-  /** Sends `text` as the signed-in user. 201 `{ messageId, visibleAt }`. */
+  /**
+   * Sends `text` as the signed-in user, or — with an API token of scope `chat:send` (docs/contracts.md "Integrations")
+   * — as the channel's bot: the owner speaks, under the owner's rules, and the message carries `bot` (token id, bot
+   * name). A token acts only in its own channel (403 elsewhere). 201 `{ messageId, visibleAt }`.
+   */
   @Post('messages')
+  @AcceptsApiToken('chat:send')
   @ApiCreatedResponse({ type: SentChatMessageDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiForbiddenResponse({ type: ErrorDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto })
-  async send(@Param('username') username: string, @Body() dto: SendChatMessageDto, @CurrentAccount() who: Account, @Req() req: AppRequest): Promise<SentChatMessageDto> {
+  async send(@Param('username') username: string, @Body() dto: SendChatMessageDto, @CurrentAccount() who: Account, @Req() req: ApiTokenRequest): Promise<SentChatMessageDto> {
     const channel = await this.directory.channelByUsername(username);
     if (!channel) throw new DomainError('channel_not_found', 'no such channel');
-    return this.commands.execute(new SendChatMessageCommand(channel.id, { id: who.id, name: who.username }, dto.text, metadataOf(req, who.id)));
+    const token = req.apiToken;
+    if (token && token.channelId !== channel.id) throw new ForbiddenException('an API token can only send in its own channel');
+    const bot = token ? { tokenId: token.tokenId, name: token.botName } : undefined;
+    return this.commands.execute(new SendChatMessageCommand(channel.id, { id: who.id, name: who.username }, dto.text, { ...metadataOf(req, who.id), ...apiTokenMetadata(req) }, bot));
   }
 
   /** Deletes one of the last ≤ 1000 messages (owner, moderators). 200 `{ ok: true }`. */

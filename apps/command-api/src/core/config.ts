@@ -20,6 +20,8 @@ export type CommandApiConfig = Pick<
 > & {
   /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
   AUTH_RATE_LIMIT_PER_MINUTE?: number;
+  /** Webhook URLs may name private/loopback hosts (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`, default false). */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
 };
 
 /** Reads `AUTH_RATE_LIMIT_PER_MINUTE` (positive integer, default 20). @throws {Error} when it is not one. */

@@ -30,9 +30,13 @@ export function correlationMiddleware(req: AppRequest, res: Response, next: Next
   next();
 }
 
-/** Event metadata of a command issued over HTTP: correlation id and, when authenticated, the actor's account id. */
+/**
+ * Event metadata of a command issued over HTTP: correlation id, causation id (the request is the first message of
+ * the conversation, so causation = correlation, as in Greg Young's convention) and, when authenticated, the actor's account id.
+ */
 export function metadataOf(req: AppRequest, actorId?: string): EventMetadata {
-  const meta: EventMetadata = { correlationId: req.correlationId ?? randomUUID() };
+  const correlationId = req.correlationId ?? randomUUID();
+  const meta: EventMetadata = { correlationId, causationId: correlationId };
   const actor = actorId ?? req.account?.id;
   if (actor) meta.actorId = actor;
   return meta;

@@ -5,6 +5,7 @@
 import { createEventStore, EventPublisher, type EventStore } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import type { CommandApiConfig } from './config.js';
+import { countAppendedEvents, countPublished, reportPublisherLag } from './metrics.js';
 
 /** The publisher as this app uses it. */
 export interface Publisher {
@@ -16,8 +17,8 @@ export interface Publisher {
  * Opens the store chosen by `EVENT_STORE` (default PostgreSQL at DATABASE_URL, migrated before returning).
  * @throws when the database is unreachable.
  */
-export function openEventStore(config: CommandApiConfig): Promise<EventStore> {
-  return createEventStore(config);
+export async function openEventStore(config: CommandApiConfig): Promise<EventStore> {
+  return countAppendedEvents(await createEventStore(config));
 }
 
 /**
@@ -25,10 +26,23 @@ export function openEventStore(config: CommandApiConfig): Promise<EventStore> {
  * DATABASE_URL, NATS at NATS_URL. Retried failures are logged as warnings.
  */
 export function createPublisher(config: CommandApiConfig, store: EventStore, logger: Logger): Publisher {
-  return new EventPublisher({
+  const publisher = new EventPublisher({
     store,
     databaseUrl: config.DATABASE_URL,
     natsServers: [config.NATS_URL],
     onError: (err) => logger.warn({ err }, 'event publisher failed, retrying'),
+    onPublished: countPublished,
   });
+  let unregister: (() => void) | undefined;
+  return {
+    start: () => {
+      unregister ??= reportPublisherLag(publisher);
+      return publisher.start();
+    },
+    stop: () => {
+      unregister?.();
+      unregister = undefined;
+      return publisher.stop();
+    },
+  };
 }

@@ -90,17 +90,34 @@ export interface Publisher {
   stderr: () => string;
 }
 
+/** Encoder settings of {@link publishTestStream}; without any, a 30 fps stream with a 1 s GOP at x264's default rate. */
+export interface TestStreamOptions {
+  /** Frames per second of the test pattern (default 30). */
+  fps?: number;
+  /** A keyframe exactly every this many frames (`-g N -keyint_min N -sc_threshold 0`); default `-g <fps>` only. */
+  keyframeEvery?: number;
+  /** Video bitrate in kbit/s, held near-constant (`-b:v`, `-maxrate` and `-bufsize` all `<N>k`). */
+  videoKbps?: number;
+  /** AAC bitrate in kbit/s (`-b:a <N>k`); default ffmpeg's. */
+  audioKbps?: number;
+}
+
 /**
- * Publishes a 640x360 30 fps H.264 test pattern with a 1 kHz AAC tone (1 s GOP) to `url` for `seconds` (real time).
+ * Publishes a 640x360 H.264 test pattern with a 1 kHz AAC tone to `url` for `seconds` (real time); see
+ * {@link TestStreamOptions} for frame rate, GOP and bitrates.
  */
-export function publishTestStream(url: string, seconds: number): Publisher {
+export function publishTestStream(url: string, seconds: number, opts: TestStreamOptions = {}): Publisher {
+  const fps = opts.fps ?? 30;
+  const gop = opts.keyframeEvery === undefined ? ['-g', String(fps)] : ['-g', String(opts.keyframeEvery), '-keyint_min', String(opts.keyframeEvery), '-sc_threshold', '0'];
+  const kbps = (flag: string, n: number | undefined) => (n === undefined ? [] : [flag, `${n}k`]);
+  const vbr = opts.videoKbps === undefined ? [] : [...kbps('-b:v', opts.videoKbps), ...kbps('-maxrate', opts.videoKbps), ...kbps('-bufsize', opts.videoKbps)];
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${fps}`,
     '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000',
     '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-f', 'flv', url,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', ...gop, ...vbr, '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', ...kbps('-b:a', opts.audioKbps), '-f', 'flv', url,
   ];
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';

@@ -18,6 +18,7 @@ import { ErrorDto } from '../common/error.dto.js';
 import { parsePage, parseUsername } from '../common/params.js';
 import { BlockedTermsDto, ChatMessagesPageDto, ChatRoleViewDto, ChatSettingsViewDto, ModerationLogPageDto } from './chat.dto.js';
 import { ChatService, type ChannelRef } from './chat.service.js';
+import { ChatReadTokenGuard } from '../integrations/chat-read-token.guard.js';
 
 /** Chat history, settings, moderation views and roles of one channel. */
 @ApiTags('chat')
@@ -28,10 +29,12 @@ export class ChatController {
   constructor(@Inject(ChatService) private readonly chat: ChatService) {}
 
   /**
-   * Visible messages, newest first, paged by global position.
+   * Visible messages, newest first, paged by global position. Public; an API token, when presented, must be valid
+   * and have scope `chat:read` for this channel (docs/contracts.md "Integrations").
    * @throws {BadRequestException} bad username, `before` or `limit`. @throws {NotFoundException} unknown channel.
    */
   @Get('messages')
+  @UseGuards(ChatReadTokenGuard)
   @ApiOkResponse({ type: ChatMessagesPageDto })
   @ApiQuery({ name: 'before', required: false, description: 'only messages with a lower globalPosition (the previous page\'s nextBefore)' })
   @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })

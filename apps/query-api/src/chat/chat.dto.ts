@@ -14,6 +14,13 @@ export class ChatMessageViewDto {
   @ApiProperty({ format: 'date-time' }) sentAt!: string;
   @ApiProperty({ format: 'date-time' }) visibleAt!: string;
   @ApiProperty({ example: '1234', description: 'global position (decimal string); pass as `before` to page' }) globalPosition!: string;
+  @ApiProperty({
+    type: Object,
+    nullable: true,
+    example: { name: 'alice_bot' },
+    description: "set when the channel's bot sent it with an API token (docs/contracts.md \"Integrations\"): show a bot badge",
+  })
+  bot!: { name: string } | null;
 }
 
 /** A page of chat history, newest first. */

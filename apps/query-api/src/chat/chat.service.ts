@@ -55,7 +55,7 @@ export class ChatService {
   async messages(channelId: string, page: PageQuery): Promise<ChatMessagesPageDto> {
     let q = this.db
       .selectFrom('chat_messages')
-      .select(['id', 'sender_id', 'sender_name', 'sender_role', 'text', 'sent_at', 'visible_at', 'global_position'])
+      .select(['id', 'sender_id', 'sender_name', 'sender_role', 'text', 'sent_at', 'visible_at', 'global_position', 'bot_name'])
       .where('channel_id', '=', channelId)
       .where('deleted_at', 'is', null)
       .where('visible_at', '<=', sql<Date>`now()`)
@@ -76,6 +76,7 @@ export class ChatService {
         sentAt: r.sent_at.toISOString(),
         visibleAt: r.visible_at.toISOString(),
         globalPosition: String(r.global_position),
+        bot: r.bot_name === null ? null : { name: r.bot_name },
       })),
       nextBefore,
     };

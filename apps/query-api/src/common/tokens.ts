@@ -2,6 +2,9 @@
  * Nest injection tokens and the runtime facts the HTTP layer needs from the projector side.
  */
 
+import type { LagThresholds, ProjectionLag } from '../observability/projection-lag.js';
+import type { ProjectionStatusReport } from '../rebuild/status.js';
+
 /** Token of {@link QueryApiRuntime}. */
 export const QUERY_API_RUNTIME = Symbol('QUERY_API_RUNTIME');
 
@@ -15,4 +18,18 @@ export interface QueryApiRuntime {
   stopConsumer(): Promise<void>;
   /** Closes NATS, the event store (when owned) and the database pool, in that order. */
   closeResources(): Promise<void>;
+  /**
+   * Each projection's lag behind the event store head (set once the projector runs; null when the store cannot tell
+   * its head). `/ready` fails while one is over {@link QueryApiRuntime.lagThresholds}.
+   */
+  projectionLag?: () => Promise<ProjectionLag[] | null>;
+  /** Readiness limits on the projection lag (`READINESS_MAX_LAG_EVENTS`, `READINESS_MAX_LAG_SECONDS`). */
+  lagThresholds?: LagThresholds;
+  /**
+   * Each projection's checkpoint, the store head, lag and state (`GET /admin/projections`); set once the projector
+   * runs, absent when the store cannot tell its head.
+   */
+  projectionStatus?: () => Promise<ProjectionStatusReport[]>;
+  /** Base URLs of the ingest nodes whose `/admin/health` `GET /admin/broadcasts` joins in (`INGEST_URL`). */
+  ingestUrls?: readonly string[];
 }

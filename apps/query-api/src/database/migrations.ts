@@ -5,7 +5,11 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { analyticsMigration } from './analytics-migration.js';
+import { adminAuditMigration } from './audit-migration.js';
 import { chatMigration } from './chat-migration.js';
+import { integrationsMigration } from '../integrations/integrations-migration.js';
+import { projectionStatusMigration } from './projection-status-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
@@ -53,6 +57,10 @@ export const readModelMigrations: Record<string, Migration> = {
     },
   },
   '2026_11_23_0001_chat': chatMigration,
+  '2026_11_23_0900_projection_status': projectionStatusMigration,
+  '2026_11_23_1000_analytics': analyticsMigration,
+  '2026_11_23_1100_integrations': integrationsMigration,
+  '2026_11_23_1200_admin_audit': adminAuditMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

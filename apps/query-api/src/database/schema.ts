@@ -4,6 +4,9 @@
  * `timestamptz` as `Date`, `jsonb` as parsed JSON.
  */
 import type { ColumnType } from 'kysely';
+import type { AnalyticsTables } from './analytics-schema.js';
+import type { AuditTables } from './audit-schema.js';
+import type { IntegrationsTables } from '../integrations/integrations-schema.js';
 import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
@@ -63,7 +66,7 @@ export interface ChatMessagesTable {
   /** As sent, after blocked-term masking; plain text, never HTML. */
   text: string;
   masked_terms: number;
-  /** `occurredAt` of the event. */
+  /** `sentAt` of the ChatMessageSent (v2; v1 events: their `occurredAt`, via the upcaster). */
   sent_at: Date;
   /** When viewers may see it (sent + message delay). */
   visible_at: Date;
@@ -72,6 +75,8 @@ export interface ChatMessagesTable {
   /** Moderator id of the delete/clear. */
   deleted_by: string | null;
   global_position: BigIntColumn;
+  /** The bot's name when the channel's bot sent it with an API token (`bot` of ChatMessageSent), else null. */
+  bot_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `readmodels.chat_rooms`: per-channel chat settings and blocked terms; absent row = defaults. */
@@ -129,11 +134,34 @@ export interface FollowsTable {
   followed_at: Date;
 }
 
+/**
+ * `readmodels.projection_status`: what the live projector and the operator CLI (`eventcast-ops`) report about a
+ * projection besides its checkpoint: the live projector's last failure, and a blue/green rebuild's progress.
+ */
+export interface ProjectionStatusTable {
+  name: string;
+  /** Last error of the live projector (`Name: message`), null while it applies fine. */
+  live_error: string | null;
+  live_failed_at: Date | null;
+  /** `rebuilding` while a rebuild runs (or was interrupted: see `rebuild_updated_at`), `failed`, or null. */
+  rebuild_state: 'rebuilding' | 'failed' | null;
+  rebuild_error: string | null;
+  /** Build checkpoint and the store head it is heading for. */
+  rebuild_position: BigIntColumn | null;
+  rebuild_head: BigIntColumn | null;
+  /** Events per second of the rebuild over its last progress interval. */
+  rebuild_events_per_second: number | null;
+  rebuild_started_at: Date | null;
+  /** Last progress report; a `rebuilding` row not updated for long belongs to a rebuild that died (resumable). */
+  rebuild_updated_at: Date | null;
+}
+
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
-export interface DB {
+export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  projection_status: ProjectionStatusTable;
   chat_messages: ChatMessagesTable;
   chat_rooms: ChatRoomsTable;
   chat_roles: ChatRolesTable;

@@ -1,5 +1,8 @@
 /**
- * `GET /health` (liveness) and `GET /ready` (database reachable and JetStream consumer attached).
+ * `GET /health` (liveness) and `GET /ready` (also `/health/ready`): database reachable, JetStream consumer attached,
+ * and no projection further behind the event store head than the readiness limits (`READINESS_MAX_LAG_EVENTS`,
+ * `READINESS_MAX_LAG_SECONDS`), so a load balancer stops sending reads to a replica serving stale read models.
+ * Liveness never depends on the lag.
  */
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
@@ -7,6 +10,7 @@ import { sql } from 'kysely';
 import { ErrorDto } from '../common/error.dto.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { DEFAULT_LAG_THRESHOLDS, lagProblems } from '../observability/projection-lag.js';
 
 /** `{ status }` of the probes. */
 export class StatusDto {
@@ -30,10 +34,11 @@ export class HealthController {
   }
 
   /**
-   * `{ status: 'ready' }` when a `SELECT 1` succeeds within 2 s and the JetStream consumer is attached.
-   * @throws {ServiceUnavailableException} (503) naming what is not ready.
+   * `{ status: 'ready' }` when a `SELECT 1` succeeds within 2 s, the JetStream consumer is attached and every
+   * projection is within the lag limits.
+   * @throws {ServiceUnavailableException} (503) naming what is not ready (e.g. which projection lags, by how much).
    */
-  @Get('ready')
+  @Get(['ready', 'health/ready'])
   @ApiOkResponse({ type: StatusDto })
   @ApiServiceUnavailableResponse({ type: ErrorDto })
   async ready(): Promise<StatusDto> {
@@ -45,6 +50,14 @@ export class HealthController {
       problems.push('database unreachable');
     }
     if (!this.runtime.consumerAttached()) problems.push('JetStream consumer not attached');
+    if (problems.length === 0 && this.runtime.projectionLag) {
+      try {
+        const lags = await Promise.race([this.runtime.projectionLag(), timeout]);
+        if (lags) problems.push(...lagProblems(lags, this.runtime.lagThresholds ?? DEFAULT_LAG_THRESHOLDS));
+      } catch {
+        problems.push('projection lag unknown (event store or database unreachable)');
+      }
+    }
     if (problems.length > 0) throw new ServiceUnavailableException(`not ready: ${problems.join(', ')}`);
     return { status: 'ready' };
   }

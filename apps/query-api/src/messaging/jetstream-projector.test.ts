@@ -25,6 +25,7 @@ function recorder(): Projection & { seen: bigint[] } {
   const seen: bigint[] = [];
   return {
     name: 'test-recorder',
+    tables: [],
     handles: Object.keys(eventSchemas) as EventType[],
     seen,
     apply(_trx, event) {

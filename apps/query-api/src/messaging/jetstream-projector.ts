@@ -27,6 +27,7 @@ import { fromWire, type RecordedEvent } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { ProjectionRunner } from '../projections/projection-runner.js';
 import type { StoreCatchUp } from '../projections/store-catch-up.js';
+import { logProjected } from '../observability/projected-log.js';
 import { ensureTopology, type JetStreamTopology } from './jetstream-setup.js';
 
 /** Consumer tuning on top of the topology. */
@@ -282,6 +283,7 @@ export class JetStreamProjector {
       try {
         const result = await this.runner.apply(fresh.map((i) => i.event));
         this.checkpoint = result.position;
+        logProjected(this.logger, fresh.map((i) => i.event), 'jetstream');
         this.logger.debug(
           { first: first.toString(), last: last.toString(), messages: items.length, applied: result.applied, skipped: result.skipped },
           'batch projected',
@@ -328,6 +330,7 @@ export class JetStreamProjector {
       if (event.globalPosition <= checkpoint) continue;
       try {
         this.checkpoint = (await this.runner.apply([event])).position;
+        logProjected(this.logger, [event], 'jetstream');
       } catch (err) {
         this.checkpoint = undefined;
         return { done: i, failure: { err } };

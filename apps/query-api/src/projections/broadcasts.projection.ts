@@ -12,6 +12,7 @@ import type { Projection } from './projection.js';
  */
 export class BroadcastsProjection implements Projection {
   readonly name = 'broadcasts';
+  readonly tables = ['broadcasts'];
   readonly handles: readonly EventType[] = ['BroadcastStarted', 'BroadcastEnded'];
 
   /** See {@link Projection.apply}. */

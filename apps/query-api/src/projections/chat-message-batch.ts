@@ -23,6 +23,8 @@ interface MessageRow {
   deletedAt: string | null;
   deletedBy: string | null;
   position: string;
+  /** `bot.name` of the event (integrations), null for people. */
+  botName: string | null;
 }
 
 /** Who hid messages, when, and (for clears) up to which global position. */
@@ -50,12 +52,13 @@ export class ChatMessageBatch {
 
   /** Folds one ChatMessageSent / ChatMessageDeleted / ChatCleared event in; ignores other types. */
   add(e: RecordedDomainEvent): void {
-    if (e.type === 'ChatMessageSent') this.sent(e.data, e.occurredAt, e.globalPosition);
+    if (e.type === 'ChatMessageSent') this.sent(e.data, e.globalPosition);
     else if (e.type === 'ChatMessageDeleted') this.deleted(e.data, e.occurredAt.toISOString());
     else if (e.type === 'ChatCleared') this.cleared(e.data, e.occurredAt.toISOString(), e.globalPosition.toString());
   }
 
-  private sent(d: EventData<'ChatMessageSent'>, at: Date, position: bigint): void {
+  /** `sent_at` is the v2 `sentAt` (v1 events get their `occurredAt` from the catalog's upcaster). */
+  private sent(d: EventData<'ChatMessageSent'>, position: bigint): void {
     if (this.pending.has(d.messageId)) return;
     const row: MessageRow = {
       id: d.messageId,
@@ -65,11 +68,12 @@ export class ChatMessageBatch {
       senderRole: d.senderRole,
       text: d.text,
       maskedTerms: d.maskedTerms,
-      sentAt: at.toISOString(),
+      sentAt: d.sentAt,
       visibleAt: d.visibleAt,
       deletedAt: null,
       deletedBy: null,
       position: position.toString(),
+      botName: d.bot?.name ?? null,
     };
     this.pending.set(row.id, row);
     const open = this.openByChannel.get(row.channelId);
@@ -125,14 +129,36 @@ export class ChatMessageBatch {
         ON CONFLICT (channel_id) DO UPDATE SET cleared_at_position = excluded.cleared_at_position`.execute(trx);
     }
     const rows = [...this.pending.values()];
-    if (rows.length > 0) {
-      await sql`INSERT INTO ${table('chat_messages')}
-          (id, channel_id, sender_id, sender_name, sender_role, text, masked_terms, sent_at, visible_at, deleted_at, deleted_by, global_position)
-        SELECT * FROM unnest(${col(rows, 'id')}::uuid[], ${col(rows, 'channelId')}::uuid[], ${col(rows, 'senderId')}::uuid[],
-          ${col(rows, 'senderName')}::text[], ${col(rows, 'senderRole')}::text[], ${col(rows, 'text')}::text[], ${col(rows, 'maskedTerms')}::int[],
-          ${col(rows, 'sentAt')}::timestamptz[], ${col(rows, 'visibleAt')}::timestamptz[], ${col(rows, 'deletedAt')}::timestamptz[],
-          ${col(rows, 'deletedBy')}::uuid[], ${col(rows, 'position')}::bigint[])
-        ON CONFLICT (id) DO NOTHING`.execute(trx);
+    if (rows.length === 0) return;
+    if (rows.length < PLAIN_INSERT_ROWS) {
+      await insertMessages(trx, rows, true);
+      return;
     }
+    // Big batches (catch-up, rebuilds): a plain insert (no speculative insertion per row: about a third cheaper),
+    // under a savepoint; if a message id is already stored (a duplicate send), redo it with ON CONFLICT DO NOTHING,
+    // which is what the plain insert would have done otherwise: the rows are the same either way.
+    await sql`SAVEPOINT chat_messages_plain_insert`.execute(trx);
+    try {
+      await insertMessages(trx, rows, false);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err; // unique_violation
+      await sql`ROLLBACK TO SAVEPOINT chat_messages_plain_insert`.execute(trx);
+      await insertMessages(trx, rows, true);
+    }
+    await sql`RELEASE SAVEPOINT chat_messages_plain_insert`.execute(trx);
   }
+}
+
+/** Rows from which {@link ChatMessageBatch.flush} tries a plain insert first (two more statements, cheaper rows). */
+const PLAIN_INSERT_ROWS = 500;
+
+/** One `INSERT … SELECT FROM unnest(<column arrays>)` of `rows`, with `ON CONFLICT (id) DO NOTHING` when `skipStored`. */
+async function insertMessages(trx: Transaction<DB>, rows: readonly MessageRow[], skipStored: boolean): Promise<void> {
+  await sql`INSERT INTO ${table('chat_messages')}
+      (id, channel_id, sender_id, sender_name, sender_role, text, masked_terms, sent_at, visible_at, deleted_at, deleted_by, global_position, bot_name)
+    SELECT * FROM unnest(${col(rows, 'id')}::uuid[], ${col(rows, 'channelId')}::uuid[], ${col(rows, 'senderId')}::uuid[],
+      ${col(rows, 'senderName')}::text[], ${col(rows, 'senderRole')}::text[], ${col(rows, 'text')}::text[], ${col(rows, 'maskedTerms')}::int[],
+      ${col(rows, 'sentAt')}::timestamptz[], ${col(rows, 'visibleAt')}::timestamptz[], ${col(rows, 'deletedAt')}::timestamptz[],
+      ${col(rows, 'deletedBy')}::uuid[], ${col(rows, 'position')}::bigint[], ${col(rows, 'botName')}::text[])
+    ${skipStored ? sql`ON CONFLICT (id) DO NOTHING` : sql``}`.execute(trx);
 }

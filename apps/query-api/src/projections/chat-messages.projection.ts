@@ -10,7 +10,7 @@ import { ChatMessageBatch } from './chat-message-batch.js';
 import type { Projection } from './projection.js';
 
 /**
- * Projects ChatMessageSent (new row; `sent_at` = the event's `occurredAt`), ChatMessageDeleted (`deleted_at` = its
+ * Projects ChatMessageSent (new row; `sent_at` = its `sentAt`, v2; the `occurredAt` of v1 events via the upcaster), ChatMessageDeleted (`deleted_at` = its
  * `occurredAt`, `deleted_by` = the moderator; an already deleted message keeps its first deletion) and ChatCleared:
  * every not yet deleted message of the channel before the clear is marked deleted (only those after the previous
  * clear need touching), and `chat_rooms.cleared_at_position` is set to the clear's position (the history also
@@ -18,6 +18,7 @@ import type { Projection } from './projection.js';
  */
 export class ChatMessagesProjection implements Projection {
   readonly name = 'chat-messages';
+  readonly tables = ['chat_messages', 'chat_rooms'];
   readonly handles: readonly EventType[] = ['ChatMessageSent', 'ChatMessageDeleted', 'ChatCleared'];
 
   /** See {@link Projection.apply}. */

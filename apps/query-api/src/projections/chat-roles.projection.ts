@@ -43,6 +43,7 @@ interface Folded {
  */
 export class ChatRolesProjection implements Projection {
   readonly name = 'chat-roles';
+  readonly tables = ['chat_roles'];
   readonly handles: readonly EventType[] = ['ChatModeratorAdded', 'ChatModeratorRemoved', 'ChatUserBanned', 'ChatUserUnbanned', 'ChatUserTimedOut'];
 
   /** See {@link Projection.apply}. */

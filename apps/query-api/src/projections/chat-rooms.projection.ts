@@ -10,6 +10,7 @@ import type { Projection } from './projection.js';
 /** Projects ChatSettingsChanged (whole settings object) and ChatBlockedTermsUpdated (terms and action). */
 export class ChatRoomsProjection implements Projection {
   readonly name = 'chat-rooms';
+  readonly tables = ['chat_rooms'];
   readonly handles: readonly EventType[] = ['ChatSettingsChanged', 'ChatBlockedTermsUpdated'];
 
   /** See {@link Projection.apply}. */

@@ -10,6 +10,7 @@ import type { Projection } from './projection.js';
 /** Projects ChannelEmoteAdded (insert, or replace the image of the same code) and ChannelEmoteRemoved (delete). */
 export class EmotesProjection implements Projection {
   readonly name = 'channel-emotes';
+  readonly tables = ['channel_emotes'];
   readonly handles: readonly EventType[] = ['ChannelEmoteAdded', 'ChannelEmoteRemoved'];
 
   /** See {@link Projection.apply}. */

@@ -24,6 +24,7 @@ const follows = sql.table(`${READMODELS_SCHEMA}.follows`);
  */
 export class FollowsProjection implements Projection {
   readonly name = 'follows';
+  readonly tables = ['follows'];
   readonly handles: readonly EventType[] = ['ChannelFollowed', 'ChannelUnfollowed'];
 
   /** See {@link Projection.apply}. */

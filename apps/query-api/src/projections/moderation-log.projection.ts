@@ -91,6 +91,8 @@ export function moderationRow(e: RecordedDomainEvent): Row | null {
 /** Projects every moderation event (see {@link moderationAction}) into `moderation_log`; a batch is one multi-row insert. */
 export class ModerationLogProjection implements Projection {
   readonly name = 'moderation-log';
+  readonly tables = ['moderation_log'];
+  readonly reads = ['chat_messages'];
   readonly handles = Object.keys(moderationAction) as EventType[];
 
   /** See {@link Projection.apply}. */

@@ -3,10 +3,11 @@
  * same PostgreSQL transaction, under a row lock on the checkpoint, so a redelivered or replayed event
  * (same global position) is skipped, even with several query-api processes running.
  */
-import { sql } from 'kysely';
-import { validateRecorded, type RecordedDomainEvent, type RecordedEvent } from '@eventcast/events';
+import { sql, type Transaction } from 'kysely';
+import { eventVersions, isEventType, validateRecorded, type RecordedDomainEvent, type RecordedEvent } from '@eventcast/events';
 import type { ReadModelDb } from '../database/database.js';
-import { READMODELS_SCHEMA } from '../database/schema.js';
+import { READMODELS_SCHEMA, type DB } from '../database/schema.js';
+import { clearLiveFailure, recordLiveFailure } from './projection-status.js';
 import type { Projection } from './projection.js';
 
 /** Outcome of {@link ProjectionRunner.apply}. */
@@ -33,15 +34,23 @@ export class ProjectionRunner {
   private readonly handled: Map<Projection, ReadonlySet<string>>;
   private committed = 0;
   private committedEvents = 0;
+  private failureRecorded = false;
 
   /**
    * @param db read-model database.
    * @param projections projections to run; names must be unique.
+   * @param options `recordStatus` (default true): record a failed `apply` in `readmodels.projection_status`
+   *   (rebuilds into a build schema turn it off). `concurrent` (default false): run the projections of a batch
+   *   concurrently on the transaction's connection (see {@link applyWithin}); rebuilds turn it on.
+   *   `trustCurrentVersion` (default false): events already at their type's current schema version skip the
+   *   catalog validation (they were validated on append; older versions are still upcast and validated);
+   *   rebuilds from the store turn it on.
    * @throws {Error} on duplicate or missing projection names.
    */
   constructor(
     private readonly db: ReadModelDb,
     readonly projections: readonly Projection[],
+    private readonly options: { recordStatus: boolean; concurrent?: boolean; trustCurrentVersion?: boolean } = { recordStatus: true },
   ) {
     this.names = projections.map((p) => p.name).sort();
     if (this.names.length === 0 || new Set(this.names).size !== this.names.length) {
@@ -76,60 +85,124 @@ export class ProjectionRunner {
    *   @throws database errors; in both cases nothing of the batch is applied.
    */
   async apply(events: readonly RecordedEvent[]): Promise<ApplyResult> {
-    const sorted = [...events].sort((a, b) => (a.globalPosition < b.globalPosition ? -1 : a.globalPosition > b.globalPosition ? 1 : 0));
-    const result = await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('projection_checkpoints')
-        .values(this.names.map((name) => ({ name, position: 0n })))
-        .onConflict((oc) => oc.column('name').doNothing())
-        .execute();
-      const rows = await trx
-        .selectFrom('projection_checkpoints')
-        .select(['name', 'position'])
-        .where('name', 'in', this.names)
-        .orderBy('name')
-        .forUpdate()
-        .execute();
-      const positions = new Map(rows.map((r) => [r.name, BigInt(r.position)]));
-      const start = new Map(positions);
-      const work = new Map<Projection, RecordedDomainEvent[]>();
-      let applied = 0;
-      let skipped = 0;
-      for (const event of sorted) {
-        const due = this.projections.filter((p) => (positions.get(p.name) ?? 0n) < event.globalPosition);
-        if (due.length === 0) {
-          skipped++;
-          continue;
-        }
-        const handlers = due.filter((p) => this.handled.get(p)!.has(event.type));
-        if (handlers.length > 0) {
-          const valid: RecordedDomainEvent = validateRecorded(event);
-          for (const p of handlers) {
-            const list = work.get(p);
-            if (list) list.push(valid);
-            else work.set(p, [valid]);
-          }
-          applied++;
-        }
-        for (const p of due) positions.set(p.name, event.globalPosition);
-      }
-      for (const p of this.projections) {
-        const list = work.get(p);
-        if (!list) continue;
-        if (p.applyBatch) await p.applyBatch(trx, list);
-        else for (const e of list) await p.apply(trx, e);
-      }
-      const moved = [...positions].filter(([name, position]) => position !== start.get(name));
-      if (moved.length > 0) {
-        await sql`UPDATE ${sql.table(`${READMODELS_SCHEMA}.projection_checkpoints`)} AS c SET position = m.position, updated_at = now()
-          FROM unnest(${moved.map(([n]) => n)}::text[], ${moved.map(([, p]) => p.toString())}::bigint[]) AS m(name, position)
-          WHERE c.name = m.name`.execute(trx);
-      }
-      const low = [...positions.values()].reduce((m, v) => (v < m ? v : m));
-      return { applied, skipped, position: low };
-    });
+    let result: ApplyResult;
+    try {
+      result = await this.db.transaction().execute((trx) => this.applyWithin(trx, events));
+    } catch (err) {
+      await this.recordFailure(err);
+      throw err;
+    }
+    if (this.failureRecorded) await this.clearFailure();
     this.committed++;
     this.committedEvents += events.length;
     return result;
+  }
+
+  /**
+   * The body of {@link apply} inside a transaction the caller owns (and commits): the blue/green switch of a rebuild
+   * (src/rebuild) applies the last events to the build tables in the same transaction that swaps them in. `trx`
+   * must be bound to the same schema as this runner's `db`. Does not count in {@link stats}.
+   * @throws as {@link apply}; the caller rolls back.
+   */
+  async applyWithin(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<ApplyResult> {
+    const sorted = [...events].sort((a, b) => (a.globalPosition < b.globalPosition ? -1 : a.globalPosition > b.globalPosition ? 1 : 0));
+    await trx
+      .insertInto('projection_checkpoints')
+      .values(this.names.map((name) => ({ name, position: 0n })))
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const rows = await trx
+      .selectFrom('projection_checkpoints')
+      .select(['name', 'position'])
+      .where('name', 'in', this.names)
+      .orderBy('name')
+      .forUpdate()
+      .execute();
+    const positions = new Map(rows.map((r) => [r.name, BigInt(r.position)]));
+    const start = new Map(positions);
+    const work = new Map<Projection, RecordedDomainEvent[]>();
+    let applied = 0;
+    let skipped = 0;
+    for (const event of sorted) {
+      const due = this.projections.filter((p) => (positions.get(p.name) ?? 0n) < event.globalPosition);
+      if (due.length === 0) {
+        skipped++;
+        continue;
+      }
+      const handlers = due.filter((p) => this.handled.get(p)!.has(event.type));
+      if (handlers.length > 0) {
+        const valid: RecordedDomainEvent =
+          this.options.trustCurrentVersion === true && isEventType(event.type) && event.version === eventVersions[event.type]
+            ? (event as RecordedDomainEvent)
+            : validateRecorded(event);
+        for (const p of handlers) {
+          const list = work.get(p);
+          if (list) list.push(valid);
+          else work.set(p, [valid]);
+        }
+        applied++;
+      }
+      for (const p of due) positions.set(p.name, event.globalPosition);
+    }
+    const run = async (p: Projection, list: readonly RecordedDomainEvent[]): Promise<void> => {
+      if (p.applyBatch) await p.applyBatch(trx, list);
+      else for (const e of list) await p.apply(trx, e);
+    };
+    if (this.options.concurrent === true) {
+      // Each projection starts once the earlier projections writing a table it writes or reads have finished; the
+      // others run concurrently: the connection queues their statements, so one projection prepares its next
+      // statement while PostgreSQL executes another's. Every task settles before the transaction ends.
+      const lastWriter = new Map<string, Promise<void>>();
+      const tasks: Promise<void>[] = [];
+      for (const p of this.projections) {
+        const list = work.get(p);
+        if (!list) continue;
+        const deps = [...new Set([...p.tables, ...(p.reads ?? [])])].flatMap((t) => lastWriter.get(t) ?? []);
+        const task = deps.length > 0 ? Promise.all(deps).then(() => run(p, list)) : run(p, list);
+        for (const t of p.tables) lastWriter.set(t, task);
+        tasks.push(task);
+      }
+      const failed = (await Promise.allSettled(tasks)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      for (const p of this.projections) {
+        const list = work.get(p);
+        if (list) await run(p, list);
+      }
+    }
+    const moved = [...positions].filter(([name, position]) => position !== start.get(name));
+    if (moved.length > 0) {
+      await sql`UPDATE ${sql.table(`${READMODELS_SCHEMA}.projection_checkpoints`)} AS c SET position = m.position, updated_at = now()
+        FROM unnest(${moved.map(([n]) => n)}::text[], ${moved.map(([, p]) => p.toString())}::bigint[]) AS m(name, position)
+        WHERE c.name = m.name`.execute(trx);
+    }
+    const low = [...positions.values()].reduce((m, v) => (v < m ? v : m));
+    return { applied, skipped, position: low };
+  }
+
+  /**
+   * Marks every projection of this runner failed in `readmodels.projection_status` (what `eventcast-ops projections
+   * status` shows), outside the failed transaction. Best effort: a failing status write is ignored (the caller
+   * rethrows the original error anyway).
+   */
+  private async recordFailure(err: unknown): Promise<void> {
+    if (!this.options.recordStatus) return;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    try {
+      await recordLiveFailure(this.db, this.names, message);
+      this.failureRecorded = true;
+    } catch {
+      // The status table is informational; the error itself propagates to the caller.
+    }
+  }
+
+  /** Clears the failure recorded by {@link recordFailure} after a successful commit. Best effort. */
+  private async clearFailure(): Promise<void> {
+    try {
+      await clearLiveFailure(this.db, this.names);
+      this.failureRecorded = false;
+    } catch {
+      // Retried after the next commit.
+    }
   }
 }

@@ -11,6 +11,19 @@ import type { DB } from '../database/schema.js';
 export interface Projection {
   /** Checkpoint name (row key of `readmodels.projection_checkpoints`); never rename a live projection. */
   readonly name: string;
+  /**
+   * The `readmodels` tables this projection writes (unqualified names, e.g. `['chat_messages']`). A blue/green
+   * rebuild (src/rebuild) builds and swaps exactly these tables; projections that share a table are rebuilt together.
+   * Every statement must name its tables through Kysely (`trx.insertInto('x')`, `sql.table('readmodels.x')`), never
+   * as literal SQL text, so that a rebuild can redirect them to its build schema.
+   */
+  readonly tables: readonly string[];
+  /**
+   * Tables of OTHER projections this one reads while applying (e.g. the moderation log reads `chat_messages`).
+   * A rebuild rebuilds the writers of these tables in the same build, so it never reads a live table at another
+   * position. Default: none.
+   */
+  readonly reads?: readonly string[];
   /** Event types `apply` cares about; other events only move the checkpoint. */
   readonly handles: readonly EventType[];
   /**

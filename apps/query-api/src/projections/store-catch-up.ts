@@ -4,6 +4,7 @@
  * rebuilds from the store alone) and when JetStream delivers an event past a gap.
  */
 import type { Logger } from '@eventcast/platform';
+import { logProjected } from '../observability/projected-log.js';
 import type { EventLogReader } from './event-log.js';
 import type { ProjectionRunner } from './projection-runner.js';
 
@@ -36,6 +37,7 @@ export class StoreCatchUp {
       const events = await this.store.readAll({ after: position, limit: this.batchSize });
       if (events.length === 0) break;
       const result = await this.runner.apply(events);
+      logProjected(this.logger, events, 'catch-up');
       total += result.applied;
       if (result.position <= position) break;
       position = result.position;

@@ -40,6 +40,7 @@ export function chatRoom(owner: TestUser) {
         senderRole: opts.role ?? (sender.id === owner.id ? 'owner' : 'viewer'),
         text,
         maskedTerms: opts.maskedTerms ?? 0,
+        sentAt: new Date().toISOString(),
         visibleAt: (opts.visibleAt ?? new Date()).toISOString(),
       }),
     refused: (sender: TestUser) => newEvent('ChatMessageRefused', { ...room, senderId: sender.id, senderName: sender.username, reason: 'blocked_term' }),

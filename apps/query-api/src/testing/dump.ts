@@ -16,6 +16,14 @@ export async function dumpReadModels(url: string) {
       moderationLog: await db.selectFrom('moderation_log').selectAll().orderBy('global_position').execute(),
       emotes: await db.selectFrom('channel_emotes').selectAll().orderBy('channel_id').orderBy('code').execute(),
       follows: await db.selectFrom('follows').selectAll().orderBy('channel_id').orderBy('follower_id').execute(),
+      analyticsBroadcasts: await db.selectFrom('analytics_broadcasts').selectAll().orderBy('broadcast_id').execute(),
+      analyticsSamples: await db.selectFrom('analytics_broadcast_samples').selectAll().orderBy('broadcast_id').orderBy('sampled_at').execute(),
+      analyticsMinutes: await db.selectFrom('analytics_broadcast_minutes').selectAll().orderBy('broadcast_id').orderBy('minute').execute(),
+      analyticsChatters: await db.selectFrom('analytics_broadcast_chatters').selectAll().orderBy('broadcast_id').orderBy('sender_id').execute(),
+      analyticsViewers: await db.selectFrom('analytics_broadcast_viewers').selectAll().orderBy('broadcast_id').orderBy('viewer_key').execute(),
+      analyticsDays: await db.selectFrom('analytics_channel_days').selectAll().orderBy('channel_id').orderBy('day').execute(),
+      analyticsDayViewers: await db.selectFrom('analytics_channel_day_viewers').selectAll().orderBy('channel_id').orderBy('day').orderBy('viewer_key').execute(),
+      adminAudit: await db.selectFrom('admin_audit_log').selectAll().orderBy('global_position').execute(),
       checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
     };
   } finally {

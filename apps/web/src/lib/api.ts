@@ -17,6 +17,8 @@ export interface Me {
 	username: string;
 	title: string | null;
 	category: string | null;
+	/** Listed in EVENTCAST_ADMINS: may use the admin pages (absent from older command-api builds). */
+	admin?: boolean;
 }
 export interface StreamKeyInfo {
 	streamKey: string;
@@ -357,3 +359,283 @@ export const unfollow = (token: string, username: string) =>
 
 export const getViewerCount = async (username: string, signal?: AbortSignal) =>
 	(await request<{ channel: string; viewers: number }>('realtime', `${ch(username)}/viewers`, { signal })).viewers;
+
+// ---- analytics (docs/contracts.md "Analytics"; owner or admin, Bearer) --------------------
+
+export interface BroadcastAnalytics {
+	broadcastId: string;
+	channelId: string;
+	username: string;
+	startedAt: string;
+	endedAt: string | null;
+	durationSeconds: number;
+	live: boolean;
+	peakViewers: number;
+	averageViewers: number;
+	uniqueViewers: number;
+	messages: number;
+	messagesPerMinute: number;
+	newFollowers: number;
+	samples: number;
+}
+export interface AnalyticsTotals {
+	broadcasts: number;
+	minutesLive: number;
+	peakViewers: number;
+	messages: number;
+	newFollowers: number;
+}
+export interface DayAnalytics {
+	day: string;
+	broadcasts: number;
+	minutesLive: number;
+	peakViewers: number;
+	uniqueViewers: number;
+	messages: number;
+	newFollowers: number;
+}
+export interface ChannelAnalytics {
+	channel: Account;
+	totals: AnalyticsTotals;
+	broadcasts: BroadcastAnalytics[];
+}
+export interface DailySeries {
+	channel: Account;
+	from: string;
+	to: string;
+	days: DayAnalytics[];
+}
+export interface BroadcastDetail {
+	broadcast: BroadcastAnalytics;
+	viewers: { at: string; viewers: number; chatters: number }[];
+	messagesPerMinute: { minute: string; messages: number }[];
+	topChatters: { userId: string; username: string; messages: number }[];
+}
+export interface AdminSummary {
+	from: string;
+	to: string;
+	totals: AnalyticsTotals;
+	days: DayAnalytics[];
+	channels: (AnalyticsTotals & { channelId: string; username: string })[];
+}
+
+const range = (from: string, to: string) => new URLSearchParams({ from, to }).toString();
+
+export const getChannelAnalytics = (token: string, username: string, signal?: AbortSignal) =>
+	request<ChannelAnalytics>('query', `/analytics${ch(username)}?limit=100`, { token, signal });
+
+export const getDailyAnalytics = (token: string, username: string, from: string, to: string, signal?: AbortSignal) =>
+	request<DailySeries>('query', `/analytics${ch(username)}/daily?${range(from, to)}`, { token, signal });
+
+export const getBroadcastAnalytics = (token: string, id: string, signal?: AbortSignal) =>
+	request<BroadcastDetail>('query', `/analytics/broadcasts/${encodeURIComponent(id)}`, { token, signal });
+
+export const getAnalyticsSummary = (token: string, from: string, to: string, signal?: AbortSignal) =>
+	request<AdminSummary>('query', `/analytics/summary?${range(from, to)}`, { token, signal });
+
+/** Query-api paths of the CSV exports. */
+export const analyticsCsvPath = {
+	broadcasts: (username: string) => `/analytics${ch(username)}/broadcasts.csv`,
+	daily: (username: string, from: string, to: string) => `/analytics${ch(username)}/daily.csv?${range(from, to)}`,
+};
+
+/**
+ * Downloads a CSV export (the API needs the Bearer header, so a plain link cannot do it): fetches it and saves it
+ * under the server's file name. @throws ApiError like the other calls.
+ */
+export async function downloadCsv(token: string, path: string): Promise<void> {
+	let res: Response;
+	try {
+		res = await fetch(serviceUrls().queryApi + path, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+	} catch {
+		throw new ApiError(0, "Can't reach the channel service. Check your connection and try again.");
+	}
+	if (!res.ok) {
+		let payload: unknown = null;
+		try {
+			payload = await res.json();
+		} catch {
+			payload = null;
+		}
+		throw toApiError(res.status, payload);
+	}
+	const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'export.csv';
+	const url = URL.createObjectURL(await res.blob());
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = name;
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- integrations: API tokens and webhooks (docs/contracts.md "Integrations") ---------------
+
+export const API_TOKEN_SCOPES = ['chat:send', 'chat:read', 'channel:write'] as const;
+export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
+export const WEBHOOK_EVENT_TYPES = [
+	'ChatMessageSent',
+	'ChatMessageDeleted',
+	'ChatUserBanned',
+	'ChatUserTimedOut',
+	'BroadcastStarted',
+	'BroadcastEnded',
+	'ChannelInfoUpdated',
+	'ChannelFollowed',
+	'ChannelUnfollowed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface ApiToken {
+	id: string;
+	name: string;
+	scopes: ApiTokenScope[];
+	botName: string;
+	prefix: string;
+	revokedAt: string | null;
+}
+export interface Webhook {
+	id: string;
+	url: string;
+	eventTypes: WebhookEventType[];
+	enabled: boolean;
+}
+export interface DeliveryAttempt {
+	attempt: number;
+	startedAt: string;
+	statusCode: number | null;
+	latencyMs: number;
+	error: string | null;
+	succeeded: boolean;
+}
+export interface WebhookDelivery {
+	id: string;
+	eventId: string;
+	eventType: string;
+	globalPosition: string;
+	status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+	createdAt: string;
+	completedAt: string | null;
+	attempts: DeliveryAttempt[];
+}
+
+export const listApiTokens = (token: string) => request<{ tokens: ApiToken[] }>('command', '/me/integrations/tokens', { token });
+/** Creates a token; the reply's `token` is shown once. */
+export const createApiToken = (token: string, body: { name: string; scopes: ApiTokenScope[]; botName?: string }) =>
+	request<ApiToken & { token: string }>('command', '/me/integrations/tokens', { method: 'POST', token, body });
+export const revokeApiToken = (token: string, id: string) =>
+	request<ApiToken>('command', `/me/integrations/tokens/${encodeURIComponent(id)}`, { method: 'DELETE', token });
+export const listWebhooks = (token: string) => request<{ webhooks: Webhook[] }>('command', '/me/integrations/webhooks', { token });
+/** Registers a webhook; the reply's `secret` is shown once. */
+export const createWebhook = (token: string, body: { url: string; eventTypes: WebhookEventType[] }) =>
+	request<Webhook & { secret: string }>('command', '/me/integrations/webhooks', { method: 'POST', token, body });
+export const setWebhookEnabled = (token: string, id: string, enabled: boolean) =>
+	request<Webhook>('command', `/me/integrations/webhooks/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST', token });
+export const deleteWebhook = (token: string, id: string) =>
+	request<{ ok: true }>('command', `/me/integrations/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE', token });
+export const listWebhookDeliveries = (token: string, id: string, limit = 20) =>
+	request<{ deliveries: WebhookDelivery[]; nextBefore: string | null }>('query', `/me/integrations/webhooks/${encodeURIComponent(id)}/deliveries?limit=${limit}`, { token });
+
+// ---- admin pages (docs/contracts.md "Admin pages"; platform admins only, Bearer) ------------
+
+export interface ProjectionStatus {
+	name: string;
+	state: 'running' | 'rebuilding' | 'failed';
+	error: string | null;
+	checkpoint: string | null;
+	head: string;
+	lagEvents: string;
+	lagSeconds: number;
+	rebuild: null | {
+		state: 'running' | 'interrupted' | 'failed';
+		position: string | null;
+		head: string | null;
+		percent: number | null;
+		eventsPerSecond: number | null;
+		startedAt: string | null;
+		updatedAt: string | null;
+		error: string | null;
+	};
+}
+export interface ProjectionsStatus {
+	at: string;
+	head: string;
+	projections: ProjectionStatus[];
+}
+export const AUDIT_CATEGORIES = ['moderation', 'account', 'ingest', 'integrations'] as const;
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+export interface AuditEntry {
+	id: string;
+	globalPosition: string;
+	at: string;
+	category: AuditCategory;
+	action: string;
+	channelId: string | null;
+	channel: string | null;
+	actorId: string | null;
+	actor: string | null;
+	targetId: string | null;
+	target: string | null;
+	reason: string | null;
+	details: Record<string, unknown>;
+}
+export interface AuditPage {
+	entries: AuditEntry[];
+	nextBefore: string | null;
+}
+export interface InputHealth {
+	windowSeconds: number;
+	bitrateKbps: number | null;
+	videoBitrateKbps: number | null;
+	audioBitrateKbps: number | null;
+	fps: number | null;
+	keyframeIntervalSeconds: number | null;
+	maxKeyframeIntervalSeconds: number | null;
+	secondsSinceKeyframe: number | null;
+	videoFrames: number;
+	keyframes: number;
+	secondsSinceLastPacket: number | null;
+}
+export interface IngestHealth {
+	ingestId: string;
+	connected: boolean;
+	publishingSince: string | null;
+	input: InputHealth | null;
+	packager: {
+		running: boolean;
+		restarts: number;
+		progress: { frames: number | null; fps: number | null; dropFrames: number | null; dupFrames: number | null; speed: number | null; outTimeSeconds: number | null; at: string } | null;
+	};
+}
+export interface AdminBroadcast {
+	broadcastId: string;
+	channelId: string;
+	username: string;
+	title: string;
+	category: string;
+	startedAt: string;
+	media: MediaInfo | null;
+	health: IngestHealth | null;
+	healthNote: string | null;
+}
+export interface AdminBroadcasts {
+	at: string;
+	broadcasts: AdminBroadcast[];
+	ingest: { url: string; ingestId: string | null; reachable: boolean; error: string | null }[];
+}
+
+export const getProjectionsStatus = (token: string, signal?: AbortSignal) =>
+	request<ProjectionsStatus>('query', '/admin/projections', { token, signal });
+
+export const getAuditTrail = (token: string, opts: { before?: string | null; limit?: number; category?: AuditCategory | null; signal?: AbortSignal } = {}) => {
+	const q = new URLSearchParams();
+	if (opts.before) q.set('before', opts.before);
+	if (opts.limit) q.set('limit', String(opts.limit));
+	if (opts.category) q.set('category', opts.category);
+	const qs = q.toString();
+	return request<AuditPage>('query', `/admin/audit${qs ? `?${qs}` : ''}`, { token, signal: opts.signal });
+};
+
+export const getAdminBroadcasts = (token: string, signal?: AbortSignal) =>
+	request<AdminBroadcasts>('query', '/admin/broadcasts', { token, signal });

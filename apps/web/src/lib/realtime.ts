@@ -442,8 +442,29 @@ export class RealtimeClient {
 
 let shared: RealtimeClient | null = null;
 
+const SESSION_ID_KEY = 'eventcast.sid';
+
+/**
+ * `url` with `sid=<this browser's anonymous session id>` (random, kept in localStorage): the edge turns it into a
+ * keyed hash so a guest counts once per broadcast in the analytics' unique viewers (docs/contracts.md "Analytics").
+ */
+function withSessionId(url: string): string {
+	try {
+		let sid = localStorage.getItem(SESSION_ID_KEY);
+		if (!sid || !/^[A-Za-z0-9_-]{16,64}$/.test(sid)) {
+			sid = crypto.randomUUID().replace(/-/g, '');
+			localStorage.setItem(SESSION_ID_KEY, sid);
+		}
+		const u = new URL(url);
+		u.searchParams.set('sid', sid);
+		return u.toString();
+	} catch {
+		return url;
+	}
+}
+
 /** The page-wide realtime client. */
 export function realtime(): RealtimeClient {
-	shared ??= new RealtimeClient(() => serviceUrls().realtime);
+	shared ??= new RealtimeClient(() => withSessionId(serviceUrls().realtime));
 	return shared;
 }

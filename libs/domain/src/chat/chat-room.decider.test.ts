@@ -34,6 +34,7 @@ function sent(sender = viewer, text = 'hello', ms = 0, opts: { role?: 'owner' | 
       senderRole: opts.role ?? 'viewer',
       text,
       maskedTerms: opts.masked ?? 0,
+      sentAt: iso(ms),
       visibleAt: iso(opts.visibleMs ?? ms),
     },
   };
@@ -63,6 +64,15 @@ function retryAfter(events: ChatRoomEvent[], command: ChatRoomCommand): { code: 
 describe('chat room decider: sending', () => {
   it('sends a trimmed message as a viewer, visible now', () => {
     spec.given([]).when(send(viewer, '  hello  ')).then([sent(viewer, 'hello')]);
+  });
+
+  it("sends the owner's bot messages as the owner with the bot's name; nobody else may send as a bot", () => {
+    const bot = { tokenId: uuid(77), name: 'helper_bot' };
+    const expected = sent(owner, 'hi from the bot', 0, { role: 'owner' });
+    if (expected.type !== 'ChatMessageSent') throw new Error('unreachable');
+    spec.given([]).when(send(owner, 'hi from the bot', 0, { bot })).then([{ ...expected, data: { ...expected.data, bot } }]);
+    spec.given([]).when(send(viewer, 'fake bot', 0, { bot })).thenThrows('forbidden');
+    spec.given([]).when(send(owner, '   ', 0, { bot })).thenThrows('empty');
   });
 
   it('gives the owner and moderators their role', () => {

@@ -70,8 +70,8 @@ export const chatRoomDecider: Decider<ChatRoomCommand, ChatRoomEvent, ChatRoomSt
         const d = event.data;
         const withMessage = { ...state, messages: indexMessage(state.messages, d.messageId, d.senderId) };
         if (d.senderRole !== 'viewer') return withMessage;
-        // The event has no send time: a viewer's visibleAt is the send time plus the delay in force then (this state's).
-        const sentAt = Date.parse(d.visibleAt) - state.settings.messageDelaySeconds * 1000;
+        // v2 events carry the send time (v1 events are upcast with their append time: see the catalog's upcaster).
+        const sentAt = Date.parse(d.sentAt);
         return recordSend(withMessage, d.senderId, sentAt);
       }
       case 'ChatMessageRefused':

@@ -40,6 +40,11 @@ export type ChatRoomCommand =
       /** Whether the sender follows the channel (the handler reads it from `follows-<channelId>`). */
       follows: boolean;
       channel: ChatChannel;
+      /**
+       * Set when the channel's bot sends with an API token: the sender must be the channel owner (the bot speaks for
+       * the owner, under the owner's rules) and the message carries `bot` (token id, display name).
+       */
+      bot?: { tokenId: string; name: string } | undefined;
     }
   | (Moderation & { type: 'DeleteChatMessage'; messageId: string; reason?: string | undefined })
   | (Moderation & { type: 'ClearChat' })

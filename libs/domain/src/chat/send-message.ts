@@ -57,10 +57,23 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
   if (text.length > CHAT_MESSAGE_MAX_LENGTH) throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
 
   const role = chatRoleOf(state, channel, sender.id);
+  const bot = command.bot;
+  if (bot && sender.id !== channel.ownerId) throw new DomainError('forbidden', "only the channel owner's bot may send as a bot");
   const sent = (finalText: string, maskedTerms: number, visibleAt: number): ChatRoomEvent[] => [
     {
       type: 'ChatMessageSent',
-      data: { ...room, messageId, senderId: sender.id, senderName: sender.name, senderRole: role, text: finalText, maskedTerms, visibleAt: new Date(visibleAt).toISOString() },
+      data: {
+        ...room,
+        messageId,
+        senderId: sender.id,
+        senderName: sender.name,
+        senderRole: role,
+        text: finalText,
+        maskedTerms,
+        sentAt: new Date(now).toISOString(),
+        visibleAt: new Date(visibleAt).toISOString(),
+        ...(bot ? { bot: { tokenId: bot.tokenId, name: bot.name } } : {}),
+      },
     },
   ];
   if (role !== 'viewer') return sent(text, 0, now);

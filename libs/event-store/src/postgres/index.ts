@@ -1,3 +1,4 @@
 export { PostgresEventStore, type PostgresEventStoreOptions } from './store.js';
 export { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
 export { migrate, NOTIFY_CHANNEL } from './schema.js';
+export type { RawRecordedEvent, JsonLineRow, CopyJsonLinesOptions } from './read.js';

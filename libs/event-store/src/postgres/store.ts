@@ -7,7 +7,17 @@ import type { NewEvent, RecordedEvent } from '@eventcast/events';
 import type { AppendResult, EventStore, ExpectedRevision, ReadAllOptions, Subscription } from '../port.js';
 import { prepareEvents } from '../prepare.js';
 import { appendInTransaction, checkOnly } from './append.js';
-import { headPosition, readAll, readStream } from './read.js';
+import {
+  copyJsonLines,
+  headPosition,
+  readAll,
+  readAllJsonLines,
+  readAllRaw,
+  readStream,
+  type CopyJsonLinesOptions,
+  type JsonLineRow,
+  type RawRecordedEvent,
+} from './read.js';
 import { migrate } from './schema.js';
 import { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
 
@@ -90,6 +100,30 @@ export class PostgresEventStore implements EventStore {
   /** Reads the global log; see `read.ts` for the filters (default limit 1000). */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return readAll(this.pool, options);
+  }
+
+  /**
+   * Fast path for bulk export, outside the port: like {@link readAll} but the rows undecoded (payloads as JSON text,
+   * positions as decimal text, the time as ISO-8601 text); see `read.ts` {@link RawRecordedEvent}.
+   */
+  readAllRaw(options?: ReadAllOptions): Promise<RawRecordedEvent[]> {
+    return readAllRaw(this.pool, options);
+  }
+
+  /**
+   * Fast path for JSON Lines export, outside the port: like {@link readAll} but each event rendered as its wire JSON
+   * by PostgreSQL; see `read.ts` {@link JsonLineRow}.
+   */
+  readAllJsonLines(options?: ReadAllOptions, metadataPattern?: string): Promise<JsonLineRow[]> {
+    return readAllJsonLines(this.pool, options, metadataPattern);
+  }
+
+  /**
+   * Fastest JSON Lines export, outside the port: the events of a position range streamed as PostgreSQL-rendered
+   * lines through COPY; see `read.ts` {@link copyJsonLines}. @returns the number of lines.
+   */
+  copyJsonLines(options: CopyJsonLinesOptions, sink: (chunk: Buffer) => Promise<void> | void): Promise<number> {
+    return copyJsonLines(this.pool, options, sink);
   }
 
   /** The last committed global position, 0n when empty. */

@@ -2,6 +2,7 @@
  * Options and status shapes of `EventPublisher` (`../publisher.ts`).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { RecordedEvent } from '@eventcast/events';
 import type { EventStore } from '../port.js';
 import type { BackoffOptions } from '../backoff.js';
 
@@ -30,6 +31,11 @@ export interface EventPublisherOptions {
   backoff?: BackoffOptions;
   /** Called with every failure that is then retried (logging hook). */
   onError?: (err: unknown) => void;
+  /**
+   * Called once per event whose PubAck arrived (metrics hook), `duplicate` true when JetStream had it already
+   * (a re-send after a failure). Called in ack order per connection; must not throw.
+   */
+  onPublished?: (event: RecordedEvent, duplicate: boolean) => void;
 }
 
 /** Snapshot of a publisher's progress. Positions are global positions of the store. */

@@ -19,6 +19,7 @@ export class MeDto {
   @ApiProperty() username!: string;
   @ApiProperty({ description: 'channel title ("" when unset)' }) title!: string;
   @ApiProperty({ description: 'channel category ("" when unset)' }) category!: string;
+  @ApiProperty({ description: 'a platform admin (listed in EVENTCAST_ADMINS): may use the admin pages' }) admin!: boolean;
 }
 
 /** Reply of the owner's stream-key routes. */

@@ -15,6 +15,8 @@ export class SendChatMessageCommand extends Command<SentChatMessage> {
     readonly sender: ChatUser,
     readonly text: string,
     readonly metadata: EventMetadata,
+    /** Set when the channel's bot sends with an API token (then `sender` is the channel owner). */
+    readonly bot?: { tokenId: string; name: string },
   ) {
     super();
   }

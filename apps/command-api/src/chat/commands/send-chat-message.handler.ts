@@ -19,7 +19,7 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
   ) {}
 
   /** @returns the message id and its `visibleAt`. */
-  async execute({ channelId, sender, text, metadata }: SendChatMessageCommand): Promise<SentChatMessage> {
+  async execute({ channelId, sender, text, metadata, bot }: SendChatMessageCommand): Promise<SentChatMessage> {
     const channel = await this.directory.channelById(channelId);
     if (!channel) throw new DomainError('channel_not_found', 'no such channel');
     const messageId = randomUUID();
@@ -28,7 +28,7 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
       async (state): Promise<ChatRoomCommand> => {
         const needsFollows = state.settings.followersOnly && chatRoleOf(state, channel, sender.id) === 'viewer';
         const follows = needsFollows && isFollower(await this.rooms.followsState(channel.id), sender.id);
-        return { type: 'SendChatMessage', messageId, sender, text, now: new Date(), follows, channel };
+        return { type: 'SendChatMessage', messageId, sender, text, now: new Date(), follows, channel, bot };
       },
       { ...metadata, actorId: sender.id },
     );
