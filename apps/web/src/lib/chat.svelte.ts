@@ -349,7 +349,7 @@ export class ChatRoom {
 					senderName: str(d.senderName),
 					senderRole: (str(d.senderRole) || 'viewer') as ChatRole,
 					text: str(d.text),
-					sentAt: e.occurredAt,
+					sentAt: str(d.sentAt) || e.occurredAt,
 					visibleAt: str(d.visibleAt) || e.occurredAt,
 					globalPosition: e.globalPosition ?? null,
 					removed: null,
