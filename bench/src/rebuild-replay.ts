@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release(), loadAverageAtStart: load.map((x) => Math.round(x * 100) / 100) },
       code,
-      settings: { events: N, channels: CHANNELS, users: USERS, rebuildBatch: Number(process.env['BENCH_BATCH'] ?? 5000), replayBatch: 10_000 },
+      settings: { events: N, channels: CHANNELS, users: USERS, rebuildBatch: Number(process.env['BENCH_BATCH'] ?? 5000), replayPath: 'COPY of PostgreSQL-rendered lines, ranges of 20,000 positions, 3 in flight' },
       load: { events: loaded, seconds: loadSeconds, eventsPerSecond: Math.round(loaded / loadSeconds), tableSize: size.rows[0]?.s, mix: Object.fromEntries(mix.rows.map((r) => [r.type, Number(r.n)])) },
       rebuild: { ...rebuild, readModelRows: Object.fromEntries(rows.rows.map((r) => [r.t, Number(r.n)])) },
       replayToDevNull: replayNull,
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
 
 Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, Linux ${result.machine.kernel}; load average at start ${load.map((x) => x.toFixed(2)).join(' / ')}; PostgreSQL on the same machine (the 2 cores are shared with it and with other work).
 Code: commit ${code.commit}${code.uncommittedOutsideBench ? ` plus ${code.uncommittedOutsideBench} uncommitted files outside bench/ (work in progress; the dist that ran includes it)` : ''}.
-Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay pages of 10,000.
+Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay through COPY (PostgreSQL renders each line; ranges of 20,000 positions, 3 in flight).
 
 ## Data
 

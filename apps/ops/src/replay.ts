@@ -2,7 +2,11 @@
  * `eventcast-ops replay`: the global event log (`$all`) as JSON Lines or CSV, filtered, upcast to the current
  * schema versions, redacted by default.
  *
- * Speed: pages of `batchSize` events (default 10000) are read through the event-store port with the next page
+ * Speed: with the PostgreSQL store, unfiltered-by-content JSON Lines (no `since`, stream prefix or channel filter) go
+ * through `copyJsonLines`: PostgreSQL renders every line and streams position ranges through COPY, several ranges
+ * in flight; this process copies the bytes through and only decodes the lines the store marks (older versions to
+ * upcast, types or metadata that may need redaction) — see {@link copyReplay}. Otherwise,
+ * pages of `batchSize` events (default 10000) are read through the event-store port with the next page
  * prefetched while the current one is written; each page becomes ONE string written once to the output (awaiting
  * `drain` when the stream's buffer is full: back-pressure without a per-event await). Events already at their
  * type's current version were validated on append, so only older versions go through the catalog's
@@ -256,9 +260,10 @@ async function copyReplay(
 
 /**
  * Writes COPY chunks (cut anywhere) to `write`, replacing each line that starts with `!` by `exact(line without the
- * mark)`. Unmarked bytes are written as received (`Buffer.indexOf` finds the marks natively).
+ * mark)`. Unmarked bytes are written as received (`Buffer.indexOf` finds the marks natively). Exported for tests.
+ * `end()` rejects when the chunks stopped inside a marked line.
  */
-function markedLineSplitter(exact: (line: string) => string, write: (chunk: Buffer | string) => Promise<void>): { push(chunk: Buffer): Promise<void>; end(): Promise<void> } {
+export function markedLineSplitter(exact: (line: string) => string, write: (chunk: Buffer | string) => Promise<void>): { push(chunk: Buffer): Promise<void>; end(): Promise<void> } {
   const NL = 0x0a;
   const MARK = 0x21; // '!'
   const NL_MARK = Buffer.from('\n!');
@@ -305,9 +310,10 @@ function markedLineSplitter(exact: (line: string) => string, write: (chunk: Buff
         atLineStart = true;
       }
     },
-    async end(): Promise<void> {
-      if (pending) throw new Error('COPY ended inside a line');
+    end(): Promise<void> {
+      if (pending) return Promise.reject(new Error('COPY ended inside a line'));
       atLineStart = true;
+      return Promise.resolve();
     },
   };
 }

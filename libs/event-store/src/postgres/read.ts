@@ -210,7 +210,7 @@ export async function copyJsonLines(pool: pg.Pool, options: CopyJsonLinesOptions
     `COPY (SELECT ${line} FROM (SELECT events.*, COALESCE(metadata, '{}'::jsonb)::text AS mt FROM eventstore.events ` +
     `WHERE ${where.join(' AND ')} ORDER BY events.global_position OFFSET 0) AS e) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
   const client = await pool.connect();
-  let failed: unknown;
+  let failed: Error | undefined;
   try {
     const stream = client.query(copyTo(text));
     try {
@@ -221,11 +221,11 @@ export async function copyJsonLines(pool: pg.Pool, options: CopyJsonLinesOptions
     }
     return stream.rowCount;
   } catch (err) {
-    failed = err;
+    failed = err instanceof Error ? err : new Error('COPY failed');
     throw err;
   } finally {
-    // A connection left mid-COPY is unusable: discard it.
-    client.release(failed instanceof Error ? failed : failed === undefined ? undefined : new Error(String(failed)));
+    // A connection left mid-COPY is unusable: releasing with an error discards it.
+    client.release(failed);
   }
 }
 
