@@ -11,8 +11,10 @@ export interface EdgeConfig {
   REALTIME_CONNECTIONS_PER_IP_PER_10S: number;
   /** Deadline of the `chat.send` request to the command side, in ms. Default 3000. */
   REALTIME_CHAT_SEND_TIMEOUT_MS: number;
-  /** Coalescing window of the fan-out in ms (./publish-batcher.ts); 0 publishes every frame at once. Default 0. */
+  /** Coalescing window of the fan-out in ms (./publish-batcher.ts); 0 publishes every frame at once. Default 20. */
   REALTIME_FANOUT_BATCH_MS: number;
+  /** Channels with fewer subscribers on this edge are never batched. Default 500. */
+  REALTIME_FANOUT_BATCH_MIN_VIEWERS: number;
 }
 
 function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -32,6 +34,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     QUERY_API_URL: (env['QUERY_API_URL'] || 'http://127.0.0.1:4002').replace(/\/+$/, ''),
     REALTIME_CONNECTIONS_PER_IP_PER_10S: nonNegativeInt(env, 'REALTIME_CONNECTIONS_PER_IP_PER_10S', 20),
     REALTIME_CHAT_SEND_TIMEOUT_MS: nonNegativeInt(env, 'REALTIME_CHAT_SEND_TIMEOUT_MS', 3000) || 3000,
-    REALTIME_FANOUT_BATCH_MS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MS', 0),
+    REALTIME_FANOUT_BATCH_MS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MS', 20),
+    REALTIME_FANOUT_BATCH_MIN_VIEWERS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MIN_VIEWERS', 500),
   };
 }

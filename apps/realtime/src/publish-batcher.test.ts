@@ -44,6 +44,21 @@ void describe('PublishBatcher', () => {
     assert.equal(out.at(-1)?.[1], '4');
   });
 
+  void test('small topics go out at once; while a window is open every frame queues, so none overtakes another', async () => {
+    const out: string[] = [];
+    const subscribers = new Map([['big', 1000], ['small', 3]]);
+    const b = new PublishBatcher((t, f) => out.push(`${t}:${f}`), 30, (t) => subscribers.get(t) ?? 0, 500);
+    b.publish('small', '1');
+    assert.deepEqual(out, ['small:1']);
+    b.publish('big', '2');
+    b.publish('small', '3');
+    assert.deepEqual(out, ['small:1']);
+    await sleep(60);
+    assert.deepEqual(out, ['small:1', 'big:2', 'small:3']);
+    b.publish('small', '4');
+    assert.equal(out.at(-1), 'small:4');
+  });
+
   void test('a failing publish does not drop the rest of the batch; the error surfaces after', () => {
     const out: string[] = [];
     const b = new PublishBatcher((t, f) => {
@@ -106,12 +121,12 @@ after(async () => {
   await natsServer.dispose();
 });
 
-async function relayThreeSpacedMessages(windowMs: number, spacingMs: number): Promise<string[]> {
+async function relayThreeSpacedMessages(windowMs: number, spacingMs: number, minViewers = 0): Promise<string[]> {
   const server: RealtimeServer = await startRealtime({
     config: { ...loadConfig(), REALTIME_PORT: 0, HOST: '127.0.0.1', NATS_URL: natsServer.url },
     logger,
     waitForRelay: true,
-    edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0, REALTIME_FANOUT_BATCH_MS: windowMs },
+    edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0, REALTIME_FANOUT_BATCH_MS: windowMs, REALTIME_FANOUT_BATCH_MIN_VIEWERS: minViewers },
     presencePush: { intervalMs: 60_000, minPushIntervalMs: 60_000 },
   });
   const channel = `batch_${randomBytes(4).toString('hex')}`;
@@ -140,6 +155,12 @@ void describe('fan-out coalescing on the edge', () => {
 
   void test('without a window, messages 60 ms apart are written one by one', async () => {
     const chunks = await relayThreeSpacedMessages(0, 60);
+    assert.equal(chunks.join('').split('{"type":"event"').length - 1, 3);
+    assert.equal(chunks.length, 3, `expected three reads, got ${chunks.length}`);
+  });
+
+  void test('a channel below REALTIME_FANOUT_BATCH_MIN_VIEWERS is not batched even with a window', async () => {
+    const chunks = await relayThreeSpacedMessages(300, 60, 2);
     assert.equal(chunks.join('').split('{"type":"event"').length - 1, 3);
     assert.equal(chunks.length, 3, `expected three reads, got ${chunks.length}`);
   });

@@ -95,7 +95,12 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   let natsConnected = false;
 
   const app = uWS.App();
-  const batcher = new PublishBatcher((topic, frame) => void app.publish(topic, frame, false), edge.REALTIME_FANOUT_BATCH_MS);
+  const batcher = new PublishBatcher(
+    (topic, frame) => void app.publish(topic, frame, false),
+    edge.REALTIME_FANOUT_BATCH_MS,
+    (topic) => app.numSubscribers(topic),
+    edge.REALTIME_FANOUT_BATCH_MIN_VIEWERS,
+  );
   const publish = (channel: string, frame: string): void => {
     batcher.publish(channelTopic(channel), frame);
   };
