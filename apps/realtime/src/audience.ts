@@ -67,7 +67,8 @@ export const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
  */
 export function viewerKey(user: AuthUser | null, sessionId: string, secret: string): string {
   if (user && UUID.test(user.id)) return `account:${user.id}`;
-  return `guest:${createHmac('sha256', secret).update(`viewer:${sessionId}`).digest('hex').slice(0, 32)}`;
+  // hex of the first 16 bytes: a flat 32-character string, not a slice that keeps the whole 64-character digest alive
+  return `guest:${createHmac('sha256', secret).update(`viewer:${sessionId}`).digest().toString('hex', 0, 16)}`;
 }
 
 /** Redis key of the sampling lock of `channel` for sampling period number `period`. */

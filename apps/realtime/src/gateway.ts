@@ -61,6 +61,8 @@ export interface Connection {
   sendBucket?: TokenBucket;
   /** The browser's anonymous session id (`?sid=`, 16–64 chars of `A-Za-z0-9_-`) or the connection id: keys a guest's analytics viewer key. */
   sessionId: string;
+  /** The analytics viewer key for the current `user`, computed once (an HMAC) and reset when the user changes. */
+  viewerKey?: string | undefined;
 }
 
 /** What the gateway needs from the server around it. */
@@ -122,13 +124,14 @@ function refuse(res: HttpResponse, status: string, body: string, retryAfterSecon
 /** Builds the uWS behaviour of `/ws`. */
 export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> {
   const { presence, pusher, logger, limits, sockets, audience } = deps;
-  const viewerKey = (conn: Connection): string | null => (audience?.enabled ? audience.keyOf(conn.user, conn.sessionId) : null);
+  const viewerKey = (conn: Connection): string | null => (audience?.enabled ? (conn.viewerKey ??= audience.keyOf(conn.user, conn.sessionId)) : null);
 
   /** Signs the connection in or out, moving its subscriptions between guest and chatter counts. */
   const setUser = (conn: Connection, user: AuthUser | null): void => {
     const delta = (user ? 1 : 0) - (conn.user ? 1 : 0);
     const before = conn.channels.size > 0 ? viewerKey(conn) : null;
     conn.user = user;
+    conn.viewerKey = undefined;
     const after = before === null ? null : viewerKey(conn);
     if (before !== null && after !== null && before !== after) {
       for (const channel of conn.channels) {
