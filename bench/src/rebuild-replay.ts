@@ -9,7 +9,9 @@
  * Writes bench/results/rebuild-replay.md and .json with the machine and the commit. Targets: rebuild ≥ 50,000
  * events/s, replay ≥ 200,000 events/s, memory flat in the number of events.
  *
- * Usage: `npm run bench:rebuild -- [--events 1000000] [--channels 200] [--users 20000] [--keep]`
+ * Usage: `npm run bench:rebuild -- [--events 1000000] [--channels 200] [--users 20000] [--keep] [--load-only]`
+ * (`--load-only`: generate and keep the database, print its URL, measure nothing and write no results; then time single
+ * runs with `node bench/dist/rebuild-replay/worker.js rebuild <url>`, env BENCH_BATCH, BENCH_PARALLEL=1, BENCH_PLAIN=1).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ const { values: opts } = parseArgs({
     channels: { type: 'string', default: '200' },
     users: { type: 'string', default: '20000' },
     keep: { type: 'boolean', default: false },
+    'load-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(opts.events);
@@ -109,6 +112,10 @@ async function main(): Promise<void> {
     const mix = await store.pool.query<{ type: string; n: string }>('SELECT type, count(*)::text AS n FROM eventstore.events GROUP BY type ORDER BY count(*) DESC');
     const size = await store.pool.query<{ s: string }>("SELECT pg_size_pretty(pg_total_relation_size('eventstore.events')) AS s");
     log(`loaded ${fmt(loaded)} events in ${loadSeconds.toFixed(1)} s (${size.rows[0]?.s})`);
+    if (opts['load-only']) {
+      process.stdout.write(`${db.url}\n`);
+      return;
+    }
 
     log('rebuild --all …');
     const rebuild = await runWorker(['rebuild', db.url]);
@@ -186,7 +193,7 @@ Read-model rows after the rebuild: ${rows.rows.map((r) => `${r.t} ${fmt(Number(r
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await store.close();
-    if (opts.keep) log(`kept database ${db.url}`);
+    if (opts.keep || opts['load-only']) log(`kept database ${db.url}`);
     else await db.drop();
   }
 }

@@ -285,7 +285,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
     .argument('[names...]', 'projections to rebuild (with the projections that share their tables)')
     .option('--all', 'rebuild every projection')
     .option('--restart', 'discard an interrupted build instead of resuming it')
-    .option('--parallel', "apply each batch to the unit's independent projections in concurrent transactions")
+    .option('--parallel', "apply the unit's independent projections in two lanes on their own connections (the default)")
     .addOption(new Option('--batch-size <n>', 'events per read and per build transaction').argParser(positiveInt).default(5000))
     .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
     .option('--json', 'print the result as JSON')
@@ -295,7 +295,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       const r = res();
       const [root, store] = await Promise.all([r.readModels(), r.store()]);
       const { ProjectionRebuilder, createProjections } = await queryApi();
-      const rebuilder = new ProjectionRebuilder(root, store, createProjections());
+      const rebuilder = new ProjectionRebuilder(root, store, createProjections(), { databaseUrl: r.config.DATABASE_URL });
       const unit = rebuilder.unit(o.all ? 'all' : names);
       io.stderr.write(`rebuild: ${unit.names.join(', ')} (tables ${unit.tables.join(', ')})\n`);
       const printer = progressPrinter(o.progress, 'rebuild');
@@ -303,7 +303,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
         const result = await rebuilder.rebuild(o.all ? 'all' : names, {
           batchSize: o.batchSize,
           restart: o.restart === true,
-          parallel: o.parallel === true,
+          ...(o.parallel === true ? { parallel: true } : {}),
           signal: io.signal,
           onProgress: (p) => printer.onProgress(p),
         });
@@ -335,7 +335,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       const r = res();
       const [root, store] = await Promise.all([r.readModels(), r.store()]);
       const { ProjectionRebuilder, createProjections } = await queryApi();
-      const rebuilder = new ProjectionRebuilder(root, store, createProjections());
+      const rebuilder = new ProjectionRebuilder(root, store, createProjections(), { databaseUrl: r.config.DATABASE_URL });
       const printer = progressPrinter(o.progress, 'verify');
       try {
         const result = await rebuilder.verify(o.all ? 'all' : names, { batchSize: o.batchSize, signal: io.signal, onProgress: (p) => printer.onProgress(p) });

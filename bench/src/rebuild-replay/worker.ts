@@ -31,8 +31,14 @@ let events: number;
 if (mode === 'rebuild') {
   const { root } = createReadModelDb(url, 10);
   await migrateReadModels(root);
-  const rebuilder = new ProjectionRebuilder(root, store, createProjections());
-  const result = await rebuilder.rebuild('all', { batchSize: Number(process.env['BENCH_BATCH'] ?? 5000), onProgress: (p) => sample(p.position) });
+  // BENCH_PLAIN=1: build batches on the shared pool with plain statements (no dedicated connection, no COPY), to compare.
+  const rebuilder = new ProjectionRebuilder(root, store, createProjections(), process.env['BENCH_PLAIN'] === '1' ? {} : { databaseUrl: url });
+  const result = await rebuilder.rebuild('all', {
+    batchSize: Number(process.env['BENCH_BATCH'] ?? 5000),
+    // BENCH_PARALLEL=0 / 1: one build lane / two (default: the rebuilder's default, two lanes with its own connections).
+    ...(process.env['BENCH_PARALLEL'] ? { parallel: process.env['BENCH_PARALLEL'] === '1' } : {}),
+    onProgress: (p) => sample(p.position),
+  });
   events = result.events;
   await root.destroy();
 } else {

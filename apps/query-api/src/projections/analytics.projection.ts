@@ -63,9 +63,23 @@ interface DayDelta {
   newFollowers: number;
 }
 
+/** One-entry caches of {@link utcDay} and {@link utcMinute}: the number of the day / minute and its text. */
+const lastDay = { n: Number.NaN, text: '' };
+const lastMinute = { n: Number.NaN, text: '' };
+
 /** The UTC date (`YYYY-MM-DD`) of epoch ms `t`. */
 export function utcDay(t: number): string {
-  return new Date(t).toISOString().slice(0, 10);
+  // Events come in time order: the day of the previous call is nearly always the answer (no Date, no string).
+  const n = Math.floor(t / DAY_MS);
+  if (n !== lastDay.n) Object.assign(lastDay, { n, text: new Date(t).toISOString().slice(0, 10) });
+  return lastDay.text;
+}
+
+/** ISO-8601 of the start of the UTC minute of epoch ms `t` (one-entry cache, as {@link utcDay}). */
+function utcMinute(t: number): string {
+  const n = Math.floor(t / 60_000);
+  if (n !== lastMinute.n) Object.assign(lastMinute, { n, text: new Date(n * 60_000).toISOString() });
+  return lastMinute.text;
 }
 
 /**
@@ -194,7 +208,7 @@ export class AnalyticsProjection implements Projection {
           if (!r) break;
           r.messages += 1;
           r.dirty = true;
-          const minute = new Date(Math.floor(t / 60_000) * 60_000).toISOString();
+          const minute = utcMinute(t);
           const mk = `${r.broadcastId}/${minute}`;
           const m = minutes.get(mk);
           if (m) m.messages += 1;

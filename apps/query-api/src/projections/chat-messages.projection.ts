@@ -7,7 +7,7 @@ import type { Transaction } from 'kysely';
 import type { EventType, RecordedDomainEvent } from '@eventcast/events';
 import type { DB } from '../database/schema.js';
 import { ChatMessageBatch } from './chat-message-batch.js';
-import type { Projection } from './projection.js';
+import type { BulkCopy, Projection } from './projection.js';
 
 /**
  * Projects ChatMessageSent (new row; `sent_at` = its `sentAt`, v2; the `occurredAt` of v1 events via the upcaster), ChatMessageDeleted (`deleted_at` = its
@@ -26,10 +26,10 @@ export class ChatMessagesProjection implements Projection {
     return this.applyBatch(trx, [event]);
   }
 
-  /** See {@link Projection.applyBatch}. */
-  async applyBatch(trx: Transaction<DB>, events: readonly RecordedDomainEvent[]): Promise<void> {
+  /** See {@link Projection.applyBatch}; with `bulk` the new messages are copied in (see {@link ChatMessageBatch.flush}). */
+  async applyBatch(trx: Transaction<DB>, events: readonly RecordedDomainEvent[], bulk?: BulkCopy): Promise<void> {
     const batch = new ChatMessageBatch();
     for (const e of events) batch.add(e);
-    await batch.flush(trx);
+    await batch.flush(trx, bulk);
   }
 }

@@ -8,7 +8,7 @@ import { eventVersions, isEventType, validateRecorded, type RecordedDomainEvent,
 import type { ReadModelDb } from '../database/database.js';
 import { READMODELS_SCHEMA, type DB } from '../database/schema.js';
 import { clearLiveFailure, recordLiveFailure } from './projection-status.js';
-import type { Projection } from './projection.js';
+import type { BulkCopy, Projection } from './projection.js';
 
 /** Outcome of {@link ProjectionRunner.apply}. */
 export interface ApplyResult {
@@ -45,12 +45,16 @@ export class ProjectionRunner {
    *   `trustCurrentVersion` (default false): events already at their type's current schema version skip the
    *   catalog validation (they were validated on append; older versions are still upcast and validated);
    *   rebuilds from the store turn it on.
+   *   `bulk` (default none): `COPY FROM STDIN` on the connection of `db`'s transactions, handed to the projections'
+   *   `applyBatch` in the transactions of {@link apply} (never in {@link applyWithin}, whose transaction may be on
+   *   another connection). Only for a `db` with ONE connection whose client the copier writes to (a rebuild's build
+   *   connection, src/rebuild/build-connection.ts).
    * @throws {Error} on duplicate or missing projection names.
    */
   constructor(
     private readonly db: ReadModelDb,
     readonly projections: readonly Projection[],
-    private readonly options: { recordStatus: boolean; concurrent?: boolean; trustCurrentVersion?: boolean } = { recordStatus: true },
+    private readonly options: { recordStatus: boolean; concurrent?: boolean; trustCurrentVersion?: boolean; bulk?: BulkCopy } = { recordStatus: true },
   ) {
     this.names = projections.map((p) => p.name).sort();
     if (this.names.length === 0 || new Set(this.names).size !== this.names.length) {
@@ -81,13 +85,22 @@ export class ProjectionRunner {
    * log reads chat messages) must come after it in the constructor list.
    * Events that no projection handles are not validated and only move the checkpoints.
    * @returns counts and the lowest checkpoint after commit.
+   * With `concurrent`, a batch whose transaction fails with a database error is tried once more with the projections
+   * one after the other: a statement that fails on purpose under a savepoint (a duplicate message id, see
+   * chat-message-batch.ts) aborts the transaction for the statements other projections queued meanwhile.
    * @throws {InvalidEventError} (from @eventcast/events) when a handled event fails catalog validation;
    *   @throws database errors; in both cases nothing of the batch is applied.
    */
   async apply(events: readonly RecordedEvent[]): Promise<ApplyResult> {
     let result: ApplyResult;
     try {
-      result = await this.db.transaction().execute((trx) => this.applyWithin(trx, events));
+      const concurrent = this.options.concurrent === true;
+      try {
+        result = await this.db.transaction().execute((trx) => this.applyIn(trx, events, this.options.bulk, concurrent));
+      } catch (err) {
+        if (!concurrent || typeof (err as { code?: unknown }).code !== 'string') throw err;
+        result = await this.db.transaction().execute((trx) => this.applyIn(trx, events, this.options.bulk, false));
+      }
     } catch (err) {
       await this.recordFailure(err);
       throw err;
@@ -104,7 +117,12 @@ export class ProjectionRunner {
    * must be bound to the same schema as this runner's `db`. Does not count in {@link stats}.
    * @throws as {@link apply}; the caller rolls back.
    */
-  async applyWithin(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<ApplyResult> {
+  applyWithin(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<ApplyResult> {
+    return this.applyIn(trx, events, undefined, this.options.concurrent === true);
+  }
+
+  /** The body of {@link apply} and {@link applyWithin}: `bulk` for the projections, `concurrent` projections or not. */
+  private async applyIn(trx: Transaction<DB>, events: readonly RecordedEvent[], bulk: BulkCopy | undefined, concurrent: boolean): Promise<ApplyResult> {
     const sorted = [...events].sort((a, b) => (a.globalPosition < b.globalPosition ? -1 : a.globalPosition > b.globalPosition ? 1 : 0));
     await trx
       .insertInto('projection_checkpoints')
@@ -145,10 +163,10 @@ export class ProjectionRunner {
       for (const p of due) positions.set(p.name, event.globalPosition);
     }
     const run = async (p: Projection, list: readonly RecordedDomainEvent[]): Promise<void> => {
-      if (p.applyBatch) await p.applyBatch(trx, list);
+      if (p.applyBatch) await p.applyBatch(trx, list, bulk);
       else for (const e of list) await p.apply(trx, e);
     };
-    if (this.options.concurrent === true) {
+    if (concurrent) {
       // Each projection starts once the earlier projections writing a table it writes or reads have finished; the
       // others run concurrently: the connection queues their statements, so one projection prepares its next
       // statement while PostgreSQL executes another's. Every task settles before the transaction ends.

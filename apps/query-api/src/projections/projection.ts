@@ -39,5 +39,39 @@ export interface Projection {
    * When absent, the runner calls `apply` per event.
    * @throws to roll back the whole transaction.
    */
-  applyBatch?(trx: Transaction<DB>, events: readonly RecordedDomainEvent[]): Promise<void>;
+  applyBatch?(trx: Transaction<DB>, events: readonly RecordedDomainEvent[], bulk?: BulkCopy): Promise<void>;
+}
+
+/**
+ * `COPY … FROM STDIN` into a read-model table on the connection of the current transaction (same transaction, in
+ * statement order with the Kysely statements sent on it). Only a rebuild's dedicated build connection offers it (see
+ * src/rebuild/build-connection.ts); projections receive it as the optional third argument of `applyBatch` and must
+ * leave the same rows with or without it.
+ */
+export interface BulkCopy {
+  /**
+   * Appends rows to `table` (an unqualified read-model table name, e.g. `chat_messages`, redirected like every
+   * statement of the runner) with `COPY <schema>.<table> (<columns>) FROM STDIN` in the text format.
+   * @param columns column names, in the order of the fields of each line.
+   * @param data COPY text format: one line per row ending in `\n`, fields separated by a tab, escaped with
+   *   {@link copyField} (see https://www.postgresql.org/docs/current/sql-copy.html, "Text Format").
+   * @returns the number of rows copied.
+   * @throws the PostgreSQL error of the COPY (e.g. 23505 on a duplicate key); the transaction is then aborted
+   *   (up to a savepoint of the caller).
+   */
+  copy(table: string, columns: readonly string[], data: string): Promise<number>;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One field of a COPY text-format line: `\N` for null, otherwise the value's text with backslash, tab, newline and
+ * carriage return escaped (the characters the format reserves; PostgreSQL docs, COPY, "Text Format"). Other
+ * characters, control characters included, pass as they are.
+ */
+export function copyField(value: string | number | bigint | null): string {
+  if (value === null) return '\\N';
+  const s = typeof value === 'string' ? value : String(value);
+  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
