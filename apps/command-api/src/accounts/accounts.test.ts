@@ -51,6 +51,14 @@ describe('accounts over HTTP', () => {
     }
   });
 
+  it('refuses a name the platform keeps for its pages (e.g. admin) with 409 and a reason, storing nothing', async () => {
+    const r = await h.http('POST', '/auth/register', { username: 'Admin', password: PASSWORD });
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.body, { statusCode: 409, error: 'Conflict', message: 'username "admin" is reserved by the platform' });
+    const login = await h.http('POST', '/auth/login', { username: 'admin', password: PASSWORD });
+    assert.equal(login.status, 401);
+  });
+
   it('refuses a taken username (case-insensitively) with 409', async () => {
     await register(h, 'carol');
     const r = await h.http('POST', '/auth/register', { username: 'CAROL', password: PASSWORD });

@@ -10,6 +10,11 @@ describe('username decider', () => {
   it('claims a free username, lower-cased', () => {
     spec.given([]).when({ type: 'ClaimUsername', username: 'Alice', accountId: a }).then([{ type: 'UsernameClaimed', data: { username: 'alice', accountId: a } }]);
   });
+  it('refuses names the platform keeps for its own pages, whatever their case', () => {
+    for (const username of ['admin', 'Dashboard', 'LOGIN', 'signup']) {
+      spec.given([]).when({ type: 'ClaimUsername', username, accountId: a }).thenThrows('username_reserved');
+    }
+  });
   it('refuses a taken username', () => {
     spec
       .given([{ type: 'UsernameClaimed', data: { username: 'alice', accountId: a } }])

@@ -5,16 +5,30 @@
  */
 import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
 
+/**
+ * Names the platform keeps for itself: the web app's top-level pages (`/admin`, `/dashboard`, `/login`, `/signup`),
+ * whose static routes would shadow a channel page of that name, plus names users would take for staff or system
+ * accounts. Compared in lower case.
+ */
+export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
+  'admin', 'administrator', 'dashboard', 'login', 'logout', 'signup', 'signin', 'register', 'settings', 'analytics',
+  'moderation', 'api', 'docs', 'metrics', 'health', 'ready', 'status', 'hls', 'live', 'ws', 'static', 'support',
+  'help', 'about', 'eventcast', 'system', 'root', 'null', 'undefined',
+]);
+
 export type UsernameCommand = { type: 'ClaimUsername'; username: string; accountId: string };
 export type UsernameEvent = EventOf<'UsernameClaimed'>;
 export type UsernameState = { accountId: string | null };
 
-/** Decider of a username reservation. Error: `username_taken`. */
+/** Decider of a username reservation. Errors: `username_reserved` ({@link RESERVED_USERNAMES}), `username_taken`. */
 export const usernameDecider: Decider<UsernameCommand, UsernameEvent, UsernameState> = {
   initialState: () => ({ accountId: null }),
   decide(command, state) {
     switch (command.type) {
       case 'ClaimUsername':
+        if (RESERVED_USERNAMES.has(command.username.toLowerCase())) {
+          throw new DomainError('username_reserved', `username "${command.username.toLowerCase()}" is reserved by the platform`);
+        }
         if (state.accountId !== null) throw new DomainError('username_taken', `username "${command.username}" is taken`);
         return [{ type: 'UsernameClaimed', data: { username: command.username.toLowerCase(), accountId: command.accountId } }];
       default:
