@@ -71,6 +71,26 @@ void describe('PublishBatcher', () => {
     assert.throws(() => b.flush(), /boom/);
     assert.deepEqual(out, ['1', '3']);
   });
+
+  void test('a failing publish in a timer-driven flush goes to onError instead of crashing the process', async () => {
+    const errors: string[] = [];
+    const out: string[] = [];
+    const b = new PublishBatcher(
+      (t, f) => {
+        if (f === 'bad') throw new Error('boom');
+        out.push(f);
+      },
+      10,
+      () => 1,
+      0,
+      (e) => errors.push(e.message),
+    );
+    b.publish('a', 'bad');
+    b.publish('a', '2');
+    await sleep(40);
+    assert.deepEqual(errors, ['boom']);
+    assert.deepEqual(out, ['2']);
+  });
 });
 
 /** A raw WebSocket client that records the TCP chunks (one per read) that carry `{"type":"event"` frames. */

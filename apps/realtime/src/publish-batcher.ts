@@ -24,12 +24,14 @@ export class PublishBatcher {
    * @param windowMs coalescing window in ms; 0 publishes synchronously.
    * @param subscribers subscriber count of a topic on this edge (uWS `app.numSubscribers`).
    * @param minSubscribers topics with fewer subscribers are not batched (0: every topic is).
+   * @param onError told of a publish error of a timer-driven flush (no caller to throw to); the rest is still sent.
    */
   constructor(
     private readonly target: TopicPublish,
     private readonly windowMs: number,
     private readonly subscribers: (topic: string) => number = () => Number.POSITIVE_INFINITY,
     private readonly minSubscribers = 0,
+    private readonly onError: (err: Error) => void = () => undefined,
   ) {}
 
   /**
@@ -42,7 +44,13 @@ export class PublishBatcher {
       return;
     }
     this.queue.push([topic, frame]);
-    this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    this.timer ??= setTimeout(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    }, this.windowMs);
   };
 
   /** Publishes everything queued now (also on shutdown). Publish errors propagate after the rest is published. */

@@ -100,6 +100,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
     edge.REALTIME_FANOUT_BATCH_MS,
     (topic) => app.numSubscribers(topic),
     edge.REALTIME_FANOUT_BATCH_MIN_VIEWERS,
+    (err) => log.error({ err }, 'fan-out publish failed'),
   );
   const publish = (channel: string, frame: string): void => {
     batcher.publish(channelTopic(channel), frame);
