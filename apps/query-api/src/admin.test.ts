@@ -17,10 +17,8 @@ import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/pl
 import type { AdminBroadcastsDto, AuditPageDto, ProjectionsStatusDto } from './admin/admin.dto.js';
 import { bootstrapQueryApi, createProjections, type RunningQueryApi } from './bootstrap.js';
 import { createReadModelDb } from './database/database.js';
-import { migrateReadModels } from './database/migrations.js';
 import { AuditProjection } from './projections/audit.projection.js';
-import { ProjectionRunner } from './projections/projection-runner.js';
-import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
+import { createTestBus, projectAlone, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 import { MEDIA } from './testing/fixtures.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -75,18 +73,6 @@ async function dumpAudit(url: string) {
       rows: await db.selectFrom('admin_audit_log').selectAll().orderBy('global_position').execute(),
       checkpoint: (await db.selectFrom('projection_checkpoints').select('position').where('name', '=', 'admin-audit').executeTakeFirst())?.position,
     };
-  } finally {
-    await pool.destroy();
-  }
-}
-
-/** Applies `events` with a runner of the audit projection alone, in batches of `size`. */
-async function project(url: string, events: readonly RecordedEvent[], size: number): Promise<void> {
-  const { db, root: pool } = createReadModelDb(url, 1);
-  try {
-    await migrateReadModels(pool);
-    const runner = new ProjectionRunner(db, [new AuditProjection()]);
-    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
   } finally {
     await pool.destroy();
   }
@@ -202,9 +188,9 @@ void describe('admin', () => {
   void test('the same rows one event per transaction, in one batch, live from JetStream and rebuilt by catch-up', async () => {
     const live = await dumpAudit(liveDb.url);
     const one = await newDb();
-    await project(one.url, log.events, 1);
+    await projectAlone(one.url, new AuditProjection(), log.events, 1);
     const all = await newDb();
-    await project(all.url, log.events, 1000);
+    await projectAlone(all.url, new AuditProjection(), log.events, 1000);
     const rebuildDb = await newDb();
     const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, bus, log, `qa-test-${randomUUID().slice(0, 8)}`), catchUpBatchSize: 3 }, testLogger());
     await rebuilt.close();

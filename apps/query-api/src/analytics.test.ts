@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
-import { streams, type EventData, type EventType, type RecordedEvent } from '@eventcast/events';
+import { streams, type EventData, type EventType } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import { csvField, toCsv } from './analytics/csv.js';
 import { parseDayRange } from './analytics/range.js';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
 import { createReadModelDb } from './database/database.js';
-import { migrateReadModels } from './database/migrations.js';
 import { AnalyticsProjection, averageViewers } from './projections/analytics.projection.js';
-import { ProjectionRunner } from './projections/projection-runner.js';
-import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
+import { createTestBus, projectAlone, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 import { MEDIA } from './testing/fixtures.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -128,18 +126,6 @@ async function dumpAnalytics(url: string) {
   }
 }
 
-/** Applies `events` with a runner of the analytics projection alone, in batches of `size`. */
-async function project(url: string, events: readonly RecordedEvent[], size: number): Promise<void> {
-  const { db, root } = createReadModelDb(url, 1);
-  try {
-    await migrateReadModels(root);
-    const runner = new ProjectionRunner(db, [new AnalyticsProjection()]);
-    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
-  } finally {
-    await root.destroy();
-  }
-}
-
 void describe('analytics', () => {
   const log = new MemoryEventLog();
   scenario(log);
@@ -221,9 +207,9 @@ void describe('analytics', () => {
   void test('the same rows one event per transaction, in one batch, live from JetStream and rebuilt by catch-up', async () => {
     const live = await dumpAnalytics(liveDb.url);
     const one = await newDb();
-    await project(one.url, log.events, 1);
+    await projectAlone(one.url, new AnalyticsProjection(), log.events, 1);
     const all = await newDb();
-    await project(all.url, log.events, 1000);
+    await projectAlone(all.url, new AnalyticsProjection(), log.events, 1000);
     const rebuildDb = await newDb();
     const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, bus, log, `qa-test-${randomUUID().slice(0, 8)}`), catchUpBatchSize: 4 }, testLogger());
     await rebuilt.close();

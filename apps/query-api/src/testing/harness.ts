@@ -9,7 +9,11 @@ import { eventSubject, toWire, type RecordedEvent } from '@eventcast/events';
 import { createLogger, createTestDatabase, type Logger, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from '../bootstrap.js';
 import type { QueryApiConfig } from '../config.js';
+import { createReadModelDb } from '../database/database.js';
+import { migrateReadModels } from '../database/migrations.js';
 import type { EventLogReader } from '../projections/event-log.js';
+import type { Projection } from '../projections/projection.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
 
 /** A unique stream (`QA_TEST_<hex>`, subjects `qa_test_<hex>.>`) on the shared server. */
 export interface TestBus {
@@ -103,4 +107,19 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
+}
+
+/**
+ * Migrates the read-model database at `url` and applies `events` with a runner of `projection` alone, in batches of
+ * `size` events per transaction (rebuild-equality tests: the rows must not depend on the batching).
+ */
+export async function projectAlone(url: string, projection: Projection, events: readonly RecordedEvent[], size: number): Promise<void> {
+  const { db, root } = createReadModelDb(url, 1);
+  try {
+    await migrateReadModels(root);
+    const runner = new ProjectionRunner(db, [projection]);
+    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
+  } finally {
+    await root.destroy();
+  }
 }
