@@ -19,12 +19,16 @@ interface EventRow {
   version: number;
   data: unknown;
   metadata: EventMetadata | null;
-  created_at: Date;
+  /** `created_at` in epoch milliseconds, truncated (what a `Date` holds), as decimal text. */
+  created_ms: string;
 }
 
 // Order by the qualified columns: the text aliases below would otherwise sort as strings ('10' < '9').
+// `created_at` travels as epoch milliseconds: a number to parse instead of the driver's timestamp text parsing,
+// which took a tenth of a rebuild's decoding time.
 const COLUMNS =
-  'global_position::text AS global_position, id::text AS id, stream_name, revision::text AS revision, type, version, data, metadata, created_at';
+  'global_position::text AS global_position, id::text AS id, stream_name, revision::text AS revision, type, version, data, metadata, ' +
+  'trunc(extract(epoch FROM created_at) * 1000)::bigint::text AS created_ms';
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {
@@ -34,7 +38,7 @@ function toRecorded(row: EventRow): RecordedEvent {
     streamName: row.stream_name,
     revision: BigInt(row.revision),
     globalPosition: BigInt(row.global_position),
-    occurredAt: row.created_at,
+    occurredAt: new Date(Number(row.created_ms)),
     data: row.data,
     metadata: row.metadata ?? {},
   };
