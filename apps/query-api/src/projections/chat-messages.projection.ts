@@ -6,8 +6,8 @@
 import type { Transaction } from 'kysely';
 import type { EventType, RecordedDomainEvent } from '@eventcast/events';
 import type { DB } from '../database/schema.js';
-import { ChatMessageBatch } from './chat-message-batch.js';
-import type { BulkCopy, Projection } from './projection.js';
+import { ChatMessageBatch, chatMessagesLookahead } from './chat-message-batch.js';
+import type { BuildLookahead, BulkCopy, Projection } from './projection.js';
 
 /**
  * Projects ChatMessageSent (new row; `sent_at` = its `sentAt`, v2; the `occurredAt` of v1 events via the upcaster), ChatMessageDeleted (`deleted_at` = its
@@ -20,6 +20,8 @@ export class ChatMessagesProjection implements Projection {
   readonly name = 'chat-messages';
   readonly tables = ['chat_messages', 'chat_rooms'];
   readonly handles: readonly EventType[] = ['ChatMessageSent', 'ChatMessageDeleted', 'ChatCleared'];
+  /** Rebuilds read deletes and clears ahead, so new rows are written already hidden (see chat-message-batch.ts). */
+  readonly buildLookahead: BuildLookahead = chatMessagesLookahead;
 
   /** See {@link Projection.apply}. */
   apply(trx: Transaction<DB>, event: RecordedDomainEvent): Promise<void> {
@@ -28,7 +30,7 @@ export class ChatMessagesProjection implements Projection {
 
   /** See {@link Projection.applyBatch}; with `bulk` the new messages are copied in (see {@link ChatMessageBatch.flush}). */
   async applyBatch(trx: Transaction<DB>, events: readonly RecordedDomainEvent[], bulk?: BulkCopy): Promise<void> {
-    const batch = new ChatMessageBatch();
+    const batch = new ChatMessageBatch(bulk?.lookaheadUntil);
     for (const e of events) batch.add(e);
     await batch.flush(trx, bulk);
   }

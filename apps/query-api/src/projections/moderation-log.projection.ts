@@ -43,7 +43,8 @@ export function moderationRow(e: RecordedDomainEvent): Row | null {
   switch (e.type) {
     case 'ChatMessageDeleted': {
       const d = e.data;
-      const lookup = (col: string) => sql`(SELECT ${sql.ref(col)} FROM ${messages} WHERE id = ${d.messageId}::uuid)`;
+      // Only a message sent before the delete counts (a batch inserts all its messages before this log reads them).
+      const lookup = (col: string) => sql`(SELECT ${sql.ref(col)} FROM ${messages} WHERE id = ${d.messageId}::uuid AND global_position < ${e.globalPosition.toString()}::bigint)`;
       return {
         ...base,
         channel_id: d.channelId,

@@ -40,6 +40,32 @@ export interface Projection {
    * @throws to roll back the whole transaction.
    */
   applyBatch?(trx: Transaction<DB>, events: readonly RecordedDomainEvent[], bulk?: BulkCopy): Promise<void>;
+  /**
+   * Optional look-ahead of a rebuild (see {@link BuildLookahead}): events of some types known before the build
+   * applies the log, so that rows can be written in their final state instead of being inserted and then updated.
+   */
+  readonly buildLookahead?: BuildLookahead;
+}
+
+/**
+ * A rebuild's look-ahead for one projection. Before a build that starts from position 0 applies anything, the
+ * rebuilder reads every event of `types` up to a position H (the head then; {@link BulkCopy.lookaheadUntil}) and
+ * hands them to {@link store} in pages, in ONE transaction on the build schema that also records H; the build's
+ * batches then receive H with their {@link BulkCopy}. The projection must leave the same rows as without it: what
+ * its look-ahead stores only tells it, while writing a row, what events up to H will do to that row later.
+ * H never changes for a build schema (a resumed build keeps it), so a row written in any run of the build was
+ * written knowing every look-ahead event up to H; events after H take the ordinary path.
+ */
+export interface BuildLookahead {
+  /** Event types to read ahead (current schema version, validated and upcast like every event the runner applies). */
+  readonly types: readonly EventType[];
+  /**
+   * Creates the look-ahead tables (names through Kysely in `readmodels`, redirected to the build schema like every
+   * statement of the build; they are dropped with it and never switched in) and stores `events`. Called once per
+   * page, the first call with `first` true; all calls in one transaction.
+   * @throws database errors (the transaction rolls back; the build does not start).
+   */
+  store(trx: Transaction<DB>, events: readonly RecordedDomainEvent[], first: boolean): Promise<void>;
 }
 
 /**
@@ -60,6 +86,11 @@ export interface BulkCopy {
    *   (up to a savepoint of the caller).
    */
   copy(table: string, columns: readonly string[], data: string): Promise<number>;
+  /**
+   * The global position up to which the build's look-ahead holds every event of the projections' look-ahead types
+   * (see {@link BuildLookahead}); undefined when this build has none (then every event takes the ordinary path).
+   */
+  readonly lookaheadUntil?: bigint;
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;

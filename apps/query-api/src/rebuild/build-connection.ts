@@ -49,11 +49,13 @@ export class BuildConnection {
   /**
    * A {@link BulkCopy} writing `COPY "<schema>"."<table>" (…) FROM STDIN` on this connection. Call it only inside a
    * transaction of {@link db} / {@link root} (the connection is then checked out); the data is sent in one piece.
+   * `lookaheadUntil`: the build's look-ahead position, passed on to the projections ({@link BulkCopy.lookaheadUntil}).
    * @throws {Error} when called while no transaction holds the connection, or with table/column names that are not
    *   plain lower-case identifiers; the PostgreSQL error of the COPY otherwise.
    */
-  copier(schema: string): BulkCopy {
+  copier(schema: string, lookaheadUntil?: bigint): BulkCopy {
     return {
+      ...(lookaheadUntil === undefined ? {} : { lookaheadUntil }),
       copy: async (table, columns, data) => {
         const client = this.held;
         if (!client) throw new Error('BulkCopy.copy called outside a transaction of the build connection');

@@ -25,7 +25,7 @@
  * table row by row (see diff.ts).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { RecordedEvent } from '@eventcast/events';
+import { eventVersions, isEventType, validateRecorded, type RecordedDomainEvent, type RecordedEvent } from '@eventcast/events';
 import type { EventStore } from '@eventcast/event-store';
 import { readModelMigrations } from '../database/migrations.js';
 import { READMODELS_SCHEMA, type DB } from '../database/schema.js';
@@ -115,9 +115,12 @@ const BUILD_INFO = 'eventcast_build_info';
 const BUILD_INDEXES = 'eventcast_build_indexes';
 /**
  * Secondary indexes a projection's writes use (kept during a build): the chat-clear update finds a channel's
- * messages after its previous clear by `(channel_id, global_position)`.
+ * messages after its previous clear by `(channel_id, global_position)`. Not kept in a build with a look-ahead
+ * (see prepareLookahead), where clears update stored rows only after the look-ahead's position.
  */
 const BUILD_TIME_INDEXES: ReadonlySet<string> = new Set(['chat_messages_channel_position_idx']);
+/** One-row table of a build schema holding the position its look-ahead covers (see prepareLookahead). */
+const BUILD_LOOKAHEAD = 'eventcast_build_lookahead';
 const LOCK_NAMESPACE = 7_341_004;
 /** Pages of the log a build lane may be ahead of the slowest lane (see ParallelRunners.enqueue). */
 const PAGES_AHEAD = 2;
@@ -296,7 +299,8 @@ export class ProjectionRebuilder {
     return this.withUnitLock(schema, async () => {
       try {
         const resumed = await this.prepareSchema(schema, unit, options.restart === true);
-        const runner = this.buildRunner(schema, unit, options.parallel ?? this.options.databaseUrl !== undefined);
+        const lookaheadUntil = await this.prepareLookahead(schema, unit, !resumed);
+        const runner = this.buildRunner(schema, unit, options.parallel ?? this.options.databaseUrl !== undefined, lookaheadUntil);
         try {
           const before = await runner.position();
           const built = await this.build(runner, unit, options, undefined, 'start');
@@ -337,9 +341,10 @@ export class ProjectionRebuilder {
     return this.withUnitLock(schema, async () => {
       try {
         await this.prepareSchema(schema, unit, true);
-        const runner = this.buildRunner(schema, unit, options.parallel ?? this.options.databaseUrl !== undefined);
+        const target = await this.liveCheckpoint(this.live, unit);
+        const lookaheadUntil = await this.prepareLookahead(schema, unit, true, target);
+        const runner = this.buildRunner(schema, unit, options.parallel ?? this.options.databaseUrl !== undefined, lookaheadUntil);
         try {
-          const target = await this.liveCheckpoint(this.live, unit);
           await this.build(runner, unit, options, target, false);
           return await this.root.transaction().execute(async (trx) => {
             const liveTrx = (trx as unknown as Transaction<DB>).withSchema(READMODELS_SCHEMA);
@@ -407,6 +412,56 @@ export class ProjectionRebuilder {
   }
 
   /**
+   * The build's look-ahead (see `BuildLookahead` in projections/projection.ts), given the database URL (look-aheads
+   * go with the bulk path of the build connections) and projections of the unit that have one:
+   * for a build starting from position 0 (`fresh`), reads every event of their look-ahead types up to H = `until`
+   * (verify) or the head, hands them to the projections in pages of 10,000, and records H in
+   * `<schema>.eventcast_build_lookahead`, all in one transaction (look-ahead tables are LOGGED: after a PostgreSQL
+   * crash the build restarts from 0 with them). A resumed build keeps the H it started with; a resumed build that
+   * started without a look-ahead continues without one.
+   * @returns H, or undefined without a look-ahead.
+   * @throws store, catalog (an event that cannot be upcast) and database errors.
+   */
+  private async prepareLookahead(schema: string, unit: RebuildUnit, fresh: boolean, until?: bigint): Promise<bigint | undefined> {
+    if (!this.usesLookahead(unit)) return undefined;
+    const projections = unit.projections.filter((p) => p.buildLookahead !== undefined);
+    if (!fresh) {
+      const exists = await sql<{ ok: boolean }>`SELECT to_regclass(${`${schema}.${BUILD_LOOKAHEAD}`}) IS NOT NULL AS ok`.execute(this.root);
+      if (!exists.rows[0]?.ok) return undefined;
+      const r = await sql<{ until: string }>`SELECT until::text AS until FROM ${sql.table(`${schema}.${BUILD_LOOKAHEAD}`)}`.execute(this.root);
+      return r.rows[0] ? BigInt(r.rows[0].until) : undefined;
+    }
+    const h = until ?? (await this.store.headPosition());
+    const types = [...new Set(projections.flatMap((p) => p.buildLookahead!.types))];
+    const reader = { readAll: (o?: Parameters<RebuildEventSource['readAll']>[0]) => this.store.readAll({ ...o, eventTypes: types }) };
+    await this.root.transaction().execute(async (trx) => {
+      const buildTrx = (trx as unknown as Transaction<DB>).withSchema(READMODELS_SCHEMA).withPlugin(new SchemaRedirectPlugin(READMODELS_SCHEMA, schema));
+      let first = true;
+      const hand = async (events: readonly RecordedDomainEvent[]): Promise<void> => {
+        for (const p of projections) {
+          const wanted = new Set<string>(p.buildLookahead!.types);
+          await p.buildLookahead!.store(buildTrx, events.filter((e) => wanted.has(e.type)), first);
+        }
+        first = false;
+      };
+      if (h > 0n) {
+        for await (const page of readPages(reader, 0n, 10_000, h)) {
+          await hand(page.map((e) => (isEventType(e.type) && e.version === eventVersions[e.type] ? (e as RecordedDomainEvent) : validateRecorded(e))));
+        }
+      }
+      if (first) await hand([]);
+      await sql`CREATE TABLE ${sql.table(`${schema}.${BUILD_LOOKAHEAD}`)} (until bigint NOT NULL)`.execute(trx);
+      await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_LOOKAHEAD}`)} (until) VALUES (${h.toString()}::bigint)`.execute(trx);
+    });
+    return h;
+  }
+
+  /** Whether a fresh build of `unit` gets a look-ahead: with the database URL, when a projection of it has one. */
+  private usesLookahead(unit: RebuildUnit): boolean {
+    return this.options.databaseUrl !== undefined && unit.projections.some((p) => p.buildLookahead !== undefined);
+  }
+
+  /**
    * Drops the secondary indexes of the unit's build tables that no projection needs while writing (non-unique, not
    * backing a constraint, not in {@link BUILD_TIME_INDEXES}) and records their definitions in
    * `<schema>.eventcast_build_indexes`: a bulk load into an index-free table, then one sorted index build
@@ -423,7 +478,7 @@ export class ProjectionRebuilder {
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
         ORDER BY ic.relname`.execute(trx);
     for (const r of rows.rows) {
-      if (BUILD_TIME_INDEXES.has(r.name)) continue;
+      if (BUILD_TIME_INDEXES.has(r.name) && !this.usesLookahead(unit)) continue;
       await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_INDEXES}`)} (name, definition) VALUES (${r.name}, ${r.definition})`.execute(trx);
       await sql`DROP INDEX ${sql.table(`${schema}.${r.name}`)}`.execute(trx);
     }
@@ -478,7 +533,7 @@ export class ProjectionRebuilder {
    * share no table), applied concurrently. The build checkpoints are per projection either way, so a resumed build may
    * switch between the two.
    */
-  private buildRunner(schema: string, unit: RebuildUnit, parallel: boolean): ParallelRunners {
+  private buildRunner(schema: string, unit: RebuildUnit, parallel: boolean, lookaheadUntil?: bigint): ParallelRunners {
     // Build runners: no status writes, projections of a batch run concurrently (their statements pipelined on the
     // connection), events at the current schema version are not validated again (the store validated them on append).
     // With a database URL each lane has its own connection and projections may COPY into the build tables.
@@ -489,7 +544,7 @@ export class ProjectionRebuilder {
       if (url === undefined) return new ProjectionRunner(this.live.withPlugin(new SchemaRedirectPlugin(READMODELS_SCHEMA, schema)), projections, options);
       const conn = new BuildConnection(url);
       connections.push(conn);
-      return new ProjectionRunner(conn.db(schema), projections, { ...options, bulk: conn.copier(schema) });
+      return new ProjectionRunner(conn.db(schema), projections, { ...options, bulk: conn.copier(schema, lookaheadUntil) });
     };
     if (!parallel) return new ParallelRunners([lane(unit.projections)], connections);
     const parts = new Map<string, readonly Projection[]>();
