@@ -52,7 +52,12 @@ interface WorkerResult {
   samples: { position: number; rssMiB: number }[];
 }
 
-function runWorker(args: string[]): Promise<WorkerResult> {
+/**
+ * Runs one measured worker after a `CHECKPOINT`: the dirty pages of what ran before (the load, the rebuild's tables)
+ * are written out first, so the checkpointer flushing them does not compete with the run being measured.
+ */
+async function runWorker(pool: { query(text: string): Promise<unknown> }, args: string[]): Promise<WorkerResult> {
+  await pool.query('CHECKPOINT');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
     let out = '';
@@ -118,17 +123,17 @@ async function main(): Promise<void> {
     }
 
     log('rebuild --all …');
-    const rebuild = await runWorker(['rebuild', db.url]);
+    const rebuild = await runWorker(store.pool, ['rebuild', db.url]);
     log(`rebuild: ${fmt(rebuild.eventsPerSecond)} events/s, peak RSS ${fmt(rebuild.peakRssKiB / 1024)} MiB`);
     const rows = await store.pool.query<{ t: string; n: string }>(
       "SELECT relname AS t, n_live_tup::text AS n FROM pg_stat_user_tables WHERE schemaname = 'readmodels' AND n_live_tup > 0 ORDER BY n_live_tup DESC",
     );
     log('replay → /dev/null …');
-    const replayNull = await runWorker(['replay', db.url, '/dev/null']);
+    const replayNull = await runWorker(store.pool, ['replay', db.url, '/dev/null']);
     log(`replay: ${fmt(replayNull.eventsPerSecond)} events/s`);
     const file = join(dir, 'events.jsonl');
     log('replay → file …');
-    const replayFile = await runWorker(['replay', db.url, file]);
+    const replayFile = await runWorker(store.pool, ['replay', db.url, file]);
     const fileBytes = statSync(file).size;
     log(`replay to file: ${fmt(replayFile.eventsPerSecond)} events/s, ${fmt(fileBytes / 2 ** 20)} MiB`);
 
@@ -146,7 +151,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release(), loadAverageAtStart: load.map((x) => Math.round(x * 100) / 100) },
       code,
-      settings: { events: N, channels: CHANNELS, users: USERS, rebuildBatch: Number(process.env['BENCH_BATCH'] ?? 5000), replayPath: 'COPY of PostgreSQL-rendered lines, ranges of 20,000 positions, 3 in flight' },
+      settings: { events: N, channels: CHANNELS, users: USERS, rebuildBatch: Number(process.env['BENCH_BATCH'] ?? 5000), replayPath: 'COPY of PostgreSQL-rendered lines, ranges of 20,000 positions, 3 in flight', checkpointBeforeEachRun: true },
       load: { events: loaded, seconds: loadSeconds, eventsPerSecond: Math.round(loaded / loadSeconds), tableSize: size.rows[0]?.s, mix: Object.fromEntries(mix.rows.map((r) => [r.type, Number(r.n)])) },
       rebuild: { ...rebuild, readModelRows: Object.fromEntries(rows.rows.map((r) => [r.t, Number(r.n)])) },
       replayToDevNull: replayNull,
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
 
 Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, Linux ${result.machine.kernel}; load average at start ${load.map((x) => x.toFixed(2)).join(' / ')}; PostgreSQL on the same machine (the 2 cores are shared with it and with other work).
 Code: commit ${code.commit}${code.uncommittedOutsideBench ? ` plus ${code.uncommittedOutsideBench} uncommitted files outside bench/ (work in progress; the dist that ran includes it)` : ''}.
-Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay through COPY (PostgreSQL renders each line; ranges of 20,000 positions, 3 in flight).
+Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay through COPY (PostgreSQL renders each line; ranges of 20,000 positions, 3 in flight); a `CHECKPOINT` before each measured run.
 
 ## Data
 

@@ -6,7 +6,9 @@
  * same migrations, redirected by {@link SchemaRedirectPlugin}), in batches of thousands of events per transaction,
  * while the live tables keep serving and the live projector keeps applying. Given the database URL
  * ({@link RebuilderOptions}), build batches run on the rebuilder's own connections (build-connection.ts), where the
- * chat-message projection bulk-loads its rows with `COPY … FROM STDIN` inside the batch transaction. The build schema has its own
+ * chat-message projection bulk-loads its rows with `COPY … FROM STDIN` inside the batch transaction, and projections with a
+ * look-ahead (`Projection.buildLookahead`, see prepareLookahead) get the events of some types up to the head before the
+ * build starts, so they can write rows in their final state. The build schema has its own
  * `projection_checkpoints`, committed with every batch: a rebuild that dies resumes from there when rerun.
  * Once the build has caught up with the head, ONE transaction switches:
  *   1. `SELECT … FOR UPDATE` of the unit's live checkpoint rows, in name order (the row locks the live
