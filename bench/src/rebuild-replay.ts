@@ -168,7 +168,7 @@ async function main(): Promise<void> {
 
 Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, Linux ${result.machine.kernel}; load average at start ${load.map((x) => x.toFixed(2)).join(' / ')}; PostgreSQL on the same machine (the 2 cores are shared with it and with other work).
 Code: commit ${code.commit}${code.uncommittedOutsideBench ? ` plus ${code.uncommittedOutsideBench} uncommitted files outside bench/ (work in progress; the dist that ran includes it)` : ''}.
-Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay through COPY (PostgreSQL renders each line; ranges of 20,000 positions, 3 in flight); a `CHECKPOINT` before each measured run.
+Settings: ${fmt(N)} generated events, ${CHANNELS} channels, ${fmt(USERS)} users; rebuild batch ${result.settings.rebuildBatch} events per transaction; replay through COPY (PostgreSQL renders each line; ranges of 20,000 positions, 3 in flight); a \`CHECKPOINT\` before each measured run.
 
 ## Data
 
