@@ -286,10 +286,10 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
     .option('--all', 'rebuild every projection')
     .option('--restart', 'discard an interrupted build instead of resuming it')
     .option('--parallel', "apply the unit's independent projections in two lanes on their own connections (the default)")
-    .addOption(new Option('--batch-size <n>', 'events per read and per build transaction').argParser(positiveInt).default(5000))
+    .addOption(new Option('--batch-size <n>', 'events per read and per build transaction (default: 10000)').argParser(positiveInt))
     .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
     .option('--json', 'print the result as JSON')
-    .action(async (names: string[], o: { all?: boolean; restart?: boolean; parallel?: boolean; batchSize: number; progress?: boolean; json?: boolean }) => {
+    .action(async (names: string[], o: { all?: boolean; restart?: boolean; parallel?: boolean; batchSize?: number; progress?: boolean; json?: boolean }) => {
       if (o.all && names.length > 0) throw new UsageError('give projection names or --all, not both');
       if (!o.all && names.length === 0) throw new UsageError('name the projections to rebuild, or --all (see `projections list`)');
       const r = res();
@@ -301,7 +301,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       const printer = progressPrinter(o.progress, 'rebuild');
       try {
         const result = await rebuilder.rebuild(o.all ? 'all' : names, {
-          batchSize: o.batchSize,
+          ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
           restart: o.restart === true,
           ...(o.parallel === true ? { parallel: true } : {}),
           signal: io.signal,
@@ -326,10 +326,10 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
     .description('Rebuild into a scratch schema and diff it row by row against the live read model; exit 1 on any difference.')
     .argument('[names...]', 'projections to verify (with the projections that share their tables)')
     .option('--all', 'verify every projection')
-    .addOption(new Option('--batch-size <n>', 'events per read and per build transaction').argParser(positiveInt).default(5000))
+    .addOption(new Option('--batch-size <n>', 'events per read and per build transaction (default: 10000)').argParser(positiveInt))
     .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
     .option('--json', 'print the comparison as JSON')
-    .action(async (names: string[], o: { all?: boolean; batchSize: number; progress?: boolean; json?: boolean }) => {
+    .action(async (names: string[], o: { all?: boolean; batchSize?: number; progress?: boolean; json?: boolean }) => {
       if (o.all && names.length > 0) throw new UsageError('give projection names or --all, not both');
       if (!o.all && names.length === 0) throw new UsageError('name the projections to verify, or --all (see `projections list`)');
       const r = res();
@@ -338,7 +338,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       const rebuilder = new ProjectionRebuilder(root, store, createProjections(), { databaseUrl: r.config.DATABASE_URL });
       const printer = progressPrinter(o.progress, 'verify');
       try {
-        const result = await rebuilder.verify(o.all ? 'all' : names, { batchSize: o.batchSize, signal: io.signal, onProgress: (p) => printer.onProgress(p) });
+        const result = await rebuilder.verify(o.all ? 'all' : names, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), signal: io.signal, onProgress: (p) => printer.onProgress(p) });
         printer.stop();
         if (o.json) writeJson(io.stdout, result);
         else io.stdout.write(renderVerify(result));

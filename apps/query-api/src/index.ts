@@ -7,6 +7,7 @@ export { migrateReadModels } from './database/migrations.js';
 export { createReadModelDb, type ReadModelDb } from './database/database.js';
 export { READMODELS_SCHEMA } from './database/schema.js';
 export {
+  DEFAULT_REBUILD_BATCH,
   ProjectionRebuilder,
   RebuildBusyError,
   readPages,

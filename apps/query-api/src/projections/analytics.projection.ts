@@ -215,7 +215,10 @@ export class AnalyticsProjection implements Projection {
           else minutes.set(mk, { broadcastId: r.broadcastId, minute, messages: 1 });
           const ck = `${r.broadcastId}/${e.data.senderId}`;
           const c = chatters.get(ck);
-          if (c) Object.assign(c, { messages: c.messages + 1, name: e.data.senderName });
+          if (c) {
+            c.messages += 1;
+            c.name = e.data.senderName;
+          }
           else chatters.set(ck, { broadcastId: r.broadcastId, senderId: e.data.senderId, name: e.data.senderName, messages: 1 });
           break;
         }

@@ -28,10 +28,14 @@ export interface RunnerStats {
   events: number;
 }
 
+const NONE: readonly Projection[] = [];
+
 /** Runs a fixed set of projections, each with its own checkpoint row, in one transaction per batch. */
 export class ProjectionRunner {
   private readonly names: string[];
   private readonly handled: Map<Projection, ReadonlySet<string>>;
+  /** Per event type, the projections handling it, in run order. */
+  private readonly byType = new Map<string, Projection[]>();
   private committed = 0;
   private committedEvents = 0;
   private failureRecorded = false;
@@ -61,6 +65,7 @@ export class ProjectionRunner {
       throw new Error('ProjectionRunner needs at least one projection and unique projection names');
     }
     this.handled = new Map(projections.map((p) => [p, new Set<string>(p.handles)]));
+    for (const p of projections) for (const t of new Set<string>(p.handles)) this.byType.set(t, [...(this.byType.get(t) ?? []), p]);
   }
 
   /** Committed transactions and their events so far (a snapshot). */
@@ -141,13 +146,16 @@ export class ProjectionRunner {
     const work = new Map<Projection, RecordedDomainEvent[]>();
     let applied = 0;
     let skipped = 0;
+    // Above every checkpoint (the usual case) each event goes to its type's handlers: no per-event filtering.
+    const highest = [...positions.values()].reduce((m, v) => (v > m ? v : m), 0n);
     for (const event of sorted) {
-      const due = this.projections.filter((p) => (positions.get(p.name) ?? 0n) < event.globalPosition);
+      const all = event.globalPosition > highest;
+      const due = all ? this.projections : this.projections.filter((p) => (positions.get(p.name) ?? 0n) < event.globalPosition);
       if (due.length === 0) {
         skipped++;
         continue;
       }
-      const handlers = due.filter((p) => this.handled.get(p)!.has(event.type));
+      const handlers = all ? (this.byType.get(event.type) ?? NONE) : due.filter((p) => this.handled.get(p)!.has(event.type));
       if (handlers.length > 0) {
         const valid: RecordedDomainEvent =
           this.options.trustCurrentVersion === true && isEventType(event.type) && event.version === eventVersions[event.type]
@@ -160,7 +168,11 @@ export class ProjectionRunner {
         }
         applied++;
       }
-      for (const p of due) positions.set(p.name, event.globalPosition);
+      if (!all) for (const p of due) positions.set(p.name, event.globalPosition);
+    }
+    if (sorted.length > 0) {
+      const last = sorted[sorted.length - 1]!.globalPosition;
+      if (last > highest) for (const p of this.projections) positions.set(p.name, last);
     }
     const run = async (p: Projection, list: readonly RecordedDomainEvent[]): Promise<void> => {
       if (p.applyBatch) await p.applyBatch(trx, list, bulk);

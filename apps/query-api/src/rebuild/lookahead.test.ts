@@ -4,10 +4,12 @@
  * earlier, later, unknown and other channels' message ids, repeated deletes, clears, the same message id sent twice)
  * is applied live one event per transaction; rebuilds with the look-ahead cut at several positions (events after H take
  * the ordinary path, as under live traffic during a rebuild) and several batch sizes must give the same read models,
- * and so must a verify.
+ * and so must a verify. Also: an interrupted build resumes; a build whose unlogged tables a PostgreSQL crash emptied
+ * (chat_messages, built LOGGED with a look-ahead, keeps its rows) starts again instead of resuming on half-lost tables.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { streams, type EventData, type EventType, type NewEvent } from '@eventcast/events';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 import { createProjections } from '../bootstrap.js';
@@ -143,6 +145,52 @@ void describe('rebuild look-ahead of chat messages', () => {
         v.tablesCompared.filter((t) => t.differences > 0),
         [],
       );
+    } finally {
+      await root.destroy();
+    }
+  });
+
+  void test('a build whose unlogged tables a PostgreSQL crash emptied starts again; an interrupted one resumes', { timeout: 240_000 }, async () => {
+    const { log } = chatLog(7, 400);
+    const tdb = await createTestDatabase('qa_test');
+    dbs.push(tdb);
+    const { db, root } = createReadModelDb(tdb.url, 2);
+    try {
+      await migrateReadModels(root);
+      const live = new ProjectionRunner(db, createProjections());
+      for (const e of log.events) await live.apply([e]);
+      const expected = await dumpReadModels(tdb.url);
+      const head = BigInt(log.events.length);
+      /** A rebuild stopped (as by Ctrl-C) once the build has read past position 200. */
+      const interrupted = async (): Promise<void> => {
+        const stop = new AbortController();
+        const source: RebuildEventSource = {
+          readAll: (o) => {
+            if ((o?.after ?? 0n) >= 200n) stop.abort(new Error('stopped'));
+            return log.readAll(o);
+          },
+          headPosition: () => Promise.resolve(head),
+        };
+        await assert.rejects(new ProjectionRebuilder(root, source, createProjections(), { databaseUrl: tdb.url }).rebuild('all', { batchSize: 20, signal: stop.signal }), /stopped/);
+      };
+      const source: RebuildEventSource = { readAll: (o) => log.readAll(o), headPosition: () => Promise.resolve(head) };
+      const rebuilder = new ProjectionRebuilder(root, source, createProjections(), { databaseUrl: tdb.url });
+
+      await interrupted();
+      const resumed = await rebuilder.rebuild('all', { batchSize: 20 });
+      assert.ok(resumed.resumedFrom !== null && resumed.resumedFrom > 0n, 'an interrupted build resumes');
+      assert.deepEqual(await dumpReadModels(tdb.url), expected);
+
+      await interrupted();
+      // What crash recovery does: every unlogged table of the build schema is emptied (chat_messages, built LOGGED
+      // with a look-ahead, keeps its rows).
+      const unlogged = await sql<{ t: string }>`SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname LIKE 'readmodels_build%' AND c.relkind = 'r' AND c.relpersistence = 'u'`.execute(root);
+      assert.ok(unlogged.rows.some((r) => r.t.endsWith('.eventcast_build_alive')));
+      for (const r of unlogged.rows) await sql.raw(`TRUNCATE ${r.t}`).execute(root);
+      const again = await rebuilder.rebuild('all', { batchSize: 20 });
+      assert.equal(again.resumedFrom, null, 'the build starts again');
+      assert.deepEqual(await dumpReadModels(tdb.url), expected);
     } finally {
       await root.destroy();
     }

@@ -61,7 +61,7 @@ export interface RebuildProgress {
 
 /** Options of {@link ProjectionRebuilder.rebuild} and {@link ProjectionRebuilder.verify}. */
 export interface RebuildOptions {
-  /** Events per read and per build transaction (default 5000). */
+  /** Events per read and per build transaction (default {@link DEFAULT_REBUILD_BATCH}). */
   batchSize?: number;
   /** Called with progress (see {@link RebuildProgress}). */
   onProgress?: (p: RebuildProgress) => void;
@@ -121,9 +121,25 @@ const BUILD_INDEXES = 'eventcast_build_indexes';
  * (see prepareLookahead), where clears update stored rows only after the look-ahead's position.
  */
 const BUILD_TIME_INDEXES: ReadonlySet<string> = new Set(['chat_messages_channel_position_idx']);
+/**
+ * UNLOGGED one-row marker of a build schema: PostgreSQL empties unlogged tables in crash recovery, so an empty marker
+ * means the build lost its unlogged tables (and checkpoints) while its logged ones kept their rows: it starts again.
+ */
+const BUILD_ALIVE = 'eventcast_build_alive';
+/**
+ * Tables built LOGGED from the start when the build has a look-ahead: written by appends only up to the look-ahead's
+ * position, so logging each row as it is copied costs less than rewriting the whole table at the end (SET LOGGED).
+ */
+const BUILD_LOGGED_WITH_LOOKAHEAD: ReadonlySet<string> = new Set(['chat_messages']);
 /** One-row table of a build schema holding the position its look-ahead covers (see prepareLookahead). */
 const BUILD_LOOKAHEAD = 'eventcast_build_lookahead';
 const LOCK_NAMESPACE = 7_341_004;
+/**
+ * Events per read and per build transaction of a rebuild or verify by default. On the 2-core development machine
+ * (bench/results/rebuild-replay.md) 10,000 was faster than 5,000 (fewer statements per event: the analytics counters
+ * fold more messages into each upsert) at about 100 MiB more peak memory; 20,000 was no faster.
+ */
+export const DEFAULT_REBUILD_BATCH = 10_000;
 /** Pages of the log a build lane may be ahead of the slowest lane (see ParallelRunners.enqueue). */
 const PAGES_AHEAD = 2;
 
@@ -157,16 +173,38 @@ export async function* readPages(store: Pick<EventStore, 'readAll'>, after: bigi
 }
 
 /**
+ * `projections` split into parts connected by tables they both write (union of overlapping `tables`), each part in
+ * run order, parts in the run order of their first member. Reads do not connect parts (see buildRunner).
+ */
+function writerParts(projections: readonly Projection[]): Projection[][] {
+  const parts: Projection[][] = [];
+  for (const p of projections) {
+    const joined = parts.filter((ps) => ps.some((q) => q.tables.some((t) => p.tables.includes(t))));
+    const merged = [...joined.flat(), p];
+    for (const j of joined) parts.splice(parts.indexOf(j), 1);
+    parts.push(merged);
+  }
+  const order = new Map(projections.map((p, i) => [p, i]));
+  for (const ps of parts) ps.sort((a, b) => order.get(a)! - order.get(b)!);
+  return parts.sort((a, b) => order.get(a[0]!)! - order.get(b[0]!)!);
+}
+
+/**
  * The lanes of a build: the unit's independent parts, each lane with its own {@link ProjectionRunner} (own checkpoint
  * rows, own tables) and, given the database URL, its own connection. Pages of the log are queued to every lane
  * ({@link enqueue}): the lanes apply them as concurrent transactions, so PostgreSQL works on them in parallel while
  * this process prepares the next batch. Inside a caller's transaction (the switch) they run one after the other.
  */
 class ParallelRunners {
-  /** @param connections the dedicated build connections the runners use (closed by {@link close}), if any. */
+  /**
+   * @param connections the dedicated build connections the runners use (closed by {@link close}), if any.
+   * @param waits per lane, the EARLIER lanes whose page it must see committed before applying the same page (a lane
+   *   with a projection reading a table written in such a lane).
+   */
   constructor(
     readonly runners: readonly ProjectionRunner[],
     private readonly connections: readonly BuildConnection[] = [],
+    private readonly waits: readonly (readonly number[])[] = [],
   ) {}
 
   /** Closes the dedicated build connections. */
@@ -207,13 +245,16 @@ class ParallelRunners {
       this.tails = this.runners.map(() => Promise.resolve());
       this.committed = this.runners.map(() => from);
     }
-    const done = this.runners.map((r, i) => {
+    const done: Promise<void>[] = [];
+    this.runners.forEach((r, i) => {
+      const after = (this.waits[i] ?? []).filter((j) => j < i);
       const t = this.tails[i]!.then(async () => {
+        if (after.length > 0) await Promise.all(after.map((j) => done[j]));
         this.committed[i] = (await r.apply(events)).position;
       });
       t.catch(() => undefined); // observed through `queued`; a failed lane's later pages fail with it
       this.tails[i] = t;
-      return t;
+      done.push(t);
     });
     const all = Promise.all(done).then(() => undefined);
     all.catch(() => undefined);
@@ -353,7 +394,7 @@ export class ProjectionRebuilder {
             await sql`SELECT name FROM ${sql.table(`${READMODELS_SCHEMA}.projection_checkpoints`)} WHERE name IN (${sql.join(unit.names)}) ORDER BY name FOR SHARE`.execute(trx);
             const position = await this.liveCheckpoint(liveTrx, unit);
             const buildTrx = liveTrx.withPlugin(new SchemaRedirectPlugin(READMODELS_SCHEMA, schema));
-            await this.applyRemaining(buildTrx, runner, options.batchSize ?? 5000, position);
+            await this.applyRemaining(buildTrx, runner, options.batchSize ?? DEFAULT_REBUILD_BATCH, position);
             const tablesCompared = await diffTables(trx, READMODELS_SCHEMA, schema, unit.tables);
             return { names: unit.names, tables: unit.tables, position, tablesCompared, equal: tablesCompared.every((d) => d.differences === 0) };
           });
@@ -391,7 +432,9 @@ export class ProjectionRebuilder {
       if (exists.rows[0]?.ok) {
         const info = await sql<{ names: string[]; migrations: string[] }>`SELECT names, migrations FROM ${sql.table(`${schema}.${BUILD_INFO}`)}`.execute(this.root);
         const row = info.rows[0];
-        if (row && JSON.stringify(row.names) === JSON.stringify(unit.names) && JSON.stringify(row.migrations) === JSON.stringify(migrations)) return true;
+        const alive = await sql<{ ok: boolean }>`SELECT to_regclass(${`${schema}.${BUILD_ALIVE}`}) IS NOT NULL AS ok`.execute(this.root);
+        const intact = alive.rows[0]?.ok === true && (await sql`SELECT 1 FROM ${sql.table(`${schema}.${BUILD_ALIVE}`)}`.execute(this.root)).rows.length > 0;
+        if (intact && row && JSON.stringify(row.names) === JSON.stringify(unit.names) && JSON.stringify(row.migrations) === JSON.stringify(migrations)) return true;
       }
     }
     await this.root.transaction().execute(async (trx) => {
@@ -404,9 +447,11 @@ export class ProjectionRebuilder {
       for (const name of migrations) await readModelMigrations[name]!.up(redirected);
       // UNLOGGED while building (no WAL per row: much faster bulk writes). The tables a switch moves, and the build
       // checkpoints, become LOGGED again before the switch (setLogged). A PostgreSQL crash empties unlogged tables,
-      // checkpoints included, so a resumed build then restarts from 0 instead of trusting half-lost tables.
+      // checkpoints included, and the marker BUILD_ALIVE: a rerun then starts the build again from scratch.
       for (const t of await this.unloggable(trx, schema, unit)) await sql`ALTER TABLE ${sql.table(`${schema}.${t}`)} SET UNLOGGED`.execute(trx);
       await sql`CREATE TABLE ${sql.table(`${schema}.${BUILD_INFO}`)} (names text[] NOT NULL, migrations text[] NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(trx);
+      await sql`CREATE UNLOGGED TABLE ${sql.table(`${schema}.${BUILD_ALIVE}`)} (alive boolean NOT NULL)`.execute(trx);
+      await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_ALIVE}`)} (alive) VALUES (true)`.execute(trx);
       await this.deferIndexes(trx, schema, unit);
       await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_INFO}`)} (names, migrations) VALUES (${unit.names}::text[], ${migrations}::text[])`.execute(trx);
     });
@@ -508,18 +553,19 @@ export class ProjectionRebuilder {
 
   /**
    * The unit's tables and the build checkpoints, minus tables in a foreign-key relation (PostgreSQL refuses to
-   * change their persistence alone); those stay LOGGED.
+   * change their persistence alone) and, with a look-ahead, {@link BUILD_LOGGED_WITH_LOOKAHEAD}; those stay LOGGED.
    */
   private async unloggable(db: Kysely<unknown>, schema: string, unit: RebuildUnit): Promise<string[]> {
     const fk = await sql<{ t: string }>`SELECT c.relname AS t FROM pg_constraint k JOIN pg_class c ON c.oid IN (k.conrelid, k.confrelid)
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE k.contype = 'f' AND n.nspname = ${schema}`.execute(db);
     const related = new Set(fk.rows.map((r) => r.t));
-    return [...unit.tables, 'projection_checkpoints'].filter((t) => !related.has(t));
+    const logged = this.usesLookahead(unit) ? BUILD_LOGGED_WITH_LOOKAHEAD : new Set<string>();
+    return [...unit.tables, 'projection_checkpoints'].filter((t) => !related.has(t) && !logged.has(t));
   }
 
   /**
-   * Makes the unit's build tables and the build checkpoints LOGGED (crash-safe) again, in one transaction (a crash
-   * never leaves logged tables with unlogged checkpoints or the reverse); idempotent.
+   * Makes the unit's build tables and the build checkpoints LOGGED (crash-safe) again, in one transaction; idempotent.
+   * (A PostgreSQL crash before it empties the unlogged tables; the build then starts again, see {@link BUILD_ALIVE}.)
    */
   private async setLogged(schema: string, unit: RebuildUnit): Promise<void> {
     await this.root.transaction().execute(async (trx) => {
@@ -549,27 +595,44 @@ export class ProjectionRebuilder {
       return new ProjectionRunner(conn.db(schema), projections, { ...options, bulk: conn.copier(schema, lookaheadUntil) });
     };
     if (!parallel) return new ParallelRunners([lane(unit.projections)], connections);
-    const parts = new Map<string, readonly Projection[]>();
-    for (const p of unit.projections) {
-      const part = rebuildUnit(unit.projections, [p.name]);
-      parts.set(part.names.join(','), part.projections);
-    }
+    // Parts: projections connected by a table they both write (they must share each batch transaction). A part that
+    // reads a table of another part (the moderation log reads chat_messages) goes to the same lane or a later one;
+    // in a later lane it applies a page once the writer's lane committed that page (ParallelRunners), so it sees at
+    // least the rows up to its events, and maybe rows of later pages: such a reader only reads rows at positions
+    // before the event it applies (the moderation log does).
+    const parts = writerParts(unit.projections);
+    const written = parts.map((ps) => new Set(ps.flatMap((p) => p.tables)));
+    const needs = parts.map((ps, i) => {
+      const reads = ps.flatMap((p) => p.reads ?? []);
+      return parts.map((_, j) => j).filter((j) => j !== i && reads.some((t) => written[j]!.has(t)));
+    });
     // Two lanes (more concurrent transactions only added round trips on a 2-core machine), run order kept inside a
-    // lane. The parts are dealt out by weight, heaviest first, each to the lighter lane: a projection handling chat
-    // messages (nine events in ten of a busy log) weighs 100, any other 1, so the chat writers and the analytics
-    // counters end up in different lanes.
+    // lane. The parts are dealt out by weight, heaviest first, each to the lighter lane (a reader: see above): a
+    // projection handling chat messages (nine events in ten of a busy log) weighs 100, any other 1, so the chat
+    // writers and the analytics counters end up in different lanes.
     const weight = (projections: readonly Projection[]): number => projections.reduce((w, p) => w + (p.handles.includes('ChatMessageSent') ? 100 : 1), 0);
     const lanes: Projection[][] = [[], []];
     const load = [0, 0];
-    for (const projections of [...parts.values()].sort((a, b) => weight(b) - weight(a))) {
-      const i = load[0]! <= load[1]! ? 0 : 1;
-      lanes[i]!.push(...projections);
-      load[i]! += weight(projections);
+    const laneOf = new Map<number, number>();
+    const pending = parts.map((_, i) => i).sort((a, b) => weight(parts[b]!) - weight(parts[a]!));
+    while (pending.length > 0) {
+      // The heaviest part whose writers are placed (a cycle of reads would leave none: then the heaviest).
+      const k = Math.max(0, pending.findIndex((i) => needs[i]!.every((j) => laneOf.has(j))));
+      const i = pending.splice(k, 1)[0]!;
+      // A reader goes to the lane after its writers' (it then works on page k while they work on page k + 1).
+      const lane = needs[i]!.length > 0 ? Math.min(1, Math.max(...needs[i]!.map((j) => laneOf.get(j) ?? 0)) + 1) : load[0]! <= load[1]! ? 0 : 1;
+      laneOf.set(i, lane);
+      lanes[lane]!.push(...parts[i]!);
+      load[lane]! += weight(parts[i]!);
     }
     const order = new Map(unit.projections.map((p, i) => [p, i]));
+    const used = lanes.filter((l) => l.length > 0);
+    // A lane waits for the earlier lane when one of its parts reads a table of a part there.
+    const waits = used.map((l, n) => (n > 0 && l.some((p) => needs[parts.findIndex((ps) => ps.includes(p))]!.some((j) => laneOf.get(j) === 0)) ? [0] : []));
     return new ParallelRunners(
-      lanes.filter((l) => l.length > 0).map((l) => lane(l.sort((a, b) => order.get(a)! - order.get(b)!))),
+      used.map((l) => lane(l.sort((a, b) => order.get(a)! - order.get(b)!))),
       connections,
+      waits,
     );
   }
 
@@ -596,7 +659,7 @@ export class ProjectionRebuilder {
     until: bigint | undefined,
     report: 'start' | 'continue' | false,
   ): Promise<{ events: number }> {
-    const batchSize = options.batchSize ?? 5000;
+    const batchSize = options.batchSize ?? DEFAULT_REBUILD_BATCH;
     const start = await runner.position();
     let position = start;
     let head = until ?? (await this.store.headPosition());
@@ -663,7 +726,7 @@ export class ProjectionRebuilder {
             .execute();
           await liveTrx.selectFrom('projection_checkpoints').select('name').where('name', 'in', unit.names).orderBy('name').forUpdate().execute();
           const buildTrx = liveTrx.withPlugin(new SchemaRedirectPlugin(READMODELS_SCHEMA, schema));
-          const { events } = await this.applyRemaining(buildTrx, runner, options.batchSize ?? 5000);
+          const { events } = await this.applyRemaining(buildTrx, runner, options.batchSize ?? DEFAULT_REBUILD_BATCH);
           await sql`DROP SCHEMA IF EXISTS ${sql.id(old)} CASCADE`.execute(trx);
           await sql`CREATE SCHEMA ${sql.id(old)}`.execute(trx);
           for (const t of unit.tables) {
