@@ -34,7 +34,7 @@ if (mode === 'rebuild') {
   // BENCH_PLAIN=1: build batches on the shared pool with plain statements (no dedicated connection, no COPY), to compare.
   const rebuilder = new ProjectionRebuilder(root, store, createProjections(), process.env['BENCH_PLAIN'] === '1' ? {} : { databaseUrl: url });
   const result = await rebuilder.rebuild('all', {
-    batchSize: Number(process.env['BENCH_BATCH'] ?? 5000),
+    ...(process.env['BENCH_BATCH'] ? { batchSize: Number(process.env['BENCH_BATCH']) } : {}),
     // BENCH_PARALLEL=0 / 1: one build lane / two (default: the rebuilder's default, two lanes with its own connections).
     ...(process.env['BENCH_PARALLEL'] ? { parallel: process.env['BENCH_PARALLEL'] === '1' } : {}),
     onProgress: (p) => sample(p.position),
