@@ -347,9 +347,7 @@ export class ProjectionRebuilder {
         try {
           const before = await runner.position();
           const built = await this.build(runner, unit, options, undefined, 'start');
-          // SET LOGGED rewrites each table and rebuilds its indexes: the deferred indexes are created after it, once.
-          await this.setLogged(schema, unit);
-          await this.createDeferredIndexes(schema, unit);
+          await this.finishTables(schema, unit);
           // Setting LOGGED and the index builds took a while and the log moved on: catch up again before the locks.
           const more = await this.build(runner, unit, options, undefined, 'continue');
           const { position, events } = await this.switchOver(schema, unit, runner, options);
@@ -446,7 +444,7 @@ export class ProjectionRebuilder {
       const redirected = trx.withPlugin(new SchemaRedirectPlugin(null, schema));
       for (const name of migrations) await readModelMigrations[name]!.up(redirected);
       // UNLOGGED while building (no WAL per row: much faster bulk writes). The tables a switch moves, and the build
-      // checkpoints, become LOGGED again before the switch (setLogged). A PostgreSQL crash empties unlogged tables,
+      // checkpoints, become LOGGED again before the switch (finishTables). A PostgreSQL crash empties unlogged tables,
       // checkpoints included, and the marker BUILD_ALIVE: a rerun then starts the build again from scratch.
       for (const t of await this.unloggable(trx, schema, unit)) await sql`ALTER TABLE ${sql.table(`${schema}.${t}`)} SET UNLOGGED`.execute(trx);
       await sql`CREATE TABLE ${sql.table(`${schema}.${BUILD_INFO}`)} (names text[] NOT NULL, migrations text[] NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(trx);
@@ -512,44 +510,63 @@ export class ProjectionRebuilder {
    * Drops the secondary indexes of the unit's build tables that no projection needs while writing (non-unique, not
    * backing a constraint, not in {@link BUILD_TIME_INDEXES}) and records their definitions in
    * `<schema>.eventcast_build_indexes`: a bulk load into an index-free table, then one sorted index build
-   * ({@link createDeferredIndexes}) is much cheaper than maintaining the index row by row (the top-chatters index
+   * ({@link finishTables}) is much cheaper than maintaining the index row by row (the top-chatters index
    * changes with every upsert of a counter). The build schema is not served before the switch, so nobody misses them.
    */
   private async deferIndexes(trx: Transaction<unknown>, schema: string, unit: RebuildUnit): Promise<void> {
-    await sql`CREATE TABLE ${sql.table(`${schema}.${BUILD_INDEXES}`)} (name text PRIMARY KEY, definition text NOT NULL)`.execute(trx);
+    await sql`CREATE TABLE ${sql.table(`${schema}.${BUILD_INDEXES}`)} (name text PRIMARY KEY, table_name text NOT NULL, definition text NOT NULL)`.execute(trx);
     // Qualified definitions: pg_get_indexdef qualifies names outside the search path.
     await sql`SET LOCAL search_path TO pg_catalog`.execute(trx);
-    const rows = await sql<{ name: string; definition: string }>`SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
+    const rows = await sql<{ name: string; table: string; definition: string }>`SELECT ic.relname AS name, tc.relname AS table, pg_get_indexdef(i.indexrelid) AS definition
         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace n ON n.oid = tc.relnamespace
         WHERE n.nspname = ${schema} AND tc.relname = ANY(${[...unit.tables]}::text[]) AND NOT i.indisunique
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
         ORDER BY ic.relname`.execute(trx);
     for (const r of rows.rows) {
       if (BUILD_TIME_INDEXES.has(r.name) && !this.usesLookahead(unit)) continue;
-      await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_INDEXES}`)} (name, definition) VALUES (${r.name}, ${r.definition})`.execute(trx);
+      await sql`INSERT INTO ${sql.table(`${schema}.${BUILD_INDEXES}`)} (name, table_name, definition) VALUES (${r.name}, ${r.table}, ${r.definition})`.execute(trx);
       await sql`DROP INDEX ${sql.table(`${schema}.${r.name}`)}`.execute(trx);
     }
   }
 
   /**
-   * Creates the indexes {@link deferIndexes} dropped (one transaction; idempotent: a created index leaves the list),
-   * then refreshes the planner statistics of the unit's build tables. Runs once the bulk of the log is applied.
+   * Makes the build tables crash-safe and ready to serve, once the bulk of the log is applied: per table, SET LOGGED
+   * (for the tables {@link unloggable} made UNLOGGED; it rewrites the table and its remaining indexes), then the indexes
+   * {@link deferIndexes} dropped (one sorted build each, with more sort memory than the default), then ANALYZE (planner
+   * statistics for the switched-in table). Two tables at a time, largest first, each on a connection of the root pool:
+   * one big table's work overlaps all the small ones'. Idempotent (a created index leaves the list); a PostgreSQL crash
+   * meanwhile empties the unlogged marker and the build starts again ({@link BUILD_ALIVE}).
    */
-  private async createDeferredIndexes(schema: string, unit: RebuildUnit): Promise<void> {
-    await this.root.transaction().execute(async (trx) => {
-      // A build schema from before deferred indexes has no list: nothing to do.
-      const exists = await sql<{ ok: boolean }>`SELECT to_regclass(${`${schema}.${BUILD_INDEXES}`}) IS NOT NULL AS ok`.execute(trx);
-      if (!exists.rows[0]?.ok) return;
-      // Index builds of a big table: give this transaction more sort memory than the default (session setting only).
-      await sql`SET LOCAL maintenance_work_mem = '256MB'`.execute(trx);
-      const rows = await sql<{ name: string; definition: string }>`SELECT name, definition FROM ${sql.table(`${schema}.${BUILD_INDEXES}`)} ORDER BY name`.execute(trx);
-      for (const r of rows.rows) {
-        await sql.raw(r.definition).execute(trx);
-        await sql`DELETE FROM ${sql.table(`${schema}.${BUILD_INDEXES}`)} WHERE name = ${r.name}`.execute(trx);
+  private async finishTables(schema: string, unit: RebuildUnit): Promise<void> {
+    const unloggable = new Set(await this.unloggable(this.root, schema, unit));
+    const listed = await sql<{ ok: boolean }>`SELECT to_regclass(${`${schema}.${BUILD_INDEXES}`}) IS NOT NULL AS ok`.execute(this.root);
+    const deferred = listed.rows[0]?.ok
+      ? (await sql<{ name: string; table: string; definition: string }>`SELECT name, table_name AS table, definition FROM ${sql.table(`${schema}.${BUILD_INDEXES}`)} ORDER BY name`.execute(this.root)).rows
+      : [];
+    const sizes = await sql<{ t: string; bytes: string }>`SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${schema} AND c.relkind = 'r'`.execute(this.root);
+    const size = new Map(sizes.rows.map((r) => [r.t, Number(r.bytes)]));
+    const queue = [...new Set([...unit.tables, 'projection_checkpoints'])].sort((a, b) => (size.get(b) ?? 0) - (size.get(a) ?? 0));
+    const finish = async (t: string): Promise<void> => {
+      if (unloggable.has(t)) await sql`ALTER TABLE ${sql.table(`${schema}.${t}`)} SET LOGGED`.execute(this.root);
+      const indexes = deferred.filter((d) => d.table === t);
+      if (indexes.length > 0) {
+        await this.root.transaction().execute(async (trx) => {
+          await sql`SET LOCAL maintenance_work_mem = '256MB'`.execute(trx);
+          for (const d of indexes) {
+            await sql.raw(d.definition).execute(trx);
+            await sql`DELETE FROM ${sql.table(`${schema}.${BUILD_INDEXES}`)} WHERE name = ${d.name}`.execute(trx);
+          }
+        });
       }
-    });
-    for (const t of unit.tables) await sql`ANALYZE ${sql.table(`${schema}.${t}`)}`.execute(this.root);
+      if (unit.tables.includes(t)) await sql`ANALYZE ${sql.table(`${schema}.${t}`)}`.execute(this.root);
+    };
+    const worker = async (): Promise<void> => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await finish(t);
+    };
+    await Promise.all([worker(), worker()]);
   }
+
 
   /**
    * The unit's tables and the build checkpoints, minus tables in a foreign-key relation (PostgreSQL refuses to
@@ -563,17 +580,7 @@ export class ProjectionRebuilder {
     return [...unit.tables, 'projection_checkpoints'].filter((t) => !related.has(t) && !logged.has(t));
   }
 
-  /**
-   * Makes the unit's build tables and the build checkpoints LOGGED (crash-safe) again, in one transaction; idempotent.
-   * (A PostgreSQL crash before it empties the unlogged tables; the build then starts again, see {@link BUILD_ALIVE}.)
-   */
-  private async setLogged(schema: string, unit: RebuildUnit): Promise<void> {
-    await this.root.transaction().execute(async (trx) => {
-      for (const t of await this.unloggable(trx, schema, unit)) {
-        await sql`ALTER TABLE ${sql.table(`${schema}.${t}`)} SET LOGGED`.execute(trx);
-      }
-    });
-  }
+
 
   /**
    * Runners of the unit's projections writing into `schema` (their own checkpoints there), without status writes:
