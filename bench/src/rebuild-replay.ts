@@ -9,8 +9,9 @@
  * Writes bench/results/rebuild-replay.md and .json with the machine and the commit. Targets: rebuild ≥ 50,000
  * events/s, replay ≥ 200,000 events/s, memory flat in the number of events.
  *
- * Usage: `npm run bench:rebuild -- [--events 1000000] [--channels 200] [--users 20000] [--runs 3] [--keep] [--load-only]`
- * (`--runs`: rebuild runs; the median is reported and every run listed)
+ * Usage: `npm run bench:rebuild -- [--events 1000000] [--channels 200] [--users 20000] [--runs 3] [--out NAME] [--keep] [--load-only]`
+ * (`--runs`: rebuild runs; the median is reported and every run listed; `--out NAME`: results in bench/results/NAME.md
+ * and .json, default `rebuild-replay`)
  * (`--load-only`: generate and keep the database, print its URL, measure nothing and write no results; then time single
  * runs with `node bench/dist/rebuild-replay/worker.js rebuild <url>`, env BENCH_BATCH, BENCH_PARALLEL=1, BENCH_PLAIN=1).
  */
@@ -35,12 +36,14 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     'load-only': { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
+    out: { type: 'string', default: 'rebuild-replay' },
   },
 });
 const N = Number(opts.events);
 const CHANNELS = Number(opts.channels);
 const USERS = Number(opts.users);
 const RUNS = Number(opts.runs);
+if (!/^[a-z0-9][a-z0-9-]*$/i.test(opts.out)) throw new Error('--out: a file name of letters, digits and dashes (written to bench/results/)');
 if (![N, CHANNELS, USERS, RUNS].every((x) => Number.isInteger(x) && x > 0) || N > 5_000_000) throw new Error('--events (≤ 5,000,000), --channels, --users, --runs: positive integers');
 
 const log = (m: string) => process.stderr.write(`[bench:rebuild] ${m}\n`);
@@ -169,7 +172,7 @@ async function main(): Promise<void> {
       replayToFile: { ...replayFile, bytes: fileBytes },
       targets,
     };
-    writeFileSync(join(ROOT, 'bench/results/rebuild-replay.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(ROOT, `bench/results/${opts.out}.json`), `${JSON.stringify(result, null, 2)}\n`);
     const samplesLine = (r: WorkerResult) =>
       r.samples
         .filter((_, i, a) => a.length <= 8 || i % Math.ceil(a.length / 8) === 0 || i === a.length - 1)
@@ -190,7 +193,7 @@ Mix: ${mix.rows.map((r) => `${r.type} ${fmt(Number(r.n))}`).join(', ')}.
 
 | | events | seconds | **events/s** | peak RSS (MiB) | RSS growth after 25 % (MiB) |
 |---|---:|---:|---:|---:|---:|
-| rebuild of all projections (blue/green, from 0, switch included; median of ${RUNS} runs) | ${fmt(rebuild.events)} | ${rebuild.seconds.toFixed(1)} | **${fmt(rebuild.eventsPerSecond)}** | ${fmt(rebuild.peakRssKiB / 1024)} | ${growthMiB(rebuild)} |
+| rebuild of all projections (blue/green, from 0, switch included; ${RUNS === 1 ? "one run" : `median of ${RUNS} runs`}) | ${fmt(rebuild.events)} | ${rebuild.seconds.toFixed(1)} | **${fmt(rebuild.eventsPerSecond)}** | ${fmt(rebuild.peakRssKiB / 1024)} | ${growthMiB(rebuild)} |
 | replay to JSON Lines → /dev/null | ${fmt(replayNull.events)} | ${replayNull.seconds.toFixed(1)} | **${fmt(replayNull.eventsPerSecond)}** | ${fmt(replayNull.peakRssKiB / 1024)} | ${growthMiB(replayNull)} |
 | replay to JSON Lines → file (${fmt(fileBytes / 2 ** 20)} MiB) | ${fmt(replayFile.events)} | ${replayFile.seconds.toFixed(1)} | **${fmt(replayFile.eventsPerSecond)}** | ${fmt(replayFile.peakRssKiB / 1024)} | ${growthMiB(replayFile)} |
 
@@ -205,8 +208,8 @@ Read-model rows after the rebuild: ${rows.rows.map((r) => `${r.t} ${fmt(Number(r
 - replay ≥ 200,000 events/s (JSON Lines): ${fmt(replayNull.eventsPerSecond)} → **${targets.replay.met ? 'met' : 'not met'}**.
 - memory flat in the number of events (RSS grows ≤ 64 MiB from a quarter of the run to its end): rebuild +${targets.flatMemory.rebuildGrowthMiB} MiB, replay +${targets.flatMemory.replayGrowthMiB} MiB → **${targets.flatMemory.met ? 'met' : 'not met'}**.
 `;
-    writeFileSync(join(ROOT, 'bench/results/rebuild-replay.md'), md);
-    log('wrote bench/results/rebuild-replay.md and .json');
+    writeFileSync(join(ROOT, `bench/results/${opts.out}.md`), md);
+    log(`wrote bench/results/${opts.out}.md and .json`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await store.close();
