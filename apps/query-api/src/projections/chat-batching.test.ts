@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { streams, type EventData, type EventType, type NewEvent } from '@eventcast/events';
-import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { createProjections } from '../bootstrap.js';
-import { createReadModelDb } from '../database/database.js';
-import { migrateReadModels } from '../database/migrations.js';
+import type { TestDatabase } from '@eventcast/platform';
 import { chatRoom, ids, user } from '../testing/chat-fixtures.js';
 import { dumpReadModels } from '../testing/dump.js';
+import { liveReadModel } from '../testing/harness.js';
 import { MemoryEventLog } from '../testing/memory-event-log.js';
-import { ProjectionRunner } from './projection-runner.js';
 
 function scenario(): MemoryEventLog {
   const log = new MemoryEventLog();
@@ -55,13 +52,8 @@ void describe('chat projections under batching', () => {
 
   /** Applies the log in batches of `size` to a fresh database and dumps it. */
   async function project(log: MemoryEventLog, size: number) {
-    const tdb = await createTestDatabase('qa_test');
-    dbs.push(tdb);
-    const { db, root } = createReadModelDb(tdb.url, 2);
+    const { tdb, root, runner } = await liveReadModel(dbs, log.events, size);
     try {
-      await migrateReadModels(root);
-      const runner = new ProjectionRunner(db, createProjections());
-      for (let i = 0; i < log.events.length; i += size) await runner.apply(log.events.slice(i, i + size));
       // Replays are no-ops whatever the batch size.
       assert.equal((await runner.apply(log.events)).applied, 0);
     } finally {

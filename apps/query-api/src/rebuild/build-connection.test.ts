@@ -15,9 +15,9 @@ import { createProjections } from '../bootstrap.js';
 import { createReadModelDb } from '../database/database.js';
 import { migrateReadModels } from '../database/migrations.js';
 import { copyField } from '../projections/projection.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { chatRoom, user } from '../testing/chat-fixtures.js';
 import { dumpReadModels } from '../testing/dump.js';
+import { liveReadModel } from '../testing/harness.js';
 import { MemoryEventLog } from '../testing/memory-event-log.js';
 import { BuildConnection } from './build-connection.js';
 import { ProjectionRebuilder, type RebuildEventSource } from './rebuilder.js';
@@ -126,13 +126,8 @@ void describe('COPY into build tables', () => {
     // The same message id again, many positions later: the build's COPY meets a stored id and redoes the insert.
     add(A, ra.message(x!, 'x'), ra.message(y!, 'y'), ra.message(x!, 'z'), dup, rb.cleared(b!), rb.message(x!, 'b three\n'));
 
-    const tdb = await createTestDatabase('qa_test');
-    dbs.push(tdb);
-    const { db, root } = createReadModelDb(tdb.url, 2);
+    const { tdb, root } = await liveReadModel(dbs, log.events);
     try {
-      await migrateReadModels(root);
-      const live = new ProjectionRunner(db, createProjections());
-      for (const e of log.events) await live.apply([e]);
       const source: RebuildEventSource = {
         readAll: (o) => log.readAll(o),
         headPosition: () => Promise.resolve(BigInt(log.events.length)),

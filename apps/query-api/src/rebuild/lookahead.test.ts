@@ -11,14 +11,12 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { streams, type EventData, type EventType, type NewEvent } from '@eventcast/events';
-import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
+import type { TestDatabase } from '@eventcast/platform';
 import { createProjections } from '../bootstrap.js';
-import { createReadModelDb } from '../database/database.js';
-import { migrateReadModels } from '../database/migrations.js';
 import type { BuildLookahead, Projection } from '../projections/projection.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { chatRoom, user, type TestUser } from '../testing/chat-fixtures.js';
 import { dumpReadModels } from '../testing/dump.js';
+import { liveReadModel } from '../testing/harness.js';
 import { MemoryEventLog } from '../testing/memory-event-log.js';
 import { ProjectionRebuilder, type RebuildEventSource } from './rebuilder.js';
 
@@ -87,7 +85,7 @@ function chatLog(seed: number, events: number): { log: MemoryEventLog; hides: nu
 function countingProjections(): { projections: Projection[]; stored: () => number } {
   const projections = createProjections();
   const chat = projections.find((p) => p.name === 'chat-messages')!;
-  const inner = chat.buildLookahead!;
+  const inner = chat.buildLookahead;
   let stored = 0;
   const counting: BuildLookahead = {
     types: inner.types,
@@ -108,13 +106,8 @@ void describe('rebuild look-ahead of chat messages', () => {
 
   void test('rebuilds with the look-ahead cut anywhere equal the live read model', { timeout: 240_000 }, async () => {
     const { log, hides } = chatLog(20261123, 700);
-    const tdb = await createTestDatabase('qa_test');
-    dbs.push(tdb);
-    const { db, root } = createReadModelDb(tdb.url, 2);
+    const { tdb, root } = await liveReadModel(dbs, log.events);
     try {
-      await migrateReadModels(root);
-      const live = new ProjectionRunner(db, createProjections());
-      for (const e of log.events) await live.apply([e]);
       const expected = await dumpReadModels(tdb.url);
       assert.ok(expected.chatMessages.some((m) => m.deleted_at !== null) && expected.chatMessages.some((m) => m.deleted_at === null));
       const head = BigInt(log.events.length);
@@ -152,13 +145,8 @@ void describe('rebuild look-ahead of chat messages', () => {
 
   void test('a build whose unlogged tables a PostgreSQL crash emptied starts again; an interrupted one resumes', { timeout: 240_000 }, async () => {
     const { log } = chatLog(7, 400);
-    const tdb = await createTestDatabase('qa_test');
-    dbs.push(tdb);
-    const { db, root } = createReadModelDb(tdb.url, 2);
+    const { tdb, root } = await liveReadModel(dbs, log.events);
     try {
-      await migrateReadModels(root);
-      const live = new ProjectionRunner(db, createProjections());
-      for (const e of log.events) await live.apply([e]);
       const expected = await dumpReadModels(tdb.url);
       const head = BigInt(log.events.length);
       /** A rebuild stopped (as by Ctrl-C) once the build has read past position 200. */

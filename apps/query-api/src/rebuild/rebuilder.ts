@@ -249,7 +249,7 @@ class ParallelRunners {
     this.runners.forEach((r, i) => {
       const after = (this.waits[i] ?? []).filter((j) => j < i);
       const t = this.tails[i]!.then(async () => {
-        if (after.length > 0) await Promise.all(after.map((j) => done[j]));
+        if (after.length > 0) await Promise.all(after.map((j) => done[j]!));
         this.committed[i] = (await r.apply(events)).position;
       });
       t.catch(() => undefined); // observed through `queued`; a failed lane's later pages fail with it

@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { eventSubject, toWire, type RecordedEvent } from '@eventcast/events';
 import { createLogger, createTestDatabase, type Logger, type TestDatabase } from '@eventcast/platform';
-import { bootstrapQueryApi, type RunningQueryApi } from '../bootstrap.js';
+import { bootstrapQueryApi, createProjections, type RunningQueryApi } from '../bootstrap.js';
 import type { QueryApiConfig } from '../config.js';
 import { createReadModelDb } from '../database/database.js';
 import { migrateReadModels } from '../database/migrations.js';
@@ -121,5 +121,25 @@ export async function projectAlone(url: string, projection: Projection, events: 
     for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
   } finally {
     await root.destroy();
+  }
+}
+
+/**
+ * The live read model of `events`: a fresh test database (pushed to `dbs`, for the caller's `after` to drop), migrated,
+ * with every projection applied in batches of `size` events per transaction (default 1: as the live projector).
+ * @returns the database and a Kysely `root` on it (2 connections) that the caller destroys.
+ */
+export async function liveReadModel(dbs: TestDatabase[], events: readonly RecordedEvent[], size = 1): Promise<{ tdb: TestDatabase; root: ReturnType<typeof createReadModelDb>['root']; runner: ProjectionRunner }> {
+  const tdb = await createTestDatabase('qa_test');
+  dbs.push(tdb);
+  const { db, root } = createReadModelDb(tdb.url, 2);
+  try {
+    await migrateReadModels(root);
+    const runner = new ProjectionRunner(db, createProjections());
+    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
+    return { tdb, root, runner };
+  } catch (err) {
+    await root.destroy();
+    throw err;
   }
 }
