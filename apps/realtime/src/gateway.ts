@@ -82,6 +82,8 @@ export interface GatewayDeps {
   isShuttingDown: () => boolean;
   /** Analytics input (./audience.ts): told of every subscribe/unsubscribe with the socket's viewer key. Optional. */
   audience?: AudienceTracker;
+  /** Global position of the last event relayed to viewers, decimal ("0" before the first): the `subscribed` frame's. */
+  relayedPosition: () => string;
 }
 
 /** WebSocket close code sent to every client on shutdown ("going away", RFC 6455). */
@@ -160,7 +162,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
           if (key !== null) audience?.join(msg.channel, key);
           if (conn.user) deps.prefetchChannel(msg.channel);
         }
-        send(ws, { type: 'subscribed', channel: msg.channel });
+        send(ws, { type: 'subscribed', channel: msg.channel, position: deps.relayedPosition() });
         pusher.subscribed(msg.channel);
         return;
       case 'subscribe_directory':

@@ -96,7 +96,12 @@ export interface RelayedEvent {
 /** Frames the server sends. */
 export type ServerFrame =
   | { type: 'welcome'; connectionId: string }
-  | { type: 'subscribed'; channel: string }
+  /**
+   * `position`: the global position (decimal) of the last event this edge relayed before the subscription took effect
+   * ("0" before the first). Events after it reach the subscriber; events up to it must be read from the history, whose
+   * reply says up to which position its read model is (query-api `GET /channels/:name/chat`: `position`).
+   */
+  | { type: 'subscribed'; channel: string; position: string }
   | { type: 'directory_subscribed' }
   | { type: 'directory_unsubscribed' }
   | { type: 'unsubscribed'; channel: string }

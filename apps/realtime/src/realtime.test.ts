@@ -106,6 +106,25 @@ void describe('relay from JetStream', () => {
     await bobViewer.close();
   });
 
+  void test('subscribed says the position of the last relayed event (history covers up to it, the relay after it)', async () => {
+    const dave = user('dave');
+    const early = await openClient(server.port);
+    await early.request({ type: 'subscribe', channel: dave }, (f) => f.type === 'subscribed');
+    const started = broadcastStarted(dave);
+    await publish(started);
+    await early.next(isEvent('BroadcastStarted', dave));
+    // A viewer subscribing now did not get that event: the frame tells it the history must cover its position.
+    const late = await openClient(server.port);
+    const ack = await late.request({ type: 'subscribe', channel: dave }, (f) => f.type === 'subscribed');
+    assert.equal(ack['position'], started.globalPosition);
+    const ended = broadcastEnded(started);
+    await publish(ended);
+    const got = await late.next(isEvent('BroadcastEnded', dave));
+    assert.ok(BigInt((got['event'] as { globalPosition: string }).globalPosition) > BigInt(ack['position']));
+    await early.close();
+    await late.close();
+  });
+
   void test('the directory feed gets go-live/offline of every channel without counting as a viewer', async () => {
     const carol = user('carol');
     const dir = await openClient(server.port);

@@ -79,6 +79,16 @@ export class EventRelay {
     this.firstConsume = new Promise((resolve) => (this.resolveFirstConsume = resolve));
   }
 
+  /**
+   * Global position (decimal) of the last event handed to `publish`, "0" before the first. The events stream carries
+   * the log in position order (the store's publisher), so every later relayed event has a higher position.
+   */
+  get lastPosition(): string {
+    return this.last;
+  }
+
+  private last = '0';
+
   /** True while a consumer is attached to the stream. */
   get consuming(): boolean {
     return this.consumingNow;
@@ -159,6 +169,7 @@ export class EventRelay {
       }
       return;
     }
+    this.last = decision.event.globalPosition;
     try {
       this.publish(decision.channel, decision.frame, decision);
       edgeMetrics.relayed(decision.event.type);

@@ -131,6 +131,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       sockets,
       isShuttingDown: () => shuttingDown,
       audience,
+      relayedPosition: () => relay.lastPosition,
     }),
   );
   app.get('/health', (res) => sendJson(res, 200, { status: 'ok' }));

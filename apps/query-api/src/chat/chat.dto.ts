@@ -27,6 +27,13 @@ export class ChatMessageViewDto {
 export class ChatMessagesPageDto {
   @ApiProperty({ type: [ChatMessageViewDto] }) messages!: ChatMessageViewDto[];
   @ApiProperty({ type: String, nullable: true, description: '`before` of the next (older) page; null on the last page' }) nextBefore!: string | null;
+  @ApiProperty({
+    type: String,
+    example: '1042',
+    description:
+      'global position (decimal) the chat read model had reached when the page was read: every message up to it is reflected. A client that subscribed at a later position (the realtime `subscribed` frame) reads again until it is reached',
+  })
+  position!: string;
 }
 
 /** Chat room settings (`ChatSettings` of @eventcast/events). */

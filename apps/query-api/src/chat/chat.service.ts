@@ -8,6 +8,7 @@ import { defaultChatSettings } from '@eventcast/events';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
 import { READMODELS_SCHEMA } from '../database/schema.js';
 import { parseUsername, type PageQuery } from '../common/params.js';
+import { CHAT_MESSAGES_PROJECTION } from '../projections/chat-messages.projection.js';
 import type { BlockedTermsDto, ChatMessagesPageDto, ChatRoleViewDto, ChatSettingsViewDto, ModerationLogPageDto } from './chat.dto.js';
 
 /** A channel (= account): id and lower-case username. */
@@ -50,9 +51,12 @@ export class ChatService {
   /**
    * A page of visible messages, newest first: `visible_at` ≤ now, not deleted, after the last clear, and with a
    * global position below `page.before` when given. `nextBefore` is the last message's position when an older
-   * visible message exists, else null. Uses the (channel_id, global_position desc) index.
+   * visible message exists, else null; `position` is the chat-messages checkpoint read just before the rows. Uses the
+   * (channel_id, global_position desc) index.
    */
   async messages(channelId: string, page: PageQuery): Promise<ChatMessagesPageDto> {
+    // The checkpoint first: the projector commits rows and checkpoint together, so the rows read next reflect at least it.
+    const checkpoint = await this.db.selectFrom('projection_checkpoints').select('position').where('name', '=', CHAT_MESSAGES_PROJECTION).executeTakeFirst();
     let q = this.db
       .selectFrom('chat_messages')
       .select(['id', 'sender_id', 'sender_name', 'sender_role', 'text', 'sent_at', 'visible_at', 'global_position', 'bot_name'])
@@ -79,6 +83,7 @@ export class ChatService {
         bot: r.bot_name === null ? null : { name: r.bot_name },
       })),
       nextBefore,
+      position: String(checkpoint?.position ?? '0'),
     };
   }
 

@@ -9,6 +9,9 @@ import type { DB } from '../database/schema.js';
 import { ChatMessageBatch, chatMessagesLookahead } from './chat-message-batch.js';
 import type { BuildLookahead, BulkCopy, Projection } from './projection.js';
 
+/** Checkpoint name of {@link ChatMessagesProjection} (the chat history says up to which position it is read). */
+export const CHAT_MESSAGES_PROJECTION = 'chat-messages';
+
 /**
  * Projects ChatMessageSent (new row; `sent_at` = its `sentAt`, v2; the `occurredAt` of v1 events via the upcaster), ChatMessageDeleted (`deleted_at` = its
  * `occurredAt`, `deleted_by` = the moderator; an already deleted message keeps its first deletion) and ChatCleared:
@@ -17,7 +20,7 @@ import type { BuildLookahead, BulkCopy, Projection } from './projection.js';
  * filters on it). A chat room row created here carries the default settings.
  */
 export class ChatMessagesProjection implements Projection {
-  readonly name = 'chat-messages';
+  readonly name = CHAT_MESSAGES_PROJECTION;
   readonly tables = ['chat_messages', 'chat_rooms'];
   readonly handles: readonly EventType[] = ['ChatMessageSent', 'ChatMessageDeleted', 'ChatCleared'];
   /** Rebuilds read deletes and clears ahead, so new rows are written already hidden (see chat-message-batch.ts). */

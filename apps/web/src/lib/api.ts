@@ -229,6 +229,8 @@ export interface ChatMessageView {
 export interface ChatHistory {
 	messages: ChatMessageView[];
 	nextBefore: string | null;
+	/** Global position the chat read model had reached when read (see the realtime `subscribed` frame). */
+	position?: string;
 }
 export interface ChatSettingsView {
 	settings: ChatSettings;

@@ -152,6 +152,13 @@ function pos(p: string | null | undefined): bigint | null {
 	}
 }
 
+/** True when a history read at `read` (its `position`) does not yet reflect the subscription point `subscribedAt`. */
+function behind(read: string | undefined, subscribedAt: string | undefined): boolean {
+	const r = pos(read);
+	const s = pos(subscribedAt);
+	return r !== null && s !== null && r < s;
+}
+
 /** True when the line's position is known and before `p` (or unknown: then it was received before the event). */
 function before(line: MessageLine, p: bigint | null): boolean {
 	const lp = pos(line.globalPosition);
@@ -217,7 +224,7 @@ export class ChatRoom {
 	start(): () => void {
 		const unsubscribe = realtime().subscribe(this.channel, {
 			onEvent: (e) => this.receive(e),
-			onSubscribed: () => void this.sync(),
+			onSubscribed: (position) => void this.sync(position),
 		});
 		void this.loadMeta();
 		return () => {
@@ -270,14 +277,23 @@ export class ChatRoom {
 		this.apply(e, true);
 	}
 
-	/** Buffer → history → merge. Runs on every (re)subscription. */
-	async sync() {
+	/**
+	 * Buffer → history → merge. Runs on every (re)subscription. `subscribedAt`: the `subscribed` frame's position; the
+	 * events up to it were relayed before this page listened, so the history must reflect them: it is read again
+	 * (every 250 ms, for up to 5 s) while the read model is behind that position.
+	 */
+	async sync(subscribedAt?: string) {
 		const gen = ++this.syncGen;
 		this.buffering = true;
 		if (this.retryTimer) clearTimeout(this.retryTimer);
 		let history: ChatMessageView[] | null = null;
 		try {
-			const res = await getChatHistory(this.channel, { limit: 50 });
+			let res = await getChatHistory(this.channel, { limit: 50 });
+			for (let tries = 0; tries < 20 && behind(res.position, subscribedAt); tries++) {
+				await new Promise((r) => setTimeout(r, 250));
+				if (gen !== this.syncGen || this.disposed) return;
+				res = await getChatHistory(this.channel, { limit: 50 });
+			}
 			if (gen !== this.syncGen || this.disposed) return;
 			history = res.messages ?? [];
 			this.nextBefore = res.nextBefore ?? null;
@@ -286,7 +302,7 @@ export class ChatRoom {
 			if (gen !== this.syncGen || this.disposed) return;
 			this.historyError = err instanceof ApiError ? err.message : "Couldn't load earlier messages.";
 			// Try again later; meanwhile show live messages.
-			this.retryTimer = setTimeout(() => void this.sync(), 5000);
+			this.retryTimer = setTimeout(() => void this.sync(subscribedAt), 5000);
 		}
 
 		if (history) {

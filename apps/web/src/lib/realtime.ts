@@ -21,7 +21,7 @@ export interface ChannelEvent {
 
 type ServerMessage =
 	| { type: 'welcome'; connectionId: string }
-	| { type: 'subscribed'; channel: string }
+	| { type: 'subscribed'; channel: string; position?: string }
 	| { type: 'unsubscribed'; channel: string }
 	| { type: 'directory_subscribed' }
 	| { type: 'event'; channel: string; event: ChannelEvent }
@@ -48,8 +48,10 @@ export interface ChannelHandlers {
 	/**
 	 * Called each time the subscription is confirmed (first subscribe and after every reconnect), and at once for a
 	 * handler added to a subscription that is already confirmed. From then on events flow: read history after this.
+	 * `position`: the global position of the last event the edge relayed before the subscription (events after it
+	 * arrive here; a history read must reflect at least this position, see the history's `position`).
 	 */
-	onSubscribed?: () => void;
+	onSubscribed?: (position?: string) => void;
 	/** Viewer/chatter counts (on subscribe and every few seconds while they change). */
 	onPresence?: (p: Presence) => void;
 }
@@ -105,6 +107,8 @@ export class RealtimeClient {
 	private readonly seenEventIds: string[] = [];
 	/** Channels whose subscription the server confirmed on the current socket. */
 	private readonly confirmed = new Set<string>();
+	/** Per confirmed channel, the `position` of its `subscribed` frame. */
+	private readonly confirmedAt = new Map<string, string>();
 	private readonly lastPresence = new Map<string, Presence>();
 	private token: string | null = null;
 	private auth: AuthState = 'guest';
@@ -222,7 +226,7 @@ export class RealtimeClient {
 		if (this.confirmed.has(name)) {
 			queueMicrotask(() => {
 				if (this.subs.get(name)?.has(handlers) && this.confirmed.has(name)) {
-					handlers.onSubscribed?.();
+					handlers.onSubscribed?.(this.confirmedAt.get(name));
 					const p = this.lastPresence.get(name);
 					if (p) handlers.onPresence?.(p);
 				}
@@ -236,6 +240,7 @@ export class RealtimeClient {
 			if (current.size === 0) {
 				this.subs.delete(name);
 				this.confirmed.delete(name);
+				this.confirmedAt.delete(name);
 				this.lastPresence.delete(name);
 				this.send({ type: 'unsubscribe', channel: name });
 			}
@@ -324,8 +329,9 @@ export class RealtimeClient {
 			case 'subscribed': {
 				const name = msg.channel.toLowerCase();
 				this.confirmed.add(name);
+				if (msg.position !== undefined) this.confirmedAt.set(name, msg.position);
 				const handlers = [...(this.subs.get(name) ?? [])];
-				for (const h of handlers) h.onSubscribed?.();
+				for (const h of handlers) h.onSubscribed?.(msg.position);
 				if (this.resyncPending.delete(name)) {
 					for (const h of handlers) h.onResync?.();
 				}
@@ -415,6 +421,7 @@ export class RealtimeClient {
 		if (this.pingTimer) clearInterval(this.pingTimer);
 		this.pingTimer = null;
 		this.confirmed.clear();
+		this.confirmedAt.clear();
 		for (const [nonce, p] of this.pending) {
 			clearTimeout(p.timer);
 			p.reject(new ChatSendError('not_connected', 'The connection to chat was lost.'));
