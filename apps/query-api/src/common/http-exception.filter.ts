@@ -24,7 +24,7 @@ function reasonPhrase(status: number): string {
 /** Global filter writing `{ statusCode, error, message }`. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  /** @param logger receives 5xx errors with their stack. */
+  /** @param logger receives 5xx errors with their stack (warnings for deliberate 503s and the like). */
   constructor(private readonly logger: Logger) {}
 
   /** Maps `exception` to a JSON error response. */
@@ -38,7 +38,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       const m = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
       message = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : exception.message;
     }
-    if (statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
+    // A 5xx the app answers on purpose (an HttpException, e.g. the readiness probe's 503 while a projection lags) is
+    // a state, not a fault: a warning without the stack. Anything else (a bug, a database error) is an error.
+    if (statusCode >= 500 && exception instanceof HttpException && statusCode !== 500) this.logger.warn({ statusCode, message }, 'request refused');
+    else if (statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
     res.status(statusCode).json({ statusCode, error: reasonPhrase(statusCode), message });
   }
 }
