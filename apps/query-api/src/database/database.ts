@@ -16,10 +16,13 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
  * @param databaseUrl `postgres://…` connection string.
  * @param maxConnections pool size (default 10).
  * @returns `db` bound to the `readmodels` schema and `root`, the unbound instance (for migrations);
- *   destroying either closes the shared pool.
+ *   destroying either closes the shared pool. Errors of idle connections are absorbed (the pool replaces them).
  */
 export function createReadModelDb(databaseUrl: string, maxConnections = 10): { db: ReadModelDb; root: Kysely<unknown> } {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
+  // An idle connection the server ends (a restart, a failover, pg_terminate_backend) is dropped from the pool and the
+  // next query opens a new one; without a listener its 'error' would be an uncaught exception that ends the process.
+  pool.on('error', () => undefined);
   const root = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   const db = (root as unknown as Kysely<DB>).withSchema(READMODELS_SCHEMA);
   return { db, root };

@@ -31,6 +31,8 @@ export class BuildConnection {
   /** @param databaseUrl `postgres://…` of the read-model database (the one the rebuilder's Kysely uses). */
   constructor(databaseUrl: string) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    // An idle connection ended by the server must not be an uncaught exception (see createReadModelDb).
+    this.pool.on('error', () => undefined);
     // With one connection at most, the client checked out is the one of the transaction running now.
     this.pool.on('acquire', (client) => {
       this.held = client;
