@@ -56,6 +56,21 @@ describe('integrations: API tokens and webhooks (command side)', () => {
     assert.equal((await h.http('POST', '/me/integrations/tokens', { name: 'x', scopes: ['chat:send'] })).status, 401);
   });
 
+  it('a bot is held to 100 messages per 30 s: the next is 429 rate_limited with Retry-After', async () => {
+    const token = String((await createToken(alice, { name: 'chatty', scopes: ['chat:send'], botName: 'alice_chatty' })).body['token']);
+    for (let i = 0; i < 100; i++) {
+      const r = await h.http('POST', `/channels/${alice.name}/chat/messages`, { text: `tick ${i}` }, bearer(token));
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const over = await h.http('POST', `/channels/${alice.name}/chat/messages`, { text: 'one too many' }, bearer(token));
+    assert.equal(over.status, 429);
+    assert.equal(over.body['code'], 'rate_limited');
+    assert.ok(Number(over.body['retryAfterMs']) > 0 && Number(over.body['retryAfterMs']) <= 30_000);
+    assert.ok(Number(over.headers.get('retry-after')) >= 1);
+    // The owner, typing herself, is not the bot.
+    assert.equal((await h.http('POST', `/channels/${alice.name}/chat/messages`, { text: 'by hand' }, bearer(alice.token))).status, 201);
+  });
+
   it('token lifecycle: right scope works, wrong scope is 403 with the reason, revoked is 401 at once', async () => {
     const r = await createToken(alice, { name: 'bot', scopes: ['chat:send'] });
     const token = String(r.body['token']);

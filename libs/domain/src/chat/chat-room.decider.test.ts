@@ -66,6 +66,24 @@ describe('chat room decider: sending', () => {
     spec.given([]).when(send(viewer, '  hello  ')).then([sent(viewer, 'hello')]);
   });
 
+  it('holds a bot to 100 messages per 30 s per token, whatever the room settings, and the owner stays unlimited', () => {
+    const bot = { tokenId: uuid(77), name: 'helper_bot' };
+    const other = { tokenId: uuid(78), name: 'second_bot' };
+    const botSent = (ms: number, b = bot): ChatRoomEvent => {
+      const e = sent(owner, `b${ms}`, ms, { role: 'owner' });
+      return { ...e, data: { ...e.data, bot: b } } as ChatRoomEvent;
+    };
+    // 100 bot messages in the first second, with viewers chatting in between (their pruning must keep the bot's).
+    const history: ChatRoomEvent[] = [settings({ rateLimitMessages: 5, rateLimitWindowSeconds: 10 })];
+    for (let i = 0; i < 100; i++) history.push(botSent(i * 10), sent(viewer, `v${i}`, 5_000 + i * 200));
+    assert.deepEqual(retryAfter(history, send(owner, 'one more', 20_000, { bot })), { code: 'rate_limited', retryAfterMs: 10_000 });
+    // Another token of the channel has its own budget; the owner typing is not a bot.
+    spec.given(history).when(send(owner, 'hi', 20_000, { bot: other })).then([{ ...sent(owner, 'hi', 20_000, { role: 'owner' }), data: { ...sent(owner, 'hi', 20_000, { role: 'owner' }).data, bot: other } } as ChatRoomEvent]);
+    spec.given(history).when(send(owner, 'by hand', 20_000)).then([sent(owner, 'by hand', 20_000, { role: 'owner' })]);
+    // Once the first send is 30 s old, one more fits.
+    spec.given(history).when(send(owner, 'later', 30_000, { bot })).then([{ ...sent(owner, 'later', 30_000, { role: 'owner' }), data: { ...sent(owner, 'later', 30_000, { role: 'owner' }).data, bot } } as ChatRoomEvent]);
+  });
+
   it("sends the owner's bot messages as the owner with the bot's name; nobody else may send as a bot", () => {
     const bot = { tokenId: uuid(77), name: 'helper_bot' };
     const expected = sent(owner, 'hi from the bot', 0, { role: 'owner' });

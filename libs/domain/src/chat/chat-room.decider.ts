@@ -9,30 +9,33 @@ import { initialChatRoomState, type ChatRoomCommand, type ChatRoomEvent, type Ch
 import { idSetAdd, idSetDelete } from './id-set.js';
 import { emptyMessageIndex, forgetMessage, indexMessage } from './message-index.js';
 import { decideModeration } from './moderation.js';
-import { decideSend } from './send-message.js';
+import { BOT_RATE_LIMIT, botSendsKey, decideSend } from './send-message.js';
 
 export * from './chat-room.types.js';
-export { isEmoteOnly } from './send-message.js';
+export { BOT_RATE_LIMIT, isEmoteOnly } from './send-message.js';
 export { MAX_EMOTE_BYTES, MAX_TIMEOUT_SECONDS, base64DecodedBytes } from './moderation.js';
 export { compileBlockedTerms, maskBlockedTerms, normalizeBlockedTerms } from './blocked-terms.js';
 export { MESSAGE_INDEX_CAPACITY } from './message-index.js';
 
-/** Most send times kept per viewer: the largest allowed `rateLimitMessages`. */
+/** Most send times kept per viewer or bot: the largest allowed `rateLimitMessages`, and BOT_RATE_LIMIT's messages. */
 const MAX_SENDS_KEPT = 100;
 
 /**
- * Records a viewer's send at `at` (epoch ms) and drops what no rule can use any more: send times older than
- * max(rate-limit window, slow mode) before `at`, viewers with none left, and expired timeouts.
+ * Records a send at `at` (epoch ms) by a viewer (key: the user id) or a bot token (key: {@link botSendsKey}) and drops
+ * what no rule can use any more: send times older than max(rate-limit window, slow mode) before `at` for viewers and
+ * older than {@link BOT_RATE_LIMIT}'s window for bots, keys with none left, and expired timeouts.
  */
-function recordSend(state: ChatRoomState, senderId: string, at: number): ChatRoomState {
-  const horizon = at - Math.max(state.settings.rateLimitWindowSeconds, state.settings.slowModeSeconds) * 1000;
+function recordSend(state: ChatRoomState, key: string, at: number): ChatRoomState {
+  const viewerHorizon = at - Math.max(state.settings.rateLimitWindowSeconds, state.settings.slowModeSeconds) * 1000;
+  const horizonOf = (k: string): number => (k.startsWith('bot:') ? at - BOT_RATE_LIMIT.windowMs : viewerHorizon);
   const recentSends = new Map<string, readonly number[]>();
   for (const [id, times] of state.recentSends) {
-    if (id !== senderId && (times.at(-1) ?? 0) > horizon) recentSends.set(id, times);
+    if (id !== key && (times.at(-1) ?? 0) > horizonOf(id)) recentSends.set(id, times);
   }
-  const own = (state.recentSends.get(senderId) ?? []).filter((t) => t > horizon);
+  const horizon = horizonOf(key);
+  const own = (state.recentSends.get(key) ?? []).filter((t) => t > horizon);
   own.push(at);
-  recentSends.set(senderId, own.slice(-MAX_SENDS_KEPT));
+  recentSends.set(key, own.slice(-MAX_SENDS_KEPT));
   let timeouts = state.timeouts;
   for (const [id, until] of state.timeouts) {
     if (until <= at) {
@@ -69,10 +72,10 @@ export const chatRoomDecider: Decider<ChatRoomCommand, ChatRoomEvent, ChatRoomSt
       case 'ChatMessageSent': {
         const d = event.data;
         const withMessage = { ...state, messages: indexMessage(state.messages, d.messageId, d.senderId) };
-        if (d.senderRole !== 'viewer') return withMessage;
         // v2 events carry the send time (v1 events are upcast with their append time: see the catalog's upcaster).
-        const sentAt = Date.parse(d.sentAt);
-        return recordSend(withMessage, d.senderId, sentAt);
+        if (d.bot) return recordSend(withMessage, botSendsKey(d.bot.tokenId), Date.parse(d.sentAt));
+        if (d.senderRole !== 'viewer') return withMessage;
+        return recordSend(withMessage, d.senderId, Date.parse(d.sentAt));
       }
       case 'ChatMessageRefused':
         return state;

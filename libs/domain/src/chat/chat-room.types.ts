@@ -76,7 +76,8 @@ export type ChatRoomEvent = EventOf<
 
 /**
  * State of a chat room. Everything is bounded: `recentSends` keeps, per viewer, only the send times (epoch ms) still
- * inside max(rate-limit window, slow mode) of the latest send (at most 100 each, the largest possible rate limit);
+ * inside max(rate-limit window, slow mode) of the latest send (at most 100 each, the largest possible rate limit), and
+ * per bot token those inside the bot rate limit's 30 s;
  * `messages` remembers the last ≤ 1000 messages for deletion; `timeouts` drops expired entries as sends go by.
  */
 export interface ChatRoomState {
@@ -90,7 +91,10 @@ export interface ChatRoomState {
   /** Compiled from `blockedTerms` (see blocked-terms.ts); null when there are none. */
   blockedPattern: RegExp | null;
   emotes: ReadonlySet<string>;
-  /** Viewer id → their recent send times (epoch ms, ascending). Owner and moderators are not tracked. */
+  /**
+   * Viewer id, or `bot:<token id>` for the channel's bot, → recent send times (epoch ms, ascending). Owner and
+   * moderators themselves are not tracked.
+   */
   recentSends: ReadonlyMap<string, readonly number[]>;
   messages: MessageIndex;
 }

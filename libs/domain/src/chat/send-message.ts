@@ -3,7 +3,9 @@
  * emote-only, slow mode, message delay; rate limit from seed 002: 5 messages / 10 s per user):
  * 1. banned → `banned`; timed out (until > now) → `timed_out` (`retryAfterMs`).
  * 2. trimmed text empty → `empty`; longer than 500 UTF-16 code units (the event schema's `max`) → `too_long`.
- * 3. owner and moderators skip 4–8.
+ * 3. owner and moderators skip 4–8. The owner's bot (an API token with `chat:send`) is held to {@link BOT_RATE_LIMIT}
+ *    per token instead (Twitch's limit for a bot that is the broadcaster or a moderator: 100 messages per 30 s).
+ *    → `rate_limited` (`retryAfterMs`).
  * 4. chat disabled → `chat_disabled`; followers-only and not following → `followers_only`; emote-only and anything
  *    but the channel's `:code:`s and whitespace → `emote_only`.
  * 5. slow mode → `slow_mode` (`retryAfterMs`). 6. rate limit → `rate_limited` (`retryAfterMs`).
@@ -26,6 +28,15 @@ export function isEmoteOnly(text: string, emotes: ReadonlySet<string>): boolean 
   return rest.trim().length === 0;
 }
 
+/**
+ * Messages per window a channel bot may send, per API token (Twitch's chat limit for broadcaster and moderator
+ * accounts, "Rate limits" of dev.twitch.tv/docs/chat: 100 messages per 30 seconds).
+ */
+export const BOT_RATE_LIMIT = { messages: 100, windowMs: 30_000 } as const;
+
+/** Key of a bot token's send times in `ChatRoomState.recentSends` (never a user id: those are UUIDs). */
+export const botSendsKey = (tokenId: string): string => `bot:${tokenId}`;
+
 /** Epoch ms at which a viewer with these recent sends may send again under the rate limit, or null when now. */
 function rateLimitedUntil(sends: readonly number[], now: number, limit: number, windowMs: number): number | null {
   const inWindow = sends.filter((t) => t > now - windowMs);
@@ -39,7 +50,8 @@ function rateLimitedUntil(sends: readonly number[], now: number, limit: number, 
  * Decides a `SendChatMessage`.
  * @returns `[ChatMessageSent]`, or `[ChatMessageRefused]` for a refuse-mode blocked term.
  * @throws {DomainError} `banned`, `timed_out`, `empty`, `too_long`, `chat_disabled`, `followers_only`, `emote_only`,
- *   `slow_mode`, `rate_limited`; the time-based ones carry `details.retryAfterMs` (ms, ≥ 1).
+ *   `slow_mode`, `rate_limited` (also for a bot over {@link BOT_RATE_LIMIT}), `forbidden` (a bot of someone else than
+ *   the owner); the time-based ones carry `details.retryAfterMs` (ms, ≥ 1).
  */
 export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoomEvent[] {
   const { sender, channel, messageId } = command;
@@ -76,6 +88,14 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
       },
     },
   ];
+  if (bot) {
+    const limitedUntil = rateLimitedUntil(state.recentSends.get(botSendsKey(bot.tokenId)) ?? [], now, BOT_RATE_LIMIT.messages, BOT_RATE_LIMIT.windowMs);
+    if (limitedUntil !== null) {
+      throw new DomainError('rate_limited', `a bot may send at most ${BOT_RATE_LIMIT.messages} messages per ${BOT_RATE_LIMIT.windowMs / 1000} s`, {
+        retryAfterMs: Math.max(1, limitedUntil - now),
+      });
+    }
+  }
   if (role !== 'viewer') return sent(text, 0, now);
 
   const s = state.settings;
