@@ -192,7 +192,7 @@ export function* chatHeavyMix(options: MixOptions): Generator<RawEvent[]> {
       full = push(streams.chat(m.channel.id), 'ChatMessageDeleted', { ...room(m.channel), ...mod(m.channel), messageId: m.id, senderId: m.sender.id, reason: 'spam' });
     } else if (r < 910) {
       const s = pick(users);
-      full = push(streams.chat(c.id), 'ChatMessageRefused', { ...room(c), senderId: s.id, senderName: s.name, reason: 'blocked_term' });
+      full = push(streams.chat(c.id), 'ChatMessageRefused', { ...room(c), senderId: s.id, senderName: s.name, reason: 'blocked_term', refusedAt: new Date(t).toISOString() });
     } else if (r < 915) {
       const s = pick(users);
       full = push(streams.chat(c.id), 'ChatUserTimedOut', { ...room(c), ...mod(c), userId: s.id, userName: s.name, durationSeconds: 600, until: new Date(t + 600_000).toISOString(), reason: 'calm down' });

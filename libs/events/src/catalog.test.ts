@@ -45,6 +45,16 @@ describe('event catalog', () => {
     assert.throws(() => fromWire(null), InvalidEventError);
   });
 
+  it('upcasts ChatMessageRefused v1 (no refusedAt) to v2 with the event time; bare data gets the epoch', () => {
+    const v1 = { channelId, username: 'alice', senderId: 'e0000000-0000-4000-8000-000000000002', senderName: 'rude', reason: 'blocked_term' };
+    const rec = { id: 'e0000000-0000-4000-8000-000000000003', type: 'ChatMessageRefused', version: 1, streamName: streams.chat(channelId), revision: 0n, globalPosition: 7n, occurredAt: new Date('2026-11-23T03:00:00.123Z'), data: v1, metadata: {} };
+    const up = validateRecorded(rec);
+    assert.equal(up.version, 2);
+    assert.deepEqual(up.data, { ...v1, refusedAt: '2026-11-23T03:00:00.123Z' });
+    assert.equal((validateEventData('ChatMessageRefused', 1, v1) as { refusedAt: string }).refusedAt, '1970-01-01T00:00:00.000Z');
+    assert.throws(() => validateEventData('ChatMessageRefused', 2, v1), /refusedAt/);
+  });
+
   it('names streams and subjects by category', () => {
     assert.equal(streams.account(channelId), `account-${channelId}`);
     assert.equal(streams.username('Alice'), 'username-alice');

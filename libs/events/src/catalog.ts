@@ -107,7 +107,7 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   BroadcastEnded: 1,
   PublishRejected: 1,
   ChatMessageSent: 2,
-  ChatMessageRefused: 1,
+  ChatMessageRefused: 2,
   ChatMessageDeleted: 1,
   ChatCleared: 1,
   ChatUserTimedOut: 1,
@@ -151,6 +151,16 @@ export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Up
     1: (data, envelope) => ({
       ...data,
       sentAt: typeof data['sentAt'] === 'string' ? data['sentAt'] : (envelope.occurredAt?.toISOString() ?? data['visibleAt']),
+    }),
+  },
+  ChatMessageRefused: {
+    /**
+     * v1 → v2: adds `refusedAt`, the event's `occurredAt` (v1 producers decided at append time); without an envelope
+     * (bare data) the epoch stands in, so such a refusal counts toward no rate limit. An explicit value is kept.
+     */
+    1: (data, envelope) => ({
+      ...data,
+      refusedAt: typeof data['refusedAt'] === 'string' ? data['refusedAt'] : (envelope.occurredAt ?? new Date(0)).toISOString(),
     }),
   },
 };

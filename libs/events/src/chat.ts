@@ -75,8 +75,11 @@ export const chatEventSchemas = {
      */
     bot: z.object({ tokenId: uuid, name }).optional(),
   }),
-  /** A message refused by the blocked-terms filter in `refuse` mode (the text is not kept). */
-  ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term']) }),
+  /**
+   * A message refused by the blocked-terms filter in `refuse` mode (the text is not kept). `refusedAt` (version 2):
+   * when the chat room decided; the refusal counts toward the sender's rate limit and slow mode like a sent message.
+   */
+  ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term']), refusedAt: iso }),
   ChatMessageDeleted: z.object({ ...room, ...actor, messageId: uuid, senderId: uuid, reason: z.string().max(200) }),
   ChatCleared: z.object({ ...room, ...actor }),
   ChatUserTimedOut: z.object({ ...room, ...actor, ...target, durationSeconds: z.number().int().min(1).max(1_209_600), until: iso, reason: z.string().max(200) }),

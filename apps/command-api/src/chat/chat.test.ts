@@ -170,7 +170,9 @@ describe('chat commands', () => {
     assert.deepEqual([http.status, http.body['code']], [403, 'blocked_term']);
     const events = (await chatEvents(r.owner.id)).filter((e) => e.type === 'ChatMessageRefused');
     assert.equal(events.length, 2);
-    assert.deepEqual(events[0]?.data, { channelId: r.owner.id, username: r.owner.name, senderId: r.viewer.id, senderName: r.viewer.name, reason: 'blocked_term' });
+    const refusedAt = (events[0]?.data as { refusedAt?: string }).refusedAt ?? '';
+    assert.deepEqual(events[0]?.data, { channelId: r.owner.id, username: r.owner.name, senderId: r.viewer.id, senderName: r.viewer.name, reason: 'blocked_term', refusedAt });
+    assert.ok(Math.abs(Date.parse(refusedAt) - Date.now()) < 60_000, 'refusedAt is the decision time');
     assert.equal((await natsSend(h, r.owner, r.mod, 'darn, mods may'))['ok'], true);
   });
 

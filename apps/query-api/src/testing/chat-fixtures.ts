@@ -43,7 +43,8 @@ export function chatRoom(owner: TestUser) {
         sentAt: new Date().toISOString(),
         visibleAt: (opts.visibleAt ?? new Date()).toISOString(),
       }),
-    refused: (sender: TestUser) => newEvent('ChatMessageRefused', { ...room, senderId: sender.id, senderName: sender.username, reason: 'blocked_term' }),
+    refused: (sender: TestUser) =>
+      newEvent('ChatMessageRefused', { ...room, senderId: sender.id, senderName: sender.username, reason: 'blocked_term', refusedAt: new Date().toISOString() }),
     deleted: (m: TestUser, messageId: string, senderId: string, reason = '') => newEvent('ChatMessageDeleted', { ...room, ...actor(m), messageId, senderId, reason }),
     cleared: (m: TestUser) => newEvent('ChatCleared', { ...room, ...actor(m) }),
     timedOut: (m: TestUser, u: TestUser, durationSeconds: number, reason = '') =>

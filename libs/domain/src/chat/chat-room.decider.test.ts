@@ -152,8 +152,18 @@ describe('chat room decider: sending', () => {
     spec
       .given([terms(['darn'], 'refuse')])
       .when(send(viewer, 'oh DARN'))
-      .then([{ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'blocked_term' } }]);
+      .then([{ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'blocked_term', refusedAt: iso(0) } }]);
     spec.given([terms(['darn'], 'refuse')]).when(send(viewer, 'darned')).then([sent(viewer, 'darned')]);
+  });
+
+  it('rule 7: refused attempts count toward the rate limit and slow mode, so they cannot flood the log', () => {
+    const refused = (ms: number): ChatRoomEvent => ({ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'blocked_term', refusedAt: iso(ms) } });
+    const given = [settings({ rateLimitMessages: 3, rateLimitWindowSeconds: 10 }), terms(['darn'], 'refuse'), refused(0), refused(1_000), refused(2_000)];
+    assert.deepEqual(retryAfter(given, send(viewer, 'darn', 3_000)), { code: 'rate_limited', retryAfterMs: 7_000 });
+    assert.deepEqual(retryAfter(given, send(viewer, 'fine words', 3_000)), { code: 'rate_limited', retryAfterMs: 7_000 });
+    spec.given(given).when(send(viewer, 'fine words', 10_000)).then([sent(viewer, 'fine words', 10_000)]);
+    const slow = [settings({ slowModeSeconds: 30 }), terms(['darn'], 'refuse'), refused(0)];
+    assert.deepEqual(retryAfter(slow, send(viewer, 'sorry', 5_000)), { code: 'slow_mode', retryAfterMs: 25_000 });
   });
 
   it('rule 8: delays viewers by messageDelaySeconds, never the owner or moderators', () => {
@@ -193,7 +203,7 @@ describe('chat room decider: sending', () => {
     spec
       .given(busy)
       .when(send(viewer, 'darn', 11_000))
-      .then([{ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'blocked_term' } }]);
+      .then([{ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'blocked_term', refusedAt: iso(11_000) } }]);
   });
 
   it('keeps the per-user send history bounded to the rate-limit/slow-mode horizon', () => {

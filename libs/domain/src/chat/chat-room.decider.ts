@@ -78,7 +78,8 @@ export const chatRoomDecider: Decider<ChatRoomCommand, ChatRoomEvent, ChatRoomSt
         return recordSend(withMessage, d.senderId, Date.parse(d.sentAt));
       }
       case 'ChatMessageRefused':
-        return state;
+        // An attempt all the same: it counts toward the sender's rate limit and slow mode (refusals are for viewers).
+        return recordSend(state, event.data.senderId, Date.parse(event.data.refusedAt));
       case 'ChatMessageDeleted':
         return { ...state, messages: forgetMessage(state.messages, event.data.messageId) };
       case 'ChatCleared':

@@ -9,7 +9,8 @@
  * 4. chat disabled → `chat_disabled`; followers-only and not following → `followers_only`; emote-only and anything
  *    but the channel's `:code:`s and whitespace → `emote_only`.
  * 5. slow mode → `slow_mode` (`retryAfterMs`). 6. rate limit → `rate_limited` (`retryAfterMs`).
- * 7. blocked terms: `refuse` → a `ChatMessageRefused` event (the caller answers `blocked_term`); `mask` → `*`s.
+ * 7. blocked terms: `refuse` → a `ChatMessageRefused` event (the caller answers `blocked_term`; it counts toward 5–6
+ *    like a send, so refused attempts cannot flood the log); `mask` → `*`s.
  * 8. visibleAt = now + messageDelaySeconds for viewers, now for the owner and moderators.
  */
 import { CHAT_MESSAGE_MAX_LENGTH } from '@eventcast/events';
@@ -117,7 +118,7 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
 
   if (state.blockedAction === 'refuse') {
     if (hasBlockedTerm(text, state.blockedPattern)) {
-      return [{ type: 'ChatMessageRefused', data: { ...room, senderId: sender.id, senderName: sender.name, reason: 'blocked_term' } }];
+      return [{ type: 'ChatMessageRefused', data: { ...room, senderId: sender.id, senderName: sender.name, reason: 'blocked_term', refusedAt: new Date(now).toISOString() } }];
     }
     return sent(text, 0, now + s.messageDelaySeconds * 1000);
   }
