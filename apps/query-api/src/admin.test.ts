@@ -18,7 +18,7 @@ import type { AdminBroadcastsDto, AuditPageDto, ProjectionsStatusDto } from './a
 import { bootstrapQueryApi, createProjections, type RunningQueryApi } from './bootstrap.js';
 import { createReadModelDb } from './database/database.js';
 import { AuditProjection } from './projections/audit.projection.js';
-import { createTestBus, projectAlone, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
+import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 import { MEDIA } from './testing/fixtures.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -187,16 +187,10 @@ void describe('admin', () => {
 
   void test('the same rows one event per transaction, in one batch, live from JetStream and rebuilt by catch-up', async () => {
     const live = await dumpAudit(liveDb.url);
-    const one = await newDb();
-    await projectAlone(one.url, new AuditProjection(), log.events, 1);
-    const all = await newDb();
-    await projectAlone(all.url, new AuditProjection(), log.events, 1000);
-    const rebuildDb = await newDb();
-    const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, bus, log, `qa-test-${randomUUID().slice(0, 8)}`), catchUpBatchSize: 3 }, testLogger());
-    await rebuilt.close();
-    assert.deepEqual(await dumpAudit(one.url), live);
-    assert.deepEqual(await dumpAudit(all.url), live);
-    assert.deepEqual(await dumpAudit(rebuildDb.url), live);
+    const [one, all, rebuilt] = await rebuiltThreeWays({ projection: new AuditProjection(), log, bus, catchUpBatchSize: 3 }, newDb, dumpAudit);
+    assert.deepEqual(one, live);
+    assert.deepEqual(all, live);
+    assert.deepEqual(rebuilt, live);
   });
 
   void test('401 without or with a bad token, 403 for a non-admin, 200 for an admin (case-insensitive)', async () => {

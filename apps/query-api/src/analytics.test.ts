@@ -15,7 +15,7 @@ import { parseDayRange } from './analytics/range.js';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
 import { createReadModelDb } from './database/database.js';
 import { AnalyticsProjection, averageViewers } from './projections/analytics.projection.js';
-import { createTestBus, projectAlone, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
+import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 import { MEDIA } from './testing/fixtures.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -206,16 +206,10 @@ void describe('analytics', () => {
 
   void test('the same rows one event per transaction, in one batch, live from JetStream and rebuilt by catch-up', async () => {
     const live = await dumpAnalytics(liveDb.url);
-    const one = await newDb();
-    await projectAlone(one.url, new AnalyticsProjection(), log.events, 1);
-    const all = await newDb();
-    await projectAlone(all.url, new AnalyticsProjection(), log.events, 1000);
-    const rebuildDb = await newDb();
-    const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, bus, log, `qa-test-${randomUUID().slice(0, 8)}`), catchUpBatchSize: 4 }, testLogger());
-    await rebuilt.close();
-    assert.deepEqual(await dumpAnalytics(one.url), live);
-    assert.deepEqual(await dumpAnalytics(all.url), live);
-    assert.deepEqual(await dumpAnalytics(rebuildDb.url), live);
+    const [one, all, rebuilt] = await rebuiltThreeWays({ projection: new AnalyticsProjection(), log, bus, catchUpBatchSize: 4 }, newDb, dumpAnalytics);
+    assert.deepEqual(one, live);
+    assert.deepEqual(all, live);
+    assert.deepEqual(rebuilt, live);
   });
 
   void test('401 without a token, 403 for another user, 200 for the owner and an admin', async () => {

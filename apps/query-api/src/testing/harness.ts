@@ -125,6 +125,27 @@ export async function projectAlone(url: string, projection: Projection, events: 
 }
 
 /**
+ * The rows of `projection` built three more ways from `log`, to compare with the live read model: alone one event
+ * per transaction, alone in one batch of 1000, and by a fresh query-api's catch-up from the store in batches of
+ * `catchUpBatchSize` (all projections). Each in a database from `newDb`; `dump` reads the rows to compare.
+ * @returns the three dumps, in that order.
+ */
+export async function rebuiltThreeWays<T>(
+  o: { projection: Projection; log: EventLogReader & { events: readonly RecordedEvent[] }; bus: TestBus; catchUpBatchSize: number },
+  newDb: () => Promise<TestDatabase>,
+  dump: (url: string) => Promise<T>,
+): Promise<T[]> {
+  const one = await newDb();
+  await projectAlone(one.url, o.projection, o.log.events, 1);
+  const all = await newDb();
+  await projectAlone(all.url, o.projection, o.log.events, 1000);
+  const rebuildDb = await newDb();
+  const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, o.bus, o.log, `qa-test-${randomBytes(4).toString('hex')}`), catchUpBatchSize: o.catchUpBatchSize }, testLogger());
+  await rebuilt.close();
+  return [await dump(one.url), await dump(all.url), await dump(rebuildDb.url)];
+}
+
+/**
  * The live read model of `events`: a fresh test database (pushed to `dbs`, for the caller's `after` to drop), migrated,
  * with every projection applied in batches of `size` events per transaction (default 1: as the live projector).
  * @returns the database and a Kysely `root` on it (2 connections) that the caller destroys.
