@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
 import { EventPublisher, PostgresEventStore } from '@eventcast/event-store';
 import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
-import { createLogger, createTestDatabase, type TestDatabase } from '@eventcast/platform';
+import { createLogger, createTestDatabase, waitFor as platformWaitFor, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from '@eventcast/query-api';
 import { createCli } from './cli.js';
 
@@ -145,16 +145,7 @@ export async function startLiveSlice(databaseUrl: string, store: PostgresEventSt
   };
 }
 
-/**
- * Polls `check` every 50 ms until it returns a truthy value.
- * @throws {Error} after `timeoutMs` (default 20 s) naming `what`.
- */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** `waitFor` of @eventcast/platform with a default of 20 s (these tests start whole services). */
+export function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  return platformWaitFor(check, timeoutMs, what);
 }

@@ -6,3 +6,4 @@ export * from './nest-logger.js';
 export * from './metrics.js';
 export * from './api-token.js';
 export * from './private-address.js';
+export * from './wait-for.js';

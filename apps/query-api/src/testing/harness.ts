@@ -89,19 +89,8 @@ export async function startApp(bus: TestBus, store: EventLogReader): Promise<{ d
   return { db, api, base: `http://127.0.0.1:${api.port}` };
 }
 
-/**
- * Polls `check` every 50 ms until it returns a truthy value.
- * @returns that value. @throws {Error} after `timeoutMs` (default 10 s).
- */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls until `check` returns a truthy value (10 s by default): `waitFor` of @eventcast/platform. */
+export { waitFor } from '@eventcast/platform';
 
 /** GET `url` → `{ status, body }` (body parsed as JSON). */
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {

@@ -4,6 +4,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { EVENTS_JETSTREAM, fromWire, type RecordedEvent } from '@eventcast/events';
+import { waitFor as platformWaitFor } from '@eventcast/platform';
 
 /** Messages stored in the events stream (0 when it does not exist yet). */
 export async function storedCount(url: string): Promise<number> {
@@ -35,11 +36,7 @@ export async function readBack(url: string): Promise<{ event: RecordedEvent; msg
   }
 }
 
-/** Polls `check` every 25 ms until it returns true; rejects after `timeoutMs`. */
+/** Polls `check` every 25 ms until it returns true; rejects after `timeoutMs` (`waitFor` of @eventcast/platform). */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await platformWaitFor(check, timeoutMs, what, 25);
 }
