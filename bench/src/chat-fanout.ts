@@ -19,6 +19,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '@eventcast/e2e/harness';
+import { codeVersion } from './code-version.js';
 import { openFileLimits, waitForQuietMachine } from './fanout/proc.js';
 import { renderMarkdown, type ChatFanoutResult } from './fanout/report.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './fanout/scenario.js';
@@ -100,21 +101,6 @@ async function measure(start: () => Promise<Target>): Promise<ScenarioResult | {
   }
 }
 
-/** The commit the apps were built from, and the files changed outside bench/ that were not committed yet. */
-function codeVersion(): { commit: string; uncommittedOutsideBench: string[] } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT })
-      .toString()
-      .split('\n')
-      .map((l) => l.slice(3))
-      .filter((f) => f && !f.startsWith('bench/') && f !== 'package-lock.json');
-    return { commit, uncommittedOutsideBench: dirty };
-  } catch {
-    return { commit: 'unknown', uncommittedOutsideBench: [] };
-  }
-}
-
 async function main(): Promise<void> {
   for (const x of [opts.viewers, opts.rate, opts.seconds, opts.warmupSeconds, opts.samplers, opts.drainSeconds]) {
     if (!Number.isFinite(x) || x < 0) throw new Error('numeric options must be non-negative numbers');
@@ -136,7 +122,7 @@ async function main(): Promise<void> {
   const result: ChatFanoutResult = {
     benchmark: 'chat-fanout',
     date: new Date().toISOString(),
-    code: codeVersion(),
+    code: codeVersion(ROOT),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release(), loadAverageAtStart: load.map((x) => Math.round(x * 100) / 100), openFiles: files.soft },
     mode: edgeOnly ? `edge-only (${edgeEvent})` : 'full path',
     settings: { ...opts },

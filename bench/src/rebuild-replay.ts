@@ -15,7 +15,7 @@
  * (`--load-only`: generate and keep the database, print its URL, measure nothing and write no results; then time single
  * runs with `node bench/dist/rebuild-replay/worker.js rebuild <url>`, env BENCH_BATCH, BENCH_PARALLEL=1, BENCH_PLAIN=1).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { PostgresEventStore } from '@eventcast/event-store';
 import { chatHeavyMix, loadEvents } from '@eventcast/ops';
 import { createTestDatabase } from '@eventcast/platform';
+import { codeVersion } from './code-version.js';
 import { DEFAULT_REBUILD_BATCH } from '@eventcast/query-api';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -77,20 +78,6 @@ async function runWorker(pool: { query(text: string): Promise<unknown> }, args: 
   });
 }
 
-function codeVersion(): { commit: string; uncommittedOutsideBench: number } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT })
-      .toString()
-      .split('\n')
-      .map((l) => l.slice(3))
-      .filter((f) => f && !f.startsWith('bench/') && f !== 'package-lock.json');
-    return { commit, uncommittedOutsideBench: dirty.length };
-  } catch {
-    return { commit: 'unknown', uncommittedOutsideBench: 0 };
-  }
-}
-
 /** RSS growth from the sample at a quarter of the run to the end, MiB (the "flat memory" check). */
 function growthMiB(r: WorkerResult): number {
   const s = r.samples.filter((x) => x.position >= r.head * 0.25);
@@ -102,7 +89,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const load = loadavg();
-  const code = codeVersion();
+  const version = codeVersion(ROOT);
+  const code = { commit: version.commit, uncommittedOutsideBench: version.uncommittedOutsideBench.length };
   log(`machine: ${cpus().length} cores, load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
   const db = await createTestDatabase('bench_rebuild');
   const store = new PostgresEventStore({ connectionString: db.url });
