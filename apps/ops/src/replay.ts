@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { eventVersions, fromWire, idOf, isEventType, toWire, validateRecorded, type RecordedEvent } from '@eventcast/events';
-import type { CopyJsonLinesOptions, EventStore, JsonLineRow, RawRecordedEvent, ReadAllOptions } from '@eventcast/event-store';
+import { recordedFromRaw, type CopyJsonLinesOptions, type EventStore, type JsonLineRow, type RawRecordedEvent, type ReadAllOptions } from '@eventcast/event-store';
 import { parallelRangePages, prefetchPages } from './pages.js';
 import { redactEvent, typeMayHoldSecrets } from './redact.js';
 
@@ -332,21 +332,6 @@ function hasRawReads<S extends object>(store: S): store is S & RawReader {
  */
 const SENSITIVE_JSON_TEXT = /password|secret|hash|ciphertext|e-?mail|remote_?address|ip_?address|viewer_?key|api_?key|authorization|cookie|token|ips?"/i;
 
-/** Decodes a raw row into a recorded event (the slow path). */
-function decode(r: RawRecordedEvent): RecordedEvent {
-  return {
-    id: r.id,
-    type: r.type,
-    version: r.version,
-    streamName: r.streamName,
-    revision: BigInt(r.revision),
-    globalPosition: BigInt(r.globalPosition),
-    occurredAt: new Date(r.occurredAt),
-    data: JSON.parse(r.data) as unknown,
-    metadata: JSON.parse(r.metadata) as RecordedEvent['metadata'],
-  };
-}
-
 /**
  * Renders raw rows. An event that is at its type's current version and holds nothing to redact is written by
  * string concatenation, its payload copied through as stored; every other event is decoded and goes through the
@@ -384,11 +369,11 @@ function rawRenderer(o: {
           (o.redact && r.metadata.length > 2 && SENSITIVE_JSON_TEXT.test(r.metadata)));
       if (o.format === 'jsonl') {
         text += exact
-          ? o.slow(decode(r))
+          ? o.slow(recordedFromRaw(r))
           : `{"id":"${r.id}","type":${JSON.stringify(r.type)},"version":${r.version},"streamName":${JSON.stringify(r.streamName)},"revision":"${r.revision}","globalPosition":"${r.globalPosition}","occurredAt":"${r.occurredAt}","data":${r.data},"metadata":${r.metadata}}\n`;
       } else if (exact) {
         if (rows.length > 0) text += stringify(rows.splice(0));
-        text += o.slow(decode(r));
+        text += o.slow(recordedFromRaw(r));
       } else {
         rows.push([r.globalPosition, r.occurredAt, r.type, r.version, r.streamName, r.revision, r.id, r.data, r.metadata]);
       }

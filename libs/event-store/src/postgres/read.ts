@@ -113,6 +113,21 @@ export interface RawRecordedEvent {
   metadata: string;
 }
 
+/** A {@link RawRecordedEvent} decoded: the payloads parsed, positions as `BigInt`s, the time as a `Date`. */
+export function recordedFromRaw(r: RawRecordedEvent): RecordedEvent {
+  return {
+    id: r.id,
+    type: r.type,
+    version: r.version,
+    streamName: r.streamName,
+    revision: BigInt(r.revision),
+    globalPosition: BigInt(r.globalPosition),
+    occurredAt: new Date(r.occurredAt),
+    data: JSON.parse(r.data) as unknown,
+    metadata: JSON.parse(r.metadata) as RecordedEvent['metadata'],
+  };
+}
+
 const RAW_COLUMNS =
   'global_position::text AS "globalPosition", id::text AS id, stream_name AS "streamName", revision::text AS revision, type, version, ' +
   `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt", data::text AS data, metadata::text AS metadata`;
