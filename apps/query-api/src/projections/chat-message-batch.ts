@@ -225,8 +225,9 @@ export class ChatMessageBatch {
    * is hidden by the first delete or clear after it, and keeps its first deletion.
    */
   private async hideNewRows(trx: Transaction<DB>, rows: readonly MessageRow[], until: bigint): Promise<void> {
-    const deletes = new Map<string, KnownHide[]>(this.batchDeletes);
-    const clears = new Map<string, KnownHide[]>(this.batchClears);
+    // The batch's own hides, joined by the look-ahead's below (flush runs once: no copy needed).
+    const deletes = this.batchDeletes;
+    const clears = this.batchClears;
     const known = rows.filter((r) => BigInt(r.position) <= until);
     if (known.length > 0) {
       // Both queries are sent at once (the connection runs them back to back): one wait instead of two.
