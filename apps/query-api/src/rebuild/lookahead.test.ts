@@ -183,4 +183,18 @@ void describe('rebuild look-ahead of chat messages', () => {
       await root.destroy();
     }
   });
+  void test('an empty log rebuilds (all projections, or one unit) and verifies: nothing to apply', async () => {
+    const log = new MemoryEventLog();
+    const { tdb, root } = await liveReadModel(dbs, log.events);
+    try {
+      const source: RebuildEventSource = { readAll: (o) => log.readAll(o), headPosition: () => Promise.resolve(0n) };
+      const rebuilder = new ProjectionRebuilder(root, source, createProjections(), { databaseUrl: tdb.url });
+      const r = await rebuilder.rebuild('all');
+      assert.deepEqual([r.position, r.events], [0n, 0]);
+      assert.equal((await rebuilder.verify('all')).equal, true);
+      assert.equal((await rebuilder.rebuild(['chat-messages'])).position, 0n);
+    } finally {
+      await root.destroy();
+    }
+  });
 });

@@ -264,12 +264,13 @@ class ParallelRunners {
   }
 
   /**
-   * Waits for every queued page. @returns the lowest checkpoint. @throws the first error of a lane (after all
-   * lanes have stopped).
+   * Waits for every queued page. @param from the position the build started after (returned when nothing was ever
+   * queued). @returns the lowest checkpoint. @throws the first error of a lane (after all lanes have stopped).
    */
-  async drain(): Promise<bigint> {
+  async drain(from: bigint): Promise<bigint> {
     while (this.queued.length > 0) await this.settle(this.queued.shift()!);
-    return this.committed.reduce((m, p) => (p < m ? p : m));
+    // Nothing queued (an empty log, or nothing after the checkpoint): still where the build started.
+    return this.committed.reduce((m, p) => (p < m ? p : m), this.committed[0] ?? from);
   }
 
   /** Waits for every lane to stop, whatever the outcome (before closing the connections or giving up). */
@@ -692,7 +693,7 @@ export class ProjectionRebuilder {
         events += page.length;
         await progress('build', false);
       }
-      position = await runner.drain();
+      position = await runner.drain(start);
     } finally {
       // On an abort or a failure, let the batches in flight finish (or fail) before the connections close.
       await runner.stop();
