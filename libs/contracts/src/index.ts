@@ -1,0 +1,10 @@
+/**
+ * @eventcast/contracts — the one contract module (ARCHITECTURE.md, "Contracts").
+ *
+ * Every shape that crosses a process boundary is declared here once and imported by both sides, the web app
+ * included: HTTP request/response shapes and headers, WebSocket frames and close codes, NATS request/reply payloads,
+ * error-code unions, shared limits and defaults. Browser-safe: no Node built-ins, only zod.
+ *
+ * One file per concern; this barrel re-exports them.
+ */
+export {};
