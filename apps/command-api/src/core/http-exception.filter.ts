@@ -6,7 +6,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
-import type { Logger } from '@eventcast/platform';
+import { bodyParserClientError, type Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
 import { CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
 
@@ -65,11 +65,9 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof HttpException) return body(err.getStatus(), httpMessage(err));
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
-  const e = err as { status?: unknown; type?: unknown };
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    // Never echo the parser's message: it quotes the request body, which may hold a password.
-    return body(e.status, e.type === 'entity.parse.failed' ? 'malformed JSON body' : 'bad request');
-  }
+  // Never echo the parser's message: it quotes the request body, which may hold a password.
+  const parserError = bodyParserClientError(err);
+  if (parserError) return body(parserError.status, parserError.message);
   return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error');
 }
 

@@ -3,7 +3,7 @@
  * unexpected errors (logged, never leaked: a 500 says only "Internal Server Error").
  */
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Logger } from '@eventcast/platform';
+import { bodyParserClientError, type Logger } from '@eventcast/platform';
 
 interface JsonResponse {
   status(code: number): JsonResponse;
@@ -37,6 +37,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const m = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
       message = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : exception.message;
+    } else {
+      // A body the parser refused (malformed or oversize JSON, even on a GET): the client's error, in words.
+      const parserError = bodyParserClientError(exception);
+      if (parserError) ({ status: statusCode, message } = parserError);
     }
     // A 5xx the app answers on purpose (an HttpException, e.g. the readiness probe's 503 while a projection lags) is
     // a state, not a fault: a warning without the stack. Anything else (a bug, a database error) is an error.
