@@ -7,4 +7,5 @@
  *
  * One file per concern; this barrel re-exports them.
  */
-export {};
+export * from './usernames.js';
+export * from './moderation.js';

@@ -66,7 +66,13 @@ describe('chat commands', () => {
     const ban = (actor: typeof r.owner | null, target: string) => as(h, actor, 'POST', r.owner, '/chat/bans', { username: target, reason: 'x' });
     assert.equal((await ban(null, r.viewer.name)).status, 401);
     const viewerTry = await ban(r.viewer, r.other.name);
-    assert.deepEqual(viewerTry.body, { statusCode: 403, error: 'Forbidden', message: 'forbidden', code: 'forbidden' });
+    assert.deepEqual(viewerTry.body, {
+      statusCode: 403,
+      error: 'Forbidden',
+      message: 'you are not a moderator of this channel: only the owner and moderators may ban users',
+      code: 'forbidden',
+      reason: 'not_moderator',
+    });
     assert.equal((await ban(r.mod, r.owner.name)).status, 403, 'nobody bans the owner');
     assert.equal((await ban(r.mod, 'no_such_user')).status, 404);
     assert.equal((await as(h, r.mod, 'POST', { ...r.owner, name: 'no_such_chan' }, '/chat/bans', { username: r.viewer.name })).status, 404);

@@ -6,6 +6,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { moderationRefusalSchema, type ModerationRefusal } from '@eventcast/contracts';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
 import { CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
@@ -15,8 +16,10 @@ export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
-  /** Chat refusals only (docs/chat.md): the chat code, also in `message`. */
+  /** Chat refusals only (docs/chat.md): the chat code, also in `message` (except `forbidden`, whose message says why). */
   code?: string;
+  /** Refused moderation commands (`code: 'forbidden'`): why, a {@link ModerationRefusal} of @eventcast/contracts. */
+  reason?: ModerationRefusal;
   /** Chat refusals `timed_out`, `slow_mode`, `rate_limited`: milliseconds until a retry may succeed. */
   retryAfterMs?: number;
 }
@@ -48,10 +51,18 @@ function httpMessage(e: HttpException): string {
   return typeof m === 'string' ? m : e.message;
 }
 
-/** A DomainError's body; chat codes (docs/chat.md) are given in `message` and `code`, with `retryAfterMs` when known. */
+/**
+ * A DomainError's body; chat codes (docs/chat.md) are given in `message` and `code`, with `retryAfterMs` when known.
+ * A refused moderation command (`forbidden`) says why: the decider's sentence in `message` ("moderators cannot ban the
+ * channel owner") and its refusal code in `reason` (@eventcast/contracts `ModerationRefusal`).
+ */
 function domainErrorBody(err: DomainError): ErrorBody {
   const status = statusOfDomainError(err);
   if (!CHAT_ERROR_CODES.has(err.code)) return body(status, err.message);
+  if (err.code === 'forbidden') {
+    const reason = moderationRefusalSchema.safeParse(err.details?.['reason']);
+    return { ...body(status, err.message), code: err.code, ...(reason.success ? { reason: reason.data } : {}) };
+  }
   const out: ErrorBody = { ...body(status, err.code), code: err.code };
   if (err.retryAfterMs !== undefined) out.retryAfterMs = err.retryAfterMs;
   return out;

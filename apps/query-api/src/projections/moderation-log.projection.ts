@@ -1,8 +1,10 @@
 /**
- * `moderation_log` read model: one entry per moderation event of a chat room, with a readable action name.
+ * `moderation_log` read model: one entry per moderation event of a chat room, with a readable action name. A settings
+ * change also says what it changed, old → new (`details.changes`, @eventcast/contracts `SettingsChangedDetails`).
  */
 import { sql, type Insertable, type RawBuilder, type Transaction } from 'kysely';
-import type { EventType, RecordedDomainEvent } from '@eventcast/events';
+import { chatSettingNameSchema, type ChatSettingChange, type SettingsChangedDetails } from '@eventcast/contracts';
+import { defaultChatSettings, type ChatSettings, type EventType, type RecordedDomainEvent } from '@eventcast/events';
 import { READMODELS_SCHEMA, type DB, type ModerationLogTable } from '../database/schema.js';
 import type { Projection } from './projection.js';
 
@@ -30,14 +32,26 @@ type Row = Omit<Insertable<ModerationLogTable>, 'target_name' | 'details'> & {
   details: string | RawBuilder<string>;
 };
 
+type SettingsChangedEvent = Extract<RecordedDomainEvent, { type: 'ChatSettingsChanged' }>;
+
 const messages = sql.table(`${READMODELS_SCHEMA}.chat_messages`);
 const reasonOrNull = (r: string): string | null => (r.trim() === '' ? null : r);
 
 /**
+ * What a settings change changed: each setting whose value differs between `before` and `after`, in the order of
+ * @eventcast/contracts `chatSettingNameSchema`.
+ */
+export function settingsChanges(before: ChatSettings, after: ChatSettings): ChatSettingChange[] {
+  return chatSettingNameSchema.options.filter((k) => before[k] !== after[k]).map((setting) => ({ setting, from: before[setting], to: after[setting] }));
+}
+
+/**
  * Builds the log row of a moderation event, or null for other types. A deleted message's sender name and text are
  * read from `chat_messages` in the same statement (the chat-messages projection runs first in the same transaction).
+ * @param previousSettings for a `ChatSettingsChanged`: the channel's settings in force before it (the chat room's
+ *   fold: the previous change's settings, else the defaults), so the row says what changed.
  */
-export function moderationRow(e: RecordedDomainEvent): Row | null {
+export function moderationRow(e: RecordedDomainEvent, previousSettings: ChatSettings = defaultChatSettings): Row | null {
   const base = { id: e.id, at: e.occurredAt, global_position: e.globalPosition };
   const json = (o: Record<string, unknown>) => JSON.stringify(o);
   switch (e.type) {
@@ -77,7 +91,9 @@ export function moderationRow(e: RecordedDomainEvent): Row | null {
       const reason = 'reason' in d ? reasonOrNull(d.reason) : null;
       let details: Record<string, unknown> = {};
       if (e.type === 'ChatUserTimedOut') details = { durationSeconds: e.data.durationSeconds, until: e.data.until };
-      else if (e.type === 'ChatSettingsChanged') details = { settings: e.data.settings };
+      else if (e.type === 'ChatSettingsChanged') {
+        details = { settings: e.data.settings, changes: settingsChanges(previousSettings, e.data.settings) } satisfies SettingsChangedDetails;
+      }
       else if (e.type === 'ChatBlockedTermsUpdated') details = { terms: e.data.terms, action: e.data.action };
       else if (e.type === 'ChannelEmoteAdded') details = { code: e.data.code, contentType: e.data.contentType };
       else if (e.type === 'ChannelEmoteRemoved') details = { code: e.data.code };
@@ -101,9 +117,26 @@ export class ModerationLogProjection implements Projection {
     return this.applyBatch(trx, [event]);
   }
 
-  /** See {@link Projection.applyBatch}: rows go in chunks of 1000 (well under PostgreSQL's 65535 parameters). */
+  /**
+   * See {@link Projection.applyBatch}: rows go in chunks of 1000 (well under PostgreSQL's 65535 parameters). A settings
+   * change is compared with the channel's previous one: earlier in the batch, else the newest `settings_changed` row
+   * already in the table (one query for the batch), else the defaults — the same fold as the chat room aggregate's, so
+   * the rows do not depend on how the log is cut into batches and a rebuild writes the same ones.
+   */
   async applyBatch(trx: Transaction<DB>, events: readonly RecordedDomainEvent[]): Promise<void> {
-    const rows = events.map(moderationRow).filter((r): r is Row => r !== null);
+    const settingsEvents = events.filter((e): e is SettingsChangedEvent => e.type === 'ChatSettingsChanged');
+    const current = await this.settingsInForce(trx, settingsEvents);
+    const rows: Row[] = [];
+    for (const e of events) {
+      let row: Row | null;
+      if (e.type === 'ChatSettingsChanged') {
+        row = moderationRow(e, current.get(e.data.channelId) ?? defaultChatSettings);
+        current.set(e.data.channelId, e.data.settings);
+      } else {
+        row = moderationRow(e);
+      }
+      if (row !== null) rows.push(row);
+    }
     for (let i = 0; i < rows.length; i += 1000) {
       await trx
         .insertInto('moderation_log')
@@ -111,5 +144,27 @@ export class ModerationLogProjection implements Projection {
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
     }
+  }
+
+  /** Per channel of `settingsEvents`: the settings of its newest `settings_changed` row before the first of them. */
+  private async settingsInForce(trx: Transaction<DB>, settingsEvents: readonly SettingsChangedEvent[]): Promise<Map<string, ChatSettings>> {
+    const out = new Map<string, ChatSettings>();
+    if (settingsEvents.length === 0) return out;
+    const channels = [...new Set(settingsEvents.map((e) => e.data.channelId))];
+    const rows = await trx
+      .selectFrom('moderation_log')
+      .distinctOn('channel_id')
+      .select(['channel_id', 'details'])
+      .where('channel_id', 'in', channels)
+      .where('action', '=', moderationAction.ChatSettingsChanged)
+      .where('global_position', '<', settingsEvents[0]!.globalPosition.toString())
+      .orderBy('channel_id')
+      .orderBy('global_position', 'desc')
+      .execute();
+    for (const r of rows) {
+      const settings = (r.details as { settings?: Partial<ChatSettings> }).settings;
+      out.set(r.channel_id, { ...defaultChatSettings, ...settings });
+    }
+    return out;
   }
 }

@@ -2,7 +2,10 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
+import type { ModerationLogEntry, ModerationRefusal } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
+
+export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
 
 export interface Account {
 	id: string;
@@ -71,6 +74,8 @@ export class ApiError extends Error {
 		readonly details: string[] = [message],
 		/** Machine-readable code when the API sent one (chat: `slow_mode`, `forbidden`, …). */
 		readonly code: string | null = null,
+		/** Why a moderation command was refused (`code` `forbidden`; the sentence is the message). */
+		readonly reason: ModerationRefusal | null = null,
 	) {
 		super(message);
 		this.name = 'ApiError';
@@ -138,7 +143,8 @@ function toApiError(status: number, payload: unknown): ApiError {
 		// docs/chat.md: chat refusals carry the code in `message` too.
 		code = messages[0] ?? null;
 	}
-	return new ApiError(status, messages.join(' '), messages, code);
+	const reason = payload && typeof payload === 'object' && 'reason' in payload && typeof (payload as { reason: unknown }).reason === 'string' ? ((payload as { reason: string }).reason as ModerationRefusal) : null;
+	return new ApiError(status, messages.join(' '), messages, code, reason);
 }
 
 function defaultMessage(status: number): string {
@@ -225,6 +231,8 @@ export interface ChatMessageView {
 	sentAt: string;
 	visibleAt: string;
 	globalPosition: string;
+	/** Sent by the channel's bot with an API token (sender = the owner): show `bot.name` with a bot badge. */
+	bot?: { name: string } | null;
 }
 export interface ChatHistory {
 	messages: ChatMessageView[];
@@ -245,16 +253,6 @@ export interface ChatRoleView {
 export interface BlockedTerms {
 	terms: string[];
 	action: 'mask' | 'refuse';
-}
-export interface ModerationLogEntry {
-	id: string;
-	action: string;
-	moderatorName: string;
-	targetName: string | null;
-	reason: string | null;
-	details: unknown;
-	at: string;
-	globalPosition: string;
 }
 export interface ModerationLog {
 	entries: ModerationLogEntry[];

@@ -23,6 +23,7 @@ import {
 	type ChatRoleView,
 	type ChatSettings,
 } from './api.ts';
+import { sentence } from './format.ts';
 import { ChatSendError, realtime, type ChannelEvent } from './realtime.ts';
 
 export const MAX_LINES = 300;
@@ -34,6 +35,8 @@ export interface MessageLine {
 	senderId: string;
 	senderName: string;
 	senderRole: ChatRole;
+	/** The bot's name when the channel's bot sent it (an API token with `chat:send`; the sender is then the owner). */
+	bot: string | null;
 	text: string;
 	sentAt: string;
 	visibleAt: string;
@@ -137,10 +140,18 @@ export function chatErrorText(code: string, channel: string, fallback?: string):
 		case 'timeout':
 			return "Chat didn't confirm your message — it may not have been sent.";
 		case 'forbidden':
-			return "You're not allowed to do that.";
+			// Moderation refusals say why in the message ("moderators cannot ban the channel owner"): show it.
+			return fallback && !/^[a-z_]+$/.test(fallback) ? sentence(fallback) : "You're not allowed to do that.";
 		default:
 			return fallback || 'Your message could not be sent.';
 	}
+}
+
+/** The bot's name of a relayed `ChatMessageSent` (`data.bot: { tokenId, name }`), or null for people. */
+function botName(bot: unknown): string | null {
+	if (!bot || typeof bot !== 'object') return null;
+	const name = (bot as { name?: unknown }).name;
+	return typeof name === 'string' && name ? name : null;
 }
 
 function pos(p: string | null | undefined): bigint | null {
@@ -364,6 +375,7 @@ export class ChatRoom {
 					senderId: str(d.senderId),
 					senderName: str(d.senderName),
 					senderRole: (str(d.senderRole) || 'viewer') as ChatRole,
+					bot: botName(d.bot),
 					text: str(d.text),
 					sentAt: str(d.sentAt) || e.occurredAt,
 					visibleAt: str(d.visibleAt) || e.occurredAt,
@@ -496,6 +508,7 @@ export class ChatRoom {
 				senderId: me.id,
 				senderName: me.username,
 				senderRole: this.myRole,
+				bot: null,
 				text: text.trim(),
 				sentAt: new Date().toISOString(),
 				visibleAt: ack.visibleAt,
@@ -561,6 +574,7 @@ function fromView(m: ChatMessageView): MessageLine {
 		senderId: m.senderId,
 		senderName: m.senderName,
 		senderRole: m.senderRole,
+		bot: m.bot?.name ?? null,
 		text: m.text,
 		sentAt: m.sentAt,
 		visibleAt: m.visibleAt,

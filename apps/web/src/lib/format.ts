@@ -1,3 +1,5 @@
+import { USERNAME_PATTERN } from '@eventcast/contracts';
+
 /** "3 min", "1 h 12 min" … for a live-since timestamp. */
 export function liveDuration(startedAt: string | null | undefined, now = Date.now()): string {
 	if (!startedAt) return '';
@@ -49,4 +51,12 @@ export function hueFor(name: string): number {
 	return h % 360;
 }
 
-export const USERNAME_RE = /^[a-z0-9_]{3,24}$/;
+/** The username rule of sign-up (@eventcast/contracts `USERNAME_PATTERN`). */
+export const USERNAME_RE = USERNAME_PATTERN;
+
+/** An API reason ("username \"admin\" is reserved by the platform") as a sentence: capitalised, with a full stop. */
+export function sentence(text: string): string {
+	const t = text.trim();
+	if (!t) return t;
+	return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}

@@ -1,9 +1,11 @@
 /**
  * Moderation commands of a chat room (docs/chat.md): the owner and moderators may delete, clear, time out, ban,
  * unban, change settings and blocked terms; only the owner adds/removes moderators and emotes; nobody may ban or time
- * out the owner; moderators may not ban or time out other moderators (as on Twitch). Violations: `forbidden`.
+ * out the owner; moderators may not ban or time out other moderators (as on Twitch). Violations: `forbidden`, with the
+ * refusal's {@link ModerationRefusal} (@eventcast/contracts) in `details.reason` and a sentence saying why as the message.
  * Repeating a ban, unban, moderator change or identical settings records nothing (idempotent).
  */
+import type { ModerationRefusal } from '@eventcast/contracts';
 import { chatSettingsSchema, type ChatSettings } from '@eventcast/events';
 import { assertNever, DomainError } from '../decider.js';
 import { MAX_BLOCKED_TERM_LENGTH, MAX_BLOCKED_TERMS, normalizeBlockedTerms } from './blocked-terms.js';
@@ -23,23 +25,52 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 type ModerationCommand = Exclude<ChatRoomCommand, { type: 'SendChatMessage' }>;
 
-function forbidden(message: string): never {
-  throw new DomainError('forbidden', message);
+/** Refuses a moderation command: `forbidden` with the refusal code in `details.reason` and `message` saying why. */
+function forbidden(reason: ModerationRefusal, message: string): never {
+  throw new DomainError('forbidden', message, { reason });
 }
 
-function requireModerator(state: ChatRoomState, channel: ChatChannel, actor: ChatUser): void {
-  if (chatRoleOf(state, channel, actor.id) === 'viewer') forbidden('only the owner and moderators may do this');
+type OwnerCommand = 'AddModerator' | 'RemoveModerator' | 'AddEmote' | 'RemoveEmote';
+
+/** What owners and moderators may do, as a refusal names it ("only the owner and moderators may ban users"). */
+const MODERATOR_ACTION = {
+  DeleteChatMessage: 'delete messages',
+  ClearChat: 'clear the chat',
+  TimeOutUser: 'time out users',
+  BanUser: 'ban users',
+  UnbanUser: 'unban users',
+  ChangeChatSettings: 'change chat settings',
+  UpdateBlockedTerms: 'change blocked terms',
+} as const satisfies Record<Exclude<ModerationCommand['type'], OwnerCommand>, string>;
+
+/** What only the owner does, as a refusal names it ("only the channel owner adds moderators"). */
+const OWNER_ACTION = {
+  AddModerator: 'adds moderators',
+  RemoveModerator: 'removes moderators',
+  AddEmote: 'adds emotes',
+  RemoveEmote: 'removes emotes',
+} as const satisfies Record<OwnerCommand, string>;
+
+function requireModerator(state: ChatRoomState, channel: ChatChannel, actor: ChatUser, command: keyof typeof MODERATOR_ACTION): void {
+  if (chatRoleOf(state, channel, actor.id) === 'viewer') {
+    forbidden('not_moderator', `you are not a moderator of this channel: only the owner and moderators may ${MODERATOR_ACTION[command]}`);
+  }
 }
 
-function requireOwner(channel: ChatChannel, actor: ChatUser): void {
-  if (actor.id !== channel.ownerId) forbidden('only the channel owner may do this');
+function requireOwner(channel: ChatChannel, actor: ChatUser, command: OwnerCommand): void {
+  if (actor.id !== channel.ownerId) forbidden('owner_only', `only the channel owner ${OWNER_ACTION[command]}`);
 }
 
 /** Ban/time-out permission: a moderator at least; never the owner; a moderator only by the owner. */
-function requireCanSanction(state: ChatRoomState, channel: ChatChannel, actor: ChatUser, target: ChatUser): void {
-  requireModerator(state, channel, actor);
-  if (target.id === channel.ownerId) forbidden('nobody may ban or time out the channel owner');
-  if (state.moderators.has(target.id) && actor.id !== channel.ownerId) forbidden('moderators may not ban or time out other moderators');
+function requireCanSanction(state: ChatRoomState, channel: ChatChannel, actor: ChatUser, target: ChatUser, command: 'TimeOutUser' | 'BanUser'): void {
+  requireModerator(state, channel, actor, command);
+  const act = command === 'BanUser' ? 'ban' : 'time out';
+  if (target.id === channel.ownerId) {
+    forbidden('target_is_owner', actor.id === channel.ownerId ? `the channel owner cannot ${act} themselves` : `moderators cannot ${act} the channel owner`);
+  }
+  if (state.moderators.has(target.id) && actor.id !== channel.ownerId) {
+    forbidden('target_is_moderator', `moderators cannot ${act} other moderators: only the channel owner can`);
+  }
 }
 
 function reasonOf(reason: string | undefined): string {
@@ -58,7 +89,7 @@ function settingsEqual(a: ChatSettings, b: ChatSettings): boolean {
 
 /**
  * Decides a moderation command.
- * @throws {DomainError} `forbidden`; `message_not_found` (not among the last ≤ 1000 messages, or already deleted or
+ * @throws {DomainError} `forbidden` (`details.reason`: a {@link ModerationRefusal}); `message_not_found` (not among the last ≤ 1000 messages, or already deleted or
  *   cleared); `invalid_duration`; `invalid_settings`; `invalid_terms`; `invalid_emote`, `emote_too_large`,
  *   `emote_exists`, `emote_not_found`.
  */
@@ -68,16 +99,16 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
   const by = { ...room, moderatorId: actor.id, moderatorName: actor.name };
   switch (command.type) {
     case 'DeleteChatMessage': {
-      requireModerator(state, channel, actor);
+      requireModerator(state, channel, actor, command.type);
       const senderId = senderOf(state.messages, command.messageId);
       if (senderId === undefined) throw new DomainError('message_not_found', 'no such message (or it was already deleted)');
       return [{ type: 'ChatMessageDeleted', data: { ...by, messageId: command.messageId, senderId, reason: reasonOf(command.reason) } }];
     }
     case 'ClearChat':
-      requireModerator(state, channel, actor);
+      requireModerator(state, channel, actor, command.type);
       return [{ type: 'ChatCleared', data: by }];
     case 'TimeOutUser': {
-      requireCanSanction(state, channel, actor, command.target);
+      requireCanSanction(state, channel, actor, command.target, command.type);
       const d = command.durationSeconds;
       if (!Number.isInteger(d) || d < 1 || d > MAX_TIMEOUT_SECONDS) {
         throw new DomainError('invalid_duration', `durationSeconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
@@ -87,7 +118,7 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
       return [{ type: 'ChatUserTimedOut', data: { ...by, ...target, durationSeconds: d, until, reason: reasonOf(command.reason) } }];
     }
     case 'BanUser': {
-      requireCanSanction(state, channel, actor, command.target);
+      requireCanSanction(state, channel, actor, command.target, command.type);
       if (idSetHas(state.bans, command.target.id)) return [];
       const target = { userId: command.target.id, userName: command.target.name };
       const events: ChatRoomEvent[] = [];
@@ -97,21 +128,21 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
       return events;
     }
     case 'UnbanUser':
-      requireModerator(state, channel, actor);
+      requireModerator(state, channel, actor, command.type);
       if (!idSetHas(state.bans, command.target.id)) return [];
       return [{ type: 'ChatUserUnbanned', data: { ...by, userId: command.target.id, userName: command.target.name } }];
     case 'AddModerator':
-      requireOwner(channel, actor);
-      if (command.target.id === channel.ownerId) forbidden('the owner cannot be made a moderator');
-      if (idSetHas(state.bans, command.target.id)) forbidden('a banned user cannot be made a moderator');
+      requireOwner(channel, actor, command.type);
+      if (command.target.id === channel.ownerId) forbidden('target_is_owner_moderator', 'the channel owner cannot be made a moderator');
+      if (idSetHas(state.bans, command.target.id)) forbidden('target_banned', `${command.target.name} is banned: unban them before making them a moderator`);
       if (state.moderators.has(command.target.id)) return [];
       return [{ type: 'ChatModeratorAdded', data: { ...by, userId: command.target.id, userName: command.target.name } }];
     case 'RemoveModerator':
-      requireOwner(channel, actor);
+      requireOwner(channel, actor, command.type);
       if (!state.moderators.has(command.target.id)) return [];
       return [{ type: 'ChatModeratorRemoved', data: { ...by, userId: command.target.id, userName: command.target.name } }];
     case 'ChangeChatSettings': {
-      requireModerator(state, channel, actor);
+      requireModerator(state, channel, actor, command.type);
       const given = Object.fromEntries(Object.entries(command.settings).filter(([, v]) => v !== undefined));
       const parsed = chatSettingsSchema.safeParse({ ...state.settings, ...given });
       if (!parsed.success) {
@@ -122,14 +153,14 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
       return [{ type: 'ChatSettingsChanged', data: { ...by, settings: parsed.data } }];
     }
     case 'UpdateBlockedTerms': {
-      requireModerator(state, channel, actor);
+      requireModerator(state, channel, actor, command.type);
       const terms = normalizeBlockedTerms(command.terms);
       if (terms.length > MAX_BLOCKED_TERMS) throw new DomainError('invalid_terms', `at most ${MAX_BLOCKED_TERMS} blocked terms`);
       if (terms.some((t) => t.length > MAX_BLOCKED_TERM_LENGTH)) throw new DomainError('invalid_terms', `a blocked term is at most ${MAX_BLOCKED_TERM_LENGTH} characters`);
       return [{ type: 'ChatBlockedTermsUpdated', data: { ...by, terms, action: command.action } }];
     }
     case 'AddEmote': {
-      requireOwner(channel, actor);
+      requireOwner(channel, actor, command.type);
       if (!EMOTE_CODE.test(command.code)) throw new DomainError('invalid_emote', 'an emote code is 2–32 characters of A-Z, a-z, 0-9 and _');
       if (!BASE64.test(command.imageBase64) || command.imageBase64.length % 4 !== 0 || command.imageBase64.length === 0) {
         throw new DomainError('invalid_emote', 'imageBase64 must be non-empty standard base64');
@@ -139,7 +170,7 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
       return [{ type: 'ChannelEmoteAdded', data: { ...by, code: command.code, contentType: command.contentType, imageBase64: command.imageBase64 } }];
     }
     case 'RemoveEmote':
-      requireOwner(channel, actor);
+      requireOwner(channel, actor, command.type);
       if (!state.emotes.has(command.code)) throw new DomainError('emote_not_found', `no emote :${command.code}:`);
       return [{ type: 'ChannelEmoteRemoved', data: { ...by, code: command.code } }];
     default:

@@ -3,24 +3,17 @@
  * command side appends `UsernameClaimed` with expected revision `no_stream`, so two racing registrations of one name
  * cannot both succeed (the set-validation pattern of event sourcing: a stream per unique value).
  */
+import { RESERVED_USERNAMES } from '@eventcast/contracts';
 import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
-
-/**
- * Names the platform keeps for itself: the web app's top-level pages (`/admin`, `/dashboard`, `/login`, `/signup`),
- * whose static routes would shadow a channel page of that name, plus names users would take for staff or system
- * accounts. Compared in lower case.
- */
-export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
-  'admin', 'administrator', 'dashboard', 'login', 'logout', 'signup', 'signin', 'register', 'settings', 'analytics',
-  'moderation', 'api', 'docs', 'metrics', 'health', 'ready', 'status', 'hls', 'live', 'ws', 'static', 'support',
-  'help', 'about', 'eventcast', 'system', 'root', 'null', 'undefined',
-]);
 
 export type UsernameCommand = { type: 'ClaimUsername'; username: string; accountId: string };
 export type UsernameEvent = EventOf<'UsernameClaimed'>;
 export type UsernameState = { accountId: string | null };
 
-/** Decider of a username reservation. Errors: `username_reserved` ({@link RESERVED_USERNAMES}), `username_taken`. */
+/**
+ * Decider of a username reservation. Errors: `username_reserved` ({@link RESERVED_USERNAMES} of @eventcast/contracts,
+ * the list the web app's route matcher reads too), `username_taken`.
+ */
 export const usernameDecider: Decider<UsernameCommand, UsernameEvent, UsernameState> = {
   initialState: () => ({ accountId: null }),
   decide(command, state) {
