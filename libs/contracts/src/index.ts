@@ -8,3 +8,4 @@
  * One file per concern; this barrel re-exports them.
  */
 export {};
+export * from './ingest.js';
