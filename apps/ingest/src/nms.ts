@@ -41,7 +41,12 @@ export type NmsEvent = 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay';
 /** The part of the NodeMediaServer instance the ingest uses. */
 export interface NmsServer {
   on(event: NmsEvent, listener: (session: NmsSession) => void): void;
-  rtmpServer: { run(): void; tcpServer?: import('node:net').Server };
+  rtmpServer: {
+    run(): void;
+    tcpServer?: import('node:net').Server;
+    /** Its `connection` listener: creates and runs an RtmpSession for the socket (./rtmp-guard.ts calls it). */
+    handleRequest: (socket: Socket) => void;
+  };
   stop(): Promise<void>;
 }
 
