@@ -182,6 +182,29 @@ void describe('RTMP guard: hostile input and refusals (real NMS, ffmpeg and NATS
     assert.equal(await pub.exit, 0, pub.stderr());
   });
 
+  void it('closes on protocol violations (chunk streams, chunk size 0, a connect the parser chokes on); the process lives', async () => {
+    const violations: [string, Buffer][] = [
+      ['too_many_chunk_streams', Buffer.concat(Array.from({ length: 40 }, (_, k) => announceMessage(4 + k, 100, 100)))],
+      ['bad_chunk_size', setChunkSizeMessage(0)],
+      // NMS 4.4 calls `new URL(tcUrl)`, which throws out of its socket listener: without the guard, an uncaught exception
+      ['protocol_error', commandMessage(0, { cmd: 'connect', transId: 1, cmdObj: { app: 'live', tcUrl: 'not a url' } })],
+    ];
+    const before = await scrape();
+    for (const [reason, bytes] of violations) {
+      const conn = await rawConnect(run.rtmpPort, '127.0.0.70');
+      await handshake(conn);
+      await conn.write(bytes);
+      const after = await Promise.race([conn.closed, delay(3000).then(() => Infinity)]);
+      assert.ok(after < 3000, `${reason}: closed at once`);
+    }
+    const m = await scrape();
+    for (const [reason] of violations) {
+      const counted = (f: MetricFamily[]) => sampleValue(f, 'eventcast_ingest_rtmp_connections_closed_total', { reason });
+      assert.equal(counted(m) - counted(before), 1, reason);
+    }
+    assert.equal(run.ingest.child.exitCode, null, 'the ingest process survived');
+  });
+
   void it('refuses the connection over the per-address cap, and accepts again when one closes', async () => {
     const from = '127.0.0.60';
     const open: RawRtmp[] = [];
