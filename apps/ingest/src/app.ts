@@ -13,6 +13,7 @@ import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
 import { PublishGate } from './publish-gate.js';
+import { RtmpGuard } from './rtmp-guard.js';
 import { errorMessage } from './util.js';
 
 /** A running ingest node. */
@@ -73,6 +74,10 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   });
   const { nms, listen } = createNms(cfg.HOST, cfg.INGEST_RTMP_PORT, log);
   gate.attach(nms);
+  // Limits and publish authorization in front of NMS (./rtmp-guard.ts); the authorization's own deadline is the
+  // command timeout, the guard's is a backstop a little later.
+  const guard = new RtmpGuard({ limits: cfg.rtmpLimits, authorizeTimeoutMs: cfg.commandTimeoutMs + 2000, authorizer: gate, log });
+  guard.install(nms);
 
   await listenHttp(http, cfg.INGEST_HTTP_PORT, cfg.HOST);
   await listen();
@@ -94,6 +99,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     log.info('ingest stopping');
     await channels.shutdown();
     unreportMetrics();
+    guard.stop();
     await nms.stop();
     await announced;
     await commands.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'NATS close failed'));

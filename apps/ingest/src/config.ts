@@ -28,13 +28,53 @@ export interface IngestConfig extends Config {
   ffmpegMaxRestarts: number;
   /** `INGEST_METADATA_WAIT_MS` (default 3000): how long to wait for the publisher's onMetaData before running ffprobe. */
   metadataWaitMs: number;
+  /** RTMP connection limits enforced by the guard in front of node-media-server (./rtmp-guard.ts). */
+  rtmpLimits: RtmpLimits;
 }
+
+/**
+ * Limits on every RTMP connection (./rtmp-guard.ts; docs/contracts.md "App-specific settings"). Milliseconds and
+ * bytes. "Authorized" = the command side allowed the publish (or an internal player's `play` was accepted).
+ */
+export interface RtmpLimits {
+  /** `INGEST_RTMP_HANDSHAKE_TIMEOUT_MS` (10000): from TCP accept until the client sends `publish` or `play`. */
+  handshakeTimeoutMs: number;
+  /** `INGEST_RTMP_IDLE_TIMEOUT_MS` (15000): an authorized publisher that sends nothing for this long is disconnected. */
+  idleTimeoutMs: number;
+  /** `INGEST_RTMP_MAX_MESSAGE_BYTES` (65536): longest RTMP message announced before the publish is authorized. */
+  maxMessageBytes: number;
+  /** `INGEST_RTMP_MAX_MEDIA_MESSAGE_BYTES` (8388608): longest message of an authorized publisher (a video frame). */
+  maxMediaMessageBytes: number;
+  /** `INGEST_RTMP_MAX_CHUNK_STREAMS` (16): distinct chunk stream ids per connection (encoders use 3 to 6). */
+  maxChunkStreams: number;
+  /**
+   * `INGEST_RTMP_MAX_CONNECTIONS_PER_IP` (10): open RTMP connections per remote address; the internal addresses
+   * (loopback and HOST, where the packager and ffprobe connect from) are exempt.
+   */
+  maxConnectionsPerIp: number;
+}
+
+/** Default {@link RtmpLimits}. */
+export const DEFAULT_RTMP_LIMITS: Readonly<RtmpLimits> = {
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 15_000,
+  maxMessageBytes: 64 * 1024,
+  maxMediaMessageBytes: 8 * 1024 * 1024,
+  maxChunkStreams: 16,
+  maxConnectionsPerIp: 10,
+};
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`invalid configuration: ${name} must be a non-negative integer`);
+  return n;
+}
+
+function positiveIntEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = intEnv(env, name, fallback);
+  if (n < 1 || n > max) throw new Error(`invalid configuration: ${name} must be an integer from 1 to ${max}`);
   return n;
 }
 
@@ -58,5 +98,14 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     hlsCleanupDelayMs: intEnv(env, 'INGEST_HLS_CLEANUP_DELAY_MS', 10_000),
     ffmpegMaxRestarts: intEnv(env, 'INGEST_FFMPEG_MAX_RESTARTS', 5),
     metadataWaitMs: intEnv(env, 'INGEST_METADATA_WAIT_MS', 3000),
+    rtmpLimits: {
+      handshakeTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_HANDSHAKE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.handshakeTimeoutMs),
+      idleTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_IDLE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.idleTimeoutMs),
+      // RTMP message lengths are 24-bit (RTMP 1.0 spec §5.3.1.2.1): 16777215 is the largest a peer can announce.
+      maxMessageBytes: positiveIntEnv(env, 'INGEST_RTMP_MAX_MESSAGE_BYTES', DEFAULT_RTMP_LIMITS.maxMessageBytes, 0xffffff),
+      maxMediaMessageBytes: positiveIntEnv(env, 'INGEST_RTMP_MAX_MEDIA_MESSAGE_BYTES', DEFAULT_RTMP_LIMITS.maxMediaMessageBytes, 0xffffff),
+      maxChunkStreams: positiveIntEnv(env, 'INGEST_RTMP_MAX_CHUNK_STREAMS', DEFAULT_RTMP_LIMITS.maxChunkStreams, 65599),
+      maxConnectionsPerIp: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS_PER_IP', DEFAULT_RTMP_LIMITS.maxConnectionsPerIp),
+    },
   };
 }

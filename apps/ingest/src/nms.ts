@@ -8,7 +8,8 @@
  * - Events on `nms.on(name, (session) => …)`: `prePublish` and `postPublish` are emitted synchronously in that order
  *   when a client publishes (before NMS checks for a second publisher), `donePublish` when the publish ends —
  *   `broadcast.publishGraceMs` after the socket closed (ARCHITECTURE.md: "30 s publish grace period").
- *   `prePlay` for RTMP players.
+ *   `prePlay` for RTMP players. The RTMP guard (./rtmp-guard.ts) holds each `publish` until the command side allowed
+ *   it, so these events only fire for authorized publishes.
  * - `session.close()` ends the socket (works after an async check); its later events must be ignored by us.
  * - Session fields: `id`, `ip` (`address:port`), `streamApp`, `streamName`, `isPublisher` (true once NMS accepted the
  *   publish), media fields from onMetaData (see media-info.ts), `broadcast.publisher`, `socket`.
@@ -41,7 +42,12 @@ export type NmsEvent = 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay';
 /** The part of the NodeMediaServer instance the ingest uses. */
 export interface NmsServer {
   on(event: NmsEvent, listener: (session: NmsSession) => void): void;
-  rtmpServer: { run(): void; tcpServer?: import('node:net').Server };
+  rtmpServer: {
+    run(): void;
+    tcpServer?: import('node:net').Server;
+    /** Its `connection` listener: creates and runs an RtmpSession for the socket (./rtmp-guard.ts calls it). */
+    handleRequest: (socket: Socket) => void;
+  };
   stop(): Promise<void>;
 }
 

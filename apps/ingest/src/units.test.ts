@@ -1,6 +1,7 @@
 /** Pure helpers: codec mapping, media info, redaction, ffmpeg arguments, config. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ingestRefusalReasonSchema, rtmpRefusalStatus } from '@eventcast/contracts';
 import { loadIngestConfig } from './config.js';
 import { ffmpegHlsArgs } from './hls-packager.js';
 import { audioCodecName, mediaInfoFromProbe, mediaInfoFromSession, videoCodecName } from './media-info.js';
@@ -79,5 +80,34 @@ void describe('config', () => {
     assert.equal(c.commandSubjectPrefix, '');
     assert.throws(() => loadIngestConfig({ INGEST_COMMAND_TIMEOUT_MS: 'x' }), /INGEST_COMMAND_TIMEOUT_MS/);
     assert.throws(() => loadIngestConfig({ INGEST_COMMAND_SUBJECT_PREFIX: 'a b' }), /PREFIX/);
+  });
+
+  void it('reads the RTMP limits (docs/contracts.md) and refuses 0 or more than RTMP can carry', () => {
+    assert.deepEqual(loadIngestConfig({}).rtmpLimits, {
+      handshakeTimeoutMs: 10_000, idleTimeoutMs: 15_000, maxMessageBytes: 65_536, maxMediaMessageBytes: 8_388_608,
+      maxChunkStreams: 16, maxConnectionsPerIp: 10,
+    });
+    const c = loadIngestConfig({ INGEST_RTMP_HANDSHAKE_TIMEOUT_MS: '5000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '3' });
+    assert.equal(c.rtmpLimits.handshakeTimeoutMs, 5000);
+    assert.equal(c.rtmpLimits.maxConnectionsPerIp, 3);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_IDLE_TIMEOUT_MS: '0' }), /INGEST_RTMP_IDLE_TIMEOUT_MS/);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_MESSAGE_BYTES: String(2 ** 24) }), /INGEST_RTMP_MAX_MESSAGE_BYTES .*16777215/);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_CHUNK_STREAMS: '-1' }), /INGEST_RTMP_MAX_CHUNK_STREAMS/);
+  });
+});
+
+void describe('RTMP refusal statuses (@eventcast/contracts)', () => {
+  void it('maps key problems to BadName and the rest to Rejected, the code leading the description', () => {
+    for (const reason of ingestRefusalReasonSchema.options) {
+      const st = rtmpRefusalStatus(reason);
+      assert.equal(st.level, 'error');
+      assert.ok(st.description.startsWith(`${st.code}: `), reason);
+    }
+    assert.equal(rtmpRefusalStatus('invalid_key').code, 'NetStream.Publish.BadName');
+    assert.match(rtmpRefusalStatus('invalid_key').description, /rotated/);
+    assert.equal(rtmpRefusalStatus('malformed_key').code, 'NetStream.Publish.BadName');
+    assert.equal(rtmpRefusalStatus('already_live').code, 'NetStream.Publish.Rejected');
+    assert.equal(rtmpRefusalStatus('command_side_unavailable').code, 'NetStream.Publish.Rejected');
+    assert.equal(rtmpRefusalStatus('playback_not_offered').code, 'NetStream.Play.Failed');
   });
 });

@@ -9,3 +9,4 @@
  */
 export * from './usernames.js';
 export * from './moderation.js';
+export * from './ingest.js';
