@@ -8,3 +8,5 @@
  * One file per concern; this barrel re-exports them.
  */
 export {};
+export * from './idempotency.js';
+export * from './realtime.js';
