@@ -88,6 +88,18 @@ describe('idempotent commands', () => {
     assert.deepEqual((await h.http('POST', path, { username: r.other.name }, viewerKey)).body, refused.body);
   });
 
+  it('other HTTP commands (channel info) honour the key too: a late retry is replayed, not run again', async () => {
+    const r = await room(h, 'idc');
+    const headers = { ...bearer(r.owner.token), [IDEMPOTENCY_KEY_HEADER]: randomUUID() };
+    const first = await h.http('PUT', '/me/channel', { title: 'first title' }, headers);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal((await h.http('PUT', '/me/channel', { title: 'second title' }, bearer(r.owner.token))).status, 200);
+    const retry = await h.http('PUT', '/me/channel', { title: 'first title' }, headers);
+    assert.deepEqual([retry.status, retry.body], [200, first.body]);
+    const updates = (await h.allEvents()).filter((e) => e.type === 'ChannelInfoUpdated' && (e.data as { channelId: string }).channelId === r.owner.id);
+    assert.deepEqual(updates.map((e) => (e.data as { title: string }).title), ['first title', 'second title']);
+  });
+
   it('NATS chat.send retried with the same nonce: one event and the same ack, also when retries race', async () => {
     const r = await room(h, 'idn');
     const send = (nonce: string, text: string) =>
