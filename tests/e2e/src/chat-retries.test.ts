@@ -3,7 +3,9 @@
  * Each message is sent three times with the same nonce — twice on the first realtime edge, then, after that edge is
  * stopped and a new edge process started on the same port, a third time on the new one (one message's first attempt
  * is in flight when the edge stops). Each is found once in the event store, once in query-api's chat history, and
- * relayed once to viewers; every attempt is answered with the same ack.
+ * relayed once to viewers; every attempt is answered with the same ack. And the web client in Chromium: a message
+ * whose ack is lost with the edge is resent with its nonce after the reconnect, acknowledged, shown and stored once
+ * (needs apps/web built: `npm run build -w @eventcast/web`).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,9 +13,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
 import { createEventStore, type EventStore } from '@eventcast/event-store';
 import { loadConfig } from '@eventcast/platform';
-import { eventually, ROOT, startE2ePlatform, type E2eEnv } from './harness.js';
+import { openPageAs } from './accounts.js';
+import { eventually, launchChromium, ROOT, startE2ePlatform, type E2eEnv } from './harness.js';
 import { connectEdge, type EdgeClient, type Frame } from './ws-client.js';
 
 interface Account {
@@ -28,6 +32,7 @@ describe('chat retries never duplicate, across an edge restart', () => {
   let env: E2eEnv;
   let store: EventStore;
   let edge2: ChildProcess | undefined;
+  let browser: Browser | undefined;
   const clients: EdgeClient[] = [];
 
   async function register(username: string): Promise<Account> {
@@ -60,6 +65,42 @@ describe('chat retries never duplicate, across an edge restart', () => {
     await eventually(`${url} to answer 200`, async () => (await fetch(url).catch(() => null))?.ok ?? false, 30_000);
   }
 
+  /** Whether process `pid` is gone. */
+  const gone = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  /**
+   * Stops the running realtime edge (the platform's, or the one started here before) with SIGTERM — it closes its
+   * sockets with 1001 — and starts a new edge process on the same port; resolves once the new one is ready.
+   */
+  async function restartEdge(env2: Record<string, string> = {}): Promise<void> {
+    const pid = edge2?.pid ?? env.platform.pids['realtime'];
+    assert.ok(pid, 'a realtime edge runs');
+    process.kill(pid, 'SIGTERM');
+    await eventually('the old edge to exit', () => Promise.resolve(gone(pid)));
+    edge2 = spawn(process.execPath, ['dist/main.js'], {
+      cwd: join(ROOT, 'apps/realtime'),
+      env: {
+        ...process.env,
+        NATS_URL: env.nats.url,
+        JWT_SECRET: jwtSecret,
+        REALTIME_PORT: String(env.platform.ports.realtime),
+        QUERY_API_URL: `http://127.0.0.1:${env.platform.ports.queryApi}`,
+        REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
+        LOG_LEVEL: 'warn',
+        ...env2,
+      },
+      stdio: 'ignore',
+    });
+    await waitOk(`http://127.0.0.1:${env.platform.ports.realtime}/ready`);
+  }
+
   before(async () => {
     env = await startE2ePlatform({ logLevel: 'warn', env: { JWT_SECRET: jwtSecret } });
     store = await createEventStore(loadConfig({ DATABASE_URL: env.db.url }));
@@ -67,6 +108,7 @@ describe('chat retries never duplicate, across an edge restart', () => {
 
   after(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await browser?.close();
     if (edge2 && edge2.exitCode === null && edge2.signalCode === null) {
       const exited = new Promise((r) => edge2?.once('exit', r));
       edge2.kill('SIGTERM');
@@ -96,34 +138,7 @@ describe('chat retries never duplicate, across an edge restart', () => {
     const lost = { text: 'sent while the edge stops', nonce: randomUUID() };
     bob1.send({ type: 'chat.send', channel, ...lost });
 
-    const pid = env.platform.pids['realtime'];
-    assert.ok(pid, 'the platform runs a realtime edge');
-    process.kill(pid, 'SIGTERM');
-    const gone = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    };
-    await eventually('edge 1 to exit', () => Promise.resolve(gone()));
-
-    // Edge 2: a new process on the same port.
-    edge2 = spawn(process.execPath, ['dist/main.js'], {
-      cwd: join(ROOT, 'apps/realtime'),
-      env: {
-        ...process.env,
-        NATS_URL: env.nats.url,
-        JWT_SECRET: jwtSecret,
-        REALTIME_PORT: String(env.platform.ports.realtime),
-        QUERY_API_URL: `http://127.0.0.1:${env.platform.ports.queryApi}`,
-        REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: 'ignore',
-    });
-    await waitOk(`http://127.0.0.1:${env.platform.ports.realtime}/ready`);
+    await restartEdge();
     const watcher2 = await viewer(null, channel);
     const bob2 = await viewer(bob, channel);
 
@@ -156,5 +171,37 @@ describe('chat retries never duplicate, across an edge restart', () => {
       return all.every((t) => texts.includes(t)) ? texts : null;
     });
     assert.deepEqual([...history].sort(), [...all].sort());
+  });
+  it('the web client resends an unacknowledged message with its nonce after a reconnect: acked, shown and stored once', async () => {
+    const owner = await register(`rwown_${run}`);
+    const carol = await register(`rwcar_${run}`);
+    browser = await launchChromium();
+    const page = await openPageAs(browser, env.platform.urls.web, carol, `/${owner.username}`);
+    const input = page.getByTestId('chat-input');
+    await page.getByText(`Chatting as ${carol.username}`).waitFor({ timeout: 15_000 });
+    const commandApi = env.platform.pids['command-api'];
+    assert.ok(commandApi);
+    const text = `sent across a reconnect ${run}`;
+    // The command side is paused: the first attempt reaches it (NATS buffers the request) but cannot answer yet.
+    process.kill(commandApi, 'SIGSTOP');
+    try {
+      await input.fill(text);
+      await page.getByTestId('chat-send').click();
+      await sleep(300);
+      // The edge goes away before any ack; the page reconnects to a new edge and resends the same frame.
+      await restartEdge({ REALTIME_CHAT_SEND_TIMEOUT_MS: '8000' });
+      await page.getByText(`Chatting as ${carol.username}`).waitFor({ timeout: 10_000 });
+      await sleep(500);
+    } finally {
+      process.kill(commandApi, 'SIGCONT');
+    }
+    // The resend is answered with the ack of the first attempt: the input clears, no error is shown.
+    await eventually('the send to be acknowledged', async () => (await input.inputValue()) === '', 15_000);
+    assert.equal(await page.getByTestId('chat-error').innerText().catch(() => ''), '');
+    await page.getByTestId('chat-message').filter({ hasText: text }).first().waitFor({ timeout: 15_000 });
+    await sleep(1000);
+    assert.equal(await page.getByTestId('chat-message').filter({ hasText: text }).count(), 1);
+    const stored = (await store.readStream(`chat-${owner.id}`)).filter((e) => e.type === 'ChatMessageSent' && (e.data as { text: string }).text === text);
+    assert.equal(stored.length, 1);
   });
 });
