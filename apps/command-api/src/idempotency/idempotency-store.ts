@@ -34,7 +34,7 @@ export interface IdempotencyStoreOptions {
   lockMs?: number;
   /** How long a key is remembered, s. Default {@link IDEMPOTENCY_WINDOW_SECONDS} (24 h). */
   windowSeconds?: number;
-  /** Pool size. Default 4. */
+  /** Pool size. Default 10 (every keyed command takes two short statements). */
   maxConnections?: number;
 }
 
@@ -70,7 +70,7 @@ export class IdempotencyStore {
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(connectionString: string, options: IdempotencyStoreOptions = {}) {
-    this.pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 4 });
+    this.pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
     // A client that loses its connection while idle emits here; without a listener that would crash the process.
     this.pool.on('error', () => undefined);
     this.lockMs = options.lockMs ?? 30_000;
