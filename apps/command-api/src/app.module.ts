@@ -17,6 +17,7 @@ import { InfrastructureLifecycle, type Stoppable } from './core/infrastructure-l
 import { NatsStatusTracker } from './core/nats-status.js';
 import { CONFIG, EVENT_STORE, LOGGER, NATS_STATUS } from './core/tokens.js';
 import { HealthModule } from './health/health.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
 
@@ -62,6 +63,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         // One budget per client IP shared by login and register (the default key is per route).
         ThrottlerModule.forRoot({ throttlers: [{ name: 'auth', ttl: 60_000, limit }], generateKey: (_ctx, tracker, name) => `${name}:${tracker}` }),
+        IdempotencyModule,
         AccountsModule,
         ChannelsModule,
         BroadcastsModule,

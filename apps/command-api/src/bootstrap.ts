@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
+import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger, httpMetricsMiddleware, PinoNestLogger, registerAppMetrics, verifyJsonDepth, type Logger } from '@eventcast/platform';
@@ -62,7 +63,7 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
     throw err;
   }
   try {
-    app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER] });
+    app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER] });
     // Deeply nested JSON would overflow the validation layer's recursion: refuse it with a 400 before parsing.
     app.useBodyParser('json', { verify: verifyJsonDepth() });
     app.use(correlationMiddleware, requestLogMiddleware(logger), httpMetricsMiddleware('command-api'));

@@ -6,7 +6,9 @@
  * the connection's token bucket (`rate_limited`, 10/s burst 10). The text is forwarded as is (length and content are
  * the chat room's rules). Then the channel id is resolved (`channel_not_found`; query-api down → `unavailable`) and
  * the NATS request `chat.send` is made with a deadline (no reply → `unavailable`; responder error → `internal_error`);
- * refusals are passed through with their code, message and `retryAfterMs`.
+ * refusals are passed through with their code, message and `retryAfterMs`. The client's `nonce` is forwarded: the
+ * command side appends a message at most once per (sender, nonce) and answers a resend with the first ack, so a
+ * client may resend the same frame after a timeout or a reconnect (to this or another edge) without duplicating it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@eventcast/platform';
@@ -82,7 +84,7 @@ export class ChatSendHandler {
     const correlationId = randomUUID();
     try {
       this.logger.debug({ correlationId, channel, channelId, senderId: user.id }, 'chat.send forwarded to the command side');
-      const reply = await this.commands.send({ channelId, senderId: user.id, senderName: user.username, text, correlationId });
+      const reply = await this.commands.send({ channelId, senderId: user.id, senderName: user.username, text, nonce, correlationId });
       if (reply.ok) return { type: 'chat.ack', nonce, messageId: reply.messageId, visibleAt: reply.visibleAt };
       const code: ChatRefusalCode = REFUSALS.has(reply.code) ? (reply.code as ChatRefusalCode) : 'internal_error';
       const retry = typeof reply.retryAfterMs === 'number' && reply.retryAfterMs >= 0 ? reply.retryAfterMs : undefined;

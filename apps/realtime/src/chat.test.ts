@@ -118,7 +118,7 @@ void describe('chat.send', () => {
     await c.close();
   });
 
-  void test('a send is a chat.send request to the Nest responder and the ack comes back with the nonce', async () => {
+  void test('a send is a chat.send request (nonce forwarded) to the Nest responder and the ack comes back with the nonce', async () => {
     const visibleAt = new Date().toISOString();
     const messageId = randomUUID();
     responder.behaviour = () => ({ ok: true, messageId, visibleAt });
@@ -129,7 +129,7 @@ void describe('chat.send', () => {
     const req = responder.received.at(-1) as Record<string, unknown>;
     assert.deepEqual(
       { ...req, correlationId: typeof req['correlationId'] },
-      { channelId: aliceChannelId, senderId: viewerId, senderName: viewerName, text: '  hello <b>chat</b> ', correlationId: 'string' },
+      { channelId: aliceChannelId, senderId: viewerId, senderName: viewerName, text: '  hello <b>chat</b> ', nonce: 'n-1', correlationId: 'string' },
     );
     // The channel id is cached: a second send asks query-api nothing.
     const hits = queryApi.hits;

@@ -18,6 +18,8 @@ export interface ChatSendRequest {
   senderId: string;
   senderName: string;
   text: string;
+  /** The client's nonce (per sender): the command side appends a message at most once per nonce (docs/chat.md). */
+  nonce?: string;
   correlationId?: string;
 }
 

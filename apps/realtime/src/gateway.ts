@@ -6,12 +6,19 @@
  * Per connection: a `welcome` with a fresh connection id (then `authenticated` or `error invalid_token` when a token
  * came with the upgrade); `auth` signs in; `subscribe`/`unsubscribe` join and leave the uWS topic
  * `channel/<username>` (idempotent: repeating one answers the same frame) and count presence; `chat.send` goes to
- * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open. Transport limits: frames above `maxPayloadBytes` are closed by uWS
- * with 1009; a client whose send buffer exceeds `maxBackpressureBytes` is dropped (`closeOnBackpressureLimit`);
- * idle connections are pinged automatically and closed after `idleTimeoutSeconds`.
+ * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open.
+ * Frame sizes (@eventcast/contracts realtime.ts): up to `maxMessageBytes` parsed; up to `maxPayloadBytes` answered with
+ * `message_too_large` (connection kept); larger ones close the connection with 1009 "message too big" and a reason
+ * (RFC 6455 §7.4.1), sent by the edge itself: uWS's own limit (`maxPayloadLength`) is set far higher
+ * (`transportMaxBytes`), because uWS drops a frame above it without a close frame (the client sees 1006). Invalid
+ * UTF-8 in a text frame: uWS validates text frames before the edge sees them and drops the TCP connection (1006;
+ * uws-pack 20.0.8 has no option to change that), so 1007 cannot be sent; browsers cannot produce such frames.
+ * A client whose send buffer exceeds `maxBackpressureBytes` is dropped (`closeOnBackpressureLimit`); idle
+ * connections are pinged automatically and closed after `idleTimeoutSeconds`.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import { WS_CLOSE_CODES, WS_MAX_FRAME_BYTES, WS_MAX_MESSAGE_BYTES, WS_TRANSPORT_MAX_FRAME_BYTES } from '@eventcast/contracts';
 import type { Logger } from '@eventcast/platform';
 import { SESSION_ID, type AudienceTracker } from './audience.js';
 import type { AuthUser, TokenVerifier } from './auth.js';
@@ -29,8 +36,13 @@ export interface GatewayLimits {
   maxSubscriptions: number;
   /** Largest client frame answered with `message_too_large` instead of being parsed. Default 4 KiB. */
   maxMessageBytes: number;
-  /** Transport limit (uWS `maxPayloadLength`): larger frames close the socket with 1009. Default 16 KiB. */
+  /** Largest frame answered with an error frame; larger frames close the connection with 1009. Default 16 KiB. */
   maxPayloadBytes: number;
+  /**
+   * uWS `maxPayloadLength`: frames above it are dropped by uWS without a close frame (1006). Default 1 MiB (the most
+   * a connection buffers while a frame arrives in pieces).
+   */
+  transportMaxBytes: number;
   /** Per-socket send buffer before a slow client is disconnected. Default 1 MiB. */
   maxBackpressureBytes: number;
   /** Idle timeout (uWS resolution ~4 s); pings are sent automatically before it. Default 60. */
@@ -40,8 +52,9 @@ export interface GatewayLimits {
 /** Default {@link GatewayLimits}. */
 export const DEFAULT_LIMITS: GatewayLimits = {
   maxSubscriptions: 10,
-  maxMessageBytes: 4 * 1024,
-  maxPayloadBytes: 16 * 1024,
+  maxMessageBytes: WS_MAX_MESSAGE_BYTES,
+  maxPayloadBytes: WS_MAX_FRAME_BYTES,
+  transportMaxBytes: WS_TRANSPORT_MAX_FRAME_BYTES,
   maxBackpressureBytes: 1024 * 1024,
   idleTimeoutSeconds: 60,
 };
@@ -86,8 +99,8 @@ export interface GatewayDeps {
   relayedPosition: () => string;
 }
 
-/** WebSocket close code sent to every client on shutdown ("going away", RFC 6455). */
-export const CLOSE_GOING_AWAY = 1001;
+/** WebSocket close code sent to every client on shutdown ("going away", RFC 6455 §7.4.1). */
+export const CLOSE_GOING_AWAY = WS_CLOSE_CODES.goingAway;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -200,7 +213,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
   };
 
   return {
-    maxPayloadLength: limits.maxPayloadBytes,
+    maxPayloadLength: Math.max(limits.transportMaxBytes, limits.maxPayloadBytes + 1),
     maxBackpressure: limits.maxBackpressureBytes,
     closeOnBackpressureLimit: true,
     idleTimeout: limits.idleTimeoutSeconds,
@@ -245,6 +258,12 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
     },
 
     message: (ws, message, isBinary) => {
+      if (message.byteLength > limits.maxPayloadBytes) {
+        // RFC 6455 §7.4.1: 1009 "message too big". The reason (≤ 123 bytes) names the limit.
+        logger.debug({ connectionId: ws.getUserData().connectionId, bytes: message.byteLength }, 'ws frame too big, closing');
+        ws.end(WS_CLOSE_CODES.messageTooBig, `message too big: frames are limited to ${limits.maxPayloadBytes} bytes`);
+        return;
+      }
       if (isBinary) return sendError(ws, 'malformed_json', 'binary frames are not supported; send JSON text frames');
       if (message.byteLength > limits.maxMessageBytes) {
         return sendError(ws, 'message_too_large', `frames are limited to ${limits.maxMessageBytes} bytes`);
@@ -269,8 +288,10 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       logger.debug({ connectionId: ws.getUserData().connectionId }, 'ws frame dropped by back-pressure');
     },
 
-    close: (ws, code) => {
+    close: (ws, code, message) => {
       const conn = ws.getUserData();
+      // uWS passes its reason when it dropped the connection itself (e.g. "Received invalid UTF-8").
+      if (code === 1006 && message.byteLength > 0) logger.debug({ connectionId: conn.connectionId, reason: Buffer.from(message).toString() }, 'ws dropped by the transport');
       conn.closed = true;
       sockets.delete(ws);
       edgeMetrics.closed(code);

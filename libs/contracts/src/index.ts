@@ -10,3 +10,5 @@
 export * from './usernames.js';
 export * from './moderation.js';
 export * from './ingest.js';
+export * from './idempotency.js';
+export * from './realtime.js';

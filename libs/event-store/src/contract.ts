@@ -27,6 +27,7 @@ export interface ContractOptions {
 /**
  * Registers `describe(name)` with the contract tests: append/readStream round trip; expected revisions `no_stream`,
  * `stream_exists`, exact and `any` with {@link WrongExpectedRevisionError}; 20 two-writer races (one winner);
+ * caller-supplied event ids (a repeated id refused with DuplicateEventIdError, nothing written);
  * invalid events rejected with nothing written; readAll order, filters, `after`, `limit`; positions strictly
  * increasing and gap-free after concurrent appends with rollbacks; catch-up subscriptions (history then live,
  * filters, `close()`); headPosition.

@@ -38,7 +38,10 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 export interface EventStore {
   /**
    * Appends events atomically to one stream.
+   * An event may carry its own `id` (a UUID); ids are unique in the store, so a caller that derives the id from
+   * the command (e.g. from an idempotency key) makes a repeated append fail instead of storing the event twice.
    * @throws {WrongExpectedRevisionError} when the stream's revision does not match `expected`.
+   * @throws {DuplicateEventIdError} when an event's id is already stored (nothing of the batch is written).
    * @throws {InvalidEventError} (from @eventcast/events) when an event fails catalog validation.
    */
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
@@ -63,5 +66,20 @@ export class WrongExpectedRevisionError extends Error {
   ) {
     super(`wrong expected revision on "${stream}": expected ${String(expected)}, actual ${String(actual)}`);
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * An appended event's `id` is already in the store (or twice in the batch): nothing of the batch was written.
+ * Callers that derive event ids from an idempotency key read it as "already done" (docs/design.md, "Idempotency").
+ * `ids` lists the offending ids when the adapter can tell them (PostgreSQL: from the unique violation's detail).
+ */
+export class DuplicateEventIdError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly ids: readonly string[],
+  ) {
+    super(`duplicate event id on "${stream}": ${ids.length > 0 ? ids.join(', ') : 'an event id'} is already stored`);
+    this.name = 'DuplicateEventIdError';
   }
 }

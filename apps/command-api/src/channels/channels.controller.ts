@@ -6,6 +6,7 @@ import { metadataOf } from '../core/correlation.js';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { apiTokenMetadata, type ApiTokenRequest } from '../integrations/api-token-authenticator.js';
 import { AcceptsApiToken } from '../integrations/api-token-scope.decorator.js';
 import { UpdateChannelInfoCommand } from './commands/update-channel-info.command.js';
@@ -15,6 +16,7 @@ import { ChannelInfoDto, UpdateChannelDto } from './dto/update-channel.dto.js';
 @ApiTags('me')
 @ApiBearerAuth()
 @UseGuards(JwtAuthGuard)
+@Idempotent()
 @Controller('me/channel')
 export class ChannelsController {
   constructor(private readonly commands: CommandBus) {}

@@ -9,6 +9,7 @@ import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiForbiddenR
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
 import type { Account } from './chat.controller.js';
 import { ModerateChatCommand, type ModerationAction, type ModerationOutcome } from './commands/moderate-chat.command.js';
@@ -28,6 +29,7 @@ function definedOnly<T extends object>(dto: T): Partial<T> {
 @ApiNotFoundResponse({ type: ErrorDto })
 @ApiBadRequestResponse({ type: ErrorDto })
 @UseGuards(JwtAuthGuard)
+@Idempotent()
 @Controller('channels/:username/chat')
 export class ChatModerationController {
   constructor(private readonly commands: CommandBus) {}

@@ -1,13 +1,21 @@
 /**
  * NATS request/reply `chat.send` from the realtime edge (docs/chat.md):
- * `{ channelId, senderId, senderName, text, correlationId? }` → `{ ok: true, messageId, visibleAt }` or
+ * `{ channelId, senderId, senderName, text, nonce?, correlationId? }` → `{ ok: true, messageId, visibleAt }` or
  * `{ ok: false, code, message, retryAfterMs? }`. Always replies, never throws: bad payloads → `invalid_request`,
  * crashes → `internal_error` (logged), chat refusals → their code.
+ *
+ * With a `nonce` (the client's, per sender) the send is idempotent for 24 h (docs/design.md, "Idempotency"): the
+ * idempotency record (scope `chat.send:<senderId>`, fingerprint = channel and text) replays the first reply of a
+ * retried nonce, waits for it while the first attempt is still running (up to {@link IN_FLIGHT_WAIT_MS}), refuses a
+ * nonce reused for another message (`invalid_request`), and the message id and event id are derived from
+ * (sender, nonce) so that the event store refuses a second append of the same message whatever slips past the record.
  */
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { CommandPatterns } from '@eventcast/events';
+import { commandIdOf } from '../idempotency/command-ids.js';
+import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
 import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
@@ -19,12 +27,24 @@ import { SendChatMessageCommand } from './commands/send-chat-message.command.js'
 /** Reply of `chat.send`. */
 export type ChatSendReply = { ok: true; messageId: string; visibleAt: string } | { ok: false; code: string; message: string; retryAfterMs?: number };
 
+/**
+ * How long a retried `chat.send` waits for its first attempt still in flight, ms: below the edge's request deadline
+ * (REALTIME_CHAT_SEND_TIMEOUT_MS, 3 s by default) so that the retry gets the original ack rather than a timeout.
+ */
+export const IN_FLIGHT_WAIT_MS = 2000;
+
+/** True for replies kept for a retried nonce: acks and refusals that do not say "try again". */
+function isFinalReply(reply: ChatSendReply): boolean {
+  return reply.ok || (reply.retryAfterMs === undefined && reply.code !== 'internal_error');
+}
+
 /** The chat's NATS commands. */
 @Controller()
 export class ChatNatsController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly records: IdempotencyStore,
   ) {}
 
   /** `chat.send`: decides and records one message. */
@@ -32,11 +52,41 @@ export class ChatNatsController {
   async send(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendReply> {
     const req = parseRequest(chatSendRequest, body);
     if (!req.ok) return { ok: false, ...req.error };
-    const { channelId, senderId, senderName, text } = req.data;
+    const { channelId, senderId, senderName, text, nonce } = req.data;
     const headers = ctx.getHeaders() as { get?: (k: string) => string } | undefined;
     const correlationId = correlationIdFrom(req.data.correlationId ?? headers?.get?.(CORRELATION_HEADER));
+    if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId });
+
+    const scope = `chat.send:${senderId}`;
+    const fingerprint = sha256Hex(channelId, text);
+    let record: IdempotencyRecordRef;
     try {
-      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, { id: senderId, name: senderName }, text, { correlationId }));
+      const claim = await this.records.awaitOutcome<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS);
+      if (claim.state === 'replay') return claim.response;
+      if (claim.state === 'mismatch') return { ok: false, code: 'invalid_request', message: 'this nonce was already used for another message; use a new nonce per message' };
+      if (claim.state === 'in_flight') return { ok: false, code: 'internal_error', message: 'this message is still being processed; retry with the same nonce', retryAfterMs: 500 };
+      record = claim.record;
+    } catch (err) {
+      this.logger.error({ err, correlationId, channelId }, 'chat.send idempotency record unavailable');
+      return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };
+    }
+    const commandId = commandIdOf('chat.send', senderId, nonce);
+    const reply = await this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId, commandId });
+    try {
+      if (isFinalReply(reply)) await this.records.complete(record, reply);
+      else await this.records.release(record);
+    } catch (err) {
+      // The reply stands; the record lapses after its lock, and the derived ids still refuse a second append.
+      this.logger.warn({ err, correlationId }, 'chat.send idempotency record not updated');
+    }
+    return reply;
+  }
+
+  /** Runs the send command and maps its outcome to the reply. Never throws. */
+  private async decide(channelId: string, sender: { id: string; name: string }, text: string, metadata: { correlationId: string; commandId?: string }): Promise<ChatSendReply> {
+    const { correlationId } = metadata;
+    try {
+      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, sender, text, metadata));
       return { ok: true, ...sent };
     } catch (err) {
       if (err instanceof DomainError) {

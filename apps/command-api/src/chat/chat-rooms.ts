@@ -2,7 +2,9 @@
  * The chat side's aggregates behind in-memory caches with group commit (see core/cached-aggregates.ts): chat rooms
  * (`chat-<channelId>`) and follows (`follows-<channelId>`), 1000 channels each (LRU). One instance per process.
  * Chat room commands of one channel (sends and moderation alike) queue behind the channel's append in flight and are
- * then decided in order and appended together, up to {@link CHAT_ROOM_GROUP_SIZE} per append.
+ * then decided in order and appended together, up to {@link CHAT_ROOM_GROUP_SIZE} per append. Events of a command that
+ * names a `commandId` in its metadata (an idempotency key) get ids derived from it (idempotency/command-ids.ts), so the
+ * store refuses a retried command's second append with DuplicateEventIdError.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { streams, type EventMetadata } from '@eventcast/events';
@@ -17,9 +19,10 @@ import {
   type FollowsState,
 } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
-import { CachedAggregates, type CachedAggregatesStats } from '../core/cached-aggregates.js';
+import { CachedAggregates, type CachedAggregate, type CachedAggregatesStats } from '../core/cached-aggregates.js';
 import type { CommandOutcome } from '../core/handle-command.js';
 import { EVENT_STORE } from '../core/tokens.js';
+import { CommandEventIds } from '../idempotency/command-ids.js';
 
 /** Rooms cached per process. */
 export const CHAT_ROOM_CACHE_CAPACITY = 1000;
@@ -32,7 +35,12 @@ export class ChatRooms {
   private readonly rooms: CachedAggregates<ChatRoomCommand, ChatRoomEvent, ChatRoomState>;
   private readonly follows: CachedAggregates<FollowsCommand, FollowsEvent, FollowsState>;
 
+  /** The store as the lanes use it: events of a command with a `commandId` get ids derived from it (idempotency). */
+  readonly store: EventStore;
+
   constructor(@Inject(EVENT_STORE) store: EventStore) {
+    store = new CommandEventIds(store);
+    this.store = store;
     this.rooms = new CachedAggregates(store, chatRoomDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY, maxGroupSize: CHAT_ROOM_GROUP_SIZE });
     this.follows = new CachedAggregates(store, followsDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY });
   }
@@ -43,6 +51,11 @@ export class ChatRooms {
    */
   handleRoom(channelId: string, build: (state: ChatRoomState) => ChatRoomCommand | Promise<ChatRoomCommand>, metadata: EventMetadata): Promise<CommandOutcome<ChatRoomEvent, ChatRoomState>> {
     return this.rooms.handle(streams.chat(channelId), build, metadata);
+  }
+
+  /** The channel's chat room (cache caught up with the store). */
+  roomState(channelId: string): Promise<CachedAggregate<ChatRoomState>> {
+    return this.rooms.load(streams.chat(channelId));
   }
 
   /** Decides a follows command and appends its events. */

@@ -20,6 +20,7 @@ import {
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
 import { ChannelDirectory } from './channel-directory.js';
 import { ModerateChatCommand } from './commands/moderate-chat.command.js';
@@ -42,6 +43,7 @@ export interface Account {
 @ApiUnauthorizedResponse({ type: ErrorDto })
 @ApiNotFoundResponse({ type: ErrorDto })
 @UseGuards(JwtAuthGuard)
+@Idempotent()
 @Controller('channels/:username/chat')
 export class ChatController {
   constructor(

@@ -5,6 +5,7 @@ import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedRe
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
 import type { Account } from './chat.controller.js';
 import { ModerateChatCommand } from './commands/moderate-chat.command.js';
@@ -18,6 +19,7 @@ import { DoneDto } from './dto/moderation.dto.js';
 @ApiForbiddenResponse({ type: ErrorDto })
 @ApiNotFoundResponse({ type: ErrorDto })
 @UseGuards(JwtAuthGuard)
+@Idempotent()
 @Controller('channels/:username/emotes')
 export class EmotesController {
   constructor(private readonly commands: CommandBus) {}

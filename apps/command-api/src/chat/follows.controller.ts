@@ -5,6 +5,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
 import type { Account } from './chat.controller.js';
 import { FollowChannelCommand } from './commands/follow-channel.command.js';
@@ -20,6 +21,7 @@ export class FollowingDto {
 @ApiUnauthorizedResponse({ type: ErrorDto })
 @ApiNotFoundResponse({ type: ErrorDto })
 @UseGuards(JwtAuthGuard)
+@Idempotent()
 @Controller('channels/:username/follow')
 export class FollowsController {
   constructor(private readonly commands: CommandBus) {}

@@ -20,6 +20,8 @@ export function correlationIdFrom(candidate: unknown): string {
 export interface AppRequest extends Request {
   correlationId?: string;
   account?: { id: string; username: string };
+  /** Set by the idempotency interceptor for a request with an `Idempotency-Key`: the command's derived id. */
+  commandId?: string;
 }
 
 /** Express middleware: sets `req.correlationId` and the response header. */
@@ -32,12 +34,14 @@ export function correlationMiddleware(req: AppRequest, res: Response, next: Next
 
 /**
  * Event metadata of a command issued over HTTP: correlation id, causation id (the request is the first message of
- * the conversation, so causation = correlation, as in Greg Young's convention) and, when authenticated, the actor's account id.
+ * the conversation, so causation = correlation, as in Greg Young's convention), when authenticated the actor's account id,
+ * and with an `Idempotency-Key` the command id derived from it (`commandId`, see idempotency/command-ids.ts).
  */
 export function metadataOf(req: AppRequest, actorId?: string): EventMetadata {
   const correlationId = req.correlationId ?? randomUUID();
   const meta: EventMetadata = { correlationId, causationId: correlationId };
   const actor = actorId ?? req.account?.id;
   if (actor) meta.actorId = actor;
+  if (req.commandId) meta.commandId = req.commandId;
   return meta;
 }

@@ -51,6 +51,12 @@ function httpMessage(e: HttpException): string {
   return typeof m === 'string' ? m : e.message;
 }
 
+/** `out` with the `code` of an HttpException's object response, when it has a string one (e.g. the idempotency codes). */
+function withCode(out: ErrorBody, response: unknown): ErrorBody {
+  const code = typeof response === 'object' && response !== null ? (response as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? { ...out, code } : out;
+}
+
 /**
  * A DomainError's body; chat codes (docs/chat.md) are given in `message` and `code`, with `retryAfterMs` when known.
  * A refused moderation command (`forbidden`) says why: the decider's sentence in `message` ("moderators cannot ban the
@@ -73,7 +79,7 @@ export function toErrorBody(err: unknown): ErrorBody {
   // Nest maps body-parser's SyntaxError to a 400 carrying the parser's message, which can quote the request body
   // (and so a password): never echo it.
   if (err instanceof HttpException && err.cause instanceof SyntaxError) return body(400, 'malformed JSON body');
-  if (err instanceof HttpException) return body(err.getStatus(), httpMessage(err));
+  if (err instanceof HttpException) return withCode(body(err.getStatus(), httpMessage(err)), err.getResponse());
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
   // Never echo the parser's message: it quotes the request body, which may hold a password.

@@ -82,11 +82,18 @@ export class ChatSendError extends Error {
 
 const ACK_TIMEOUT_MS = 10_000;
 
-let nonceCounter = 0;
+/**
+ * A fresh random nonce per message (a UUID): the command side appends a message at most once per (sender, nonce) for
+ * 24 h, so a nonce must never be reused, also not after a page reload (a counter would be). `crypto.randomUUID` exists
+ * only in secure contexts (HTTPS, localhost); on plain HTTP a v4 UUID is made from `crypto.getRandomValues`.
+ */
 function makeNonce(): string {
-	nonceCounter++;
-	const rnd = Math.random().toString(36).slice(2, 10);
-	return `${Date.now().toString(36)}-${nonceCounter}-${rnd}`;
+	if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+	const b = crypto.getRandomValues(new Uint8Array(16));
+	b[6] = (b[6]! & 0x0f) | 0x40;
+	b[8] = (b[8]! & 0x3f) | 0x80;
+	const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+	return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 const PING_INTERVAL_MS = 20_000;
@@ -116,7 +123,15 @@ export class RealtimeClient {
 	private readonly authListeners = new Set<(s: AuthState, user: { id: string; username: string } | null) => void>();
 	private readonly pending = new Map<
 		string,
-		{ resolve: (a: ChatAck) => void; reject: (e: ChatSendError) => void; timer: ReturnType<typeof setTimeout> }
+		{
+			resolve: (a: ChatAck) => void;
+			reject: (e: ChatSendError) => void;
+			timer: ReturnType<typeof setTimeout>;
+			/** The frame, resent as is (same nonce) after a reconnect until acked or timed out. */
+			frame: { type: 'chat.send'; channel: string; text: string; nonce: string };
+			/** The socket it was last sent on. */
+			sentOn: WebSocket | null;
+		}
 	>();
 
 	constructor(private readonly url: () => string) {}
@@ -161,14 +176,30 @@ export class RealtimeClient {
 			return Promise.reject(new ChatSendError('not_connected', 'Not connected to chat.'));
 		}
 		const nonce = makeNonce();
+		const frame = { type: 'chat.send' as const, channel: channel.toLowerCase(), text, nonce };
 		return new Promise<ChatAck>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.pending.delete(nonce);
 				reject(new ChatSendError('timeout', 'The chat server did not answer.'));
 			}, ACK_TIMEOUT_MS);
-			this.pending.set(nonce, { resolve, reject, timer });
-			ws.send(JSON.stringify({ type: 'chat.send', channel: channel.toLowerCase(), text, nonce }));
+			this.pending.set(nonce, { resolve, reject, timer, frame, sentOn: ws });
+			ws.send(JSON.stringify(frame));
 		});
+	}
+
+	/**
+	 * After a reconnect, resends the unacknowledged sends of `channel` (or of every confirmed channel) with their
+	 * nonce, once the new socket is subscribed (and signed in): the command side answers a resend of a message it
+	 * already stored with the original ack instead of storing it twice.
+	 */
+	private resendPending(channel?: string) {
+		const ws = this.ws;
+		if (!ws || ws.readyState !== WebSocket.OPEN || (this.token && this.auth !== 'authenticated')) return;
+		for (const p of this.pending.values()) {
+			if (p.sentOn === ws || !this.confirmed.has(p.frame.channel) || (channel && p.frame.channel !== channel)) continue;
+			p.sentOn = ws;
+			ws.send(JSON.stringify(p.frame));
+		}
 	}
 
 	/** Close the current socket and connect again at once (keeps the subscriptions). */
@@ -335,6 +366,7 @@ export class RealtimeClient {
 				if (this.resyncPending.delete(name)) {
 					for (const h of handlers) h.onResync?.();
 				}
+				this.resendPending(name);
 				break;
 			}
 			case 'directory_subscribed':
@@ -353,6 +385,7 @@ export class RealtimeClient {
 			case 'authenticated':
 				this.authUser = msg.user ?? null;
 				this.setAuth('authenticated');
+				this.resendPending();
 				break;
 			case 'chat.ack': {
 				const p = this.pending.get(msg.nonce);
@@ -422,11 +455,8 @@ export class RealtimeClient {
 		this.pingTimer = null;
 		this.confirmed.clear();
 		this.confirmedAt.clear();
-		for (const [nonce, p] of this.pending) {
-			clearTimeout(p.timer);
-			p.reject(new ChatSendError('not_connected', 'The connection to chat was lost.'));
-			this.pending.delete(nonce);
-		}
+		// Unacknowledged sends are kept and resent with the same nonce after the reconnect (resendPending), until
+		// their ack timeout; close() rejects them.
 		if (this.token && this.auth === 'authenticated') this.setAuth('authenticating');
 		if (this.ws) {
 			this.ws.onopen = this.ws.onmessage = this.ws.onclose = this.ws.onerror = null;
@@ -440,6 +470,11 @@ export class RealtimeClient {
 		this.reconnectTimer = null;
 		const ws = this.ws;
 		this.cleanupSocket();
+		for (const [nonce, p] of this.pending) {
+			clearTimeout(p.timer);
+			p.reject(new ChatSendError('not_connected', 'The connection to chat was closed.'));
+			this.pending.delete(nonce);
+		}
 		this.attempt = 0;
 		this.everOpened = false;
 		ws?.close(1000, 'bye');

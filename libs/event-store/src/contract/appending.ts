@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { InvalidEventError } from '@eventcast/events';
-import { WrongExpectedRevisionError, type ExpectedRevision } from '../port.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type ExpectedRevision } from '../port.js';
 import { infoUpdated, rejected, uniqueStream, type ContractContext } from './fixtures.js';
 
 /** Asserts `promise` rejects with a {@link WrongExpectedRevisionError} whose `actual` is `actual`. */
@@ -19,6 +19,33 @@ async function rejectsWrongRevision(promise: Promise<unknown>, actual: bigint | 
 
 /** Registers the append tests. */
 export function appendingTests(ctx: ContractContext): void {
+  void it('appends with a caller-supplied id; a second append with the same id is refused with DuplicateEventIdError', async () => {
+    const store = ctx.store();
+    const stream = uniqueStream();
+    const id = randomUUID();
+    const first = await store.append(stream, [rejected(1, id)], 'no_stream');
+    const head = await store.headPosition();
+    // A retry of the same command: same id, whatever the expected revision (here `any`, and the exact one).
+    for (const expected of ['any', first.nextExpectedRevision] as const) {
+      await assert.rejects(store.append(stream, [rejected(1, id)], expected), (err: unknown) => {
+        assert.ok(err instanceof DuplicateEventIdError, `expected DuplicateEventIdError, got ${String(err)}`);
+        assert.equal(err.stream, stream);
+        assert.ok(err.ids.includes(id), `the error names the id: ${err.ids.join(', ')}`);
+        return true;
+      });
+    }
+    // The id twice in one batch, or a batch with a fresh event and the stored id: nothing of it is written.
+    const other = randomUUID();
+    await assert.rejects(store.append(stream, [rejected(2, other), rejected(3, other)], 'any'), DuplicateEventIdError);
+    await assert.rejects(store.append(stream, [rejected(2), rejected(1, id.toUpperCase())], 'any'), DuplicateEventIdError);
+    const events = await store.readStream(stream);
+    assert.deepEqual(events.map((e) => e.id), [id]);
+    assert.equal(await store.headPosition(), head);
+    // The stream still takes new events, with the revision the refused appends did not move.
+    assert.equal((await store.append(stream, [rejected(4, other)], first.nextExpectedRevision)).nextExpectedRevision, 1n);
+    await assert.rejects(store.append(stream, [{ ...rejected(5), id: 'not-a-uuid' }], 'any'), InvalidEventError);
+  });
+
   void it('appends and reads a stream back with revisions, ids, data and metadata', async () => {
     const store = ctx.store();
     const stream = uniqueStream();

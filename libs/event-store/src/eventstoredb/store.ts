@@ -11,10 +11,13 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from '@eventcast/events';
-import { WrongExpectedRevisionError, type AppendResult, type EventStore, type ExpectedRevision, type ReadAllOptions, type Subscription } from '../port.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type EventStore, type ExpectedRevision, type ReadAllOptions, type Subscription } from '../port.js';
 import { prepareEvents } from '../prepare.js';
 import { fromEsdb, isSystem, matches, toEsdbExpected, toEventData, toPosition } from './mapping.js';
 import { EventStoreDbSubscription } from './subscription.js';
+
+/** How many of a stream's last events the EventStoreDB adapter searches for a repeated event id. */
+export const ID_CHECK_WINDOW = 1000;
 
 /**
  * Event store on EventStoreDB. Streams, revisions and optimistic concurrency map one to one.
@@ -39,11 +42,20 @@ export class EventStoreDbEventStore implements EventStore {
   /**
    * Appends atomically after catalog validation (nothing sent if an event is invalid). `lastGlobalPosition` is the
    * commit position of the append (0n when the server does not report it).
+   *
+   * Event ids: EventStoreDB has no index by event id and treats a repeated append of the same ids at the same
+   * expected revision as an idempotent success (its own de-duplication). To keep the port's contract, events given
+   * an `id` are checked first against the batch and the stream's last {@link ID_CHECK_WINDOW} events; a repeat is
+   * refused with DuplicateEventIdError. Two appends racing with the same id still store it once (the server's
+   * idempotent write), but the loser may then get a success instead of the error.
    * @throws {WrongExpectedRevisionError} mapped from the client's WrongExpectedVersionError.
+   * @throws {DuplicateEventIdError} an event id is repeated in the batch or found among the stream's recent events.
    * @throws {InvalidEventError} from the catalog.
    */
   async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const prepared = prepareEvents(events);
+    const given = events.flatMap((e) => (e.id === undefined ? [] : [e.id.toLowerCase()]));
+    if (given.length > 0) await this.refuseKnownIds(stream, given);
     try {
       const r = await this.client.appendToStream(stream, prepared.map(toEventData), { expectedRevision: toEsdbExpected(expected) });
       return { nextExpectedRevision: r.nextExpectedRevision, lastGlobalPosition: r.position?.commit ?? 0n };
@@ -51,6 +63,27 @@ export class EventStoreDbEventStore implements EventStore {
       if (err instanceof WrongExpectedVersionError) throw new WrongExpectedRevisionError(stream, expected, err.actualVersion);
       throw err;
     }
+  }
+
+  /**
+   * Throws {@link DuplicateEventIdError} when `ids` repeat one another or one is among the stream's last
+   * {@link ID_CHECK_WINDOW} events (read backwards from the end; a missing stream has none).
+   */
+  private async refuseKnownIds(stream: string, ids: readonly string[]): Promise<void> {
+    const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (repeated.length > 0) throw new DuplicateEventIdError(stream, repeated);
+    const wanted = new Set(ids);
+    const found: string[] = [];
+    try {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: ID_CHECK_WINDOW })) {
+        const id = resolved.event?.id.toLowerCase();
+        if (id !== undefined && wanted.has(id)) found.push(id);
+      }
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return;
+      throw err;
+    }
+    if (found.length > 0) throw new DuplicateEventIdError(stream, found);
   }
 
   /** Reads a stream forward from `from` (default 0n); `[]` when the stream does not exist. */

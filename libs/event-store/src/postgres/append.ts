@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { categoryOf } from '@eventcast/events';
-import { WrongExpectedRevisionError, type AppendResult, type ExpectedRevision } from '../port.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type ExpectedRevision } from '../port.js';
 import type { PreparedEvent } from '../prepare.js';
 import { NOTIFY_CHANNEL } from './schema.js';
 
@@ -61,7 +61,9 @@ async function advanceStream(client: pg.PoolClient, stream: string, n: number, e
  * revision check and held (row lock) until commit. Every append therefore takes its positions only after the
  * previous appender committed or rolled back: positions are assigned in commit order, a rollback returns its range
  * to the next writer (no gaps), and a reader that sees position p has already seen every position below p.
- * @throws {WrongExpectedRevisionError} see {@link advanceStream}; driver errors (e.g. a duplicate event id, 23505).
+ * @throws {WrongExpectedRevisionError} see {@link advanceStream}.
+ * @throws {DuplicateEventIdError} when an event id is already stored or repeated in the batch (PostgreSQL unique
+ *   violation 23505 on `events_id_key`); other driver errors as is.
  */
 export async function appendInTransaction(
   client: pg.PoolClient,
@@ -76,7 +78,8 @@ export async function appendInTransaction(
     [n],
   );
   const last = BigInt(counter.rows[0]?.value ?? '0');
-  await client.query(
+  await client
+    .query(
     `INSERT INTO eventstore.events (global_position, id, stream_name, category, revision, type, version, data, metadata)
      SELECT $1::bigint + t.ord, t.id, $3, $4, $2::bigint + t.ord, t.type, t.version, t.data, t.metadata
      FROM unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
@@ -92,7 +95,10 @@ export async function appendInTransaction(
       events.map((e) => JSON.stringify(e.data)),
       events.map((e) => JSON.stringify(e.metadata)),
     ],
-  );
+  )
+    .catch((err: unknown) => {
+      throw duplicateIdError(err, stream, events) ?? err;
+    });
   await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, last.toString()]);
   return { nextExpectedRevision: lastRevision, lastGlobalPosition: last };
 }
@@ -112,4 +118,19 @@ export async function checkOnly(client: pg.PoolClient, stream: string, expected:
   if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
   const head = await client.query<{ value: string }>('SELECT value::text AS value FROM eventstore.global_position');
   return { nextExpectedRevision: actual === 'no_stream' ? -1n : actual, lastGlobalPosition: BigInt(head.rows[0]?.value ?? '0') };
+}
+
+/** Name of the unique constraint on `eventstore.events.id` (PostgreSQL's default `<table>_<column>_key`). */
+const EVENT_ID_CONSTRAINT = 'events_id_key';
+
+/**
+ * Maps PostgreSQL's unique violation on the event id (SQLSTATE 23505, constraint {@link EVENT_ID_CONSTRAINT}) to a
+ * {@link DuplicateEventIdError} naming the id from the error's detail (`Key (id)=(<uuid>) already exists.`), or the
+ * batch's ids when the detail cannot be read. @returns null for any other error.
+ */
+export function duplicateIdError(err: unknown, stream: string, events: readonly PreparedEvent[]): DuplicateEventIdError | null {
+  const e = err as { code?: unknown; constraint?: unknown; detail?: unknown };
+  if (e.code !== '23505' || e.constraint !== EVENT_ID_CONSTRAINT) return null;
+  const match = typeof e.detail === 'string' ? /\(id\)=\(([0-9a-f-]{36})\)/i.exec(e.detail) : null;
+  return new DuplicateEventIdError(stream, match?.[1] ? [match[1]] : events.map((ev) => ev.id));
 }

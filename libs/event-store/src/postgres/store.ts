@@ -73,7 +73,8 @@ export class PostgresEventStore implements EventStore {
    * Appends atomically. Events are validated first (nothing is written if one is invalid); ids are generated with
    * `crypto.randomUUID()` when absent. An empty batch only checks `expected`.
    * @throws {WrongExpectedRevisionError} when `expected` does not hold (including a lost race).
-   * @throws {InvalidEventError} from the catalog. Driver errors, e.g. 23505 for a reused event id.
+   * @throws {DuplicateEventIdError} when an event's id is already stored (nothing written).
+   * @throws {InvalidEventError} from the catalog. Other driver errors as is.
    */
   async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const prepared = prepareEvents(events);

@@ -1,5 +1,8 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DomainError, type ChatChannel, type ChatRoomCommand, type ChatUser } from '@eventcast/domain';
+import { DuplicateEventIdError } from '@eventcast/event-store';
+import { streams } from '@eventcast/events';
+import { commandIdIn, eventIdOf } from '../../idempotency/command-ids.js';
 import { ChannelDirectory } from '../channel-directory.js';
 import { ChatRooms } from '../chat-rooms.js';
 import { ModerateChatCommand, type ModerationAction, type ModerationOutcome } from './moderate-chat.command.js';
@@ -24,6 +27,8 @@ function toDomain(action: ModerationAction, channel: ChatChannel, actor: ChatUse
 /**
  * Resolves the channel and the target username (404 `channel_not_found` / `user_not_found`), then decides the action
  * on the cached chat room (permissions and rules in the chat room decider) and appends the events.
+ * A command with `metadata.commandId` (an `Idempotency-Key`) gets derived event ids; when the store refuses them as
+ * duplicates, the action was already stored by an earlier attempt and is answered as done.
  * @throws {DomainError} `channel_not_found`, `user_not_found`, `forbidden` and the moderation errors of the decider.
  */
 @CommandHandler(ModerateChatCommand)
@@ -42,7 +47,17 @@ export class ModerateChatHandler implements ICommandHandler<ModerateChatCommand>
       target = await this.directory.userByUsername(action.targetUsername);
       if (!target) throw new DomainError('user_not_found', `no user "${action.targetUsername}"`);
     }
-    const { state, events } = await this.rooms.handleRoom(channel.id, () => toDomain(action, channel, actor, target), { ...metadata, actorId: actor.id });
-    return { state, events, target };
+    try {
+      const { state, events } = await this.rooms.handleRoom(channel.id, () => toDomain(action, channel, actor, target), { ...metadata, actorId: actor.id });
+      return { state, events, target };
+    } catch (err) {
+      // A retried command (same Idempotency-Key, so the same derived event ids) whose first attempt was stored:
+      // already done, answer with the room as it is now.
+      const commandId = commandIdIn(metadata);
+      if (!(err instanceof DuplicateEventIdError) || commandId === undefined) throw err;
+      const mine = Array.from({ length: 10 }, (_, n) => eventIdOf(commandId, streams.chat(channel.id), n));
+      if (!err.ids.some((id) => mine.includes(id))) throw err;
+      return { state: (await this.rooms.roomState(channel.id)).state, events: [], target };
+    }
   }
 }
