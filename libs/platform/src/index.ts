@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './api-token.js';
 export * from './private-address.js';
 export * from './wait-for.js';
+export * from './publish-proof.js';
