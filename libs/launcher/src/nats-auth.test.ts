@@ -11,6 +11,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsInboxPrefix, type NatsAppUser } from '@eventcast/contracts';
 import { CommandPatterns, EVENTS_JETSTREAM } from '@eventcast/events';
+import { natsEnvFor } from './nats-config.js';
 import { startPrivateNats, type PrivateNatsServer } from './nats-server.js';
 
 let nats: PrivateNatsServer;
@@ -162,5 +163,19 @@ describe('NATS permissions per app', () => {
     await ingest.flush();
     await sleep(200);
     assert.equal(denied.length, 3, denied.join('\n'));
+  });
+});
+
+describe('natsEnvFor (the launcher)', () => {
+  it('hands each app only its own NATS user and password, and the web app none', () => {
+    const shared = { ...nats.secretsEnv(), DATABASE_URL: 'postgres://x' };
+    const realtime = natsEnvFor('realtime', shared);
+    assert.deepEqual([realtime['NATS_USER'], realtime['NATS_PASSWORD']], ['realtime', nats.credentials!['realtime'].password]);
+    assert.equal(realtime['DATABASE_URL'], 'postgres://x');
+    assert.equal(realtime['NATS_URL'], nats.url);
+    for (const other of ['command-api', 'query-api', 'ingest'] as const) assert.ok(!Object.values(realtime).includes(nats.credentials![other].password));
+    const web = natsEnvFor('web', shared);
+    assert.equal(web['NATS_USER'], undefined);
+    assert.ok(!Object.keys(web).some((k) => k.startsWith('NATS_PASSWORD')));
   });
 });

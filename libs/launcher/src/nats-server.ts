@@ -39,6 +39,11 @@ export interface PrivateNatsServer {
   secretsEnv(): Record<string, string>;
   /** Log file of the server (permission violations are logged there). */
   logFile: string;
+  /**
+   * The server's `Publish Violation` / `Subscription Violation` log lines so far: a client used a subject its user
+   * may not (with `auth`, proof that some app lacks a permission it needs, or tried one it must not have).
+   */
+  permissionViolations(): string[];
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Stops the server and removes its store directory. */
@@ -100,6 +105,15 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
       const env: Record<string, string> = { NATS_URL: url };
       if (c) Object.assign(env, { [NATS_USER_ENV]: c.user, [NATS_PASSWORD_ENV]: c.password });
       return env;
+    },
+    permissionViolations() {
+      let text: string;
+      try {
+        text = readFileSync(logFile, 'utf8');
+      } catch {
+        return [];
+      }
+      return text.split('\n').filter((l) => /(Publish|Subscription) Violation/.test(l));
     },
     secretsEnv() {
       return { NATS_URL: url, ...(passwords ? natsSecretsEnv(passwords) : {}) };
