@@ -53,7 +53,7 @@ if ! port_open 6379; then
 fi
 # NATS: not started here. `eventcast-platform up` (libs/launcher/src/nats-server.ts) runs the platform's own
 # nats-server with authentication and per-app permissions (config generated into .eventcast/nats/nats.conf,
-# passwords in .eventcast/secrets.env, port 4223, store .eventcast/nats/jetstream); a machine's plain NATS on 4222
+# passwords in .eventcast/secrets.env, port 4223, store .eventcast/nats/store); a machine's plain NATS on 4222
 # is neither needed nor used.
 
 # 3. npm dependencies (Node 22 comes as the `node` devDependency) and the build.

@@ -35,7 +35,7 @@ describe("the platform's own NATS", () => {
     assert.deepEqual(env, { NATS_URL: `nats://127.0.0.1:${port}` });
     const conf = join(stateDir, 'nats', 'nats.conf');
     assert.equal(statSync(conf).mode & 0o777, 0o600);
-    assert.match(readFileSync(conf, 'utf8'), new RegExp(`"store_dir": "${join(stateDir, 'nats', 'jetstream')}"`));
+    assert.match(readFileSync(conf, 'utf8'), new RegExp(`"store_dir": "${join(stateDir, 'nats', 'store')}"`));
 
     await assert.rejects(connect({ servers: env['NATS_URL'], reconnect: false }), /Authorization/);
     const nc = await connect({ servers: env['NATS_URL'], user: 'command-api', pass: first['command-api'], reconnect: false });

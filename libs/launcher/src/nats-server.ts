@@ -146,7 +146,7 @@ export const PLATFORM_NATS_PORT = 4223;
 
 /** Options of {@link startPlatformNats}. */
 export interface PlatformNatsOptions {
-  /** The `.eventcast` directory: config in `nats/nats.conf`, store in `nats/jetstream`, log in `logs/nats.log`. */
+  /** The `.eventcast` directory: config in `nats/nats.conf`, store in `nats/store`, log in `logs/nats.log`. */
   stateDir: string;
   passwords: NatsPasswords;
   port?: number;
@@ -181,7 +181,8 @@ export async function startPlatformNats(o: PlatformNatsOptions): Promise<Platfor
   const port = o.port ?? PLATFORM_NATS_PORT;
   const host = o.host ?? '127.0.0.1';
   const dir = join(o.stateDir, 'nats');
-  const storeDir = join(dir, 'jetstream');
+  // Not `nats/jetstream`: that is where the anonymous server of older setups kept a stream with credential hashes.
+  const storeDir = join(dir, 'store');
   const logDir = join(o.stateDir, 'logs');
   const runDir = join(o.stateDir, 'run');
   for (const d of [dir, storeDir, logDir, runDir]) mkdirSync(d, { recursive: true });
