@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the apps started by scripts/up.sh (the services PostgreSQL, Redis and NATS keep running).
+# Stops the apps started by scripts/up.sh and then the platform's own nats-server (PostgreSQL and Redis keep running).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine for Eventcast: installs what is missing (Debian packages: postgresql, redis-server,
-# nats-server, ffmpeg, chromium), starts PostgreSQL, Redis and NATS (JetStream) where they are not running,
+# nats-server, ffmpeg, chromium), starts PostgreSQL and Redis where they are not running (the platform's own NATS is
+# started by `eventcast-platform up`),
 # installs the npm dependencies (with Node 22 from the npm package `node@22`) and builds every app.
 # Idempotent: safe to run again; sourced by up.sh and test.sh.
 set -euo pipefail
@@ -50,13 +51,10 @@ if ! port_open 6379; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   wait_port 6379
 fi
-if ! port_open 4222; then
-  say "starting NATS with JetStream"
-  nats_bin="$(command -v nats-server || echo /usr/sbin/nats-server)"
-  mkdir -p .eventcast/nats
-  setsid nohup "$nats_bin" -js -a 127.0.0.1 -p 4222 -sd "$ROOT/.eventcast/nats" >"$ROOT/.eventcast/nats.log" 2>&1 < /dev/null &
-  wait_port 4222
-fi
+# NATS: not started here. `eventcast-platform up` (libs/launcher/src/nats-server.ts) runs the platform's own
+# nats-server with authentication and per-app permissions (config generated into .eventcast/nats/nats.conf,
+# passwords in .eventcast/secrets.env, port 4223, store .eventcast/nats/store); a machine's plain NATS on 4222
+# is neither needed nor used.
 
 # 3. npm dependencies (Node 22 comes as the `node` devDependency) and the build.
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

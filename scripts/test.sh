@@ -8,5 +8,16 @@ cd "$ROOT"
 say "typecheck and lint"
 nx run-many -t typecheck lint --outputStyle=static >.eventcast/check.log 2>&1 || { tail -n 80 .eventcast/check.log; exit 1; }
 mapfile -t files < <(find libs apps tests -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
+# Tests that share one NATS (query-api's harness, the ingest's fake command side) get a throw-away anonymous
+# nats-server for this run (NATS_URL); the platform itself never runs on an anonymous NATS.
+if [ -z "${NATS_URL:-}" ]; then
+  test_nats_port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  test_nats_dir="$(mktemp -d)"
+  "$(command -v nats-server || echo /usr/sbin/nats-server)" -js -a 127.0.0.1 -p "$test_nats_port" -sd "$test_nats_dir" >/dev/null 2>&1 &
+  test_nats_pid=$!
+  trap 'kill "$test_nats_pid" 2>/dev/null; rm -rf "$test_nats_dir"' EXIT
+  wait_port "$test_nats_port"
+  export NATS_URL="nats://127.0.0.1:$test_nats_port"
+fi
 say "running ${#files[@]} test files"
-exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
+node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"

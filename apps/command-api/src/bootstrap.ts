@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, httpMetricsMiddleware, PinoNestLogger, registerAppMetrics, verifyJsonDepth, type Logger } from '@eventcast/platform';
+import { createLogger, httpMetricsMiddleware, natsConnectionOptions, PinoNestLogger, registerAppMetrics, verifyJsonDepth, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
 import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
@@ -72,7 +72,7 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
     setupSwagger(app);
     const nats = app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,
-      options: { servers: [config.NATS_URL], queue: 'command-api' },
+      options: { ...natsConnectionOptions(config, 'command-api'), queue: 'command-api' },
     });
     natsStatus.follow(nats.status);
     if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

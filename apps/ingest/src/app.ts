@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { registerAppMetrics, type Logger } from '@eventcast/platform';
+import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
 import { NatsCommandClient, routeNestLogsTo, type CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
@@ -61,7 +61,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   const removed = await removeStaleHlsDirs(cfg.mediaDirAbs);
   if (removed.length > 0) log.info({ count: removed.length }, 'removed stale HLS directories');
 
-  const commands = new NatsCommandClient(cfg.NATS_URL, cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
+  const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
   const channels = new ChannelManager(cfg, commands, log);
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);

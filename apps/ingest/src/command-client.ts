@@ -10,14 +10,28 @@ import 'reflect-metadata';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
+import type { AuthorizePublishRequest as AuthorizePublishWire } from '@eventcast/contracts';
 import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
-import type { Logger as PinoLogger } from '@eventcast/platform';
+import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
 
-/** Request of `ingest.authorize-publish`. Carries the SHA-256 hash of the stream key, never the key. */
+/**
+ * What the publish gate asks: the channel parsed from the key and the key's SHA-256 hash. The hash stays in this
+ * process: {@link NatsCommandClient} sends a one-time proof made from it instead (`AuthorizePublishRequest` of
+ * @eventcast/contracts; ARCHITECTURE.md invariant 9).
+ */
 export interface AuthorizePublishRequest {
   channelId: string | null;
   streamKeyHash: string;
   remoteAddress: string;
+}
+
+/** Connection options of the command client (`natsConnectionOptions(config, 'ingest')` of @eventcast/platform). */
+export interface CommandClientNatsOptions {
+  servers: string[];
+  name?: string;
+  inboxPrefix?: string;
+  user?: string;
+  pass?: string;
 }
 
 /** Reply of `ingest.authorize-publish`. */
@@ -79,18 +93,18 @@ export class NatsCommandClient implements CommandClient {
   private readonly client: ClientNats;
 
   /**
-   * @param servers NATS URL(s), e.g. `nats://127.0.0.1:4222` (comma-separated list allowed).
+   * @param nats servers, credentials and inbox prefix of the ingest's NATS user (`natsConnectionOptions`).
    * @param timeoutMs deadline of every request in milliseconds.
    * @param subjectPrefix prepended to each pattern (empty in production; see `INGEST_COMMAND_SUBJECT_PREFIX`).
    */
   constructor(
-    servers: string,
+    nats: CommandClientNatsOptions,
     private readonly timeoutMs: number,
     private readonly subjectPrefix = '',
   ) {
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
-      options: { servers: servers.split(',').map((s) => s.trim()), name: 'eventcast-ingest', reconnect: true, maxReconnectAttempts: -1 },
+      options: { name: 'eventcast-ingest', ...nats, reconnect: true, maxReconnectAttempts: -1 },
     }) as ClientNats;
   }
 
@@ -109,9 +123,17 @@ export class NatsCommandClient implements CommandClient {
     }
   }
 
-  /** `ingest.authorize-publish`. @throws when unreachable, late or malformed (callers reject the publish). */
+  /**
+   * `ingest.authorize-publish` with a fresh one-time proof of the key (`createPublishProof`): neither the key nor
+   * its hash leaves the process. @throws when unreachable, late or malformed (callers reject the publish).
+   */
   async authorizePublish(req: AuthorizePublishRequest): Promise<AuthorizePublishReply> {
-    const r = await this.request(CommandPatterns.AuthorizePublish, req);
+    const wire: AuthorizePublishWire = {
+      channelId: req.channelId,
+      proof: createPublishProof(req.streamKeyHash, req.channelId),
+      remoteAddress: req.remoteAddress,
+    };
+    const r = await this.request(CommandPatterns.AuthorizePublish, wire);
     if (!isObj(r) || typeof r['allowed'] !== 'boolean') throw new MalformedReplyError(CommandPatterns.AuthorizePublish);
     if (r['allowed'] && (typeof r['channelId'] !== 'string' || typeof r['username'] !== 'string')) {
       throw new MalformedReplyError(CommandPatterns.AuthorizePublish);

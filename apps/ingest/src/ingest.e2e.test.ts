@@ -12,7 +12,7 @@ import { CommandPatterns } from '@eventcast/events';
 import { generateStreamKey, hashStreamKey } from '@eventcast/platform';
 import type { FakeHandlers } from './test-support/fake-command-side.js';
 import { publishTestStream, rawRequest, waitUntil } from './test-support/harness.js';
-import { singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
+import { provesKey, singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 
 const channelId = randomUUID();
 const username = `u_${randomBytes(4).toString('hex')}`;
@@ -25,7 +25,7 @@ const handlers: FakeHandlers = {
   ...singleChannelHandlers({ key: validKey, channelId, username }),
   [CommandPatterns.AuthorizePublish]: (d) => {
     if (authorizeMode === 'silent') return undefined;
-    return d['streamKeyHash'] === validHash && d['channelId'] === channelId
+    return provesKey(d, validKey) && d['channelId'] === channelId
       ? { allowed: true, channelId, username }
       : { allowed: false, reason: d['channelId'] === null ? 'malformed_key' : 'invalid_key', message: 'no' };
   },
@@ -57,12 +57,13 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.deepEqual(JSON.parse(health.body.toString()), { status: 'ok' });
   });
 
-  void it('(a) a valid key: authorizes by hash, starts the broadcast, serves HLS, ends and cleans up', async () => {
+  void it('(a) a valid key: authorizes by a one-time proof, starts the broadcast, serves HLS, ends and cleans up', async () => {
     const pub = publishTestStream(rtmp(validKey), 7);
     const auth = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === channelId);
-    assert.equal(auth.data['streamKeyHash'], validHash);
+    assert.ok(provesKey(auth.data, validKey), 'a valid proof of the key');
     assert.equal(auth.data['remoteAddress'], '127.0.0.1');
     assert.ok(!auth.raw.includes(validKey), 'the key must not travel on NATS');
+    assert.ok(!auth.raw.includes(validHash), 'the key hash must not travel on NATS (invariant 9)');
 
     const start = await run.fake.waitFor(CommandPatterns.BroadcastStart);
     const media = start.data['media'] as Record<string, unknown>;
@@ -114,13 +115,13 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     const code = await Promise.race([pub.exit, new Promise((r) => setTimeout(() => r('still running'), 8000))]);
     assert.notEqual(code, 0);
     assert.notEqual(code, 'still running');
-    const auth = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['streamKeyHash'] === hashStreamKey(wrongKey));
+    const auth = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => provesKey(c.data, wrongKey));
     assert.equal(auth.data['channelId'], channelId);
 
     const malformed = publishTestStream(rtmp('not_a_stream_key'), 10);
     assert.notEqual(await malformed.exit, 0);
     const auth2 = await run.fake.waitFor(CommandPatterns.AuthorizePublish, (c) => c.data['channelId'] === null);
-    assert.equal(auth2.data['streamKeyHash'], hashStreamKey('not_a_stream_key'));
+    assert.ok(provesKey(auth2.data, 'not_a_stream_key'));
 
     const other = publishTestStream(`rtmp://127.0.0.1:${run.rtmpPort}/other/${validKey}`, 10);
     assert.notEqual(await other.exit, 0);

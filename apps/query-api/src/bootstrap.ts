@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createLogger, httpMetricsMiddleware, loadConfig, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
+import { createLogger, httpMetricsMiddleware, loadConfig, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { reportProjectorMetrics } from './observability/metrics.js';
 import { ProjectionLagProbe } from './observability/projection-lag.js';
 import { AppModule } from './app.module.js';
@@ -153,7 +153,8 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     const position = await catchUp.run();
     logger.info({ position: position.toString() }, 'read models caught up with the event store');
 
-    nc = await connect({ servers: config.natsUrl, name: 'query-api', maxReconnectAttempts: -1 });
+    const nats = natsConnectionOptions({ NATS_URL: config.natsUrl, NATS_USER: config.natsUser ?? '', NATS_PASSWORD: config.natsPassword ?? '' }, 'query-api');
+    nc = await connect({ ...nats, maxReconnectAttempts: -1 });
     projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
     await projector.start();
     if (config.webhooks) {

@@ -22,6 +22,9 @@ export interface QueryApiConfig {
   eventStoreKind?: 'postgres' | 'eventstoredb';
   eventStoreDbUrl?: string;
   natsUrl: string;
+  /** NATS user and password of query-api (`NATS_USER`/`NATS_PASSWORD`); absent: anonymous (private test servers). */
+  natsUser?: string;
+  natsPassword?: string;
   /** HS256 secret of the JWTs command-api issues (`JWT_SECRET`); default: the shared development secret. */
   jwtSecret?: string;
   /** Base of playback URLs; empty → `http://<request host>:8000`. */
@@ -91,7 +94,7 @@ function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number):
 
 /**
  * Builds the config from environment variables: `QUERY_API_PORT` (4002), `HOST`, `DATABASE_URL`, `NATS_URL`,
- * `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
+ * `NATS_USER`, `NATS_PASSWORD`, `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
  * (`query-api-projections`), `QUERY_API_BATCH_SIZE` (256: most live events per transaction; a batch is whatever is
  * already delivered, never waited for), `QUERY_API_MAX_ACK_PENDING` (1024: the consumer's `max_ack_pending`, also the
  * local buffer; the batch size is capped at it), `QUERY_API_ACK_WAIT_MS` (30000), `QUERY_API_RETRY_DELAY_MS` (2000),
@@ -110,6 +113,8 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     eventStoreKind: c.EVENT_STORE,
     eventStoreDbUrl: c.EVENTSTORE_URL,
     natsUrl: c.NATS_URL,
+    natsUser: c.NATS_USER,
+    natsPassword: c.NATS_PASSWORD,
     jwtSecret: c.JWT_SECRET,
     hlsPublicUrl: c.HLS_PUBLIC_URL,
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import type { Config, Logger } from '@eventcast/platform';
+import { natsConnectionOptions, type Config, type Logger } from '@eventcast/platform';
 import { AudienceTracker, loadAudienceOptions, type AudienceOptions } from './audience.js';
 import { TokenVerifier } from './auth.js';
 import { ChannelDirectory } from './channel-directory.js';
@@ -36,7 +36,7 @@ import { EventRelay } from './relay.js';
 /** Options of {@link startRealtime}. */
 export interface RealtimeOptions {
   /** Connection settings and port; `REALTIME_PORT: 0` picks a free port. */
-  config: Pick<Config, 'NATS_URL' | 'REDIS_URL' | 'REALTIME_PORT' | 'HOST' | 'JWT_SECRET'>;
+  config: Pick<Config, 'NATS_URL' | 'REDIS_URL' | 'REALTIME_PORT' | 'HOST' | 'JWT_SECRET'> & Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>>;
   /** Realtime-only settings; missing ones come from the environment (./edge-config.ts). */
   edge?: Partial<EdgeConfig>;
   logger: Logger;
@@ -182,7 +182,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const ready = (async () => {
     log.info({ servers: config.NATS_URL }, 'connecting to nats (retrying until reachable)');
     nc = await connect({
-      servers: config.NATS_URL,
+      ...natsConnectionOptions(config, 'realtime'),
       name: `realtime-${edgeId}`,
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,

@@ -12,3 +12,4 @@ export * from './moderation.js';
 export * from './ingest.js';
 export * from './idempotency.js';
 export * from './realtime.js';
+export * from './nats.js';

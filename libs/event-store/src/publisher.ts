@@ -131,8 +131,9 @@ export class EventPublisher {
     if (this.options.nats) return this.options.nats;
     if (this.nc && !this.nc.isClosed()) return this.nc;
     this.nc = await connect({
-      servers: this.options.natsServers ?? 'nats://127.0.0.1:4222',
       name: `eventcast-publisher-${this.name}`,
+      ...this.options.natsOptions,
+      servers: this.options.natsServers ?? 'nats://127.0.0.1:4223',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });

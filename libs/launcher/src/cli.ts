@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
 import { startPlatform, DEFAULT_PORTS, platformUrls } from './launcher.js';
+import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,7 +28,8 @@ const HELP = `Usage: eventcast-platform <up|down|status> [--root DIR] [--host NA
   status  show which apps are running
 
   --host NAME  host name browsers use to reach the apps (default: the page's own host)
-Environment: DATABASE_URL, NATS_URL, REDIS_URL, *_PORT (see docs/contracts.md); secrets live in .eventcast/secrets.env.`;
+Environment: DATABASE_URL, NATS_URL (default: the platform's own nats-server on EVENTCAST_NATS_PORT, 4223), REDIS_URL,
+*_PORT (see docs/contracts.md); secrets (NATS passwords included) live in .eventcast/secrets.env.`;
 
 const root = resolve(values.root ?? process.cwd());
 const stateDir = join(root, '.eventcast');
@@ -57,6 +59,8 @@ async function down(): Promise<void> {
   while (Object.values(pids).some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   for (const pid of Object.values(pids)) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(pidFile, { force: true });
+  // NATS: the platform's own nats-server stops after the apps (nats-server.ts).
+  await stopPlatformNats(stateDir);
 }
 
 /** Reads `.eventcast/secrets.env`, creating it with fresh random secrets on first use. */
@@ -71,6 +75,8 @@ function secrets(): Record<string, string> {
       { mode: 0o600 },
     );
   }
+  // NATS: one password per app, added to an older secrets file too (nats-server.ts).
+  ensureNatsSecrets(file);
   const out: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
@@ -87,6 +93,8 @@ async function up(): Promise<void> {
     ...secrets(),
   };
   await ensureDatabase(env['DATABASE_URL'] ?? '');
+  // NATS: the platform's own authenticated nats-server (nats-server.ts); each app gets only its own user.
+  Object.assign(env, await platformNatsEnv(stateDir, env));
   const platform = await startPlatform({
     rootDir: root,
     env,

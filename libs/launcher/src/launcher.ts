@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { natsEnvFor } from './nats-config.js';
 
 /** TCP ports of the platform; defaults in docs/contracts.md. */
 export interface PlatformPorts {
@@ -100,7 +101,8 @@ function appSpecs(o: PlatformOptions, p: PlatformPorts): AppSpec[] {
     });
   }
   const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
-  return [
+  // Each app gets only its own NATS credentials (nats-config.ts).
+  return withNatsCredentials([
     { name: 'command-api', cwd: r('apps/command-api'), args: ['dist/main.js'], env: shared, health: local(p.commandApi, '/health') },
     { name: 'query-api', cwd: r('apps/query-api'), args: ['dist/main.js'], env: shared, health: local(p.queryApi, '/health') },
     { name: 'realtime', cwd: r('apps/realtime'), args: ['dist/main.js'], env: shared, health: local(p.realtime, '/health') },
@@ -112,7 +114,12 @@ function appSpecs(o: PlatformOptions, p: PlatformPorts): AppSpec[] {
       env: { ...shared, PORT: String(p.web), HOST: shared['HOST'] ?? '0.0.0.0' },
       health: local(p.web, '/'),
     },
-  ];
+  ]);
+}
+
+/** Replaces every app's environment by `natsEnvFor(app, env)`: its own NATS user and password, nobody else's. */
+function withNatsCredentials(specs: AppSpec[]): AppSpec[] {
+  return specs.map((s) => ({ ...s, env: natsEnvFor(s.name, s.env) }));
 }
 
 /** Polls `url` until it answers 2xx; rejects after `timeoutMs` or as soon as `child` exits. */

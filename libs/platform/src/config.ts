@@ -2,12 +2,20 @@
  * Process configuration from environment variables, with the defaults of docs/contracts.md.
  */
 import { z } from 'zod';
+import { natsInboxPrefix, NATS_APP_USERS, type NatsAppUser } from '@eventcast/contracts';
 
 const port = (d: number) => z.coerce.number().int().min(1).max(65535).default(d);
 
 const schema = z.object({
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/eventcast'),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** NATS server(s), comma-separated. Default: the platform's own authenticated nats-server (`eventcast-platform up`). */
+  NATS_URL: z.string().default('nats://127.0.0.1:4223'),
+  /**
+   * This process's NATS user and password (docs/contracts.md "NATS: users, permissions, wire form"); both empty:
+   * connect anonymously (only private test servers without auth accept that).
+   */
+  NATS_USER: z.string().default(''),
+  NATS_PASSWORD: z.string().default(''),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   JWT_SECRET: z.string().min(16).default('eventcast-dev-jwt-secret-change-me'),
   STREAM_KEY_SECRET: z
@@ -71,4 +79,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 export function isAdmin(config: Pick<Config, 'EVENTCAST_ADMINS'>, username: string): boolean {
   return config.EVENTCAST_ADMINS.includes(username.toLowerCase());
+}
+
+/**
+ * Connection options of a NATS client of `app`, for nats.js v3 `connect()` and the @nestjs/microservices 12 NATS
+ * transport alike (both take `servers`, `user`, `pass`, `inboxPrefix`, `name`): the servers of `NATS_URL`
+ * (comma-separated), the credentials of `NATS_USER` / `NATS_PASSWORD` when set, and the app's own inbox prefix
+ * (`natsInboxPrefix` of @eventcast/contracts), which the server's permissions restrict to that app.
+ * The one place where apps turn configuration into NATS credentials.
+ * @param app the NATS user the process runs as (its app name).
+ * @throws {Error} when only one of NATS_USER and NATS_PASSWORD is set, or NATS_USER names another app.
+ */
+export function natsConnectionOptions(
+  config: Pick<Config, 'NATS_URL'> & Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>>,
+  app: NatsAppUser,
+): { servers: string[]; name: string; inboxPrefix: string; user?: string; pass?: string } {
+  if (!NATS_APP_USERS.includes(app)) throw new Error(`unknown NATS app user "${app}"`);
+  const servers = config.NATS_URL.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const base = { servers, name: `eventcast-${app}`, inboxPrefix: natsInboxPrefix(app) };
+  const user = config.NATS_USER ?? '';
+  const pass = config.NATS_PASSWORD ?? '';
+  if (user === '' && pass === '') return base;
+  if (user === '' || pass === '') throw new Error('invalid configuration: NATS_USER and NATS_PASSWORD must be set together');
+  if (user !== app) throw new Error(`invalid configuration: NATS_USER is "${user}" but this process is ${app}`);
+  return { ...base, user, pass };
 }

@@ -8,3 +8,4 @@ export * from './api-token.js';
 export * from './private-address.js';
 export * from './wait-for.js';
 export * from './json-depth.js';
+export * from './publish-proof.js';

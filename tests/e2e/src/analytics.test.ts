@@ -59,7 +59,7 @@ describe('analytics from two edges to the analytics page', () => {
       cwd: join(ROOT, 'apps/realtime'),
       env: {
         ...process.env,
-        NATS_URL: env.nats.url,
+        ...env.nats.envFor('realtime'),
         JWT_SECRET: jwtSecret,
         REALTIME_PORT: String(port),
         HOST: '127.0.0.1',

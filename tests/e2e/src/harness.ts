@@ -27,7 +27,8 @@ export interface E2eEnv {
 /** Starts the platform on free ports (public host 127.0.0.1). Apps log at `debug` unless `logLevel` says otherwise. */
 export async function startE2ePlatform(options: { logLevel?: string; env?: Record<string, string> } = {}): Promise<E2eEnv> {
   const db = await createTestDatabase('eventcast_e2e');
-  const nats = await startPrivateNats();
+  // The platform's NATS authorization model (users and permissions per app, no anonymous access).
+  const nats = await startPrivateNats({ auth: true });
   const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
   const mediaDir = join(work, 'media');
   const logDir = join(work, 'logs');
@@ -45,7 +46,8 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
       rootDir: ROOT,
       env: {
         DATABASE_URL: db.url,
-        NATS_URL: nats.url,
+        // NATS_URL and every app's password; the launcher gives each app only its own (natsEnvFor).
+        ...nats.secretsEnv(),
         MEDIA_DIR: mediaDir,
         JWT_SECRET: randomBytes(32).toString('hex'),
         STREAM_KEY_SECRET: randomBytes(32).toString('hex'),
@@ -73,10 +75,13 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
     logDir,
     async dispose() {
       await platform.stop();
+      // Every app did its job within its own NATS permissions (docs/contracts.md): no violation was logged.
+      const violations = nats.permissionViolations();
       await nats.dispose();
       await db.drop();
       if (!process.env['E2E_KEEP_LOGS']) rmSync(work, { recursive: true, force: true });
       else process.stderr.write(`e2e logs kept in ${logDir}\n`);
+      if (violations.length > 0) throw new Error(`NATS permission violations during the run:\n${violations.join('\n')}`);
     },
   };
 }

@@ -17,7 +17,9 @@ export type CommandApiConfig = Pick<
   | 'INGEST_RTMP_PORT'
   | 'EVENT_STORE'
   | 'EVENTSTORE_URL'
-> & {
+> &
+  /** This process's NATS credentials (`natsConnectionOptions` of @eventcast/platform); absent: anonymous. */
+  Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>> & {
   /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
   AUTH_RATE_LIMIT_PER_MINUTE?: number;
   /** Webhook URLs may name private/loopback hosts (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`, default false). */

@@ -3,7 +3,7 @@
  * migrated by `createEventStore`) and the event publisher (store → NATS JetStream, checkpoint in PostgreSQL).
  */
 import { createEventStore, EventPublisher, type EventStore } from '@eventcast/event-store';
-import type { Logger } from '@eventcast/platform';
+import { natsConnectionOptions, type Logger } from '@eventcast/platform';
 import type { CommandApiConfig } from './config.js';
 import { countAppendedEvents, countPublished, reportPublisherLag } from './metrics.js';
 
@@ -26,10 +26,12 @@ export async function openEventStore(config: CommandApiConfig): Promise<EventSto
  * DATABASE_URL, NATS at NATS_URL. Retried failures are logged as warnings.
  */
 export function createPublisher(config: CommandApiConfig, store: EventStore, logger: Logger): Publisher {
+  const { servers, ...nats } = natsConnectionOptions(config, 'command-api');
   const publisher = new EventPublisher({
     store,
     databaseUrl: config.DATABASE_URL,
-    natsServers: [config.NATS_URL],
+    natsServers: servers,
+    natsOptions: { ...nats, name: 'eventcast-command-api-publisher' },
     onError: (err) => logger.warn({ err }, 'event publisher failed, retrying'),
     onPublished: countPublished,
   });

@@ -44,8 +44,8 @@ export class IngestController {
     if (!req.ok) return { allowed: false, reason: 'invalid_request', message: req.error.message };
     const meta = this.metadata(ctx);
     try {
-      const { channelId, streamKeyHash, remoteAddress } = req.data;
-      const reply = await this.commands.execute(new AuthorizePublishCommand(channelId, streamKeyHash, remoteAddress, meta));
+      const { channelId, proof, remoteAddress } = req.data;
+      const reply = await this.commands.execute(new AuthorizePublishCommand(channelId, proof, remoteAddress, meta));
       this.logger.info({ correlationId: meta.correlationId, channelId, allowed: reply.allowed, reason: reply.allowed ? undefined : reply.reason }, 'publish authorization');
       return reply;
     } catch (err) {

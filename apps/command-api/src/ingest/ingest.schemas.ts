@@ -2,17 +2,16 @@
  * zod schemas of the NATS request bodies of CommandPatterns (docs/contracts.md), and the error reply for bad input.
  */
 import { z } from 'zod';
+import { authorizePublishRequestSchema } from '@eventcast/contracts';
 import { broadcastEndReasonSchema, mediaInfoSchema } from '@eventcast/events';
 
 const uuid = z.uuid();
 
-/** `ingest.authorize-publish`: the channel parsed from the key (null when malformed) and the key's SHA-256 hex. */
-export const authorizePublishRequest = z.object({
-  channelId: uuid.nullable(),
-  streamKeyHash: z.string().regex(/^[0-9a-f]{64}$/, 'streamKeyHash must be 64 lowercase hex characters'),
-  /** Publisher IP as seen by ingest; cut to the 64 chars the PublishRejected schema keeps. */
-  remoteAddress: z.string().transform((s) => s.slice(0, 64)),
-});
+/**
+ * `ingest.authorize-publish`: the channel parsed from the key (null when malformed), a one-time proof of the key
+ * (never the key or its hash) and the publisher's IP. Declared in @eventcast/contracts (shared with apps/ingest).
+ */
+export const authorizePublishRequest = authorizePublishRequestSchema;
 
 /** `ingest.broadcast-start`. */
 export const broadcastStartRequest = z.object({ channelId: uuid, broadcastId: uuid, media: mediaInfoSchema });

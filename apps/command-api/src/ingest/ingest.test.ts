@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CommandPatterns } from '@eventcast/events';
-import { hashStreamKey, parseStreamKey } from '@eventcast/platform';
+import { PUBLISH_PROOF_WINDOW_MS } from '@eventcast/contracts';
+import { createPublishProof, hashStreamKey, parseStreamKey } from '@eventcast/platform';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 
 const media = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 30, videoBitrateKbps: 2500, audioSampleRate: 48000, audioChannels: 2 };
@@ -10,7 +11,8 @@ const media = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720,
 describe('ingest commands over NATS', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    // The platform's NATS authorization model: the command API answers as the `command-api` user.
+    h = await startHarness({}, { natsAuth: true });
   });
   after(async () => {
     await h.stop();
@@ -21,8 +23,13 @@ describe('ingest commands over NATS', () => {
     const key = (await h.http<{ streamKey: string }>('GET', '/me/stream-key', undefined, bearer(token))).body.streamKey;
     return { token, id, key };
   }
-  const authorize = (channelId: string | null, key: string) =>
-    h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, { channelId, streamKeyHash: hashStreamKey(key), remoteAddress: '10.1.2.3' });
+  /** An authorization request as the ingest sends it: a fresh one-time proof of `key`, never the key or its hash. */
+  const request = (channelId: string | null, key: string, now = Date.now()) => ({
+    channelId,
+    proof: createPublishProof(hashStreamKey(key), channelId, now),
+    remoteAddress: '10.1.2.3',
+  });
+  const authorize = (channelId: string | null, key: string) => h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, request(channelId, key));
 
   it('allows the current key and refuses malformed, unknown and rotated keys, recording PublishRejected without secrets', async () => {
     const { token, id, key } = await streamer('ivan');
@@ -100,11 +107,12 @@ describe('ingest commands over NATS', () => {
 
   it('answers invalid payloads with a clear error and records nothing', async () => {
     const before = (await h.allEvents()).length;
-    const bad = await h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, { channelId: 'nope', streamKeyHash: 'xyz' });
+    const bad = await h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, { channelId: 'nope', proof: { nonce: 'xyz' } });
     assert.equal(bad['allowed'], false);
     assert.equal(bad['reason'], 'invalid_request');
     assert.match(String(bad['message']), /channelId/);
-    assert.match(String(bad['message']), /streamKeyHash/);
+    assert.match(String(bad['message']), /proof\.nonce/);
+    assert.match(String(bad['message']), /proof\.mac/);
     const badStart = await h.request<Record<string, unknown>>(CommandPatterns.BroadcastStart, { channelId: randomUUID(), broadcastId: 'x', media: {} });
     assert.deepEqual([badStart['ok'], badStart['code']], [false, 'invalid_request']);
     const badEnd = await h.request<Record<string, unknown>>(CommandPatterns.BroadcastEnd, { channelId: randomUUID(), broadcastId: randomUUID(), reason: 'bored' });
@@ -112,5 +120,27 @@ describe('ingest commands over NATS', () => {
     const badNode = await h.request<Record<string, unknown>>(CommandPatterns.IngestNodeStarted, { ingestId: 42 });
     assert.deepEqual([badNode['ended'], badNode['code']], [0, 'invalid_request']);
     assert.equal((await h.allEvents()).length, before);
+  });
+
+  it('refuses a replayed proof, a stale one and one made with another key (no key hash on the bus)', async () => {
+    const { id, key } = await streamer('mona');
+    const captured = request(id, key);
+    assert.deepEqual(await h.request(CommandPatterns.AuthorizePublish, captured), { allowed: true, channelId: id, username: 'mona' });
+    const replay = await h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, captured);
+    assert.deepEqual([replay['allowed'], replay['reason']], [false, 'invalid_key']);
+    assert.match(String(replay['message']), /already used/);
+
+    const stale = await h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, request(id, key, Date.now() - PUBLISH_PROOF_WINDOW_MS - 1000));
+    assert.deepEqual([stale['allowed'], stale['reason']], [false, 'invalid_key']);
+    assert.match(String(stale['message']), /too old/);
+
+    // A proof bound to another channel does not carry over, even with the right key.
+    const other = await streamer('nina');
+    const moved = { ...request(other.id, key), channelId: id };
+    assert.equal((await h.request<Record<string, unknown>>(CommandPatterns.AuthorizePublish, moved))['reason'], 'invalid_key');
+
+    // A fresh proof of the same key still works: only the captured one is spent.
+    assert.deepEqual(await authorize(id, key), { allowed: true, channelId: id, username: 'mona' });
+    assert.ok(!JSON.stringify(captured).includes(hashStreamKey(key)), 'the request carries no key hash');
   });
 });

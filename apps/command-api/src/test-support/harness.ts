@@ -37,14 +37,18 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Starts a harness. `overrides` patch the config (e.g. a low auth rate limit). */
-export async function startHarness(overrides: Partial<CommandApiConfig> = {}): Promise<Harness> {
+/**
+ * Starts a harness. `overrides` patch the config (e.g. a low auth rate limit). With `natsAuth` the private NATS runs
+ * the platform's authorization model: the app connects as `command-api`, the test's client as the test-only admin
+ * (it plays the ingest and the realtime edge).
+ */
+export async function startHarness(overrides: Partial<CommandApiConfig> = {}, options: { natsAuth?: boolean } = {}): Promise<Harness> {
   const db = await createTestDatabase('command_api_test');
-  const nats = await startPrivateNats();
+  const nats = await startPrivateNats({ auth: options.natsAuth === true });
   const config: CommandApiConfig = {
     ...loadConfig({}),
     DATABASE_URL: db.url,
-    NATS_URL: nats.url,
+    ...nats.envFor('command-api'),
     COMMAND_API_PORT: 0,
     HOST: '127.0.0.1',
     STREAM_KEY_SECRET: 'ab'.repeat(32),
@@ -55,7 +59,8 @@ export async function startHarness(overrides: Partial<CommandApiConfig> = {}): P
   const logs: string[] = [];
   const logger = pino({ level: 'debug', base: { service: 'command-api' } }, { write: (line: string) => void logs.push(line) });
   const api = await bootstrapCommandApi(config, { logger, shutdownHooks: false });
-  const client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
+  const admin = nats.admin ? { user: nats.admin.user, pass: nats.admin.password } : {};
+  const client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url], ...admin } });
   await client.connect();
   const reader = new PostgresEventStore({ connectionString: db.url });
   const base = `http://127.0.0.1:${api.port}`;

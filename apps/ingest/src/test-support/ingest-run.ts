@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CommandPatterns } from '@eventcast/events';
-import { hashStreamKey } from '@eventcast/platform';
+import { hashStreamKey, ProofReplayCache, verifyPublishProof } from '@eventcast/platform';
+import { publishProofSchema } from '@eventcast/contracts';
 import { FakeCommandSide, type FakeHandlers } from './fake-command-side.js';
 import { freePort, rawRequest, startIngestProcess, waitUntil, type IngestProcess } from './harness.js';
 
@@ -18,16 +19,25 @@ export function testSubjectPrefix(): string {
 }
 
 /**
- * Fake command-side handlers for one channel: AuthorizePublish allows exactly `key` (by its hash) as
+ * Whether the `ingest.authorize-publish` body `d` carries a valid one-time proof of `key` (as the command side checks
+ * it, without the replay cache: the fake may look at one request several times).
+ */
+export function provesKey(d: Record<string, unknown>, key: string): boolean {
+  const proof = publishProofSchema.safeParse(d['proof']);
+  const channelId = typeof d['channelId'] === 'string' ? d['channelId'] : null;
+  return proof.success && verifyPublishProof(proof.data, hashStreamKey(key), channelId, new ProofReplayCache()) === null;
+}
+
+/**
+ * Fake command-side handlers for one channel: AuthorizePublish allows exactly `key` (by its proof) as
  * `channelId`/`username` and refuses anything else with `invalid_key`; BroadcastStart/BroadcastEnd succeed;
  * IngestNodeStarted reports no ended broadcasts.
  */
 export function singleChannelHandlers(channel: { key: string; channelId: string; username: string }): FakeHandlers {
   const { channelId, username } = channel;
-  const hash = hashStreamKey(channel.key);
   return {
     [CommandPatterns.AuthorizePublish]: (d) =>
-      d['streamKeyHash'] === hash ? { allowed: true, channelId, username } : { allowed: false, reason: 'invalid_key', message: 'no' },
+      provesKey(d, channel.key) ? { allowed: true, channelId, username } : { allowed: false, reason: 'invalid_key', message: 'no' },
     [CommandPatterns.BroadcastStart]: (d) => ({ ok: true, broadcastId: d['broadcastId'] }),
     [CommandPatterns.BroadcastEnd]: () => ({ ok: true }),
     [CommandPatterns.IngestNodeStarted]: () => ({ ended: 0 }),
@@ -77,6 +87,8 @@ export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun>
     INGEST_PUBLISH_GRACE_MS: '1000',
     INGEST_HLS_CLEANUP_DELAY_MS: '500',
     LOG_LEVEL: 'warn',
+    // The fake command side's server (the machine's NATS unless NATS_URL says otherwise).
+    NATS_URL: process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
     ...opts.env,
     INGEST_RTMP_PORT: String(rtmpPort),
     INGEST_HTTP_PORT: String(httpPort),

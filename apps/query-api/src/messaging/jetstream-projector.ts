@@ -13,6 +13,11 @@
  * a hole (a position missing before a delivered one) → catch up from the event store up to the batch's last
  * position first. Messages are acknowledged only after their transaction has committed.
  *
+ * Redacted events: the publisher leaves credential fields (token hashes, webhook secrets, …) out of the bus
+ * (`CREDENTIAL_FIELDS` of @eventcast/events, marked `redacted` in the envelope; ARCHITECTURE.md invariant 9). Such a
+ * message is never applied from its body: it is treated like a hole, so the store catch-up applies the full event
+ * (from the event store, the source of truth) and the message is then acked as a duplicate.
+ *
  * Poison messages: a body that is not a valid event envelope is `term()`ed (logged at error level). Redelivering
  * the same bytes can never succeed; the event itself is not lost, because the next event then shows a gap and
  * the catch-up reads the store's copy. A valid envelope whose payload the catalog refuses (e.g. a schema version
@@ -23,7 +28,7 @@
  */
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { fromWire, type RecordedEvent } from '@eventcast/events';
+import { fromWire, redactedFieldsOf, type RecordedEvent } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { ProjectionRunner } from '../projections/projection-runner.js';
 import type { StoreCatchUp } from '../projections/store-catch-up.js';
@@ -57,6 +62,8 @@ export const DEFAULT_PROJECTOR_BATCH_SIZE = 256;
 interface Parsed {
   msg: JsMsg;
   event: RecordedEvent;
+  /** The body lacks credential fields (published wire form): apply the store's copy instead. */
+  redacted: boolean;
 }
 
 /** Long-running consumer; `start()` attaches, `stop()` detaches after the in-flight batch. */
@@ -236,7 +243,8 @@ export class JetStreamProjector {
     const items: Parsed[] = [];
     for (const msg of batch) {
       try {
-        items.push({ msg, event: fromWire(msg.json()) });
+        const body: unknown = msg.json();
+        items.push({ msg, event: fromWire(body), redacted: redactedFieldsOf(body) !== null });
       } catch (err) {
         this.logger.error({ err, subject: msg.subject, seq: msg.seq }, 'unparseable event message; terminated (the store copy is used on the next gap)');
         // No reason text: `+TERM <reason>` needs nats-server ≥ 2.10.4; 2.9 treats it as a plain ack-less reply.
@@ -261,9 +269,13 @@ export class JetStreamProjector {
         [ready, later] = split(items, checkpoint);
       }
       if (later.length > 0) {
+        const head = later[0]!;
+        const fromStore = head.redacted && head.event.globalPosition === checkpoint + 1n;
         this.logger.info(
-          { first: first.toString(), last: last.toString(), checkpoint: checkpoint.toString(), missing: ((later[0]?.event.globalPosition ?? 0n) - 1n).toString() },
-          'gap in batch; catching up from the event store',
+          fromStore
+            ? { first: first.toString(), last: last.toString(), checkpoint: checkpoint.toString(), redacted: head.event.globalPosition.toString(), type: head.event.type }
+            : { first: first.toString(), last: last.toString(), checkpoint: checkpoint.toString(), missing: (head.event.globalPosition - 1n).toString() },
+          fromStore ? 'redacted event in batch; applying it from the event store' : 'gap in batch; catching up from the event store',
         );
         checkpoint = await this.catchUp.run(last);
         this.checkpoint = checkpoint;
@@ -341,14 +353,18 @@ export class JetStreamProjector {
 }
 
 /**
- * Splits position-sorted items at the first hole after `checkpoint`.
+ * Splits position-sorted items at the first hole after `checkpoint`; a redacted event that would be applied next
+ * counts as a hole (its full form must come from the store).
  * @returns `[ready, later]`: ready = duplicates (≤ checkpoint) and the run checkpoint+1, +2, … without a hole
- *   (repeated positions included); later = everything from the first position past a hole on.
+ *   (repeated positions included); later = everything from the first position past a hole, or the first redacted
+ *   event due, on.
  */
 function split(items: readonly Parsed[], checkpoint: bigint): [Parsed[], Parsed[]] {
   let next = checkpoint + 1n;
   for (let i = 0; i < items.length; i++) {
-    const p = items[i]!.event.globalPosition;
+    const item = items[i]!;
+    const p = item.event.globalPosition;
+    if (p === next && item.redacted) return [items.slice(0, i), items.slice(i)];
     if (p === next) next++;
     else if (p > next) return [items.slice(0, i), items.slice(i)];
   }

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { eventSubject, toWire, type RecordedEvent } from '@eventcast/events';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { toMessage } from '@eventcast/event-store';
+import type { RecordedEvent } from '@eventcast/events';
 import { createLogger, createTestDatabase, type Logger, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, createProjections, type RunningQueryApi } from '../bootstrap.js';
 import type { QueryApiConfig } from '../config.js';
@@ -20,7 +21,10 @@ export interface TestBus {
   nc: NatsConnection;
   stream: string;
   subjectPrefix: string;
-  /** Publishes the wire JSON of `event` with `Nats-Msg-Id` (default: the event id) and the contract headers. */
+  /**
+   * Publishes `event` as the publisher does (`toMessage` of @eventcast/event-store: the published wire form without
+   * credential fields, and the contract headers), with `Nats-Msg-Id` (default: the event id).
+   */
   publish(event: RecordedEvent, msgId?: string): Promise<void>;
   /** Publishes raw bytes on a subject of the stream (poison-message tests). */
   publishRaw(body: string): Promise<void>;
@@ -42,14 +46,9 @@ export async function createTestBus(): Promise<TestBus> {
     stream,
     subjectPrefix,
     async publish(event, msgId = event.id) {
-      const h = headers();
-      h.set('Eventcast-Global-Position', event.globalPosition.toString());
-      h.set('Eventcast-Stream', event.streamName);
-      h.set('Eventcast-Revision', event.revision.toString());
-      h.set('Eventcast-Event-Type', event.type);
-      h.set('Eventcast-Event-Version', String(event.version));
-      const subject = eventSubject(event.streamName, event.type).replace(/^eventcast\.events/, subjectPrefix);
-      await js.publish(subject, JSON.stringify(toWire(event)), { msgID: msgId, headers: h });
+      const m = toMessage(event, 5000);
+      const subject = m.subject.replace(/^eventcast\.events/, subjectPrefix);
+      await js.publish(subject, m.payload, { ...m.options, msgID: msgId });
     },
     async publishRaw(body) {
       await js.publish(`${subjectPrefix}.junk.Junk`, body);

@@ -3,7 +3,8 @@
  */
 import { JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamManager, type JetStreamPublishOptions } from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/transport-node';
-import { EVENTS_SUBJECT_PREFIX, eventSubject, toWire, type RecordedEvent } from '@eventcast/events';
+import { EVENT_REDACTED_HEADER } from '@eventcast/contracts';
+import { EVENTS_SUBJECT_PREFIX, eventSubject, toPublishedWire, type RecordedEvent } from '@eventcast/events';
 
 /** JetStream de-duplication window: 2 hours (contracts.md). */
 export const DUPLICATE_WINDOW_MS = 2 * 60 * 60 * 1000;
@@ -36,9 +37,10 @@ export interface EventMessage {
 }
 
 /**
- * Builds the message of `event`: subject `eventcast.events.<category>.<type>`, body `JSON(toWire(event))`,
- * `Nats-Msg-Id` = event id (via `msgID`) and headers `Eventcast-Global-Position`, `Eventcast-Stream`,
- * `Eventcast-Revision`, `Eventcast-Event-Type`, `Eventcast-Event-Version`.
+ * Builds the message of `event`: subject `eventcast.events.<category>.<type>`, body `JSON(toPublishedWire(event))`
+ * (the wire form without credential fields, ARCHITECTURE.md invariant 9), `Nats-Msg-Id` = event id (via `msgID`) and
+ * headers `Eventcast-Global-Position`, `Eventcast-Stream`, `Eventcast-Revision`, `Eventcast-Event-Type`,
+ * `Eventcast-Event-Version`, and `Eventcast-Redacted` (the removed fields, comma-separated) when fields were removed.
  */
 export function toMessage(event: RecordedEvent, timeoutMs: number): EventMessage {
   const h = headers();
@@ -47,9 +49,11 @@ export function toMessage(event: RecordedEvent, timeoutMs: number): EventMessage
   h.set('Eventcast-Revision', event.revision.toString());
   h.set('Eventcast-Event-Type', event.type);
   h.set('Eventcast-Event-Version', String(event.version));
+  const { wire, redacted } = toPublishedWire(event);
+  if (redacted.length > 0) h.set(EVENT_REDACTED_HEADER, redacted.join(','));
   return {
     subject: eventSubject(event.streamName, event.type),
-    payload: JSON.stringify(toWire(event)),
+    payload: JSON.stringify(wire),
     options: { msgID: event.id, headers: h, timeout: timeoutMs },
   };
 }

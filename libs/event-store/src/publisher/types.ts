@@ -1,7 +1,7 @@
 /**
  * Options and status shapes of `EventPublisher` (`../publisher.ts`).
  */
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import type { RecordedEvent } from '@eventcast/events';
 import type { EventStore } from '../port.js';
 import type { BackoffOptions } from '../backoff.js';
@@ -13,6 +13,11 @@ export interface EventPublisherOptions {
   databaseUrl: string;
   /** NATS servers to connect to (reconnects forever); ignored when `nats` is given. */
   natsServers?: string | string[];
+  /**
+   * Further options of the connection the publisher opens (credentials `user`/`pass`, `inboxPrefix`, `name`; see
+   * `natsConnectionOptions` of @eventcast/platform); `servers` comes from `natsServers`.
+   */
+  natsOptions?: Omit<NodeConnectionOptions, 'servers'>;
   /** An existing connection to use instead (not closed by `stop()`). */
   nats?: NatsConnection;
   /** Publisher name: checkpoint row and lock key (default `jetstream`). */

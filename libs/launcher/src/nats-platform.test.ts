@@ -1,0 +1,51 @@
+/**
+ * The quick start's own nats-server (`eventcast-platform up`): passwords generated into the secrets file once, a
+ * config file under `.eventcast/nats/` readable only by its owner, authentication required, a second `up` reloads
+ * instead of restarting, `down` stops it. Runs on a free port and a temporary state directory.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
+import { freePort } from './free-port.js';
+import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
+
+const stateDir = mkdtempSync(join(tmpdir(), 'eventcast-state-'));
+after(async () => {
+  await stopPlatformNats(stateDir);
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("the platform's own NATS", () => {
+  it('adds passwords to an existing secrets file once, starts an authenticated server, reloads on a second up, stops on down', async () => {
+    const secretsFile = join(stateDir, 'secrets.env');
+    writeFileSync(secretsFile, 'JWT_SECRET=abc\nSTREAM_KEY_SECRET=def', { mode: 0o600 });
+    const first = ensureNatsSecrets(secretsFile);
+    const text = readFileSync(secretsFile, 'utf8');
+    assert.match(text, /^JWT_SECRET=abc\nSTREAM_KEY_SECRET=def\n/);
+    assert.match(text, new RegExp(`NATS_PASSWORD_REALTIME=${first.realtime}\n`));
+    assert.deepEqual(ensureNatsSecrets(secretsFile), first, 'never changed once written');
+    assert.equal(readFileSync(secretsFile, 'utf8'), text);
+
+    const secrets = Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    const port = await freePort();
+    const env = await platformNatsEnv(stateDir, secrets, { EVENTCAST_NATS_PORT: String(port) });
+    assert.deepEqual(env, { NATS_URL: `nats://127.0.0.1:${port}` });
+    const conf = join(stateDir, 'nats', 'nats.conf');
+    assert.equal(statSync(conf).mode & 0o777, 0o600);
+    assert.match(readFileSync(conf, 'utf8'), new RegExp(`"store_dir": "${join(stateDir, 'nats', 'store')}"`));
+
+    await assert.rejects(connect({ servers: env['NATS_URL'], reconnect: false }), /Authorization/);
+    const nc = await connect({ servers: env['NATS_URL'], user: 'command-api', pass: first['command-api'], reconnect: false });
+    assert.deepEqual(await platformNatsEnv(stateDir, secrets, { EVENTCAST_NATS_PORT: String(port) }), env, 'a second up reuses the running server');
+    await nc.flush();
+    assert.equal(nc.isClosed(), false, 'the reload keeps connections');
+    await nc.close();
+    assert.deepEqual(await platformNatsEnv(stateDir, secrets, { NATS_URL: 'nats://elsewhere:4222' }), { NATS_URL: 'nats://elsewhere:4222' });
+
+    await stopPlatformNats(stateDir);
+    await assert.rejects(connect({ servers: env['NATS_URL'], reconnect: false }));
+  });
+});
