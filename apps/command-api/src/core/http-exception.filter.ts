@@ -8,7 +8,7 @@ import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
-import { CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
+import { CHAT_CODES_WITH_REASON, CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
 
 /** The error body of every failed HTTP request. */
 export interface ErrorBody {
@@ -52,7 +52,7 @@ function httpMessage(e: HttpException): string {
 function domainErrorBody(err: DomainError): ErrorBody {
   const status = statusOfDomainError(err);
   if (!CHAT_ERROR_CODES.has(err.code)) return body(status, err.message);
-  const out: ErrorBody = { ...body(status, err.code), code: err.code };
+  const out: ErrorBody = { ...body(status, CHAT_CODES_WITH_REASON.has(err.code) ? err.message : err.code), code: err.code };
   if (err.retryAfterMs !== undefined) out.retryAfterMs = err.retryAfterMs;
   return out;
 }
