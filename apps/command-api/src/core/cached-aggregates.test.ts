@@ -230,6 +230,16 @@ describe('CachedAggregates: group commit', () => {
       assert.deepEqual((await c.stored()).map((e) => (e.data as { text: string }).text), ['warm', 'a', 'b', 'c', 'd']);
     });
 
+    it('tells infrastructure failures from data the store refuses', () => {
+      const pgError = (code: string) => Object.assign(new Error('pg'), { code });
+      for (const infra of [pgError('08006'), pgError('57P01'), pgError('53300'), pgError('40P01'), pgError('42P01'), pgError('XX000'), pgError('ECONNREFUSED'), new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect')]) {
+        assert.equal(isInfrastructureError(infra), true, String((infra as { code?: string }).code ?? infra.message));
+      }
+      for (const data of [pgError('22P05'), pgError('22021'), pgError('23505'), new InvalidEventError('invalid "ChatMessageSent" payload'), new TypeError('x'), 'a string']) {
+        assert.equal(isInfrastructureError(data), false, String(data));
+      }
+    });
+
     it('an infrastructure failure (database unreachable) fails the attempt without bisecting', async () => {
       const down = new PostgresEventStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
       let appends = 0;

@@ -352,10 +352,14 @@ export class CachedAggregates<C, E extends DomainEvent, S> {
   }
 }
 
-/** SQLSTATE classes (PostgreSQL Appendix A) that mean the database, not the data: connection exception, transaction
- * rollback (serialization failure, deadlock), insufficient resources, object not in prerequisite state (lock not
- * available), operator intervention (shutdown, query cancelled), system error, internal error. */
-const INFRASTRUCTURE_SQLSTATE_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
+/**
+ * SQLSTATE classes (PostgreSQL Appendix A) that mean the database, not the data: connection exception, invalid
+ * authorization, invalid catalog name, transaction rollback (serialization failure, deadlock), syntax error or access
+ * rule violation (a missing table, a revoked grant: every command would fail), insufficient resources, object not in
+ * prerequisite state (lock not available), operator intervention (shutdown, query cancelled), system error, internal
+ * error. Data exceptions (`22…`) and integrity violations (`23…`) are the appended data's fault.
+ */
+const INFRASTRUCTURE_SQLSTATE_CLASSES = new Set(['08', '28', '3D', '40', '42', '53', '55', '57', '58', 'XX']);
 
 /**
  * True when an append failed because of the infrastructure rather than the appended data: a PostgreSQL error of one
