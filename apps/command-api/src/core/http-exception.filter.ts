@@ -1,11 +1,12 @@
 /**
  * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
- * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, Nest HttpExceptions keep their status,
+ * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, InvalidEventError (input the event schemas refuse) → 400 `invalid_request`, Nest HttpExceptions keep their status,
  * malformed JSON bodies → 400, anything else → 500 "internal server error" (details only in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { InvalidEventError } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
 import { CHAT_CODES_WITH_REASON, CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
@@ -65,6 +66,8 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof HttpException) return body(err.getStatus(), httpMessage(err));
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
+  // The event schemas are the last line of the text rule (issue 9): input that slipped past a DTO is still a 400.
+  if (err instanceof InvalidEventError) return { ...body(400, `the request cannot be recorded: ${err.issues.join('; ') || err.message}`), code: 'invalid_request' };
   const e = err as { status?: unknown; type?: unknown };
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     // Never echo the parser's message: it quotes the request body, which may hold a password.
