@@ -55,3 +55,26 @@ void test('parses auth and chat.send; chat.send errors carry the nonce when it i
   assert.deepEqual(err({ type: 'chat.send', channel: 'Alice', text: 'hi', nonce: 'n' }), ['invalid_channel', 'n']);
   assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: null, nonce: 'n' }), ['invalid_request', 'n']);
 });
+
+void test('chat.send refuses NUL, lone surrogates, C0/C1 controls and bidi overrides with a reason (issue 9), and keeps emoji and accents', () => {
+  // Escaped in the JSON text, as a client would send them (a lone surrogate cannot travel as raw UTF-8).
+  for (const [escaped, label] of [
+    ['x\\u0000', 'U+0000'],
+    ['lone \\ud800', 'U+D800'],
+    ['\\udc00 trail', 'U+DC00'],
+    ['abc \\u202e dcba', 'U+202E'],
+    ['\\u2066isolate\\u2069', 'U+2066'],
+    ['bell\\u0007', 'U+0007'],
+    ['c1 \\u009b', 'U+009B'],
+  ] as const) {
+    const r = parseClientMessage(`{"type":"chat.send","channel":"alice","text":"${escaped}","nonce":"n1"}`);
+    assert.equal(r.ok, false, escaped);
+    if (r.ok) continue;
+    assert.equal(r.code, 'invalid_request');
+    assert.equal(r.nonce, 'n1');
+    assert.ok(r.message.startsWith(`text contains ${label}`), r.message);
+  }
+  for (const text of ['😀👍🏽 e\u0301 naïve', 'שלום \u200f', 'f-word c++ a.b']) {
+    assert.deepEqual(parseClientMessage(JSON.stringify({ type: 'chat.send', channel: 'alice', text, nonce: 'n' })), { ok: true, message: { type: 'chat.send', channel: 'alice', text, nonce: 'n' } });
+  }
+});

@@ -9,6 +9,8 @@
  * This module is pure: parsing and frame shapes only, no sockets.
  */
 
+import { freeTextReason } from '@eventcast/contracts';
+
 /** A channel name is a username: 3–24 characters of `a-z`, `0-9`, `_` (lower-case only, as stored). */
 export const CHANNEL_PATTERN = /^[a-z0-9_]{3,24}$/;
 
@@ -30,7 +32,10 @@ export type ErrorCode =
   | 'unauthenticated'
   /** `chat.send` to a channel this connection is not subscribed to. */
   | 'not_subscribed'
-  /** `chat.send` whose `nonce` is not a string of 1–64 characters or whose `text` is not a string. */
+  /**
+   * `chat.send` whose `nonce` is not a string of 1–64 characters, whose `text` is not a string or breaks the text rule
+   * (control characters, bidi overrides/isolates, unpaired surrogates; the message says which character).
+   */
   | 'invalid_request'
   /** Edge rate limit (10 sends/s per connection) or the room's rate limit; `retryAfterMs` says when to retry. */
   | 'rate_limited'
@@ -191,6 +196,10 @@ function parseChatSend(o: Record<string, unknown>): ParseResult {
     return { ok: false, code: 'invalid_channel', message: 'channel must be a username of 3-24 characters a-z, 0-9 or _ (lower-case)', nonce };
   }
   if (typeof text !== 'string') return { ok: false, code: 'invalid_request', message: 'text must be a string', nonce };
+  // The text rule of @eventcast/contracts (docs/chat.md "Text rules"): refused here, before any request to the
+  // command side, with the reason. Length and emptiness stay chat-room rules (`too_long`, `empty`).
+  const reason = freeTextReason('text', text);
+  if (reason) return { ok: false, code: 'invalid_request', message: reason, nonce };
   return { ok: true, message: { type: 'chat.send', channel, text, nonce } };
 }
 

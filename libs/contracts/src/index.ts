@@ -13,3 +13,4 @@ export * from './ingest.js';
 export * from './idempotency.js';
 export * from './realtime.js';
 export * from './nats.js';
+export * from './text.js';

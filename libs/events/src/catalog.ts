@@ -3,6 +3,7 @@
  * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
  */
 import { z } from 'zod';
+import { replaceRefusedCharacters, textRefinement } from '@eventcast/contracts';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
@@ -15,8 +16,9 @@ export const usernameSchema = z
   .min(3, 'username must be at least 3 characters')
   .max(24, 'username must be at most 24 characters')
   .regex(/^[a-z0-9_]+$/, 'username may contain only a-z, 0-9 and _');
-export const channelTitleSchema = z.string().max(140, 'title must be at most 140 characters');
-export const channelCategorySchema = z.string().max(60, 'category must be at most 60 characters');
+/** Channel title and category: free text under the text rule of `@eventcast/contracts` (no controls, bidi overrides, lone surrogates). */
+export const channelTitleSchema = z.string().max(140, 'title must be at most 140 characters').superRefine(textRefinement());
+export const channelCategorySchema = z.string().max(60, 'category must be at most 60 characters').superRefine(textRefinement());
 
 /** Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. */
 export const mediaInfoSchema = z.object({
@@ -138,6 +140,12 @@ export type Upcaster = (data: Record<string, unknown>, envelope: UpcastEnvelope)
 export interface UpcastEnvelope {
   /** The recorded event's `occurredAt` (append time), when known. */
   occurredAt?: Date;
+  /**
+   * The payload was read back from the store or the bus (not about to be appended): text stored before the text rule
+   * of `@eventcast/contracts` existed is read with its refused characters replaced by U+FFFD instead of failing
+   * (tolerant reader), so no old event can make a fold or a relay throw. Set by {@link validateRecorded}.
+   */
+  stored?: boolean;
 }
 
 /** Upcasters by type and source version: `upcasters[type][v]` turns version v into v + 1. */
@@ -198,12 +206,27 @@ export function validateEventData(type: string, version: number, data: unknown, 
     if (typeof value !== 'object' || value === null) throw new InvalidEventError(`"${type}" v${v} payload must be an object`);
     value = up(value as Record<string, unknown>, envelope);
   }
-  const result = eventSchemas[type].safeParse(value);
+  let result = eventSchemas[type].safeParse(value);
+  if (!result.success && envelope.stored === true) {
+    // Only when the strict parse failed: the common path pays nothing for the tolerant reader.
+    const repaired = eventSchemas[type].safeParse(repairStoredText(value));
+    if (repaired.success) result = repaired;
+  }
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InvalidEventError(`invalid "${type}" payload: ${issues.join('; ')}`, issues);
   }
   return result.data;
+}
+
+/** A deep copy of a JSON value with every string passed through `replaceRefusedCharacters` (keys unchanged). */
+function repairStoredText(value: unknown): unknown {
+  if (typeof value === 'string') return replaceRefusedCharacters(value);
+  if (Array.isArray(value)) return value.map(repairStoredText);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repairStoredText(v)]));
+  }
+  return value;
 }
 
 /**
@@ -221,6 +244,6 @@ export function newEvent<T extends EventType>(type: T, data: EventData<T>, metad
  * @throws {InvalidEventError} as {@link validateEventData}.
  */
 export function validateRecorded(event: RecordedEvent): RecordedDomainEvent {
-  const data = validateEventData(event.type, event.version, event.data, { occurredAt: event.occurredAt });
+  const data = validateEventData(event.type, event.version, event.data, { occurredAt: event.occurredAt, stored: true });
   return { ...event, version: eventVersions[event.type as EventType], data } as RecordedDomainEvent;
 }

@@ -3,6 +3,7 @@
  * (stream `follows-<channelId>`). Text is stored exactly as sent (after blocked-term masking) and is never HTML.
  */
 import { z } from 'zod';
+import { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, freeText, textRefinement } from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const name = z.string().min(3).max(24).regex(/^[a-z0-9_]+$/);
@@ -12,8 +13,14 @@ const iso = z.iso.datetime({ offset: true });
 export const chatRoleSchema = z.enum(['owner', 'moderator', 'viewer']);
 export type ChatRole = z.infer<typeof chatRoleSchema>;
 
-/** Limits applied to one chat message: 1–500 characters after trimming (Twitch allows 500). */
-export const CHAT_MESSAGE_MAX_LENGTH = 500;
+/**
+ * Limits applied to one chat message: 1–500 user-perceived characters (graphemes) after trimming (Twitch allows 500).
+ * Declared in the contract module with the text rule (`@eventcast/contracts`, text.ts); re-exported for old importers.
+ */
+export { CHAT_MESSAGE_MAX_LENGTH };
+
+/** A moderation reason: at most 200 UTF-16 code units under the text rule (no controls, bidi overrides, lone surrogates). */
+const reason = z.string().max(200).superRefine(textRefinement());
 
 /** Chat room settings; defaults in {@link defaultChatSettings}. */
 export const chatSettingsSchema = z.object({
@@ -57,8 +64,11 @@ export const chatEventSchemas = {
     senderId: uuid,
     senderName: name,
     senderRole: chatRoleSchema,
-    /** As sent, trimmed, after blocked-term masking (`*` per character). Rendered as text, never HTML. */
-    text: z.string().min(1).max(CHAT_MESSAGE_MAX_LENGTH),
+    /**
+     * As sent, trimmed, after blocked-term masking (`*` per character). Rendered as text, never HTML. 1–500 graphemes
+     * under the text rule of `@eventcast/contracts` (the last line of defence: the decider refuses such text first).
+     */
+    text: freeText({ min: 1, max: CHAT_MESSAGE_MAX_LENGTH, maxCodeUnits: CHAT_MESSAGE_MAX_CODE_UNITS }),
     /** Number of blocked terms masked in `text`. */
     maskedTerms: z.number().int().min(0),
     /**
@@ -76,14 +86,16 @@ export const chatEventSchemas = {
     bot: z.object({ tokenId: uuid, name }).optional(),
   }),
   /**
-   * A message refused by the blocked-terms filter in `refuse` mode (the text is not kept). `refusedAt` (version 2):
-   * when the chat room decided; the refusal counts toward the sender's rate limit and slow mode like a sent message.
+   * A message refused by the chat room (the text is never kept): `blocked_term` by the blocked-terms filter in
+   * `refuse` mode, `invalid_text` for text the text rule refuses (controls, bidi overrides, unpaired surrogates; issue
+   * 9). `refusedAt` (version 2): when the chat room decided; the refusal counts toward the sender's rate limit and slow
+   * mode like a sent message.
    */
-  ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term']), refusedAt: iso }),
-  ChatMessageDeleted: z.object({ ...room, ...actor, messageId: uuid, senderId: uuid, reason: z.string().max(200) }),
+  ChatMessageRefused: z.object({ ...room, senderId: uuid, senderName: name, reason: z.enum(['blocked_term', 'invalid_text']), refusedAt: iso }),
+  ChatMessageDeleted: z.object({ ...room, ...actor, messageId: uuid, senderId: uuid, reason }),
   ChatCleared: z.object({ ...room, ...actor }),
-  ChatUserTimedOut: z.object({ ...room, ...actor, ...target, durationSeconds: z.number().int().min(1).max(1_209_600), until: iso, reason: z.string().max(200) }),
-  ChatUserBanned: z.object({ ...room, ...actor, ...target, reason: z.string().max(200) }),
+  ChatUserTimedOut: z.object({ ...room, ...actor, ...target, durationSeconds: z.number().int().min(1).max(1_209_600), until: iso, reason }),
+  ChatUserBanned: z.object({ ...room, ...actor, ...target, reason }),
   ChatUserUnbanned: z.object({ ...room, ...actor, ...target }),
   ChatModeratorAdded: z.object({ ...room, ...actor, ...target }),
   ChatModeratorRemoved: z.object({ ...room, ...actor, ...target }),
@@ -92,7 +104,7 @@ export const chatEventSchemas = {
     ...room,
     ...actor,
     /** Lower-case terms, matched case-insensitively on word boundaries. */
-    terms: z.array(z.string().min(1).max(50)).max(500),
+    terms: z.array(z.string().min(1).max(50).superRefine(textRefinement())).max(500),
     action: z.enum(['mask', 'refuse']),
   }),
   ChannelEmoteAdded: z.object({

@@ -6,6 +6,7 @@
  * AES-256-GCM ciphertext under `STREAM_KEY_SECRET` (the dispatcher must sign with it, so a hash would not do).
  */
 import { z } from 'zod';
+import { textRefinement } from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const iso = z.iso.datetime({ offset: true });
@@ -54,7 +55,7 @@ export const integrationEventSchemas = {
     channelId: uuid,
     tokenId: uuid,
     /** What the owner calls the token, e.g. "OBS overlay". */
-    name: z.string().min(1).max(60),
+    name: z.string().min(1).max(60).superRefine(textRefinement()),
     scopes: z.array(apiTokenScopeSchema).min(1).max(API_TOKEN_SCOPES.length),
     /** Name the bot's chat messages show (`bot.name` of ChatMessageSent). */
     botName: botNameSchema,
@@ -68,7 +69,7 @@ export const integrationEventSchemas = {
     channelId: uuid,
     webhookId: uuid,
     /** http(s) URL the deliveries are POSTed to. */
-    url: z.url().max(2000),
+    url: z.url().max(2000).superRefine(textRefinement()),
     eventTypes: z.array(webhookEventTypeSchema).min(1).max(WEBHOOK_EVENT_TYPES.length),
     /** `iv.tag.ciphertext` (AES-256-GCM under STREAM_KEY_SECRET) of the `whsec_…` signing secret. */
     secretCiphertext: z.string().min(10),

@@ -13,7 +13,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import { CommandPatterns } from '@eventcast/events';
+import { CommandPatterns, InvalidEventError } from '@eventcast/events';
 import { commandIdOf } from '../idempotency/command-ids.js';
 import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
 import { DomainError } from '@eventcast/domain';
@@ -93,6 +93,9 @@ export class ChatNatsController {
         const reply: ChatSendReply = { ok: false, code: err.code, message: err.message };
         if (err.retryAfterMs !== undefined) reply.retryAfterMs = err.retryAfterMs;
         return reply;
+      }
+      if (err instanceof InvalidEventError) {
+        return { ok: false, code: 'invalid_request', message: `the message cannot be recorded: ${err.issues.join('; ') || err.message}` };
       }
       this.logger.error({ err, correlationId, channelId }, 'chat.send failed');
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };

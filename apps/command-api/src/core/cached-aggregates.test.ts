@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { streams } from '@eventcast/events';
+import { InvalidEventError, streams, type EventMetadata } from '@eventcast/events';
 import { chatRoomDecider, DomainError, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from '@eventcast/domain';
 import { PostgresEventStore, WrongExpectedRevisionError, type EventStore } from '@eventcast/event-store';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { CachedAggregates } from './cached-aggregates.js';
+import { CachedAggregates, isInfrastructureError } from './cached-aggregates.js';
 
 /** The store with call counters. */
 interface CountingStore extends EventStore {
@@ -165,5 +165,99 @@ describe('CachedAggregates: group commit', () => {
     assert.equal(outcomes.at(-1)?.revision, 30n);
     assert.equal(store.appends, 4); // 1 + 10 + 10 + 10
     assert.equal(rooms.stats().largestGroup, 10);
+  });
+  describe('isolates a command whose events cannot be appended (issue 9, invariant 7)', () => {
+    /** Sends through `rooms` with explicit metadata (a poison correlation id makes PostgreSQL's jsonb refuse the row). */
+    const sendWith = (c: ReturnType<typeof channel>, rooms: Rooms, sender: ChatUser, text: string, metadata: EventMetadata) =>
+      rooms.handle(c.stream, () => ({ type: 'SendChatMessage', messageId: randomUUID(), sender, text, now: new Date(), follows: false, channel: c.ch }), metadata);
+
+    it('PostgreSQL refuses three commands of a group (NUL, lone surrogate): they fail alone, the other 27 commit in order', async () => {
+      const store = counting(pg);
+      const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+      const c = channel();
+      const mod = userOf('moderator');
+      const viewers = Array.from({ length: 5 }, (_, i) => userOf(`viewer_${i}`));
+      await rooms.handle(c.stream, () => ({ type: 'AddModerator', channel: c.ch, actor: c.owner, target: mod }), {});
+      const poison: Record<number, string> = { 3: 'nul\u0000id', 11: 'lone\ud800', 22: '\u0000' };
+      const ops = Array.from({ length: 30 }, (_, i) => {
+        const bad = poison[i];
+        if (bad !== undefined) return sendWith(c, rooms, mod, `poisoned ${i}`, { actorId: mod.id, correlationId: bad });
+        if (i % 10 === 5) return c.ban(rooms, viewers[(i / 10) | 0]!);
+        if (i % 10 === 7) return c.unban(rooms, viewers[(i / 10) | 0]!);
+        return c.send(rooms, i % 2 ? mod : c.owner, `m${i}`);
+      });
+      const results = await Promise.allSettled(ops);
+      for (const [i, r] of results.entries()) {
+        if (poison[i] !== undefined) {
+          assert.equal(r.status, 'rejected', `command ${i} must fail`);
+          const code = (r).reason as { code?: string };
+          assert.match(String(code.code), /^22/, `command ${i}: a data exception of PostgreSQL, got ${String(code.code)}`);
+        } else {
+          assert.equal(r.status, 'fulfilled', `command ${i} must commit: ${r.status === 'rejected' ? String(r.reason) : ''}`);
+        }
+      }
+      const events = await c.stored();
+      const expected = ops.flatMap((_, i) => (poison[i] !== undefined ? [] : [i % 10 === 5 ? 'ChatUserBanned' : i % 10 === 7 ? 'ChatUserUnbanned' : `m${i}`]));
+      assert.deepEqual(
+        events.slice(1).map((e) => (e.type === 'ChatMessageSent' ? (e.data as { text: string }).text : e.type)),
+        expected,
+      );
+      assert.deepEqual(events.map((e) => e.revision), events.map((_, i) => BigInt(i)));
+      const revisions = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.revision] : []));
+      assert.deepEqual(revisions, expected.map((_, i) => BigInt(i + 1)), 'each command reports the revision of its own event');
+      assert.ok(rooms.stats().isolations >= 1);
+      assert.ok(store.appends < 30, `${store.appends} appends: isolation must not fall back to one append per command`);
+      // The cache is still right: the next command commits on top.
+      const next = await c.send(rooms, c.owner, 'after');
+      assert.equal(next.revision, BigInt(events.length));
+    });
+
+    it('the catalog refuses one command (a decider bug emits NUL): InvalidEventError for it alone, the group commits', async () => {
+      const buggy = {
+        ...chatRoomDecider,
+        decide: (command: ChatRoomCommand, state: ChatRoomState): ChatRoomEvent[] => {
+          const events = chatRoomDecider.decide(command, state);
+          return command.type === 'SendChatMessage' && command.text === 'bug'
+            ? events.map((e) => (e.type === 'ChatMessageSent' ? { ...e, data: { ...e.data, text: 'x\u0000' } } : e))
+            : events;
+        },
+      };
+      const rooms: Rooms = new CachedAggregates(pg, buggy);
+      const c = channel();
+      await c.send(rooms, c.owner, 'warm');
+      const results = await Promise.allSettled(['a', 'bug', 'b', 'c', 'bug', 'd'].map((t) => c.send(rooms, c.owner, t)));
+      assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? 'ok' : r.reason instanceof InvalidEventError ? 'invalid' : String(r.reason))), ['ok', 'invalid', 'ok', 'ok', 'invalid', 'ok']);
+      assert.deepEqual((await c.stored()).map((e) => (e.data as { text: string }).text), ['warm', 'a', 'b', 'c', 'd']);
+    });
+
+    it('tells infrastructure failures from data the store refuses', () => {
+      const pgError = (code: string) => Object.assign(new Error('pg'), { code });
+      for (const infra of [pgError('08006'), pgError('57P01'), pgError('53300'), pgError('40P01'), pgError('42P01'), pgError('XX000'), pgError('ECONNREFUSED'), new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect')]) {
+        assert.equal(isInfrastructureError(infra), true, String((infra as { code?: string }).code ?? infra.message));
+      }
+      for (const data of [pgError('22P05'), pgError('22021'), pgError('23505'), new InvalidEventError('invalid "ChatMessageSent" payload'), new TypeError('x'), 'a string']) {
+        assert.equal(isInfrastructureError(data), false, String(data));
+      }
+    });
+
+    it('an infrastructure failure (database unreachable) fails the attempt without bisecting', async () => {
+      const down = new PostgresEventStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+      let appends = 0;
+      const store = Object.create(pg) as EventStore;
+      store.append = (...args) => {
+        appends++;
+        return down.append(...args);
+      };
+      try {
+        const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+        const c = channel();
+        const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => c.send(rooms, c.owner, `m${i}`)));
+        for (const r of results) assert.ok(r.status === 'rejected' && isInfrastructureError(r.reason), String((r as PromiseRejectedResult).reason));
+        assert.equal(appends, 2, 'one append for the first command, one for the group queued behind it');
+        assert.equal(rooms.stats().isolations, 0);
+      } finally {
+        await down.close();
+      }
+    });
   });
 });

@@ -17,6 +17,14 @@
  * revision still protects it. A group that produces no events (all refused, or no-ops) has no append to confirm its
  * state, so when it was decided on an unconfirmed cache the stream is caught up first and, if it moved, the group is
  * decided again: a refusal is always decided on state that was current at some point after the command arrived.
+ *
+ * One command never fails another (ARCHITECTURE.md invariant 7, issue 9): when a group's append fails with anything
+ * but WrongExpectedRevisionError or an infrastructure failure ({@link isInfrastructureError}) — a payload the
+ * catalog or PostgreSQL refuses (e.g. `22P05` for `\u0000` in jsonb), a duplicate event id (`23505`) — the group is
+ * isolated: with a single command that added events, that command fails alone and the rest is decided and appended
+ * again without it; otherwise the group is split in two halves, committed one after the other (bisection), until
+ * the failing commands stand alone. Each half is decided afresh, so the commands after a failed one never see its
+ * events. An infrastructure failure (database down) fails the commands of that attempt, as before.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validateRecorded, type DomainEvent, type EventMetadata } from '@eventcast/events';
@@ -67,6 +75,8 @@ export interface CachedAggregatesStats {
   reads: number;
   /** Largest group so far. */
   largestGroup: number;
+  /** Groups whose append failed for one of their commands and were split to isolate it (see the module comment). */
+  isolations: number;
 }
 
 /** A queued command and its caller. */
@@ -90,7 +100,7 @@ export class CachedAggregates<C, E extends DomainEvent, S> {
   private readonly maxAttempts: number;
   private readonly maxGroupSize: number;
   private readonly conflictCooldownMs: number;
-  private readonly counters: CachedAggregatesStats = { commands: 0, groups: 0, appends: 0, conflicts: 0, reads: 0, largestGroup: 0 };
+  private readonly counters: CachedAggregatesStats = { commands: 0, groups: 0, appends: 0, conflicts: 0, reads: 0, largestGroup: 0, isolations: 0 };
 
   /** @param decider the aggregate's decider; its `evolve` must not mutate its input state. */
   constructor(
@@ -228,6 +238,10 @@ export class CachedAggregates<C, E extends DomainEvent, S> {
         return;
       } catch (err) {
         if (!(err instanceof WrongExpectedRevisionError)) {
+          if (group.length > 1 && !isInfrastructureError(err)) {
+            await this.isolate(stream, group, decisions, err);
+            return;
+          }
           failAll(err);
           return;
         }
@@ -241,6 +255,30 @@ export class CachedAggregates<C, E extends DomainEvent, S> {
         await sleep(Math.floor(Math.random() * 5 * attempt));
       }
     }
+  }
+
+  /**
+   * After the append of `group` failed with `err` (neither a conflict nor an infrastructure failure): when exactly one
+   * command added events, it is rejected with `err` and the others are committed again without it; otherwise the
+   * group is committed again as two halves, one after the other (each decided afresh, recursively isolating further).
+   * Settles every command of `group`.
+   */
+  private async isolate(stream: string, group: Pending<C, E, S>[], decisions: readonly Decision<E, S>[], err: unknown): Promise<void> {
+    this.counters.isolations++;
+    const writers = [...decisions.keys()].filter((i) => {
+      const d = decisions[i];
+      return d?.ok === true && d.events.length > 0;
+    });
+    if (writers.length === 1) {
+      const culprit = writers[0] as number;
+      this.counters.commands++;
+      group[culprit]?.reject(err);
+      await this.commitGroup(stream, group.filter((_, i) => i !== culprit));
+      return;
+    }
+    const mid = Math.ceil(group.length / 2);
+    await this.commitGroup(stream, group.slice(0, mid));
+    await this.commitGroup(stream, group.slice(mid));
   }
 
   /** Decides each command of `group` in order on the state evolved by the previous ones. */
@@ -312,6 +350,35 @@ export class CachedAggregates<C, E extends DomainEvent, S> {
     }
     this.conflictUntil.set(stream, now + this.conflictCooldownMs);
   }
+}
+
+/**
+ * SQLSTATE classes (PostgreSQL Appendix A) that mean the database, not the data: connection exception, invalid
+ * authorization, invalid catalog name, transaction rollback (serialization failure, deadlock), syntax error or access
+ * rule violation (a missing table, a revoked grant: every command would fail), insufficient resources, object not in
+ * prerequisite state (lock not available), operator intervention (shutdown, query cancelled), system error, internal
+ * error. Data exceptions (`22…`) and integrity violations (`23…`) are the appended data's fault.
+ */
+const INFRASTRUCTURE_SQLSTATE_CLASSES = new Set(['08', '28', '3D', '40', '42', '53', '55', '57', '58', 'XX']);
+
+/**
+ * True when an append failed because of the infrastructure rather than the appended data: a PostgreSQL error of one
+ * of {@link INFRASTRUCTURE_SQLSTATE_CLASSES}, a Node.js system error (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, …),
+ * node-postgres's connection and pool errors (no SQLSTATE: "Connection terminated…", "timeout exceeded when trying to
+ * connect", a closed pool), or an unavailability error of an adapter or of this app (its name says `Unavailable`,
+ * `Timeout`, `DeadlineExceeded`, `NotLeader`). Such a failure would fail any command, so group commit fails the
+ * attempt instead of isolating a culprit. Anything else (a value the catalog or PostgreSQL refuses, a duplicate
+ * event id, `23505`) is the data's fault.
+ */
+export function isInfrastructureError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (/^[0-9A-Z]{5}$/.test(code)) return INFRASTRUCTURE_SQLSTATE_CLASSES.has(code.slice(0, 2));
+    if (/^E[A-Z0-9_]+$/.test(code)) return true;
+  }
+  if (typeof name === 'string' && /Unavailable|Timeout|DeadlineExceeded|NotLeader/i.test(name)) return true;
+  return typeof message === 'string' && /connection terminated|connection error|timeout exceeded when trying to connect|cannot use a pool after calling end|client was closed|not queryable/i.test(message);
 }
 
 /** A revision as a number that orders a missing stream first. */

@@ -8,13 +8,16 @@ import { DomainError } from '@eventcast/domain';
 const CONFLICTS = new Set(['username_taken', 'username_reserved', 'account_exists', 'already_live', 'emote_exists', 'token_exists', 'too_many_tokens', 'webhook_exists', 'too_many_webhooks']);
 const TOO_MANY = new Set(['rate_limited', 'slow_mode', 'timed_out']);
 const FORBIDDEN = new Set(['banned', 'forbidden', 'followers_only', 'chat_disabled', 'emote_only', 'blocked_term', 'cannot_follow_self']);
-const BAD_REQUEST = new Set(['empty', 'too_long', 'invalid_duration', 'invalid_settings', 'invalid_terms', 'invalid_emote', 'emote_too_large']);
+const BAD_REQUEST = new Set(['invalid_request', 'empty', 'too_long', 'invalid_duration', 'invalid_settings', 'invalid_terms', 'invalid_emote', 'emote_too_large']);
 
 /**
  * The chat codes of docs/chat.md (and `forbidden`): HTTP error bodies carry them in `code` and `message`, plus
  * `retryAfterMs` when known.
  */
-export const CHAT_ERROR_CODES: ReadonlySet<string> = new Set([...TOO_MANY, ...FORBIDDEN, 'empty', 'too_long']);
+export const CHAT_ERROR_CODES: ReadonlySet<string> = new Set([...TOO_MANY, ...FORBIDDEN, 'empty', 'too_long', 'invalid_request']);
+
+/** Chat codes whose body keeps the DomainError's own message (the reason) instead of repeating the code. */
+export const CHAT_CODES_WITH_REASON: ReadonlySet<string> = new Set(['invalid_request']);
 
 /** HTTP status of a domain error code. */
 export function statusOfDomainError(error: DomainError): number {

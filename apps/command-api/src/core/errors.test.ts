@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { DomainError } from '@eventcast/domain';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { InvalidEventError, validateEventData } from '@eventcast/events';
 import { toErrorBody } from './http-exception.filter.js';
 
 describe('HTTP error mapping', () => {
@@ -16,5 +17,19 @@ describe('HTTP error mapping', () => {
     assert.equal(toErrorBody(new NotFoundException('Cannot GET /x')).message, 'Cannot GET /x');
     const parse = new BadRequestException('Unexpected token in "{"password":"hunter22"', { cause: new SyntaxError('x') });
     assert.deepEqual(toErrorBody(parse), { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
+  });
+
+  it('answers 400 invalid_request with the issues when the event schemas refuse the input (the last line of the text rule)', () => {
+    let err: unknown;
+    try {
+      validateEventData('ChannelInfoUpdated', 1, { channelId: '00000000-0000-4000-8000-000000000001', username: 'alice', title: 'x\u0000', category: '' });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof InvalidEventError);
+    const out = toErrorBody(err);
+    assert.equal(out.statusCode, 400);
+    assert.equal(out.code, 'invalid_request');
+    assert.match(out.message, /^the request cannot be recorded: title: contains U\+0000/);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
- * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, Nest HttpExceptions keep their status,
+ * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, InvalidEventError (input the event schemas refuse) → 400 `invalid_request`, Nest HttpExceptions keep their status,
  * malformed JSON bodies → 400, anything else → 500 "internal server error" (details only in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { WrongExpectedRevisionError } from '@eventcast/event-store';
 import { moderationRefusalSchema, type ModerationRefusal } from '@eventcast/contracts';
+import { InvalidEventError } from '@eventcast/events';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
-import { CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
+import { CHAT_CODES_WITH_REASON, CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
 
 /** The error body of every failed HTTP request. */
 export interface ErrorBody {
@@ -69,7 +70,7 @@ function domainErrorBody(err: DomainError): ErrorBody {
     const reason = moderationRefusalSchema.safeParse(err.details?.['reason']);
     return { ...body(status, err.message), code: err.code, ...(reason.success ? { reason: reason.data } : {}) };
   }
-  const out: ErrorBody = { ...body(status, err.code), code: err.code };
+  const out: ErrorBody = { ...body(status, CHAT_CODES_WITH_REASON.has(err.code) ? err.message : err.code), code: err.code };
   if (err.retryAfterMs !== undefined) out.retryAfterMs = err.retryAfterMs;
   return out;
 }
@@ -82,6 +83,8 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof HttpException) return withCode(body(err.getStatus(), httpMessage(err)), err.getResponse());
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
+  // The event schemas are the last line of the text rule (issue 9): input that slipped past a DTO is still a 400.
+  if (err instanceof InvalidEventError) return { ...body(400, `the request cannot be recorded: ${err.issues.join('; ') || err.message}`), code: 'invalid_request' };
   // Never echo the parser's message: it quotes the request body, which may hold a password.
   const parserError = bodyParserClientError(err);
   if (parserError) return body(parserError.status, parserError.message);

@@ -216,8 +216,11 @@ export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
 	rateLimitWindowSeconds: 10,
 };
 
-/** Same as the chat room aggregate: 1–500 characters after trimming. */
-export const CHAT_MESSAGE_MAX_LENGTH = 500;
+/**
+ * Same as the chat room aggregate: 1–500 user-perceived characters (graphemes) after trimming, and the text rule
+ * (no control characters, bidi overrides or unpaired surrogates). From the contract module, never a copy.
+ */
+export { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, chatTextStatus } from '@eventcast/contracts';
 /** Emote images: PNG, GIF or WebP, at most 64 KiB decoded. */
 export const EMOTE_MAX_BYTES = 64 * 1024;
 export const EMOTE_CODE_RE = /^[A-Za-z0-9_]{2,32}$/;

@@ -124,7 +124,8 @@ export function chatErrorText(code: string, channel: string, fallback?: string):
 		case 'channel_not_found':
 			return "This channel doesn't exist any more.";
 		case 'invalid_request':
-			return "That message couldn't be sent. Check it and try again.";
+			// The server says what is wrong (e.g. "text contains U+202E, a bidirectional formatting character, …").
+			return fallback ? `That message couldn't be sent: ${fallback}.` : "That message couldn't be sent. Check it and try again.";
 		case 'internal_error':
 			return 'Chat had a problem sending that — try again in a moment.';
 		case 'unauthenticated':

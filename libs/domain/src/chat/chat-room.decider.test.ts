@@ -325,3 +325,101 @@ describe('blocked-terms matching', () => {
     assert.deepEqual(maskBlockedTerms('axb a.b BAD WORD', p), { text: 'axb *** ********', count: 2 });
   });
 });
+
+describe('blocked terms with any character (issue 9 item 2)', () => {
+  const printable = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i)).filter((c) => c !== ' ');
+  const update = (list: string[]): ChatRoomCommand => ({ type: 'UpdateBlockedTerms', channel, actor: owner, terms: list, action: 'mask' });
+
+  it('accepts every printable ASCII character in a term, alone, inside a word and all at once, and matches it literally', () => {
+    for (const c of printable) {
+      for (const term of [`f${c}word`, `${c}${c}`, `${c}x`]) {
+        const normalized = term.toLowerCase();
+        const [event] = chatRoomDecider.decide(update([term]), fold(chatRoomDecider, mods));
+        assert.deepEqual(event, { type: 'ChatBlockedTermsUpdated', data: { ...by(owner), terms: [normalized], action: 'mask' } }, `term ${JSON.stringify(term)}`);
+        const state = chatRoomDecider.evolve(fold(chatRoomDecider, mods), event);
+        const [masked] = chatRoomDecider.decide(send(viewer, `say ${term} now`), state);
+        const data = (masked as Extract<ChatRoomEvent, { type: 'ChatMessageSent' }>).data;
+        assert.equal(data.maskedTerms, 1, `term ${JSON.stringify(term)} must be masked in ${JSON.stringify(data.text)}`);
+        assert.equal(data.text, `say ${'*'.repeat(term.length)} now`);
+      }
+    }
+    const all = [printable.join('').slice(0, 50), printable.join('').slice(50)];
+    spec.given(mods).when(update(all)).then([{ type: 'ChatBlockedTermsUpdated', data: { ...by(owner), terms: all.map((t) => t.toLowerCase()), action: 'mask' } }]);
+  });
+
+  it('masks "f-word", "c++" and "a.b" as whole words and nothing else', () => {
+    const p = compileBlockedTerms(['f-word', 'c++', 'a.b', '(x)', '[y]', '\\z', '$1', 'a|b', '^^']);
+    assert.deepEqual(maskBlockedTerms('the F-WORD, c++ and a.b; axb (x) [y] \\z $1 a|b ^^ ok', p), { text: 'the ******, *** and ***; axb *** *** ** ** *** ** ok', count: 9 });
+    assert.deepEqual(maskBlockedTerms('f-words aa.b', p), { text: 'f-words aa.b', count: 0 });
+  });
+
+  it('masks with one * per grapheme, so masking never makes a message longer as the chat counts it', () => {
+    const p = compileBlockedTerms(['café', '😀']);
+    assert.deepEqual(maskBlockedTerms('cafe\u0301 😀 ok', compileBlockedTerms(['cafe\u0301'])), { text: '**** 😀 ok', count: 1 });
+    assert.deepEqual(maskBlockedTerms('café 😀 ok', p), { text: '**** * ok', count: 2 });
+  });
+
+  it('refuses terms that break the text rule, with a reason', () => {
+    for (const bad of ['x\u0000y', 'a\u202eb', 'lone\ud800', 'tab\tin']) {
+      assert.throws(() => chatRoomDecider.decide(update([bad]), fold(chatRoomDecider, mods)), (e: unknown) => e instanceof DomainError && e.code === 'invalid_terms' && /U\+/.test(e.message));
+    }
+  });
+
+  it('evolve never throws for any stored term list (printable ASCII, Unicode, controls, surrogates, regex syntax)', () => {
+    const samples: string[] = [...printable, ...printable.map((c) => `a${c}b`), '\\', '\\u{zz}', '(?<', '[^', '\\p{', '\ud800', '\udc00x', '\u0000', '😀', 'e\u0301', '\u202e', '*'.repeat(50)];
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (let i = 0; i < 300; i++) {
+      let t = '';
+      const len = 1 + rnd(12);
+      for (let j = 0; j < len; j++) t += String.fromCharCode(rnd(4) === 0 ? rnd(0x10000) : 0x20 + rnd(0x5f));
+      samples.push(t);
+    }
+    for (const list of [samples, ...samples.map((t) => [t])]) {
+      const state = chatRoomDecider.evolve(chatRoomDecider.initialState(), terms(list, 'refuse'));
+      assert.doesNotThrow(() => chatRoomDecider.decide(send(viewer, 'hello there'), state));
+    }
+  });
+});
+
+describe('text rule in the chat room (issue 9 items 1 and 6)', () => {
+  const refused = (ms: number): ChatRoomEvent => ({ type: 'ChatMessageRefused', data: { ...room, senderId: viewer.id, senderName: viewer.name, reason: 'invalid_text', refusedAt: iso(ms) } });
+
+  it('counts graphemes: 500 emoji are accepted, 501 refused; combining accents count once', () => {
+    spec.given([]).when(send(viewer, '😀'.repeat(500))).then([sent(viewer, '😀'.repeat(500))]);
+    spec.given([]).when(send(viewer, '😀'.repeat(501))).thenThrows('too_long');
+    spec.given([]).when(send(viewer, 'e\u0301'.repeat(500))).then([sent(viewer, 'e\u0301'.repeat(500))]);
+    spec.given([]).when(send(viewer, 'e\u0301'.repeat(501))).thenThrows('too_long');
+    spec.given([]).when(send(viewer, '👨‍👩‍👧'.repeat(500))).then([sent(viewer, '👨‍👩‍👧'.repeat(500))]);
+  });
+
+  it("records a viewer's NUL, lone surrogate, control or bidi override as ChatMessageRefused invalid_text, without the text", () => {
+    for (const bad of ['x\u0000', 'lone \ud800', 'lone \udfff trail', 'abc \u202e dcba', 'isolate \u2066x\u2069', 'bell \u0007', 'c1 \u0085']) {
+      spec.given([]).when(send(viewer, bad)).then([refused(0)]);
+    }
+  });
+
+  it('a flood of invalid text ends in rate_limited, like any other attempt', () => {
+    const given = [refused(0), refused(1_000), refused(2_000), refused(3_000), refused(4_000)];
+    assert.deepEqual(retryAfter(given, send(viewer, 'x\u0000', 5_000)), { code: 'rate_limited', retryAfterMs: 5_000 });
+    assert.deepEqual(retryAfter(given, send(viewer, 'honest now', 5_000)), { code: 'rate_limited', retryAfterMs: 5_000 });
+    spec.given(given).when(send(other, 'unaffected', 5_000)).then([sent(other, 'unaffected', 5_000)]);
+  });
+
+  it('the owner, moderators and bots get invalid_request with the reason, and nothing is recorded', () => {
+    const bot = { tokenId: uuid(77), name: 'helper_bot' };
+    for (const [who, extra] of [[owner, {}], [mod, {}], [owner, { bot }]] as const) {
+      assert.throws(
+        () => chatRoomDecider.decide(send(who, 'hi\u202e', 0, extra), fold(chatRoomDecider, mods)),
+        (e: unknown) => e instanceof DomainError && e.code === 'invalid_request' && e.message.startsWith('text contains U+202E'),
+      );
+    }
+  });
+
+  it('refuses moderation reasons that break the text rule (invalid_request), and never cuts a surrogate pair', () => {
+    const ban = (reason: string): ChatRoomCommand => ({ type: 'BanUser', channel, actor: owner, target: viewer, reason });
+    assert.throws(() => chatRoomDecider.decide(ban('spam\u0000'), fold(chatRoomDecider, [])), (e: unknown) => e instanceof DomainError && e.code === 'invalid_request');
+    const [event] = chatRoomDecider.decide(ban(`${'x'.repeat(199)}😀`), fold(chatRoomDecider, []));
+    assert.equal((event as Extract<ChatRoomEvent, { type: 'ChatUserBanned' }>).data.reason, 'x'.repeat(199));
+  });
+});

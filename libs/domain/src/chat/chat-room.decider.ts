@@ -4,7 +4,7 @@
  * (docs/chat.md). Send rules: send-message.ts; moderation rules and permissions: moderation.ts.
  */
 import { assertNever, type Decider } from '../decider.js';
-import { compileBlockedTerms } from './blocked-terms.js';
+import { compileStoredBlockedTerms } from './blocked-terms.js';
 import { initialChatRoomState, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState } from './chat-room.types.js';
 import { idSetAdd, idSetDelete } from './id-set.js';
 import { emptyMessageIndex, forgetMessage, indexMessage } from './message-index.js';
@@ -12,9 +12,9 @@ import { decideModeration } from './moderation.js';
 import { BOT_RATE_LIMIT, botSendsKey, decideSend } from './send-message.js';
 
 export * from './chat-room.types.js';
-export { BOT_RATE_LIMIT, isEmoteOnly } from './send-message.js';
+export { BOT_RATE_LIMIT, chatTextProblem, isEmoteOnly } from './send-message.js';
 export { MAX_EMOTE_BYTES, MAX_TIMEOUT_SECONDS, base64DecodedBytes } from './moderation.js';
-export { compileBlockedTerms, maskBlockedTerms, normalizeBlockedTerms } from './blocked-terms.js';
+export { compileBlockedTerms, compileStoredBlockedTerms, maskBlockedTerms, normalizeBlockedTerms } from './blocked-terms.js';
 export { MESSAGE_INDEX_CAPACITY } from './message-index.js';
 
 /** Most send times kept per viewer or bot: the largest allowed `rateLimitMessages`, and BOT_RATE_LIMIT's messages. */
@@ -103,7 +103,7 @@ export const chatRoomDecider: Decider<ChatRoomCommand, ChatRoomEvent, ChatRoomSt
       case 'ChatSettingsChanged':
         return { ...state, settings: event.data.settings };
       case 'ChatBlockedTermsUpdated':
-        return { ...state, blockedTerms: event.data.terms, blockedAction: event.data.action, blockedPattern: compileBlockedTerms(event.data.terms) };
+        return { ...state, blockedTerms: event.data.terms, blockedAction: event.data.action, blockedPattern: compileStoredBlockedTerms(event.data.terms) };
       case 'ChannelEmoteAdded':
         return { ...state, emotes: withSet(state.emotes, event.data.code, true) };
       case 'ChannelEmoteRemoved':

@@ -5,10 +5,10 @@
  * refusal's {@link ModerationRefusal} (@eventcast/contracts) in `details.reason` and a sentence saying why as the message.
  * Repeating a ban, unban, moderator change or identical settings records nothing (idempotent).
  */
-import type { ModerationRefusal } from '@eventcast/contracts';
+import { findTextProblem, type ModerationRefusal } from '@eventcast/contracts';
 import { chatSettingsSchema, type ChatSettings } from '@eventcast/events';
 import { assertNever, DomainError } from '../decider.js';
-import { MAX_BLOCKED_TERM_LENGTH, MAX_BLOCKED_TERMS, normalizeBlockedTerms } from './blocked-terms.js';
+import { compileBlockedTerms, MAX_BLOCKED_TERM_LENGTH, MAX_BLOCKED_TERMS, normalizeBlockedTerms } from './blocked-terms.js';
 import { chatRoleOf, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from './chat-room.types.js';
 import { idSetHas } from './id-set.js';
 import { senderOf } from './message-index.js';
@@ -73,8 +73,18 @@ function requireCanSanction(state: ChatRoomState, channel: ChatChannel, actor: C
   }
 }
 
+/**
+ * A moderation reason as stored: trimmed, at most {@link MAX_REASON_LENGTH} UTF-16 code units (never cutting a
+ * surrogate pair in two).
+ * @throws {DomainError} `invalid_request` when it breaks the text rule of `@eventcast/contracts`.
+ */
 function reasonOf(reason: string | undefined): string {
-  return (reason ?? '').trim().slice(0, MAX_REASON_LENGTH);
+  const problem = findTextProblem(reason ?? '');
+  if (problem) throw new DomainError('invalid_request', `reason ${problem.reason}; such characters are not allowed`);
+  const r = (reason ?? '').trim();
+  if (r.length <= MAX_REASON_LENGTH) return r;
+  const cut = r.slice(0, MAX_REASON_LENGTH);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** Decoded size in bytes of a base64 string. */
@@ -157,6 +167,15 @@ export function decideModeration(command: ModerationCommand, state: ChatRoomStat
       const terms = normalizeBlockedTerms(command.terms);
       if (terms.length > MAX_BLOCKED_TERMS) throw new DomainError('invalid_terms', `at most ${MAX_BLOCKED_TERMS} blocked terms`);
       if (terms.some((t) => t.length > MAX_BLOCKED_TERM_LENGTH)) throw new DomainError('invalid_terms', `a blocked term is at most ${MAX_BLOCKED_TERM_LENGTH} characters`);
+      for (const t of terms) {
+        const problem = findTextProblem(t);
+        if (problem) throw new DomainError('invalid_terms', `a blocked term ${problem.reason}; such characters are not allowed`);
+      }
+      try {
+        compileBlockedTerms(terms); // compiled here, where a failure is a refusal, never first inside the fold
+      } catch {
+        throw new DomainError('invalid_terms', 'the blocked terms cannot be matched');
+      }
       return [{ type: 'ChatBlockedTermsUpdated', data: { ...by, terms, action: command.action } }];
     }
     case 'AddEmote': {

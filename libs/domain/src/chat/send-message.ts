@@ -2,18 +2,23 @@
  * The send rules of a chat room, in the order of docs/chat.md (rules after Twitch's chat settings: followers-only,
  * emote-only, slow mode, message delay; rate limit from seed 002: 5 messages / 10 s per user):
  * 1. banned → `banned`; timed out (until > now) → `timed_out` (`retryAfterMs`).
- * 2. trimmed text empty → `empty`; longer than 500 UTF-16 code units (the event schema's `max`) → `too_long`.
+ * 2. trimmed text empty → `empty`; longer than 500 user-perceived characters (graphemes, `Intl.Segmenter`, as Twitch
+ *    counts) or than 4000 UTF-16 code units → `too_long` (limits and the text rule: `@eventcast/contracts` text.ts).
  * 3. owner and moderators skip 4–8. The owner's bot (an API token with `chat:send`) is held to {@link BOT_RATE_LIMIT}
  *    per token instead (Twitch's limit for a bot that is the broadcaster or a moderator: 100 messages per 30 s).
  *    → `rate_limited` (`retryAfterMs`).
  * 4. chat disabled → `chat_disabled`; followers-only and not following → `followers_only`; emote-only and anything
  *    but the channel's `:code:`s and whitespace → `emote_only`.
  * 5. slow mode → `slow_mode` (`retryAfterMs`). 6. rate limit → `rate_limited` (`retryAfterMs`).
+ * 7a. text the text rule refuses (C0/C1 controls, bidi overrides/isolates, unpaired surrogates; issue 9): a
+ *    `ChatMessageRefused` event with reason `invalid_text` and without the text (the caller answers `invalid_request`
+ *    with the reason); it counts toward 5–6, so a flood of such sends ends in `rate_limited`. The owner, moderators and
+ *    bots (exempt from 5–6) get `invalid_request` without an event.
  * 7. blocked terms: `refuse` → a `ChatMessageRefused` event (the caller answers `blocked_term`; it counts toward 5–6
  *    like a send, so refused attempts cannot flood the log); `mask` → `*`s.
  * 8. visibleAt = now + messageDelaySeconds for viewers, now for the owner and moderators.
  */
-import { CHAT_MESSAGE_MAX_LENGTH } from '@eventcast/events';
+import { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, findTextProblem, graphemeLength } from '@eventcast/contracts';
 import { DomainError } from '../decider.js';
 import { hasBlockedTerm, maskBlockedTerms } from './blocked-terms.js';
 import { chatRoleOf, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState } from './chat-room.types.js';
@@ -48,9 +53,20 @@ function rateLimitedUntil(sends: readonly number[], now: number, limit: number, 
 }
 
 /**
+ * Why the text rule (`@eventcast/contracts` text.ts) refuses a chat message's trimmed `text`, in words for the sender
+ * ("text contains U+0000, a control character; …"), or null when it is clean.
+ */
+export function chatTextProblem(text: string): string | null {
+  const problem = findTextProblem(text);
+  return problem ? `text ${problem.reason}; such characters are not allowed` : null;
+}
+
+/**
  * Decides a `SendChatMessage`.
- * @returns `[ChatMessageSent]`, or `[ChatMessageRefused]` for a refuse-mode blocked term.
- * @throws {DomainError} `banned`, `timed_out`, `empty`, `too_long`, `chat_disabled`, `followers_only`, `emote_only`,
+ * @returns `[ChatMessageSent]`, or `[ChatMessageRefused]` for a refuse-mode blocked term (reason `blocked_term`) or
+ *   a viewer's text that the text rule refuses (reason `invalid_text`; the text is not kept).
+ * @throws {DomainError} `banned`, `timed_out`, `empty`, `too_long`, `invalid_request` (text rule; owner, moderators,
+ *   bots), `chat_disabled`, `followers_only`, `emote_only`,
  *   `slow_mode`, `rate_limited` (also for a bot over {@link BOT_RATE_LIMIT}), `forbidden` (a bot of someone else than
  *   the owner); the time-based ones carry `details.retryAfterMs` (ms, ≥ 1).
  */
@@ -67,7 +83,10 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
 
   const text = command.text.trim();
   if (text.length === 0) throw new DomainError('empty', 'the message is empty');
-  if (text.length > CHAT_MESSAGE_MAX_LENGTH) throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+  if (text.length > CHAT_MESSAGE_MAX_CODE_UNITS || graphemeLength(text) > CHAT_MESSAGE_MAX_LENGTH) {
+    throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+  }
+  const problem = chatTextProblem(text);
 
   const role = chatRoleOf(state, channel, sender.id);
   const bot = command.bot;
@@ -97,6 +116,9 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
       });
     }
   }
+  if (problem) {
+    if (role !== 'viewer' || bot) throw new DomainError('invalid_request', problem);
+  }
   if (role !== 'viewer') return sent(text, 0, now);
 
   const s = state.settings;
@@ -116,6 +138,9 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
     });
   }
 
+  if (problem) {
+    return [{ type: 'ChatMessageRefused', data: { ...room, senderId: sender.id, senderName: sender.name, reason: 'invalid_text', refusedAt: new Date(now).toISOString() } }];
+  }
   if (state.blockedAction === 'refuse') {
     if (hasBlockedTerm(text, state.blockedPattern)) {
       return [{ type: 'ChatMessageRefused', data: { ...room, senderId: sender.id, senderName: sender.name, reason: 'blocked_term', refusedAt: new Date(now).toISOString() } }];
@@ -123,5 +148,9 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
     return sent(text, 0, now + s.messageDelaySeconds * 1000);
   }
   const masked = maskBlockedTerms(text, state.blockedPattern);
+  // Masking keeps each match's graphemes, but a match cut out of a joined emoji sequence can regroup its neighbours.
+  if (masked.count > 0 && graphemeLength(masked.text) > CHAT_MESSAGE_MAX_LENGTH) {
+    throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+  }
   return sent(masked.text, masked.count, now + s.messageDelaySeconds * 1000);
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsFreeText } from '../../core/free-text.js';
 
 /** Body of PUT /me/channel: omitted fields keep their value. */
 export class UpdateChannelDto {
@@ -7,12 +8,14 @@ export class UpdateChannelDto {
   @IsOptional()
   @IsString({ message: 'title must be a string' })
   @MaxLength(140, { message: 'title must be at most 140 characters' })
+  @IsFreeText('title')
   title?: string;
 
   @ApiPropertyOptional({ maxLength: 60, example: 'Games' })
   @IsOptional()
   @IsString({ message: 'category must be a string' })
   @MaxLength(60, { message: 'category must be at most 60 characters' })
+  @IsFreeText('category')
   category?: string;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { streams } from '@eventcast/events';
-import { chatRoleOf, DomainError, isFollower, type ChatRoomCommand, type ChatRoomState } from '@eventcast/domain';
+import { chatRoleOf, chatTextProblem, DomainError, isFollower, type ChatRoomCommand, type ChatRoomState } from '@eventcast/domain';
 import { DuplicateEventIdError } from '@eventcast/event-store';
 import { commandIdIn, eventIdOf, findEvent } from '../../idempotency/command-ids.js';
 import { ChannelDirectory } from '../channel-directory.js';
@@ -25,14 +25,15 @@ function remembers(state: ChatRoomState, messageId: string): boolean {
 
 /**
  * Decides a chat message on the cached chat room (rules of docs/chat.md, in the chat room decider) and appends
- * `ChatMessageSent`, or `ChatMessageRefused` for a refuse-mode blocked term. Whether the sender follows is read from
+ * `ChatMessageSent`, or `ChatMessageRefused` for a refuse-mode blocked term or a viewer's text that breaks the text rule. Whether the sender follows is read from
  * `follows-<channelId>` only when followers-only mode applies to them. `now` is taken again on every attempt.
  *
  * Idempotency (docs/design.md, "Idempotency"): a command with `metadata.commandId` (from an `Idempotency-Key` or a
  * `chat.send` nonce) uses it as the message id, and its event id is derived from it. A retry that reaches the room
  * although the first attempt was stored — found among the room's recent messages, or refused by the store as a
  * duplicate event id — is answered with the original message's ack instead of appending it again.
- * @throws {DomainError} `channel_not_found`, `blocked_term` (after recording the refusal) and the chat codes.
+ * @throws {DomainError} `channel_not_found`, `blocked_term` and `invalid_request` (text rule; with the reason) after
+ *   recording the refusal, and the chat codes.
  */
 @CommandHandler(SendChatMessageCommand)
 export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCommand> {
@@ -59,6 +60,7 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
         { ...metadata, actorId: sender.id },
       );
       const event = events[0];
+      if (event?.type === 'ChatMessageRefused' && event.data.reason === 'invalid_text') throw invalidText(text);
       if (event?.type !== 'ChatMessageSent') throw new DomainError('blocked_term', 'the message contains a blocked term');
       return { messageId, visibleAt: event.data.visibleAt };
     } catch (err) {
@@ -78,10 +80,18 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
   private async originalAck(stream: string, channelId: string, eventId: string, messageId: string): Promise<SentChatMessage> {
     const { revision } = await this.rooms.roomState(channelId);
     const stored = await findEvent(this.rooms.store, stream, eventId, (revision ?? 0n) - RETRY_LOOKUP_WINDOW);
-    if (stored?.type === 'ChatMessageRefused') throw new DomainError('blocked_term', 'the message contains a blocked term');
+    if (stored?.type === 'ChatMessageRefused') {
+      const reason = (stored.data as { reason?: unknown }).reason;
+      throw reason === 'invalid_text' ? new DomainError('invalid_request', 'the text contains characters that are not allowed') : new DomainError('blocked_term', 'the message contains a blocked term');
+    }
     const data = stored?.data as { visibleAt?: unknown } | undefined;
     if (typeof data?.visibleAt === 'string') return { messageId, visibleAt: data.visibleAt };
     // Stored, but older than the look-up window: the message is visible by now.
     return { messageId, visibleAt: new Date().toISOString() };
   }
+}
+
+/** The 400 for a viewer's text that broke the text rule (its refusal was recorded): the rule's reason. */
+function invalidText(text: string): DomainError {
+  return new DomainError('invalid_request', chatTextProblem(text.trim()) ?? 'the text contains characters that are not allowed');
 }

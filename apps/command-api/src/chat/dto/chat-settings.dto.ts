@@ -2,6 +2,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { ChatSettings } from '@eventcast/events';
+import { IsFreeText } from '../../core/free-text.js';
 
 /** Any subset of the chat settings; omitted fields keep their value (Twitch chat settings, seed 002 rate limit). */
 export class ChangeChatSettingsDto {
@@ -59,6 +60,7 @@ export class BlockedTermsDto {
   @ArrayMaxSize(500, { message: 'at most 500 terms' })
   @IsString({ each: true, message: 'each term must be a string' })
   @MaxLength(50, { each: true, message: 'each term must be at most 50 characters' })
+  @IsFreeText('a term', { each: true })
   terms!: string[];
 
   @ApiProperty({ enum: ['mask', 'refuse'] })

@@ -1,6 +1,7 @@
 /** Bodies and replies of the chat moderation routes (docs/chat.md). */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsFreeText } from '../../core/free-text.js';
 
 const REASON = { maxLength: 200, example: 'spam' };
 
@@ -10,6 +11,7 @@ export class DeleteMessageDto {
   @IsOptional()
   @IsString({ message: 'reason must be a string' })
   @MaxLength(200, { message: 'reason must be at most 200 characters' })
+  @IsFreeText('reason')
   reason?: string;
 }
 
@@ -18,6 +20,7 @@ export class BanUserDto extends DeleteMessageDto {
   @ApiProperty({ example: 'spammer' })
   @IsString({ message: 'username must be a string' })
   @MaxLength(24, { message: 'username must be at most 24 characters' })
+  @IsFreeText('username')
   username!: string;
 }
 

@@ -1,11 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { CHAT_MESSAGE_MAX_CODE_UNITS } from '@eventcast/contracts';
 import { IsString, MaxLength } from 'class-validator';
 
-/** Body of POST /channels/:username/chat/messages. Emptiness and the 500-character limit are chat rules (400 with a code). */
+/**
+ * Body of POST /channels/:username/chat/messages. Emptiness, the 500-character limit (graphemes) and the text rule are
+ * chat rules decided by the chat room (400 with a code; a refused text counts toward the sender's rate limit).
+ */
 export class SendChatMessageDto {
-  @ApiProperty({ example: 'hello chat', description: 'trimmed; 1–500 characters after trimming' })
+  @ApiProperty({ example: 'hello chat', description: 'trimmed; 1–500 user-perceived characters (graphemes) after trimming; no control characters, bidi overrides or unpaired surrogates' })
   @IsString({ message: 'text must be a string' })
-  @MaxLength(4000, { message: 'text must be at most 4000 characters' })
+  @MaxLength(CHAT_MESSAGE_MAX_CODE_UNITS, { message: `text must be at most ${CHAT_MESSAGE_MAX_CODE_UNITS} UTF-16 code units` })
   text!: string;
 }
 

@@ -2,6 +2,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, type ApiTokenScope, type WebhookEventType } from '@eventcast/events';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsFreeText } from '../../core/free-text.js';
 
 /** POST /me/integrations/tokens. */
 export class CreateApiTokenDto {
@@ -9,6 +10,7 @@ export class CreateApiTokenDto {
   @IsString({ message: 'name must be a string' })
   @MinLength(1, { message: 'name must not be empty' })
   @MaxLength(60, { message: 'name must be at most 60 characters' })
+  @IsFreeText('name')
   name!: string;
 
   @ApiProperty({ enum: API_TOKEN_SCOPES, isArray: true, example: ['chat:send', 'chat:read'] })
@@ -49,6 +51,7 @@ export class ApiTokenListDto {
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://example.org/hooks/eventcast', description: 'http or https, ≤ 2000 characters' })
   @IsString({ message: 'url must be a string' })
+  @IsFreeText('url')
   url!: string;
 
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true, example: ['ChatMessageSent', 'BroadcastStarted'] })
