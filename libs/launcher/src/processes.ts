@@ -32,6 +32,11 @@ export interface PlatformOptions {
   detached?: boolean;
   /** Milliseconds to wait for every health check (default 90 s). */
   healthTimeoutMs?: number;
+  /**
+   * Processes to run beside the five apps (e.g. the platform's own nats-server with `stage: 0`, so it is up before
+   * command-api), supervised and stopped like them.
+   */
+  extraProcesses?: ProcessSpec[];
 }
 
 export interface PlatformUrls {
@@ -81,7 +86,10 @@ export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
   };
 }
 
-/** The five apps' process specs for `o` on ports `p` (see {@link ProcessSpec}); names are the apps' directory names. */
+/**
+ * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): `o.extraProcesses` first, then the five
+ * apps, named after their directories.
+ */
 export function platformProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
   const r = (d: string) => join(o.rootDir, d);
   const host = o.publicHost;
@@ -120,6 +128,7 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     stage,
   });
   return [
+    ...(o.extraProcesses ?? []),
     node('command-api', 'apps/command-api', 'dist/main.js', 1, local(p.commandApi, '/health')),
     node('query-api', 'apps/query-api', 'dist/main.js', 2, local(p.queryApi, '/health')),
     node('realtime', 'apps/realtime', 'dist/main.js', 2, local(p.realtime, '/health')),

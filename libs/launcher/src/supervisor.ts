@@ -27,7 +27,9 @@ import { tailLog } from './launcher.js';
 const run = promisify(execFile);
 
 /** Path of pm2's command-line entry point (`node_modules/pm2/bin/pm2`), resolved from this package. */
-export const PM2_BIN = join(dirname(createRequire(import.meta.url).resolve('pm2/package.json')), 'bin', 'pm2');
+export function pm2Bin(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('pm2/package.json')), 'bin', 'pm2');
+}
 
 /** Restart policy of every supervised process (see the module comment for what each means). */
 export const RESTART_POLICY = {
@@ -95,7 +97,7 @@ export class Pm2Supervisor {
     const touch = join(this.home, 'touch');
     if (!existsSync(touch)) writeFileSync(touch, String(Date.now()));
     try {
-      const { stdout } = await run(process.execPath, [PM2_BIN, ...args], { env: this.env(), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+      const { stdout } = await run(process.execPath, [pm2Bin(), ...args], { env: this.env(), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
       return stdout;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
