@@ -105,12 +105,17 @@ export class Pm2Supervisor {
     }
   }
 
-  /** Pid of this home's pm2 daemon when it is running, else null. */
+  /**
+   * Pid of this home's pm2 daemon when it is running, else null: the pid in `<home>/pm2.pid`, alive, and (where
+   * /proc exists) titled as pm2's daemon (`PM2 v… God Daemon (<home>)`), so a stale file naming a reused pid is no
+   * daemon.
+   */
   daemonPid(): number | null {
     try {
       const pid = Number(readFileSync(join(this.home, 'pm2.pid'), 'utf8').trim());
       if (!Number.isInteger(pid) || pid <= 0) return null;
       process.kill(pid, 0);
+      if (existsSync('/proc') && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('God Daemon')) return null;
       return pid;
     } catch {
       return null;
