@@ -10,7 +10,7 @@
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
@@ -52,7 +52,16 @@ async function stopLegacy(): Promise<void> {
   } catch {
     return;
   }
-  await terminate(pids, 15_000);
+  // Only processes still running in this repository (the old launcher ran each app in apps/<name>): a pid the
+  // kernel has since given to something else is left alone.
+  const ours = pids.filter((pid) => {
+    try {
+      return realpathSync(`/proc/${pid}/cwd`).startsWith(realpathSync(root));
+    } catch {
+      return false;
+    }
+  });
+  await terminate(ours, 15_000);
   rmSync(legacyPidFile, { force: true });
 }
 
