@@ -122,6 +122,14 @@ export class ChatLoad {
     return settled.length >= this.o.senders.length && settled.every((a) => a.outcome === 'ack');
   }
 
+  /**
+   * Resolves once every attempt of an earlier phase has an outcome (at most the ack timeout), so that a fault caused
+   * after it is never charged to the earlier phase. Call after setting {@link phase}.
+   */
+  async settled(): Promise<void> {
+    while (this.attempts.some((a) => a.phase !== this.phase && a.outcome === 'pending')) await new Promise((r) => setTimeout(r, 20));
+  }
+
   /** Stops sending and resolves once every send in flight has an outcome and the sockets are closed. */
   async stop(): Promise<void> {
     this.running = false;

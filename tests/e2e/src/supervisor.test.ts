@@ -155,6 +155,7 @@ describe('supervised platform (pm2)', () => {
         const oldPid = before[app];
         assert.ok(oldPid, `${app} has a pid`);
         load.phase = app;
+        await load.settled();
         const killedAt = Date.now();
         process.kill(oldPid, 'SIGKILL');
         // Back by itself: the app answers its health check (probed every 100 ms) from a new pid (asked of pm2 once
@@ -213,15 +214,18 @@ describe('supervised platform (pm2)', () => {
     assert.deepEqual([...texts].filter(([, n]) => n > 1), [], 'no text stored twice');
   });
 
-  test('an app that is stopped (not restarting) is started by up, alone', async () => {
+  test('apps that are stopped or gone from the supervisor (not restarting) are started by up, alone', async () => {
     const before = await pidsOf(sup);
     await sup.pm2(['stop', 'web']);
-    assert.equal((await sup.list()).find((p) => p.name === 'web')?.state, 'stopped');
+    await sup.delete(['ingest']);
+    const listed = await sup.list();
+    assert.equal(listed.find((p) => p.name === 'web')?.state, 'stopped');
+    assert.equal(listed.find((p) => p.name === 'ingest'), undefined);
     const up = await upSupervised(opts);
-    assert.deepEqual(up.started, ['web']);
+    assert.deepEqual([...up.started].sort(), ['ingest', 'web']);
     const after = await pidsOf(sup);
     for (const app of APPS) {
-      if (app === 'web') assert.notEqual(after[app], before[app]);
+      if (app === 'web' || app === 'ingest') assert.ok(after[app] && after[app] !== before[app], `${app} runs with a new pid`);
       else assert.equal(after[app], before[app], `${app} kept its pid`);
     }
   });
