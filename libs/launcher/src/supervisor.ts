@@ -17,7 +17,7 @@
  * (`vizion`), no pm2.io agent (`pmx`, `automation`), and no version check over the network (`PM2_DISABLE_VERSION_CHECK`).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,7 +92,7 @@ export class Pm2Supervisor {
    * @throws {Error} with pm2's output when it exits non-zero.
    */
   async pm2(args: string[]): Promise<string> {
-    mkdirSync(this.home, { recursive: true });
+    this.ensureHome();
     // pm2 prints a banner and checks its version over the network on the first run in a home without this file.
     const touch = join(this.home, 'touch');
     if (!existsSync(touch)) writeFileSync(touch, String(Date.now()));
@@ -103,6 +103,15 @@ export class Pm2Supervisor {
       const err = e as Error & { stdout?: string; stderr?: string };
       throw new Error(`pm2 ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
     }
+  }
+
+  /**
+   * Creates the home, private to this user (0700): pm2 keeps the processes' environment, secrets included, in its
+   * memory and writes it to `dump.pm2` there when its daemon is stopped by a signal.
+   */
+  private ensureHome(): void {
+    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    chmodSync(this.home, 0o700);
   }
 
   /**
@@ -145,13 +154,14 @@ export class Pm2Supervisor {
 
   /**
    * Starts `specs` under pm2 (starting the daemon when needed), each with the restart policy and its log in
-   * `<logDir>/<name>.log`. The ecosystem file holds the processes' environment (secrets included), so it is written
-   * with mode 0600 inside the pm2 home. Processes of the same names must not exist (see {@link delete}).
+   * `<logDir>/<name>.log`. The ecosystem file holds the processes' environment (secrets included): it is written with
+   * mode 0600 inside the private pm2 home and removed once pm2 has read it. Processes of the same names must not
+   * exist (see {@link delete}).
    */
   async start(specs: ProcessSpec[], logDir: string): Promise<void> {
     if (specs.length === 0) return;
     mkdirSync(logDir, { recursive: true });
-    mkdirSync(this.home, { recursive: true });
+    this.ensureHome();
     const apps = specs.map((s) => {
       const log = join(logDir, `${s.name}.log`);
       return {
@@ -180,7 +190,11 @@ export class Pm2Supervisor {
     });
     const file = join(this.home, 'eventcast.ecosystem.json');
     writeFileSync(file, JSON.stringify({ apps }, null, 2), { mode: 0o600 });
-    await this.pm2(['start', file, '--only', specs.map((s) => s.name).join(',')]);
+    try {
+      await this.pm2(['start', file, '--only', specs.map((s) => s.name).join(',')]);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   /** Stops (SIGTERM, SIGKILL after the kill timeout) and forgets the named processes. */

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -123,6 +123,9 @@ describe('supervised platform (pm2)', () => {
       assert.equal(p.state, 'online', p.name);
       assert.equal(p.restarts, 0, p.name);
     }
+    // The apps' environment (secrets) is not left on disk, and pm2's home is private.
+    assert.deepEqual(readdirSync(opts.pm2Home).filter((f) => f.includes('ecosystem')), []);
+    assert.equal(statSync(opts.pm2Home).mode & 0o777, 0o700);
   });
 
   test('kill -9 of each app under chat load: back and healthy within 10 s by itself, no acknowledged message lost or doubled', async () => {
