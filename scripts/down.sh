@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the apps started by scripts/up.sh and then the platform's own nats-server (PostgreSQL and Redis keep running).
+# Stops everything scripts/up.sh started: every app (SIGTERM, SIGKILL after 10 s), their supervisor (pm2, home
+# .eventcast/pm2) and the platform's own nats-server. PostgreSQL and Redis keep running.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -58,10 +58,12 @@ fi
 
 # 3. npm dependencies (Node 22 comes as the `node` devDependency) and the build.
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dependencies"
-  # Not `npm ci`: its strict lock check fails where the registry lacks another platform's optional packages
-  # (nx ships one native package per OS); `npm install` installs the lock's versions and skips those.
-  npm install --no-audit --no-fund --loglevel=error
+  say "installing npm dependencies (npm ci: exactly the versions in package-lock.json)"
+  # `npm ci` refuses a lock file out of sync with package.json instead of resolving anew, so a fresh clone gets
+  # what was tested. The lock must list every platform's optional native package (nx ships one per OS: npm ci
+  # checks them all, installs only this machine's); `npm install` on any machine keeps them. No install-time
+  # telemetry: swagger-ui-dist's @scarf/scarf is off by package.json scarfSettings, SCARF_ANALYTICS and allowScripts.
+  SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 fi
 export PATH="$ROOT/node_modules/.bin:$PATH"
 case "$(node -v)" in v22.*) ;; *) say "expected Node 22, got $(node -v)"; exit 1 ;; esac

@@ -1,64 +1,75 @@
 #!/usr/bin/env node
 /**
- * `eventcast-platform up|down|status`: the quick start's process manager. `up` provisions the database and the
- * secrets file, stops a platform left running by an earlier `up`, starts all five apps detached (logs in
- * `.eventcast/logs/`), waits until every app is healthy and prints the URL to open. `down` stops them.
+ * `eventcast-platform up|down|status`: the quick start's process manager, on top of pm2 (supervisor.ts) with its
+ * home in `.eventcast/pm2`.
+ * - `up` provisions the database and the secrets file, then starts whatever of the platform is not running — a
+ *   running platform is left alone, pid for pid — waits until every process is healthy and prints the URL to open.
+ *   pm2 restarts a process that dies (exponential backoff) and keeps its output in `.eventcast/logs/<name>.log`.
+ * - `down` stops every process gracefully (SIGTERM, SIGKILL after 10 s) and the pm2 daemon.
+ * - `status` prints each process's state, pid, restarts, uptime and memory (`--json` for a machine-readable list);
+ *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
-import { startPlatform, DEFAULT_PORTS, platformUrls } from './launcher.js';
 import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
+import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
+import { Pm2Supervisor, RESTART_POLICY, terminate, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     root: { type: 'string', default: process.cwd() },
     host: { type: 'string' },
+    json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
-const HELP = `Usage: eventcast-platform <up|down|status> [--root DIR] [--host NAME]
+const HELP = `Usage: eventcast-platform <up|down|status> [--root DIR] [--host NAME] [--json]
 
-  up      start all five apps on the real services and print the URL to open
-  down    stop the apps started by 'up'
-  status  show which apps are running
+  up      start whatever of the platform is not running (a running app is left alone), wait until all are
+          healthy, print the URL to open; pm2 restarts an app that dies
+  down    stop every app (SIGTERM, SIGKILL after 10 s) and the supervisor
+  status  each app's state, pid, restarts, uptime, memory (--json: as JSON); exit 3 unless all are online
 
   --host NAME  host name browsers use to reach the apps (default: the page's own host)
 Environment: DATABASE_URL, NATS_URL (default: the platform's own nats-server on EVENTCAST_NATS_PORT, 4223), REDIS_URL,
-*_PORT (see docs/contracts.md); secrets (NATS passwords included) live in .eventcast/secrets.env.`;
+*_PORT (see docs/contracts.md); secrets (NATS passwords included) live in .eventcast/secrets.env.
+An app already running keeps the environment it was started with: 'down' then 'up' to apply a new one.`;
 
 const root = resolve(values.root ?? process.cwd());
 const stateDir = join(root, '.eventcast');
-const pidFile = join(stateDir, 'run', 'pids.json');
+const logDir = join(stateDir, 'logs');
+const supervisor = new Pm2Supervisor(join(stateDir, 'pm2'));
+/** Pids of the apps started by the quick start before it ran them under pm2 (stopped by `up` and `down`). */
+const legacyPidFile = join(stateDir, 'run', 'pids.json');
 
-function alive(pid: number): boolean {
+async function stopLegacy(): Promise<void> {
+  let pids: number[];
   try {
-    process.kill(pid, 0);
-    return true;
+    pids = Object.values(JSON.parse(readFileSync(legacyPidFile, 'utf8')) as Record<string, number>);
   } catch {
-    return false;
+    return;
   }
-}
-
-function readPids(): Record<string, number> {
-  try {
-    return JSON.parse(readFileSync(pidFile, 'utf8')) as Record<string, number>;
-  } catch {
-    return {};
-  }
+  // Only processes still running in this repository (the old launcher ran each app in apps/<name>): a pid the
+  // kernel has since given to something else is left alone.
+  const ours = pids.filter((pid) => {
+    try {
+      return realpathSync(`/proc/${pid}/cwd`).startsWith(realpathSync(root));
+    } catch {
+      return false;
+    }
+  });
+  await terminate(ours, 15_000);
+  rmSync(legacyPidFile, { force: true });
 }
 
 async function down(): Promise<void> {
-  const pids = readPids();
-  for (const pid of Object.values(pids)) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (Object.values(pids).some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  for (const pid of Object.values(pids)) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(pidFile, { force: true });
+  await stopLegacy();
+  await supervisor.kill();
   // NATS: the platform's own nats-server stops after the apps (nats-server.ts).
   await stopPlatformNats(stateDir);
 }
@@ -85,38 +96,85 @@ function secrets(): Record<string, string> {
   return out;
 }
 
-async function up(): Promise<void> {
-  await down();
-  const env: Record<string, string> = {
+/** The environment every app of the quick start gets (on top of the caller's). */
+function platformEnv(): Record<string, string> {
+  return {
     DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/eventcast',
     MEDIA_DIR: process.env['MEDIA_DIR'] ?? join(stateDir, 'media'),
     ...secrets(),
   };
+}
+
+async function up(): Promise<void> {
+  await stopLegacy();
+  const env = platformEnv();
   await ensureDatabase(env['DATABASE_URL'] ?? '');
   // NATS: the platform's own authenticated nats-server (nats-server.ts); each app gets only its own user.
   Object.assign(env, await platformNatsEnv(stateDir, env));
-  const platform = await startPlatform({
+  const result = await upSupervised({
     rootDir: root,
     env,
-    logDir: join(stateDir, 'logs'),
-    detached: true,
+    logDir,
+    pm2Home: supervisor.home,
     ...(values.host ? { publicHost: values.host } : {}),
   });
-  mkdirSync(join(stateDir, 'run'), { recursive: true });
-  writeFileSync(pidFile, JSON.stringify(platform.pids));
-  const u = platform.urls;
+  const u = result.urls;
+  const what =
+    result.started.length === 0
+      ? `Eventcast was already up (${result.kept.join(', ')} left running).`
+      : result.kept.length === 0
+        ? 'Eventcast is up.'
+        : `Eventcast is up: started ${result.started.join(', ')}; ${result.kept.join(', ')} left running.`;
   process.stdout.write(
-    `\nEventcast is up.\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n` +
-      `  APIs        ${u.commandApi}/docs  ${u.queryApi}/docs\n  Logs        ${join(stateDir, 'logs')}/\n  Stop        ./scripts/down.sh\n\n`,
+    `\n${what}\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n` +
+      `  APIs        ${u.commandApi}/docs  ${u.queryApi}/docs\n  Logs        ${logDir}/\n` +
+      `  Status      ./scripts/status.sh\n  Stop        ./scripts/down.sh\n\n`,
   );
 }
 
-function status(): void {
-  const pids = readPids();
-  const u = platformUrls('localhost', DEFAULT_PORTS);
-  for (const [name, pid] of Object.entries(pids)) process.stdout.write(`${name.padEnd(12)} pid ${pid} ${alive(pid) ? 'running' : 'stopped'}\n`);
-  if (Object.keys(pids).length === 0) process.stdout.write('not running\n');
-  else process.stdout.write(`web: ${u.web}\n`);
+/** `1h 02m`, `3m 07s`, `12s`. */
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d ${String(Math.floor(s / 3600) % 24).padStart(2, '0')}h`;
+}
+
+async function status(): Promise<number> {
+  const known = new Map((await supervisor.list()).map((p) => [p.name, p]));
+  // Every process of the platform is listed, in start order, including those pm2 does not know (state "missing").
+  const names = platformProcesses({ rootDir: root, env: {}, logDir }, DEFAULT_PORTS).map((s) => s.name);
+  for (const n of known.keys()) if (!names.includes(n)) names.push(n);
+  const rows: SupervisedProcess[] = names.map(
+    (name) => known.get(name) ?? { name, state: 'stopped', pid: null, restarts: 0, uptimeMs: null, memoryBytes: null },
+  );
+  const allOnline = rows.every((r) => r.state === 'online');
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, state: known.has(r.name) ? r.state : 'missing' })))}\n`);
+    return allOnline ? 0 : 3;
+  }
+  const table = [
+    ['APP', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'MEMORY'],
+    ...rows.map((r) => [
+      r.name,
+      known.has(r.name) ? r.state : 'missing',
+      r.pid === null ? '-' : String(r.pid),
+      String(r.restarts),
+      r.uptimeMs === null ? '-' : duration(r.uptimeMs),
+      r.memoryBytes === null ? '-' : `${Math.round(r.memoryBytes / 1048576)} MB`,
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  const daemon = supervisor.daemonPid();
+  process.stdout.write(
+    daemon === null
+      ? `\nsupervisor (pm2) not running: ./scripts/up.sh starts it\n`
+      : `\nsupervisor pm2 pid ${daemon} (home ${supervisor.home}); restarts back off from ${RESTART_POLICY.expBackoffRestartDelayMs} ms; logs in ${logDir}/\n` +
+          (allOnline ? `web: ${platformUrls('localhost', DEFAULT_PORTS).web}\n` : ''),
+  );
+  return allOnline ? 0 : 3;
 }
 
 const cmd = positionals[0];
@@ -127,7 +185,7 @@ if (values.help || !cmd) {
 try {
   if (cmd === 'up') await up();
   else if (cmd === 'down') await down();
-  else if (cmd === 'status') status();
+  else if (cmd === 'status') process.exitCode = await status();
   else {
     process.stderr.write(`unknown command "${cmd}"\n${HELP}\n`);
     process.exit(2);

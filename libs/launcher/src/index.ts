@@ -1,4 +1,6 @@
+export * from './processes.js';
 export * from './launcher.js';
+export * from './supervisor.js';
 export * from './free-port.js';
 export * from './nats-server.js';
 export * from './nats-config.js';

@@ -1,0 +1,195 @@
+/**
+ * The platform's process list: one {@link ProcessSpec} per process to run (the five apps today; the platform's own
+ * nats-server is one more entry), built from the ports and the shared environment. Both ways of running the platform
+ * consume this list: plain child processes ({@link startPlatform} in launcher.ts, the end-to-end tests) and the
+ * supervised quick start (pm2, supervisor.ts).
+ */
+import { join } from 'node:path';
+import { natsEnvFor } from './nats-config.js';
+
+/** TCP ports of the platform; defaults in docs/contracts.md. */
+export interface PlatformPorts {
+  commandApi: number;
+  queryApi: number;
+  realtime: number;
+  rtmp: number;
+  hls: number;
+  web: number;
+}
+
+export const DEFAULT_PORTS: PlatformPorts = { commandApi: 4001, queryApi: 4002, realtime: 4003, rtmp: 1935, hls: 8000, web: 3000 };
+
+export interface PlatformOptions {
+  /** Repository root (where apps/ is). */
+  rootDir: string;
+  /** Environment shared by every app (DATABASE_URL, NATS_URL, REDIS_URL, secrets, MEDIA_DIR…). */
+  env: Record<string, string>;
+  ports?: Partial<PlatformPorts>;
+  /** One `<app>.log` per app is written here (JSON lines from the apps). */
+  logDir: string;
+  /** Host name browsers use to reach the apps; when set, the web app gets explicit PUBLIC_* URLs. */
+  publicHost?: string;
+  /** Let the apps outlive this process (plain child processes only); otherwise they die with it. */
+  detached?: boolean;
+  /** Milliseconds to wait for every health check (default 90 s). */
+  healthTimeoutMs?: number;
+  /**
+   * Processes to run beside the five apps (e.g. the platform's own nats-server with `stage: 0`, so it is up before
+   * command-api), supervised and stopped like them.
+   */
+  extraProcesses?: ProcessSpec[];
+}
+
+export interface PlatformUrls {
+  web: string;
+  commandApi: string;
+  queryApi: string;
+  realtime: string;
+  hls: string;
+  rtmp: string;
+}
+
+/**
+ * How to tell that a process is up: an HTTP URL answering 2xx (`http`), or a TCP port accepting connections (`tcp`,
+ * for servers without an HTTP health endpoint).
+ */
+export type HealthCheck = { http: string } | { tcp: { host: string; port: number } };
+
+/**
+ * One process of the platform. `command` is an executable path (for the apps: the Node binary running this code,
+ * `process.execPath`, so every app runs on the same Node 22), started with `args` in `cwd`.
+ */
+export interface ProcessSpec {
+  /** Unique name: the supervisor's process name, the log file's name (`<name>.log`), the key in pid maps. */
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Environment on top of the launcher's own `process.env`. */
+  env: Record<string, string>;
+  health: HealthCheck;
+  /**
+   * Start order: every process of stage n is healthy before stage n + 1 starts; one stage starts side by side.
+   * (command-api is stage 1 because it migrates the event store; a broker the apps need would be stage 0.)
+   */
+  stage: number;
+}
+
+/** Builds the URLs of a platform on `host` with `ports`. */
+export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
+  return {
+    web: `http://${host}:${ports.web}`,
+    commandApi: `http://${host}:${ports.commandApi}`,
+    queryApi: `http://${host}:${ports.queryApi}`,
+    realtime: `ws://${host}:${ports.realtime}/ws`,
+    hls: `http://${host}:${ports.hls}`,
+    rtmp: `rtmp://${host}:${ports.rtmp}/live`,
+  };
+}
+
+/**
+ * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): `o.extraProcesses` first, then the five
+ * apps, named after their directories.
+ */
+export function platformProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
+  const r = (d: string) => join(o.rootDir, d);
+  const host = o.publicHost;
+  const shared: Record<string, string> = {
+    ...o.env,
+    COMMAND_API_PORT: String(p.commandApi),
+    QUERY_API_PORT: String(p.queryApi),
+    REALTIME_PORT: String(p.realtime),
+    INGEST_RTMP_PORT: String(p.rtmp),
+    INGEST_HTTP_PORT: String(p.hls),
+    WEB_PORT: String(p.web),
+    // Where the realtime edge looks up channel ids (server to server, so always loopback).
+    QUERY_API_URL: `http://127.0.0.1:${p.queryApi}`,
+    // Where query-api's GET /admin/broadcasts reads the ingest health (server to server, loopback).
+    INGEST_URL: `http://127.0.0.1:${p.hls}`,
+  };
+  if (host) {
+    const u = platformUrls(host, p);
+    Object.assign(shared, {
+      HLS_PUBLIC_URL: u.hls,
+      RTMP_PUBLIC_URL: u.rtmp,
+      PUBLIC_COMMAND_API_URL: u.commandApi,
+      PUBLIC_QUERY_API_URL: u.queryApi,
+      PUBLIC_REALTIME_URL: u.realtime,
+      PUBLIC_RTMP_URL: u.rtmp,
+    });
+  }
+  const local = (port: number, path: string) => ({ http: `http://127.0.0.1:${port}${path}` });
+  // Each app gets only its own NATS user and password, nobody else's (nats-config.ts).
+  const node = (name: string, dir: string, entry: string, stage: number, health: HealthCheck, env = shared): ProcessSpec => ({
+    name,
+    command: process.execPath,
+    args: [entry],
+    cwd: r(dir),
+    env: natsEnvFor(name, env),
+    health,
+    stage,
+  });
+  return [
+    ...(o.extraProcesses ?? []),
+    node('command-api', 'apps/command-api', 'dist/main.js', 1, local(p.commandApi, '/health')),
+    node('query-api', 'apps/query-api', 'dist/main.js', 2, local(p.queryApi, '/health')),
+    node('realtime', 'apps/realtime', 'dist/main.js', 2, local(p.realtime, '/health')),
+    node('ingest', 'apps/ingest', 'dist/main.js', 2, local(p.hls, '/health')),
+    node('web', 'apps/web', 'build', 2, local(p.web, '/'), { ...shared, PORT: String(p.web), HOST: shared['HOST'] ?? '0.0.0.0' }),
+  ];
+}
+
+/** Groups `specs` by {@link ProcessSpec.stage}, lowest stage first. */
+export function byStage(specs: ProcessSpec[]): ProcessSpec[][] {
+  const stages = [...new Set(specs.map((s) => s.stage))].sort((a, b) => a - b);
+  return stages.map((n) => specs.filter((s) => s.stage === n));
+}
+
+/**
+ * One probe of `check`: true when the URL answered 2xx within 2 s, or the TCP port accepted a connection.
+ * Never throws.
+ */
+export async function probe(check: HealthCheck): Promise<boolean> {
+  if ('http' in check) {
+    try {
+      const res = await fetch(check.http, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+  const { connect } = await import('node:net');
+  return new Promise<boolean>((resolve) => {
+    const s = connect(check.tcp, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.setTimeout(2000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** What `check` polls, for messages: the URL or `tcp://host:port`. */
+export function describeHealth(check: HealthCheck): string {
+  return 'http' in check ? check.http : `tcp://${check.tcp.host}:${check.tcp.port}`;
+}
+
+/**
+ * Polls `check` every 250 ms until it passes.
+ * @param gone called before each probe; a string return (the reason, e.g. "exited with code 1") stops the wait.
+ * @throws {Error} when `gone` reports a reason or after `timeoutMs`.
+ */
+export async function waitHealthy(check: HealthCheck, timeoutMs: number, gone: () => string | null | Promise<string | null> = () => null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reason = await gone();
+    if (reason) throw new Error(`${reason} before ${describeHealth(check)} answered`);
+    if (await probe(check)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${describeHealth(check)} did not answer within ${timeoutMs} ms`);
+}
