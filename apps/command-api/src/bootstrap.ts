@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, httpMetricsMiddleware, natsConnectionOptions, PinoNestLogger, registerAppMetrics, verifyJsonDepth, type Logger } from '@eventcast/platform';
+import { createLogger, httpMetricsMiddleware, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
 import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
@@ -64,8 +64,6 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   }
   try {
     app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER] });
-    // Deeply nested JSON would overflow the validation layer's recursion: refuse it with a 400 before parsing.
-    app.useBodyParser('json', { verify: verifyJsonDepth() });
     app.use(correlationMiddleware, requestLogMiddleware(logger), httpMetricsMiddleware('command-api'));
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger));
