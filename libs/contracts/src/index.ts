@@ -8,3 +8,4 @@
  * One file per concern; this barrel re-exports them.
  */
 export * from './read-your-writes.js';
+export * from './auth-throttling.js';
