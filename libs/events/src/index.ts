@@ -4,3 +4,4 @@ export * from './catalog.js';
 export * from './chat.js';
 export * from './audience.js';
 export * from './integrations.js';
+export * from './redact.js';
