@@ -18,7 +18,7 @@
  * Both headers are listed in `Access-Control-Expose-Headers` so that browsers on another origin can read them.
  * Browser-safe: zod only.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** Query parameter carrying the least global position the answer must reflect. */
 export const MIN_POSITION_PARAM = 'minPosition';
