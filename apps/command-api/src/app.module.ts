@@ -5,6 +5,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AUTH_ATTEMPTS_PER_MINUTE, AUTH_THROTTLE_WINDOW_SECONDS, authThrottledMessage } from '@eventcast/contracts';
 import type { EventStore } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import { AccountsModule } from './accounts/accounts.module.js';
@@ -55,14 +56,20 @@ class CoreModule {
 export class AppModule {
   /** Builds the module graph around the given infrastructure. */
   static forRoot(deps: AppDependencies): DynamicModule {
-    const limit = deps.config.AUTH_RATE_LIMIT_PER_MINUTE ?? 20;
+    const limit = deps.config.AUTH_RATE_LIMIT_PER_MINUTE ?? AUTH_ATTEMPTS_PER_MINUTE;
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(deps),
         CqrsModule.forRoot(),
-        // One budget per client IP shared by login and register (the default key is per route).
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'auth', ttl: 60_000, limit }], generateKey: (_ctx, tracker, name) => `${name}:${tracker}` }),
+        // One budget per client IP shared by login and register (the default key is per route). The throttler is the
+        // unnamed `default` one so that @nestjs/throttler writes the standard `Retry-After` header (a named one gets
+        // `Retry-After-<name>`); the 429 says in words what happened (libs/contracts/src/auth-throttling.ts).
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: AUTH_THROTTLE_WINDOW_SECONDS * 1000, limit }],
+          generateKey: (_ctx, tracker) => `auth:${tracker}`,
+          errorMessage: (_ctx, detail) => authThrottledMessage(limit, detail.timeToBlockExpire),
+        }),
         IdempotencyModule,
         AccountsModule,
         ChannelsModule,

@@ -1,6 +1,6 @@
 /**
  * HLS over HTTP (docs/contracts.md: `GET /hls/<username>/index.m3u8` on INGEST_HTTP_PORT) plus `/health`, `/ready`,
- * `/metrics` (Prometheus text, ./metrics.ts) and the admins' `/admin/health` (./admin-health.ts).
+ * `/metrics` (Prometheus text, ./metrics.ts; `Authorization: Bearer <METRICS_TOKEN>` when that is set) and the admins' `/admin/health` (./admin-health.ts).
  *
  * - Playlists: `application/vnd.apple.mpegurl` (RFC 8216 §4), `Cache-Control: no-cache, no-store` (they change every
  *   segment). Segments: `.ts` → `video/mp2t`, `.m4s`/`.mp4` → `video/mp4`, `Cache-Control: public, max-age=60,
@@ -15,7 +15,15 @@ import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { METRICS_CONTENT_TYPE, renderMetrics, type Logger } from '@eventcast/platform';
+import {
+  METRICS_CONTENT_TYPE,
+  METRICS_UNAUTHORIZED_MESSAGE,
+  METRICS_WWW_AUTHENTICATE,
+  metricsAccessAllowed,
+  metricsTokenFromEnv,
+  renderMetrics,
+  type Logger,
+} from '@eventcast/platform';
 import { authorizeAdmin, type AdminHealthOptions, type IngestHealthReport } from './admin-health.js';
 import { USERNAME_RE } from './media-dir.js';
 
@@ -36,6 +44,8 @@ export interface HlsHttpServerOptions {
   log: Logger;
   /** `GET /admin/health` (./admin-health.ts); absent: that path is 404. */
   adminHealth?: AdminHealthOptions;
+  /** Bearer token `/metrics` requires; null: open; absent: `METRICS_TOKEN` of the environment (platform's metricsTokenFromEnv). */
+  metricsToken?: string | null;
 }
 
 /** Result of parsing a request path. */
@@ -120,6 +130,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, o: HlsHttpSe
  * Methods: GET/HEAD serve, OPTIONS preflight (204), others 405.
  */
 export function createHlsHttpServer(o: HlsHttpServerOptions): http.Server {
+  const metricsToken = o.metricsToken !== undefined ? o.metricsToken : metricsTokenFromEnv();
   return http.createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Type');
@@ -150,6 +161,12 @@ export function createHlsHttpServer(o: HlsHttpServerOptions): http.Server {
         return;
       }
       case 'metrics':
+        if (!metricsAccessAllowed(req.headers.authorization, metricsToken)) {
+          res.setHeader('WWW-Authenticate', METRICS_WWW_AUTHENTICATE);
+          res.setHeader('Cache-Control', 'no-store');
+          json(res, 401, { statusCode: 401, error: 'Unauthorized', message: METRICS_UNAUTHORIZED_MESSAGE }, head);
+          return;
+        }
         renderMetrics().then(
           (text) => {
             res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
-import { streams, type EventData, type EventType, type RecordedEvent } from '@eventcast/events';
+import { REDACTED, streams, type EventData, type EventType, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import type { AdminBroadcastsDto, AuditPageDto, ProjectionsStatusDto } from './admin/admin.dto.js';
 import { bootstrapQueryApi, createProjections, type RunningQueryApi } from './bootstrap.js';
@@ -38,6 +38,9 @@ const root = { id: randomUUID(), username: 'ad_root' };
 const broadcastId = randomUUID();
 const tokenId = randomUUID();
 const webhookId = randomUUID();
+/** A Slack-style webhook URL: its path and query are the credential. */
+const WEBHOOK_SECRET_PART = 'T0001/B0002/xoxs3cr3tW3bh00kT0k3n';
+const WEBHOOK_URL = `https://hooks.example.org/services/${WEBHOOK_SECRET_PART}?sig=abc123`;
 const keyIds = [randomUUID(), randomUUID()] as const;
 
 /** Accounts, keys, a refused publish, integrations and moderation; alice is live at the end. */
@@ -56,7 +59,7 @@ function scenario(log: MemoryEventLog): void {
   add(streams.account(alice.id), 'StreamKeyRotated', { ...key(keyIds[1]), previousKeyId: keyIds[0] }, alice.id);
   const integrations = streams.integrations(alice.id);
   add(integrations, 'ApiTokenCreated', { channelId: alice.id, tokenId, name: 'chat bot', scopes: ['chat:send'], botName: 'alice_bot', tokenHash: TOKEN_HASH, prefix: 'ect_abcd' }, alice.id);
-  add(integrations, 'WebhookRegistered', { channelId: alice.id, webhookId, url: 'https://example.org/hooks', eventTypes: ['BroadcastStarted'], secretCiphertext: 'iv.tag.secret-ciphertext' }, alice.id);
+  add(integrations, 'WebhookRegistered', { channelId: alice.id, webhookId, url: WEBHOOK_URL, eventTypes: ['BroadcastStarted'], secretCiphertext: 'iv.tag.secret-ciphertext' }, alice.id);
   const room = { channelId: alice.id, username: alice.username, moderatorId: alice.id, moderatorName: alice.username };
   add(streams.chat(alice.id), 'ChatUserBanned', { ...room, userId: bob.id, userName: bob.username, reason: 'spam' }, alice.id);
   add(integrations, 'ApiTokenRevoked', { channelId: alice.id, tokenId, revokedAt: '2026-11-22T12:00:30.000Z' }, alice.id);
@@ -173,16 +176,18 @@ void describe('admin', () => {
         ['ingest', 'publish_rejected', null, null, null, 'malformed_key'],
         ['account', 'stream_key_rotated', alice.id, alice.id, null, null],
         ['integrations', 'api_token_created', alice.id, alice.id, 'chat bot', null],
-        ['integrations', 'webhook_registered', alice.id, alice.id, 'https://example.org/hooks', null],
+        ['integrations', 'webhook_registered', alice.id, alice.id, REDACTED, null],
         ['integrations', 'api_token_revoked', alice.id, alice.id, 'chat bot', null],
-        ['integrations', 'webhook_disabled', alice.id, alice.id, 'https://example.org/hooks', null],
-        ['integrations', 'webhook_deleted', alice.id, alice.id, 'https://example.org/hooks', null],
+        ['integrations', 'webhook_disabled', alice.id, alice.id, REDACTED, null],
+        ['integrations', 'webhook_deleted', alice.id, alice.id, REDACTED, null],
       ],
     );
     const rotated = rows.find((r) => r.action === 'stream_key_rotated')!;
     assert.deepEqual(rotated.details, { keyId: keyIds[1], previousKeyId: keyIds[0] });
+    const registered = rows.find((r) => r.action === 'webhook_registered')!;
+    assert.deepEqual(registered.details, { eventTypes: ['BroadcastStarted'], host: 'hooks.example.org' }, 'only the host of the URL is kept');
     const text = JSON.stringify(rows);
-    for (const secret of [KEY_HASH, TOKEN_HASH, 'ciphertext', HASH]) assert.ok(!text.includes(secret), `no ${secret} in the audit rows`);
+    for (const secret of [KEY_HASH, TOKEN_HASH, 'ciphertext', HASH, WEBHOOK_SECRET_PART, 'sig=']) assert.ok(!text.includes(secret), `no ${secret} in the audit rows`);
   });
 
   void test('the same rows one event per transaction, in one batch, live from JetStream and rebuilt by catch-up', async () => {
@@ -256,6 +261,10 @@ void describe('admin', () => {
     const integrations = (await (await get('/admin/audit?category=integrations', root)).json()) as AuditPageDto;
     assert.equal(integrations.entries.length, 5);
     assert.ok(integrations.entries.every((e) => e.category === 'integrations'));
+    // Webhook URLs often carry credentials: the admins' trail shows them redacted, as `eventcast-ops replay` does.
+    const hooks = integrations.entries.filter((e) => e.action.startsWith('webhook_'));
+    assert.deepEqual(hooks.map((e) => e.target), [REDACTED, REDACTED, REDACTED]);
+    assert.ok(!JSON.stringify(full).includes(WEBHOOK_SECRET_PART), 'no webhook URL credential in GET /admin/audit');
 
     for (const bad of ['?limit=0', '?limit=201', '?limit=x', '?before=0', '?before=-3', '?category=nope']) {
       const res = await get(`/admin/audit${bad}`, root);

@@ -3,6 +3,7 @@
  * {@link bootstrapQueryApi} creates outside Nest.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { AdminController } from './admin/admin.controller.js';
 import { AdminGuard } from './admin/admin.guard.js';
@@ -19,6 +20,7 @@ import { ChatService } from './chat/chat.service.js';
 import { CommunityController } from './chat/community.controller.js';
 import { CommunityService } from './chat/community.service.js';
 import { LifecycleService } from './common/lifecycle.service.js';
+import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from './common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from './database/database.js';
 import { HealthController } from './health/health.controller.js';
@@ -53,6 +55,7 @@ export class AppModule {
         ApiTokenReader,
         ChatReadTokenGuard,
         LifecycleService,
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
     };
   }

@@ -36,6 +36,8 @@ import type { EventLogReader } from './projections/event-log.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { projectionStatus } from './rebuild/status.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
+import { ReadPosition } from './common/read-position.js';
+import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
 
 /** A running query-api. */
 export interface RunningQueryApi {
@@ -88,6 +90,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   const closeResources = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    readPosition.close();
     await projector?.stop();
     await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
     await nc?.drain().catch((err: unknown) => logger.warn({ err }, 'NATS drain failed'));
@@ -96,8 +99,13 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     await root.destroy();
     logger.info('query-api stopped');
   };
+  const readPosition = new ReadPosition(db, {
+    names: createProjections().map((p) => p.name),
+    maxWaitMs: config.maxPositionWaitMs ?? DEFAULT_MAX_POSITION_WAIT_MS,
+  });
   const runtime: QueryApiRuntime = {
     hlsPublicUrl: config.hlsPublicUrl,
+    readPosition,
     consumerAttached: () => projector?.attached ?? false,
     stopConsumer: async () => {
       logger.info('shutting down: stopping the JetStream consumer');
@@ -111,7 +119,11 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     const applied = await migrateReadModels(root);
     if (applied.length > 0) logger.info({ migrations: applied }, 'read-model migrations applied');
 
-    app = await NestFactory.create(AppModule.forRoot(db, runtime, config.jwtSecret ?? loadConfig({}).JWT_SECRET), { logger: new PinoNestLogger(logger), cors: true });
+    app = await NestFactory.create(AppModule.forRoot(db, runtime, config.jwtSecret ?? loadConfig({}).JWT_SECRET), {
+      logger: new PinoNestLogger(logger),
+      // Any origin; request headers are reflected (the read-your-writes header included) and its answer headers readable.
+      cors: { exposedHeaders: [POSITION_HEADER, 'Retry-After'] },
+    });
     app.useGlobalFilters(new HttpErrorFilter(logger));
     app.use(httpMetricsMiddleware('query-api'));
     const document = SwaggerModule.createDocument(

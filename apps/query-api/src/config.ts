@@ -2,6 +2,7 @@
  * query-api configuration: the shared variables of docs/contracts.md (via `loadConfig`) plus this app's own.
  */
 import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
+import { DEFAULT_MAX_POSITION_WAIT_MS } from '@eventcast/contracts';
 import { loadConfig } from '@eventcast/platform';
 import type { EventLogReader } from './projections/event-log.js';
 import { DEFAULT_PROJECTOR_BATCH_SIZE, type JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
@@ -49,6 +50,11 @@ export interface QueryApiConfig {
    * `GET /admin/broadcasts` fetches. Absent: no ingest health.
    */
   ingestUrls?: readonly string[];
+  /**
+   * Longest wait (ms) of a read with `?minPosition=` for the read models to reach that position before answering 503
+   * (`QUERY_API_MAX_POSITION_WAIT_MS`, default {@link DEFAULT_MAX_POSITION_WAIT_MS}, 0 = never wait, at most 30000).
+   */
+  maxPositionWaitMs?: number;
 }
 
 /**
@@ -93,13 +99,23 @@ function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number):
 }
 
 /**
+ * `QUERY_API_MAX_POSITION_WAIT_MS`: 0–30000 ms, default {@link DEFAULT_MAX_POSITION_WAIT_MS}.
+ * @throws {Error} naming the variable when it is not an integer in that range.
+ */
+export function maxPositionWait(env: NodeJS.ProcessEnv): number {
+  const n = nonNegativeInt(env, 'QUERY_API_MAX_POSITION_WAIT_MS', DEFAULT_MAX_POSITION_WAIT_MS);
+  if (n > 30_000) throw new Error('invalid configuration: QUERY_API_MAX_POSITION_WAIT_MS must be at most 30000 (ms)');
+  return n;
+}
+
+/**
  * Builds the config from environment variables: `QUERY_API_PORT` (4002), `HOST`, `DATABASE_URL`, `NATS_URL`,
  * `NATS_USER`, `NATS_PASSWORD`, `HLS_PUBLIC_URL`, `JWT_SECRET`, and query-api's own `QUERY_API_EVENTS_STREAM` (`EVENTCAST_EVENTS`), `QUERY_API_CONSUMER`
  * (`query-api-projections`), `QUERY_API_BATCH_SIZE` (256: most live events per transaction; a batch is whatever is
  * already delivered, never waited for), `QUERY_API_MAX_ACK_PENDING` (1024: the consumer's `max_ack_pending`, also the
  * local buffer; the batch size is capped at it), `QUERY_API_ACK_WAIT_MS` (30000), `QUERY_API_RETRY_DELAY_MS` (2000),
  * `QUERY_API_CATCH_UP_BATCH` (500), `EVENT_STORE_DATABASE_URL` (= DATABASE_URL), `EVENT_STORE` (`postgres`),
- * `EVENTSTORE_URL`, `INGEST_URL` (`http://127.0.0.1:8000`), `READINESS_MAX_LAG_EVENTS` (1000) and `READINESS_MAX_LAG_SECONDS` (60; 0 turns a limit off), and the
+ * `EVENTSTORE_URL`, `INGEST_URL` (`http://127.0.0.1:8000`), `READINESS_MAX_LAG_EVENTS` (1000) and `READINESS_MAX_LAG_SECONDS` (60; 0 turns a limit off), `QUERY_API_MAX_POSITION_WAIT_MS` (2000: bound of a read-your-writes wait), and the
  * webhook variables of {@link webhookOptionsFromEnv}.
  * @throws {Error} listing invalid variables.
  */
@@ -120,6 +136,7 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),
     webhooks: webhookOptionsFromEnv(env, c.STREAM_KEY_SECRET, c.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
     ingestUrls: ingestUrlsFromEnv(env),
+    maxPositionWaitMs: maxPositionWait(env),
     readiness: {
       maxLagEvents: nonNegativeInt(env, 'READINESS_MAX_LAG_EVENTS', DEFAULT_LAG_THRESHOLDS.maxLagEvents),
       maxLagSeconds: nonNegativeInt(env, 'READINESS_MAX_LAG_SECONDS', DEFAULT_LAG_THRESHOLDS.maxLagSeconds),

@@ -12,8 +12,18 @@
  * - `eventcast_realtime_upgrades_refused_total{status}` (429 per-IP limit, 503 shutting down);
  * - `eventcast_realtime_events_relayed_total{type}` and `eventcast_realtime_events_ignored_total{reason}` (NATS → viewers).
  */
-import type { HttpResponse } from 'uWebSockets.js';
-import { counter, gauge, METRICS_CONTENT_TYPE, registerAppMetrics, renderMetrics } from '@eventcast/platform';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import {
+  counter,
+  gauge,
+  METRICS_CONTENT_TYPE,
+  METRICS_UNAUTHORIZED_MESSAGE,
+  METRICS_WWW_AUTHENTICATE,
+  metricsAccessAllowed,
+  metricsTokenFromEnv,
+  registerAppMetrics,
+  renderMetrics,
+} from '@eventcast/platform';
 
 const connections = gauge({ name: 'eventcast_realtime_connections', help: 'WebSocket connections open on this edge.' });
 const opened = counter({ name: 'eventcast_realtime_connections_opened_total', help: 'WebSocket connections accepted.' });
@@ -85,10 +95,24 @@ export const edgeMetrics = {
 /**
  * uWS handler of `GET /metrics`: the process registry as Prometheus text (prom-client). Registers the `realtime`
  * app info and process metrics when created. Follows the uWS rules for async answers (onAborted, cork).
+ * With a metrics token (`token`, default `METRICS_TOKEN` of the environment), a request without
+ * `Authorization: Bearer <token>` gets 401 + `WWW-Authenticate: Bearer realm="metrics"` (platform's metricsAccessAllowed).
+ * @throws {Error} when `METRICS_TOKEN` is set but too short (at creation).
  */
-export function metricsRoute(): (res: HttpResponse) => void {
+export function metricsRoute(token: string | null = metricsTokenFromEnv()): (res: HttpResponse, req: HttpRequest) => void {
   registerAppMetrics('realtime');
-  return (res) => {
+  return (res, req) => {
+    // uWS: the request object is only valid synchronously, read the header now.
+    if (!metricsAccessAllowed(req.getHeader('authorization'), token)) {
+      res.cork(() => {
+        res.writeStatus('401 Unauthorized');
+        res.writeHeader('WWW-Authenticate', METRICS_WWW_AUTHENTICATE);
+        res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+        res.writeHeader('Cache-Control', 'no-store');
+        res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: METRICS_UNAUTHORIZED_MESSAGE }));
+      });
+      return;
+    }
     let aborted = false;
     res.onAborted(() => {
       aborted = true;

@@ -28,4 +28,18 @@ export const variables = defineEnvVars({
 		schema: optionalUrl,
 		description: 'RTMP server URL shown to creators for OBS (default rtmp://<host>:1935/live)',
 	},
+	HLS_PUBLIC_URL: {
+		schema: optionalUrl,
+		description: 'HLS origin the browser plays from (as query-api\'s HLS_PUBLIC_URL; default http://<host>:8000): allowed in the Content-Security-Policy',
+	},
+	METRICS_TOKEN: {
+		schema: (value: string | undefined) => {
+			const token = value?.trim();
+			if (!token) return undefined;
+			// The same rule as the other apps (libs/platform metricsTokenFromEnv): a guessable token protects nothing.
+			if (token.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+			return token;
+		},
+		description: 'when set, GET /-/metrics needs Authorization: Bearer <METRICS_TOKEN> (README, "Observability")',
+	},
 });

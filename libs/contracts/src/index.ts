@@ -14,3 +14,5 @@ export * from './idempotency.js';
 export * from './realtime.js';
 export * from './nats.js';
 export * from './text.js';
+export * from './read-your-writes.js';
+export * from './auth-throttling.js';

@@ -5,3 +5,4 @@ export * from './chat.js';
 export * from './audience.js';
 export * from './integrations.js';
 export * from './wire.js';
+export * from './redact.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { counter, gauge, histogram, parseMetrics, registerAppMetrics, renderMetrics, sampleValue } from './metrics.js';
+import { counter, gauge, histogram, metricsAccessAllowed, metricsTokenFromEnv, parseMetrics, registerAppMetrics, renderMetrics, sampleValue } from './metrics.js';
 
 describe('process metrics registry', () => {
   it('returns the same metric for the same name and refuses a name reused with another type', () => {
@@ -31,5 +31,21 @@ describe('process metrics registry', () => {
   it('rejects text that is not the exposition format', () => {
     assert.throws(() => parseMetrics('# TYPE x counter\nx{a="1" 2\n'));
     assert.throws(() => parseMetrics('not a metric line at all\n'));
+  });
+});
+
+describe('metrics access (METRICS_TOKEN)', () => {
+  const token = 'scrape-secret-0123456789';
+  it('is open without a token and requires exactly `Bearer <token>` with one', () => {
+    assert.equal(metricsTokenFromEnv({}), null);
+    assert.equal(metricsTokenFromEnv({ METRICS_TOKEN: '  ' }), null);
+    assert.equal(metricsTokenFromEnv({ METRICS_TOKEN: ` ${token} ` }), token);
+    assert.throws(() => metricsTokenFromEnv({ METRICS_TOKEN: 'short' }), /METRICS_TOKEN must be at least 16 characters/);
+    assert.equal(metricsAccessAllowed(undefined, null), true);
+    assert.equal(metricsAccessAllowed(`Bearer ${token}`, token), true);
+    assert.equal(metricsAccessAllowed(`bearer ${token}`, token), true);
+    for (const bad of [undefined, null, '', token, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Basic ${token}`, 'Bearer ', `Bearer ${token} extra`]) {
+      assert.equal(metricsAccessAllowed(bad, token), false, String(bad));
+    }
   });
 });

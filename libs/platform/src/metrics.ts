@@ -5,10 +5,12 @@
  *
  * Exposition is prom-client's text format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/);
  * names follow https://prometheus.io/docs/practices/naming/ (`eventcast_` prefix, base units, `_total` counters,
- * `_seconds` durations). Every app serves it at `GET /metrics` (README, "Observability").
+ * `_seconds` durations). Every app serves it at `GET /metrics` (README, "Observability"), behind a bearer token when
+ * `METRICS_TOKEN` is set ({@link metricsAccessAllowed}).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -63,6 +65,45 @@ export function gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'reg
  */
 export function histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
   return existing(config.name, Histogram<L>) ?? new Histogram<L>({ ...config, registers: [metricsRegistry] });
+}
+
+/** Environment variable of the bearer token that `/metrics` of every app requires when set (README, "Observability"). */
+export const METRICS_TOKEN_VAR = 'METRICS_TOKEN';
+
+/** Shortest accepted `METRICS_TOKEN` (characters): a guessable token protects nothing. */
+export const METRICS_TOKEN_MIN_LENGTH = 16;
+
+/** `WWW-Authenticate` of a refused scrape (RFC 6750 §3: the Bearer scheme). */
+export const METRICS_WWW_AUTHENTICATE = 'Bearer realm="metrics"';
+
+/** Message of the 401 answered to a scrape without the right token. */
+export const METRICS_UNAUTHORIZED_MESSAGE = 'metrics need the header Authorization: Bearer <METRICS_TOKEN>';
+
+/**
+ * The configured metrics token: `METRICS_TOKEN` trimmed, or null when unset or empty (metrics open: the default for
+ * local use; protect them in production, or keep the ports internal).
+ * @throws {Error} naming the variable when it is set but shorter than {@link METRICS_TOKEN_MIN_LENGTH} characters.
+ */
+export function metricsTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {
+  const raw = env[METRICS_TOKEN_VAR]?.trim();
+  if (!raw) return null;
+  if (raw.length < METRICS_TOKEN_MIN_LENGTH) throw new Error(`invalid configuration: ${METRICS_TOKEN_VAR} must be at least ${METRICS_TOKEN_MIN_LENGTH} characters`);
+  return raw;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * Whether a scrape may read the metrics: always when `token` is null, else only with `Authorization: Bearer <token>`
+ * (scheme case-insensitive, RFC 6750 §2.1). The comparison is constant-time over SHA-256 digests, so neither the
+ * token's content nor its length leaks through timing.
+ * @param authorization the request's `Authorization` header (absent: undefined/null).
+ * @param token {@link metricsTokenFromEnv}.
+ */
+export function metricsAccessAllowed(authorization: string | null | undefined, token: string | null): boolean {
+  if (token === null) return true;
+  const m = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
+  return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
 }
 
 /** Buckets (seconds) of HTTP request durations: 2.5 ms … 10 s. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { authThrottledMessage } from '@eventcast/contracts';
 import { after, before, describe, it } from 'node:test';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 
@@ -199,6 +200,12 @@ describe('auth rate limit', () => {
     const r = await h.http('POST', '/auth/register', { username: 'late', password: PASSWORD });
     assert.equal(r.status, 429);
     assert.equal(r.body['statusCode'], 429);
+    // The standard header (RFC 9110 §10.2.3), not @nestjs/throttler's `Retry-After-<name>`, and a sentence.
+    const retryAfter = Number(r.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${r.headers.get('retry-after')}`);
+    assert.equal(r.headers.get('retry-after-auth'), null);
+    assert.equal(r.body['message'], authThrottledMessage(3, retryAfter));
+    assert.match(String(r.body['message']), /^Too many sign-in and sign-up attempts from your network: 3 per minute are allowed\. Try again in \d+ seconds?\.$/);
     assert.equal((await h.http('GET', '/health')).status, 200);
   });
 });

@@ -7,7 +7,8 @@ import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common'
 import { sql } from 'kysely';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
-import type { AuditCategory } from '../projections/audit.projection.js';
+import { REDACTED } from '@eventcast/events';
+import { WEBHOOK_ACTIONS, type AuditCategory } from '../projections/audit.projection.js';
 import type { AdminBroadcastsDto, AuditEntryDto, AuditPageDto, ProjectionsStatusDto } from './admin.dto.js';
 import { readIngestHealth, type IngestHealthSnapshot } from './ingest-health.client.js';
 
@@ -43,7 +44,8 @@ export class AdminService {
 
   /**
    * A page of the audit trail, newest first: `moderation_log` (every channel) and `admin_audit_log`, merged by global
-   * position; channel and actor names resolved from `channels`.
+   * position; channel and actor names resolved from `channels`. Webhook URLs (targets of `webhook_*`) are always
+   * `[redacted]` (REDACTED of @eventcast/events, as `eventcast-ops replay`).
    */
   async audit(q: AuditQuery): Promise<AuditPageDto> {
     const before = q.before;
@@ -109,7 +111,8 @@ export class AdminService {
       actorId: r.actor_id,
       actor: r.actor,
       targetId: r.target_id,
-      target: r.target_name,
+      // Rows projected before webhook URLs were redacted in the projection (until a rebuild of admin-audit) still hold the URL.
+      target: r.target_name !== null && WEBHOOK_ACTIONS.has(r.action) ? REDACTED : r.target_name,
       reason: r.reason,
       details: r.details,
     }));

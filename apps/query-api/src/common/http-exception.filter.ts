@@ -1,5 +1,5 @@
 /**
- * Uniform error bodies `{ statusCode, error, message }` for every failure, including unknown routes and
+ * Uniform error bodies `{ statusCode, error, message }` (plus `code` and its string facts when the exception gives a code) for every failure, including unknown routes and
  * unexpected errors (logged, never leaked: a 500 says only "Internal Server Error").
  */
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
@@ -32,11 +32,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<JsonResponse>();
     let statusCode = 500;
     let message = 'Internal Server Error';
+    let extra: Record<string, string> = {};
     if (exception instanceof HttpException) {
       statusCode = exception.getStatus();
       const body = exception.getResponse();
       const m = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
       message = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : exception.message;
+      // A machine-readable `code` and its string facts (e.g. read-your-writes' `minPosition`, `position`) pass through.
+      if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
+        extra = Object.fromEntries(Object.entries(body).filter(([k, v]) => typeof v === 'string' && k !== 'error' && k !== 'message'));
+      }
     } else {
       // A body the parser refused (malformed or oversize JSON, even on a GET): the client's error, in words.
       const parserError = bodyParserClientError(exception);
@@ -46,6 +51,6 @@ export class HttpErrorFilter implements ExceptionFilter {
     // a state, not a fault: a warning without the stack. Anything else (a bug, a database error) is an error.
     if (statusCode >= 500 && exception instanceof HttpException && statusCode !== 500) this.logger.warn({ statusCode, message }, 'request refused');
     else if (statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
-    res.status(statusCode).json({ statusCode, error: reasonPhrase(statusCode), message });
+    res.status(statusCode).json({ statusCode, error: reasonPhrase(statusCode), message, ...extra });
   }
 }

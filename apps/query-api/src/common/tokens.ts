@@ -4,6 +4,7 @@
 
 import type { LagThresholds, ProjectionLag } from '../observability/projection-lag.js';
 import type { ProjectionStatusReport } from '../rebuild/status.js';
+import type { ReadPosition } from './read-position.js';
 
 /** Token of {@link QueryApiRuntime}. */
 export const QUERY_API_RUNTIME = Symbol('QUERY_API_RUNTIME');
@@ -30,6 +31,11 @@ export interface QueryApiRuntime {
    * runs, absent when the store cannot tell its head.
    */
   projectionStatus?: () => Promise<ProjectionStatusReport[]>;
+  /**
+   * The read models' position and the bounded wait of read-your-writes (`?minPosition=`, read-your-writes.interceptor.ts).
+   * Absent: no waiting and no `Eventcast-Position` header.
+   */
+  readPosition?: ReadPosition;
   /** Base URLs of the ingest nodes whose `/admin/health` `GET /admin/broadcasts` joins in (`INGEST_URL`). */
   ingestUrls?: readonly string[];
 }

@@ -8,6 +8,7 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { sql } from 'kysely';
 import { ErrorDto } from '../common/error.dto.js';
+import { SkipReadPosition } from '../common/read-your-writes.interceptor.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
 import { DEFAULT_LAG_THRESHOLDS, lagProblems } from '../observability/projection-lag.js';
@@ -19,6 +20,7 @@ export class StatusDto {
 
 /** Liveness and readiness probes. */
 @ApiTags('health')
+@SkipReadPosition()
 @Controller()
 export class HealthController {
   constructor(

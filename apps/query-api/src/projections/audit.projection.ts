@@ -1,14 +1,15 @@
 /**
  * `admin_audit_log` read model (issue 4 part 6): the account, ingest and integration actions of the audit trail that
  * admins read at `GET /admin/audit` together with `moderation_log` (the moderation half). One row per event of
- * {@link auditAction}; secrets never reach it (no key hashes or ciphertexts, no token hashes, no webhook secrets).
+ * {@link auditAction}; secrets never reach it (no key hashes or ciphertexts, no token hashes, no webhook secrets, no
+ * webhook URL: `[redacted]`, with the URL's host in `details`).
  *
  * Deterministic: a row depends only on its event and on rows of this table written for earlier events (the name of a
  * revoked token or a disabled webhook is the one its creating event gave), so a rebuild yields the same rows whatever
  * the batch boundaries.
  */
 import type { Transaction } from 'kysely';
-import type { EventType, RecordedDomainEvent } from '@eventcast/events';
+import { redactEvent, type EventType, type RecordedDomainEvent } from '@eventcast/events';
 import type { DB } from '../database/schema.js';
 import type { Projection } from './projection.js';
 
@@ -43,6 +44,18 @@ export const auditCategory: Record<keyof typeof auditAction, Exclude<AuditCatego
   WebhookEnabled: 'integrations',
   WebhookDeleted: 'integrations',
 };
+
+/** Actions whose `target_name` is (the redaction of) a webhook URL. */
+export const WEBHOOK_ACTIONS: ReadonlySet<string> = new Set([auditAction.WebhookRegistered, auditAction.WebhookDisabled, auditAction.WebhookEnabled, auditAction.WebhookDeleted]);
+
+/** The host (`name[:port]`, never user info) of a URL, or null when it does not parse. */
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host || null;
+  } catch {
+    return null;
+  }
+}
 
 /** A row before the names of earlier targets are filled in. */
 export interface AuditRow {
@@ -110,8 +123,17 @@ export function auditRow(e: RecordedDomainEvent): AuditRow | null {
     case 'ApiTokenRevoked':
       return { ...base, channel_id: e.data.channelId, actor_id: actorOf(e, e.data.channelId), target_id: e.data.tokenId, details: json({ revokedAt: e.data.revokedAt }) };
     case 'WebhookRegistered': {
-      const d = e.data;
-      return { ...base, channel_id: d.channelId, actor_id: actorOf(e, d.channelId), target_id: d.webhookId, target_name: d.url, details: json({ eventTypes: d.eventTypes }) };
+      // The URL often carries a credential (Discord/Slack-style paths, tokens in the query): redacted exactly as
+      // `eventcast-ops replay` redacts it (the shared redactEvent); its host alone is kept to tell webhooks apart.
+      const d = redactEvent(e).data;
+      return {
+        ...base,
+        channel_id: d.channelId,
+        actor_id: actorOf(e, d.channelId),
+        target_id: d.webhookId,
+        target_name: d.url,
+        details: json({ eventTypes: d.eventTypes, host: hostOf(e.data.url) }),
+      };
     }
     case 'WebhookDisabled':
     case 'WebhookEnabled':

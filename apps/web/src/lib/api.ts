@@ -2,7 +2,7 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import type { ModerationLogEntry, ModerationRefusal } from '@eventcast/contracts';
+import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -185,8 +185,17 @@ export const listLiveChannels = async (signal?: AbortSignal) =>
 export const listChannels = async (signal?: AbortSignal) =>
 	(await request<{ channels: ChannelView[] }>('query', '/channels', { signal })).channels;
 
-export const getChannel = (username: string, signal?: AbortSignal) =>
-	request<ChannelView>('query', `/channels/${encodeURIComponent(username.toLowerCase())}`, { signal });
+/**
+ * One channel. `minPosition` (a pushed event's `globalPosition`): the answer reflects at least that event
+ * (read-your-writes, libs/contracts/src/read-your-writes.ts); query-api waits for it, bounded, else answers 503
+ * with code `position_not_reached` (an ApiError).
+ */
+export const getChannel = (username: string, signal?: AbortSignal, minPosition?: string | null) =>
+	request<ChannelView>(
+		'query',
+		`/channels/${encodeURIComponent(username.toLowerCase())}${minPosition ? `?${MIN_POSITION_PARAM}=${encodeURIComponent(minPosition)}` : ''}`,
+		{ signal },
+	);
 
 export const getBroadcast = (id: string, signal?: AbortSignal) =>
 	request<BroadcastView>('query', `/broadcasts/${encodeURIComponent(id)}`, { signal });
