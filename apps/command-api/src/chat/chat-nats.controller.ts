@@ -2,7 +2,8 @@
  * NATS request/reply `chat.send` from the realtime edge (docs/chat.md):
  * `{ channelId, senderId, senderName, text, correlationId? }` → `{ ok: true, messageId, visibleAt }` or
  * `{ ok: false, code, message, retryAfterMs? }`. Always replies, never throws: bad payloads → `invalid_request`,
- * crashes → `internal_error` (logged), chat refusals → their code.
+ * event store unreachable → `unavailable` with `retryAfterMs`, crashes → `internal_error` (logged), chat refusals →
+ * their code.
  */
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -10,7 +11,9 @@ import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices
 import { CommandPatterns } from '@eventcast/events';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
+import { isStoreUnavailableError } from '@eventcast/event-store';
 import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
+import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.js';
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 import { chatSendRequest } from './chat.schemas.js';
@@ -43,6 +46,10 @@ export class ChatNatsController {
         const reply: ChatSendReply = { ok: false, code: err.code, message: err.message };
         if (err.retryAfterMs !== undefined) reply.retryAfterMs = err.retryAfterMs;
         return reply;
+      }
+      if (isStoreUnavailableError(err)) {
+        this.logger.warn({ err: (err as Error).message, correlationId, channelId }, 'chat.send: event store unavailable');
+        return { ok: false, code: 'unavailable', message: 'chat is temporarily unavailable; try again', retryAfterMs: STORE_UNAVAILABLE_RETRY_AFTER_S * 1000 };
       }
       this.logger.error({ err, correlationId, channelId }, 'chat.send failed');
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };
