@@ -7,4 +7,4 @@
  *
  * One file per concern; this barrel re-exports them.
  */
-export {};
+export * from './channels.js';
