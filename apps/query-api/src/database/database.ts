@@ -3,7 +3,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { CONNECT_TIMEOUT_MS, guardPool } from '@eventcast/event-store';
+import { guardPool } from '@eventcast/event-store';
 import { READMODELS_SCHEMA, type DB } from './schema.js';
 
 /** The read-model database handle used everywhere in this app (queries are qualified with `readmodels.`). */
@@ -21,7 +21,7 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
  *   replaces the connection).
  */
 export function createReadModelDb(databaseUrl: string, maxConnections = 10): { db: ReadModelDb; root: Kysely<unknown> } {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
   // A connection the server ends (a restart, a failover, pg_terminate_backend) is dropped and the next query opens a
   // new one. Without listeners, its 'error' — on an idle client, or on one Kysely holds for a query or transaction —
   // would be an uncaught exception that ends the process (guardPool in @eventcast/event-store).

@@ -13,9 +13,6 @@
 import type pg from 'pg';
 import { isTransientError } from '../backoff.js';
 
-/** Default bound of opening one connection, in ms (a hung connect must not hold a request forever). */
-export const CONNECT_TIMEOUT_MS = 5000;
-
 /**
  * Makes `pool` survive lost connections: absorbs `'error'` of the pool (idle clients) and of every client it opens,
  * including while checked out. Idempotent per pool. `onError` sees each error (for a log line), once per client.

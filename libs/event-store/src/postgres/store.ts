@@ -18,7 +18,7 @@ import {
   type JsonLineRow,
   type RawRecordedEvent,
 } from './read.js';
-import { CONNECT_TIMEOUT_MS, guardPool, isStoreUnavailableError } from './pool.js';
+import { guardPool, isStoreUnavailableError } from './pool.js';
 import { migrate } from './schema.js';
 import { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
 
@@ -60,9 +60,7 @@ export class PostgresEventStore implements EventStore {
 
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.ownsPool = !options.pool;
-    this.pool =
-      options.pool ??
-      new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
     // A client that loses its connection (idle in the pool or checked out by an append) must not crash the process:
     // see pool.ts. The failed query rejects with a transient error instead (isStoreUnavailableError).
     guardPool(this.pool);
