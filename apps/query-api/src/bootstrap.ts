@@ -1,5 +1,6 @@
 /**
- * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer.
+ * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer (and, while NATS is
+ * away, catch-ups from the store: messaging/store-follower.ts).
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { migrateReadModels } from './database/migrations.js';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
+import { StoreFollower } from './messaging/store-follower.js';
 import { AnalyticsProjection } from './projections/analytics.projection.js';
 import { AuditProjection } from './projections/audit.projection.js';
 import { BroadcastsProjection } from './projections/broadcasts.projection.js';
@@ -82,12 +84,14 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   let ownedStore: EventStore | undefined;
   let projector: JetStreamProjector | undefined;
   let webhooks: RunningWebhooks | undefined;
+  let follower: StoreFollower | undefined;
   let closed = false;
   let unreportMetrics: (() => void) | undefined;
   registerAppMetrics('query-api');
   const closeResources = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await follower?.stop();
     await projector?.stop();
     await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
     await nc?.drain().catch((err: unknown) => logger.warn({ err }, 'NATS drain failed'));
@@ -98,9 +102,12 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   };
   const runtime: QueryApiRuntime = {
     hlsPublicUrl: config.hlsPublicUrl,
-    consumerAttached: () => projector?.attached ?? false,
+    // Readiness: the projector consumes (JetStream consumer attached, NATS connected) or, NATS being away, follows
+    // the event store directly (StoreFollower).
+    consumerAttached: () => ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
     stopConsumer: async () => {
       logger.info('shutting down: stopping the JetStream consumer');
+      await follower?.stop();
       await projector?.stop();
     },
     closeResources,
@@ -154,6 +161,8 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     logger.info({ position: position.toString() }, 'read models caught up with the event store');
 
     nc = await connect({ servers: config.natsUrl, name: 'query-api', maxReconnectAttempts: -1 });
+    follower = new StoreFollower(catchUp, logger);
+    follower.watch(nc);
     projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
     await projector.start();
     if (config.webhooks) {
