@@ -17,4 +17,15 @@ describe('HTTP error mapping', () => {
     const parse = new BadRequestException('Unexpected token in "{"password":"hunter22"', { cause: new SyntaxError('x') });
     assert.deepEqual(toErrorBody(parse), { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
   });
+
+  it('maps a lost or refused event-store connection to 503 (the filter adds Retry-After), other errors stay 500', () => {
+    const unavailable = { statusCode: 503, error: 'Service Unavailable', message: 'the event store is unreachable; nothing was changed, retry shortly' };
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    assert.deepEqual(toErrorBody(refused), unavailable);
+    assert.deepEqual(toErrorBody(shutdown), unavailable);
+    assert.deepEqual(toErrorBody(new Error('Connection terminated unexpectedly')), unavailable);
+    assert.deepEqual(toErrorBody(new Error('command failed', { cause: refused })), unavailable);
+    assert.equal(toErrorBody(Object.assign(new Error('invalid byte sequence'), { code: '22021' })).statusCode, 500);
+  });
 });

@@ -19,7 +19,7 @@ export class ConnectionWatch {
   private connectedNow = true;
   private stopped = false;
   private waiters: (() => void)[] = [];
-  private readonly it: AsyncIterator<{ type: string }>;
+  private readonly it: AsyncIterator<{ type: string }, unknown>;
 
   /** @param nc the run's connection (assumed connected when the run starts). */
   constructor(nc: NatsConnection) {
@@ -66,14 +66,15 @@ export class ConnectionWatch {
   private async follow(): Promise<void> {
     try {
       while (!this.stopped) {
-        const { value, done } = await this.it.next();
-        if (done || this.stopped) return;
-        if (value.type === 'disconnect') {
+        const r: IteratorResult<{ type: string }, unknown> = await this.it.next();
+        if (r.done === true || this.stopped) return;
+        const type = r.value.type;
+        if (type === 'disconnect') {
           this.connectedNow = false;
-        } else if (value.type === 'reconnect') {
+        } else if (type === 'reconnect') {
           this.connectedNow = true;
           this.abort(new Error('NATS reconnected: publishes in flight are sent again'));
-        } else if (value.type === 'close') {
+        } else if (type === 'close') {
           this.abort(new Error('NATS connection closed'));
         }
       }
