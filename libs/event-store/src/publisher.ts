@@ -161,7 +161,10 @@ export class EventPublisher {
     try {
       for await (const event of sub) {
         if (window.failure !== undefined || !this.lockClient) break;
-        if (!watch.connected) await watch.untilConnected(this.abort.signal);
+        if (!watch.connected) {
+          await watch.untilConnected(this.abort.signal);
+          if (this.stopping) break;
+        }
         const m = toMessage(event, timeout);
         const published = js.publish(m.subject, m.payload, m.options);
         const onPublished = this.options.onPublished;
