@@ -1,5 +1,6 @@
 /**
- * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer.
+ * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer (and, while NATS is
+ * away, catch-ups from the store: messaging/store-follower.ts).
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { migrateReadModels } from './database/migrations.js';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
+import { StoreFollower } from './messaging/store-follower.js';
 import { AnalyticsProjection } from './projections/analytics.projection.js';
 import { AuditProjection } from './projections/audit.projection.js';
 import { BroadcastsProjection } from './projections/broadcasts.projection.js';
@@ -84,6 +86,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   let ownedStore: EventStore | undefined;
   let projector: JetStreamProjector | undefined;
   let webhooks: RunningWebhooks | undefined;
+  let follower: StoreFollower | undefined;
   let closed = false;
   let unreportMetrics: (() => void) | undefined;
   registerAppMetrics('query-api');
@@ -91,6 +94,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     if (closed) return;
     closed = true;
     readPosition.close();
+    await follower?.stop();
     await projector?.stop();
     await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
     await nc?.drain().catch((err: unknown) => logger.warn({ err }, 'NATS drain failed'));
@@ -106,9 +110,12 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   const runtime: QueryApiRuntime = {
     hlsPublicUrl: config.hlsPublicUrl,
     readPosition,
-    consumerAttached: () => projector?.attached ?? false,
+    // Readiness: the projector consumes (JetStream consumer attached, NATS connected) or, NATS being away, follows
+    // the event store directly (StoreFollower).
+    consumerAttached: () => ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
     stopConsumer: async () => {
       logger.info('shutting down: stopping the JetStream consumer');
+      await follower?.stop();
       await projector?.stop();
     },
     closeResources,
@@ -167,6 +174,8 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
 
     const nats = natsConnectionOptions({ NATS_URL: config.natsUrl, NATS_USER: config.natsUser ?? '', NATS_PASSWORD: config.natsPassword ?? '' }, 'query-api');
     nc = await connect({ ...nats, maxReconnectAttempts: -1 });
+    follower = new StoreFollower(catchUp, logger);
+    follower.watch(nc);
     projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
     await projector.start();
     if (config.webhooks) {

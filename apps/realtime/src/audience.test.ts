@@ -16,7 +16,7 @@ import { CommandPatterns } from '@eventcast/events';
 import { createLogger, loadConfig } from '@eventcast/platform';
 import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 import { viewerKey } from './audience.js';
-import { startFakeQueryApi, type FakeQueryApi } from './chat-fixtures.js';
+import { startChatResponder, type ChatResponder } from './chat-fixtures.js';
 import { startRealtime, type RealtimeServer } from './server.js';
 import { poll, signToken, sleep } from './test-support.js';
 
@@ -60,7 +60,7 @@ async function startAudienceResponder(natsUrl: string, rec: Recorded): Promise<I
 
 void describe('audience sampling and unique viewers across two edges', () => {
   let nats: PrivateNatsServer;
-  let queryApi: FakeQueryApi;
+  let resolver: ChatResponder;
   let responder: INestMicroservice;
   let edgeA: RealtimeServer;
   let edgeB: RealtimeServer;
@@ -70,15 +70,15 @@ void describe('audience sampling and unique viewers across two edges', () => {
   before(async () => {
     nats = await startPrivateNats();
     config = { ...config, NATS_URL: nats.url };
-    queryApi = await startFakeQueryApi();
-    queryApi.channels.set(channel, channelId);
+    resolver = await startChatResponder(nats.url);
+    resolver.channels.set(channel, channelId);
     responder = await startAudienceResponder(nats.url, rec);
     const start = () =>
       startRealtime({
         config,
         logger,
         waitForRelay: true,
-        edge: { QUERY_API_URL: queryApi.url, REALTIME_CONNECTIONS_PER_IP_PER_10S: 0 },
+        edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0 },
         presence: { refreshMs: 500 },
         audience: { sampleSeconds: 1, joinFlushMs: 100 },
       });
@@ -90,7 +90,7 @@ void describe('audience sampling and unique viewers across two edges', () => {
     await edgeA.close();
     await edgeB.close();
     await responder.close();
-    await queryApi.close();
+    await resolver.close();
     await nats.dispose();
   });
 

@@ -1,13 +1,17 @@
 /**
  * Username → channel id, needed by `chat.send` (the command side addresses a chat room by channel id).
  *
- * Learned for free from relayed events (every relayed payload carries `username` and `channelId`) and otherwise
- * fetched from query-api `GET /channels/:username` (docs/contracts.md: `ChannelView.id`; 404 = no such channel).
- * Ids never change for a username, so hits are kept (bounded, oldest evicted first); a 404 is remembered for
- * `notFoundTtlMs`; concurrent look-ups of one username share one request.
+ * Learned for free from relayed events (every relayed payload carries `username` and `channelId`) and otherwise asked
+ * of the command side with the NATS request `channels.resolve` (libs/contracts `channels.ts`), answered by command-api
+ * from the username reservation stream and the account aggregate: the chat write path needs NATS and command-api only,
+ * never query-api (issue 9 item 8). Ids never change for a username, so hits are kept (bounded, oldest evicted first);
+ * a `channel_not_found` is remembered for `notFoundTtlMs`; concurrent look-ups of one username share one request.
  */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CHANNEL_RESOLVE_SUBJECT, channelResolveReplySchema } from '@eventcast/contracts';
+import { nestRequest } from './command-client.js';
 
-/** Query-api did not answer (network error, timeout or 5xx): the caller reports `unavailable`. */
+/** The command side did not answer (NATS down, no responder, timeout, `unavailable`): the caller reports `unavailable`. */
 export class DirectoryUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -19,12 +23,10 @@ export class DirectoryUnavailableError extends Error {
 export interface ChannelDirectoryOptions {
   /** Most usernames remembered. Default 50 000. */
   maxEntries?: number;
-  /** How long a 404 is remembered, in ms. Default 5000. */
+  /** How long a `channel_not_found` is remembered, in ms. Default 5000. */
   notFoundTtlMs?: number;
-  /** Deadline of one query-api request, in ms. Default 2000. */
+  /** Deadline of one `channels.resolve` request, in ms. Default 2000. */
   timeoutMs?: number;
-  /** `fetch` implementation (tests). Default the global one. */
-  fetch?: typeof fetch;
 }
 
 /** Resolves channel ids by username. */
@@ -35,17 +37,15 @@ export class ChannelDirectory {
   private readonly maxEntries: number;
   private readonly notFoundTtlMs: number;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
 
-  /** @param queryApiUrl base URL of query-api without a trailing slash, e.g. `http://127.0.0.1:4002`. */
+  /** @param connection the edge's NATS connection (undefined while not connected yet). */
   constructor(
-    private readonly queryApiUrl: string,
+    private readonly connection: () => NatsConnection | undefined,
     options: ChannelDirectoryOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 50_000;
     this.notFoundTtlMs = options.notFoundTtlMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.fetchFn = options.fetch ?? fetch;
   }
 
   /** Remembers `username` → `channelId` (from a relayed event). Cheap: called for every relayed event. */
@@ -66,8 +66,8 @@ export class ChannelDirectory {
 
   /**
    * The channel id of `username` (a valid channel name).
-   * @returns the id, or null when query-api says the channel does not exist (404).
-   * @throws {DirectoryUnavailableError} when query-api cannot answer.
+   * @returns the id, or null when the command side says the channel does not exist (`channel_not_found`).
+   * @throws {DirectoryUnavailableError} when the command side cannot answer.
    */
   resolve(username: string): Promise<string | null> {
     const hit = this.ids.get(username);
@@ -86,28 +86,23 @@ export class ChannelDirectory {
   }
 
   private async fetchId(username: string): Promise<string | null> {
-    let res: Response;
+    let response: unknown;
     try {
-      res = await this.fetchFn(`${this.queryApiUrl}/channels/${encodeURIComponent(username)}`, {
-        signal: AbortSignal.timeout(this.timeoutMs),
-        headers: { accept: 'application/json' },
-      });
+      response = await nestRequest(this.connection(), CHANNEL_RESOLVE_SUBJECT, { username }, this.timeoutMs);
     } catch (err) {
-      throw new DirectoryUnavailableError(`query-api unreachable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new DirectoryUnavailableError(`channel lookup failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    if (res.status === 404) {
-      await res.body?.cancel();
+    const reply = channelResolveReplySchema.safeParse(response);
+    if (!reply.success) throw new DirectoryUnavailableError('channels.resolve answered with a malformed reply');
+    if (reply.data.ok) {
+      this.learn(username, reply.data.channelId);
+      return reply.data.channelId;
+    }
+    if (reply.data.code === 'channel_not_found' || reply.data.code === 'invalid_request') {
       if (this.notFound.size >= this.maxEntries) this.notFound.clear();
       this.notFound.set(username, Date.now() + this.notFoundTtlMs);
       return null;
     }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new DirectoryUnavailableError(`query-api answered ${res.status}`);
-    }
-    const body = (await res.json().catch(() => null)) as { id?: unknown } | null;
-    if (typeof body?.id !== 'string') throw new DirectoryUnavailableError('query-api answered without a channel id');
-    this.learn(username, body.id);
-    return body.id;
+    throw new DirectoryUnavailableError(`channels.resolve: ${reply.data.code}: ${reply.data.message}`);
   }
 }

@@ -4,7 +4,7 @@
  *
  * Checks, in order, before any request: signed in (`unauthenticated`), subscribed to the channel (`not_subscribed`),
  * the connection's token bucket (`rate_limited`, 10/s burst 10). The text is forwarded as is (length and content are
- * the chat room's rules). Then the channel id is resolved (`channel_not_found`; query-api down → `unavailable`) and
+ * the chat room's rules). Then the channel id is resolved (`channel_not_found`; command side unreachable → `unavailable`) and
  * the NATS request `chat.send` is made with a deadline (no reply → `unavailable`; responder error → `internal_error`);
  * refusals are passed through with their code, message and `retryAfterMs`. The client's `nonce` is forwarded: the
  * command side appends a message at most once per (sender, nonce) and answers a resend with the first ack, so a

@@ -1,7 +1,8 @@
 /**
  * Chat sending through the edge (docs/chat.md "realtime WebSocket additions"): auth, `chat.send` as a NATS request
  * answered by a real NestJS microservice, error mapping, the edge rate limit and the per-IP upgrade limit.
- * Private nats-server, real Redis, real uWS server; query-api is a stand-in.
+ * Private nats-server, real Redis, real uWS server; channel ids come from the responder's `channels.resolve` (no
+ * query-api: the chat write path does not depend on it).
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { RpcException } from '@nestjs/microservices';
 import { createLogger, loadConfig } from '@eventcast/platform';
 import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
-import { startChatResponder, startFakeQueryApi, type ChatResponder, type FakeQueryApi } from './chat-fixtures.js';
+import { startChatResponder, type ChatResponder } from './chat-fixtures.js';
 import { startRealtime, type RealtimeServer } from './server.js';
 import { openClient, signToken, sleep, type Frame, type TestClient } from './test-support.js';
 
@@ -21,7 +22,6 @@ const user = (name: string): string => `${name}_${run}`;
 let config = { ...loadConfig(), REALTIME_PORT: 0, HOST: '127.0.0.1' };
 let natsServer: PrivateNatsServer;
 let responder: ChatResponder;
-let queryApi: FakeQueryApi;
 let server: RealtimeServer;
 
 const alice = user('alice');
@@ -40,20 +40,18 @@ before(async () => {
   natsServer = await startPrivateNats();
   config = { ...config, NATS_URL: natsServer.url };
   responder = await startChatResponder(natsServer.url);
-  queryApi = await startFakeQueryApi();
-  queryApi.channels.set(alice, aliceChannelId);
+  responder.channels.set(alice, aliceChannelId);
   server = await startRealtime({
     config,
     logger,
     waitForRelay: true,
-    edge: { QUERY_API_URL: queryApi.url, REALTIME_CONNECTIONS_PER_IP_PER_10S: 0, REALTIME_CHAT_SEND_TIMEOUT_MS: 500 },
+    edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 0, REALTIME_CHAT_SEND_TIMEOUT_MS: 500 },
   });
 });
 
 after(async () => {
   await server.close();
   await responder.close();
-  await queryApi.close();
   await natsServer.dispose();
 });
 
@@ -131,10 +129,11 @@ void describe('chat.send', () => {
       { ...req, correlationId: typeof req['correlationId'] },
       { channelId: aliceChannelId, senderId: viewerId, senderName: viewerName, text: '  hello <b>chat</b> ', nonce: 'n-1', correlationId: 'string' },
     );
-    // The channel id is cached: a second send asks query-api nothing.
-    const hits = queryApi.hits;
+    // The channel id is cached: a second send asks the command side's channels.resolve nothing.
+    const hits = responder.resolves;
+    assert.ok(hits >= 1);
     await c.request({ type: 'chat.send', channel: alice, text: 'again', nonce: 'n-2' }, (f) => f.type === 'chat.ack');
-    assert.equal(queryApi.hits, hits);
+    assert.equal(responder.resolves, hits);
     await c.close();
   });
 
@@ -161,6 +160,17 @@ void describe('chat.send', () => {
     const ghost = user('ghost');
     await c.request({ type: 'subscribe', channel: ghost }, (f) => f.type === 'subscribed');
     assert.equal((await send('e', ghost))['code'], 'channel_not_found');
+
+    // The command side cannot read its store: channels.resolve says unavailable, and so does the edge (not "not found").
+    const later = user('later');
+    responder.resolveUnavailable = true;
+    await c.request({ type: 'subscribe', channel: later }, (f) => f.type === 'subscribed');
+    const down = await send('f', later);
+    assert.deepEqual([down['code'], typeof down['retryAfterMs']], ['unavailable', 'number']);
+    responder.resolveUnavailable = false;
+    responder.channels.set(later, randomUUID());
+    responder.behaviour = () => ({ ok: false, code: 'unavailable', message: 'store down', retryAfterMs: 1000 });
+    assert.deepEqual(await send('g', later), { type: 'error', code: 'unavailable', message: 'store down', nonce: 'g', retryAfterMs: 1000 });
     await c.close();
   });
 
@@ -207,7 +217,7 @@ function upgradeStatus(port: number): Promise<{ status: number; retryAfter: stri
 
 void describe('connection attempts per IP', () => {
   void test('the 4th upgrade within 10 s from one IP gets 429 with Retry-After (limit 3)', async () => {
-    const edge = await startRealtime({ config, logger, edge: { QUERY_API_URL: queryApi.url, REALTIME_CONNECTIONS_PER_IP_PER_10S: 3 } });
+    const edge = await startRealtime({ config, logger, edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 3 } });
     try {
       for (let i = 0; i < 3; i++) assert.equal((await upgradeStatus(edge.port)).status, 101);
       const refused = await upgradeStatus(edge.port);

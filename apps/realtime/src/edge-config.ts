@@ -5,8 +5,6 @@
 
 /** Edge settings of the chat features. */
 export interface EdgeConfig {
-  /** Base URL of query-api, used to resolve a channel's id from its username (`GET /channels/:username`). */
-  QUERY_API_URL: string;
   /** Upgrade attempts admitted per client IP per 10 s on this edge; `0` disables the limit. Default 20. */
   REALTIME_CONNECTIONS_PER_IP_PER_10S: number;
   /** Deadline of the `chat.send` request to the command side, in ms. Default 3000. */
@@ -31,7 +29,6 @@ function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number):
  */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   return {
-    QUERY_API_URL: (env['QUERY_API_URL'] || 'http://127.0.0.1:4002').replace(/\/+$/, ''),
     REALTIME_CONNECTIONS_PER_IP_PER_10S: nonNegativeInt(env, 'REALTIME_CONNECTIONS_PER_IP_PER_10S', 20),
     REALTIME_CHAT_SEND_TIMEOUT_MS: nonNegativeInt(env, 'REALTIME_CHAT_SEND_TIMEOUT_MS', 3000) || 3000,
     REALTIME_FANOUT_BATCH_MS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MS', 20),

@@ -39,7 +39,7 @@ export type ErrorCode =
   | 'invalid_request'
   /** Edge rate limit (10 sends/s per connection) or the room's rate limit; `retryAfterMs` says when to retry. */
   | 'rate_limited'
-  /** The command side or query-api did not answer in time (or is unreachable): nothing was sent. */
+  /** The command side did not answer in time (or is unreachable, or its store is): nothing was sent. */
   | 'unavailable'
   /** Refusals decided by the chat room (docs/chat.md, `chat.send` reply codes). */
   | ChatRefusalCode;
@@ -59,6 +59,8 @@ export const CHAT_REFUSAL_CODES = [
   'channel_not_found',
   'invalid_request',
   'internal_error',
+  /** The command side could not reach its event store (e.g. PostgreSQL restarting): nothing was sent, retry. */
+  'unavailable',
 ] as const;
 /** One of {@link CHAT_REFUSAL_CODES}. */
 export type ChatRefusalCode = (typeof CHAT_REFUSAL_CODES)[number];

@@ -2,10 +2,18 @@
  * Relays domain events from NATS JetStream to uWS topics.
  *
  * Source: JetStream stream `EVENTCAST_EVENTS` (subjects `eventcast.events.>`, docs/contracts.md). The edge is
- * stateless, so it reads with an ephemeral *ordered* consumer that starts at new messages (deliver policy `new`):
- * nothing to ack, nothing to clean up. The ordered consumer re-creates itself after NATS reconnects or missed
- * heartbeats; if consuming fails anyway (stream deleted, consumer creation refused), the loop waits and starts a
- * fresh consumer, creating the stream first when it is missing.
+ * stateless, so it reads with an ephemeral *ordered* consumer: nothing to ack, nothing to clean up. The first consumer
+ * starts after the stream's last message at start-up (what deliver policy `new` does); from then on the relay keeps
+ * its own cursor, the stream sequence after the last message it took, and every later consumer starts there
+ * (deliver policy `by_start_sequence`, JetStream consumer docs). So after a gap (NATS restarted, the edge's connection
+ * dropped) viewers get what they missed exactly once and in order: messages below the cursor are skipped.
+ *
+ * Resuming does not wait for the ordered consumer's missed-heartbeat timer (two idle heartbeats, ≈ 30–60 s with
+ * nats.js defaults): on the connection's `reconnect` status the current consumer is stopped and a new one is made from
+ * the cursor at once (retried every 100 ms – `retryMs` while JetStream is not ready yet). `relaying` (readiness) is
+ * true only while NATS is connected and a consumer is attached. If the stream was reset (its last sequence is below the
+ * cursor: deleted and re-created) the cursor moves to the new end; if messages after the cursor are gone (limits),
+ * the relay starts at the first one left and logs the loss.
  */
 import { DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
@@ -48,9 +56,12 @@ export async function ensureEventsStream(nc: NatsConnection, logger: Logger): Pr
 
 /** Options of {@link EventRelay}. */
 export interface EventRelayOptions {
-  /** Delay before starting a new consumer after a failure, in ms. Default 1000. */
+  /** Longest delay before starting a new consumer after a failure, in ms (first retry after 100 ms). Default 1000. */
   retryMs?: number;
 }
+
+/** First retry delay after a failed consumer, in ms (doubling up to `retryMs`). */
+const FIRST_RETRY_MS = 100;
 
 /**
  * Consumes the events stream and hands every relayable event to `publish(channel, frame)`.
@@ -66,6 +77,9 @@ export class EventRelay {
   private resolveFirstConsume!: () => void;
   private readonly retryMs: number;
   private nc: NatsConnection | undefined;
+  /** Stream sequence of the next message to relay (0 until the first consumer is placed). */
+  private nextSeq = 0;
+  private natsConnected = true;
 
   /**
    * @param publish called synchronously for each relayed event with the channel (username) and the encoded frame.
@@ -89,9 +103,14 @@ export class EventRelay {
 
   private last = '0';
 
-  /** True while a consumer is attached to the stream. */
+  /** True while NATS is connected and a consumer is attached to the stream (readiness: the edge is relaying). */
   get consuming(): boolean {
-    return this.consumingNow;
+    return this.consumingNow && this.natsConnected;
+  }
+
+  /** Stream sequence of the next message the relay will take (0 before the first consumer). Tests, metrics. */
+  get cursor(): number {
+    return this.nextSeq;
   }
 
   /**
@@ -100,7 +119,10 @@ export class EventRelay {
    * @returns a promise resolved once the first consumer is attached (pending while that keeps failing).
    */
   start(nc: NatsConnection): Promise<void> {
-    this.nc ??= nc;
+    if (!this.nc) {
+      this.nc = nc;
+      void this.watchConnection(nc);
+    }
     this.loop ??= this.run(this.nc);
     return this.firstConsume;
   }
@@ -113,35 +135,78 @@ export class EventRelay {
     await this.loop;
   }
 
+  /**
+   * Follows the connection: relaying stops being true on `disconnect`; on `reconnect` the current consumer is stopped
+   * and the loop makes a new one from the cursor at once (instead of the ordered consumer's heartbeat timeout).
+   */
+  private async watchConnection(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.natsConnected = false;
+        } else if (s.type === 'reconnect') {
+          this.natsConnected = true;
+          this.logger.info({ cursor: this.nextSeq }, 'nats reconnected: re-creating the relay consumer from the cursor');
+          this.messages?.stop();
+          this.wake?.();
+        }
+      }
+    } catch {
+      // the status iterator ends with the connection
+    }
+  }
+
   private async run(nc: NatsConnection): Promise<void> {
+    let delay = FIRST_RETRY_MS;
     while (!this.stopped) {
+      let attached = false;
       try {
-        await this.consumeOnce(nc);
+        attached = await this.consumeOnce(nc);
       } catch (err) {
         if (!this.stopped) this.logger.warn({ err }, 'event relay consumer failed; retrying');
       }
       this.consumingNow = false;
-      if (!this.stopped) await this.sleep(this.retryMs);
+      this.messages = undefined;
+      if (this.stopped) break;
+      // A consumer that was attached and ended (reconnect, heartbeats missed) is re-made at once; failures back off.
+      delay = attached ? FIRST_RETRY_MS : Math.min(delay * 2, this.retryMs);
+      if (!attached) await this.sleep(delay);
     }
   }
 
-  private async consumeOnce(nc: NatsConnection): Promise<void> {
+  /**
+   * Places the cursor, creates one ordered consumer from it and relays until that consumer ends.
+   * @returns true when the consumer was attached (so a new one may be made at once).
+   */
+  private async consumeOnce(nc: NatsConnection): Promise<boolean> {
     await ensureEventsStream(nc, this.logger);
-    const js = jetstream(nc);
-    const consumer = await js.consumers.get(EVENTS_JETSTREAM, { deliver_policy: DeliverPolicy.New });
+    const info = await (await jetstreamManager(nc)).streams.info(EVENTS_JETSTREAM);
+    const { first_seq: first, last_seq: last } = info.state;
+    if (this.nextSeq === 0 || this.nextSeq > last + 1) {
+      if (this.nextSeq !== 0) this.logger.warn({ cursor: this.nextSeq, last }, 'events stream was reset; relaying from its end');
+      this.nextSeq = last + 1;
+    } else if (this.nextSeq < first) {
+      this.logger.warn({ cursor: this.nextSeq, first }, 'events missed by this edge are no longer in the stream; relaying from the first one left');
+      this.nextSeq = first;
+    }
+    const consumer = await jetstream(nc).consumers.get(EVENTS_JETSTREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.nextSeq });
     const messages = await consumer.consume();
     this.messages = messages;
     if (this.stopped) {
       messages.stop();
-      return;
+      return false;
     }
     this.consumingNow = true;
-    this.logger.info({ stream: EVENTS_JETSTREAM }, 'event relay consuming (ordered consumer, deliver new)');
+    this.logger.info({ stream: EVENTS_JETSTREAM, from: this.nextSeq }, 'event relay consuming (ordered consumer from the cursor)');
     this.resolveFirstConsume();
     void this.watchStatus(messages);
     for await (const m of messages) {
+      // A consumer made from an older position (or a redelivery) never relays a message twice.
+      if (m.seq < this.nextSeq) continue;
+      this.nextSeq = m.seq + 1;
       this.handle(m.data, m.subject, m.seq);
     }
+    return true;
   }
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
@@ -151,7 +216,11 @@ export class EventRelay {
           // The stream was deleted under us: drop this consumer; the loop re-creates stream and consumer.
           this.logger.warn({ stream: EVENTS_JETSTREAM }, 'events stream not found; restarting relay consumer');
           messages.stop();
-        } else if (s.type === 'heartbeats_missed' || s.type === 'ordered_consumer_recreated' || s.type === 'consumer_not_found') {
+        } else if (s.type === 'heartbeats_missed') {
+          // Re-make the consumer from our own cursor rather than waiting for the library's reset.
+          this.logger.info({ status: s }, 'event relay missed heartbeats; re-creating the consumer');
+          messages.stop();
+        } else if (s.type === 'ordered_consumer_recreated' || s.type === 'consumer_not_found') {
           this.logger.info({ status: s }, 'event relay consumer status');
         }
       }

@@ -105,7 +105,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const publish = (channel: string, frame: string): void => {
     batcher.publish(channelTopic(channel), frame);
   };
-  const directory = new ChannelDirectory(edge.QUERY_API_URL);
+  const directory = new ChannelDirectory(() => nc);
   const held = new HeldMessages(publish, options.heldMessages);
   const fanOut = new FanOut(publish, held, directory, (frame) => batcher.publish(DIRECTORY_TOPIC, frame));
   const relay = new EventRelay((_channel, _frame, decision) => fanOut.route(decision), log);

@@ -16,3 +16,4 @@ export * from './nats.js';
 export * from './text.js';
 export * from './read-your-writes.js';
 export * from './auth-throttling.js';
+export * from './channels.js';

@@ -103,6 +103,38 @@ void it('recovers when NATS is down for a while: nothing lost, nothing twice, in
   await assertAllPublishedOnce();
 });
 
+void it('publishes again within about a second of NATS coming back, though appends went on during a 6 s outage', { timeout: 60_000 }, async () => {
+  const errors: { at: number; message: string }[] = [];
+  let n = 5;
+  const publisher = new EventPublisher({
+    store,
+    databaseUrl: db.url,
+    natsServers: nats.url,
+    backoff: { initialMs: 100, maxMs: 1000 },
+    onError: (e) => errors.push({ at: Date.now(), message: e instanceof Error ? e.message : String(e) }),
+  });
+  await publisher.start();
+  await appendMany(5);
+  await waitFor(async () => (await storedCount(nats.url)) === 5, 10_000, 'first 5');
+  await nats.stop();
+  // Appends go on while NATS is away (as HTTP commands do), longer than a publish's 5 s PubAck timeout.
+  const until = Date.now() + 6000;
+  while (Date.now() < until) {
+    await appendMany(1);
+    n++;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await nats.start();
+  const back = Date.now();
+  await appendMany(1);
+  n++;
+  await waitFor(async () => (await storedCount(nats.url)) === n, 10_000, `all ${n}`);
+  const resumedMs = Date.now() - back;
+  await publisher.stop();
+  assert.ok(resumedMs <= 1500, `published everything ${resumedMs} ms after NATS came back; errors: ${JSON.stringify(errors.map((e) => ({ ...e, at: e.at - back })))}`);
+  await assertAllPublishedOnce();
+});
+
 void it('keeps a second instance with the same name waiting while the first holds the lock', { timeout: 30_000 }, async () => {
   const first = new EventPublisher({ store, databaseUrl: db.url, natsServers: nats.url, lockRetryMs: 100 });
   const second = new EventPublisher({ store, databaseUrl: db.url, natsServers: nats.url, lockRetryMs: 100 });

@@ -12,6 +12,7 @@ import { Backoff, sleep } from './backoff.js';
 import { ensureCheckpointTable, loadCheckpoint, saveCheckpoint, tryLock, unlock } from './publisher/checkpoint.js';
 import { ensureEventsStream, toMessage } from './publisher/jetstream.js';
 import { AckWindow } from './publisher/window.js';
+import { ConnectionWatch } from './publisher/connection-watch.js';
 import type { EventPublisherOptions, PublisherStatus } from './publisher/types.js';
 
 export type { EventPublisherOptions, PublisherStatus } from './publisher/types.js';
@@ -146,7 +147,13 @@ export class EventPublisher {
     const timeout = this.options.publishTimeoutMs ?? 5000;
     const max = Math.max(1, this.options.window ?? 128);
     const sub = this.options.store.subscribeToAll({ after: this.acked });
-    const window = new AckWindow(this.acked, () => void sub.close());
+    // Publishing pauses while NATS is disconnected; the reconnect or the first failure settles every publish in flight
+    // at once (publisher/connection-watch.ts), so the next run re-sends from `acked` without waiting for timeouts.
+    const watch = new ConnectionWatch(nc);
+    const window = new AckWindow(this.acked, (err) => {
+      void sub.close();
+      watch.abort(err instanceof Error ? err : new Error('publish failed'));
+    });
     this.subscription = sub;
     this.window = window;
     // stop() may have run before this subscription existed (it closes only the one it sees): close it here too.
@@ -155,17 +162,22 @@ export class EventPublisher {
     try {
       for await (const event of sub) {
         if (window.failure !== undefined || !this.lockClient) break;
+        if (!watch.connected) {
+          await watch.untilConnected(this.abort.signal);
+          if (this.stopping) break;
+        }
         const m = toMessage(event, timeout);
         const published = js.publish(m.subject, m.payload, m.options);
         const onPublished = this.options.onPublished;
         if (onPublished) published.then((ack) => onPublished(event, ack.duplicate), () => undefined);
-        window.push(event.globalPosition, published);
+        window.push(event.globalPosition, Promise.race([published, watch.aborted]));
         await window.waitBelow(max);
       }
     } finally {
       clearInterval(timer);
       await sub.close();
       await window.drain();
+      watch.stop();
       this.acked = window.acked;
       this.window = undefined;
       this.subscription = undefined;

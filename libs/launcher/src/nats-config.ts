@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  CHANNEL_RESOLVE_SUBJECT,
   NATS_APP_USERS,
   NATS_PASSWORD_ENV,
   NATS_USER_ENV,
@@ -50,16 +51,17 @@ export const DEFAULT_NATS_TOPOLOGY: NatsTopologyNames = {
 };
 
 const INGEST_PATTERNS = [CommandPatterns.AuthorizePublish, CommandPatterns.BroadcastStart, CommandPatterns.BroadcastEnd, CommandPatterns.IngestNodeStarted];
-const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined];
+/** What the realtime edge requests: chat sends, audience samples, and channel ids by username (chat without query-api). */
+const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined, CHANNEL_RESOLVE_SUBJECT];
 
 /**
  * The permissions of `app`'s NATS user:
- * - `command-api`: subscribes to the command patterns (`ingest.*` of the ingest, `chat.send` and `audience.*` of the
- *   edge) and answers them (`allow_responses`); publishes the events (`eventcast.events.>`) and ensures the stream
+ * - `command-api`: subscribes to the command patterns (`ingest.*` of the ingest, `chat.send`, `audience.*` and
+ *   `channels.resolve` of the edge) and answers them (`allow_responses`); publishes the events (`eventcast.events.>`) and ensures the stream
  *   (`$JS.API.INFO`, `$JS.API.STREAM.INFO|CREATE.<stream>`);
  * - `query-api`: only its durable consumers: stream info/create, consumer info/create, pull (`MSG.NEXT`) and acks
  *   (`$JS.ACK.<stream>.<consumer>.>`);
- * - `realtime`: requests `chat.send`, `audience.sample`, `audience.viewers-joined`; creates, pulls from and deletes
+ * - `realtime`: requests `chat.send`, `audience.sample`, `audience.viewers-joined`, `channels.resolve`; creates, pulls from and deletes
  *   ephemeral ordered consumers of the stream — never query-api's durables, never `ingest.*`, never
  *   `eventcast.events.>`, no stream management;
  * - `ingest`: requests the four `ingest.*` patterns, nothing else.

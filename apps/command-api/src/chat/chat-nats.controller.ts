@@ -2,7 +2,8 @@
  * NATS request/reply `chat.send` from the realtime edge (docs/chat.md):
  * `{ channelId, senderId, senderName, text, nonce?, correlationId? }` → `{ ok: true, messageId, visibleAt }` or
  * `{ ok: false, code, message, retryAfterMs? }`. Always replies, never throws: bad payloads → `invalid_request`,
- * crashes → `internal_error` (logged), chat refusals → their code.
+ * event store unreachable → `unavailable` with `retryAfterMs`, crashes → `internal_error` (logged), chat refusals →
+ * their code.
  *
  * With a `nonce` (the client's, per sender) the send is idempotent for 24 h (docs/design.md, "Idempotency"): the
  * idempotency record (scope `chat.send:<senderId>`, fingerprint = channel and text) replays the first reply of a
@@ -18,7 +19,9 @@ import { commandIdOf } from '../idempotency/command-ids.js';
 import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
+import { isStoreUnavailableError } from '@eventcast/event-store';
 import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
+import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.js';
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 import { chatSendRequest } from './chat.schemas.js';
@@ -96,6 +99,10 @@ export class ChatNatsController {
       }
       if (err instanceof InvalidEventError) {
         return { ok: false, code: 'invalid_request', message: `the message cannot be recorded: ${err.issues.join('; ') || err.message}` };
+      }
+      if (isStoreUnavailableError(err)) {
+        this.logger.warn({ err: (err as Error).message, correlationId, channelId }, 'chat.send: event store unavailable');
+        return { ok: false, code: 'unavailable', message: 'chat is temporarily unavailable; try again', retryAfterMs: STORE_UNAVAILABLE_RETRY_AFTER_S * 1000 };
       }
       this.logger.error({ err, correlationId, channelId }, 'chat.send failed');
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { ChannelDirectory } from './channel-directory.js';
+import { ChannelResolveNatsController } from './channel-resolve-nats.controller.js';
 import { ChatModerationController } from './chat-moderation.controller.js';
 import { ChatNatsController } from './chat-nats.controller.js';
 import { ChatRooms } from './chat-rooms.js';
@@ -15,7 +16,7 @@ import { SendChatMessageHandler } from './commands/send-chat-message.handler.js'
 /** Chat feature (docs/chat.md): messages over NATS and HTTP, moderation, emotes, follows. */
 @Module({
   imports: [CqrsModule, AccountsModule],
-  controllers: [ChatNatsController, ChatController, ChatModerationController, EmotesController, FollowsController],
+  controllers: [ChatNatsController, ChannelResolveNatsController, ChatController, ChatModerationController, EmotesController, FollowsController],
   providers: [ChannelDirectory, ChatRooms, SendChatMessageHandler, ModerateChatHandler, FollowChannelHandler],
 })
 export class ChatModule {}

@@ -32,4 +32,15 @@ describe('HTTP error mapping', () => {
     assert.equal(out.code, 'invalid_request');
     assert.match(out.message, /^the request cannot be recorded: title: contains U\+0000/);
   });
+
+  it('maps a lost or refused event-store connection to 503 (the filter adds Retry-After), other errors stay 500', () => {
+    const unavailable = { statusCode: 503, error: 'Service Unavailable', message: 'the event store is unreachable; nothing was changed, retry shortly' };
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    assert.deepEqual(toErrorBody(refused), unavailable);
+    assert.deepEqual(toErrorBody(shutdown), unavailable);
+    assert.deepEqual(toErrorBody(new Error('Connection terminated unexpectedly')), unavailable);
+    assert.deepEqual(toErrorBody(new Error('command failed', { cause: refused })), unavailable);
+    assert.equal(toErrorBody(Object.assign(new Error('invalid byte sequence'), { code: '22021' })).statusCode, 500);
+  });
 });

@@ -1,11 +1,13 @@
 /**
  * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
  * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, InvalidEventError (input the event schemas refuse) → 400 `invalid_request`, Nest HttpExceptions keep their status,
- * malformed JSON bodies → 400, anything else → 500 "internal server error" (details only in the log).
+ * malformed JSON bodies → 400, a lost or refused event-store connection → 503 with `Retry-After` (nothing was
+ * appended; the client retries once the database is back), anything else → 500 "internal server error" (details only
+ * in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { isStoreUnavailableError, WrongExpectedRevisionError } from '@eventcast/event-store';
 import { moderationRefusalSchema, type ModerationRefusal } from '@eventcast/contracts';
 import { InvalidEventError } from '@eventcast/events';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
@@ -38,6 +40,12 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/**
+ * `Retry-After` (seconds, RFC 9110 §10.2.3) sent with a 503 when the event store is unreachable: the database is
+ * usually back within seconds (a restart or failover), and every app reconnects by itself within a second of it.
+ */
+export const STORE_UNAVAILABLE_RETRY_AFTER_S = 1;
 
 function body(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: REASONS[statusCode] ?? 'Error', message };
@@ -88,6 +96,7 @@ export function toErrorBody(err: unknown): ErrorBody {
   // Never echo the parser's message: it quotes the request body, which may hold a password.
   const parserError = bodyParserClientError(err);
   if (parserError) return body(parserError.status, parserError.message);
+  if (isStoreUnavailableError(err)) return body(HttpStatus.SERVICE_UNAVAILABLE, 'the event store is unreachable; nothing was changed, retry shortly');
   return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error');
 }
 
@@ -103,9 +112,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<AppRequest>();
     const out = toErrorBody(exception);
-    if (out.statusCode >= 500) {
+    const unavailable = out.statusCode === 503 && isStoreUnavailableError(exception);
+    if (unavailable) {
+      // Expected while PostgreSQL restarts: one line without the stack.
+      this.logger.warn({ err: (exception as Error).message, correlationId: req.correlationId, method: req.method, path: req.path }, 'event store unavailable');
+    } else if (out.statusCode >= 500) {
       this.logger.error({ err: exception, correlationId: req.correlationId, method: req.method, path: req.path }, 'request failed');
     }
+    if (unavailable && !res.headersSent) res.setHeader('Retry-After', String(STORE_UNAVAILABLE_RETRY_AFTER_S));
     if (out.retryAfterMs !== undefined && !res.headersSent) res.setHeader('Retry-After', String(Math.ceil(out.retryAfterMs / 1000)));
     if (!res.headersSent) res.status(out.statusCode).json(out);
   }

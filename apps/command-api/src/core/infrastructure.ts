@@ -23,7 +23,7 @@ export async function openEventStore(config: CommandApiConfig): Promise<EventSto
 
 /**
  * Creates the publisher of `store` (not started): one active instance per deployment (advisory lock), checkpoint in
- * DATABASE_URL, NATS at NATS_URL. Retried failures are logged as warnings.
+ * DATABASE_URL, NATS at NATS_URL. Retried failures are logged as warnings; retries are at most 1 s apart.
  */
 export function createPublisher(config: CommandApiConfig, store: EventStore, logger: Logger): Publisher {
   const { servers, ...nats } = natsConnectionOptions(config, 'command-api');
@@ -33,6 +33,8 @@ export function createPublisher(config: CommandApiConfig, store: EventStore, log
     natsServers: servers,
     natsOptions: { ...nats, name: 'eventcast-command-api-publisher' },
     onError: (err) => logger.warn({ err }, 'event publisher failed, retrying'),
+    // Retries at most 1 s apart, so publishing resumes within about a second of PostgreSQL's or NATS's return.
+    backoff: { initialMs: 100, maxMs: 1000 },
     onPublished: countPublished,
   });
   let unregister: (() => void) | undefined;

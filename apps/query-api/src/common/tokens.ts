@@ -13,7 +13,10 @@ export const QUERY_API_RUNTIME = Symbol('QUERY_API_RUNTIME');
 export interface QueryApiRuntime {
   /** Base of playback URLs, '' to derive `http://<request host>:8000`. */
   hlsPublicUrl: string;
-  /** True while the JetStream consumer is attached (readiness). */
+  /**
+   * True while the projector can keep the read models current (readiness): the JetStream consumer is attached on a
+   * connected NATS, or NATS is away and catch-ups from the event store succeed.
+   */
   consumerAttached(): boolean;
   /** Stops the consumer after the in-flight message (called before the HTTP server closes). */
   stopConsumer(): Promise<void>;

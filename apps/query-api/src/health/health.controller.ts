@@ -1,6 +1,7 @@
 /**
- * `GET /health` (liveness) and `GET /ready` (also `/health/ready`): database reachable, JetStream consumer attached,
- * and no projection further behind the event store head than the readiness limits (`READINESS_MAX_LAG_EVENTS`,
+ * `GET /health` (liveness) and `GET /ready` (also `/health/ready`): database reachable, the projector consuming (the
+ * JetStream consumer attached on a connected NATS, or — NATS away — catching up from the event store), and no
+ * projection further behind the event store head than the readiness limits (`READINESS_MAX_LAG_EVENTS`,
  * `READINESS_MAX_LAG_SECONDS`), so a load balancer stops sending reads to a replica serving stale read models.
  * Liveness never depends on the lag.
  */
@@ -36,7 +37,7 @@ export class HealthController {
   }
 
   /**
-   * `{ status: 'ready' }` when a `SELECT 1` succeeds within 2 s, the JetStream consumer is attached and every
+   * `{ status: 'ready' }` when a `SELECT 1` succeeds within 2 s, the projector consumes (JetStream or the store) and every
    * projection is within the lag limits.
    * @throws {ServiceUnavailableException} (503) naming what is not ready (e.g. which projection lags, by how much).
    */
@@ -51,7 +52,7 @@ export class HealthController {
     } catch {
       problems.push('database unreachable');
     }
-    if (!this.runtime.consumerAttached()) problems.push('JetStream consumer not attached');
+    if (!this.runtime.consumerAttached()) problems.push('projector not consuming (JetStream consumer detached and no catch-up from the event store)');
     if (problems.length === 0 && this.runtime.projectionLag) {
       try {
         const lags = await Promise.race([this.runtime.projectionLag(), timeout]);

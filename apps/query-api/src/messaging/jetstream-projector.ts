@@ -29,6 +29,7 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { fromWire, redactedFieldsOf, type RecordedEvent } from '@eventcast/events';
+import { isStoreUnavailableError } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import type { ProjectionRunner } from '../projections/projection-runner.js';
 import type { StoreCatchUp } from '../projections/store-catch-up.js';
@@ -55,6 +56,12 @@ export interface ProjectorStats {
   /** Largest batch so far. */
   largestBatch: number;
 }
+
+/**
+ * Retry delay (ms) after a lost database connection (PostgreSQL restarting), instead of `retryDelayMs`: the read models
+ * resume within about this long of the database's return.
+ */
+export const CONNECTION_RETRY_DELAY_MS = 250;
 
 /** Default of {@link JetStreamProjectorOptions.batchSize}. */
 export const DEFAULT_PROJECTOR_BATCH_SIZE = 256;
@@ -88,6 +95,8 @@ export class JetStreamProjector {
    */
   private checkpoint: bigint | undefined;
   private readonly counters: ProjectorStats = { batches: 0, messages: 0, largestBatch: 0 };
+  /** Pause of the worker after the last failed batch (set with each failure). */
+  private pauseMs = 0;
 
   /**
    * @param nc connected NATS client (owned by the caller).
@@ -216,11 +225,20 @@ export class JetStreamProjector {
       } catch (err) {
         // handle() settles every message itself; this is a last resort so the worker never dies.
         this.logger.error({ err }, 'JetStream batch failed unexpectedly');
-        for (const m of batch) m.nak(this.options.retryDelayMs);
+        for (const m of batch) m.nak(this.retryDelayFor(err));
         ok = false;
       }
-      if (!ok && !this.stopping) await this.pause(this.options.retryDelayMs);
+      if (!ok && !this.stopping) await this.pause(this.pauseMs);
     }
+  }
+
+  /**
+   * Redelivery delay after `err`, also remembered as the worker's next pause: short for a lost or refused database
+   * connection (it is usually back within seconds and nothing is wrong with the events), `retryDelayMs` otherwise.
+   */
+  private retryDelayFor(err: unknown): number {
+    this.pauseMs = isStoreUnavailableError(err) ? Math.min(CONNECTION_RETRY_DELAY_MS, this.options.retryDelayMs) : this.options.retryDelayMs;
+    return this.pauseMs;
   }
 
   /** Waits `ms`, or less when stopping. */
@@ -284,7 +302,8 @@ export class JetStreamProjector {
     } catch (err) {
       this.checkpoint = undefined;
       this.logger.error({ err, first: first.toString(), last: last.toString(), messages: items.length }, 'projecting batch failed (checkpoint read or store catch-up); will retry');
-      for (const { msg } of items) msg.nak(this.options.retryDelayMs);
+      const delay = this.retryDelayFor(err);
+      for (const { msg } of items) msg.nak(delay);
       return false;
     }
 
@@ -318,13 +337,15 @@ export class JetStreamProjector {
         { err: failure.err, id: bad.event.id, type: bad.event.type, position: bad.event.globalPosition.toString(), deliveries: bad.msg.info.deliveryCount },
         'projecting event failed; will retry',
       );
-      for (let i = done; i < ready.length; i++) ready[i]!.msg.nak(this.options.retryDelayMs);
+      const delay = this.retryDelayFor(failure.err);
+      for (let i = done; i < ready.length; i++) ready[i]!.msg.nak(delay);
     }
     if (later.length > 0) {
       this.logger.warn(
         { position: later[0]!.event.globalPosition.toString(), checkpoint: (this.checkpoint ?? checkpoint).toString() },
         'event store does not have the missing events yet; retrying later',
       );
+      if (!failure) this.pauseMs = this.options.retryDelayMs;
       for (const { msg } of later) msg.nak(this.options.retryDelayMs);
     }
     return !failure && later.length === 0;

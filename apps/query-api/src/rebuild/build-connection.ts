@@ -10,6 +10,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { guardPool } from '@eventcast/event-store';
 import { from as copyFrom } from 'pg-copy-streams';
 import { READMODELS_SCHEMA, type DB } from '../database/schema.js';
 import type { BulkCopy } from '../projections/projection.js';
@@ -31,8 +32,8 @@ export class BuildConnection {
   /** @param databaseUrl `postgres://…` of the read-model database (the one the rebuilder's Kysely uses). */
   constructor(databaseUrl: string) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-    // An idle connection ended by the server must not be an uncaught exception (see createReadModelDb).
-    this.pool.on('error', () => undefined);
+    // A connection ended by the server, idle or held, must not be an uncaught exception (see createReadModelDb).
+    guardPool(this.pool);
     // With one connection at most, the client checked out is the one of the transaction running now.
     this.pool.on('acquire', (client) => {
       this.held = client;

@@ -3,3 +3,4 @@ export { PostgresSubscription, type PostgresSubscriptionOptions } from './subscr
 export { migrate, NOTIFY_CHANNEL } from './schema.js';
 export { recordedFromRaw } from './read.js';
 export type { RawRecordedEvent, JsonLineRow, CopyJsonLinesOptions } from './read.js';
+export { guardPool, isStoreUnavailableError } from './pool.js';

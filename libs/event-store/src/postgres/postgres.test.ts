@@ -63,3 +63,28 @@ void it('PostgresSubscription survives terminated connections and keeps deliveri
     await db.drop();
   }
 });
+
+void it('a connection lost while checked out of the pool does not end the process; the next append succeeds', { timeout: 30_000 }, async () => {
+  // node-postgres emits 'error' on a client whose backend dies; while a client is checked out (between the queries of
+  // the append's transaction) pg-pool has no listener on it, and an unhandled 'error' ends the process (issue 9 item 12).
+  const db = await createTestDatabase('eventstore_test');
+  const store = new PostgresEventStore({ connectionString: db.url });
+  const admin = new PostgresEventStore({ connectionString: db.url });
+  const ev = { type: 'PublishRejected', data: { channelId: null, reason: 'invalid_key', remoteAddress: '10.9.9.8' } };
+  try {
+    await store.migrate();
+    const held = await store.pool.connect();
+    const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await held.query('BEGIN');
+    await admin.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    await new Promise((r) => setTimeout(r, 300)); // the FATAL message and the socket's end arrive meanwhile
+    await assert.rejects(held.query('SELECT 1'));
+    held.release(true);
+    await store.append('ingest-lost', [ev], 'no_stream');
+    assert.equal((await store.readStream('ingest-lost')).length, 1);
+  } finally {
+    await admin.close();
+    await store.close();
+    await db.drop();
+  }
+});

@@ -18,6 +18,7 @@ import {
   type JsonLineRow,
   type RawRecordedEvent,
 } from './read.js';
+import { guardPool, isStoreUnavailableError } from './pool.js';
 import { migrate } from './schema.js';
 import { PostgresSubscription, type PostgresSubscriptionOptions } from './subscription.js';
 
@@ -60,8 +61,9 @@ export class PostgresEventStore implements EventStore {
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
-    // An idle client that loses its connection emits on the pool; without a listener that would crash the process.
-    this.pool.on('error', () => undefined);
+    // A client that loses its connection (idle in the pool or checked out by an append) must not crash the process:
+    // see pool.ts. The failed query rejects with a transient error instead (isStoreUnavailableError).
+    guardPool(this.pool);
   }
 
   /** Creates the schema when missing (idempotent, safe to run concurrently). See `schema.ts`. */
@@ -79,6 +81,7 @@ export class PostgresEventStore implements EventStore {
   async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const prepared = prepareEvents(events);
     const client = await this.pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result =
@@ -87,9 +90,11 @@ export class PostgresEventStore implements EventStore {
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      broken = isStoreUnavailableError(err);
       throw err;
     } finally {
-      client.release();
+      // A connection that failed is discarded, not handed to the next append.
+      client.release(broken);
     }
   }
 

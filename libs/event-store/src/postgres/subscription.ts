@@ -32,7 +32,7 @@ export class PostgresSubscription implements Subscription {
   private readonly abort = new AbortController();
   private iterator: AsyncGenerator<RecordedEvent> | undefined;
   private connecting = false;
-  private readonly listenerBackoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
+  private readonly listenerBackoff = new Backoff({ initialMs: 200, maxMs: 1000 });
 
   constructor(
     private readonly pool: pg.Pool,
@@ -65,7 +65,8 @@ export class PostgresSubscription implements Subscription {
 
   private async *run(): AsyncGenerator<RecordedEvent> {
     const batchSize = this.options.batchSize ?? 2000;
-    const backoff = new Backoff();
+    // Capped at 1 s: a restarted PostgreSQL is followed again within about a second of its return.
+    const backoff = new Backoff({ initialMs: 100, maxMs: 1000 });
     let after = this.options.after ?? 0n;
     try {
       await this.startListener();
