@@ -117,14 +117,14 @@ void describe('COPY into build tables', () => {
     };
     const tricky = TRICKY.map((t, i) => ra.message(i % 2 ? x! : y!, t));
     add(A, ...tricky.slice(0, 4));
-    add(B, rb.message(x!, 'b one'), rb.message(y!, 'b\ttwo'));
+    add(B, rb.message(x!, 'b one'), rb.message(y!, 'b\\ttwo (a backslash and t: COPY escapes it)'));
     const dup = ra.message(x!, 'sent twice');
     add(A, dup, ra.deleted(mod!, tricky[1]!.data.messageId, x!.id, 'tidy'));
     const botMessage = ra.message(a, 'from the bot');
     add(A, { ...botMessage, data: { ...botMessage.data, bot: { tokenId: randomUUID(), name: 'helper_bot' } } });
     add(A, ...tricky.slice(4), ra.cleared(mod!), ra.message(y!, 'after\\clear'));
     // The same message id again, many positions later: the build's COPY meets a stored id and redoes the insert.
-    add(A, ra.message(x!, 'x'), ra.message(y!, 'y'), ra.message(x!, 'z'), dup, rb.cleared(b!), rb.message(x!, 'b three\n'));
+    add(A, ra.message(x!, 'x'), ra.message(y!, 'y'), ra.message(x!, 'z'), dup, rb.cleared(b!), rb.message(x!, 'b three\\N'));
 
     const { tdb, root } = await liveReadModel(dbs, log.events);
     try {
