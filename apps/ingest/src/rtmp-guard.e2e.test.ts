@@ -19,10 +19,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { rtmpRefusalStatus } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
-import { generateStreamKey, hashStreamKey, parseMetrics, sampleValue, type MetricFamily } from '@eventcast/platform';
+import { generateStreamKey, parseMetrics, sampleValue, type MetricFamily } from '@eventcast/platform';
 import type { FakeHandlers } from './test-support/fake-command-side.js';
 import { publishTestStream, rawRequest, waitUntil, type Publisher } from './test-support/harness.js';
-import { startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
+import { provesKey, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 import {
   announceMessage,
   commandMessage,
@@ -62,7 +62,8 @@ const handlers: FakeHandlers = {
     const ch = channels.find((c) => c.channelId === d['channelId']);
     if (d['channelId'] === null) return { allowed: false, reason: 'malformed_key', message: 'malformed' };
     if (!ch) return { allowed: false, reason: 'unknown_channel', message: 'unknown' };
-    if (d['streamKeyHash'] !== hashStreamKey(ch.key)) return { allowed: false, reason: 'invalid_key', message: 'invalid' };
+    // The ingest sends a one-time proof of the key, not its hash (issue 9 item 3).
+    if (!provesKey(d, ch.key)) return { allowed: false, reason: 'invalid_key', message: 'invalid' };
     if (liveBroadcasts.has(ch.channelId)) return { allowed: false, reason: 'already_live', message: 'live' };
     return { allowed: true, channelId: ch.channelId, username: ch.username };
   },
