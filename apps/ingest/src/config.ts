@@ -52,6 +52,12 @@ export interface RtmpLimits {
    * (loopback and HOST, where the packager and ffprobe connect from) are exempt.
    */
   maxConnectionsPerIp: number;
+  /**
+   * `INGEST_RTMP_MAX_CONNECTIONS` (1000): open RTMP connections in total from external addresses, so an attack from
+   * many addresses is bounded by a count and not only by the handshake deadline; the internal addresses (packager,
+   * ffprobe) are exempt, so channels already live keep being packaged while the cap is reached.
+   */
+  maxConnections: number;
 }
 
 /** Default {@link RtmpLimits}. */
@@ -62,6 +68,7 @@ export const DEFAULT_RTMP_LIMITS: Readonly<RtmpLimits> = {
   maxMediaMessageBytes: 8 * 1024 * 1024,
   maxChunkStreams: 16,
   maxConnectionsPerIp: 10,
+  maxConnections: 1000,
 };
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -106,6 +113,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       maxMediaMessageBytes: positiveIntEnv(env, 'INGEST_RTMP_MAX_MEDIA_MESSAGE_BYTES', DEFAULT_RTMP_LIMITS.maxMediaMessageBytes, 0xffffff),
       maxChunkStreams: positiveIntEnv(env, 'INGEST_RTMP_MAX_CHUNK_STREAMS', DEFAULT_RTMP_LIMITS.maxChunkStreams, 65599),
       maxConnectionsPerIp: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS_PER_IP', DEFAULT_RTMP_LIMITS.maxConnectionsPerIp),
+      maxConnections: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS', DEFAULT_RTMP_LIMITS.maxConnections),
     },
   };
 }

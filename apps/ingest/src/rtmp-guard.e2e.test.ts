@@ -6,6 +6,8 @@
  *   the announced lengths, and meanwhile the right key goes live (first HLS playlist);
  * - the per-address cap refuses the connection over the limit; a publisher that stops sending is disconnected after
  *   the idle timeout;
+ * - the total cap (`INGEST_RTMP_MAX_CONNECTIONS`, own ingest run with a low cap) refuses one connection more from a
+ *   fresh address, leaves the open ones alone, exempts the internal loopback and frees a slot on close;
  * - ffmpeg publishing a wrong, a rotated, a malformed or an already-live key reads the reason on stderr
  *   ("Server error: NetStream.Publish.BadName: …" / "…Rejected: …"), and a raw client reads the onStatus itself.
  * Attack connections come from 127.0.0.10–127.0.0.60 (all of 127/8 is loopback on Linux), so they are subject to
@@ -17,10 +19,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { rtmpRefusalStatus } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
-import { generateStreamKey, hashStreamKey, parseMetrics, sampleValue, type MetricFamily } from '@eventcast/platform';
+import { generateStreamKey, parseMetrics, sampleValue, type MetricFamily } from '@eventcast/platform';
 import type { FakeHandlers } from './test-support/fake-command-side.js';
 import { publishTestStream, rawRequest, waitUntil, type Publisher } from './test-support/harness.js';
-import { startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
+import { provesKey, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 import {
   announceMessage,
   commandMessage,
@@ -60,7 +62,8 @@ const handlers: FakeHandlers = {
     const ch = channels.find((c) => c.channelId === d['channelId']);
     if (d['channelId'] === null) return { allowed: false, reason: 'malformed_key', message: 'malformed' };
     if (!ch) return { allowed: false, reason: 'unknown_channel', message: 'unknown' };
-    if (d['streamKeyHash'] !== hashStreamKey(ch.key)) return { allowed: false, reason: 'invalid_key', message: 'invalid' };
+    // The ingest sends a one-time proof of the key, not its hash (issue 9 item 3).
+    if (!provesKey(d, ch.key)) return { allowed: false, reason: 'invalid_key', message: 'invalid' };
     if (liveBroadcasts.has(ch.channelId)) return { allowed: false, reason: 'already_live', message: 'live' };
     return { allowed: true, channelId: ch.channelId, username: ch.username };
   },
@@ -289,5 +292,52 @@ void describe('RTMP guard: hostile input and refusals (real NMS, ffmpeg and NATS
     );
     await player.closed;
     assert.equal(onStatus(player)?.['code'], 'NetStream.Play.Failed');
+  });
+});
+
+void describe('RTMP guard: total connection cap (INGEST_RTMP_MAX_CONNECTIONS)', { timeout: 60_000 }, () => {
+  const TOTAL = 4;
+  let run: IngestRun;
+  const scrape = async (): Promise<MetricFamily[]> => parseMetrics((await rawRequest(run.httpPort, '/metrics')).body.toString());
+
+  before(async () => {
+    run = await startIngestRun({
+      prefix: testSubjectPrefix(),
+      handlers,
+      tmpPrefix: 'ingest-guard-total-',
+      env: { INGEST_RTMP_MAX_CONNECTIONS: String(TOTAL), INGEST_COMMAND_TIMEOUT_MS: '1500' },
+    });
+  });
+  after(() => run?.stop());
+
+  void it('refuses the connection over the total cap from a fresh address; the open ones and loopback are unaffected', async () => {
+    const limited = (f: MetricFamily[]): number => sampleValue(f, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'total_limit' });
+    const before = limited(await scrape());
+    // One connection per address: the per-address cap (10) is never what refuses here.
+    const open: RawRtmp[] = [];
+    for (let i = 0; i < TOTAL; i++) open.push(await rawConnect(run.rtmpPort, `127.0.0.${80 + i}`));
+    await delay(300);
+    assert.ok(open.every((c) => !c.isClosed()), `${TOTAL} connections from ${TOTAL} addresses are allowed`);
+
+    const over = await rawConnect(run.rtmpPort, '127.0.0.90');
+    const overClosedAfter = await Promise.race([over.closed, delay(2000).then(() => Infinity)]);
+    assert.ok(overClosedAfter < 1000, `connection ${TOTAL + 1} closed at once (${overClosedAfter} ms)`);
+    assert.equal(limited(await scrape()) - before, 1, 'counted as total_limit');
+
+    // The open connections still work: one completes the RTMP handshake after the refusal.
+    await handshake(open[0]!);
+    assert.ok(open.every((c) => !c.isClosed()), 'the open connections are unaffected');
+    // Internal addresses (the packager's loopback) are exempt, so live channels keep being packaged.
+    const internal = await rawConnect(run.rtmpPort, '127.0.0.1');
+    await delay(300);
+    assert.equal(internal.isClosed(), false, 'loopback is not subject to the total cap');
+
+    open[1]!.socket.destroy();
+    await open[1]!.closed;
+    await delay(100);
+    const again = await rawConnect(run.rtmpPort, '127.0.0.91');
+    await delay(300);
+    assert.equal(again.isClosed(), false, 'a slot freed by a close is usable again');
+    for (const c of [...open, internal, again]) c.socket.destroy();
   });
 });

@@ -9,8 +9,9 @@
  * `packetAlloc()` allocates `header.length + 1024` bytes as soon as a chunk header announces a message length
  * (24 bits: up to 16 MiB) — before any `connect`. 40 chunk streams × 16 MiB ≈ 670 MB for a few KB sent. A
  * connection that sends nothing stays open forever. The guard therefore:
- * - replaces the TCP server's `connection` listener with its own, which refuses sockets over the per-address cap
- *   and then calls NMS's own `handleRequest(socket)` (NMS keeps all its bookkeeping);
+ * - replaces the TCP server's `connection` listener with its own, which refuses sockets over the per-address cap or
+ *   the total cap of external connections (internal addresses are exempt from both, so the packager of a live
+ *   channel still connects) and then calls NMS's own `handleRequest(socket)` (NMS keeps all its bookkeeping);
  * - wraps the session's socket `data` listener: the first byte must be RTMP version 3 (RTMP 1.0 spec §5.2.2, C0),
  *   and any exception NMS's parser throws on garbage (e.g. `new URL()` of a bogus tcUrl, an AMF decode of a
  *   truncated buffer) closes that socket instead of crashing the process;
@@ -47,6 +48,7 @@ const SET_CHUNK_SIZE = 1;
 /** Why the guard closed a connection (label `reason` of `eventcast_ingest_rtmp_connections_closed_total`). */
 export type GuardCloseReason =
   | 'per_ip_limit'
+  | 'total_limit'
   | 'bad_version'
   | 'handshake_timeout'
   | 'authorize_timeout'
@@ -154,6 +156,10 @@ function plainAddress(address: string | undefined): string {
 export class RtmpGuard {
   private readonly conns = new Set<Conn>();
   private readonly perAddress = new Map<string, number>();
+  /** Open connections from external addresses (the sum of {@link perAddress}), checked against `maxConnections`. */
+  private external = 0;
+  /** When the last "total cap reached" warning was logged (epoch ms). */
+  private totalCapWarnedAt = 0;
   private readonly context: NmsContext;
   private timer: NodeJS.Timeout | null = null;
   private handleRequest: ((socket: Socket) => void) | null = null;
@@ -211,7 +217,20 @@ export class RtmpGuard {
         socket.destroy();
         return;
       }
+      if (this.external >= this.o.limits.maxConnections) {
+        closedTotal.inc({ reason: 'total_limit' });
+        const now = Date.now();
+        const fields = { remoteAddress: address, open: this.external, limit: this.o.limits.maxConnections };
+        // Reaching the total cap refuses encoders too: worth a warning, at most one a minute (the metric counts all).
+        if (now - this.totalCapWarnedAt >= 60_000) {
+          this.totalCapWarnedAt = now;
+          this.o.log.warn(fields, 'RTMP connection refused: INGEST_RTMP_MAX_CONNECTIONS reached');
+        } else this.o.log.debug(fields, 'RTMP connection refused: too many connections in total');
+        socket.destroy();
+        return;
+      }
       this.perAddress.set(address, open + 1);
+      this.external += 1;
     }
     const now = Date.now();
     const c: Conn = {
@@ -222,6 +241,7 @@ export class RtmpGuard {
     socket.once('close', () => {
       this.conns.delete(c);
       if (internal) return;
+      this.external -= 1;
       const left = (this.perAddress.get(address) ?? 1) - 1;
       if (left <= 0) this.perAddress.delete(address);
       else this.perAddress.set(address, left);

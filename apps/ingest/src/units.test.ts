@@ -85,11 +85,13 @@ void describe('config', () => {
   void it('reads the RTMP limits (docs/contracts.md) and refuses 0 or more than RTMP can carry', () => {
     assert.deepEqual(loadIngestConfig({}).rtmpLimits, {
       handshakeTimeoutMs: 10_000, idleTimeoutMs: 15_000, maxMessageBytes: 65_536, maxMediaMessageBytes: 8_388_608,
-      maxChunkStreams: 16, maxConnectionsPerIp: 10,
+      maxChunkStreams: 16, maxConnectionsPerIp: 10, maxConnections: 1000,
     });
-    const c = loadIngestConfig({ INGEST_RTMP_HANDSHAKE_TIMEOUT_MS: '5000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '3' });
+    const c = loadIngestConfig({ INGEST_RTMP_HANDSHAKE_TIMEOUT_MS: '5000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '3', INGEST_RTMP_MAX_CONNECTIONS: '50' });
     assert.equal(c.rtmpLimits.handshakeTimeoutMs, 5000);
     assert.equal(c.rtmpLimits.maxConnectionsPerIp, 3);
+    assert.equal(c.rtmpLimits.maxConnections, 50);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_CONNECTIONS: '0' }), /INGEST_RTMP_MAX_CONNECTIONS /);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_IDLE_TIMEOUT_MS: '0' }), /INGEST_RTMP_IDLE_TIMEOUT_MS/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_MESSAGE_BYTES: String(2 ** 24) }), /INGEST_RTMP_MAX_MESSAGE_BYTES .*16777215/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_CHUNK_STREAMS: '-1' }), /INGEST_RTMP_MAX_CHUNK_STREAMS/);

@@ -3,7 +3,8 @@
  * `{ type: 'chat.ack', nonce, messageId, visibleAt }` or `{ type: 'error', code, message, nonce, retryAfterMs? }`.
  *
  * Checks, in order, before any request: signed in (`unauthenticated`), subscribed to the channel (`not_subscribed`),
- * the connection's token bucket (`rate_limited`, 10/s burst 10). The text is forwarded as is (length and content are
+ * the connection's token bucket (`rate_limited`, 10/s burst 10; a send refused at parsing for its text takes a token
+ * too, see {@link ChatSendHandler.takeToken}). The text is forwarded as is (length and content are
  * the chat room's rules). Then the channel id is resolved (`channel_not_found`; command side unreachable → `unavailable`) and
  * the NATS request `chat.send` is made with a deadline (no reply → `unavailable`; responder error → `internal_error`);
  * refusals are passed through with their code, message and `retryAfterMs`. The client's `nonce` is forwarded: the
@@ -56,6 +57,21 @@ export class ChatSendHandler {
   }
 
   /**
+   * Takes one token from the connection's send bucket (created on `state` when missing): the edge limit of
+   * {@link ChatSendOptions} (default 10 sends/s, burst 10; token bucket of ./token-bucket.ts). Used by
+   * {@link handle} and by the gateway for a `chat.send` refused at parsing for its text, so that every attempt counts.
+   * @returns null when a token was taken, else the `rate_limited` error frame with `nonce` and `retryAfterMs` (ms until
+   *   the next token).
+   */
+  takeToken(state: Pick<SenderState, 'sendBucket'>, nonce: string): ServerFrame | null {
+    const now = performance.now();
+    state.sendBucket ??= new TokenBucket(this.burst, this.ratePerSecond, now);
+    const wait = state.sendBucket.take(now);
+    if (wait <= 0) return null;
+    return { type: 'error', code: 'rate_limited', message: `at most ${this.ratePerSecond} messages per second per connection`, nonce, retryAfterMs: wait };
+  }
+
+  /**
    * Runs one send and returns the frame to answer with. Never rejects.
    * @param state the connection's state; `sendBucket` is created on it when missing.
    */
@@ -66,10 +82,8 @@ export class ChatSendHandler {
     const user = state.user;
     if (!user) return fail('unauthenticated', 'sign in to chat: send an auth frame or connect with ?token=');
     if (!state.channels.has(channel)) return fail('not_subscribed', `subscribe to ${channel} before sending to it`);
-    const now = performance.now();
-    state.sendBucket ??= new TokenBucket(this.burst, this.ratePerSecond, now);
-    const wait = state.sendBucket.take(now);
-    if (wait > 0) return fail('rate_limited', `at most ${this.ratePerSecond} messages per second per connection`, wait);
+    const limited = this.takeToken(state, nonce);
+    if (limited) return limited;
 
     let channelId: string | null;
     try {

@@ -191,6 +191,35 @@ void describe('chat.send', () => {
     await c.request({ type: 'chat.send', channel: alice, text: 'later', nonce: 'late' }, (f) => f.type === 'chat.ack');
     await c.close();
   });
+
+  void test('invalid text counts toward the edge rate limit: a flood of 30 ends in rate_limited, a valid send later is accepted', async () => {
+    responder.behaviour = () => ({ ok: true, messageId: randomUUID(), visibleAt: new Date().toISOString() });
+    const c = await signedIn();
+    await c.request({ type: 'subscribe', channel: alice }, (f) => f.type === 'subscribed');
+    const before = responder.received.length;
+    // A NUL breaks the text rule (refused at parsing, before the edge's send limiter until this fix).
+    for (let i = 0; i < 30; i++) c.send({ type: 'chat.send', channel: alice, text: `bad\u0000${i}`, nonce: `v${i}` });
+    // Invalid and valid text share the bucket: a valid send right behind the flood is limited too, and asks nothing.
+    c.send({ type: 'chat.send', channel: alice, text: 'ok', nonce: 'w0' });
+    for (let i = 0; i < 30; i++) await c.next((f) => f['nonce'] === `v${i}`);
+    const answers = c.frames.filter((f) => typeof f['nonce'] === 'string' && String(f['nonce']).startsWith('v'));
+    const codes = answers.map((f) => f['code']);
+    assert.ok(codes.every((code) => code === 'invalid_request' || code === 'rate_limited'), JSON.stringify(codes));
+    // Burst 10 at 10/s: the first 10 use the burst, at most a token or two comes back while the burst is answered.
+    const invalid = codes.filter((code) => code === 'invalid_request').length;
+    assert.ok(invalid >= 10 && invalid <= 13, `invalid_request ${invalid} times`);
+    assert.deepEqual(codes.slice(0, 10), Array(10).fill('invalid_request'));
+    assert.equal(codes.at(-1), 'rate_limited');
+    for (const f of answers.filter((x) => x['code'] === 'rate_limited')) {
+      assert.ok(typeof f['retryAfterMs'] === 'number' && f['retryAfterMs'] > 0 && f['retryAfterMs'] <= 1000, JSON.stringify(f));
+    }
+    assert.equal((await c.next((f) => f['nonce'] === 'w0'))['code'], 'rate_limited');
+    assert.equal(responder.received.length, before);
+    await sleep(150); // one token back
+    await c.request({ type: 'chat.send', channel: alice, text: 'later', nonce: 'w1' }, (f) => f.type === 'chat.ack');
+    assert.equal(responder.received.length - before, 1);
+    await c.close();
+  });
 });
 
 /** Sends a raw WebSocket upgrade request and resolves with the HTTP status (101 when accepted). */

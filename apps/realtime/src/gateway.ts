@@ -6,7 +6,8 @@
  * Per connection: a `welcome` with a fresh connection id (then `authenticated` or `error invalid_token` when a token
  * came with the upgrade); `auth` signs in; `subscribe`/`unsubscribe` join and leave the uWS topic
  * `channel/<username>` (idempotent: repeating one answers the same frame) and count presence; `chat.send` goes to
- * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open.
+ * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open; a `chat.send` refused
+ * for its text first takes a token from the connection's send bucket (`rate_limited` once it is empty).
  * Frame sizes (@eventcast/contracts realtime.ts): up to `maxMessageBytes` parsed; up to `maxPayloadBytes` answered with
  * `message_too_large` (connection kept); larger ones close the connection with 1009 "message too big" and a reason
  * (RFC 6455 §7.4.1), sent by the edge itself: uWS's own limit (`maxPayloadLength`) is set far higher
@@ -277,6 +278,9 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       const parsed = parseClientMessage(text);
       if (!parsed.ok) {
         edgeMetrics.received('invalid');
+        // A chat.send refused for its text is still a send attempt: it takes a token first (issue 9 item 1(c)).
+        const limited = parsed.sendAttempt && parsed.nonce !== undefined ? deps.chat.takeToken(ws.getUserData(), parsed.nonce) : null;
+        if (limited) return void send(ws, limited);
         send(ws, { type: 'error', code: parsed.code, message: parsed.message, ...(parsed.nonce !== undefined && { nonce: parsed.nonce }) });
         return;
       }

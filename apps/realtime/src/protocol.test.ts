@@ -54,6 +54,16 @@ void test('parses auth and chat.send; chat.send errors carry the nonce when it i
   assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: 'hi', nonce: 'x'.repeat(65) }), ['invalid_request', undefined]);
   assert.deepEqual(err({ type: 'chat.send', channel: 'Alice', text: 'hi', nonce: 'n' }), ['invalid_channel', 'n']);
   assert.deepEqual(err({ type: 'chat.send', channel: 'alice', text: null, nonce: 'n' }), ['invalid_request', 'n']);
+  // Only a frame with a valid nonce and channel refused for its text is a send attempt (counts toward the rate limit).
+  const attempt = (v: unknown): unknown => {
+    const r = parseClientMessage(JSON.stringify(v));
+    return r.ok ? undefined : r.sendAttempt === true;
+  };
+  assert.equal(attempt({ type: 'chat.send', channel: 'alice', text: null, nonce: 'n' }), true);
+  assert.equal(attempt({ type: 'chat.send', channel: 'alice', text: 'a\u0000', nonce: 'n' }), true);
+  assert.equal(attempt({ type: 'chat.send', channel: 'alice', text: 'hi' }), false);
+  assert.equal(attempt({ type: 'chat.send', channel: 'Alice', text: 'a\u0000', nonce: 'n' }), false);
+  assert.equal(attempt({ type: 'subscribe', channel: 'Alice' }), false);
 });
 
 void test('chat.send refuses NUL, lone surrogates, C0/C1 controls and bidi overrides with a reason (issue 9), and keeps emoji and accents', () => {

@@ -121,9 +121,14 @@ export type ServerFrame =
 
 /**
  * Result of {@link parseClientMessage}: the message, or the error frame to send back (`nonce` set when the frame was
- * a `chat.send` with a valid nonce).
+ * a `chat.send` with a valid nonce). `sendAttempt` is true when the frame is a `chat.send` with a valid nonce and
+ * channel refused for its `text` (not a string, or breaking the text rule): a real send attempt, which counts toward
+ * the connection's send rate limit like an accepted one (issue 9 item 1(c): every refused attempt counts), so a flood
+ * of invalid text ends in `rate_limited` rather than `invalid_request` forever.
  */
-export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string; nonce?: string };
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: ErrorCode; message: string; nonce?: string; sendAttempt?: true };
 
 /** True when `channel` is a string matching {@link CHANNEL_PATTERN}. */
 export function isValidChannel(channel: unknown): channel is string {
@@ -197,11 +202,11 @@ function parseChatSend(o: Record<string, unknown>): ParseResult {
   if (!isValidChannel(channel)) {
     return { ok: false, code: 'invalid_channel', message: 'channel must be a username of 3-24 characters a-z, 0-9 or _ (lower-case)', nonce };
   }
-  if (typeof text !== 'string') return { ok: false, code: 'invalid_request', message: 'text must be a string', nonce };
+  if (typeof text !== 'string') return { ok: false, code: 'invalid_request', message: 'text must be a string', nonce, sendAttempt: true };
   // The text rule of @eventcast/contracts (docs/chat.md "Text rules"): refused here, before any request to the
   // command side, with the reason. Length and emptiness stay chat-room rules (`too_long`, `empty`).
   const reason = freeTextReason('text', text);
-  if (reason) return { ok: false, code: 'invalid_request', message: reason, nonce };
+  if (reason) return { ok: false, code: 'invalid_request', message: reason, nonce, sendAttempt: true };
   return { ok: true, message: { type: 'chat.send', channel, text, nonce } };
 }
 
