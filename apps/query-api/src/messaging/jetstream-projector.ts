@@ -286,7 +286,10 @@ export class JetStreamProjector {
         checkpoint = await this.runner.position();
         [ready, later] = split(items, checkpoint);
       }
-      if (later.length > 0) {
+      // Fill from the event store what JetStream cannot give: a redacted event next in line needs only itself (the
+      // rest of the batch goes on from JetStream, so an event after it that fails stalls the batch at that event); a
+      // gap is filled up to the batch's end. Repeated while the store moves the checkpoint on.
+      while (later.length > 0) {
         const head = later[0]!;
         const fromStore = head.redacted && head.event.globalPosition === checkpoint + 1n;
         this.logger.info(
@@ -295,9 +298,12 @@ export class JetStreamProjector {
             : { first: first.toString(), last: last.toString(), checkpoint: checkpoint.toString(), missing: (head.event.globalPosition - 1n).toString() },
           fromStore ? 'redacted event in batch; applying it from the event store' : 'gap in batch; catching up from the event store',
         );
-        checkpoint = await this.catchUp.run(last);
+        const reached = await this.catchUp.run(fromStore ? head.event.globalPosition : last);
+        const progressed = reached > checkpoint;
+        checkpoint = reached;
         this.checkpoint = checkpoint;
         [ready, later] = split(items, checkpoint);
+        if (!progressed || !fromStore) break;
       }
     } catch (err) {
       this.checkpoint = undefined;

@@ -25,7 +25,7 @@ export class StoreCatchUp {
 
   /**
    * Applies stored events after the current checkpoint until the end of the log, or until the checkpoint
-   * reaches `until` (inclusive) when given.
+   * reaches `until` (inclusive) when given; events after `until` are not read.
    * @returns the lowest checkpoint afterwards.
    * @throws store or database errors, or InvalidEventError for a handled event the catalog refuses; batches
    *   committed before the error stay committed.
@@ -34,7 +34,9 @@ export class StoreCatchUp {
     let position = await this.runner.position();
     let total = 0;
     while (until === undefined || position < until) {
-      const events = await this.store.readAll({ after: position, limit: this.batchSize });
+      // Never past `until`: an event after it (one the catalog refuses, say) must not fail the catch-up up to it.
+      const limit = until === undefined ? this.batchSize : Math.min(this.batchSize, Number(until - position));
+      const events = await this.store.readAll({ after: position, limit });
       if (events.length === 0) break;
       const result = await this.runner.apply(events);
       logProjected(this.logger, events, 'catch-up');
