@@ -70,6 +70,7 @@ export class ChatNatsController {
       if (claim.state === 'in_flight') return { ok: false, code: 'internal_error', message: 'this message is still being processed; retry with the same nonce', retryAfterMs: 500 };
       record = claim.record;
     } catch (err) {
+      if (isStoreUnavailableError(err)) return this.unavailable(err, correlationId, channelId);
       this.logger.error({ err, correlationId, channelId }, 'chat.send idempotency record unavailable');
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };
     }
@@ -100,12 +101,15 @@ export class ChatNatsController {
       if (err instanceof InvalidEventError) {
         return { ok: false, code: 'invalid_request', message: `the message cannot be recorded: ${err.issues.join('; ') || err.message}` };
       }
-      if (isStoreUnavailableError(err)) {
-        this.logger.warn({ err: (err as Error).message, correlationId, channelId }, 'chat.send: event store unavailable');
-        return { ok: false, code: 'unavailable', message: 'chat is temporarily unavailable; try again', retryAfterMs: STORE_UNAVAILABLE_RETRY_AFTER_S * 1000 };
-      }
+      if (isStoreUnavailableError(err)) return this.unavailable(err, correlationId, channelId);
       this.logger.error({ err, correlationId, channelId }, 'chat.send failed');
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };
     }
+  }
+
+  /** The reply while PostgreSQL (event store or idempotency records) cannot be reached: `unavailable`, retry in 1 s. */
+  private unavailable(err: unknown, correlationId: string, channelId: string): ChatSendReply {
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err), correlationId, channelId }, 'chat.send: PostgreSQL unavailable');
+    return { ok: false, code: 'unavailable', message: 'chat is temporarily unavailable; try again', retryAfterMs: STORE_UNAVAILABLE_RETRY_AFTER_S * 1000 };
   }
 }

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { IDEMPOTENCY_WINDOW_SECONDS } from '@eventcast/contracts';
+import { applyDdlLocked, guardPool } from '@eventcast/event-store';
 
 /** What {@link IdempotencyStore.begin} found. */
 export type IdempotencyClaim<R> =
@@ -70,27 +71,16 @@ export class IdempotencyStore {
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(connectionString: string, options: IdempotencyStoreOptions = {}) {
-    this.pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
-    // A client that loses its connection while idle emits here; without a listener that would crash the process.
-    this.pool.on('error', () => undefined);
+    // A client that loses its connection (idle, or checked out mid-query: a PostgreSQL restart) must not crash the
+    // process: guardPool absorbs both, as for the event store's pool.
+    this.pool = guardPool(new pg.Pool({ connectionString, max: options.maxConnections ?? 10 }));
     this.lockMs = options.lockMs ?? 30_000;
     this.windowSeconds = options.windowSeconds ?? IDEMPOTENCY_WINDOW_SECONDS;
   }
 
   /** Creates schema `idempotency` and its table when missing (idempotent, safe from several processes at once). */
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1, 0)', [MIGRATION_LOCK]);
-      await client.query(DDL);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    await applyDdlLocked(this.pool, MIGRATION_LOCK, DDL);
   }
 
   /** Deletes expired records now and every `everyMs` (default 10 min; the timer does not keep the process alive). */
