@@ -53,11 +53,21 @@ CREATE TABLE IF NOT EXISTS eventstore.publisher_checkpoint (
  * @throws the driver's error when PostgreSQL is unreachable or the user may not create the schema.
  */
 export async function migrate(pool: pg.Pool): Promise<void> {
+  await applyDdlLocked(pool, MIGRATION_LOCK, DDL);
+}
+
+/**
+ * Runs idempotent DDL (`CREATE … IF NOT EXISTS`) in one transaction under the transaction-level advisory lock
+ * `(lockKey, 0)`, so several processes starting at once apply it one after the other instead of racing on the
+ * catalog (concurrent `CREATE TABLE IF NOT EXISTS` can fail with a unique violation in pg_type).
+ * @throws the driver's error (after a rollback) when PostgreSQL is unreachable or refuses the DDL.
+ */
+export async function applyDdlLocked(pool: pg.Pool, lockKey: number, ddl: string): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, 0)', [MIGRATION_LOCK]);
-    await client.query(DDL);
+    await client.query('SELECT pg_advisory_xact_lock($1, 0)', [lockKey]);
+    await client.query(ddl);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
