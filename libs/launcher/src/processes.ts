@@ -102,8 +102,6 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     INGEST_RTMP_PORT: String(p.rtmp),
     INGEST_HTTP_PORT: String(p.hls),
     WEB_PORT: String(p.web),
-    // Where the realtime edge looks up channel ids (server to server, so always loopback).
-    QUERY_API_URL: `http://127.0.0.1:${p.queryApi}`,
     // Where query-api's GET /admin/broadcasts reads the ingest health (server to server, loopback).
     INGEST_URL: `http://127.0.0.1:${p.hls}`,
   };

@@ -63,7 +63,6 @@ describe('analytics from two edges to the analytics page', () => {
         JWT_SECRET: jwtSecret,
         REALTIME_PORT: String(port),
         HOST: '127.0.0.1',
-        QUERY_API_URL: env.platform.urls.queryApi,
         REALTIME_VIEWER_SAMPLE_SECONDS: String(SAMPLE_SECONDS),
         REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
         LOG_LEVEL: 'warn',

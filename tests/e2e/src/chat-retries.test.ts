@@ -88,10 +88,10 @@ describe('chat retries never duplicate, across an edge restart', () => {
       cwd: join(ROOT, 'apps/realtime'),
       env: {
         ...process.env,
-        NATS_URL: env.nats.url,
+        // The platform's NATS is authenticated: the edge connects as its own user.
+        ...env.nats.envFor('realtime'),
         JWT_SECRET: jwtSecret,
         REALTIME_PORT: String(env.platform.ports.realtime),
-        QUERY_API_URL: `http://127.0.0.1:${env.platform.ports.queryApi}`,
         REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
         LOG_LEVEL: 'warn',
         ...env2,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { freePort, startPlatform, startPrivateNats, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
+import { freePort, startPlatform, startPrivateNats, type PlatformPorts, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,6 +24,18 @@ export interface E2eEnv {
   dispose(): Promise<void>;
 }
 
+/** One free loopback port for each of the platform's listeners. */
+export async function freePlatformPorts(): Promise<PlatformPorts> {
+  return {
+    commandApi: await freePort(),
+    queryApi: await freePort(),
+    realtime: await freePort(),
+    rtmp: await freePort(),
+    hls: await freePort(),
+    web: await freePort(),
+  };
+}
+
 /** Starts the platform on free ports (public host 127.0.0.1). Apps log at `debug` unless `logLevel` says otherwise. */
 export async function startE2ePlatform(options: { logLevel?: string; env?: Record<string, string> } = {}): Promise<E2eEnv> {
   const db = await createTestDatabase('eventcast_e2e');
@@ -32,14 +44,7 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
   const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
   const mediaDir = join(work, 'media');
   const logDir = join(work, 'logs');
-  const ports = {
-    commandApi: await freePort(),
-    queryApi: await freePort(),
-    realtime: await freePort(),
-    rtmp: await freePort(),
-    hls: await freePort(),
-    web: await freePort(),
-  };
+  const ports = await freePlatformPorts();
   let platform: RunningPlatform;
   try {
     platform = await startPlatform({
