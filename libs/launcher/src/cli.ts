@@ -18,6 +18,12 @@ import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-ser
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
 import { Pm2Supervisor, RESTART_POLICY, terminate, upSupervised, type SupervisedProcess } from './supervisor.js';
 
+// `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
