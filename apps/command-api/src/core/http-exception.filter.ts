@@ -60,10 +60,20 @@ function httpMessage(e: HttpException): string {
   return typeof m === 'string' ? m : e.message;
 }
 
-/** `out` with the `code` of an HttpException's object response, when it has a string one (e.g. the idempotency codes). */
+/**
+ * `out` with the `code` of an HttpException's object response, when it has a string one (e.g. the idempotency codes),
+ * and its `reason` when it is a {@link ModerationRefusal} (a refused moderation command replayed for its
+ * Idempotency-Key keeps its whole body).
+ */
 function withCode(out: ErrorBody, response: unknown): ErrorBody {
-  const code = typeof response === 'object' && response !== null ? (response as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? { ...out, code } : out;
+  if (typeof response !== 'object' || response === null) return out;
+  const { code, reason } = response as { code?: unknown; reason?: unknown };
+  const refusal = reason === undefined ? undefined : moderationRefusalSchema.safeParse(reason);
+  return {
+    ...out,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(refusal?.success ? { reason: refusal.data } : {}),
+  };
 }
 
 /**

@@ -90,8 +90,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
           case 'in_flight':
             return throwError(() => idempotencyError(409, 'idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed; retry later'));
           case 'replay':
-            res.status(claim.response.status);
             res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+            // A stored refusal leaves through the exception filter, which writes its status and body (with `code` and
+            // `reason`): returned as a value, it would be sent with whatever status the route's reply sets.
+            if (claim.response.status >= 400) return throwError(() => new HttpException(claim.response.body as Record<string, unknown>, claim.response.status));
+            res.status(claim.response.status);
             return of(claim.response.body);
           case 'claimed':
             req.commandId = commandIdOf('http', principal, key);

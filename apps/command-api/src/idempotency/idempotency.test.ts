@@ -85,7 +85,9 @@ describe('idempotent commands', () => {
     const viewerKey = { ...bearer(r.viewer.token), [IDEMPOTENCY_KEY_HEADER]: randomUUID() };
     const refused = await h.http('POST', path, { username: r.other.name }, viewerKey);
     assert.equal(refused.status, 403);
-    assert.deepEqual((await h.http('POST', path, { username: r.other.name }, viewerKey)).body, refused.body);
+    const refusedAgain = await h.http('POST', path, { username: r.other.name }, viewerKey);
+    assert.deepEqual([refusedAgain.status, refusedAgain.body], [403, refused.body]);
+    assert.equal(refusedAgain.headers.get(IDEMPOTENT_REPLAYED_HEADER), 'true');
   });
 
   it('other HTTP commands (channel info) honour the key too: a late retry is replayed, not run again', async () => {
