@@ -1,13 +1,13 @@
 /**
  * Global HTTP exception filter: every error leaves as `{ statusCode, error, message }` (docs/contracts.md).
- * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, InvalidEventError (input the event schemas refuse) → 400 `invalid_request`, Nest HttpExceptions keep their status,
+ * DomainError → 400/403/404/409/422/429 (chat codes also in `code`, with `retryAfterMs`), WrongExpectedRevisionError (after retries) → 409, DuplicateEventIdError (a command already recorded) → 409, InvalidEventError (input the event schemas refuse) → 400 `invalid_request`, Nest HttpExceptions keep their status,
  * malformed JSON bodies → 400, a lost or refused event-store connection → 503 with `Retry-After` (nothing was
  * appended; the client retries once the database is back), anything else → 500 "internal server error" (details only
  * in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { isStoreUnavailableError, WrongExpectedRevisionError } from '@eventcast/event-store';
+import { DuplicateEventIdError, isStoreUnavailableError, WrongExpectedRevisionError } from '@eventcast/event-store';
 import { moderationRefusalSchema, type ModerationRefusal } from '@eventcast/contracts';
 import { InvalidEventError } from '@eventcast/events';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
@@ -101,6 +101,9 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof HttpException) return withCode(body(err.getStatus(), httpMessage(err)), err.getResponse());
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
+  // A command whose (derived) event ids are already stored, which no handler answered as "already done": a conflict
+  // the client can inspect, never a 500.
+  if (err instanceof DuplicateEventIdError) return body(409, 'this command was already recorded (its event ids are already stored); nothing was changed');
   // The event schemas are the last line of the text rule (issue 9): input that slipped past a DTO is still a 400.
   if (err instanceof InvalidEventError) return { ...body(400, `the request cannot be recorded: ${err.issues.join('; ') || err.message}`), code: 'invalid_request' };
   // Never echo the parser's message: it quotes the request body, which may hold a password.

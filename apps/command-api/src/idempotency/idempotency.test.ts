@@ -138,4 +138,18 @@ describe('idempotent commands', () => {
     assert.equal((await chatEvents(r.owner.id, 'ChatMessageSent')).length, 1);
     assert.equal((await chatEvents(r.owner.id, 'ChatUserBanned')).length, 1);
   });
+
+  it('a keyed follow retried after follow → unfollow, its record lost: answered as done, not a 500', async () => {
+    const r = await room(h, 'idf');
+    const path = `/channels/${r.owner.name}/follow`;
+    const headers = { ...bearer(r.viewer.token), [IDEMPOTENCY_KEY_HEADER]: randomUUID() };
+    const first = await h.http('PUT', path, undefined, headers);
+    assert.deepEqual([first.status, first.body], [200, { following: true }]);
+    await db.query('DELETE FROM idempotency.keys');
+    assert.equal((await h.http('DELETE', path, undefined, bearer(r.viewer.token))).status, 200);
+    const retry = await h.http('PUT', path, undefined, headers);
+    assert.deepEqual([retry.status, retry.body], [200, { following: true }]);
+    const follows = (await h.allEvents()).filter((e) => e.streamName === streams.follows(r.owner.id)).map((e) => e.type);
+    assert.deepEqual(follows, ['ChannelFollowed', 'ChannelUnfollowed']);
+  });
 });
