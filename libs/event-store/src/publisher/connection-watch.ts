@@ -40,12 +40,24 @@ export class ConnectionWatch {
     this.wakeAll();
   }
 
-  /** Resolves when connected, or on the reconnect/abort/stop, or when `signal` aborts. */
+  /**
+   * Resolves when connected, or on the reconnect/abort/stop, or when `signal` aborts. Whichever comes first removes
+   * the other: `signal` is the publisher's long-lived one, so a listener left on it would pile up, one per outage
+   * (Node's MaxListenersExceededWarning after 10).
+   */
   untilConnected(signal: AbortSignal): Promise<void> {
     if (this.connectedNow || this.stopped || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((w) => w !== wake);
+        resolve();
+      };
+      this.waiters.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
