@@ -67,7 +67,8 @@ export class ChatNatsController {
       const claim = await this.records.awaitOutcome<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS);
       if (claim.state === 'replay') return claim.response;
       if (claim.state === 'mismatch') return { ok: false, code: 'invalid_request', message: 'this nonce was already used for another message; use a new nonce per message' };
-      if (claim.state === 'in_flight') return { ok: false, code: 'internal_error', message: 'this message is still being processed; retry with the same nonce', retryAfterMs: 500 };
+      // Not an error of ours: the first attempt is still being decided, so the reply says "try again shortly".
+      if (claim.state === 'in_flight') return { ok: false, code: 'unavailable', message: 'this message is still being processed; retry with the same nonce', retryAfterMs: 500 };
       record = claim.record;
     } catch (err) {
       if (isStoreUnavailableError(err)) return this.unavailable(err, correlationId, channelId);

@@ -139,6 +139,18 @@ describe('idempotent commands', () => {
     assert.equal((await chatEvents(r.owner.id, 'ChatUserBanned')).length, 1);
   });
 
+  it('chat.send retried while its first attempt is still in flight: unavailable with retryAfterMs, not internal_error', async () => {
+    const r = await room(h, 'idi');
+    const nonce = randomUUID();
+    const send = () => h.request<Record<string, unknown>>(CommandPatterns.ChatSend, { channelId: r.owner.id, senderId: r.viewer.id, senderName: r.viewer.name, text: 'slow one', nonce });
+    assert.equal((await send())['ok'], true);
+    // The record as a first attempt still being decided leaves it (its lock held for an hour).
+    const held = await db.query(`UPDATE idempotency.keys SET state = 'in_flight', response = NULL, locked_until = now() + interval '1 hour' WHERE scope = $1`, [`chat.send:${r.viewer.id}`]);
+    assert.equal(held.rowCount, 1);
+    const retry = await send();
+    assert.deepEqual([retry['ok'], retry['code'], retry['retryAfterMs']], [false, 'unavailable', 500]);
+  });
+
   it('a keyed follow retried after follow → unfollow, its record lost: answered as done, not a 500', async () => {
     const r = await room(h, 'idf');
     const path = `/channels/${r.owner.name}/follow`;
