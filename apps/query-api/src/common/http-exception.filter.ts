@@ -1,14 +1,25 @@
 /**
  * Uniform error bodies `{ statusCode, error, message }` (plus `code` and its string facts when the exception gives a code) for every failure, including unknown routes and
- * unexpected errors (logged, never leaked: a 500 says only "Internal Server Error").
+ * unexpected errors (logged, never leaked: a 500 says only "Internal Server Error"). A lost or refused database
+ * connection (`isStoreUnavailableError` of @eventcast/event-store, as command-api uses it) is a 503 with
+ * `Retry-After: 1` and a reason, logged as a warning: PostgreSQL restarting is a state, not a fault.
  */
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { isStoreUnavailableError } from '@eventcast/event-store';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
 
 interface JsonResponse {
   status(code: number): JsonResponse;
   json(body: unknown): void;
+  setHeader(name: string, value: string): unknown;
+  headersSent?: boolean;
 }
+
+/**
+ * `Retry-After` (seconds, RFC 9110 §10.2.3) of a 503 while the database cannot be reached: a restart or failover
+ * usually ends within seconds, and the pools reconnect by themselves (the same value as command-api's).
+ */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_S = 1;
 
 function reasonPhrase(status: number): string {
   const name = HttpStatus[status];
@@ -42,6 +53,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
         extra = Object.fromEntries(Object.entries(body).filter(([k, v]) => typeof v === 'string' && k !== 'error' && k !== 'message'));
       }
+    } else if (isStoreUnavailableError(exception)) {
+      statusCode = 503;
+      message = 'the database is unreachable right now; retry shortly';
+      this.logger.warn({ err: exception instanceof Error ? exception.message : String(exception) }, 'database unavailable');
+      if (res.headersSent !== true) res.setHeader('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_S));
+      res.status(statusCode).json({ statusCode, error: reasonPhrase(statusCode), message });
+      return;
     } else {
       // A body the parser refused (malformed or oversize JSON, even on a GET): the client's error, in words.
       const parserError = bodyParserClientError(exception);
