@@ -17,4 +17,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
     },
   },
+  {
+    // zod's browser config (jitless, no eval probe under a CSP) must apply before any contract schema is built.
+    files: ['libs/contracts/src/**/*.ts'],
+    ignores: ['libs/contracts/src/zod.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'zod', message: "import { z } from './zod.js' (configured for browsers before any schema is built)" }] }],
+    },
+  },
 );

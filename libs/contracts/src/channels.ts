@@ -7,7 +7,7 @@
  * transport (JSON `{ pattern, data, id }` → `{ response, isDisposed, id }`, docs/contracts.md "Command request/reply
  * over NATS"). Channel ids never change for a username, so a positive answer may be cached for ever.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** NATS subject (= Nest message pattern) of the resolution request. */
 export const CHANNEL_RESOLVE_SUBJECT = 'channels.resolve';

@@ -3,7 +3,7 @@
  * (IETF draft-ietf-httpapi-idempotency-key-header-06) and the `nonce` of the WebSocket `chat.send`, forwarded to the
  * command side in the NATS `chat.send` request. docs/contracts.md "Idempotency" is the prose of this module.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** Request header naming one attempt of a command; retries send the same value (draft §2). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';

@@ -14,7 +14,7 @@
  * onStatus ("Server error: <description>"), OBS logs the code; so every description starts with the code:
  * `"<code>: <reason in words>"`. Browser-safe: zod only.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** The RTMP `onStatus` codes the ingest sends with level `error`. */
 export const rtmpErrorStatusCodeSchema = z.enum(['NetStream.Publish.BadName', 'NetStream.Publish.Rejected', 'NetStream.Play.Failed']);

@@ -2,7 +2,7 @@
  * Chat moderation shapes shared by command-api, query-api and the web app (docs/chat.md): why a moderation command
  * was refused (HTTP 403 bodies) and the moderation log's entries, with what a settings change changed.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /**
  * Why a chat moderation command was refused (HTTP 403, `code: 'forbidden'`, this value in `reason`, the sentence in

@@ -6,7 +6,7 @@
  * Browser-safe (zod only). The proof's HMAC is computed by `createPublishProof` / `verifyPublishProof` of
  * @eventcast/platform (Node crypto); this module only fixes its shape and limits.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /**
  * The NATS users of the platform, one per app (the NATS user name is the app name). Each has its own password and

@@ -19,7 +19,7 @@
  *
  * Browser-safe (only zod and ECMAScript `Intl`): the web app's chat counter imports the same functions.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /** Most user-perceived characters (graphemes) of a chat message after trimming (Twitch allows 500). */
 export const CHAT_MESSAGE_MAX_LENGTH = 500;
