@@ -12,21 +12,38 @@
 import { z } from 'zod';
 import { eventSchemas, isEventType } from './catalog.js';
 import type { RecordedEvent } from './envelope.js';
+import { CREDENTIAL_FIELDS } from './wire.js';
 
 /** The replacement value. */
 export const REDACTED = '[redacted]';
 
-/** Known sensitive fields by event type (libs/events/src/catalog.ts, chat.ts, audience.ts, integrations.ts). */
-export const REDACTED_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  AccountRegistered: ['passwordHash'],
-  StreamKeyIssued: ['keyHash', 'keyCiphertext'],
-  StreamKeyRotated: ['keyHash', 'keyCiphertext'],
+/**
+ * Personal data by event type, beyond the credentials: a publisher's remote address, a viewer's key
+ * (libs/events/src/catalog.ts, audience.ts). Published on the bus (consumers need them), redacted in exports.
+ */
+export const PERSONAL_DATA_FIELDS: Readonly<Record<string, readonly string[]>> = {
   PublishRejected: ['remoteAddress'],
   ViewerJoinedBroadcast: ['viewerKey'],
-  ApiTokenCreated: ['tokenHash'],
-  // A webhook URL often carries a credential in its path or query (Discord/Slack style).
-  WebhookRegistered: ['url', 'secretCiphertext'],
 };
+
+/**
+ * Known sensitive fields by event type: the credential fields that never travel on the bus ({@link CREDENTIAL_FIELDS}
+ * of wire.ts, e.g. a webhook URL, which often carries a credential in its path or query, Discord/Slack style) merged
+ * with {@link PERSONAL_DATA_FIELDS}. Derived, so a secret field added to the wire list cannot be missing here.
+ */
+export const REDACTED_FIELDS: Readonly<Record<string, readonly string[]>> = mergeFieldLists(CREDENTIAL_FIELDS, PERSONAL_DATA_FIELDS);
+
+/** Per-type union of field lists (each type's fields in first-seen order, without duplicates). */
+function mergeFieldLists(...lists: Readonly<Record<string, readonly string[] | undefined>>[]): Record<string, readonly string[]> {
+  const out: Record<string, string[]> = {};
+  for (const list of lists) {
+    for (const [type, fields] of Object.entries(list)) {
+      const merged = (out[type] ??= []);
+      for (const f of fields ?? []) if (!merged.includes(f)) merged.push(f);
+    }
+  }
+  return out;
+}
 
 /** Field names that are redacted in every event and in metadata. */
 export const SENSITIVE_FIELD = /password|secret|hash|ciphertext|e-?mail|remote_?address|ip_?address|^ip$|^ips$|viewer_?key|^token$|api_?key|authorization|cookie/i;
