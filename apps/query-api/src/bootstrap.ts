@@ -39,6 +39,7 @@ import { ProjectionRunner } from './projections/projection-runner.js';
 import { projectionStatus } from './rebuild/status.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
 import { ReadPosition } from './common/read-position.js';
+import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
 
 /** A running query-api. */
@@ -166,6 +167,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     if (statusStore.headPosition) {
       const withHead = { readAll: statusStore.readAll.bind(statusStore), headPosition: statusStore.headPosition.bind(statusStore) };
       runtime.projectionStatus = () => projectionStatus(db, withHead, runner.projections);
+      runtime.storeHead = new StoreHead(withHead.headPosition);
     }
     unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, lag: () => lagProbe.measure(), logger });
     const catchUp = new StoreCatchUp(runner, store, logger, config.catchUpBatchSize ?? 500);

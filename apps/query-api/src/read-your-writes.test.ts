@@ -19,11 +19,18 @@ import { register, start } from './testing/fixtures.js';
 import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
+/** The in-memory log plus the head read-your-writes checks `minPosition` against (the PostgreSQL store's `headPosition`). */
+class HeadedLog extends MemoryEventLog {
+  headPosition(): Promise<bigint> {
+    return Promise.resolve(this.events.at(-1)?.globalPosition ?? 0n);
+  }
+}
+
 /** The bound configured for this app (ms). */
 const BOUND_MS = 1_500;
 
 void describe('read-your-writes (minPosition)', () => {
-  const log = new MemoryEventLog();
+  const log = new HeadedLog();
   let bus: TestBus;
   let db: TestDatabase;
   let api: RunningQueryApi;
@@ -89,20 +96,42 @@ void describe('read-your-writes (minPosition)', () => {
 
   void test('a position never reached answers 503 + Retry-After + position_not_reached within the bound', async () => {
     const head = await api.runner.position();
+    // In the event log but never published, so never projected.
+    const unpublished = register(log, 'rywnever').event.globalPosition;
+    assert.ok(unpublished > head);
     const sentAt = performance.now();
-    const res = await fetch(`${base}/channels/rywalice?minPosition=${head + 1_000_000n}`);
+    const res = await fetch(`${base}/channels/rywalice?minPosition=${unpublished}`);
     const elapsed = performance.now() - sentAt;
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('retry-after'), '1');
     assert.equal(res.headers.get(POSITION_HEADER), head.toString());
     const body = positionNotReachedBodySchema.parse(await res.json());
     assert.equal(body.code, POSITION_NOT_REACHED_CODE);
-    assert.equal(body.minPosition, (head + 1_000_000n).toString());
+    assert.equal(body.minPosition, unpublished.toString());
     assert.equal(body.position, head.toString());
     assert.match(body.message, /not reached global position/);
     assert.ok(elapsed >= BOUND_MS - 50 && elapsed < BOUND_MS + 1_000, `503 after ${elapsed.toFixed(0)} ms (bound ${BOUND_MS})`);
     // The app is unharmed: a read without minPosition still answers.
     assert.equal((await fetch(`${base}/channels/rywalice`)).status, 200);
+  });
+
+  void test('a position beyond the event log\'s head answers 400 invalid_min_position at once, not after the wait', async () => {
+    const logHead = BigInt(log.events.length);
+    for (const min of [9_223_372_036_854_775_807n, logHead + 1n]) {
+      const sentAt = performance.now();
+      const res = await fetch(`${base}/channels/rywalice?minPosition=${min}`);
+      const elapsed = performance.now() - sentAt;
+      assert.equal(res.status, 400, min.toString());
+      const body = (await res.json()) as { code?: string; message?: string };
+      assert.equal(body.code, INVALID_MIN_POSITION_CODE);
+      assert.equal(body.message, `minPosition ${min} is beyond the event log's head (global position ${logHead})`);
+      assert.ok(elapsed < BOUND_MS / 2, `answered after ${elapsed.toFixed(0)} ms`);
+    }
+    // A position just appended is at the head: not refused, although the cached head may predate it.
+    const next = register(log, 'rywfresh').event;
+    const res = await fetch(`${base}/channels/rywalice?minPosition=${next.globalPosition}`);
+    assert.equal(res.status, 503);
+    await res.arrayBuffer();
   });
 
   void test('a malformed minPosition answers 400 invalid_min_position at once', async () => {

@@ -7,7 +7,8 @@
  *
  * - request: `GET <any read route>?minPosition=P` (query parameter {@link MIN_POSITION_PARAM}; no CORS pre-flight) or the
  *   header {@link MIN_POSITION_HEADER}: P (when both are given, the larger counts). P is a decimal global position
- *   ({@link globalPositionSchema}); anything else is refused with 400 and code {@link INVALID_MIN_POSITION_CODE}.
+ *   ({@link globalPositionSchema}); anything else, or a P beyond the event store's head, is refused at once with 400
+ *   and code {@link INVALID_MIN_POSITION_CODE}.
  * - query-api waits (bounded by its `QUERY_API_MAX_POSITION_WAIT_MS`, default {@link DEFAULT_MAX_POSITION_WAIT_MS})
  *   until every read model it serves has applied the log up to P, then answers as usual;
  * - every answer of a read route carries {@link POSITION_HEADER}: the global position the read models had reached
@@ -38,7 +39,7 @@ export const POSITION_RETRY_AFTER_SECONDS = 1;
 /** Error code of the 503 answered when the read models do not reach `minPosition` within the bound. */
 export const POSITION_NOT_REACHED_CODE = 'position_not_reached';
 
-/** Error code of the 400 answered for a malformed `minPosition`. */
+/** Error code of the 400 answered for a malformed `minPosition`, or one beyond the event store's head. */
 export const INVALID_MIN_POSITION_CODE = 'invalid_min_position';
 
 /** Largest global position: PostgreSQL `bigint` (2^63 − 1). */

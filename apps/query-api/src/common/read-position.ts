@@ -57,6 +57,11 @@ export class ReadPosition {
     this.freshMs = options.freshMs ?? 25;
   }
 
+  /** The last position read (0 before the first read); no query. */
+  get lastKnown(): bigint {
+    return this.known;
+  }
+
   /** The longest wait (ms) of {@link atLeast}. */
   get maxWaitMs(): number {
     return this.options.maxWaitMs;

@@ -76,7 +76,8 @@ function single(value: unknown, what: string): string | undefined {
 
 /**
  * Global interceptor implementing the read side of read-your-writes; see the module comment.
- * - malformed `minPosition` (query or header) → 400 `{ code: 'invalid_min_position', message }`;
+ * - malformed `minPosition` (query or header), or one beyond the event store's head (`runtime.storeHead`, cached
+ *   ~100 ms and confirmed by a fresh read before refusing) → 400 `{ code: 'invalid_min_position', message }`;
  * - not reached within `QUERY_API_MAX_POSITION_WAIT_MS` → 503 + `Retry-After: 1` + {@link PositionNotReachedBody};
  * - otherwise the handler runs and the answer carries `Eventcast-Position: <position read before the handler>`.
  */
@@ -114,6 +115,11 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
       let position: bigint;
       if (min === null) position = await tracker.current();
       else {
+        // A position the event log has not reached cannot be reached within the wait either: refuse it at once.
+        const head = min > tracker.lastKnown ? await this.runtime.storeHead?.beyondHead(min) : null;
+        if (head !== undefined && head !== null) {
+          throw new BadRequestException({ message: `minPosition ${min} is beyond the event log's head (global position ${head})`, code: INVALID_MIN_POSITION_CODE });
+        }
         const wait = await tracker.atLeast(min);
         if (!wait.reached) {
           res.setHeader('Retry-After', String(POSITION_RETRY_AFTER_SECONDS));

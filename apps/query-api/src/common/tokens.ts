@@ -5,6 +5,7 @@
 import type { LagThresholds, ProjectionLag } from '../observability/projection-lag.js';
 import type { ProjectionStatusReport } from '../rebuild/status.js';
 import type { ReadPosition } from './read-position.js';
+import type { StoreHead } from './store-head.js';
 
 /** Token of {@link QueryApiRuntime}. */
 export const QUERY_API_RUNTIME = Symbol('QUERY_API_RUNTIME');
@@ -39,6 +40,11 @@ export interface QueryApiRuntime {
    * Absent: no waiting and no `Eventcast-Position` header.
    */
   readPosition?: ReadPosition;
+  /**
+   * The event store's head for read-your-writes: a `minPosition` beyond it is refused at once (400
+   * `invalid_min_position`). Set once the event store is open; absent when the store cannot tell its head.
+   */
+  storeHead?: StoreHead;
   /** Base URLs of the ingest nodes whose `/admin/health` `GET /admin/broadcasts` joins in (`INGEST_URL`). */
   ingestUrls?: readonly string[];
 }
