@@ -10,13 +10,14 @@
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
 import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
-import { Pm2Supervisor, RESTART_POLICY, terminate, upSupervised, type SupervisedProcess } from './supervisor.js';
+import { isOwnProcess, terminate } from './proc.js';
+import { Pm2Supervisor, RESTART_POLICY, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 // `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -62,13 +63,7 @@ async function stopLegacy(): Promise<void> {
   }
   // Only processes still running in this repository (the old launcher ran each app in apps/<name>): a pid the
   // kernel has since given to something else is left alone.
-  const ours = pids.filter((pid) => {
-    try {
-      return realpathSync(`/proc/${pid}/cwd`).startsWith(realpathSync(root));
-    } catch {
-      return false;
-    }
-  });
+  const ours = pids.filter((pid) => isOwnProcess(pid, { cwdUnder: root }));
   await terminate(ours, 15_000);
   rmSync(legacyPidFile, { force: true });
 }
