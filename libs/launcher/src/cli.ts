@@ -17,6 +17,7 @@ import { ensureDatabase } from './database.js';
 import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
 import { isOwnProcess, terminate } from './proc.js';
+import { parseSecretsFile } from './secrets-file.js';
 import { Pm2Supervisor, RESTART_POLICY, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 // `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
@@ -89,12 +90,7 @@ function secrets(): Record<string, string> {
   }
   // NATS: one password per app, added to an older secrets file too (nats-server.ts).
   ensureNatsSecrets(file);
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) out[m[1]] = m[2];
-  }
-  return out;
+  return parseSecretsFile(readFileSync(file, 'utf8'));
 }
 
 /** The environment every app of the quick start gets (on top of the caller's). */

@@ -6,3 +6,4 @@ export * from './nats-server.js';
 export * from './nats-config.js';
 export * from './database.js';
 export * from './proc.js';
+export * from './secrets-file.js';

@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import { NATS_APP_USERS, NATS_PASSWORD_ENV, NATS_USER_ENV, natsPasswordSecretName, type NatsAppUser } from '@eventcast/contracts';
 import { freePort, waitForPort } from './free-port.js';
 import { isOwnProcess, terminate } from './proc.js';
+import { parseSecretsFile } from './secrets-file.js';
 import { generateNatsPasswords, natsPasswordsFrom, natsSecretsEnv, renderNatsConfig, type NatsPasswords, type NatsTopologyNames } from './nats-config.js';
 
 /** A NATS user name and password. */
@@ -281,11 +282,7 @@ export async function stopPlatformNats(stateDir: string): Promise<void> {
  */
 export function ensureNatsSecrets(file: string): NatsPasswords {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const current: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) current[m[1]] = m[2];
-  }
+  const current = parseSecretsFile(text);
   const found = natsPasswordsFrom(current);
   if (found) return found;
   const fresh = generateNatsPasswords();
