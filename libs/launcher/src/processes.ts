@@ -1,6 +1,7 @@
 /**
- * The platform's process list: one {@link ProcessSpec} per process to run (the five apps today; the platform's own
- * nats-server is one more entry), built from the ports and the shared environment. Both ways of running the platform
+ * The platform's process list: one {@link ProcessSpec} per app (the five apps), built from the ports and the shared
+ * environment. The services they need — PostgreSQL, Redis and the platform's own nats-server — are not on it: the
+ * quick start starts them beforehand (nats-server.ts) and pm2 does not supervise them. Both ways of running the platform
  * consume this list: plain child processes ({@link startPlatform} in launcher.ts, the end-to-end tests) and the
  * supervised quick start (pm2, supervisor.ts).
  */
@@ -33,11 +34,6 @@ export interface PlatformOptions {
   detached?: boolean;
   /** Milliseconds to wait for every health check (default 90 s). */
   healthTimeoutMs?: number;
-  /**
-   * Processes to run beside the five apps (e.g. the platform's own nats-server with `stage: 0`, so it is up before
-   * command-api), supervised and stopped like them.
-   */
-  extraProcesses?: ProcessSpec[];
 }
 
 export interface PlatformUrls {
@@ -70,7 +66,7 @@ export interface ProcessSpec {
   health: HealthCheck;
   /**
    * Start order: every process of stage n is healthy before stage n + 1 starts; one stage starts side by side.
-   * (command-api is stage 1 because it migrates the event store; a broker the apps need would be stage 0.)
+   * (command-api is stage 1 because it migrates the event store.)
    */
   stage: number;
 }
@@ -88,8 +84,8 @@ export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
 }
 
 /**
- * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): `o.extraProcesses` first, then the five
- * apps, named after their directories.
+ * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): the five apps, named after their
+ * directories.
  */
 export function platformProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
   const r = (d: string) => join(o.rootDir, d);
@@ -128,7 +124,6 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     stage,
   });
   return [
-    ...(o.extraProcesses ?? []),
     node('command-api', 'apps/command-api', 'dist/main.js', 1, local(p.commandApi, '/health')),
     node('query-api', 'apps/query-api', 'dist/main.js', 2, local(p.queryApi, '/health')),
     node('realtime', 'apps/realtime', 'dist/main.js', 2, local(p.realtime, '/health')),
