@@ -18,8 +18,18 @@ export interface PlatformPorts {
   web: number;
 }
 
+/**
+ * The platform's default TCP ports (docs/contracts.md "Processes and ports"): command-api 4001, query-api 4002, realtime 4003 (the
+ * WebSocket edge), RTMP ingest 1935 (the RTMP default), ingest's HLS/health HTTP 8000, web 3000. The quick start
+ * uses them unless a `*_PORT` variable says otherwise; tests use free ports instead.
+ */
 export const DEFAULT_PORTS: PlatformPorts = { commandApi: 4001, queryApi: 4002, realtime: 4003, rtmp: 1935, hls: 8000, web: 3000 };
 
+/**
+ * How to run the platform: the input of `startPlatform` (launcher.ts) and, with a pm2 home, `upSupervised`:
+ * where the repository is, the environment every app shares, ports (any left out: {@link DEFAULT_PORTS}), where the
+ * logs go, and how browsers reach the apps.
+ */
 export interface PlatformOptions {
   /** Repository root (where apps/ is). */
   rootDir: string;
@@ -36,6 +46,11 @@ export interface PlatformOptions {
   healthTimeoutMs?: number;
 }
 
+/**
+ * Where the platform's apps are reached from a browser or OBS, built by {@link platformUrls}: `web`, `commandApi`,
+ * `queryApi`, `hls` are `http://host:port` (no trailing slash), `realtime` the edge's `ws://host:port/ws`, `rtmp`
+ * the ingest's `rtmp://host:port/live` (OBS's server URL; the stream key is the stream name).
+ */
 export interface PlatformUrls {
   web: string;
   commandApi: string;
