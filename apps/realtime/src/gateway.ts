@@ -274,6 +274,8 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       try {
         text = utf8.decode(message);
       } catch {
+        // Not reached with uws-pack 20.0.8: uWS validates text frames and drops invalid UTF-8 before this hook (and
+        // binary frames were answered above). Kept as a guard should a uWS version hand such a frame over.
         return sendError(ws, 'malformed_json', 'frame is not valid UTF-8');
       }
       const parsed = parseClientMessage(text);
