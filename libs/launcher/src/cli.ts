@@ -5,7 +5,8 @@
  * - `up` provisions the database and the secrets file, then starts whatever of the platform is not running — a
  *   running platform is left alone, pid for pid — waits until every process is healthy and prints the URL to open.
  *   pm2 restarts a process that dies (exponential backoff) and keeps its output in `.eventcast/logs/<name>.log`.
- * - `down` stops every process gracefully (SIGTERM, SIGKILL after 10 s) and the pm2 daemon.
+ * - `down` stops every process gracefully (SIGTERM, SIGKILL after 10 s), the pm2 daemon, then the platform's own
+ *   nats-server (started by `up`, not supervised by pm2).
  * - `status` prints each process's state, pid, restarts, uptime and memory (`--json` for a machine-readable list);
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
@@ -40,7 +41,7 @@ const HELP = `Usage: eventcast-platform <up|down|status> [--root DIR] [--host NA
 
   up      start whatever of the platform is not running (a running app is left alone), wait until all are
           healthy, print the URL to open; pm2 restarts an app that dies
-  down    stop every app (SIGTERM, SIGKILL after 10 s) and the supervisor
+  down    stop every app (SIGTERM, SIGKILL after 10 s), the supervisor and the platform's nats-server
   status  each app's state, pid, restarts, uptime, memory (--json: as JSON); exit 3 unless all are online
 
   --host NAME  host name browsers use to reach the apps (default: the page's own host)
