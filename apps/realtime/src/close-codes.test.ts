@@ -1,7 +1,8 @@
 /**
  * WebSocket protocol edges (issue 9 item 6, protocol half) on the real uWebSockets.js edge, read with a raw TCP
  * client so that the close code and reason on the wire are seen exactly (RFC 6455 §5.5.1, §7.4.1):
- * - a frame over the edge's limit (16 KiB) closes with 1009 and a reason naming the limit, also when far larger;
+ * - a frame over the edge's limit (16 KiB) up to the transport's (64 KiB) closes with 1009 and a reason naming the
+ *   limit; a larger one is dropped by uWS (no close frame, 1006), that connection only;
  * - a frame between 4 and 16 KiB gets the `message_too_large` error frame and the connection stays;
  * - invalid UTF-8 in a text frame: uWS drops the connection itself (no close frame; 1006 at the client) — see
  *   gateway.ts for why 1007 cannot be sent with uws-pack 20.0.8;
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { WS_CLOSE_CODES, WS_MAX_FRAME_BYTES } from '@eventcast/contracts';
+import { WS_CLOSE_CODES, WS_MAX_FRAME_BYTES, WS_TRANSPORT_MAX_FRAME_BYTES } from '@eventcast/contracts';
 import { createLogger, loadConfig } from '@eventcast/platform';
 import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 import { startRealtime, type RealtimeServer } from './server.js';
@@ -147,7 +148,7 @@ async function bystanderFine(): Promise<void> {
 }
 
 void describe('WebSocket close codes', () => {
-  for (const size of [WS_MAX_FRAME_BYTES + 1, 64 * 1024, 512 * 1024]) {
+  for (const size of [WS_MAX_FRAME_BYTES + 1, 32 * 1024, WS_TRANSPORT_MAX_FRAME_BYTES]) {
     void test(`a ${size}-byte text frame closes the connection with 1009 and a reason`, async () => {
       const c = await RawClient.open(server.port);
       c.sendFrame(1, Buffer.from(JSON.stringify({ type: 'ping', pad: 'x'.repeat(size) }).slice(0, size)));
@@ -157,6 +158,14 @@ void describe('WebSocket close codes', () => {
       await bystanderFine();
     });
   }
+
+  void test('a frame above the transport limit is dropped by uWS without a close frame (1006), that connection only', async () => {
+    const c = await RawClient.open(server.port);
+    c.sendFrame(1, Buffer.from(JSON.stringify({ type: 'ping', pad: 'x'.repeat(WS_TRANSPORT_MAX_FRAME_BYTES) })));
+    const closed = await c.closed;
+    assert.equal(closed.code, 1006);
+    await bystanderFine();
+  });
 
   void test('a binary frame over the limit closes with 1009 too', async () => {
     const c = await RawClient.open(server.port);

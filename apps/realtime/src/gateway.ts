@@ -9,9 +9,10 @@
  * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open; a `chat.send` refused
  * for its text first takes a token from the connection's send bucket (`rate_limited` once it is empty).
  * Frame sizes (@eventcast/contracts realtime.ts): up to `maxMessageBytes` parsed; up to `maxPayloadBytes` answered with
- * `message_too_large` (connection kept); larger ones close the connection with 1009 "message too big" and a reason
- * (RFC 6455 §7.4.1), sent by the edge itself: uWS's own limit (`maxPayloadLength`) is set far higher
- * (`transportMaxBytes`), because uWS drops a frame above it without a close frame (the client sees 1006). Invalid
+ * `message_too_large` (connection kept); larger ones up to uWS's own limit (`maxPayloadLength` = `transportMaxBytes`,
+ * 64 KiB) close the connection with 1009 "message too big" and a reason (RFC 6455 §7.4.1), sent by the edge itself;
+ * uWS drops a frame above its limit without a close frame (the client sees 1006). That limit is also what uWS buffers
+ * per connection for a frame arriving in pieces, hence kept small (memory per connection). Invalid
  * UTF-8 in a text frame: uWS validates text frames before the edge sees them and drops the TCP connection (1006;
  * uws-pack 20.0.8 has no option to change that), so 1007 cannot be sent; browsers cannot produce such frames.
  * A client whose send buffer exceeds `maxBackpressureBytes` is dropped (`closeOnBackpressureLimit`); idle
@@ -40,8 +41,8 @@ export interface GatewayLimits {
   /** Largest frame answered with an error frame; larger frames close the connection with 1009. Default 16 KiB. */
   maxPayloadBytes: number;
   /**
-   * uWS `maxPayloadLength`: frames above it are dropped by uWS without a close frame (1006). Default 1 MiB (the most
-   * a connection buffers while a frame arrives in pieces).
+   * uWS `maxPayloadLength`: frames above it are dropped by uWS without a close frame (1006). Default 64 KiB
+   * (`WS_TRANSPORT_MAX_FRAME_BYTES`; the most a connection buffers while a frame arrives in pieces).
    */
   transportMaxBytes: number;
   /** Per-socket send buffer before a slow client is disconnected. Default 1 MiB. */
@@ -273,6 +274,8 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       try {
         text = utf8.decode(message);
       } catch {
+        // Not reached with uws-pack 20.0.8: uWS validates text frames and drops invalid UTF-8 before this hook (and
+        // binary frames were answered above). Kept as a guard should a uWS version hand such a frame over.
         return sendError(ws, 'malformed_json', 'frame is not valid UTF-8');
       }
       const parsed = parseClientMessage(text);

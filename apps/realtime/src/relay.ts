@@ -10,7 +10,8 @@
  *
  * Resuming does not wait for the ordered consumer's missed-heartbeat timer (two idle heartbeats, ≈ 30–60 s with
  * nats.js defaults): on the connection's `reconnect` status the current consumer is stopped and a new one is made from
- * the cursor at once (retried every 100 ms – `retryMs` while JetStream is not ready yet). `relaying` (readiness) is
+ * the cursor at once (retried after 100 ms, doubling up to `retryMs`, while JetStream is not ready yet; a consumer that
+ * ends within 1 s of attaching backs off the same way, {@link nextRelayRetry}). `relaying` (readiness) is
  * true only while NATS is connected and a consumer is attached. If the stream was reset (its last sequence is below the
  * cursor: deleted and re-created) the cursor moves to the new end; if messages after the cursor are gone (limits),
  * the relay starts at the first one left and logs the loss.
@@ -63,6 +64,24 @@ export interface EventRelayOptions {
 /** First retry delay after a failed consumer, in ms (doubling up to `retryMs`). */
 const FIRST_RETRY_MS = 100;
 
+/** A consumer that stayed attached at least this long (ms) counts as healthy: the next one is made at once. */
+export const RELAY_HEALTHY_CONSUMER_MS = 1000;
+
+/**
+ * The relay's retry policy: how long to wait (ms) before making the next consumer, and the backoff to carry on.
+ * A consumer that stayed attached for at least {@link RELAY_HEALTHY_CONSUMER_MS} (`livedMs`) ended for a reason
+ * outside it (reconnect, missed heartbeats, stream deleted): the next one is made at once and the backoff is reset.
+ * One that failed before attaching (`livedMs` null) or ended sooner backs off: `previous` (the last wait, 0 after a
+ * reset) doubled, from 100 ms up to `maxMs` (exponential backoff), so a consumer that attaches and ends at once is
+ * not re-made back to back.
+ * @returns `wait` (0: at once) and `backoff` (the delay the next call gets as `previous`).
+ */
+export function nextRelayRetry(previous: number, livedMs: number | null, maxMs: number): { wait: number; backoff: number } {
+  if (livedMs !== null && livedMs >= RELAY_HEALTHY_CONSUMER_MS) return { wait: 0, backoff: 0 };
+  const backoff = Math.min(Math.max(previous * 2, FIRST_RETRY_MS), maxMs);
+  return { wait: backoff, backoff };
+}
+
 /**
  * Consumes the events stream and hands every relayable event to `publish(channel, frame)`.
  * Invalid or non-allowlisted messages are logged and skipped; they never stop the loop.
@@ -80,6 +99,10 @@ export class EventRelay {
   /** Stream sequence of the next message to relay (0 until the first consumer is placed). */
   private nextSeq = 0;
   private natsConnected = true;
+  /** When the current consumer attached (Date.now()), null before it did. */
+  private attachedAt: number | null = null;
+  /** Current retry backoff in ms ({@link nextRelayRetry}). */
+  private backoff = 0;
 
   /**
    * @param publish called synchronously for each relayed event with the channel (username) and the encoded frame.
@@ -146,6 +169,8 @@ export class EventRelay {
           this.natsConnected = false;
         } else if (s.type === 'reconnect') {
           this.natsConnected = true;
+          // NATS is back: retry from the shortest delay, whatever the backoff reached while it was away.
+          this.backoff = 0;
           this.logger.info({ cursor: this.nextSeq }, 'nats reconnected: re-creating the relay consumer from the cursor');
           this.messages?.stop();
           this.wake?.();
@@ -157,28 +182,29 @@ export class EventRelay {
   }
 
   private async run(nc: NatsConnection): Promise<void> {
-    let delay = FIRST_RETRY_MS;
     while (!this.stopped) {
-      let attached = false;
+      this.attachedAt = null;
       try {
-        attached = await this.consumeOnce(nc);
+        await this.consumeOnce(nc);
       } catch (err) {
         if (!this.stopped) this.logger.warn({ err }, 'event relay consumer failed; retrying');
       }
       this.consumingNow = false;
       this.messages = undefined;
       if (this.stopped) break;
-      // A consumer that was attached and ended (reconnect, heartbeats missed) is re-made at once; failures back off.
-      delay = attached ? FIRST_RETRY_MS : Math.min(delay * 2, this.retryMs);
-      if (!attached) await this.sleep(delay);
+      // A consumer that lived (reconnect, heartbeats missed) is re-made at once; one that failed or ended at once backs off.
+      const lived = this.attachedAt === null ? null : Date.now() - this.attachedAt;
+      const { wait, backoff } = nextRelayRetry(this.backoff, lived, this.retryMs);
+      this.backoff = backoff;
+      if (wait > 0) {
+        if (lived !== null) this.logger.warn({ livedMs: lived, retryInMs: wait }, 'event relay consumer ended right after attaching; backing off');
+        await this.sleep(wait);
+      }
     }
   }
 
-  /**
-   * Places the cursor, creates one ordered consumer from it and relays until that consumer ends.
-   * @returns true when the consumer was attached (so a new one may be made at once).
-   */
-  private async consumeOnce(nc: NatsConnection): Promise<boolean> {
+  /** Places the cursor, creates one ordered consumer from it and relays until that consumer ends (sets `attachedAt`). */
+  private async consumeOnce(nc: NatsConnection): Promise<void> {
     await ensureEventsStream(nc, this.logger);
     const info = await (await jetstreamManager(nc)).streams.info(EVENTS_JETSTREAM);
     const { first_seq: first, last_seq: last } = info.state;
@@ -194,8 +220,9 @@ export class EventRelay {
     this.messages = messages;
     if (this.stopped) {
       messages.stop();
-      return false;
+      return;
     }
+    this.attachedAt = Date.now();
     this.consumingNow = true;
     this.logger.info({ stream: EVENTS_JETSTREAM, from: this.nextSeq }, 'event relay consuming (ordered consumer from the cursor)');
     this.resolveFirstConsume();
@@ -206,7 +233,6 @@ export class EventRelay {
       this.nextSeq = m.seq + 1;
       this.handle(m.data, m.subject, m.seq);
     }
-    return true;
   }
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {

@@ -11,9 +11,11 @@ export const WS_MAX_FRAME_BYTES = 16 * 1024;
 
 /**
  * The transport's own cut-off (bytes, uWebSockets.js `maxPayloadLength`): a frame above it is dropped by uWS without a
- * close frame (the client sees 1006). Kept far above {@link WS_MAX_FRAME_BYTES} so oversize frames normally get 1009.
+ * close frame (the client sees 1006). Frames between {@link WS_MAX_FRAME_BYTES} and this size get 1009 with a reason.
+ * It is also the most uWS buffers per connection while a frame arrives in pieces, so it stays small (64 KiB): at
+ * 1 MiB, connections from one address holding half-sent frames could pin about a gigabyte of the edge's memory.
  */
-export const WS_TRANSPORT_MAX_FRAME_BYTES = 1024 * 1024;
+export const WS_TRANSPORT_MAX_FRAME_BYTES = 64 * 1024;
 
 /** Close codes sent by the edge (RFC 6455 §7.4.1), each with a reason text. */
 export const WS_CLOSE_CODES = {
@@ -24,7 +26,10 @@ export const WS_CLOSE_CODES = {
    * validates UTF-8 itself and drops such a connection before the edge sees the frame (1006, see docs/contracts.md).
    */
   invalidPayload: 1007,
-  /** 1009 message too big: a frame larger than {@link WS_MAX_FRAME_BYTES}. */
+  /**
+   * 1009 message too big: a frame larger than {@link WS_MAX_FRAME_BYTES} (up to {@link WS_TRANSPORT_MAX_FRAME_BYTES};
+   * above that uWS drops the connection without a close frame, 1006).
+   */
   messageTooBig: 1009,
 } as const;
 /** One of {@link WS_CLOSE_CODES}. */

@@ -5,18 +5,21 @@
  * - `up` provisions the database and the secrets file, then starts whatever of the platform is not running — a
  *   running platform is left alone, pid for pid — waits until every process is healthy and prints the URL to open.
  *   pm2 restarts a process that dies (exponential backoff) and keeps its output in `.eventcast/logs/<name>.log`.
- * - `down` stops every process gracefully (SIGTERM, SIGKILL after 10 s) and the pm2 daemon.
+ * - `down` stops every process gracefully (SIGTERM, SIGKILL after 10 s), the pm2 daemon, then the platform's own
+ *   nats-server (started by `up`, not supervised by pm2).
  * - `status` prints each process's state, pid, restarts, uptime and memory (`--json` for a machine-readable list);
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
 import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-server.js';
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
-import { Pm2Supervisor, RESTART_POLICY, terminate, upSupervised, type SupervisedProcess } from './supervisor.js';
+import { isOwnProcess, terminate } from './proc.js';
+import { parseSecretsFile } from './secrets-file.js';
+import { Pm2Supervisor, RESTART_POLICY, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 // `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -38,7 +41,7 @@ const HELP = `Usage: eventcast-platform <up|down|status> [--root DIR] [--host NA
 
   up      start whatever of the platform is not running (a running app is left alone), wait until all are
           healthy, print the URL to open; pm2 restarts an app that dies
-  down    stop every app (SIGTERM, SIGKILL after 10 s) and the supervisor
+  down    stop every app (SIGTERM, SIGKILL after 10 s), the supervisor and the platform's nats-server
   status  each app's state, pid, restarts, uptime, memory (--json: as JSON); exit 3 unless all are online
 
   --host NAME  host name browsers use to reach the apps (default: the page's own host)
@@ -62,13 +65,7 @@ async function stopLegacy(): Promise<void> {
   }
   // Only processes still running in this repository (the old launcher ran each app in apps/<name>): a pid the
   // kernel has since given to something else is left alone.
-  const ours = pids.filter((pid) => {
-    try {
-      return realpathSync(`/proc/${pid}/cwd`).startsWith(realpathSync(root));
-    } catch {
-      return false;
-    }
-  });
+  const ours = pids.filter((pid) => isOwnProcess(pid, { cwdUnder: root }));
   await terminate(ours, 15_000);
   rmSync(legacyPidFile, { force: true });
 }
@@ -94,12 +91,7 @@ function secrets(): Record<string, string> {
   }
   // NATS: one password per app, added to an older secrets file too (nats-server.ts).
   ensureNatsSecrets(file);
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) out[m[1]] = m[2];
-  }
-  return out;
+  return parseSecretsFile(readFileSync(file, 'utf8'));
 }
 
 /** The environment every app of the quick start gets (on top of the caller's). */

@@ -5,3 +5,5 @@ export * from './free-port.js';
 export * from './nats-server.js';
 export * from './nats-config.js';
 export * from './database.js';
+export * from './proc.js';
+export * from './secrets-file.js';

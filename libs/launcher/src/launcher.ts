@@ -14,6 +14,11 @@ export interface RunningPlatform {
   ports: PlatformPorts;
   /** Process id by app name. */
   pids: Record<string, number>;
+  /**
+   * Apps that have exited since they started, by name, with how (`exited with code 1`, `killed by SIGKILL`), from each
+   * child's `exit` event: {} while every app runs. Nothing restarts an app here, so an entry is a crash (or a stop).
+   */
+  exited(): Record<string, string>;
   /** SIGTERM to every app, SIGKILL after `graceMs` (default 10 s). Resolves when all have exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -36,6 +41,7 @@ export async function startPlatform(o: PlatformOptions): Promise<RunningPlatform
   const ports = { ...DEFAULT_PORTS, ...o.ports };
   mkdirSync(o.logDir, { recursive: true });
   const children = new Map<string, ChildProcess>();
+  const exits: Record<string, string> = {};
   const timeout = o.healthTimeoutMs ?? 90_000;
   const launch = async (spec: ProcessSpec) => {
     const logFile = join(o.logDir, `${spec.name}.log`);
@@ -49,6 +55,9 @@ export async function startPlatform(o: PlatformOptions): Promise<RunningPlatform
     });
     if (o.detached) child.unref();
     children.set(spec.name, child);
+    child.once('exit', (code, signal) => {
+      exits[spec.name] = signal ? `killed by ${signal}` : `exited with code ${String(code)}`;
+    });
     try {
       await waitHealthy(spec.health, timeout, () =>
         child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : null,
@@ -81,5 +90,5 @@ export async function startPlatform(o: PlatformOptions): Promise<RunningPlatform
   }
   const pids: Record<string, number> = {};
   for (const [name, c] of children) if (c.pid) pids[name] = c.pid;
-  return { urls: platformUrls(o.publicHost ?? 'localhost', ports), ports, pids, stop };
+  return { urls: platformUrls(o.publicHost ?? 'localhost', ports), ports, pids, exited: () => ({ ...exits }), stop };
 }

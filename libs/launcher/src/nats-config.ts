@@ -45,6 +45,12 @@ export interface NatsTopologyNames {
   queryApiConsumers: string[];
 }
 
+/**
+ * The names the apps use when nothing overrides them: the domain-event stream `EVENTCAST_EVENTS` (`EVENTS_JETSTREAM`,
+ * @eventcast/events) and query-api's two durable consumers, `query-api-projections` (`QUERY_API_CONSUMER`'s default,
+ * apps/query-api/src/config.ts) and `query-api-webhooks` (the webhook dispatcher). The platform's nats.conf is
+ * rendered with these; tests that use other names pass their own {@link NatsTopologyNames}.
+ */
 export const DEFAULT_NATS_TOPOLOGY: NatsTopologyNames = {
   stream: EVENTS_JETSTREAM,
   queryApiConsumers: ['query-api-projections', 'query-api-webhooks'],

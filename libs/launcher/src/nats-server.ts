@@ -4,12 +4,14 @@
  * JetStream store under `.eventcast/nats/`, its own port, authentication required).
  */
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { NATS_APP_USERS, NATS_PASSWORD_ENV, NATS_USER_ENV, natsPasswordSecretName, type NatsAppUser } from '@eventcast/contracts';
 import { freePort, waitForPort } from './free-port.js';
+import { isOwnProcess, terminate } from './proc.js';
+import { parseSecretsFile } from './secrets-file.js';
 import { generateNatsPasswords, natsPasswordsFrom, natsSecretsEnv, renderNatsConfig, type NatsPasswords, type NatsTopologyNames } from './nats-config.js';
 
 /** A NATS user name and password. */
@@ -58,8 +60,48 @@ export interface PrivateNatsOptions {
   names?: NatsTopologyNames;
 }
 
-/** Path of the nats-server binary: `NATS_SERVER_BIN` or Debian's `/usr/sbin/nats-server`. */
-export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
+/**
+ * Path of the nats-server binary: `env.NATS_SERVER_BIN`, else the first executable `nats-server` on `env.PATH` (as
+ * scripts/setup.sh accepts, `command -v nats-server`), else Debian's `/usr/sbin/nats-server` (not on a normal
+ * user's PATH). Never throws: a missing binary shows when spawning it ({@link spawnNatsServer}).
+ */
+export function findNatsServerBin(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env['NATS_SERVER_BIN'];
+  if (explicit) return explicit;
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'nats-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return '/usr/sbin/nats-server';
+}
+
+/** Path of the nats-server binary this process uses: {@link findNatsServerBin} of its environment at load. */
+export const NATS_SERVER_BIN = findNatsServerBin();
+
+/**
+ * Spawns nats-server (`bin`, default {@link NATS_SERVER_BIN}) with `args` and resolves once the child has started (its `spawn` event), so a missing or
+ * non-executable binary rejects with a clear message instead of an unhandled `'error'` event (Node.js
+ * child_process docs: a failed spawn emits `'error'`, never `'spawn'`).
+ * @throws {Error} `could not start nats-server (<bin>): <reason>; install it or set NATS_SERVER_BIN`.
+ */
+export async function spawnNatsServer(args: string[], options: SpawnOptions, bin: string = NATS_SERVER_BIN): Promise<ChildProcess> {
+  const child = spawn(bin, args, options);
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`could not start nats-server (${bin}): ${err.code ?? err.message}; install it (scripts/setup.sh) or set NATS_SERVER_BIN`, { cause: err })),
+    );
+  });
+  // Later errors (a failed kill) must not crash the caller either; exit is what callers watch.
+  child.on('error', () => {});
+  return child;
+}
 
 /**
  * Starts nats-server with JetStream on a free loopback port with a fresh temporary store: anonymous by default, or
@@ -120,13 +162,14 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     },
     async start() {
       if (child) return;
-      child = spawn(NATS_SERVER_BIN, args, { stdio: 'ignore' });
+      child = await spawnNatsServer(args, { stdio: 'ignore' });
       await waitForPort(port);
     },
     async stop() {
       const c = child;
       if (!c) return;
       child = null;
+      if (c.exitCode !== null || c.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
         c.kill('SIGTERM');
@@ -161,21 +204,29 @@ export interface PlatformNats {
   started: boolean;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Pid of the platform's nats-server from `stateDir/run/nats.pid` when that pid is still our server — running, with
+ * `nats-server` and our config file `stateDir/nats/nats.conf` in its command line (/proc, {@link isOwnProcess}) —
+ * else null. A pid file that names anything else (a pid reused after a reboot or a crash) is removed, and that
+ * process is never signalled.
+ */
+function platformNatsPid(stateDir: string): number | null {
+  const pidFile = join(stateDir, 'run', 'nats.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (isOwnProcess(pid, { cmdlineIncludes: ['nats-server', join(stateDir, 'nats', 'nats.conf')] })) return pid;
+  rmSync(pidFile, { force: true });
+  return null;
 }
 
 /**
  * Writes `stateDir/nats/nats.conf` (mode 0600, regenerated on every call from `passwords`) and makes sure the
  * platform's nats-server runs on it, detached (it outlives the CLI; pid in `stateDir/run/nats.pid`): a server
- * already running from an earlier call is told to reload its configuration (SIGHUP) and left running, so apps keep
- * their connections; otherwise one is started and awaited on its port.
- * @throws {Error} when the server does not listen within 10 s (the log file is named).
+ * already running from an earlier call (the pid file names a process whose command line is nats-server with this
+ * config file) is told to reload its configuration (SIGHUP) and left running, so apps keep their connections;
+ * otherwise a stale pid file is dropped, and a server is started and awaited on its port.
+ * @throws {Error} when nats-server cannot be spawned ({@link spawnNatsServer}) or does not listen within 10 s (the
+ * log file is named).
  */
 export async function startPlatformNats(o: PlatformNatsOptions): Promise<PlatformNats> {
   const port = o.port ?? PLATFORM_NATS_PORT;
@@ -191,14 +242,18 @@ export async function startPlatformNats(o: PlatformNatsOptions): Promise<Platfor
   chmodSync(conf, 0o600);
   const url = `nats://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const pidFile = join(runDir, 'nats.pid');
-  const known = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-  if (Number.isInteger(known) && known > 0 && alive(known)) {
+  const known = platformNatsPid(o.stateDir);
+  if (known !== null) {
     process.kill(known, 'SIGHUP');
     return { url, pid: known, started: false };
   }
   const log = openSync(join(logDir, 'nats.log'), 'a');
-  const child = spawn(NATS_SERVER_BIN, ['-c', conf], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
+  let child: ChildProcess;
+  try {
+    child = await spawnNatsServer(['-c', conf], { detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${NATS_SERVER_BIN}`);
   writeFileSync(pidFile, String(child.pid));
@@ -210,18 +265,14 @@ export async function startPlatformNats(o: PlatformNatsOptions): Promise<Platfor
   return { url, pid: child.pid, started: true };
 }
 
-/** Stops the platform's nats-server started by {@link startPlatformNats} (SIGTERM, then SIGKILL after 10 s). */
+/**
+ * Stops the platform's nats-server started by {@link startPlatformNats} ({@link terminate}: SIGTERM, then SIGKILL
+ * after 10 s) and removes its pid file; a pid file naming any other process only is removed.
+ */
 export async function stopPlatformNats(stateDir: string): Promise<void> {
-  const pidFile = join(stateDir, 'run', 'nats.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  rmSync(pidFile, { force: true });
+  const pid = platformNatsPid(stateDir);
+  if (pid !== null) await terminate([pid], 10_000);
+  rmSync(join(stateDir, 'run', 'nats.pid'), { force: true });
 }
 
 /**
@@ -231,11 +282,7 @@ export async function stopPlatformNats(stateDir: string): Promise<void> {
  */
 export function ensureNatsSecrets(file: string): NatsPasswords {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const current: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) current[m[1]] = m[2];
-  }
+  const current = parseSecretsFile(text);
   const found = natsPasswordsFrom(current);
   if (found) return found;
   const fresh = generateNatsPasswords();

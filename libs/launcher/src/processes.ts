@@ -1,6 +1,7 @@
 /**
- * The platform's process list: one {@link ProcessSpec} per process to run (the five apps today; the platform's own
- * nats-server is one more entry), built from the ports and the shared environment. Both ways of running the platform
+ * The platform's process list: one {@link ProcessSpec} per app (the five apps), built from the ports and the shared
+ * environment. The services they need — PostgreSQL, Redis and the platform's own nats-server — are not on it: the
+ * quick start starts them beforehand (nats-server.ts) and pm2 does not supervise them. Both ways of running the platform
  * consume this list: plain child processes ({@link startPlatform} in launcher.ts, the end-to-end tests) and the
  * supervised quick start (pm2, supervisor.ts).
  */
@@ -17,8 +18,18 @@ export interface PlatformPorts {
   web: number;
 }
 
+/**
+ * The platform's default TCP ports (docs/contracts.md "Processes and ports"): command-api 4001, query-api 4002, realtime 4003 (the
+ * WebSocket edge), RTMP ingest 1935 (the RTMP default), ingest's HLS/health HTTP 8000, web 3000. The quick start
+ * uses them unless a `*_PORT` variable says otherwise; tests use free ports instead.
+ */
 export const DEFAULT_PORTS: PlatformPorts = { commandApi: 4001, queryApi: 4002, realtime: 4003, rtmp: 1935, hls: 8000, web: 3000 };
 
+/**
+ * How to run the platform: the input of `startPlatform` (launcher.ts) and, with a pm2 home, `upSupervised`:
+ * where the repository is, the environment every app shares, ports (any left out: {@link DEFAULT_PORTS}), where the
+ * logs go, and how browsers reach the apps.
+ */
 export interface PlatformOptions {
   /** Repository root (where apps/ is). */
   rootDir: string;
@@ -33,13 +44,13 @@ export interface PlatformOptions {
   detached?: boolean;
   /** Milliseconds to wait for every health check (default 90 s). */
   healthTimeoutMs?: number;
-  /**
-   * Processes to run beside the five apps (e.g. the platform's own nats-server with `stage: 0`, so it is up before
-   * command-api), supervised and stopped like them.
-   */
-  extraProcesses?: ProcessSpec[];
 }
 
+/**
+ * Where the platform's apps are reached from a browser or OBS, built by {@link platformUrls}: `web`, `commandApi`,
+ * `queryApi`, `hls` are `http://host:port` (no trailing slash), `realtime` the edge's `ws://host:port/ws`, `rtmp`
+ * the ingest's `rtmp://host:port/live` (OBS's server URL; the stream key is the stream name).
+ */
 export interface PlatformUrls {
   web: string;
   commandApi: string;
@@ -70,7 +81,7 @@ export interface ProcessSpec {
   health: HealthCheck;
   /**
    * Start order: every process of stage n is healthy before stage n + 1 starts; one stage starts side by side.
-   * (command-api is stage 1 because it migrates the event store; a broker the apps need would be stage 0.)
+   * (command-api is stage 1 because it migrates the event store.)
    */
   stage: number;
 }
@@ -88,8 +99,8 @@ export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
 }
 
 /**
- * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): `o.extraProcesses` first, then the five
- * apps, named after their directories.
+ * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): the five apps, named after their
+ * directories.
  */
 export function platformProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
   const r = (d: string) => join(o.rootDir, d);
@@ -128,7 +139,6 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     stage,
   });
   return [
-    ...(o.extraProcesses ?? []),
     node('command-api', 'apps/command-api', 'dist/main.js', 1, local(p.commandApi, '/health')),
     node('query-api', 'apps/query-api', 'dist/main.js', 2, local(p.queryApi, '/health')),
     node('realtime', 'apps/realtime', 'dist/main.js', 2, local(p.realtime, '/health')),

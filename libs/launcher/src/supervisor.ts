@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { byStage, DEFAULT_PORTS, platformProcesses, platformUrls, waitHealthy, type PlatformOptions, type PlatformPorts, type PlatformUrls, type ProcessSpec } from './processes.js';
 import { tailLog } from './launcher.js';
+import { isOwnProcess, isRunning, terminate } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -122,10 +123,8 @@ export class Pm2Supervisor {
   daemonPid(): number | null {
     try {
       const pid = Number(readFileSync(join(this.home, 'pm2.pid'), 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 0) return null;
-      process.kill(pid, 0);
-      if (existsSync('/proc') && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('God Daemon')) return null;
-      return pid;
+      const ours = existsSync('/proc') ? isOwnProcess(pid, { cmdlineIncludes: ['God Daemon'] }) : isRunning(pid);
+      return ours ? pid : null;
     } catch {
       return null;
     }
@@ -237,33 +236,12 @@ export class Pm2Supervisor {
    * without a daemon, stops its {@link orphans} the same way.
    */
   async kill(): Promise<void> {
-    if (this.daemonPid() === null) return terminate(this.orphans().map((o) => o.pid), RESTART_POLICY.killTimeoutMs);
+    if (this.daemonPid() === null) {
+      await terminate(this.orphans().map((o) => o.pid), RESTART_POLICY.killTimeoutMs);
+      return;
+    }
     await this.pm2(['kill']);
   }
-}
-
-/** SIGTERM to each of `pids`, SIGKILL to those still alive after `graceMs`; resolves when all are gone. */
-export async function terminate(pids: number[], graceMs: number): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
-  while (pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -1,11 +1,11 @@
 /**
- * A private PostgreSQL 15 cluster for tests that stop and restart the database (never the machine's shared server):
+ * A private PostgreSQL cluster (the newest installed, {@link findPgBinDir}) for tests that stop and restart the database (never the machine's shared server):
  * `initdb` into a temporary directory, `pg_ctl` on a free loopback port, trust authentication, `fsync=off`.
  * PostgreSQL refuses to run as root, so when the tests run as root the binaries run as the `postgres` user
  * (`runuser`), who owns the directory.
  */
-import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,8 +14,32 @@ import { freePort } from '@eventcast/launcher';
 
 const run = promisify(execFile);
 
-/** Directory of the PostgreSQL binaries: `PG_BIN_DIR` or Debian's PostgreSQL 15. */
-export const PG_BIN_DIR = process.env['PG_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
+/**
+ * Directory of the PostgreSQL server binaries (`initdb`, `pg_ctl`): `env.PG_BIN_DIR`, else the highest version's
+ * `<root>/<version>/bin` that holds `initdb` (Debian's layout, `/usr/lib/postgresql/<major>/bin`; versions compared
+ * numerically, so 16 beats 9.6), else what `pg_config --bindir` prints, else null (no PostgreSQL found).
+ */
+export function findPgBinDir(env: NodeJS.ProcessEnv = process.env, root = '/usr/lib/postgresql'): string | null {
+  const explicit = env['PG_BIN_DIR'];
+  if (explicit) return explicit;
+  let versions: string[] = [];
+  try {
+    versions = readdirSync(root).filter((v) => /^\d+(\.\d+)*$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')));
+  } catch {
+    // no Debian layout
+  }
+  const newest = versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
+  if (newest) return join(root, newest, 'bin');
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env }).trim();
+    return dir || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Directory of the PostgreSQL binaries used here: {@link findPgBinDir} (Debian's PostgreSQL 15 path when none is found, so the error names a path). */
+export const PG_BIN_DIR = findPgBinDir() ?? '/usr/lib/postgresql/15/bin';
 
 /** A running private cluster. */
 export interface PrivatePostgres {
@@ -38,7 +62,7 @@ async function pgTool(tool: string, args: string[]): Promise<void> {
 
 /**
  * Creates and starts a cluster with one database `database` (default `eventcast`).
- * @throws when initdb or pg_ctl fail (e.g. PostgreSQL 15 not installed at {@link PG_BIN_DIR}).
+ * @throws when initdb or pg_ctl fail (e.g. no PostgreSQL installed at {@link PG_BIN_DIR}).
  */
 export async function startPrivatePostgres(database = 'eventcast'): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'eventcast-pg-'));
