@@ -9,7 +9,7 @@
  * This module is pure: parsing and frame shapes only, no sockets.
  */
 
-import { freeTextReason } from '@eventcast/contracts';
+import { CHAT_NONCE_MAX_LENGTH, freeTextReason } from '@eventcast/contracts';
 
 /** A channel name is a username: 3–24 characters of `a-z`, `0-9`, `_` (lower-case only, as stored). */
 export const CHANNEL_PATTERN = /^[a-z0-9_]{3,24}$/;
@@ -65,8 +65,8 @@ export const CHAT_REFUSAL_CODES = [
 /** One of {@link CHAT_REFUSAL_CODES}. */
 export type ChatRefusalCode = (typeof CHAT_REFUSAL_CODES)[number];
 
-/** Largest `nonce` echoed in `chat.ack` / `error` frames, in characters. */
-export const MAX_NONCE_LENGTH = 64;
+/** Largest `nonce` echoed in `chat.ack` / `error` frames, in characters: the contract's `chat.send` nonce bound. */
+export const MAX_NONCE_LENGTH = CHAT_NONCE_MAX_LENGTH;
 
 /** A validated client message. `auth.token` is checked by the token verifier, not here. */
 export type ClientMessage =
