@@ -23,9 +23,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HLS_PUBLIC_URL, METRICS_TOKEN } from '$app/env/private';
-import { PUBLIC_COMMAND_API_URL, PUBLIC_QUERY_API_URL, PUBLIC_REALTIME_URL } from '$app/env/public';
 import type { Handle } from '@sveltejs/kit/hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { defaultHlsUrl, serviceUrls } from '#lib/config.ts';
 
 /** Path of the scrape endpoint. */
 const METRICS_PATH = '/-/metrics';
@@ -73,13 +73,13 @@ function originOf(url: string): string | null {
  * request's host name, as the browser's `location.hostname` does.
  */
 function runtimeSources(requestUrl: URL): Record<'connect-src' | 'img-src' | 'media-src', string[]> {
-	const h = requestUrl.hostname.includes(':') && !requestUrl.hostname.startsWith('[') ? `[${requestUrl.hostname}]` : requestUrl.hostname;
-	const command = originOf(PUBLIC_COMMAND_API_URL ?? `http://${h}:4001`);
-	const query = originOf(PUBLIC_QUERY_API_URL ?? `http://${h}:4002`);
-	const ws = originOf(PUBLIC_REALTIME_URL ?? `ws://${h}:4003/ws`);
+	const urls = serviceUrls(requestUrl.hostname);
+	const command = originOf(urls.commandApi);
+	const query = originOf(urls.queryApi);
+	const ws = originOf(urls.realtime);
 	// The edge also answers plain HTTP (viewer counts) on the same host and port.
 	const wsHttp = ws?.replace(/^ws(s?):/i, 'http$1:') ?? null;
-	const hls = originOf(HLS_PUBLIC_URL ?? `http://${h}:8000`);
+	const hls = originOf(HLS_PUBLIC_URL ?? defaultHlsUrl(requestUrl.hostname));
 	const list = (...xs: (string | null)[]): string[] => [...new Set(xs.filter((x): x is string => x !== null))];
 	return {
 		'connect-src': list(command, query, ws, wsHttp, hls),

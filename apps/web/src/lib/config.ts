@@ -16,21 +16,28 @@ export interface ServiceUrls {
 	rtmp: string;
 }
 
-function host(): string {
-	if (typeof location === 'undefined') return '127.0.0.1';
-	const h = location.hostname;
-	// IPv6 literals need brackets inside a URL.
-	return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+/** `hostname` as it stands in a URL: IPv6 literals need brackets. */
+function urlHost(hostname: string): string {
+	return hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
 }
 
-export function serviceUrls(): ServiceUrls {
-	const h = host();
+/**
+ * The service URLs for a page whose host name is `hostname` (default: the browser's `location.hostname`, or 127.0.0.1
+ * outside a browser). The server hook passes the request's host name to build the Content-Security-Policy.
+ */
+export function serviceUrls(hostname: string = typeof location === 'undefined' ? '127.0.0.1' : location.hostname): ServiceUrls {
+	const h = urlHost(hostname);
 	return {
 		commandApi: PUBLIC_COMMAND_API_URL ?? `http://${h}:4001`,
 		queryApi: PUBLIC_QUERY_API_URL ?? `http://${h}:4002`,
 		realtime: PUBLIC_REALTIME_URL ?? `ws://${h}:4003/ws`,
 		rtmp: PUBLIC_RTMP_URL ?? `rtmp://${h}:1935/live`,
 	};
+}
+
+/** The HLS origin's default for `hostname` when HLS_PUBLIC_URL is unset (docs/contracts.md: the ingest's port 8000). */
+export function defaultHlsUrl(hostname: string): string {
+	return `http://${urlHost(hostname)}:8000`;
 }
 
 /** HTTP base of the realtime edge: PUBLIC_REALTIME_URL with ws→http and without the `/ws` path. */
