@@ -17,3 +17,4 @@ export * from './text.js';
 export * from './read-your-writes.js';
 export * from './auth-throttling.js';
 export * from './channels.js';
+export * from './hls.js';
