@@ -2,13 +2,13 @@
  * Assembles the ingest node: RTMP (node-media-server), publish gate, channel manager, HLS HTTP server and the
  * command-side client; announces the node (`ingest.node-started`) and shuts everything down in order.
  */
-import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
 import { NatsCommandClient, routeNestLogsTo, type CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
-import { createHlsHttpServer } from './http-server.js';
+import { createLiveOrigin } from './live/origin.js';
+import { LiveMediaStore } from './live/store.js';
 import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
@@ -20,6 +20,8 @@ import { errorMessage } from './util.js';
 export interface IngestNode {
   /** Graceful stop (idempotent): refuse publishes, end broadcasts, stop ffmpeg, close RTMP, NATS and HTTP. */
   stop(): Promise<void>;
+  /** The in-memory live media store the origin serves (the packager's `LiveMediaSink`). */
+  store: LiveMediaStore;
 }
 
 /**
@@ -41,16 +43,6 @@ async function announce(commands: CommandClient, ingestId: string, log: Logger, 
   return false;
 }
 
-function listenHttp(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 /**
  * Starts the node. Removes stale HLS directories first; the RTMP and HTTP ports are bound before it resolves, while
  * readiness (publishes accepted, `/ready` = 200) follows the command side's answer to `ingest.node-started`.
@@ -66,12 +58,14 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
-  const http = createHlsHttpServer({
+  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: cfg.HLS_PART_SECONDS });
+  const originOptions = {
+    store,
     mediaDir: cfg.mediaDirAbs,
     isReady: () => gate.ready && !gate.stopping,
     log,
     adminHealth: { ingestId: cfg.ingestId, jwtSecret: cfg.JWT_SECRET, admins: cfg.EVENTCAST_ADMINS, channels: () => channels.health() },
-  });
+  };
   const { nms, listen } = createNms(cfg.HOST, cfg.INGEST_RTMP_PORT, log);
   gate.attach(nms);
   // Limits and publish authorization in front of NMS (./rtmp-guard.ts); the authorization's own deadline is the
@@ -79,7 +73,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   const guard = new RtmpGuard({ limits: cfg.rtmpLimits, authorizeTimeoutMs: cfg.commandTimeoutMs + 2000, authorizer: gate, log });
   guard.install(nms);
 
-  await listenHttp(http, cfg.INGEST_HTTP_PORT, cfg.HOST);
+  const http = await createLiveOrigin(originOptions, cfg.HOST, cfg.INGEST_HTTP_PORT);
   await listen();
   log.info({ rtmpPort: cfg.INGEST_RTMP_PORT, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs }, 'ingest listening');
 
@@ -103,14 +97,12 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     await nms.stop();
     await announced;
     await commands.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'NATS close failed'));
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeIdleConnections();
-      setTimeout(() => http.closeAllConnections(), 2000).unref();
-    });
+    await http.close();
+    store.clear();
     log.info('ingest stopped');
   };
   return {
     stop: () => (stopping ??= stop()),
+    store,
   };
 }

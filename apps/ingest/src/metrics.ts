@@ -1,6 +1,6 @@
 /**
  * The ingest node's Prometheus metrics (README, "Observability") on the process registry of @eventcast/platform,
- * served at `GET /metrics` on INGEST_HTTP_PORT (./http-server.ts):
+ * served at `GET /metrics` on INGEST_HTTP_PORT (./live/origin.ts):
  * - `eventcast_ingest_active_broadcasts` (broadcasts recorded by this node and not ended) and
  *   `eventcast_ingest_publishers_connected` (RTMP publishers connected; a dropped one in its grace period is not);
  * - `eventcast_ingest_received_bytes_total{channel}`: RTMP bytes received from each live channel's publisher
