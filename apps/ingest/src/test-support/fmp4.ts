@@ -4,7 +4,7 @@
  * Box layout: ISO/IEC 14496-12 (§4.2 box header; §8.8.7 tfhd, §8.8.8 trun, §8.8.12 tfdt; sample flags §8.8.3.1,
  * `sample_is_non_sync_sample` = bit 16).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { MediaPart } from '../live/media-sink.js';
@@ -119,42 +119,111 @@ export interface SplitFmp4 {
 }
 
 /**
- * Splits a fragmented MP4 (`ftyp`+`moov`, then `moof`+`mdat` pairs) into the init segment and parts.
+ * Splits a growing fragmented MP4 byte stream (ffmpeg writing to a pipe): `push` chunks; `onInit` gets `ftyp`+`moov`,
+ * `onPart` each `moof`+`mdat` pair as soon as its last byte arrived. Program date time = arrival time of the part
+ * minus its duration (the first sample's wall clock, as a live packager stamps it), or `clock` when given.
+ */
+export class Fmp4Splitter {
+  private pending: Buffer = Buffer.alloc(0);
+  private track: { trackId: number; timescale: number } | null = null;
+  private readonly defaults = { duration: 0, flags: 0 };
+  private moof: Buffer | null = null;
+  private mediaTime = 0;
+  private head: Buffer[] = [];
+
+  constructor(
+    private readonly onInit: (init: Buffer) => void,
+    private readonly onPart: (part: MediaPart) => void,
+    private readonly clock: ((mediaTimeSeconds: number, durationSeconds: number) => number) | null = null,
+  ) {}
+
+  /** Adds bytes. @throws {Error} on malformed boxes. */
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let at = 0;
+    while (this.pending.length - at >= 8) {
+      let size = this.pending.readUInt32BE(at);
+      if (size === 1) {
+        if (this.pending.length - at < 16) break;
+        size = Number(this.pending.readBigUInt64BE(at + 8));
+      }
+      if (size < 8) throw new Error('bad box size');
+      if (this.pending.length - at < size) break;
+      this.box(Buffer.from(this.pending.subarray(at, at + size)));
+      at += size;
+    }
+    this.pending = this.pending.subarray(at);
+  }
+
+  private box(b: Buffer): void {
+    const type = b.toString('latin1', 4, 8);
+    if (!this.track) {
+      this.head.push(b);
+      if (type !== 'moov') return;
+      const init = Buffer.concat(this.head);
+      const moov = boxes(b)[0];
+      if (!moov) throw new Error('no moov');
+      this.track = videoTrack(b, moov);
+      const mvex = child(b, moov, 'mvex');
+      for (const trex of mvex ? boxes(b, mvex.start + 8, mvex.start + mvex.size).filter((x) => x.type === 'trex') : []) {
+        if (b.readUInt32BE(trex.start + 12) === this.track.trackId) {
+          this.defaults.duration = b.readUInt32BE(trex.start + 20);
+          this.defaults.flags = b.readUInt32BE(trex.start + 28);
+        }
+      }
+      this.onInit(init);
+      return;
+    }
+    if (type === 'moof') {
+      this.moof = b;
+      return;
+    }
+    if (type !== 'mdat' || !this.moof) return;
+    const moofBox = boxes(this.moof)[0];
+    const v = moofBox ? moofVideo(this.moof, moofBox, this.track.trackId, this.defaults) : null;
+    const durationSeconds = v ? v.duration / this.track.timescale : 0;
+    const pdt = this.clock ? this.clock(this.mediaTime, durationSeconds) : Date.now() - Math.round(durationSeconds * 1000);
+    this.onPart({ data: Buffer.concat([this.moof, b]), durationSeconds, independent: v?.sync ?? false, programDateTimeMs: pdt });
+    this.mediaTime += durationSeconds;
+    this.moof = null;
+  }
+}
+
+/**
+ * Splits a whole fragmented MP4 (`ftyp`+`moov`, then `moof`+`mdat` pairs) into the init segment and parts.
  * Program date times are `t0Ms` + the media time of each part.
  */
 export function splitFmp4(buf: Buffer, t0Ms = Date.now()): SplitFmp4 {
-  const top = boxes(buf);
-  const moov = top.find((b) => b.type === 'moov');
-  if (!moov) throw new Error('no moov');
-  const { trackId, timescale } = videoTrack(buf, moov);
-  // trex defaults (mvex) — ffmpeg writes them; durations may rely on them.
-  const defaults = { duration: 0, flags: 0 };
-  const mvex = child(buf, moov, 'mvex');
-  for (const trex of mvex ? boxes(buf, mvex.start + 8, mvex.start + mvex.size).filter((b) => b.type === 'trex') : []) {
-    if (buf.readUInt32BE(trex.start + 12) === trackId) {
-      defaults.duration = buf.readUInt32BE(trex.start + 20);
-      defaults.flags = buf.readUInt32BE(trex.start + 28);
-    }
-  }
-  const init = buf.subarray(0, moov.start + moov.size);
-  const parts: MediaPart[] = [];
-  let mediaTime = 0;
-  for (let i = 0; i < top.length; i++) {
-    const moof = top[i];
-    if (moof?.type !== 'moof') continue;
-    const mdat = top[i + 1];
-    if (mdat?.type !== 'mdat') throw new Error('moof without mdat');
-    const v = moofVideo(buf, moof, trackId, defaults);
-    const durationSeconds = v ? v.duration / timescale : 0;
-    parts.push({
-      data: Buffer.from(buf.subarray(moof.start, mdat.start + mdat.size)),
-      durationSeconds,
-      independent: v?.sync ?? false,
-      programDateTimeMs: t0Ms + Math.round(mediaTime * 1000),
-    });
-    mediaTime += durationSeconds;
-  }
-  return { init: Buffer.from(init), parts };
+  const out: SplitFmp4 = { init: Buffer.alloc(0), parts: [] };
+  const s = new Fmp4Splitter(
+    (init) => (out.init = init),
+    (p) => out.parts.push(p),
+    (t) => t0Ms + Math.round(t * 1000),
+  );
+  s.push(buf);
+  if (out.init.length === 0) throw new Error('no moov');
+  return out;
+}
+
+/**
+ * Starts ffmpeg encoding lavfi testsrc2 + sine in real time (`-re`) into fragmented MP4 on its stdout (H.264
+ * ultrafast/zerolatency, `gop` frames per keyframe, fragments of `fragSeconds`), fed to `splitter`.
+ * @returns a stop function.
+ */
+export function liveFmp4(splitter: Fmp4Splitter, o: { seconds: number; fps: number; gop: number; fragSeconds: number; size?: string }): { stop: () => void; exited: Promise<number | null> } {
+  const ff = spawn('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.size ?? '320x180'}:rate=${o.fps}`,
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(o.seconds),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(o.gop), '-keyint_min', String(o.gop), '-sc_threshold', '0',
+    '-c:a', 'aac', '-ac', '2', '-b:a', '64k',
+    '-f', 'mp4', '-movflags', 'empty_moov+default_base_moof', '-frag_duration', String(Math.round(o.fragSeconds * 1e6)), '-flush_packets', '1',
+    'pipe:1',
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  ff.stdout.on('data', (c: Buffer) => splitter.push(c));
+  const exited = new Promise<number | null>((resolve) => ff.once('exit', (code) => resolve(code)));
+  return { stop: () => void (ff.exitCode === null && ff.kill('SIGKILL')), exited };
 }
 
 /**
