@@ -256,7 +256,12 @@ void describe('live media store + LL-HLS origin', () => {
     const r = ch.rendition('source');
     const before = await playlist('/hls/alice/source.m3u8');
     const lastMsn = before.facts.segments.at(-1)?.msn ?? 0;
+    // A player fetched the hinted part early; the packager restarts instead: that part never comes (404), because
+    // the next part belongs to the new init segment.
+    const hinted = get(port, `/hls/alice/${r.partUri(r.nextPartN)}`);
+    await waitUntil('hint held', () => (origin.heldRequests() === 1 ? true : undefined), 3000);
     r.init(media.init, SOURCE);
+    assert.equal((await hinted.done).status, 404);
     ch.rendition('low').init(media.init, LOW);
     fed = 0; // the encoder restarted: media starts over, a minute later
     clockShiftMs = 60_000;

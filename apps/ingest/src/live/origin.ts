@@ -314,7 +314,11 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
       for (const h of set) {
         if (h.done || h.deadline > now) continue;
         const r = store.channel(h.username)?.renditions.get(h.rendition);
-        h.res.cork(() => tryAnswer(h, r, true));
+        try {
+          h.res.cork(() => tryAnswer(h, r, true));
+        } catch (err: unknown) {
+          o.log.warn({ err: (err as Error).message }, 'expiring a held HLS request failed');
+        }
         release(h);
       }
     }
@@ -325,7 +329,13 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
       for (const h of set) {
         if (h.done) continue;
         let answered = false;
-        h.res.cork(() => (answered = tryAnswer(h, r, false)));
+        try {
+          h.res.cork(() => (answered = tryAnswer(h, r, false)));
+        } catch (err: unknown) {
+          // Never let one response's failure reach the packager that called the store.
+          o.log.warn({ err: (err as Error).message }, 'answering a held HLS request failed');
+          answered = true;
+        }
         if (answered) release(h);
       }
     }

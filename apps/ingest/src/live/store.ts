@@ -11,8 +11,8 @@
  *   the next segment then starts with a dependent part (valid HLS: the media playlist then carries no
  *   EXT-X-INDEPENDENT-SEGMENTS, and a player starting there waits for the next keyframe).
  * - **Memory** is bounded by the window: `windowSegments` closed segments (default 6) plus the open one. Parts are
- *   kept (and listed in the playlist) for the last `partSegments` closed segments (default 3) plus the open one — the
- *   spec lets parts go once they are more than three target durations from the end (§4.4.4.9). A closed segment's
+ *   kept (and listed in the playlist) for the last `partSegments` closed segments (default 2) plus the open one — the
+ *   spec has parts removed once they are more than three target durations from the end (§4.4.4.9). A closed segment's
  *   whole bytes are the concatenation of its parts (one copy made at close).
  * - **Discontinuity**: a second `init` closes the open segment; the next segment carries EXT-X-DISCONTINUITY and the new
  *   EXT-X-MAP (a new init generation). EXT-X-DISCONTINUITY-SEQUENCE follows as the window slides (§4.4.3.3). Media
@@ -36,7 +36,10 @@ export interface LiveMediaStoreOptions {
   targetDurationSeconds?: number;
   /** Closed segments kept per rendition (default 6). */
   windowSegments?: number;
-  /** Closed segments whose parts are kept and listed (default 3, at most `windowSegments`). */
+  /**
+   * Closed segments whose parts are kept and listed (default 2, at most `windowSegments`): with the open segment,
+   * parts span the last three segments (RFC 8216bis §4.4.4.9; hls-parser enforces the same).
+   */
   partSegments?: number;
   /** Clock in ms since the epoch (tests). */
   now?: () => number;
@@ -117,6 +120,9 @@ export class RenditionState implements RenditionSink {
     if (this.gen >= 0) {
       this.closeOpen();
       this.pendingDiscontinuity = true;
+      // The part the last preload hint named would belong to the new init: skip its number, so a player that
+      // fetched the hint early gets 404 rather than media it would decode with the old init segment.
+      this.nextPartN++;
     }
     this.gen += 1;
     this.inits.set(this.gen, initSegment);
@@ -332,7 +338,7 @@ export class LiveMediaStore implements LiveMediaSink, KeyframeSource {
       partTargetSeconds: options.partTargetSeconds,
       targetDurationSeconds,
       windowSegments,
-      partSegments: Math.min(options.partSegments ?? 3, windowSegments),
+      partSegments: Math.min(options.partSegments ?? 2, windowSegments),
       now: options.now ?? Date.now,
     };
     const o = this.options;

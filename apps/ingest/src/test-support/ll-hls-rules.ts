@@ -33,7 +33,14 @@ export interface MediaPlaylistFacts {
  */
 export function checkMediaPlaylist(text: string): { facts: MediaPlaylistFacts; violations: string[] } {
   const v: string[] = [];
-  const parsed = HLS.parse(text);
+  // strictMode: hls-parser throws on the spec rules it knows (e.g. parts older than the last three segments).
+  HLS.setOptions({ strictMode: true });
+  let parsed: ReturnType<typeof HLS.parse>;
+  try {
+    parsed = HLS.parse(text);
+  } finally {
+    HLS.setOptions({ strictMode: false });
+  }
   if (parsed.isMasterPlaylist) v.push('parsed as a multivariant playlist');
   const lines = text.split('\n').filter((l) => l.length > 0);
   if (lines[0] !== '#EXTM3U') v.push('first line is not #EXTM3U');
@@ -102,6 +109,8 @@ export function checkMediaPlaylist(text: string): { facts: MediaPlaylistFacts; v
   if (!facts.endlist && hints !== 1) v.push(`${hints} preload hints on a live playlist (want 1)`);
   if (facts.endlist && hints !== 0) v.push('preload hint after EXT-X-ENDLIST');
   if (!facts.endlist && allParts.length === 0) v.push('a live LL-HLS playlist without parts');
+  const withOpen = facts.segments.length + (facts.openParts.length > 0 ? 1 : 0);
+  for (const [i, s] of facts.segments.entries()) if (s.parts.length > 0 && i < withOpen - 3) v.push(`parts listed on ${s.uri}, more than three segments from the end (§4.4.4.9)`);
   if (hints > 0 && facts.preloadHint && allParts.some((p) => p.uri === facts.preloadHint)) v.push('preload hint names a listed part');
   return { facts, violations: v };
 }
