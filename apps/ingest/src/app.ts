@@ -54,11 +54,13 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   if (removed.length > 0) log.info({ count: removed.length }, 'removed stale HLS directories');
 
   const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
+  // The live media store: the packagers' LiveMediaSink, the origin's source (./live/store.ts, docs/hls.md).
+  // MERGE (h/packager): partTargetSeconds: cfg.partSeconds (HLS_PART_SECONDS), and pass `store` to ChannelManager.
+  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: 0.2 });
   const channels = new ChannelManager(cfg, commands, log);
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
-  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: cfg.HLS_PART_SECONDS });
   const originOptions = {
     store,
     mediaDir: cfg.mediaDirAbs,

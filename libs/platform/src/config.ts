@@ -36,8 +36,6 @@ const schema = z.object({
   HLS_PUBLIC_URL: z.string().default(''),
   /** HLS segment duration in seconds. */
   HLS_SEGMENT_SECONDS: z.coerce.number().positive().default(1),
-  /** LL-HLS part target duration in seconds (EXT-X-PART-INF PART-TARGET; the packager's fragment duration). */
-  HLS_PART_SECONDS: z.coerce.number().min(0.05).max(2).default(0.2),
   /** node-media-server publish grace period (ms) before an unpublish ends the broadcast. */
   INGEST_PUBLISH_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
   FFMPEG_PATH: z.string().default('ffmpeg'),
