@@ -208,7 +208,6 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
               getBody(agent, info.port, `/hls/bench/source.m3u8?_HLS_msn=${msn}&_HLS_part=${part}`),
               getBody(agent, info.port, `/hls/bench/source-${info.epoch}-p${partN}.m4s`),
             ]);
-            if (process.env['HLS_BENCH_DEBUG']) console.log(partN, ps, ds, Date.now() - publishedAt(partN));
             if (ps !== 200 || ds !== 200) errors++;
             else lat.push(Date.now() - publishedAt(partN));
           } catch {

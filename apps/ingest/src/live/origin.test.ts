@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -297,6 +298,36 @@ void describe('live media store + LL-HLS origin', () => {
     // A new session of the channel gets a new epoch, so old immutable URLs never name new media.
     const next = store.open('alice');
     assert.notEqual(next.epoch, ch.epoch);
+  });
+
+  void it('a client that stops reading a big body holds no copy and does not slow others', async () => {
+    const big = store.open('bigbody').rendition('source');
+    big.init(media.init, SOURCE);
+    const body = Buffer.alloc(40 * 1024 * 1024, 0x5a);
+    big.part({ data: body, durationSeconds: 0.2, independent: true, programDateTimeMs: Date.now() });
+    const sockets = await Promise.all(
+      Array.from({ length: 4 }, () => new Promise<net.Socket>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.write(`GET /hls/bigbody/${big.partUri(0)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+          s.pause(); // never read: the origin's writes stall on a full socket buffer
+          resolve(s);
+        });
+      })),
+    );
+    const rss0 = process.memoryUsage().rss;
+    await tick(300);
+    const t0 = Date.now();
+    const ok = await rawRequest(port, '/hls/bigbody/source.m3u8');
+    assert.equal(ok.status, 200);
+    assert.ok(Date.now() - t0 < 1000, 'a normal request is not stuck behind the stalled ones');
+    // 4 stalled 40-MiB responses: the kernel takes a few MiB per socket; copying the rest (what res.end does) would
+    // hold > 100 MiB more.
+    const grown = process.memoryUsage().rss - rss0;
+    assert.ok(grown < 48 * 1024 * 1024, `RSS grew ${grown} bytes`);
+    for (const s of sockets) s.destroy();
+    await tick(100);
+    assert.equal((await rawRequest(port, `/hls/bigbody/${big.partUri(0)}`, 'HEAD')).headers['content-length'], String(body.length));
+    store.close('bigbody', 0);
   });
 
   void it('answers CORS preflight, HEAD, 405, health and ready', async () => {
