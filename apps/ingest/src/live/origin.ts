@@ -198,7 +198,6 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
   let heldCount = 0;
   const mediaCache = new WeakMap<RenditionState, Cached>();
   const multivariantCache = new WeakMap<ChannelState, Cached>();
-  const open = new Set<HttpResponse>();
 
   const mediaPlaylist = (r: RenditionState): Buffer | null => {
     const v = r.channel.version;
@@ -239,13 +238,10 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     const base = res.getWriteOffset();
     const [ok, done] = res.tryEnd(body, body.length);
     if (done || ok) return;
-    open.add(res);
-    res.onWritable((offset) => {
-      const [ok2, done2] = res.tryEnd(body.subarray(offset - base), body.length);
-      if (done2) open.delete(res);
-      return ok2;
-    });
-    res.onAborted(() => open.delete(res));
+    // The socket took part of it: resume from where it stopped when it drains. uWS keeps no copy; `body` is the
+    // store's buffer (or a small one made here), referenced until the response ends or aborts.
+    res.onWritable((offset) => res.tryEnd(body.subarray(offset - base), body.length)[0]);
+    res.onAborted(() => undefined);
   };
 
   const json = (res: HttpResponse, status: number, reason: string, message: string, head: boolean, extra: Record<string, string> = {}): void => {
