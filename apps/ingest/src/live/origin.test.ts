@@ -342,7 +342,13 @@ void describe('live media store + LL-HLS origin', () => {
     assert.equal((await rawRequest(port, '/ready')).status, 503);
     ready = true;
     assert.equal((await rawRequest(port, '/ready')).status, 200);
-    assert.equal((await rawRequest(port, '/metrics')).status, 200);
+    const metrics = await rawRequest(port, '/metrics');
+    assert.equal(metrics.status, 200);
+    // The earlier tests held requests: answered when parts came, one expired, one aborted by its client.
+    for (const outcome of ['answered', 'expired', 'aborted']) {
+      assert.match(metrics.body.toString(), new RegExp(`eventcast_ingest_hls_held_requests_total\\{outcome="${outcome}"\\} [1-9]`), outcome);
+    }
+    assert.match(metrics.body.toString(), /eventcast_ingest_hls_held_requests 0/);
     assert.equal((await rawRequest(port, '/admin/health')).status, 404);
   });
 

@@ -27,6 +27,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseHlsFileName, type HlsFile } from '@eventcast/contracts';
 import {
+  counter,
+  gauge,
   METRICS_CONTENT_TYPE,
   METRICS_UNAUTHORIZED_MESSAGE,
   METRICS_WWW_AUTHENTICATE,
@@ -53,6 +55,23 @@ const LEGACY_TYPES: Record<string, { type: string; cache: string }> = {
   '.m4s': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
   '.mp4': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
 };
+
+/** Held-request counts of the running origins (normally one per process), read at scrape time. */
+const heldSources = new Set<() => number>();
+gauge({
+  name: 'eventcast_ingest_hls_held_requests',
+  help: 'HLS requests held by the origin now (blocking playlist reloads and preload-hinted parts).',
+  collect() {
+    let n = 0;
+    for (const f of heldSources) n += f();
+    this.set(n);
+  },
+});
+const heldOutcomes = counter({
+  name: 'eventcast_ingest_hls_held_requests_total',
+  help: 'Held HLS requests by outcome: answered (the part came), expired (3 × target duration), aborted (client left), refused (too many held).',
+  labelNames: ['outcome'],
+});
 
 /** Options of {@link createLiveOrigin}. */
 export interface LiveOriginOptions {
@@ -272,7 +291,10 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     if (!set) held.set(key, (set = new Set()));
     set.add(h);
     heldCount++;
-    h.res.onAborted(() => release(h));
+    h.res.onAborted(() => {
+      heldOutcomes.inc({ outcome: 'aborted' });
+      release(h);
+    });
     sweeper ??= setInterval(sweep, 100);
   };
   /** Answers a held request if it can be answered now (inside cork). @returns true when answered. */
@@ -310,6 +332,7 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
       for (const h of set) {
         if (h.done || h.deadline > now) continue;
         const r = store.channel(h.username)?.renditions.get(h.rendition);
+        heldOutcomes.inc({ outcome: 'expired' });
         try {
           h.res.cork(() => tryAnswer(h, r, true));
         } catch (err: unknown) {
@@ -332,7 +355,10 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
           o.log.warn({ err: (err as Error).message }, 'answering a held HLS request failed');
           answered = true;
         }
-        if (answered) release(h);
+        if (answered) {
+          heldOutcomes.inc({ outcome: 'answered' });
+          release(h);
+        }
       }
     }
     // Other renditions' playlists carry this one's rendition report, but they are not waiting on it.
@@ -392,7 +418,10 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
         }
         const h: Held = { res, kind: 'playlist', username, rendition: r.name, epoch: ch.epoch, msn: d.msn, part: d.part, n: 0, head, deadline: Date.now() + holdMs, done: false };
         if (tryAnswer(h, r, false)) return;
-        if (heldCount >= maxHeld) return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+        if (heldCount >= maxHeld) {
+          heldOutcomes.inc({ outcome: 'refused' });
+          return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+        }
         hold(h);
         return;
       }
@@ -417,7 +446,10 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
         if (p) return send(res, '200 OK', { 'Content-Type': 'video/mp4', 'Cache-Control': immutable }, p.data, head);
         // Only the next part (the preload hint) is worth waiting for.
         if (r.ended || f.n !== r.nextPartN) return notFound(res, head, 'no such part');
-        if (heldCount >= maxHeld) return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+        if (heldCount >= maxHeld) {
+          heldOutcomes.inc({ outcome: 'refused' });
+          return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+        }
         hold({ res, kind: 'part', username, rendition: r.name, epoch: ch.epoch, msn: 0, part: undefined, n: f.n, head, deadline: Date.now() + holdMs, done: false });
         return;
       }
@@ -513,10 +545,13 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     app.listen(host, port, (s) => (s ? resolve(s) : reject(new Error(`HLS origin: cannot listen on ${host}:${port}`))));
   });
   const boundPort = uWS.us_socket_local_port(listenSocket);
+  const heldNow = () => heldCount;
+  heldSources.add(heldNow);
   return {
     port: boundPort,
     heldRequests: () => heldCount,
     close: async () => {
+      heldSources.delete(heldNow);
       unsubscribe();
       uWS.us_listen_socket_close(listenSocket);
       for (const set of [...held.values()]) {
