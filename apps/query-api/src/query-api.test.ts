@@ -8,7 +8,7 @@ import type { RecordedEvent } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
 import { dumpReadModels as dump } from './testing/dump.js';
-import { end, MEDIA, register, start, updateInfo } from './testing/fixtures.js';
+import { end, MEDIA, register, setLatencyMode, start, updateInfo } from './testing/fixtures.js';
 import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -55,7 +55,7 @@ void describe('query-api', () => {
     let alice = await getJson(`${base}/channels/alice`);
     assert.deepEqual(alice, {
       status: 200,
-      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null },
+      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null, latencyMode: 'low' },
     });
 
     const info = updateInfo(log, channelId, 'alice', 'Speedrun practice', 'Games');
@@ -71,6 +71,7 @@ void describe('query-api', () => {
       live: true,
       broadcast: { id: broadcastId, startedAt: (started.data as { startedAt: string }).startedAt, media: MEDIA },
       playbackUrl: 'http://127.0.0.1:8000/hls/alice/index.m3u8',
+      latencyMode: 'low',
     };
     assert.deepEqual(alice, { status: 200, body: liveView });
     assert.deepEqual(await getJson(`${base}/channels/live`), { status: 200, body: { channels: [liveView] } });
@@ -103,6 +104,30 @@ void describe('query-api', () => {
         media: MEDIA,
       },
     });
+  });
+
+  void test('ChannelLatencyModeChanged sets the channel view’s latencyMode, live or not, without touching its info', async () => {
+    const { channelId, event: registered } = register(log, 'lea');
+    const info = updateInfo(log, channelId, 'lea', 'Chess', 'Games');
+    const smooth = setLatencyMode(log, channelId, 'lea', 'smooth');
+    await publish(registered, info, smooth);
+    await caughtUpTo(smooth.globalPosition);
+    const view = (await getJson(`${base}/channels/lea`)).body as Record<string, unknown>;
+    assert.deepEqual([view['title'], view['category'], view['latencyMode']], ['Chess', 'Games', 'smooth']);
+    const { broadcastId, event: started } = start(log, channelId, 'lea');
+    await publish(started);
+    await caughtUpTo(started.globalPosition);
+    const live = (await getJson(`${base}/channels/live`)).body as { channels: { username: string; latencyMode: string; live: boolean }[] };
+    assert.deepEqual(
+      live.channels.filter((c) => c.username === 'lea').map((c) => [c.live, c.latencyMode]),
+      [[true, 'smooth']],
+    );
+    const low = setLatencyMode(log, channelId, 'lea', 'low');
+    const ended = end(log, channelId, 'lea', broadcastId);
+    await publish(low, ended);
+    await caughtUpTo(ended.globalPosition);
+    const after = (await getJson(`${base}/channels/lea`)).body as Record<string, unknown>;
+    assert.deepEqual([after['live'], after['latencyMode'], after['title']], [false, 'low', 'Chess']);
   });
 
   void test('a redelivered BroadcastStarted (same global position) is not applied twice', async () => {

@@ -3,7 +3,7 @@
  * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
  */
 import { z } from 'zod';
-import { replaceRefusedCharacters, textRefinement } from '@eventcast/contracts';
+import { latencyModeSchema, replaceRefusedCharacters, textRefinement } from '@eventcast/contracts';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
@@ -66,6 +66,12 @@ export const eventSchemas = {
     title: channelTitleSchema,
     category: channelCategorySchema,
   }),
+  /** The owner chose how far behind the live edge viewers play (issue 10 item 2; `@eventcast/contracts` hls.ts). */
+  ChannelLatencyModeChanged: z.object({
+    channelId: uuid,
+    username: usernameSchema,
+    latencyMode: latencyModeSchema,
+  }),
   BroadcastStarted: z.object({
     broadcastId: uuid,
     channelId: uuid,
@@ -105,6 +111,7 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   StreamKeyIssued: 1,
   StreamKeyRotated: 1,
   ChannelInfoUpdated: 1,
+  ChannelLatencyModeChanged: 1,
   BroadcastStarted: 1,
   BroadcastEnded: 1,
   PublishRejected: 1,

@@ -2,6 +2,7 @@
  * Channel queries over `readmodels.channels` joined with the current broadcast.
  */
 import { Inject, Injectable } from '@nestjs/common';
+import type { LatencyMode } from '@eventcast/contracts';
 import type { MediaInfo } from '@eventcast/events';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
 import type { ChannelViewDto } from './channel.dto.js';
@@ -13,6 +14,7 @@ interface ChannelRow {
   title: string;
   category: string;
   live: boolean;
+  latency_mode: LatencyMode;
   current_broadcast_id: string | null;
   live_since: Date | null;
   media: MediaInfo | null;
@@ -37,7 +39,7 @@ export class ChannelsService {
     return this.db
       .selectFrom('channels as c')
       .leftJoin('broadcasts as b', 'b.id', 'c.current_broadcast_id')
-      .select(['c.id', 'c.username', 'c.title', 'c.category', 'c.live', 'c.current_broadcast_id', 'c.live_since', 'b.media']);
+      .select(['c.id', 'c.username', 'c.title', 'c.category', 'c.live', 'c.latency_mode', 'c.current_broadcast_id', 'c.live_since', 'b.media']);
   }
 
   /**
@@ -69,5 +71,6 @@ function toView(r: ChannelRow, playback: (username: string) => string): ChannelV
     live: r.live,
     broadcast: onAir ? { id: r.current_broadcast_id!, startedAt: r.live_since!.toISOString(), media: r.media! } : null,
     playbackUrl: r.live ? playback(r.username) : null,
+    latencyMode: r.latency_mode,
   };
 }
