@@ -2,7 +2,7 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type LatencyMode, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -55,6 +55,10 @@ export interface ChannelView {
 	live: boolean;
 	broadcast: BroadcastSummary | null;
 	playbackUrl: string | null;
+	/** `ChannelLatency` of `@eventcast/contracts`; absent from query-api builds before issue 10 (read as the default). */
+	latencyMode?: LatencyMode;
+	/** The channel's latest picture (issue 10 item 4), when the query side provides one; null or absent otherwise. */
+	thumbnailUrl?: string | null;
 }
 export interface BroadcastView {
 	id: string;
@@ -178,6 +182,10 @@ export const updateChannel = (token: string, info: { title?: string; category?: 
 	request<ChannelInfo>('command', '/me/channel', { method: 'PUT', token, body: info });
 
 // ---- query-api ---------------------------------------------------------------------------
+
+/** Sets the caller's channel latency mode (`PUT /me/channel/latency-mode`, `SetLatencyModeRequest`). */
+export const setLatencyMode = (token: string, latencyMode: LatencyMode) =>
+	request<ChannelLatency>('command', LATENCY_MODE_PATH, { method: 'PUT', token, body: { latencyMode } });
 
 export const listLiveChannels = async (signal?: AbortSignal) =>
 	(await request<{ channels: ChannelView[] }>('query', '/channels/live', { signal })).channels;
