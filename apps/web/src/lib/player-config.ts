@@ -17,12 +17,18 @@ export const SMOOTH_SYNC_TARGET_DURATIONS = 3;
 export const PLAIN_HLS_SYNC_TARGET_DURATIONS = 2;
 /** `low`: fastest catch-up playback rate (1.15× is not noticeable in speech or music). */
 export const LOW_LATENCY_MAX_PLAYBACK_RATE = 1.15;
+/**
+ * `low`: how far beyond its target latency (in target durations) the player may fall (after a stall) before it jumps
+ * back to the live sync position. hls.js's own `liveMaxLatencyDurationCount` cannot be used here: it requires
+ * `liveSyncDurationCount` (src/config.ts, "must be greater than"), which would override PART-HOLD-BACK.
+ */
+export const LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS = 3;
 
 /**
  * The hls.js settings of a latency mode (merged over the Player's loading policies).
  * - `low`: `lowLatencyMode` (parts, blocking playlist reloads, start at PART-HOLD-BACK), no `liveSyncDuration*` so the
- *   server's PART-HOLD-BACK decides; catch up by playing at most 1.15× fast; seek back to the edge beyond 6 target
- *   durations.
+ *   server's PART-HOLD-BACK decides; catch up by playing at most 1.15× fast (the Player jumps back to the live sync
+ *   position beyond {@link LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS}).
  * - `smooth`: whole segments, {@link SMOOTH_SYNC_TARGET_DURATIONS} target durations behind the edge, normal speed,
  *   seek back beyond 10 target durations.
  */
@@ -30,7 +36,7 @@ export function hlsLatencyConfig(mode: LatencyMode): Partial<HlsConfig> {
 	if (mode === 'smooth') {
 		return { lowLatencyMode: false, liveSyncDurationCount: SMOOTH_SYNC_TARGET_DURATIONS, liveMaxLatencyDurationCount: 10, maxLiveSyncPlaybackRate: 1 };
 	}
-	return { lowLatencyMode: true, liveMaxLatencyDurationCount: 6, maxLiveSyncPlaybackRate: LOW_LATENCY_MAX_PLAYBACK_RATE };
+	return { lowLatencyMode: true, maxLiveSyncPlaybackRate: LOW_LATENCY_MAX_PLAYBACK_RATE };
 }
 
 /** One entry of the quality menu: hls.js level index and its label. */
