@@ -5,8 +5,9 @@
  * - `Content-Security-Policy` on rendered pages: SvelteKit's CSP mode (`csp` of the `sveltekit()` plugin in
  *   vite.config.ts) writes the base policy with a fresh nonce for its own inline bootstrap script (no
  *   `'unsafe-inline'` for scripts); this hook adds the sources only known when the server runs: the command and query
- *   APIs and the realtime edge (`connect-src`, emote images in `img-src`) and the HLS origin (`media-src`, the channel thumbnail as poster in `img-src`,
- *   `connect-src`: hls.js fetches playlists and segments, then plays them through MSE `blob:` URLs). Each comes from its
+ *   APIs and the realtime edge (`connect-src`, emote images in `img-src`) and the HLS origin (`media-src`,
+ *   `connect-src`: hls.js fetches playlists and segments, then plays them through MSE `blob:` URLs; `img-src`: channel
+ *   thumbnails on directory cards and as the player's poster). Each comes from its
  *   `PUBLIC_*_URL` / `HLS_PUBLIC_URL` variable, or, unset, from the request's host name and the default port, exactly as
  *   the browser derives it (src/lib/config.ts). `frame-ancestors 'none'` (and the legacy `X-Frame-Options: DENY`):
  *   no page may be framed (clickjacking), except routes in {@link EMBEDDABLE_ROUTES} (embeds, none yet).

@@ -19,3 +19,4 @@ export * from './auth-throttling.js';
 export * from './channels.js';
 export * from './hls.js';
 export * from './latency.js';
+export * from './channel-view.js';

@@ -2,10 +2,10 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type LatencyMode, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type ChannelList, type ChannelView, type LatencyMode, type MediaInfo, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
-export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
+export type { BroadcastSummary, ChannelView, ChatSettingChange, MediaInfo, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
 
 export interface Account {
 	id: string;
@@ -31,34 +31,6 @@ export interface StreamKeyInfo {
 export interface ChannelInfo {
 	title: string | null;
 	category: string | null;
-}
-export interface MediaInfo {
-	videoCodec: string | null;
-	audioCodec: string | null;
-	width: number | null;
-	height: number | null;
-	frameRate: number | null;
-	videoBitrateKbps: number | null;
-	audioSampleRate: number | null;
-	audioChannels: number | null;
-}
-export interface BroadcastSummary {
-	id: string;
-	startedAt: string;
-	media: MediaInfo | null;
-}
-export interface ChannelView {
-	id: string;
-	username: string;
-	title: string | null;
-	category: string | null;
-	live: boolean;
-	broadcast: BroadcastSummary | null;
-	playbackUrl: string | null;
-	/** `ChannelLatency` of `@eventcast/contracts`; absent from query-api builds before issue 10 (read as the default). */
-	latencyMode?: LatencyMode;
-	/** The channel's latest picture (issue 10 item 4), when the query side provides one; null or absent otherwise. */
-	thumbnailUrl?: string | null;
 }
 export interface BroadcastView {
 	id: string;
@@ -188,10 +160,10 @@ export const setLatencyMode = (token: string, latencyMode: LatencyMode) =>
 	request<ChannelLatency>('command', LATENCY_MODE_PATH, { method: 'PUT', token, body: { latencyMode } });
 
 export const listLiveChannels = async (signal?: AbortSignal) =>
-	(await request<{ channels: ChannelView[] }>('query', '/channels/live', { signal })).channels;
+	(await request<ChannelList>('query', '/channels/live', { signal })).channels;
 
 export const listChannels = async (signal?: AbortSignal) =>
-	(await request<{ channels: ChannelView[] }>('query', '/channels', { signal })).channels;
+	(await request<ChannelList>('query', '/channels', { signal })).channels;
 
 /**
  * One channel. `minPosition` (a pushed event's `globalPosition`): the answer reflects at least that event
