@@ -240,3 +240,15 @@ export type ChannelHealthResponse = z.infer<typeof channelHealthResponseSchema>;
 
 /** How often the dashboard re-reads the owner's health (ms): the realtime edge relays no owner-only events. */
 export const HEALTH_POLL_MS = 5000;
+
+/** Most samples one `GET /analytics/broadcasts/:id/health` returns (the oldest are left out beyond it). */
+export const MAX_HEALTH_SERIES_SAMPLES = 5000;
+
+/** `GET /analytics/broadcasts/:id/health` (owner or platform admin): a broadcast's samples, oldest first. */
+export const broadcastHealthSeriesSchema = z.object({
+  broadcastId: uuid,
+  channelId: uuid,
+  samples: z.array(streamHealthMeasuresSchema),
+});
+/** See {@link broadcastHealthSeriesSchema}. */
+export type BroadcastHealthSeries = z.infer<typeof broadcastHealthSeriesSchema>;

@@ -11,6 +11,7 @@ import { chatMigration } from './chat-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
+import { streamHealthMigration } from './stream-health-migration.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
 export const readModelMigrations: Record<string, Migration> = {
@@ -61,6 +62,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1000_analytics': analyticsMigration,
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
+  '2026_12_07_0001_stream_health': streamHealthMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */
