@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { ChannelHealthResponse } from '@eventcast/contracts';
-import { registerAccount, type TestAccount } from './accounts.js';
-import { eventually, startE2ePlatform, type E2eEnv } from './harness.js';
+import type { Browser } from 'playwright-core';
+import { openPageAs, registerAccount, type TestAccount } from './accounts.js';
+import { eventually, launchChromium, startE2ePlatform, type E2eEnv } from './harness.js';
 
 /** Runs ffmpeg with `input`/`codec` arguments publishing to `url` for up to `seconds`; resolves with its stderr. */
 function ffmpegPublish(url: string, args: string[], seconds: number): { stderr: () => string; exited: Promise<number | null>; stop: () => Promise<void> } {
@@ -47,6 +48,7 @@ describe('stream health for the streamer (whole platform)', () => {
   let owner: TestAccount;
   let other: TestAccount;
   let key: string;
+  let browser: Browser | undefined;
   const health = async (token?: string): Promise<Response> =>
     fetch(`${env.platform.urls.queryApi}/analytics/channels/${owner.username}/health`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const ownerHealth = async (): Promise<ChannelHealthResponse> => {
@@ -64,7 +66,10 @@ describe('stream health for the streamer (whole platform)', () => {
     const res = await fetch(`${env.platform.urls.commandApi}/me/stream-key`, { headers: { authorization: `Bearer ${owner.token}` } });
     key = ((await res.json()) as { streamKey: string }).streamKey;
   });
-  after(() => env?.dispose());
+  after(async () => {
+    await browser?.close();
+    await env?.dispose();
+  });
 
   it('a 4-s keyframe interval shows the keyframe warning with the measured interval, to the owner only', async () => {
     const pub = ffmpegPublish(`${env.platform.urls.rtmp}/${key}`, VIDEO_4S_GOP, 40);
@@ -96,6 +101,15 @@ describe('stream health for the streamer (whole platform)', () => {
       assert.ok(body.samples.length >= 1);
       const foreign = await fetch(`${env.platform.urls.queryApi}/analytics/broadcasts/${h.broadcastId}/health`, { headers: { authorization: `Bearer ${other.token}` } });
       assert.equal(foreign.status, 403);
+
+      // The dashboard shows the numbers and the warning in words, with the fix at the source.
+      browser = await launchChromium();
+      const page = await openPageAs(browser, env.platform.urls.web, owner, '/dashboard');
+      const warning = page.locator('[data-testid="health-warnings"] [data-code="keyframe_interval_high"]');
+      await warning.waitFor({ timeout: 20_000 });
+      assert.match(await warning.innerText(), /Keyframe interval is 4(\.\d)? s.*Output Mode "Advanced".*Keyframe Interval 1–2 s/s);
+      assert.match(await page.getByTestId('health-codecs').innerText(), /H\.264 \/ AAC/);
+      await page.close();
     } finally {
       await pub.stop();
     }
@@ -130,5 +144,12 @@ describe('stream health for the streamer (whole platform)', () => {
     });
     assert.equal(h.lastRefusal!.videoCodec, 'h263');
     await notLive();
+
+    browser ??= await launchChromium();
+    const page = await openPageAs(browser, env.platform.urls.web, owner, '/dashboard');
+    const shown = page.locator('[data-testid="health-refusal"][data-reason="unsupported_video_codec"]');
+    await shown.waitFor({ timeout: 20_000 });
+    assert.match(await shown.innerText(), /unsupported video codec; send H\.264/);
+    await page.close();
   });
 });
