@@ -31,7 +31,7 @@ describe('streamHealthWarnings (issue 10 item 5 thresholds)', () => {
   it('warns above a 2-s keyframe interval with the measured seconds and a fix in words', () => {
     const [w] = streamHealthWarnings({ ...healthy, maxKeyframeIntervalSeconds: 4 });
     assert.deepEqual(w, { code: 'keyframe_interval_high', measured: 4, limit: 2 });
-    assert.match(healthWarningText(w!), /4 s.*Output Mode "Advanced".*Keyframe Interval 1–2 s/);
+    assert.match(healthWarningText(w), /4 s.*Output Mode "Advanced".*Keyframe Interval 1–2 s/);
     assert.deepEqual(codes({ maxKeyframeIntervalSeconds: 2.2 }), ['keyframe_interval_high']);
   });
 
