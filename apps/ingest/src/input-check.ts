@@ -15,8 +15,8 @@
  *   §E.4.2/§E.4.3) or, for Enhanced-RTMP video, the FourCC as a 32-bit number (hvc1, av01, vp09).
  * - no video packet while the audio has covered `noVideoRefuseMs` of media time, or `noVideoRefuseMs` + 2 s of wall
  *   time passed since the publish → `no_video`.
- * Once a video packet was accepted and either an audio packet was accepted or the metadata announced no audio, the
- * check stops looking (a packet then costs one boolean test).
+ * Once a video packet and an audio packet were accepted, the check stops looking (a packet then costs one boolean
+ * test); a publish without audio keeps its audio checked (a late audio track must be AAC too).
  */
 import {
   healthAudioCodec,
@@ -84,7 +84,6 @@ interface Watch {
   done: boolean;
   videoOk: boolean;
   audioOk: boolean;
-  noAudio: boolean;
   firstAudioDts: number | null;
   timer: NodeJS.Timeout | null;
 }
@@ -101,7 +100,7 @@ export class InputCheck {
     const rtmp = (session as unknown as { rtmp?: SessionRtmp }).rtmp;
     const original = rtmp?.onPacketCallback;
     if (!rtmp || typeof original !== 'function') return false;
-    const w: Watch = { session, channelId, log, done: false, videoOk: false, audioOk: false, noAudio: false, firstAudioDts: null, timer: null };
+    const w: Watch = { session, channelId, log, done: false, videoOk: false, audioOk: false, firstAudioDts: null, timer: null };
     rtmp.onPacketCallback = (packet: CodecPacket) => {
       original(packet);
       if (w.done) return;
@@ -129,7 +128,6 @@ export class InputCheck {
       if (v === null && a !== null) return this.refuse(w, rtmp, 'no_video', null, a);
       if (v !== null && !PACKAGEABLE_VIDEO_CODECS.includes(v)) return this.refuse(w, rtmp, 'unsupported_video_codec', v, a);
       if (a !== null && !PACKAGEABLE_AUDIO_CODECS.includes(a)) return this.refuse(w, rtmp, 'unsupported_audio_codec', v, a);
-      if (a === null) w.noAudio = true;
     } else if (p.codec_type === VIDEO && !w.videoOk) {
       const v = videoOf(p.codec_id);
       if (!PACKAGEABLE_VIDEO_CODECS.includes(v)) return this.refuse(w, rtmp, 'unsupported_video_codec', v, null);
@@ -143,7 +141,7 @@ export class InputCheck {
       w.firstAudioDts ??= p.dts;
       if (p.dts - w.firstAudioDts >= this.o.noVideoRefuseMs) return this.refuse(w, rtmp, 'no_video', null, audioOf(p.codec_id));
     }
-    if (w.videoOk && (w.audioOk || w.noAudio)) this.finish(w);
+    if (w.videoOk && w.audioOk) this.finish(w);
   }
 
   private finish(w: Watch): void {

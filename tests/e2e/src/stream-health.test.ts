@@ -37,6 +37,10 @@ const VIDEO_4S_GOP = [
   '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '120', '-keyint_min', '120',
   '-sc_threshold', '0', '-b:v', '300k', '-c:a', 'aac', '-b:a', '64k', '-ar', '48000',
 ];
+const VIDEO_ONLY = [
+  '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
+  '-pix_fmt', 'yuv420p', '-g', '30', '-b:v', '300k', '-an',
+];
 const AUDIO_ONLY = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'aac', '-b:a', '64k'];
 const FLV1_VIDEO = [
   '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
@@ -115,6 +119,23 @@ describe('stream health for the streamer (whole platform)', () => {
     }
     await notLive();
     assert.equal((await ownerHealth()).latest, null, 'no live sample once the broadcast ended');
+  });
+
+  it('a video-only publish is accepted, with the audio_missing warning and no keyframe warning', async () => {
+    const pub = ffmpegPublish(`${env.platform.urls.rtmp}/${key}`, VIDEO_ONLY, 30);
+    try {
+      const h = await eventually('a health sample of the video-only broadcast', async () => {
+        const v = await ownerHealth();
+        return v.latest && v.latest.maxKeyframeIntervalSeconds !== null ? v : null;
+      }, 20_000);
+      const codes = h.latest!.warnings.map((w) => w.code);
+      assert.ok(codes.includes('audio_missing') && !codes.includes('keyframe_interval_high'), JSON.stringify(codes));
+      assert.equal(h.latest!.audioCodec, null);
+      assert.equal(pub.stderr().includes('Server error'), false, pub.stderr());
+    } finally {
+      await pub.stop();
+    }
+    await notLive();
   });
 
   it('an audio-only publish is refused with the reason, and the owner sees it', async () => {
