@@ -62,7 +62,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1000_analytics': analyticsMigration,
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
-  '2026_12_07_0001_stream_health': streamHealthMigration,
+  '2026_12_07_0100_stream_health': streamHealthMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

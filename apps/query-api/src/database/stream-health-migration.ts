@@ -1,5 +1,5 @@
 /**
- * Migration `2026_12_07_0001_stream_health` (issue 10 item 5): the stream-health read models (see
+ * Migration `2026_12_07_0100_stream_health` (issue 10 item 5): the stream-health read models (see
  * stream-health-schema.ts). Append-only: never edit it once applied, add a new migration instead.
  */
 import type { Kysely } from 'kysely';

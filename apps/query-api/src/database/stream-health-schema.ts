@@ -1,5 +1,5 @@
 /**
- * Kysely types of the stream-health read models (migration `2026_12_07_0001_stream_health`, written only by
+ * Kysely types of the stream-health read models (migration `2026_12_07_0100_stream_health`, written only by
  * projections/stream-health.projection.ts; issue 10 item 5).
  */
 import type { ColumnType } from 'kysely';
