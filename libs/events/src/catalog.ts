@@ -8,6 +8,7 @@ import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
 import { integrationEventSchemas } from './integrations.js';
+import { streamHealthEventSchemas } from './stream-health.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -92,6 +93,7 @@ export const eventSchemas = {
   ...chatEventSchemas,
   ...audienceEventSchemas,
   ...integrationEventSchemas,
+  ...streamHealthEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -131,6 +133,8 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   WebhookDisabled: 1,
   WebhookEnabled: 1,
   WebhookDeleted: 1,
+  BroadcastHealthSampled: 1,
+  PublishInputRefused: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

@@ -5,6 +5,7 @@
  */
 import type { ColumnType } from 'kysely';
 import type { AnalyticsTables } from './analytics-schema.js';
+import type { StreamHealthTables } from './stream-health-schema.js';
 import type { AuditTables } from './audit-schema.js';
 import type { IntegrationsTables } from '../integrations/integrations-schema.js';
 import type { LatencyMode } from '@eventcast/contracts';
@@ -160,7 +161,7 @@ export interface ProjectionStatusTable {
 }
 
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
-export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables {
+export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables, StreamHealthTables {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;

@@ -2,7 +2,19 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type ChannelList, type ChannelView, type LatencyMode, type MediaInfo, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import {
+	LATENCY_MODE_PATH,
+	MIN_POSITION_PARAM,
+	type BroadcastHealthSeries,
+	type ChannelHealthResponse,
+	type ChannelLatency,
+	type ChannelList,
+	type ChannelView,
+	type LatencyMode,
+	type MediaInfo,
+	type ModerationLogEntry,
+	type ModerationRefusal,
+} from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { BroadcastSummary, ChannelView, ChatSettingChange, MediaInfo, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -424,6 +436,16 @@ export const getBroadcastAnalytics = (token: string, id: string, signal?: AbortS
 
 export const getAnalyticsSummary = (token: string, from: string, to: string, signal?: AbortSignal) =>
 	request<AdminSummary>('query', `/analytics/summary?${range(from, to)}`, { token, signal });
+
+// ---- stream health (docs/contracts.md "Stream health"; owner or admin, Bearer) ------------
+
+export type { BroadcastHealthSeries, ChannelHealthResponse, HealthWarning, LastPublishRefusal, StreamHealthMeasures } from '@eventcast/contracts';
+
+export const getChannelHealth = (token: string, username: string, signal?: AbortSignal) =>
+	request<ChannelHealthResponse>('query', `/analytics${ch(username)}/health`, { token, signal });
+
+export const getBroadcastHealth = (token: string, id: string, signal?: AbortSignal) =>
+	request<BroadcastHealthSeries>('query', `/analytics/broadcasts/${encodeURIComponent(id)}/health`, { token, signal });
 
 /** Query-api paths of the CSV exports. */
 export const analyticsCsvPath = {
