@@ -2,7 +2,10 @@
  * Assembles the ingest node: RTMP (node-media-server), publish gate, channel manager, HLS HTTP server and the
  * command-side client; announces the node (`ingest.node-started`) and shuts everything down in order.
  */
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
@@ -41,7 +44,7 @@ async function announce(commands: CommandClient, ingestId: string, log: Logger, 
   return false;
 }
 
-function listenHttp(server: Server, port: number, host: string): Promise<void> {
+function listenHttp(server: Server | TcpServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -78,10 +81,24 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   // command timeout, the guard's is a backstop a little later.
   const guard = new RtmpGuard({ limits: cfg.rtmpLimits, authorizeTimeoutMs: cfg.commandTimeoutMs + 2000, authorizer: gate, log });
   guard.install(nms);
+  // RTMPS (issue 10 item 6): our own TCP listener, TLS terminated in this process so the guard sees the real client
+  // address and its handshake deadline covers the TLS handshake; the decrypted socket goes to the same NMS session.
+  let rtmps: TcpServer | null = null;
+  if (cfg.tls) {
+    const [cert, key] = await Promise.all([readFile(cfg.tls.certFile), readFile(cfg.tls.keyFile)]).catch((err: unknown) => {
+      throw new Error(`cannot read the RTMPS certificate or key (INGEST_TLS_CERT_FILE / INGEST_TLS_KEY_FILE): ${errorMessage(err)}`);
+    });
+    rtmps = createTcpServer();
+    guard.installTls(rtmps, createSecureContext({ cert, key }));
+  }
 
   await listenHttp(http, cfg.INGEST_HTTP_PORT, cfg.HOST);
   await listen();
-  log.info({ rtmpPort: cfg.INGEST_RTMP_PORT, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs }, 'ingest listening');
+  if (rtmps) await listenHttp(rtmps, cfg.INGEST_RTMPS_PORT, cfg.HOST);
+  log.info(
+    { rtmpPort: cfg.INGEST_RTMP_PORT, rtmpsPort: rtmps ? cfg.INGEST_RTMPS_PORT : null, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs },
+    'ingest listening',
+  );
 
   const aborter = new AbortController();
   const announced = announce(commands, cfg.ingestId, log, aborter.signal).then((ok) => {
@@ -100,6 +117,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     await channels.shutdown();
     unreportMetrics();
     guard.stop();
+    rtmps?.close();
     await nms.stop();
     await announced;
     await commands.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'NATS close failed'));

@@ -19,6 +19,7 @@ import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-ser
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
 import { isOwnProcess, terminate } from './proc.js';
 import { parseSecretsFile } from './secrets-file.js';
+import { ensureSelfSignedTls } from './tls-pair.js';
 import { Pm2Supervisor, RESTART_POLICY, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 // `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
@@ -107,6 +108,12 @@ async function up(): Promise<void> {
   await stopLegacy();
   const env = platformEnv();
   await ensureDatabase(env['DATABASE_URL'] ?? '');
+  // RTMPS: the deployment's own certificate, else a self-signed pair made on first run (tls-pair.ts).
+  if (!process.env['INGEST_TLS_CERT_FILE'] && !process.env['INGEST_TLS_KEY_FILE']) {
+    const tls = await ensureSelfSignedTls(stateDir, values.host ? [values.host] : []);
+    env['INGEST_TLS_CERT_FILE'] = tls.certFile;
+    env['INGEST_TLS_KEY_FILE'] = tls.keyFile;
+  }
   // NATS: the platform's own authenticated nats-server (nats-server.ts); each app gets only its own user.
   Object.assign(env, await platformNatsEnv(stateDir, env));
   const result = await upSupervised({
@@ -124,7 +131,7 @@ async function up(): Promise<void> {
         ? 'Eventcast is up.'
         : `Eventcast is up: started ${result.started.join(', ')}; ${result.kept.join(', ')} left running.`;
   process.stdout.write(
-    `\n${what}\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n` +
+    `\n${what}\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n  RTMPS       ${u.rtmps}\n` +
       `  APIs        ${u.commandApi}/docs  ${u.queryApi}/docs\n  Logs        ${logDir}/\n` +
       `  Status      ./scripts/status.sh\n  Stop        ./scripts/down.sh\n\n`,
   );

@@ -26,12 +26,16 @@ const schema = z.object({
   QUERY_API_PORT: port(4002),
   REALTIME_PORT: port(4003),
   INGEST_RTMP_PORT: port(1935),
+  /** RTMP over TLS (`rtmps://HOST:PORT/live`); the ingest opens it when a certificate is configured (INGEST_TLS_*). */
+  INGEST_RTMPS_PORT: port(1936),
   INGEST_HTTP_PORT: port(8000),
   WEB_PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   MEDIA_DIR: z.string().default('.eventcast/media'),
   /** Public RTMP URL shown to streamers; derived from the request host when empty. */
   RTMP_PUBLIC_URL: z.string().default(''),
+  /** Public RTMPS URL shown to streamers; derived from the request host and INGEST_RTMPS_PORT when empty. */
+  RTMPS_PUBLIC_URL: z.string().default(''),
   /** Base of playback URLs; derived from the request host when empty. */
   HLS_PUBLIC_URL: z.string().default(''),
   /** HLS segment duration in seconds. */

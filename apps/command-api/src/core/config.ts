@@ -15,6 +15,8 @@ export type CommandApiConfig = Pick<
   | 'HOST'
   | 'RTMP_PUBLIC_URL'
   | 'INGEST_RTMP_PORT'
+  | 'RTMPS_PUBLIC_URL'
+  | 'INGEST_RTMPS_PORT'
   | 'EVENT_STORE'
   | 'EVENTSTORE_URL'
 > &
