@@ -16,6 +16,7 @@ import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
 import { PublishGate } from './publish-gate.js';
+import { Restreamer } from './restream.js';
 import { RtmpGuard } from './rtmp-guard.js';
 import { errorMessage } from './util.js';
 
@@ -66,6 +67,16 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
 
   const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
   const channels = new ChannelManager(cfg, commands, log);
+  // Restream / simulcast (issue 10 item 7): one ffmpeg per enabled target while a broadcast is live.
+  const restreamer = new Restreamer({
+    ffmpegPath: cfg.FFMPEG_PATH,
+    settings: cfg.restream,
+    keySecret: cfg.RESTREAM_KEY_SECRET,
+    allowPrivateTargets: cfg.RESTREAM_ALLOW_PRIVATE_TARGETS,
+    commands,
+    log,
+  });
+  channels.observe(restreamer);
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
@@ -115,6 +126,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     aborter.abort();
     log.info('ingest stopping');
     await channels.shutdown();
+    restreamer.stopAll();
     unreportMetrics();
     guard.stop();
     rtmps?.close();

@@ -37,6 +37,17 @@ export interface IngestConfig extends Config {
    * configuration error.
    */
   tls: { certFile: string; keyFile: string } | null;
+  /** Restream (issue 10 item 7); see ./restream.ts. */
+  restream: RestreamSettings;
+}
+
+/** Restream settings (docs/contracts.md "Restream"). Milliseconds. */
+export interface RestreamSettings {
+  /** `INGEST_RESTREAM_POLL_MS` (3000): how often a live channel re-reads its enabled targets (enable/disable while live). */
+  pollMs: number;
+  /** `INGEST_RESTREAM_RETRY_MIN_MS` (1000) and `INGEST_RESTREAM_RETRY_MAX_MS` (30000): backoff of a failed target, doubling. */
+  retryMinMs: number;
+  retryMaxMs: number;
 }
 
 /**
@@ -110,6 +121,11 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   return {
     ...base,
     tls: certFile === '' ? null : { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) },
+    restream: {
+      pollMs: positiveIntEnv(env, 'INGEST_RESTREAM_POLL_MS', 3000),
+      retryMinMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MIN_MS', 1000),
+      retryMaxMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MAX_MS', 30_000),
+    },
     ingestId: env['INGEST_ID'] || hostname(),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),
     ffprobePath: env['FFPROBE_PATH'] || 'ffprobe',

@@ -16,6 +16,7 @@ export const Category = {
   Follows: 'follows',
   Audience: 'audience',
   Integrations: 'integrations',
+  Restream: 'restream',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -58,6 +59,8 @@ export const streams = {
   audience: (broadcastId: string) => streamName(Category.Audience, broadcastId),
   /** A channel's API tokens and webhooks (integrations). */
   integrations: (channelId: string) => streamName(Category.Integrations, channelId),
+  /** A channel's restream targets and their live states (issue 10 item 7). */
+  restream: (channelId: string) => streamName(Category.Restream, channelId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -77,4 +80,8 @@ export const CommandPatterns = {
   AudienceSample: 'audience.sample',
   /** Viewer keys seen on a channel by the realtime edge: see docs/contracts.md "Analytics". */
   AudienceViewersJoined: 'audience.viewers-joined',
+  /** The enabled restream targets of a live channel, keys sealed for the ingest: see docs/contracts.md "Restream". */
+  RestreamTargets: 'ingest.restream-targets',
+  /** A restream target's state change reported by the ingest (→ RestreamTargetStateChanged). */
+  RestreamState: 'ingest.restream-state',
 } as const;

@@ -54,6 +54,22 @@ const schema = z.object({
     .transform((v) => v === 'true'),
   EVENTSTORE_URL: z.string().default(''),
   /**
+   * AES-256-GCM key (64 hex) sealing restream-target stream keys for the ingest in `ingest.restream-targets` replies
+   * (issue 10 item 7): only command-api and the ingest hold it. The stored copy stays under STREAM_KEY_SECRET.
+   */
+  RESTREAM_KEY_SECRET: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'RESTREAM_KEY_SECRET must be 64 hex characters')
+    .default('0000000000000000000000000000000000000000000000000000000000000000'),
+  /**
+   * Restream targets may name private, loopback and link-local hosts (`true` for local development and tests; default
+   * `false`: refused when added and, after DNS resolution, by the ingest before it connects — server-side request forgery).
+   */
+  RESTREAM_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'], { message: 'RESTREAM_ALLOW_PRIVATE_TARGETS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  /**
    * Platform administrators: comma-separated usernames (case-insensitive), e.g. `alice,bob`. Admins see every
    * channel's analytics, the admin pages and the audit trail. Empty: nobody is an admin.
    */
