@@ -11,7 +11,7 @@
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
@@ -92,6 +92,10 @@ function secrets(): Record<string, string> {
   }
   // NATS: one password per app, added to an older secrets file too (nats-server.ts).
   ensureNatsSecrets(file);
+  // Restream (issue 10 item 7): the key sealing restream-target keys between command-api and the ingest.
+  if (!parseSecretsFile(readFileSync(file, 'utf8'))['RESTREAM_KEY_SECRET']) {
+    appendFileSync(file, `RESTREAM_KEY_SECRET=${randomBytes(32).toString('hex')}\n`);
+  }
   return parseSecretsFile(readFileSync(file, 'utf8'));
 }
 

@@ -142,7 +142,7 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     command: process.execPath,
     args: [entry],
     cwd: r(dir),
-    env: natsEnvFor(name, env),
+    env: withoutForeignSecrets(name, natsEnvFor(name, env)),
     health,
     stage,
   });
@@ -153,6 +153,16 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     node('ingest', 'apps/ingest', 'dist/main.js', 2, local(p.hls, '/health')),
     node('web', 'apps/web', 'build', 2, local(p.web, '/'), { ...shared, PORT: String(p.web), HOST: shared['HOST'] ?? '0.0.0.0' }),
   ];
+}
+
+/** Secrets only some apps may hold, by variable: RESTREAM_KEY_SECRET unseals restream-target keys (issue 10 item 7). */
+const APP_ONLY_SECRETS: Readonly<Record<string, readonly string[]>> = { RESTREAM_KEY_SECRET: ['command-api', 'ingest'] };
+
+/** `env` without the {@link APP_ONLY_SECRETS} that `app` may not hold. */
+function withoutForeignSecrets(app: string, env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const [name, apps] of Object.entries(APP_ONLY_SECRETS)) if (!apps.includes(app)) delete out[name];
+  return out;
 }
 
 /** Groups `specs` by {@link ProcessSpec.stage}, lowest stage first. */

@@ -17,7 +17,7 @@ describe('restream decider', () => {
   it('adds a target (enabled), refuses a reused id and more than the cap', () => {
     spec.given([]).when(add).then([added]);
     spec.given([added]).when(add).thenThrows('restream_target_exists');
-    const many: RestreamEvent[] = Array.from({ length: MAX_RESTREAM_TARGETS_PER_CHANNEL }, (_, i) => ({ ...added, data: { ...added.data, targetId: id(100 + i) } }) as RestreamEvent);
+    const many: RestreamEvent[] = Array.from({ length: MAX_RESTREAM_TARGETS_PER_CHANNEL }, (_, i) => ({ ...added, data: { ...added.data, targetId: id(100 + i) } }));
     spec.given(many).when(add).thenThrows('too_many_restream_targets');
     spec.given([...many, { type: 'RestreamTargetRemoved', data: { channelId, targetId: id(100) } }]).when(add).then([added]);
   });
@@ -39,8 +39,8 @@ describe('restream decider', () => {
     const failed: RestreamEvent = { type: 'RestreamTargetStateChanged', data: { channelId, targetId, broadcastId, state: 'failed', reason: 'Connection refused', at: now.toISOString() } };
     spec.given([added]).when(report).then([failed]);
     spec.given([added, failed]).when(report).then([]);
-    spec.given([added, failed]).when({ ...report, state: 'retrying' }).then([{ ...failed, data: { ...failed.data, state: 'retrying' } } as RestreamEvent]);
-    spec.given([added, failed]).when({ ...report, broadcastId: id(5) }).then([{ ...failed, data: { ...failed.data, broadcastId: id(5) } } as RestreamEvent]);
+    spec.given([added, failed]).when({ ...report, state: 'retrying' }).then([{ ...failed, data: { ...failed.data, state: 'retrying' } }]);
+    spec.given([added, failed]).when({ ...report, broadcastId: id(5) }).then([{ ...failed, data: { ...failed.data, broadcastId: id(5) } }]);
     spec.given([added, { type: 'RestreamTargetRemoved', data: { channelId, targetId } }]).when(report).then([]);
   });
 });
