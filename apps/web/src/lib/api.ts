@@ -2,7 +2,7 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal, type RestreamTargetAdd, type RestreamTargetList, type RestreamTargetView } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -548,6 +548,19 @@ export const deleteWebhook = (token: string, id: string) =>
 	request<{ ok: true }>('command', `/me/integrations/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE', token });
 export const listWebhookDeliveries = (token: string, id: string, limit = 20) =>
 	request<{ deliveries: WebhookDelivery[]; nextBefore: string | null }>('query', `/me/integrations/webhooks/${encodeURIComponent(id)}/deliveries?limit=${limit}`, { token });
+
+// ---- restream / simulcast (docs/contracts.md "Restream"; the owner's JWT) --------------------
+
+/** The caller's restream targets with their last live state (never the keys). */
+export const listRestreamTargets = (token: string, signal?: AbortSignal) =>
+	request<RestreamTargetList>('command', '/me/restream-targets', { token, signal });
+/** Adds a target (enabled); the key is sent once and never shown again. */
+export const addRestreamTarget = (token: string, body: RestreamTargetAdd) =>
+	request<RestreamTargetView>('command', '/me/restream-targets', { method: 'POST', token, body });
+export const setRestreamTargetEnabled = (token: string, id: string, enabled: boolean) =>
+	request<RestreamTargetView>('command', `/me/restream-targets/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST', token });
+export const removeRestreamTarget = (token: string, id: string) =>
+	request<{ ok: true }>('command', `/me/restream-targets/${encodeURIComponent(id)}`, { method: 'DELETE', token });
 
 // ---- admin pages (docs/contracts.md "Admin pages"; platform admins only, Bearer) ------------
 
