@@ -10,6 +10,7 @@ import { adminAuditMigration } from './audit-migration.js';
 import { chatMigration } from './chat-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
+import { restreamMigration } from '../restream/restream-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
@@ -61,6 +62,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1000_analytics': analyticsMigration,
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
+  '2026_12_07_0001_restream_targets': restreamMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

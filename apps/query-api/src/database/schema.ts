@@ -7,6 +7,7 @@ import type { ColumnType } from 'kysely';
 import type { AnalyticsTables } from './analytics-schema.js';
 import type { AuditTables } from './audit-schema.js';
 import type { IntegrationsTables } from '../integrations/integrations-schema.js';
+import type { RestreamTables } from '../restream/restream-schema.js';
 import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
@@ -157,7 +158,7 @@ export interface ProjectionStatusTable {
 }
 
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
-export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables {
+export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables, RestreamTables {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
