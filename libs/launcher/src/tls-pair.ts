@@ -1,7 +1,7 @@
 /**
  * The quick start's self-signed certificate for RTMPS (issue 10 item 6): `.eventcast/tls/ingest.crt` and
  * `ingest.key`, made on first run with npm `selfsigned` when the deployment configured no certificate of its own.
- * Encoders that verify certificates (OBS does not offer to skip it) need a real one: set INGEST_TLS_CERT_FILE and
+ * Encoders that verify certificates need one they trust: set INGEST_TLS_CERT_FILE and
  * INGEST_TLS_KEY_FILE (e.g. a Let's Encrypt pair) and the launcher leaves them alone.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
