@@ -229,7 +229,8 @@ export class RtmpGuard {
       // The TLS socket owns the TCP handle now: its close frees the slot (the raw socket's may never fire).
       secure.once('close', c.release);
       raw.on('error', () => undefined);
-      secure.once('error', (err: Error) => {
+      // Persistent: a TLS socket may report more than one error; after the handshake NMS's session listens too.
+      secure.on('error', (err: Error) => {
         if (!c.tlsDone) this.drop(c, 'tls_error', err);
       });
       // Emitted by a server-side TLSSocket when its handshake completed (node lib/_tls_wrap.js, what tls.Server

@@ -115,9 +115,15 @@ void describe('RTMPS ingest (real TLS, ffmpeg, NMS and NATS)', { timeout: 90_000
     // The client that finished TLS but sent no RTMP publish is cut by the same deadline.
     const otherClosed = await Promise.race([other.closedAfter, delay(HANDSHAKE_MS + 3000).then(() => Infinity)]);
     assert.ok(otherClosed < HANDSHAKE_MS + 2000, `TLS done, no publish: closed after ${otherClosed} ms`);
+    // Bytes that are not TLS: the handshake fails at once (reason tls_error), the process lives.
+    const garbage = await rawConnect(rtmpsPort, '127.0.0.33');
+    await garbage.write(Buffer.concat([Buffer.from([3]), randomBytes(1536)]));
+    const garbageClosed = await Promise.race([garbage.closed, delay(HANDSHAKE_MS + 3000).then(() => Infinity)]);
+    assert.ok(garbageClosed < 1500, `plain RTMP bytes on the RTMPS port: closed after ${garbageClosed} ms`);
     const metrics = parseMetrics((await rawRequest(run.httpPort, '/metrics')).body.toString());
     assert.ok(sampleValue(metrics, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'handshake_timeout' }) >= 3);
     assert.ok(sampleValue(metrics, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'per_ip_limit' }) >= 1);
+    assert.ok(sampleValue(metrics, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'tls_error' }) >= 1);
     assert.equal(run.ingest.child.exitCode, null);
   });
 });

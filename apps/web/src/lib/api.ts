@@ -2,7 +2,7 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal, type RestreamTargetAdd, type RestreamTargetList, type RestreamTargetView } from '@eventcast/contracts';
+import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal, type RestreamTargetAdd, type RestreamTargetList, type RestreamTargetView, type StreamKeyReply } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -23,11 +23,8 @@ export interface Me {
 	/** Listed in EVENTCAST_ADMINS: may use the admin pages (absent from older command-api builds). */
 	admin?: boolean;
 }
-export interface StreamKeyInfo {
-	streamKey: string;
-	rtmpUrl: string;
-	issuedAt: string;
-}
+/** The owner's stream key and ingest URLs (the contract's `streamKeyReplySchema`). */
+export type StreamKeyInfo = StreamKeyReply;
 export interface ChannelInfo {
 	title: string | null;
 	category: string | null;
