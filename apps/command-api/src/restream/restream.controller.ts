@@ -5,9 +5,21 @@
  * @eventcast/contracts (restream.ts), parsed with zod.
  */
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { restreamTargetAddSchema, type RestreamTargetList, type RestreamTargetView } from '@eventcast/contracts';
+import { restreamTargetAddSchema, restreamTargetListSchema, restreamTargetViewSchema, type RestreamTargetList, type RestreamTargetView } from '@eventcast/contracts';
 import type { RestreamCommand, RestreamState, RestreamTargetInfo } from '@eventcast/domain';
 import { encryptSecret } from '@eventcast/platform';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
@@ -24,6 +36,11 @@ export function restreamTargetView(t: RestreamTargetInfo): RestreamTargetView {
   return { id: t.targetId, name: t.name, url: t.url, enabled: t.enabled, live: t.live ? { ...t.live } : null };
 }
 
+/** OpenAPI schemas of the contract shapes (JSON Schema from the zod schemas, so the docs cannot drift). */
+const VIEW = z.toJSONSchema(restreamTargetViewSchema, { io: 'output' }) as Record<string, unknown>;
+const LIST = z.toJSONSchema(restreamTargetListSchema, { io: 'output' }) as Record<string, unknown>;
+const ADD = z.toJSONSchema(restreamTargetAddSchema, { io: 'input' }) as Record<string, unknown>;
+
 /** `/me/restream-targets`: the caller's channel's restream targets. */
 @ApiTags('restream')
 @ApiBearerAuth()
@@ -39,6 +56,7 @@ export class RestreamController {
 
   /** Every target, oldest first, with its last reported state. */
   @Get()
+  @ApiOkResponse({ schema: LIST })
   async list(@CurrentAccount() who: { id: string }): Promise<RestreamTargetList> {
     const state = await this.aggregates.load(who.id);
     return { targets: [...state.targets.values()].map(restreamTargetView) };
@@ -49,6 +67,10 @@ export class RestreamController {
    * URL that is not rtmp(s), has credentials/query, or names a private host; 409: already 5 targets.
    */
   @Post()
+  @ApiBody({ schema: ADD })
+  @ApiCreatedResponse({ schema: VIEW })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto })
   async add(@CurrentAccount() who: { id: string }, @Body() body: unknown, @Req() req: AppRequest): Promise<RestreamTargetView> {
     const parsed = restreamTargetAddSchema.safeParse(body);
     if (!parsed.success) throw new BadRequestException(parsed.error.issues.map((i) => i.message).join('; '));
@@ -74,6 +96,8 @@ export class RestreamController {
   /** Switches a target on (idempotent; while live, the ingest starts it within its poll interval); 404 unknown. */
   @Post(':id/enable')
   @HttpCode(200)
+  @ApiOkResponse({ schema: VIEW })
+  @ApiNotFoundResponse({ type: ErrorDto })
   async enable(@CurrentAccount() who: { id: string }, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: AppRequest): Promise<RestreamTargetView> {
     const state = await this.change(who.id, { type: 'EnableRestreamTarget', channelId: who.id, targetId: id }, req);
     return restreamTargetView(state.targets.get(id)!);
@@ -82,6 +106,8 @@ export class RestreamController {
   /** Switches a target off (idempotent; while live, the ingest stops it within its poll interval); 404 unknown. */
   @Post(':id/disable')
   @HttpCode(200)
+  @ApiOkResponse({ schema: VIEW })
+  @ApiNotFoundResponse({ type: ErrorDto })
   async disable(@CurrentAccount() who: { id: string }, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: AppRequest): Promise<RestreamTargetView> {
     const state = await this.change(who.id, { type: 'DisableRestreamTarget', channelId: who.id, targetId: id }, req);
     return restreamTargetView(state.targets.get(id)!);
@@ -89,6 +115,8 @@ export class RestreamController {
 
   /** Removes a target for good; 404 unknown. */
   @Delete(':id')
+  @ApiOkResponse({ description: '`{ ok: true }`' })
+  @ApiNotFoundResponse({ type: ErrorDto })
   async remove(@CurrentAccount() who: { id: string }, @Param('id', new ParseUUIDPipe()) id: string, @Req() req: AppRequest): Promise<{ ok: true }> {
     await this.change(who.id, { type: 'RemoveRestreamTarget', channelId: who.id, targetId: id }, req);
     return { ok: true };

@@ -64,6 +64,10 @@ describe('restream targets (command side)', () => {
     assert.deepEqual((await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, bearer(other.token))).body, { targets: [] });
     assert.equal((await h.http('GET', '/me/restream-targets')).status, 401);
 
+    // The OpenAPI document shows the contract's body shape.
+    const docs = await h.http<{ paths: Record<string, Record<string, { requestBody?: unknown }>> }>('GET', '/docs-json');
+    assert.match(JSON.stringify(docs.body.paths['/me/restream-targets']?.['post']?.requestBody), /streamKey/);
+
     // The store holds the key only sealed.
     const events = await h.allEvents();
     const stored = events.filter((e) => e.streamName === streams.restream(id));
