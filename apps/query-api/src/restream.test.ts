@@ -9,11 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
 import type { RestreamTargetList } from '@eventcast/contracts';
 import { streams, type RecordedEvent } from '@eventcast/events';
-import { loadConfig, type TestDatabase } from '@eventcast/platform';
+import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
 import { dumpReadModels } from './testing/dump.js';
 import { register } from './testing/fixtures.js';
-import { createTestBus, startApp, waitFor, type TestBus } from './testing/harness.js';
+import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
+import { createTestBus, rebuiltThreeWays, startApp, waitFor, type TestBus } from './testing/harness.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
 void describe('restream read model', () => {
@@ -76,5 +77,22 @@ void describe('restream read model', () => {
     assert.equal((await list()).status, 401);
     assert.deepEqual((await list({ id: randomUUID(), username: 'rs_bob' })).body, { targets: [] });
     assert.ok(!JSON.stringify(await dumpReadModels(db.url)).includes(cipher), 'no key ciphertext in the read models');
+  });
+
+  void test('a rebuild (one event per transaction, one batch, a fresh catch-up) equals the live read model', async () => {
+    const rows = async (url: string) => (await dumpReadModels(url)).restreamTargets;
+    const live = await rows(db.url);
+    assert.ok(live.length > 0);
+    const dbs: TestDatabase[] = [];
+    try {
+      const rebuilt = await rebuiltThreeWays({ projection: new RestreamTargetsProjection(), log, bus, catchUpBatchSize: 2 }, async () => {
+        const d = await createTestDatabase('qa_test');
+        dbs.push(d);
+        return d;
+      }, rows);
+      for (const r of rebuilt) assert.deepEqual(r, live);
+    } finally {
+      for (const d of dbs) await d.drop();
+    }
   });
 });
