@@ -2,6 +2,9 @@
  * Assembles the ingest node: RTMP (node-media-server), publish gate, channel manager, HLS HTTP server and the
  * command-side client; announces the node (`ingest.node-started`) and shuts everything down in order.
  */
+import { readFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
@@ -15,6 +18,7 @@ import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
 import { PublishGate } from './publish-gate.js';
+import { Restreamer } from './restream.js';
 import { RtmpGuard } from './rtmp-guard.js';
 import { errorMessage } from './util.js';
 
@@ -45,6 +49,16 @@ async function announce(commands: CommandClient, ingestId: string, log: Logger, 
   return false;
 }
 
+function listenTcp(server: TcpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /**
  * Starts the node. Removes stale HLS directories first; the RTMP and HTTP ports are bound before it resolves, while
  * readiness (publishes accepted, `/ready` = 200) follows the command side's answer to `ingest.node-started`.
@@ -60,6 +74,16 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   // MERGE (h/packager): partTargetSeconds: cfg.partSeconds (HLS_PART_SECONDS), and pass `store` to ChannelManager.
   const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: 0.2 });
   const channels = new ChannelManager(cfg, commands, log);
+  // Restream / simulcast (issue 10 item 7): one ffmpeg per enabled target while a broadcast is live.
+  const restreamer = new Restreamer({
+    ffmpegPath: cfg.FFMPEG_PATH,
+    settings: cfg.restream,
+    keySecret: cfg.RESTREAM_KEY_SECRET,
+    allowPrivateTargets: cfg.RESTREAM_ALLOW_PRIVATE_TARGETS,
+    commands,
+    log,
+  });
+  channels.observe(restreamer);
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
@@ -93,10 +117,24 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   // command timeout, the guard's is a backstop a little later.
   const guard = new RtmpGuard({ limits: cfg.rtmpLimits, authorizeTimeoutMs: cfg.commandTimeoutMs + 2000, authorizer: gate, log });
   guard.install(nms);
+  // RTMPS (issue 10 item 6): our own TCP listener, TLS terminated in this process so the guard sees the real client
+  // address and its handshake deadline covers the TLS handshake; the decrypted socket goes to the same NMS session.
+  let rtmps: TcpServer | null = null;
+  if (cfg.tls) {
+    const [cert, key] = await Promise.all([readFile(cfg.tls.certFile), readFile(cfg.tls.keyFile)]).catch((err: unknown) => {
+      throw new Error(`cannot read the RTMPS certificate or key (INGEST_TLS_CERT_FILE / INGEST_TLS_KEY_FILE): ${errorMessage(err)}`);
+    });
+    rtmps = createTcpServer();
+    guard.installTls(rtmps, createSecureContext({ cert, key }));
+  }
 
   const http = await createLiveOrigin(originOptions, cfg.HOST, cfg.INGEST_HTTP_PORT);
   await listen();
-  log.info({ rtmpPort: cfg.INGEST_RTMP_PORT, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs }, 'ingest listening');
+  if (rtmps) await listenTcp(rtmps, cfg.INGEST_RTMPS_PORT, cfg.HOST);
+  log.info(
+    { rtmpPort: cfg.INGEST_RTMP_PORT, rtmpsPort: rtmps ? cfg.INGEST_RTMPS_PORT : null, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs },
+    'ingest listening',
+  );
   healthSampler.start();
 
   const aborter = new AbortController();
@@ -115,8 +153,10 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     log.info('ingest stopping');
     await healthSampler.stop();
     await channels.shutdown();
+    restreamer.stopAll();
     unreportMetrics();
     guard.stop();
+    rtmps?.close();
     await nms.stop();
     await announced;
     await commands.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'NATS close failed'));

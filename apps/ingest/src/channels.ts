@@ -61,8 +61,19 @@ const EMPTY_MEDIA: MediaInfo = {
   videoBitrateKbps: null, audioSampleRate: null, audioChannels: null,
 };
 
+/**
+ * Told when a broadcast of this node started (recorded by the command side) and when its channel ends (e.g. the
+ * restreamer, ./restream.ts). `inputUrl` is the internal RTMP URL of the live stream and contains the stream key
+ * (`secret`): never log it.
+ */
+export interface BroadcastObserver {
+  started(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string; log: Logger }): void;
+  ended(b: { channelId: string; broadcastId: string }): void;
+}
+
 /** Owns every {@link LiveChannel} of the node. */
 export class ChannelManager implements LiveChannelSource {
+  private readonly observers: BroadcastObserver[] = [];
   private readonly live = new Map<string, LiveChannel>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly removals = new Map<string, NodeJS.Timeout>();
@@ -72,6 +83,21 @@ export class ChannelManager implements LiveChannelSource {
     private readonly commands: CommandClient,
     private readonly log: Logger,
   ) {}
+
+  /** Adds an observer of broadcast starts and ends. */
+  observe(o: BroadcastObserver): void {
+    this.observers.push(o);
+  }
+
+  private notify(fn: (o: BroadcastObserver) => void, log: Logger): void {
+    for (const o of this.observers) {
+      try {
+        fn(o);
+      } catch (err: unknown) {
+        log.error({ err: errorMessage(err) }, 'broadcast observer failed');
+      }
+    }
+  }
 
   /** One sample per live channel, for the metrics (./metrics.ts). */
   sample(): LiveChannelSample[] {
@@ -199,6 +225,8 @@ export class ChannelManager implements LiveChannelSource {
         return;
       }
       ch.log.info({ broadcastId, media }, 'broadcast started');
+      const inputUrl = this.internalUrl(streamKey);
+      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: streamKey, log: ch.log }), ch.log);
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
@@ -261,6 +289,7 @@ export class ChannelManager implements LiveChannelSource {
     if (ch.connected && reason !== 'ingest_restart') ch.session.close();
     return this.enqueue(ch.channelId, async () => {
       const broadcastId = ch.broadcastId;
+      if (broadcastId) this.notify((o) => o.ended({ channelId: ch.channelId, broadcastId }), ch.log);
       const ended = broadcastId
         ? retry(() => this.commands.broadcastEnd({ channelId: ch.channelId, broadcastId, reason }), 4, 500).then(
             (r) => ch.log.info({ broadcastId, reason, ok: r.ok }, 'broadcast ended'),

@@ -11,6 +11,12 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { AuthorizePublishRequest as AuthorizePublishWire, HealthCommandReply, HealthSampleRequest, InputRefusedRequest } from '@eventcast/contracts';
+import {
+  restreamTargetsReplySchema,
+  type AuthorizePublishRequest as AuthorizePublishWire,
+  type RestreamStateReport,
+  type RestreamTargetsReply,
+} from '@eventcast/contracts';
 import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
 import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
 
@@ -52,6 +58,10 @@ export interface CommandClient {
   healthSample(req: HealthSampleRequest): Promise<HealthCommandReply>;
   /** `ingest.input-refused`: a publish refused for its media. */
   inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply>;
+  /** `ingest.restream-targets`: the enabled restream targets of a live channel (keys sealed, issue 10 item 7). */
+  restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply>;
+  /** `ingest.restream-state`: one state change of a restream target. */
+  restreamState(req: RestreamStateReport): Promise<CommandResult>;
   close(): Promise<void>;
 }
 
@@ -175,6 +185,20 @@ export class NatsCommandClient implements CommandClient {
   private healthReply(pattern: string, r: unknown): HealthCommandReply {
     if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
     return r as HealthCommandReply;
+  /**
+   * `ingest.restream-targets`. @throws {MalformedReplyError} for a reply that is not the contract's shape, or an error
+   * reply (`code` set: the command side could not read the targets).
+   */
+  async restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply> {
+    const r = await this.request(CommandPatterns.RestreamTargets, req);
+    const parsed = restreamTargetsReplySchema.safeParse(r);
+    if (!parsed.success || (isObj(r) && typeof r['code'] === 'string')) throw new MalformedReplyError(CommandPatterns.RestreamTargets);
+    return parsed.data;
+  }
+
+  /** `ingest.restream-state`. */
+  async restreamState(req: RestreamStateReport): Promise<CommandResult> {
+    return this.result(CommandPatterns.RestreamState, await this.request(CommandPatterns.RestreamState, req));
   }
 
   private result(pattern: string, r: unknown): CommandResult {

@@ -40,6 +40,24 @@ export interface IngestConfig extends Config {
   noVideoRefuseMs: number;
   /** RTMP connection limits enforced by the guard in front of node-media-server (./rtmp-guard.ts). */
   rtmpLimits: RtmpLimits;
+  /**
+   * RTMPS (issue 10 item 6): `INGEST_TLS_CERT_FILE` and `INGEST_TLS_KEY_FILE`, PEM files (certificate chain, private
+   * key). Both set: the ingest listens for `rtmps://` on `INGEST_RTMPS_PORT`; both empty: RTMPS is off (the quick
+   * start's launcher generates a self-signed pair under `.eventcast/tls/` and sets them). One without the other is a
+   * configuration error.
+   */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Restream (issue 10 item 7); see ./restream.ts. */
+  restream: RestreamSettings;
+}
+
+/** Restream settings (docs/contracts.md "Restream"). Milliseconds. */
+export interface RestreamSettings {
+  /** `INGEST_RESTREAM_POLL_MS` (3000): how often a live channel re-reads its enabled targets (enable/disable while live). */
+  pollMs: number;
+  /** `INGEST_RESTREAM_RETRY_MIN_MS` (1000) and `INGEST_RESTREAM_RETRY_MAX_MS` (30000): backoff of a failed target, doubling. */
+  retryMinMs: number;
+  retryMaxMs: number;
 }
 
 /**
@@ -111,8 +129,19 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) {
     throw new Error('invalid configuration: INGEST_COMMAND_SUBJECT_PREFIX may contain only A-Z a-z 0-9 _ . -');
   }
+  const certFile = env['INGEST_TLS_CERT_FILE'] ?? '';
+  const keyFile = env['INGEST_TLS_KEY_FILE'] ?? '';
+  if ((certFile === '') !== (keyFile === '')) {
+    throw new Error('invalid configuration: INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE must be set together');
+  }
   return {
     ...base,
+    tls: certFile === '' ? null : { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) },
+    restream: {
+      pollMs: positiveIntEnv(env, 'INGEST_RESTREAM_POLL_MS', 3000),
+      retryMinMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MIN_MS', 1000),
+      retryMaxMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MAX_MS', 30_000),
+    },
     ingestId: env['INGEST_ID'] || hostname(),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),
     ffprobePath: env['FFPROBE_PATH'] || 'ffprobe',

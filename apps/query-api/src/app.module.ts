@@ -29,6 +29,7 @@ import { HealthController } from './health/health.controller.js';
 import { ApiTokenReader } from './integrations/api-token.reader.js';
 import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';
 import { WebhookDeliveriesController } from './integrations/webhook-deliveries.controller.js';
+import { RestreamController } from './restream/restream.controller.js';
 import { MetricsController } from '@eventcast/platform/nest-metrics';
 
 /** The query-api Nest module. */
@@ -41,7 +42,7 @@ export class AppModule {
   static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController, RestreamController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },

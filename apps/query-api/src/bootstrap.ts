@@ -32,6 +32,7 @@ import { EmotesProjection } from './projections/emotes.projection.js';
 import { FollowsProjection } from './projections/follows.projection.js';
 import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
 import { WebhooksProjection } from './integrations/webhooks.projection.js';
+import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
 import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
 import { ModerationLogProjection } from './projections/moderation-log.projection.js';
 import type { EventLogReader } from './projections/event-log.js';
@@ -73,6 +74,7 @@ export function createProjections() {
     new WebhooksProjection(),
     new AuditProjection(),
     new StreamHealthProjection(),
+    new RestreamTargetsProjection(),
   ];
 }
 

@@ -21,3 +21,4 @@ export * from './hls.js';
 export * from './latency.js';
 export * from './channel-view.js';
 export * from './stream-health.js';
+export * from './restream.js';

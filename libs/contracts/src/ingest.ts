@@ -92,3 +92,23 @@ export function rtmpRefusalStatus(reason: IngestRefusalReason): RtmpRefusalStatu
   const { code, text } = TEXTS[reason];
   return { level: 'error', code, description: `${code}: ${text}` };
 }
+
+/**
+ * Default ingest ports (docs/contracts.md "Processes and ports"): RTMP on 1935, the protocol's registered port, and
+ * RTMP over TLS (`rtmps://`) on 1936 (issue 10 item 6). The web shows `rtmp(s)://<host>:<port>/live` to streamers
+ * when PUBLIC_RTMP_URL / PUBLIC_RTMPS_URL are unset.
+ */
+export const INGEST_DEFAULT_PORTS = { rtmp: 1935, rtmps: 1936 } as const;
+
+/** The owner's stream-key reply (`GET /me/stream-key`, `POST /me/stream-key/rotate` on command-api). */
+export const streamKeyReplySchema = z.object({
+  /** Secret: the stream name OBS publishes with. */
+  streamKey: z.string(),
+  /** `rtmp://<host>:<port>/live` (RTMP_PUBLIC_URL when set). */
+  rtmpUrl: z.string(),
+  /** `rtmps://<host>:<port>/live` (RTMPS_PUBLIC_URL when set); absent from command-api builds before issue 10. */
+  rtmpsUrl: z.string().optional(),
+  issuedAt: z.string(),
+});
+/** See {@link streamKeyReplySchema}. */
+export type StreamKeyReply = z.infer<typeof streamKeyReplySchema>;

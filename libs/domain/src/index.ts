@@ -8,3 +8,4 @@ export * from './follows/follows.decider.js';
 export * from './audience/audience.decider.js';
 export * from './integrations/integrations.decider.js';
 export * from './broadcast-health/broadcast-health.decider.js';
+export * from './restream/restream.decider.js';

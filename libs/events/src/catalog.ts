@@ -9,6 +9,7 @@ import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
 import { integrationEventSchemas } from './integrations.js';
 import { streamHealthEventSchemas } from './stream-health.js';
+import { restreamEventSchemas } from './restream.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -94,6 +95,7 @@ export const eventSchemas = {
   ...audienceEventSchemas,
   ...integrationEventSchemas,
   ...streamHealthEventSchemas,
+  ...restreamEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -135,6 +137,11 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   WebhookDeleted: 1,
   BroadcastHealthSampled: 1,
   PublishInputRefused: 1,
+  RestreamTargetAdded: 1,
+  RestreamTargetRemoved: 1,
+  RestreamTargetEnabled: 1,
+  RestreamTargetDisabled: 1,
+  RestreamTargetStateChanged: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

@@ -17,6 +17,7 @@ export const Category = {
   Audience: 'audience',
   Integrations: 'integrations',
   Health: 'health',
+  Restream: 'restream',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -61,6 +62,8 @@ export const streams = {
   integrations: (channelId: string) => streamName(Category.Integrations, channelId),
   /** Stream-health samples of one broadcast (issue 10 item 5). */
   broadcastHealth: (broadcastId: string) => streamName(Category.Health, broadcastId),
+  /** A channel's restream targets and their live states (issue 10 item 7). */
+  restream: (channelId: string) => streamName(Category.Restream, channelId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -84,4 +87,8 @@ export const CommandPatterns = {
   AudienceSample: 'audience.sample',
   /** Viewer keys seen on a channel by the realtime edge: see docs/contracts.md "Analytics". */
   AudienceViewersJoined: 'audience.viewers-joined',
+  /** The enabled restream targets of a live channel, keys sealed for the ingest: see docs/contracts.md "Restream". */
+  RestreamTargets: 'ingest.restream-targets',
+  /** A restream target's state change reported by the ingest (→ RestreamTargetStateChanged). */
+  RestreamState: 'ingest.restream-state',
 } as const;
