@@ -62,7 +62,9 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   if (removed.length > 0) log.info({ count: removed.length }, 'removed stale HLS directories');
 
   const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
-  const channels = new ChannelManager(cfg, commands, log);
+  // MERGE: replace with the live media store (./live/store.ts, branch h/origin); until then parts are dropped.
+  const dropParts = { init: () => undefined, part: () => undefined };
+  const channels = new ChannelManager(cfg, commands, log, { open: () => ({ rendition: () => dropParts, end: () => undefined }), close: () => undefined });
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
