@@ -58,6 +58,8 @@ function readHeader(buf: Buffer, offset: number, end: number, maxBytes: number):
 export class BoxSplitter {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Total size of the box being collected (0 = its header is not read yet). */
+  private boxSize = 0;
   private failed = false;
 
   constructor(private readonly maxBytes = MAX_BOX_BYTES) {}
@@ -79,10 +81,17 @@ export class BoxSplitter {
     const out: Mp4Box[] = [];
     try {
       for (;;) {
-        const head = this.peek(16);
-        const h = readHeader(head, 0, head.length, this.maxBytes);
-        if (!h || this.buffered < h.size) break;
-        out.push({ type: h.type, data: this.take(h.size) });
+        // The size of the box being collected is read once; until it is complete only the byte count is checked.
+        if (this.boxSize === 0) {
+          const head = this.peek(16);
+          const h = readHeader(head, 0, head.length, this.maxBytes);
+          if (!h) break;
+          this.boxSize = h.size;
+        }
+        if (this.buffered < this.boxSize) break;
+        const data = this.take(this.boxSize);
+        this.boxSize = 0;
+        out.push({ type: data.toString('latin1', 4, 8), data });
       }
     } catch (err) {
       this.failed = true;
@@ -93,12 +102,19 @@ export class BoxSplitter {
     return out;
   }
 
-  /** The first `n` buffered bytes (fewer if fewer are held), concatenating only as much as needed. */
+  /** The first `n` buffered bytes (fewer if fewer are held), copying only as many chunks as needed. */
   private peek(n: number): Buffer {
     const first = this.chunks[0];
     if (!first) return Buffer.alloc(0);
     if (first.length >= n || this.chunks.length === 1) return first;
-    return Buffer.concat(this.chunks, Math.min(n, this.buffered)).subarray(0, n);
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const c of this.chunks) {
+      if (got >= n) break;
+      parts.push(c);
+      got += c.length;
+    }
+    return Buffer.concat(parts).subarray(0, n);
   }
 
   private take(n: number): Buffer {
@@ -129,7 +145,7 @@ function children(payload: Buffer): Child[] {
   const out: Child[] = [];
   let off = 0;
   while (off < payload.length) {
-    const h = readHeader(payload, off, payload.length, payload.length);
+    const h = readHeader(payload, off, payload.length, MAX_BOX_BYTES);
     if (!h) throw new Mp4FormatError('truncated child box header');
     if (off + h.size > payload.length) throw new Mp4FormatError(`child box '${h.type}' overruns its parent`);
     out.push({ type: h.type, body: payload.subarray(off + h.header, off + h.size) });
