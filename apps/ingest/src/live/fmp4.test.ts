@@ -16,7 +16,7 @@ function ffmpegFmp4(video: string[], audio: string[], seconds: number, fragUs = 
     '-f', 'mp4', '-movflags', 'empty_moov+default_base_moof+frag_keyframe+skip_trailer', '-frag_duration', String(fragUs), 'pipe:1',
   ];
   return new Promise((resolve, reject) => {
-    execFile('ffmpeg', args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile('ffmpeg', args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)));
   });
 }
 
