@@ -4,8 +4,10 @@
  *
  * Flags (ffmpeg 5.1; measured on this machine, docs/design.md "LL-HLS packager"):
  * - input: `-rw_timeout 3000000` (node-media-server keeps players connected after the publisher left: ffmpeg exits
- *   ≈ 3 s later), `-probesize 65536 -analyzeduration 500000` so probing ends after ≈ 0.5 s of media instead of
- *   ffmpeg's default 5 s worth of input. Not `-fflags nobuffer`: it drops the packets read while probing, so the
+ *   ≈ 3 s later), `-probesize 1000000 -analyzeduration 500000` so probing ends after ≈ 0.5 s of media instead of
+ *   ffmpeg's default 5 s worth of input. A smaller probesize (64 KiB) is used up by one 1080p keyframe before the
+ *   AAC sequence header is read: ffmpeg then keeps the FLV tag header's 44.1 kHz for 48-kHz audio (wrong `mdhd`
+ *   timescale, audio drifting off the video — measured). Not `-fflags nobuffer`: it drops the packets read while probing, so the
  *   first video sample of the first part lasted 0.7 s (measured with a 1-s GOP file);
  * - output: `-f mp4 -movflags empty_moov+default_base_moof+frag_keyframe+skip_trailer -frag_duration <µs>
  *   -flush_packets 1`: an init segment (`ftyp` + `moov`) first, then a `moof` + `mdat` fragment at every video
@@ -54,7 +56,7 @@ export function packagerArgs(o: PackagerArgsOptions): string[] {
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
     '-progress', 'pipe:1', '-stats_period', '1',
     '-rw_timeout', '3000000',
-    '-probesize', '65536', '-analyzeduration', '500000',
+    '-probesize', '1000000', '-analyzeduration', '500000',
     '-i', o.inputUrl,
   ];
   if (encoded.length > 0) {

@@ -67,6 +67,7 @@ void describe('fMP4 from ffmpeg (H.264 + AAC)', () => {
     assert.equal(init.audio?.sampleRate, 48000);
     assert.equal(init.audio?.channels, 2);
     assert.equal(init.audio?.timescale, 48000);
+    assert.equal(init.audio?.configSampleRate, 48000);
     assert.equal(init.codecs, `${init.video?.codec},mp4a.40.2`);
   });
 

@@ -232,6 +232,11 @@ export interface Mp4Track {
   /** Audio sample rate (Hz) and channel count from the audio sample entry; null for video. */
   sampleRate: number | null;
   channels: number | null;
+  /**
+   * AAC only: the sampling rate of the AudioSpecificConfig in `esds`. When it differs from `sampleRate`/the `mdhd`
+   * timescale, the muxer took the rate from the FLV tag header (which cannot say 48 kHz) and audio timing is wrong.
+   */
+  configSampleRate: number | null;
   /** `trex` defaults (§8.8.3) for fragments that set none in `tfhd`/`trun`. */
   defaultSampleDuration: number;
   defaultSampleFlags: number;
@@ -307,11 +312,21 @@ function descriptor(r: Reader): { tag: number; size: number } {
   return { tag, size };
 }
 
+/** Sampling frequencies by `samplingFrequencyIndex` (ISO/IEC 14496-3 §1.6.3.4, Table 1.18). */
+const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+
+/** What an `esds` says: the RFC 6381 codec and, for AAC, the AudioSpecificConfig's sampling rate. */
+interface Mp4aConfig {
+  codec: string;
+  /** From the AudioSpecificConfig (authoritative for the decoder); null when absent or not AAC. */
+  sampleRate: number | null;
+}
+
 /**
  * `esds` (ISO/IEC 14496-14 §5.6) → `mp4a.40.N` (N = AAC audio object type from the AudioSpecificConfig,
  * ISO/IEC 14496-3 §1.6.2.1), or `mp4a.<OTI hex>` for another object type indication (RFC 6381 §3.3).
  */
-function mp4aCodec(esds: Buffer): string | null {
+function mp4aConfig(esds: Buffer): Mp4aConfig | null {
   const r = new Reader(esds);
   r.u32(); // version + flags
   const es = descriptor(r);
@@ -325,13 +340,26 @@ function mp4aCodec(esds: Buffer): string | null {
   if (dc.tag !== 0x04) return null;
   const oti = r.u8();
   r.skip(12); // streamType/upStream/reserved (1), bufferSizeDB (3), maxBitrate (4), avgBitrate (4)
-  if (oti !== 0x40) return `mp4a.${hex2(oti)}`;
+  if (oti !== 0x40) return { codec: `mp4a.${hex2(oti)}`, sampleRate: null };
   const dsi = descriptor(r);
-  if (dsi.tag !== 0x05 || dsi.size < 1) return 'mp4a.40.2';
-  const b0 = r.u8();
-  let aot = b0 >> 3;
-  if (aot === 31) aot = 32 + (((b0 & 0x07) << 3) | (r.u8() >> 5));
-  return `mp4a.40.${aot}`;
+  if (dsi.tag !== 0x05 || dsi.size < 2) return { codec: 'mp4a.40.2', sampleRate: null };
+  // AudioSpecificConfig bit fields: audioObjectType (5, escape 31 → 6 more), samplingFrequencyIndex (4, escape 15 →
+  // a 24-bit frequency).
+  let bits = 0;
+  let nbits = 0;
+  const take = (n: number): number => {
+    while (nbits < n) {
+      bits = ((bits << 8) | r.u8()) >>> 0;
+      nbits += 8;
+    }
+    nbits -= n;
+    return (bits >>> nbits) & ((1 << n) - 1);
+  };
+  let aot = take(5);
+  if (aot === 31) aot = 32 + take(6);
+  const index = take(4);
+  const sampleRate = index === 15 ? take(24) : (AAC_RATES[index] ?? null);
+  return { codec: `mp4a.40.${aot}`, sampleRate };
 }
 
 const VISUAL_ENTRIES = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'av01', 'vp09']);
@@ -375,7 +403,9 @@ function parseSampleEntry(track: Mp4Track, stsd: Buffer): void {
     const boxes = e.rest();
     if (entry.type === 'mp4a') {
       const esds = child(boxes, 'esds');
-      track.codec = esds ? mp4aCodec(esds) : null;
+      const config = esds ? mp4aConfig(esds) : null;
+      track.codec = config?.codec ?? null;
+      track.configSampleRate = config?.sampleRate ?? null;
     } else if (entry.type === 'Opus') track.codec = 'opus';
     else if (entry.type === 'fLaC') track.codec = 'fLaC';
     else track.codec = entry.type;
@@ -432,7 +462,7 @@ export function parseInit(initSegment: Buffer): Mp4Init {
       trackId, handler, timescale, sampleEntry: null, codec: null,
       width: handler === 'vide' && tkW > 0 ? Math.round(tkW) : null,
       height: handler === 'vide' && tkH > 0 ? Math.round(tkH) : null,
-      sampleRate: null, channels: null,
+      sampleRate: null, channels: null, configSampleRate: null,
       defaultSampleDuration: defaults.duration, defaultSampleFlags: defaults.flags,
     };
     const stsd = descend(trak.body, ['mdia', 'minf', 'stbl', 'stsd']);

@@ -284,6 +284,11 @@ export class LivePackager {
     return this.run !== null;
   }
 
+  /** The running ffmpeg's process id (tests kill it to observe the restart); null when none runs. */
+  get pid(): number | null {
+    return this.run?.child.pid ?? null;
+  }
+
   /** The packager's health (see {@link PackagerStatus}). */
   status(): PackagerStatus {
     return {
@@ -406,6 +411,10 @@ export class LivePackager {
   /** @internal A rendition's init segment arrived. */
   onInit(plan: RenditionPlan, initSegment: Buffer, init: Mp4Init): void {
     const src = this.o.source();
+    const audio = init.audio;
+    if (audio?.configSampleRate && audio.configSampleRate !== audio.timescale) {
+      this.o.log.error({ rendition: plan.name, timescale: audio.timescale, aacRate: audio.configSampleRate }, 'audio timescale differs from the AAC sampling rate (input probed too briefly?)');
+    }
     const audioKbps = init.audio ? (src.audioKbps ?? AUDIO_KBPS_GUESS) : 0;
     const videoKbps = plan.videoKbps ?? src.videoKbps ?? 0;
     const descriptor: RenditionDescriptor = {
