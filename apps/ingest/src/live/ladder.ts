@@ -9,7 +9,7 @@
  *   ({@link LADDER_STEPS}); never upscaled: a step whose height is at least the source height is skipped.
  * - `auto` (the default): the steps of {@link AUTO_LADDER} when `os.availableParallelism()` is at least
  *   {@link AUTO_LADDER_MIN_CORES}, else `source` only. The threshold comes from the CPU cost measured in
- *   docs/design.md ("Rendition ladder").
+ *   docs/design.md ("LL-HLS packager").
  */
 
 /** One encoded ladder step. */
@@ -38,9 +38,9 @@ export const LADDER_STEPS: readonly LadderStep[] = [
 export const AUTO_LADDER: readonly string[] = ['source', '720p', '480p', '360p'];
 
 /**
- * Cores needed before `auto` adds encoded steps. Measured on this 2-core machine (docs/design.md "Rendition
- * ladder"): the three steps of {@link AUTO_LADDER} from a 1080p30 source cost ≈ 1 core per channel, so a machine
- * below 8 cores would not keep more than a few ladder channels live.
+ * Cores needed before `auto` adds encoded steps. Measured on this 2-core machine (docs/design.md "LL-HLS
+ * packager"): the three steps of {@link AUTO_LADDER} from a 1080p30 source cost ≈ 1.3 cores per channel
+ * (passthrough ≈ 2 % of a core), so below 8 cores a few ladder channels would take the whole machine.
  */
 export const AUTO_LADDER_MIN_CORES = 8;
 
