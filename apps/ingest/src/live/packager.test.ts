@@ -160,8 +160,8 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     keys.slice(1).forEach((t, i) => assert.ok(Math.abs(t - keys[i]! - 1) < 0.05, `keyframes 1 s apart: ${keys.join(', ')}`));
   });
 
-  void it('an ffmpeg killed mid-broadcast is restarted: a new init, then new parts', async () => {
-    const { sink, packager } = await packageStream('pkill', 12, { fps: 30, keyframeEvery: 30, preset: 'ultrafast' });
+  void it('an ffmpeg killed mid-broadcast is restarted: a new init, then new parts; so is a new publisher session', async () => {
+    const { sink, packager } = await packageStream('pkill', 15, { fps: 30, keyframeEvery: 30, preset: 'ultrafast' });
     const source = sink.rendition('source');
     await waitUntil('5 parts', () => (source.parts.length >= 5 ? true : undefined), 20_000);
     const pid = packager.pid;
@@ -173,6 +173,13 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     const again = partsOfRun(source, 1);
     assert.equal(again[0]!.independent, true, 'the new run starts at a keyframe (NMS GOP cache)');
     assert.ok(again[0]!.programDateTimeMs >= partsOfRun(source, 0).at(-1)!.programDateTimeMs, 'program date-time does not go back');
+    // A reconnected encoder (new publisher session): a new run at once, a fresh restart budget, the same sink.
+    const before = packager.pid;
+    packager.newPublisher();
+    assert.notEqual(packager.pid, before);
+    assert.equal(packager.status().restarts, 0);
+    await waitUntil('5 parts after a third init', () => (source.inits.length === 3 && partsOfRun(source, 2).length >= 5 ? true : undefined), 20_000);
+    assert.equal(partsOfRun(source, 2)[0]!.independent, true);
     assert.equal(sink.ended, 0);
     await packager.finish();
     assert.equal(sink.ended, 1);

@@ -14,7 +14,7 @@
  *   watched; once it exceeds the threshold (`INGEST_KEYFRAME_FIX_SECONDS` + 5 % for 29.97-fps rounding), ffmpeg is
  *   restarted at once in re-encode mode (every rendition encoded with 1-s keyframes) without waiting for the next
  *   keyframe. The mode and its reason are in {@link PackagerStatus} (`GET /admin/health` → `packager`). A new
- *   publisher session ({@link LivePackager.newPublisher}) starts again in passthrough.
+ *   publisher session ({@link LivePackager.newPublisher}) restarts ffmpeg at once, in passthrough again.
  * - Restarts: ffmpeg exiting (or writing malformed MP4) while the publisher is connected is restarted with
  *   exponential backoff (0.5 s, 1 s, 2 s … ≤ 8 s), at most `maxRestarts` times (the counter resets after a minute of
  *   stable running and on a new publisher session). Every run sends a new `init`: the store adds a discontinuity
@@ -148,6 +148,8 @@ interface Run {
   plans: RenditionPlan[];
   /** Wall-clock anchor of the run's program date-time: `wallMs` at media time `mediaSeconds`. */
   anchor: { wallMs: number; mediaSeconds: number } | null;
+  /** Set when a pipe carried malformed MP4: the run is being killed, its output is ignored. */
+  failed: boolean;
 }
 
 /**
@@ -312,16 +314,25 @@ export class LivePackager {
 
   /**
    * A new publisher session (reconnect within the grace period): a fresh restart budget and passthrough again (the
-   * streamer may have fixed the keyframe interval). A running ffmpeg in re-encode mode is restarted in passthrough.
+   * streamer may have fixed the keyframe interval). A running ffmpeg is replaced at once: node-media-server would
+   * feed it the new session's timestamps, which start again from 0 (non-monotonic DTS for the fMP4 muxer). The new
+   * run sends a new init (a discontinuity in the same store channel).
    */
   newPublisher(): void {
     this.restarts = 0;
-    if (this.mode === 'reencode') {
-      this.mode = 'passthrough';
-      this.modeReason = null;
-      this.sinceKeyframe = 0;
-      if (this.run) this.run.child.kill('SIGKILL');
-    }
+    this.mode = 'passthrough';
+    this.modeReason = null;
+    this.respawnNow();
+  }
+
+  /** Replaces the running ffmpeg (if any) by a new run at once: no backoff, not counted as a failure. */
+  private respawnNow(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = null;
+    this.progress = null;
+    run.child.kill('SIGKILL');
+    if (!this.stopped && this.o.shouldRun()) this.spawnOnce();
   }
 
   private spawnOnce(): void {
@@ -331,7 +342,7 @@ export class LivePackager {
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...plans.map(() => 'pipe' as const)];
     const startedAt = this.now();
     const child = spawn(this.o.ffmpegPath, args, { stdio });
-    const run: Run = { child, plans, anchor: null };
+    const run: Run = { child, plans, anchor: null, failed: false };
     this.run = run;
     this.sinceKeyframe = 0;
     this.lastRenditions = plans.map((p) => p.name);
@@ -339,10 +350,11 @@ export class LivePackager {
       const reader = new RenditionReader(this, run, plan);
       const pipe = child.stdio[renditionFd(i)] as Readable | null;
       pipe?.on('data', (chunk: Buffer) => {
-        if (this.run !== run) return;
+        if (this.run !== run || run.failed) return;
         try {
           reader.push(chunk);
         } catch (err: unknown) {
+          run.failed = true;
           this.malformed += 1;
           this.o.log.error({ rendition: plan.name, err: (err as Error).message }, 'packager output is not the expected fragmented MP4; restarting ffmpeg');
           child.kill('SIGKILL');
@@ -432,7 +444,7 @@ export class LivePackager {
 
   /** @internal A rendition's part arrived. */
   onPart(plan: RenditionPlan, run: Run, part: RawPart): void {
-    if (this.run !== run) return;
+    if (this.run !== run || run.failed) return;
     if (!run.anchor) run.anchor = { wallMs: this.now() - part.durationSeconds * 1000, mediaSeconds: part.decodeSeconds };
     const programDateTimeMs = Math.round(run.anchor.wallMs + (part.decodeSeconds - run.anchor.mediaSeconds) * 1000);
     this.o.sink.rendition(plan.name).part({ data: part.data, durationSeconds: part.durationSeconds, independent: part.independent, programDateTimeMs });
@@ -448,13 +460,7 @@ export class LivePackager {
       `keyframe interval above ${this.o.keyframeFixSeconds} s (no keyframe for ${this.sinceKeyframe.toFixed(1)} s): the platform re-encodes the video ` +
       'with 1-s keyframes; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Output Mode: Advanced → Streaming)';
     this.o.log.warn({ secondsWithoutKeyframe: this.sinceKeyframe }, 'keyframe interval too long; restarting the packager in re-encode mode');
-    // A deliberate restart: no backoff and not counted against the restart budget.
-    const run = this.run;
-    if (!run) return;
-    this.run = null;
-    this.progress = null;
-    run.child.kill('SIGKILL');
-    if (!this.stopped && this.o.shouldRun()) this.spawnOnce();
+    this.respawnNow();
   }
 
   /** Stops ffmpeg: SIGTERM, a second SIGTERM after 1 s, SIGKILL after 4 s. Resolves when it has exited. Idempotent. */
