@@ -5,7 +5,8 @@
  * of `HLS_PART_SECONDS`) to the live media store through {@link ChannelMediaSink} (./media-sink.ts).
  *
  * - Parts: each ffmpeg fragment is one part (ffmpeg cuts at every video keyframe and at the part duration); a
- *   fragment without video samples is held and sent with the next one. `durationSeconds` = the video samples'
+ *   fragment without video samples is held and sent with the next one (after 5 such fragments, on its own, timed by
+ *   its audio and not independent, so a stalled video track never makes the packager buffer without bound). `durationSeconds` = the video samples'
  *   durations ÷ the `mdhd` timescale; `independent` = the first video sample is a sync sample.
  * - Program date-time: the first part of an ffmpeg run anchors wall clock = its arrival − its duration at its
  *   `tfdt` decode time; every part of every rendition of that run is placed at anchor + (its `tfdt` − the anchor's),
@@ -139,6 +140,8 @@ const KEYFRAME_TOLERANCE = 1.05;
 const STABLE_MS = 60_000;
 const SECOND_TERM_MS = 1000;
 const KILL_AFTER_MS = 4000;
+/** Fragments without video samples held before they are sent on their own (≈ 1 s at 0.2-s fragments). */
+const MAX_HELD_FRAGMENTS = 5;
 /** Audio bitrate assumed in BANDWIDTH when the source's is unknown, kbit/s. */
 const AUDIO_KBPS_GUESS = 160;
 
@@ -165,6 +168,8 @@ class RenditionReader {
   private pendingIndependent: boolean | null = null;
   private pendingDecodeSeconds: number | null = null;
   private accumulatedSeconds = 0;
+  /** Longest other-track duration of held fragments without video samples, seconds. */
+  private heldSeconds = 0;
   private moof: Buffer | null = null;
 
   constructor(
@@ -216,28 +221,38 @@ class RenditionReader {
     const init = this.init!;
     const main = init.video ?? init.audio ?? init.tracks[0];
     if (!main) throw new Mp4FormatError('init segment without tracks');
-    const traf = parseMoof(moof, init).find((t) => t.trackId === main.trackId);
+    const trafs = parseMoof(moof, init);
+    const traf = trafs.find((t) => t.trackId === main.trackId);
     this.pending.push(moof, mdat);
-    if (!traf || traf.sampleCount === 0) return;
+    if (!traf || traf.sampleCount === 0) {
+      // No video in this fragment (e.g. the camera stalled while audio goes on): held for the next one, but never more
+      // than MAX_HELD_FRAGMENTS; then sent as a part timed by its other tracks, not independent.
+      this.heldSeconds += Math.max(0, ...trafs.map((t) => t.durationTicks / (init.tracks.find((k) => k.trackId === t.trackId)?.timescale ?? 1)));
+      if (this.pending.length / 2 >= MAX_HELD_FRAGMENTS && this.pendingTicks === 0 && this.heldSeconds > 0) this.emit(this.heldSeconds, this.pendingIndependent ?? false, this.accumulatedSeconds);
+      return;
+    }
     if (this.pendingIndependent === null) {
       this.pendingIndependent = init.video ? traf.firstSampleSync === true : true;
       this.pendingDecodeSeconds = traf.baseDecodeTime === null ? null : traf.baseDecodeTime / main.timescale;
     }
     this.pendingTicks += traf.durationTicks;
     if (this.pendingTicks <= 0) return;
-    const durationSeconds = this.pendingTicks / main.timescale;
-    const decodeSeconds = this.pendingDecodeSeconds ?? this.accumulatedSeconds;
+    this.emit(this.pendingTicks / main.timescale, this.pendingIndependent, this.pendingDecodeSeconds ?? this.accumulatedSeconds);
+  }
+
+  private emit(durationSeconds: number, independent: boolean, decodeSeconds: number): void {
     this.accumulatedSeconds = decodeSeconds + durationSeconds;
     this.packager.onPart(this.plan, this.run, {
       data: this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending),
       durationSeconds,
-      independent: this.pendingIndependent,
+      independent,
       decodeSeconds,
     });
     this.pending = [];
     this.pendingTicks = 0;
     this.pendingIndependent = null;
     this.pendingDecodeSeconds = null;
+    this.heldSeconds = 0;
   }
 }
 
