@@ -162,7 +162,11 @@ export class ChannelManager implements LiveChannelSource {
       void this.enqueue(channelId, () => Promise.resolve(existing.packager.ensureRunning()));
       return;
     }
-    const sink = this.media.open(username);
+    // Opened in the store on first use (the first init segment), i.e. after an earlier broadcast of the same channel
+    // has finished ending on this channel's operation chain.
+    let opened: ChannelMediaSink | null = null;
+    const store = (): ChannelMediaSink => (opened ??= this.media.open(username));
+    const sink: ChannelMediaSink = { rendition: (name) => store().rendition(name), end: () => store().end() };
     const ch: LiveChannel = {
       channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
       ending: false, sink, fallbackTimer: null, log, since: Date.now(),
