@@ -8,7 +8,9 @@ import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventca
 import { ChannelManager } from './channels.js';
 import { NatsCommandClient, routeNestLogsTo, type CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
+import { HealthSampler } from './health-sampler.js';
 import { createHlsHttpServer } from './http-server.js';
+import { InputCheck } from './input-check.js';
 import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
@@ -68,6 +70,23 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   registerAppMetrics('ingest');
   const unreportMetrics = reportLiveChannels(channels);
   const gate = new PublishGate(cfg, commands, channels, log);
+  // Stream health (issue 10 item 5): refuse inputs the packager cannot carry, sample the live ones.
+  gate.inputCheck = new InputCheck({
+    noVideoRefuseMs: cfg.noVideoRefuseMs,
+    endChannel: (session, channelId) => {
+      const ch = channels.get(channelId);
+      if (ch && ch.sessionId === session.id) void channels.end(ch, 'error');
+      else session.close();
+    },
+    record: (req) => commands.inputRefused(req),
+    log,
+  });
+  const healthSampler = new HealthSampler({
+    channels: () => channels.health(),
+    send: (sample) => commands.healthSample(sample),
+    intervalMs: cfg.healthSampleMs,
+    log: log.child({ component: 'health-sampler' }),
+  });
   const http = createHlsHttpServer({
     mediaDir: cfg.mediaDirAbs,
     isReady: () => gate.ready && !gate.stopping,
@@ -84,6 +103,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   await listenHttp(http, cfg.INGEST_HTTP_PORT, cfg.HOST);
   await listen();
   log.info({ rtmpPort: cfg.INGEST_RTMP_PORT, httpPort: cfg.INGEST_HTTP_PORT, mediaDir: cfg.mediaDirAbs }, 'ingest listening');
+  healthSampler.start();
 
   const aborter = new AbortController();
   const announced = announce(commands, cfg.ingestId, log, aborter.signal).then((ok) => {
@@ -99,6 +119,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     gate.ready = false;
     aborter.abort();
     log.info('ingest stopping');
+    await healthSampler.stop();
     await channels.shutdown();
     unreportMetrics();
     guard.stop();

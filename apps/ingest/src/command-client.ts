@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import type { AuthorizePublishRequest as AuthorizePublishWire } from '@eventcast/contracts';
+import type { AuthorizePublishRequest as AuthorizePublishWire, HealthCommandReply, HealthSampleRequest, InputRefusedRequest } from '@eventcast/contracts';
 import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
 import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
 
@@ -48,6 +48,10 @@ export interface CommandClient {
   broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult>;
   broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult>;
   nodeStarted(req: { ingestId: string }): Promise<{ ended: number }>;
+  /** `ingest.health-sample` (stream health, issue 10 item 5). */
+  healthSample(req: HealthSampleRequest): Promise<HealthCommandReply>;
+  /** `ingest.input-refused`: a publish refused for its media. */
+  inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply>;
   close(): Promise<void>;
 }
 
@@ -156,6 +160,21 @@ export class NatsCommandClient implements CommandClient {
     const r = await this.request(CommandPatterns.IngestNodeStarted, req);
     if (!isObj(r) || typeof r['ended'] !== 'number') throw new MalformedReplyError(CommandPatterns.IngestNodeStarted);
     return { ended: r['ended'] };
+  }
+
+  /** `ingest.health-sample`. @throws when unreachable, late or malformed. */
+  async healthSample(req: HealthSampleRequest): Promise<HealthCommandReply> {
+    return this.healthReply(CommandPatterns.HealthSample, await this.request(CommandPatterns.HealthSample, req));
+  }
+
+  /** `ingest.input-refused`. @throws when unreachable, late or malformed. */
+  async inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply> {
+    return this.healthReply(CommandPatterns.InputRefused, await this.request(CommandPatterns.InputRefused, req));
+  }
+
+  private healthReply(pattern: string, r: unknown): HealthCommandReply {
+    if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
+    return r as HealthCommandReply;
   }
 
   private result(pattern: string, r: unknown): CommandResult {

@@ -6,6 +6,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '@eventcast/platform';
+import { DEFAULT_HEALTH_SAMPLE_MS } from '@eventcast/contracts';
 import { ladderNames, parseRenditionsSetting } from './live/ladder.js';
 
 /** Full ingest configuration. Durations are milliseconds unless the name says otherwise. */
@@ -29,6 +30,15 @@ export interface IngestConfig extends Config {
   ffmpegMaxRestarts: number;
   /** `INGEST_METADATA_WAIT_MS` (default 3000): how long to wait for the publisher's onMetaData before running ffprobe. */
   metadataWaitMs: number;
+  /** `INGEST_THUMBNAIL_INTERVAL_MS` (default 15000, ≥ 1000): how often each live channel's thumbnail is remade (./live/thumbnailer.ts). */
+  thumbnailIntervalMs: number;
+  /** `INGEST_HEALTH_SAMPLE_MS` (default 10000, at least 1000): period of the stream-health samples sent per live channel. */
+  healthSampleMs: number;
+  /**
+   * `INGEST_NO_VIDEO_REFUSE_MS` (default 3000): a publisher that sends this much audio (media time) and no video is
+   * refused (`no_video`).
+   */
+  noVideoRefuseMs: number;
   /** RTMP connection limits enforced by the guard in front of node-media-server (./rtmp-guard.ts). */
   rtmpLimits: RtmpLimits;
   /**
@@ -119,6 +129,12 @@ function positiveIntEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return n;
 }
 
+function thumbnailInterval(env: NodeJS.ProcessEnv): number {
+  const ms = intEnv(env, 'INGEST_THUMBNAIL_INTERVAL_MS', 15_000);
+  if (ms < 1000) throw new Error('invalid configuration: INGEST_THUMBNAIL_INTERVAL_MS must be at least 1000');
+  return ms;
+}
+
 /**
  * Reads and validates the ingest configuration from `env`.
  * @throws {Error} when a variable is invalid (the message names it).
@@ -139,6 +155,9 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     hlsCleanupDelayMs: intEnv(env, 'INGEST_HLS_CLEANUP_DELAY_MS', 10_000),
     ffmpegMaxRestarts: intEnv(env, 'INGEST_FFMPEG_MAX_RESTARTS', 5),
     metadataWaitMs: intEnv(env, 'INGEST_METADATA_WAIT_MS', 3000),
+    thumbnailIntervalMs: thumbnailInterval(env),
+    healthSampleMs: Math.max(1000, positiveIntEnv(env, 'INGEST_HEALTH_SAMPLE_MS', DEFAULT_HEALTH_SAMPLE_MS)),
+    noVideoRefuseMs: positiveIntEnv(env, 'INGEST_NO_VIDEO_REFUSE_MS', 3000),
     rtmpLimits: {
       handshakeTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_HANDSHAKE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.handshakeTimeoutMs),
       idleTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_IDLE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.idleTimeoutMs),

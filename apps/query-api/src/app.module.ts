@@ -10,6 +10,8 @@ import { AdminGuard } from './admin/admin.guard.js';
 import { AdminService } from './admin/admin.service.js';
 import { AnalyticsController } from './analytics/analytics.controller.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { StreamHealthController } from './stream-health/stream-health.controller.js';
+import { StreamHealthService } from './stream-health/stream-health.service.js';
 import { BearerAuthGuard } from './auth/bearer-auth.guard.js';
 import { BroadcastsController } from './broadcasts/broadcasts.controller.js';
 import { BroadcastsService } from './broadcasts/broadcasts.service.js';
@@ -39,7 +41,7 @@ export class AppModule {
   static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
@@ -49,6 +51,7 @@ export class AppModule {
         ChatService,
         CommunityService,
         AnalyticsService,
+        StreamHealthService,
         AdminService,
         AdminGuard,
         BearerAuthGuard,

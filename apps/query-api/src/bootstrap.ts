@@ -38,6 +38,7 @@ import type { EventLogReader } from './projections/event-log.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { projectionStatus } from './rebuild/status.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
+import { StreamHealthProjection } from './projections/stream-health.projection.js';
 import { ReadPosition } from './common/read-position.js';
 import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
@@ -71,6 +72,7 @@ export function createProjections() {
     new ApiTokensProjection(),
     new WebhooksProjection(),
     new AuditProjection(),
+    new StreamHealthProjection(),
   ];
 }
 

@@ -18,3 +18,6 @@ export * from './read-your-writes.js';
 export * from './auth-throttling.js';
 export * from './channels.js';
 export * from './hls.js';
+export * from './latency.js';
+export * from './channel-view.js';
+export * from './stream-health.js';

@@ -23,7 +23,9 @@ export type RtmpErrorStatusCode = z.infer<typeof rtmpErrorStatusCodeSchema>;
 
 /**
  * Why the ingest refused an RTMP publish or play. The first four are the command side's `ingest.authorize-publish`
- * rejection reasons (docs/contracts.md; unchanged); the others are decided by the ingest itself.
+ * rejection reasons (docs/contracts.md; unchanged); the others are decided by the ingest itself. The last three
+ * refuse an input whose media the packager cannot carry (./stream-health.ts `inputRefusalReasonSchema`); they are
+ * sent after `NetStream.Publish.Start`, as soon as the encoder's onMetaData or first media packets show it.
  */
 export const ingestRefusalReasonSchema = z.enum([
   'malformed_key',
@@ -37,6 +39,9 @@ export const ingestRefusalReasonSchema = z.enum([
   'duplicate_publish',
   'internal_error',
   'playback_not_offered',
+  'no_video',
+  'unsupported_video_codec',
+  'unsupported_audio_codec',
 ]);
 /** One of {@link ingestRefusalReasonSchema}. */
 export type IngestRefusalReason = z.infer<typeof ingestRefusalReasonSchema>;
@@ -67,6 +72,15 @@ const TEXTS: Record<IngestRefusalReason, { code: RtmpErrorStatusCode; text: stri
   duplicate_publish: { code: 'NetStream.Publish.Rejected', text: 'only one publish or play per connection' },
   internal_error: { code: 'NetStream.Publish.Rejected', text: 'internal ingest error; try again' },
   playback_not_offered: { code: 'NetStream.Play.Failed', text: 'RTMP playback is not offered; watch the channel over HLS' },
+  no_video: { code: 'NetStream.Publish.Rejected', text: 'the stream has no video; send H.264 video (with AAC audio)' },
+  unsupported_video_codec: {
+    code: 'NetStream.Publish.Rejected',
+    text: 'unsupported video codec; send H.264 (in OBS: Settings → Output → Video Encoder x264 or a hardware H.264 encoder)',
+  },
+  unsupported_audio_codec: {
+    code: 'NetStream.Publish.Rejected',
+    text: 'unsupported audio codec; send AAC audio (in OBS: the default AAC audio encoder)',
+  },
 };
 
 /**

@@ -3,11 +3,12 @@
  * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
  */
 import { z } from 'zod';
-import { replaceRefusedCharacters, textRefinement } from '@eventcast/contracts';
+import { latencyModeSchema, mediaInfoSchema, replaceRefusedCharacters, textRefinement, type MediaInfo } from '@eventcast/contracts';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
 import { integrationEventSchemas } from './integrations.js';
+import { streamHealthEventSchemas } from './stream-health.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -20,18 +21,11 @@ export const usernameSchema = z
 export const channelTitleSchema = z.string().max(140, 'title must be at most 140 characters').superRefine(textRefinement());
 export const channelCategorySchema = z.string().max(60, 'category must be at most 60 characters').superRefine(textRefinement());
 
-/** Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. */
-export const mediaInfoSchema = z.object({
-  videoCodec: z.string().nullable(),
-  audioCodec: z.string().nullable(),
-  width: z.number().int().positive().nullable(),
-  height: z.number().int().positive().nullable(),
-  frameRate: z.number().positive().nullable(),
-  videoBitrateKbps: z.number().nonnegative().nullable(),
-  audioSampleRate: z.number().int().positive().nullable(),
-  audioChannels: z.number().int().positive().nullable(),
-});
-export type MediaInfo = z.infer<typeof mediaInfoSchema>;
+/**
+ * Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. Declared in the contract
+ * module (`@eventcast/contracts`, channel-view.ts: query-api's channel views carry it to the web); re-exported here.
+ */
+export { mediaInfoSchema, type MediaInfo };
 
 export const broadcastEndReasonSchema = z.enum(['unpublished', 'ingest_restart', 'error']);
 export type BroadcastEndReason = z.infer<typeof broadcastEndReasonSchema>;
@@ -66,6 +60,12 @@ export const eventSchemas = {
     title: channelTitleSchema,
     category: channelCategorySchema,
   }),
+  /** The owner chose how far behind the live edge viewers play (issue 10 item 2; `@eventcast/contracts` hls.ts). */
+  ChannelLatencyModeChanged: z.object({
+    channelId: uuid,
+    username: usernameSchema,
+    latencyMode: latencyModeSchema,
+  }),
   BroadcastStarted: z.object({
     broadcastId: uuid,
     channelId: uuid,
@@ -93,6 +93,7 @@ export const eventSchemas = {
   ...chatEventSchemas,
   ...audienceEventSchemas,
   ...integrationEventSchemas,
+  ...streamHealthEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -105,6 +106,7 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   StreamKeyIssued: 1,
   StreamKeyRotated: 1,
   ChannelInfoUpdated: 1,
+  ChannelLatencyModeChanged: 1,
   BroadcastStarted: 1,
   BroadcastEnded: 1,
   PublishRejected: 1,
@@ -131,6 +133,8 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   WebhookDisabled: 1,
   WebhookEnabled: 1,
   WebhookDeleted: 1,
+  BroadcastHealthSampled: 1,
+  PublishInputRefused: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

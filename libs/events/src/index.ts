@@ -6,3 +6,4 @@ export * from './audience.js';
 export * from './integrations.js';
 export * from './wire.js';
 export * from './redact.js';
+export * from './stream-health.js';

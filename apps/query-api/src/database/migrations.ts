@@ -8,9 +8,11 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import { analyticsMigration } from './analytics-migration.js';
 import { adminAuditMigration } from './audit-migration.js';
 import { chatMigration } from './chat-migration.js';
+import { channelLatencyModeMigration } from './latency-mode-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
+import { streamHealthMigration } from './stream-health-migration.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
 export const readModelMigrations: Record<string, Migration> = {
@@ -61,6 +63,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1000_analytics': analyticsMigration,
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
+  '2026_12_07_0001_channel_latency_mode': channelLatencyModeMigration,
+  '2026_12_07_0100_stream_health': streamHealthMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */
