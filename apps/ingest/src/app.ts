@@ -14,6 +14,7 @@ import { HealthSampler } from './health-sampler.js';
 import { InputCheck } from './input-check.js';
 import { createLiveOrigin } from './live/origin.js';
 import { LiveMediaStore } from './live/store.js';
+import { Thumbnailer } from './live/thumbnailer.js';
 import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
 import { createNms } from './nms.js';
@@ -71,9 +72,8 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
 
   const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
   // The live media store: the packagers' LiveMediaSink, the origin's source (./live/store.ts, docs/hls.md).
-  // MERGE (h/packager): partTargetSeconds: cfg.partSeconds (HLS_PART_SECONDS), and pass `store` to ChannelManager.
-  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: 0.2 });
-  const channels = new ChannelManager(cfg, commands, log);
+  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: cfg.partSeconds });
+  const channels = new ChannelManager(cfg, commands, log, store);
   // Restream / simulcast (issue 10 item 7): one ffmpeg per enabled target while a broadcast is live.
   const restreamer = new Restreamer({
     ffmpegPath: cfg.FFMPEG_PATH,
@@ -104,8 +104,17 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     intervalMs: cfg.healthSampleMs,
     log: log.child({ component: 'health-sampler' }),
   });
+  // Thumbnails (issue 10 item 4): one keyframe part of each live channel decoded every INGEST_THUMBNAIL_INTERVAL_MS.
+  const thumbnails = new Thumbnailer({
+    source: store,
+    liveChannels: () => channels.sample().map((c) => c.username),
+    ffmpegPath: cfg.FFMPEG_PATH,
+    intervalMs: cfg.thumbnailIntervalMs,
+    log: log.child({ component: 'thumbnailer' }),
+  });
   const originOptions = {
     store,
+    thumbnails,
     mediaDir: cfg.mediaDirAbs,
     isReady: () => gate.ready && !gate.stopping,
     log,
@@ -136,6 +145,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     'ingest listening',
   );
   healthSampler.start();
+  thumbnails.start();
 
   const aborter = new AbortController();
   const announced = announce(commands, cfg.ingestId, log, aborter.signal).then((ok) => {
@@ -153,6 +163,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     log.info('ingest stopping');
     await healthSampler.stop();
     await channels.shutdown();
+    await thumbnails.stop();
     restreamer.stopAll();
     unreportMetrics();
     guard.stop();

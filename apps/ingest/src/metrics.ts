@@ -86,7 +86,7 @@ const exits = counter({ name: 'eventcast_ingest_packager_exits_total', help: 'ff
 const restarts = counter({ name: 'eventcast_ingest_packager_restarts_total', help: 'ffmpeg HLS packager restarts scheduled after an unexpected exit.' });
 const gaveUp = counter({ name: 'eventcast_ingest_packager_gave_up_total', help: 'Times a packager stopped restarting after INGEST_FFMPEG_MAX_RESTARTS failures.' });
 
-/** Counters of ./hls-packager.ts. */
+/** Counters of the packager (./live/packager.ts). */
 export const packagerMetrics = {
   started(): void {
     starts.inc();
