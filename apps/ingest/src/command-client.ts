@@ -10,10 +10,12 @@ import 'reflect-metadata';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import type { AuthorizePublishRequest as AuthorizePublishWire, HealthCommandReply, HealthSampleRequest, InputRefusedRequest } from '@eventcast/contracts';
 import {
   restreamTargetsReplySchema,
   type AuthorizePublishRequest as AuthorizePublishWire,
+  type HealthCommandReply,
+  type HealthSampleRequest,
+  type InputRefusedRequest,
   type RestreamStateReport,
   type RestreamTargetsReply,
 } from '@eventcast/contracts';
@@ -185,6 +187,8 @@ export class NatsCommandClient implements CommandClient {
   private healthReply(pattern: string, r: unknown): HealthCommandReply {
     if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
     return r as HealthCommandReply;
+  }
+
   /**
    * `ingest.restream-targets`. @throws {MalformedReplyError} for a reply that is not the contract's shape, or an error
    * reply (`code` set: the command side could not read the targets).
