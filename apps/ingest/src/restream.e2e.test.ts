@@ -101,7 +101,7 @@ void describe('restream (real ingest, ffmpeg and NATS)', { timeout: 90_000 }, ()
 
       // Meanwhile the main broadcast is packaged and the good target stays live (no failure reported for it).
       await waitUntil('HLS segments of the main broadcast', async () => {
-        const r = await rawRequest(run.httpPort, `/hls/${username}/index.m3u8`);
+        const r = await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`);
         return r.status === 200 && (r.body.toString().match(/#EXTINF/g) ?? []).length >= 3 ? true : undefined;
       }, 20_000);
       assert.ok(!states(goodId).some((s) => s['state'] === 'failed'), JSON.stringify(states(goodId)));

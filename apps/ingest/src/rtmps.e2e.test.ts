@@ -71,7 +71,7 @@ void describe('RTMPS ingest (real TLS, ffmpeg, NMS and NATS)', { timeout: 90_000
     const start = await run.fake.waitFor(CommandPatterns.BroadcastStart);
     assert.equal(start.data['channelId'], channelId);
     await waitUntil('HLS segments from the RTMPS publish', async () => {
-      const r = await rawRequest(run.httpPort, `/hls/${username}/index.m3u8`);
+      const r = await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`);
       return r.status === 200 && (r.body.toString().match(/#EXTINF/g) ?? []).length >= 2 ? true : undefined;
     }, 20_000);
     assert.equal(await pub.exit, 0, pub.stderr());
