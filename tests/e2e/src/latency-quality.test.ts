@@ -119,7 +119,9 @@ describe('latency setting and quality menu (issue 10 items 2 and 3)', () => {
   }
 
   before(async () => {
-    env = await startE2ePlatform({ logLevel: 'warn' });
+    // A two-step ladder (the 720p source and a 360p encode) so the quality menu and the variant switch have levels to
+    // choose from; `auto` gives only the source on machines with fewer than 8 cores (docs/design.md "LL-HLS packager").
+    env = await startE2ePlatform({ logLevel: 'warn', env: { INGEST_RENDITIONS: 'source,360p' } });
     browser = await launchChromium();
     owner = await registerAccount(env.platform.urls.commandApi, `lat${run}`);
     const key = await fetch(`${env.platform.urls.commandApi}/me/stream-key`, { headers: { authorization: `Bearer ${owner.token}` } });
