@@ -46,7 +46,7 @@ describe('ingest tells the encoder why it was refused (whole platform)', () => {
     const live = publishTestStream(`${env.platform.urls.rtmp}/${current}`, { seconds: 40 });
     try {
       await eventually('the channel live (first HLS playlist)', async () => {
-        const r = await fetch(`${env.platform.urls.hls}/hls/${account.username}/index.m3u8`);
+        const r = await fetch(`${env.platform.urls.hls}/hls/${account.username}/source.m3u8`);
         return r.status === 200 && (await r.text()).includes('#EXTINF');
       }, 30_000);
       assert.match(await refusedPublish(env, current), /Server error: NetStream\.Publish\.Rejected: the channel is already live/);

@@ -91,7 +91,7 @@ describe('RTMPS publish with restream targets, end to end', () => {
 
       // The channel's HLS keeps going.
       const hls = await eventually('HLS segments', async () => {
-        const res = await fetch(`${env.platform.urls.hls}/hls/${account.username}/index.m3u8`);
+        const res = await fetch(`${env.platform.urls.hls}/hls/${account.username}/source.m3u8`);
         const text = res.ok ? await res.text() : '';
         return (text.match(/#EXTINF/g) ?? []).length >= 2 ? text : null;
       });

@@ -138,7 +138,7 @@ describe('the web app defends itself, and an open channel page follows the go-li
     const publisher = publishTestStream(`${u.rtmp}/${streamKey}`);
     try {
       // The first segment exists once the media playlist lists one.
-      const playlist = `${u.hls}/hls/${owner.username}/index.m3u8`;
+      const playlist = `${u.hls}/hls/${owner.username}/source.m3u8`; // the source rendition's media playlist
       let firstSegmentAt = 0;
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
