@@ -147,10 +147,14 @@ export async function startFloor(): Promise<Floor> {
   await new Promise<void>((resolveReady, reject) => {
     const t = setTimeout(() => reject(new Error(`floor did not start within 15 s: ${c.stderr()}`)), 15_000);
     void c.exited.then((code) => reject(new Error(`floor exited (${code}): ${c.stderr()}`)));
-    createInterface({ input: stdout }).once('line', (l) => {
+    // node-media-server logs a banner on stdout at construction: wait for the ready line among them.
+    const lines = createInterface({ input: stdout });
+    lines.on('line', (l) => {
+      if (!l.includes('"ready":true')) return;
       clearTimeout(t);
-      if (l.includes('"ready":true')) resolveReady();
-      else reject(new Error(`floor: unexpected output ${l}`));
+      lines.removeAllListeners('line');
+      stdout.resume();
+      resolveReady();
     });
   });
   const http = `http://127.0.0.1:${httpPort}`;

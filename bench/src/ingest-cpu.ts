@@ -33,7 +33,7 @@ import type { Browser } from 'playwright-core';
 import { codeVersion } from './code-version.js';
 import { machineCpu, sleep } from './fanout/proc.js';
 import { encodeClip, publishClock, publishFile, type EncodeSettings } from './video/clock.js';
-import { busyBetween, logger, machineInfo, quietGuard, round, spawnChild, until, type Child, type QuietCheck } from './video/common.js';
+import { busyBetween, logger, machineInfo, quietGuard, refuseIfAnotherBenchmark, round, spawnChild, until, type Child, type QuietCheck } from './video/common.js';
 import { measureCpu, totalPercent, type CpuWindow } from './video/cpu.js';
 import { analyzeWindow, sampleWindow, startViewing, type Viewing, type WindowResult } from './video/measure.js';
 import { createChannel, describeHls, setLatencyMode, type BenchChannel, type PlaylistInfo } from './video/platform.js';
@@ -196,12 +196,13 @@ interface LadderResult {
   percentOfCore: number;
   /** ffmpeg's `speed` at the end (1 = keeping up with real time). */
   speed: number | null;
+  error?: string;
 }
 
 async function ladder(clip: string): Promise<LadderResult[]> {
   const out: LadderResult[] = [];
   for (const c of ladderCases()) {
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-progress', 'pipe:1', '-stats_period', '1', '-re', '-stream_loop', '-1', '-i', clip, ...c.outputs];
+    const args = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-stats_period', '1', '-re', '-stream_loop', '-1', '-i', clip, ...c.outputs];
     const ff = spawnChild('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let speed: number | null = null;
     if (ff.child.stdout) {
@@ -217,6 +218,9 @@ async function ladder(clip: string): Promise<LadderResult[]> {
       const w = await measureCpu({ ffmpeg: ff.pid }, () => sleep(seconds * 1000));
       out.push({ name: c.name, percentOfCore: totalPercent(w), speed });
       log(`ladder: ${c.name}: ${totalPercent(w)} % of a core, speed ${String(speed)}`);
+    } catch (e) {
+      log(`ladder: ${c.name} failed: ${(e as Error).message}`);
+      out.push({ name: c.name, percentOfCore: NaN, speed: null, error: (e as Error).message });
     } finally {
       await ff.stop(1000);
     }
@@ -324,7 +328,7 @@ function render(r: ReturnType<typeof buildResult>): string {
       '',
       '| case | % of a core | ffmpeg speed |',
       '|---|---|---|',
-      ...r.ladder.map((l) => `| ${l.name} | ${l.percentOfCore} | ${l.speed === null ? '—' : `${l.speed}×`} |`),
+      ...r.ladder.map((l) => `| ${l.name} | ${l.error ? `failed: ${l.error}` : l.percentOfCore} | ${l.speed === null ? '—' : `${l.speed}×`} |`),
       '',
     );
   }
@@ -335,9 +339,9 @@ function render(r: ReturnType<typeof buildResult>): string {
       '',
       `N − k pre-encoded \`-c copy\` publishers plus k sampled live publishers with the wall clock burnt in (640x360 30 fps x264 ultrafast 1.5 Mb/s, same GOP; small so the publishers do not eat the CPU being measured), each sampled broadcast watched on the channel page in Chromium (low latency). A step passes when every sampled viewer has glass-to-glass p50 ≤ ${p50Target} ms, p95 ≤ ${p95Target} ms and no stall, and every broadcast's media playlist advances. Publishers and Chromium run on the same machine (see machine busy %).`,
       '',
-      '| broadcasts | sampled | ingest % of a core (node + ffmpeg) | per broadcast | machine busy % | sampled glass-to-glass p50 / p95 (ms) | stalls | playlists advancing | result |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...r.concurrency.map((s) => `| ${s.broadcasts} | ${s.sampled} | ${s.ingestPercentOfCore} | ${round(s.ingestPercentOfCore / s.broadcasts, 2)} | ${s.machineBusyPercent} | ${s.viewers.map((v) => `${v.glassToGlassMs.p50} / ${v.glassToGlassMs.p95}`).join(', ')} | ${s.viewers.map((v) => v.waitingEvents + v.bufferStalledErrors).join(', ')} | ${s.playlistsAdvancing}/${s.broadcasts} | ${s.pass ? 'pass' : `fail: ${s.why.join('; ')}`} |`),
+      '| broadcasts | sampled | ingest % of a core (node + ffmpeg) | per broadcast | machine busy % | sampled glass-to-glass p50 / p95 (ms) | samples (misread) | stalls | playlists advancing | result |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...r.concurrency.map((s) => `| ${s.broadcasts} | ${s.sampled} | ${s.ingestPercentOfCore} | ${round(s.ingestPercentOfCore / s.broadcasts, 2)} | ${s.machineBusyPercent} | ${s.viewers.map((v) => `${v.glassToGlassMs.p50} / ${v.glassToGlassMs.p95}`).join(', ')} | ${s.viewers.map((v) => `${v.samples} (${v.ocrMisreads})`).join(', ')} | ${s.viewers.map((v) => v.waitingEvents + v.bufferStalledErrors).join(', ')} | ${s.playlistsAdvancing}/${s.broadcasts} | ${s.pass ? 'pass' : `fail: ${s.why.join('; ')}`} |`),
       '',
       `**Sustained: ${last ? last.broadcasts : 0} concurrent passthrough broadcasts** with every sampled viewer within the target${r.concurrency.every((s) => s.pass) ? ` (the largest step tried, --max-broadcasts ${maxBroadcasts})` : ''}.`,
       '',
@@ -372,6 +376,7 @@ async function main(): Promise<void> {
     if (!Number.isFinite(x) || x < 0) throw new Error('numeric options must be non-negative numbers');
   }
   if (seconds < 5 || maxBroadcasts > 256 || sampledMax < 1) throw new Error('bounded: --seconds ≥ 5, --max-broadcasts ≤ 256, --sampled ≥ 1');
+  refuseIfAnotherBenchmark();
   const started = new Date().toISOString();
   const clip = await sourceClip();
   const quiet = await quietGuard(Number(values['quiet-below']), Number(values['quiet-wait']), values['require-quiet'], log);

@@ -28,7 +28,7 @@ import { codeVersion } from './code-version.js';
 import { sleep } from './fanout/proc.js';
 import { startFloor, type Floor } from './floor-hls.js';
 import { publishClock, type EncodeSettings } from './video/clock.js';
-import { logger, machineInfo, quietGuard, round, type QuietCheck } from './video/common.js';
+import { logger, machineInfo, quietGuard, refuseIfAnotherBenchmark, round, type QuietCheck } from './video/common.js';
 import { analyzeWindow, sampleWindow, startViewing, withBusy, type WindowResult } from './video/measure.js';
 import { createChannel, describeHls, setLatencyMode, type PlaylistInfo } from './video/platform.js';
 import type { ClientMode } from './video/viewer.js';
@@ -209,6 +209,7 @@ async function main(): Promise<void> {
   for (const x of [seconds, warmup, stallMinutes, ...gops]) if (!Number.isFinite(x) || x < 0) throw new Error('numeric options must be non-negative numbers');
   if (seconds < 5 || seconds > 1800 || stallMinutes > 60) throw new Error('bounded: 5 ≤ --seconds ≤ 1800, --stall-minutes ≤ 60');
   for (const s of systems) if (!['floor', 'low', 'smooth'].includes(s)) throw new Error(`unknown system ${s} (floor, low, smooth)`);
+  refuseIfAnotherBenchmark();
   const started = new Date().toISOString();
   const quiet = await quietGuard(Number(values['quiet-below']), Number(values['quiet-wait']), values['require-quiet'], log);
   log(`machine busy ${quiet.busyPercent} % before starting`);

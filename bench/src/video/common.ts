@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { machineCpu, sleep, waitForQuietMachine } from '../fanout/proc.js';
+import { findPids, machineCpu, sleep, waitForQuietMachine } from '../fanout/proc.js';
 
 /** Nearest-rank summary of a sample (ms or s, rounded to 0.001): n, min, p50, p95, max, mean. NaN fields when empty. */
 export interface Stats {
@@ -174,4 +174,15 @@ export function logger(name: string): (s: string) => void {
 export function round(x: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/**
+ * Refuses to start while another benchmark of this directory runs (a `node …dist/<benchmark>.js` process other than
+ * this one and its children): two benchmarks at once measure each other.
+ * @throws {Error} naming the other benchmark's pid.
+ */
+export function refuseIfAnotherBenchmark(): void {
+  const re = /\bdist\/(chat-fanout|rebuild-replay|go-live-latency|latency|ingest-cpu|hls-origin)\.js\b/;
+  const others = findPids((cmd) => re.test(cmd)).filter((p) => p !== process.pid && p !== process.ppid);
+  if (others.length > 0) throw new Error(`another benchmark is running (pid ${others.join(', ')}): run one at a time`);
 }
