@@ -3,7 +3,7 @@
  * children, /proc/<pid>/stat) for passthrough, per ABR rendition, and how many concurrent passthrough broadcasts the
  * machine sustains with every sampled viewer still meeting the latency target.
  *
- * Phases (`--phases passthrough,ladder,concurrency`):
+ * Phases (`--phases passthrough,ladder,ladder-platform,concurrency`):
  * 1. passthrough — the platform as the e2e tests start it; the ingest's CPU idle over `--idle-seconds`, then with one
  *    broadcast over `--seconds`: a pre-encoded source clip (`--source 1920x1080 --source-fps 30 --source-kbps 6000
  *    --gop 2`, x264 veryfast, made once and cached in $TMPDIR) published with `-re -stream_loop -1 -c copy`, so the
@@ -15,6 +15,9 @@
  *    `expr:gte(t,n_forced*1)`; `-f mp4 -movflags empty_moov+default_base_moof+frag_keyframe+skip_trailer
  *    -frag_duration 200000 -flush_packets 1`). Those arguments are restated here from the packager
  *    (apps/ingest/src/live/ffmpeg-args.ts, ladder.ts: step heights and bitrates); keep them in step.
+ * 2b. ladder-platform — the same steps through the platform: a platform per configuration started with
+ *    `INGEST_RENDITIONS=source,720p` …, one broadcast, the ingest's CPU; plus a 4-s-GOP source (the platform
+ *    re-encodes it with 1-s keyframes). Reported as skipped, with the reason, on a build without the ladder.
  * 3. concurrency — N = 1, 2, 4, 8, … (≤ `--max-broadcasts`) concurrent broadcasts: N − k pre-encoded `-c copy`
  *    publishers plus k = min(`--sampled`, N) live publishers with the wall clock burnt in (small and cheap: 640x360,
  *    x264 ultrafast, the same GOP), each watched on the real channel page in Chromium in low-latency mode; per step
@@ -40,7 +43,7 @@ import { createChannel, describeHls, setLatencyMode, type BenchChannel, type Pla
 
 const { values } = parseArgs({
   options: {
-    phases: { type: 'string', default: 'passthrough,ladder,concurrency' },
+    phases: { type: 'string', default: 'passthrough,ladder,ladder-platform,concurrency' },
     seconds: { type: 'string', default: '60' },
     'idle-seconds': { type: 'string', default: '20' },
     warmup: { type: 'string', default: '10' },
@@ -75,17 +78,20 @@ const sampledEncode: EncodeSettings = { width: 640, height: 360, fps: 30, gopSec
 const p50Target = Number(values['latency-target-ms']);
 const p95Target = Number(values['p95-target-ms']);
 
-/** The platform's settings for this benchmark: many accounts and RTMP connections from 127.0.0.1. */
-const PLATFORM_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '100000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '100000', INGEST_RTMP_MAX_CONNECTIONS: '100000' };
+/**
+ * The platform's settings for this benchmark: many accounts and RTMP connections from 127.0.0.1, and passthrough only
+ * (`INGEST_RENDITIONS=source`; `auto` would add the ladder on a machine with enough cores).
+ */
+const PLATFORM_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '100000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '100000', INGEST_RTMP_MAX_CONNECTIONS: '100000', INGEST_RENDITIONS: 'source' };
 
 /** The source clip, encoded once per settings and cached. */
-async function sourceClip(): Promise<string> {
+async function sourceClip(gopSeconds = source.gopSeconds): Promise<string> {
   const dir = join(tmpdir(), 'eventcast-bench-clips');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `testsrc2-${source.width}x${source.height}-${source.fps}fps-${source.videoKbps}k-g${source.gopSeconds}-${source.preset}.flv`);
+  const file = join(dir, `testsrc2-${source.width}x${source.height}-${source.fps}fps-${source.videoKbps}k-g${gopSeconds}-${source.preset}.flv`);
   if (!existsSync(file)) {
     log(`encoding the 30-s source clip once: ${file}`);
-    await encodeClip(`${file}.part.flv`, source, 30);
+    await encodeClip(`${file}.part.flv`, { ...source, gopSeconds }, 30);
     renameSync(`${file}.part.flv`, file);
   }
   return file;
@@ -228,6 +234,73 @@ async function ladder(clip: string): Promise<LadderResult[]> {
   return out;
 }
 
+/** One ladder configuration measured through the platform itself (`INGEST_RENDITIONS`). */
+interface PlatformLadderResult {
+  name: string;
+  renditions: string;
+  sourceGopSeconds: number;
+  /** The ingest and its children, % of a core by label, and in total. */
+  cpu: CpuWindow | null;
+  totalPercentOfCore: number | null;
+  /** Total minus the passthrough stream of phase 1 (null when phase 1 did not run). */
+  overPassthroughPercentOfCore: number | null;
+  platformServes: PlaylistInfo | null;
+  /** Why the case measured nothing (the platform has no ladder setting, did not re-encode, …). */
+  skipped?: string;
+}
+
+/**
+ * The ladder as the platform runs it: for each configuration a platform started with `INGEST_RENDITIONS`, one
+ * broadcast of the clip, the ingest's CPU over `--seconds`; and the keyframe fix: a 4-s-GOP clip with the default
+ * ladder (the platform re-encodes the source with 1-s keyframes). A configuration the platform does not carry out
+ * (fewer variants than asked, no libx264 child) is reported as skipped with the reason.
+ */
+async function ladderPlatform(passthroughPercent: number | null): Promise<PlatformLadderResult[]> {
+  const steps = STEPS.filter((x) => x.height < source.height).map((x) => x.name);
+  const cases = [
+    ...steps.map((n) => ({ name: n, renditions: `source,${n}`, gop: source.gopSeconds, variants: 2, transcode: true })),
+    { name: steps.join(' + '), renditions: ['source', ...steps].join(','), gop: source.gopSeconds, variants: steps.length + 1, transcode: true },
+    { name: 'keyframe fix: 4-s GOP source re-encoded', renditions: 'source', gop: 4, variants: 1, transcode: true },
+  ];
+  const out: PlatformLadderResult[] = [];
+  for (const c of cases) {
+    const clip = await sourceClip(c.gop);
+    const env = await startE2ePlatform({ logLevel: 'warn', env: { ...PLATFORM_ENV, INGEST_RENDITIONS: c.renditions } });
+    const ingest = env.platform.pids['ingest'] ?? 0;
+    const base = { name: c.name, renditions: c.renditions, sourceGopSeconds: c.gop };
+    try {
+      const ch = await createChannel(env, 'cpul');
+      const pub = publishFile(ch.rtmpUrl, clip);
+      try {
+        await waitPlaylist(ch);
+        await sleep(warmup * 1000);
+        const info = await describeHls(ch.playlistUrl).catch(() => null);
+        if ((info?.variants ?? 1) < c.variants) {
+          out.push({ ...base, cpu: null, totalPercentOfCore: null, overPassthroughPercentOfCore: null, platformServes: info, skipped: `the platform serves ${info?.variants ?? 1} variant(s), not ${c.variants}: no INGEST_RENDITIONS ladder in this build` });
+          continue;
+        }
+        log(`ladder via the platform: ${c.name} (INGEST_RENDITIONS=${c.renditions}, ${c.gop}-s GOP) for ${seconds} s`);
+        const cpu = await measureCpu({ ingest }, () => sleep(seconds * 1000));
+        const total = totalPercent(cpu);
+        if (c.transcode && !cpu.processes['ffmpeg transcode']) {
+          out.push({ ...base, cpu, totalPercentOfCore: total, overPassthroughPercentOfCore: null, platformServes: info, skipped: 'no libx264 ffmpeg under the ingest: the platform did not encode' });
+          continue;
+        }
+        const over = passthroughPercent === null ? null : round(total - passthroughPercent, 2);
+        log(`ladder via the platform: ${c.name}: ${total} % of a core (${JSON.stringify(cpu.percentOfCore)})`);
+        out.push({ ...base, cpu, totalPercentOfCore: total, overPassthroughPercentOfCore: over, platformServes: info });
+      } finally {
+        await pub.stop();
+      }
+    } catch (e) {
+      out.push({ ...base, cpu: null, totalPercentOfCore: null, overPassthroughPercentOfCore: null, platformServes: null, skipped: `failed: ${(e as Error).message}` });
+    } finally {
+      await env.dispose().catch((e: unknown) => log(`dispose: ${String(e)}`));
+    }
+  }
+  return out;
+}
+
 interface StepResult {
   broadcasts: number;
   sampled: number;
@@ -332,6 +405,20 @@ function render(r: ReturnType<typeof buildResult>): string {
       '',
     );
   }
+  if (r.ladderViaPlatform) {
+    lines.push(
+      '## ABR renditions through the platform (`INGEST_RENDITIONS`)',
+      '',
+      'One broadcast of the source clip on a platform started with the ladder of the row; the ingest (node + every ffmpeg child). "over passthrough" subtracts the one-broadcast passthrough total of the first table.',
+      '',
+      '| case | INGEST_RENDITIONS | source GOP | % of a core by process | total | over passthrough |',
+      '|---|---|---|---|---|---|',
+      ...r.ladderViaPlatform.map((x) => x.skipped && !x.cpu
+        ? `| ${x.name} | ${x.renditions} | ${x.sourceGopSeconds} s | skipped: ${x.skipped} | | |`
+        : `| ${x.name} | ${x.renditions} | ${x.sourceGopSeconds} s | ${Object.entries(x.cpu?.percentOfCore ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}${x.skipped ? ` (${x.skipped})` : ''} | ${x.totalPercentOfCore ?? '—'} | ${x.overPassthroughPercentOfCore ?? '—'} |`),
+      '',
+    );
+  }
   if (r.concurrency) {
     const last = [...r.concurrency].reverse().find((s) => s.pass);
     lines.push(
@@ -350,7 +437,7 @@ function render(r: ReturnType<typeof buildResult>): string {
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
 }
 
-function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | null, l: LadderResult[] | null, c: StepResult[] | null) {
+function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | null, l: LadderResult[] | null, c: StepResult[] | null, lp: PlatformLadderResult[] | null) {
   const notForTheRecord: string[] = [];
   if (!quiet.quiet) notForTheRecord.push(`the machine was ${quiet.busyPercent} % busy with other work before the run`);
   if (seconds < 60) notForTheRecord.push(`short windows (${seconds} s < 60 s)`);
@@ -367,6 +454,7 @@ function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | 
     settings: { phases: [...phases], seconds, idleSeconds, warmupSeconds: warmup, stepSeconds, maxBroadcasts, sampled: sampledMax, source, sampledEncode, p50TargetMs: p50Target, p95TargetMs: p95Target },
     passthrough: p,
     ladder: l,
+    ladderViaPlatform: lp,
     concurrency: c,
   };
 }
@@ -384,6 +472,7 @@ async function main(): Promise<void> {
   let p: PassthroughResult | null = null;
   let l: LadderResult[] | null = null;
   let c: StepResult[] | null = null;
+  let lp: PlatformLadderResult[] | null = null;
   if (phases.has('ladder')) l = await ladder(clip);
   if (phases.has('passthrough') || phases.has('concurrency')) {
     const env = await startE2ePlatform({ logLevel: 'warn', env: PLATFORM_ENV });
@@ -399,7 +488,8 @@ async function main(): Promise<void> {
       await env.dispose().catch((e: unknown) => log(`dispose: ${String(e)}`));
     }
   }
-  const result = buildResult(started, quiet, p, l, c);
+  if (phases.has('ladder-platform')) lp = await ladderPlatform(p ? totalPercent(p.oneBroadcast) : null);
+  const result = buildResult(started, quiet, p, l, c, lp);
   const dir = join(ROOT, 'bench', 'results');
   writeFileSync(join(dir, `${values.out}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const md = render(result);
