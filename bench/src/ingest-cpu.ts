@@ -372,6 +372,7 @@ function render(r: ReturnType<typeof buildResult>): string {
     `# Ingest CPU per stream and concurrent broadcasts — ${r.date}`,
     '',
     r.forTheRecord ? '' : `**NOT FOR THE RECORD**: ${r.notForTheRecordBecause.join('; ')}.`,
+    r.note ? `Note: ${r.note}` : '',
     '',
     `Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.ffmpeg}, ${r.machine.chromium}. Code ${r.code.commit}${r.code.uncommittedOutsideBench.length ? ` (+ uncommitted: ${r.code.uncommittedOutsideBench.join(', ')})` : ''}.`,
     `Source: ${source.width}x${source.height} ${source.fps} fps test pattern, x264 veryfast CBR ${source.videoKbps} kb/s, ${source.gopSeconds}-s GOP, AAC 160 kb/s 48 kHz stereo, pre-encoded once and published with \`ffmpeg -re -stream_loop -1 -c copy\`. CPU from /proc/<pid>/stat (utime + stime) of the ingest's node process and its descendants; % of one core.`,
@@ -441,7 +442,6 @@ function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | 
   const notForTheRecord: string[] = [];
   if (!quiet.quiet) notForTheRecord.push(`the machine was ${quiet.busyPercent} % busy with other work before the run`);
   if (seconds < 60) notForTheRecord.push(`short windows (${seconds} s < 60 s)`);
-  if (values.note) notForTheRecord.push(values.note);
   return {
     benchmark: 'ingest-cpu',
     date: started,

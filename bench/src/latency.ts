@@ -148,7 +148,7 @@ function render(r: ReturnType<typeof buildResult>): string {
     '',
     `Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.ffmpeg}, ${r.machine.chromium}, ${r.machine.tesseract}. Code ${r.code.commit}${r.code.uncommittedOutsideBench.length ? ` (+ uncommitted: ${r.code.uncommittedOutsideBench.join(', ')})` : ''}.`,
     `Publisher: ${r.settings.width}x${r.settings.height} ${r.settings.fps} fps test pattern, x264 veryfast zerolatency CBR ${r.settings.videoKbps} kb/s, AAC 48 kHz stereo, wall clock burnt in. Window ${r.settings.seconds} s after a ${r.settings.warmupSeconds} s warm-up, a grab every 0.5 s${r.settings.stallMinutes ? `; platform-low at 2-s GOP: ${r.settings.stallMinutes} min` : ''}.`,
-    `Platform served: ${r.platformServes ? `${r.platformServes.kind} playlist, ${r.platformServes.variants} variant(s) ${r.platformServes.resolutions.join(' ')}, ${r.platformServes.container}, parts ${r.platformServes.parts ? `yes (PART-TARGET ${r.platformServes.partTargetSeconds} s)` : 'no'}, blocking reload ${r.platformServes.canBlockReload ? 'yes' : 'no'}, target duration ${r.platformServes.targetDurationSeconds} s` : 'unknown'}.`,
+    `Platform served: ${r.platformServes ? `${r.platformServes.kind} playlist, ${r.platformServes.variants} variant(s)${r.platformServes.resolutions.length ? ` (${r.platformServes.resolutions.join(', ')})` : ''}, ${r.platformServes.container}, parts ${r.platformServes.parts ? `yes (PART-TARGET ${r.platformServes.partTargetSeconds} s)` : 'no'}, blocking reload ${r.platformServes.canBlockReload ? 'yes' : 'no'}, target duration ${r.platformServes.targetDurationSeconds} s` : 'unknown'}.`,
     `Floor: node-media-server 4 (defaults) → ffmpeg -c copy -f hls -hls_time 1 (MPEG-TS, 6 segments) → node:http → hls.js ${r.hlsJs} defaults (\`new Hls()\`).`,
     '',
     '| system | GOP | mode via | hls.js lowLatencyMode / liveSyncDurationCount | publish → first frame (ms) | glass-to-glass p50 | p95 | min | max | vs floor p50 | hls.latency p50 (s) | samples (misread) | stalls: waiting / bufferStalled / frozen grabs | busy % |',
@@ -180,7 +180,6 @@ function buildResult(cases: CaseResult[], quiet: QuietCheck, platformServes: Pla
   if (!quiet.quiet || cases.some((c) => !c.quietBefore.quiet)) notForTheRecord.push('the machine was busy with other work before at least one case');
   if (seconds < 60) notForTheRecord.push(`short windows (${seconds} s < 60 s)`);
   if (cases.some((c) => c.modeSource === 'client')) notForTheRecord.push('the latency mode was applied on the client (the platform has no per-channel setting in this build)');
-  if (values.note) notForTheRecord.push(values.note);
   const stallWindow = stallMinutes > 0 ? low2 : null;
   return {
     benchmark: 'll-hls-latency',
