@@ -438,9 +438,10 @@ function render(r: ReturnType<typeof buildResult>): string {
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
 }
 
-function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | null, l: LadderResult[] | null, c: StepResult[] | null, lp: PlatformLadderResult[] | null) {
+function buildResult(started: string, quiet: QuietCheck, phaseQuiet: Record<string, QuietCheck>, p: PassthroughResult | null, l: LadderResult[] | null, c: StepResult[] | null, lp: PlatformLadderResult[] | null) {
   const notForTheRecord: string[] = [];
   if (!quiet.quiet) notForTheRecord.push(`the machine was ${quiet.busyPercent} % busy with other work before the run`);
+  for (const [phase, q] of Object.entries(phaseQuiet)) if (!q.quiet) notForTheRecord.push(`${q.busyPercent} % busy before the ${phase} phase`);
   if (seconds < 60) notForTheRecord.push(`short windows (${seconds} s < 60 s)`);
   return {
     benchmark: 'ingest-cpu',
@@ -451,6 +452,7 @@ function buildResult(started: string, quiet: QuietCheck, p: PassthroughResult | 
     machine: machineInfo(),
     code: codeVersion(ROOT),
     quietBefore: quiet,
+    quietBeforePhase: phaseQuiet,
     settings: { phases: [...phases], seconds, idleSeconds, warmupSeconds: warmup, stepSeconds, maxBroadcasts, sampled: sampledMax, source, sampledEncode, p50TargetMs: p50Target, p95TargetMs: p95Target },
     passthrough: p,
     ladder: l,
@@ -473,8 +475,14 @@ async function main(): Promise<void> {
   let l: LadderResult[] | null = null;
   let c: StepResult[] | null = null;
   let lp: PlatformLadderResult[] | null = null;
+  /** Before each later phase: wait (≤ 60 s) for the machine to be quiet again, and keep what was seen. */
+  const phaseQuiet: Record<string, QuietCheck> = {};
+  const settle = async (phase: string) => {
+    phaseQuiet[phase] = await quietGuard(Number(values['quiet-below']), Math.min(60, Number(values['quiet-wait'])), false, log);
+  };
   if (phases.has('ladder')) l = await ladder(clip);
   if (phases.has('passthrough') || phases.has('concurrency')) {
+    await settle('passthrough+concurrency');
     const env = await startE2ePlatform({ logLevel: 'warn', env: PLATFORM_ENV });
     let browser: Browser | undefined;
     try {
@@ -488,8 +496,9 @@ async function main(): Promise<void> {
       await env.dispose().catch((e: unknown) => log(`dispose: ${String(e)}`));
     }
   }
+  if (phases.has('ladder-platform')) await settle('ladder-platform');
   if (phases.has('ladder-platform')) lp = await ladderPlatform(p ? totalPercent(p.oneBroadcast) : null);
-  const result = buildResult(started, quiet, p, l, c, lp);
+  const result = buildResult(started, quiet, phaseQuiet, p, l, c, lp);
   const dir = join(ROOT, 'bench', 'results');
   writeFileSync(join(dir, `${values.out}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const md = render(result);
