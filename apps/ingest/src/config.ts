@@ -28,6 +28,8 @@ export interface IngestConfig extends Config {
   ffmpegMaxRestarts: number;
   /** `INGEST_METADATA_WAIT_MS` (default 3000): how long to wait for the publisher's onMetaData before running ffprobe. */
   metadataWaitMs: number;
+  /** `INGEST_THUMBNAIL_INTERVAL_MS` (default 15000, ≥ 1000): how often each live channel's thumbnail is remade (./live/thumbnailer.ts). */
+  thumbnailIntervalMs: number;
   /** RTMP connection limits enforced by the guard in front of node-media-server (./rtmp-guard.ts). */
   rtmpLimits: RtmpLimits;
 }
@@ -85,6 +87,12 @@ function positiveIntEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return n;
 }
 
+function thumbnailInterval(env: NodeJS.ProcessEnv): number {
+  const ms = intEnv(env, 'INGEST_THUMBNAIL_INTERVAL_MS', 15_000);
+  if (ms < 1000) throw new Error('invalid configuration: INGEST_THUMBNAIL_INTERVAL_MS must be at least 1000');
+  return ms;
+}
+
 /**
  * Reads and validates the ingest configuration from `env`.
  * @throws {Error} when a variable is invalid (the message names it).
@@ -105,6 +113,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     hlsCleanupDelayMs: intEnv(env, 'INGEST_HLS_CLEANUP_DELAY_MS', 10_000),
     ffmpegMaxRestarts: intEnv(env, 'INGEST_FFMPEG_MAX_RESTARTS', 5),
     metadataWaitMs: intEnv(env, 'INGEST_METADATA_WAIT_MS', 3000),
+    thumbnailIntervalMs: thumbnailInterval(env),
     rtmpLimits: {
       handshakeTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_HANDSHAKE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.handshakeTimeoutMs),
       idleTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_IDLE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.idleTimeoutMs),

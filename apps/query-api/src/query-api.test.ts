@@ -4,11 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { channelListSchema, channelViewSchema } from '@eventcast/contracts';
 import type { RecordedEvent } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
+import { THUMBNAIL_URL_PERIOD_MS, thumbnailUrl } from './channels/channels.service.js';
 import { dumpReadModels as dump } from './testing/dump.js';
-import { end, MEDIA, register, start, updateInfo } from './testing/fixtures.js';
+import { end, MEDIA, register, setLatencyMode, start, updateInfo } from './testing/fixtures.js';
 import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
 import { MemoryEventLog } from './testing/memory-event-log.js';
 
@@ -55,14 +57,23 @@ void describe('query-api', () => {
     let alice = await getJson(`${base}/channels/alice`);
     assert.deepEqual(alice, {
       status: 200,
-      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null },
+      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null, thumbnailUrl: null, latencyMode: 'low' },
     });
+    assert.ok(channelViewSchema.safeParse(alice.body).success, 'an offline view satisfies the contract');
 
     const info = updateInfo(log, channelId, 'alice', 'Speedrun practice', 'Games');
     const { broadcastId, event: started } = start(log, channelId, 'alice');
     await publish(info, started);
     await caughtUpTo(started.globalPosition);
+    const before = Date.now();
     alice = await getJson(`${base}/channels/alice`);
+    const live = await getJson(`${base}/channels/live`);
+    const afterwards = Date.now();
+    // The thumbnail URL's cache-buster is the 15-s period number at the time of the request.
+    const thumbnailUrl = (alice.body as { thumbnailUrl: string }).thumbnailUrl;
+    const period = /^http:\/\/127\.0\.0\.1:8000\/hls\/alice\/thumbnail\.jpg\?t=(\d+)$/.exec(thumbnailUrl)?.[1];
+    assert.ok(period !== undefined, thumbnailUrl);
+    assert.ok(Number(period) >= Math.floor(before / 15_000) && Number(period) <= Math.floor(afterwards / 15_000), thumbnailUrl);
     const liveView = {
       id: channelId,
       username: 'alice',
@@ -71,9 +82,15 @@ void describe('query-api', () => {
       live: true,
       broadcast: { id: broadcastId, startedAt: (started.data as { startedAt: string }).startedAt, media: MEDIA },
       playbackUrl: 'http://127.0.0.1:8000/hls/alice/index.m3u8',
+      thumbnailUrl,
+      latencyMode: 'low',
     };
     assert.deepEqual(alice, { status: 200, body: liveView });
-    assert.deepEqual(await getJson(`${base}/channels/live`), { status: 200, body: { channels: [liveView] } });
+    assert.ok(channelViewSchema.safeParse(alice.body).success, 'a live view satisfies the contract');
+    const liveList = live.body as { channels: { thumbnailUrl: string }[] };
+    assert.match(liveList.channels[0]?.thumbnailUrl ?? '', /\/hls\/alice\/thumbnail\.jpg\?t=\d+$/);
+    assert.deepEqual(live, { status: 200, body: { channels: [{ ...liveView, thumbnailUrl: liveList.channels[0]?.thumbnailUrl }] } });
+    assert.ok(channelListSchema.safeParse(live.body).success, 'the directory list satisfies the contract');
     assert.deepEqual(await getJson(`${base}/broadcasts/${broadcastId}`), {
       status: 200,
       body: { id: broadcastId, channelId, startedAt: (started.data as { startedAt: string }).startedAt, endedAt: null, endReason: null, media: MEDIA },
@@ -84,12 +101,12 @@ void describe('query-api', () => {
     await publish(bobRegistered, ended);
     await caughtUpTo(ended.globalPosition);
     assert.deepEqual(await getJson(`${base}/channels/live`), { status: 200, body: { channels: [] } });
-    const all = (await getJson(`${base}/channels`)).body as { channels: { username: string; live: boolean; playbackUrl: string | null }[] };
+    const all = (await getJson(`${base}/channels`)).body as { channels: { username: string; live: boolean; playbackUrl: string | null; thumbnailUrl: string | null }[] };
     assert.deepEqual(
-      all.channels.map((c) => [c.username, c.live, c.playbackUrl]),
+      all.channels.map((c) => [c.username, c.live, c.playbackUrl, c.thumbnailUrl]),
       [
-        ['alice', false, null],
-        ['bob', false, null],
+        ['alice', false, null, null],
+        ['bob', false, null, null],
       ],
     );
     assert.deepEqual(await getJson(`${base}/broadcasts/${broadcastId}`), {
@@ -103,6 +120,30 @@ void describe('query-api', () => {
         media: MEDIA,
       },
     });
+  });
+
+  void test('ChannelLatencyModeChanged sets the channel view’s latencyMode, live or not, without touching its info', async () => {
+    const { channelId, event: registered } = register(log, 'lea');
+    const info = updateInfo(log, channelId, 'lea', 'Chess', 'Games');
+    const smooth = setLatencyMode(log, channelId, 'lea', 'smooth');
+    await publish(registered, info, smooth);
+    await caughtUpTo(smooth.globalPosition);
+    const view = (await getJson(`${base}/channels/lea`)).body as Record<string, unknown>;
+    assert.deepEqual([view['title'], view['category'], view['latencyMode']], ['Chess', 'Games', 'smooth']);
+    const { broadcastId, event: started } = start(log, channelId, 'lea');
+    await publish(started);
+    await caughtUpTo(started.globalPosition);
+    const live = (await getJson(`${base}/channels/live`)).body as { channels: { username: string; latencyMode: string; live: boolean }[] };
+    assert.deepEqual(
+      live.channels.filter((c) => c.username === 'lea').map((c) => [c.live, c.latencyMode]),
+      [[true, 'smooth']],
+    );
+    const low = setLatencyMode(log, channelId, 'lea', 'low');
+    const ended = end(log, channelId, 'lea', broadcastId);
+    await publish(low, ended);
+    await caughtUpTo(ended.globalPosition);
+    const after = (await getJson(`${base}/channels/lea`)).body as Record<string, unknown>;
+    assert.deepEqual([after['live'], after['latencyMode'], after['title']], [false, 'low', 'Chess']);
   });
 
   void test('a redelivered BroadcastStarted (same global position) is not applied twice', async () => {
@@ -182,5 +223,17 @@ void describe('query-api', () => {
     assert.ok(live.channels.length >= 6 && live.broadcasts.length >= 4);
     assert.deepEqual(await dump(rebuilt.db.url), live);
     assert.deepEqual((await getJson(`${rebuilt.base}/channels`)).body, (await getJson(`${base}/channels`)).body);
+  });
+});
+
+void describe('thumbnailUrl', () => {
+  void test('the configured HLS base or the request host, the channel path, and the period number as cache-buster', () => {
+    const t = 1_796_000_000_000;
+    const n = Math.floor(t / THUMBNAIL_URL_PERIOD_MS);
+    assert.equal(thumbnailUrl('', 'example.test', 'alice', t), `http://example.test:8000/hls/alice/thumbnail.jpg?t=${n}`);
+    assert.equal(thumbnailUrl('https://cdn.example.test/live//', 'ignored', 'bob_1', t), `https://cdn.example.test/live/hls/bob_1/thumbnail.jpg?t=${n}`);
+    // Stable within a period, new in the next.
+    assert.equal(thumbnailUrl('', 'h', 'alice', n * THUMBNAIL_URL_PERIOD_MS + THUMBNAIL_URL_PERIOD_MS - 1), thumbnailUrl('', 'h', 'alice', n * THUMBNAIL_URL_PERIOD_MS));
+    assert.notEqual(thumbnailUrl('', 'h', 'alice', (n + 1) * THUMBNAIL_URL_PERIOD_MS), thumbnailUrl('', 'h', 'alice', n * THUMBNAIL_URL_PERIOD_MS));
   });
 });

@@ -54,6 +54,16 @@ void test('relays BroadcastEnded and ChannelInfoUpdated to the channel named by 
   }
 });
 
+void test('relays ChannelLatencyModeChanged to the channel named by data.username, and refuses an unknown mode', () => {
+  const channelId = randomUUID();
+  const ev = wireEvent('ChannelLatencyModeChanged', { channelId, username: 'dora', latencyMode: 'smooth' }, `account-${channelId}`);
+  const d = decodeRelayable(bytes(ev));
+  assert.ok(d.relay);
+  if (d.relay) assert.deepEqual([d.channel, d.event.type, d.event.data], ['dora', 'ChannelLatencyModeChanged', { channelId, username: 'dora', latencyMode: 'smooth' }]);
+  const bad = decodeRelayable(bytes({ ...ev, data: { channelId, username: 'dora', latencyMode: 'instant' } }));
+  assert.equal(bad.relay, false);
+});
+
 void test('relays the chat events of RELAYED_CHAT_EVENTS, never ChatBlockedTermsUpdated nor ChatMessageRefused', () => {
   const channelId = randomUUID();
   const mod = { moderatorId: randomUUID(), moderatorName: 'mod_one' };

@@ -3,7 +3,7 @@
  * to skip) out.
  *
  * Only an allowlist of catalog types is relayed (docs/contracts.md: `BroadcastStarted`, `BroadcastEnded`,
- * `ChannelInfoUpdated`; docs/chat.md: `RELAYED_CHAT_EVENTS` — never `ChatBlockedTermsUpdated` (the list is for
+ * `ChannelInfoUpdated`, `ChannelLatencyModeChanged`; docs/chat.md: `RELAYED_CHAT_EVENTS` — never `ChatBlockedTermsUpdated` (the list is for
  * moderators only) nor `ChatMessageRefused`); none of them carries secrets, and the payload is the catalog-validated `data` (zod strips
  * unknown fields), so a field added to the wire by mistake is not forwarded either. Metadata is never forwarded.
  */
@@ -15,6 +15,8 @@ export const RELAYED_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'BroadcastStarted',
   'BroadcastEnded',
   'ChannelInfoUpdated',
+  /** The player follows the channel's latency mode while it plays (issue 10 item 2). */
+  'ChannelLatencyModeChanged',
   ...RELAYED_CHAT_EVENTS,
 ]);
 

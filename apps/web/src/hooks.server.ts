@@ -6,7 +6,8 @@
  *   vite.config.ts) writes the base policy with a fresh nonce for its own inline bootstrap script (no
  *   `'unsafe-inline'` for scripts); this hook adds the sources only known when the server runs: the command and query
  *   APIs and the realtime edge (`connect-src`, emote images in `img-src`) and the HLS origin (`media-src`,
- *   `connect-src`: hls.js fetches playlists and segments, then plays them through MSE `blob:` URLs). Each comes from its
+ *   `connect-src`: hls.js fetches playlists and segments, then plays them through MSE `blob:` URLs; `img-src`: channel
+ *   thumbnails on directory cards and as the player's poster). Each comes from its
  *   `PUBLIC_*_URL` / `HLS_PUBLIC_URL` variable, or, unset, from the request's host name and the default port, exactly as
  *   the browser derives it (src/lib/config.ts). `frame-ancestors 'none'` (and the legacy `X-Frame-Options: DENY`):
  *   no page may be framed (clickjacking), except routes in {@link EMBEDDABLE_ROUTES} (embeds, none yet).
@@ -83,7 +84,7 @@ function runtimeSources(requestUrl: URL): Record<'connect-src' | 'img-src' | 'me
 	const list = (...xs: (string | null)[]): string[] => [...new Set(xs.filter((x): x is string => x !== null))];
 	return {
 		'connect-src': list(command, query, ws, wsHttp, hls),
-		'img-src': list(query),
+		'img-src': list(query, hls),
 		'media-src': list(hls),
 	};
 }

@@ -18,3 +18,5 @@ export * from './read-your-writes.js';
 export * from './auth-throttling.js';
 export * from './channels.js';
 export * from './hls.js';
+export * from './latency.js';
+export * from './channel-view.js';

@@ -3,7 +3,7 @@
  * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
  */
 import { z } from 'zod';
-import { replaceRefusedCharacters, textRefinement } from '@eventcast/contracts';
+import { latencyModeSchema, mediaInfoSchema, replaceRefusedCharacters, textRefinement, type MediaInfo } from '@eventcast/contracts';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
@@ -20,18 +20,11 @@ export const usernameSchema = z
 export const channelTitleSchema = z.string().max(140, 'title must be at most 140 characters').superRefine(textRefinement());
 export const channelCategorySchema = z.string().max(60, 'category must be at most 60 characters').superRefine(textRefinement());
 
-/** Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. */
-export const mediaInfoSchema = z.object({
-  videoCodec: z.string().nullable(),
-  audioCodec: z.string().nullable(),
-  width: z.number().int().positive().nullable(),
-  height: z.number().int().positive().nullable(),
-  frameRate: z.number().positive().nullable(),
-  videoBitrateKbps: z.number().nonnegative().nullable(),
-  audioSampleRate: z.number().int().positive().nullable(),
-  audioChannels: z.number().int().positive().nullable(),
-});
-export type MediaInfo = z.infer<typeof mediaInfoSchema>;
+/**
+ * Media information probed from an ingest session. Units: pixels, frames/s, kbit/s, Hz. Declared in the contract
+ * module (`@eventcast/contracts`, channel-view.ts: query-api's channel views carry it to the web); re-exported here.
+ */
+export { mediaInfoSchema, type MediaInfo };
 
 export const broadcastEndReasonSchema = z.enum(['unpublished', 'ingest_restart', 'error']);
 export type BroadcastEndReason = z.infer<typeof broadcastEndReasonSchema>;
@@ -65,6 +58,12 @@ export const eventSchemas = {
     username: usernameSchema,
     title: channelTitleSchema,
     category: channelCategorySchema,
+  }),
+  /** The owner chose how far behind the live edge viewers play (issue 10 item 2; `@eventcast/contracts` hls.ts). */
+  ChannelLatencyModeChanged: z.object({
+    channelId: uuid,
+    username: usernameSchema,
+    latencyMode: latencyModeSchema,
   }),
   BroadcastStarted: z.object({
     broadcastId: uuid,
@@ -105,6 +104,7 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   StreamKeyIssued: 1,
   StreamKeyRotated: 1,
   ChannelInfoUpdated: 1,
+  ChannelLatencyModeChanged: 1,
   BroadcastStarted: 1,
   BroadcastEnded: 1,
   PublishRejected: 1,

@@ -101,6 +101,7 @@ const ROUTES: RouteSpec[] = [
   { method: 'GET', service: 'command', path: '/me' },
   { method: 'GET', service: 'command', path: '/me/stream-key' },
   { method: 'PUT', service: 'command', path: '/me/channel', fields: ['title', 'category'] },
+  { method: 'PUT', service: 'command', path: '/me/channel/latency-mode', fields: ['latencyMode'] },
   { method: 'PUT', service: 'command', path: '/channels/:channel/follow' },
   { method: 'DELETE', service: 'command', path: '/channels/:channel/follow' },
   { method: 'POST', service: 'command', path: '/channels/:channel/chat/messages', fields: ['text'] },

@@ -83,6 +83,7 @@ describe('the web app defends itself, and an open channel page follows the go-li
       const media = csp.get('media-src') ?? [];
       assert.ok(media.includes('blob:') && media.includes(origin(u.hls)), `${path}: media-src ${media.join(' ')}`);
       assert.ok((csp.get('img-src') ?? []).includes(origin(u.queryApi)), `${path}: emotes from query-api`);
+      assert.ok((csp.get('img-src') ?? []).includes(origin(u.hls)), `${path}: channel thumbnails from the HLS origin`);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
       assert.equal(res.headers.get('referrer-policy'), 'strict-origin-when-cross-origin', path);
       assert.equal(res.headers.get('x-frame-options'), 'DENY', path);

@@ -7,7 +7,7 @@ import { usernameSchema } from '@eventcast/events';
 import { ErrorDto } from '../common/error.dto.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
 import { ChannelListDto, ChannelViewDto } from './channel.dto.js';
-import { ChannelsService, playbackUrl } from './channels.service.js';
+import { ChannelsService, playbackUrl, thumbnailUrl, type ChannelUrls } from './channels.service.js';
 
 /** The part of the express request used here: the host name (no port) the client asked for. */
 interface HostRequest {
@@ -27,14 +27,14 @@ export class ChannelsController {
   @Get('live')
   @ApiOkResponse({ type: ChannelListDto })
   async live(@Req() req: HostRequest): Promise<ChannelListDto> {
-    return { channels: await this.channels.list(true, this.playback(req)) };
+    return { channels: await this.channels.list(true, this.urls(req)) };
   }
 
   /** All channels, live first. */
   @Get()
   @ApiOkResponse({ type: ChannelListDto })
   async all(@Req() req: HostRequest): Promise<ChannelListDto> {
-    return { channels: await this.channels.list(false, this.playback(req)) };
+    return { channels: await this.channels.list(false, this.urls(req)) };
   }
 
   /**
@@ -49,12 +49,16 @@ export class ChannelsController {
   async one(@Param('username') raw: string, @Req() req: HostRequest): Promise<ChannelViewDto> {
     const parsed = usernameSchema.safeParse(raw.toLowerCase());
     if (!parsed.success) throw new BadRequestException(`invalid username: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    const channel = await this.channels.get(parsed.data, this.playback(req));
+    const channel = await this.channels.get(parsed.data, this.urls(req));
     if (!channel) throw new NotFoundException(`channel "${parsed.data}" not found`);
     return channel;
   }
 
-  private playback(req: HostRequest): (username: string) => string {
-    return (username) => playbackUrl(this.runtime.hlsPublicUrl, req.hostname, username);
+  private urls(req: HostRequest): ChannelUrls {
+    const now = Date.now();
+    return {
+      playback: (username) => playbackUrl(this.runtime.hlsPublicUrl, req.hostname, username),
+      thumbnail: (username) => thumbnailUrl(this.runtime.hlsPublicUrl, req.hostname, username, now),
+    };
   }
 }

@@ -8,6 +8,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import { analyticsMigration } from './analytics-migration.js';
 import { adminAuditMigration } from './audit-migration.js';
 import { chatMigration } from './chat-migration.js';
+import { channelLatencyModeMigration } from './latency-mode-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
@@ -61,6 +62,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1000_analytics': analyticsMigration,
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
+  '2026_12_07_0001_channel_latency_mode': channelLatencyModeMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

@@ -7,6 +7,7 @@ import type { ColumnType } from 'kysely';
 import type { AnalyticsTables } from './analytics-schema.js';
 import type { AuditTables } from './audit-schema.js';
 import type { IntegrationsTables } from '../integrations/integrations-schema.js';
+import type { LatencyMode } from '@eventcast/contracts';
 import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
@@ -28,6 +29,8 @@ export interface ChannelsTable {
   /** `occurredAt` of the current BroadcastStarted, null when offline. */
   live_since: Date | null;
   last_broadcast_ended_at: Date | null;
+  /** `low` | `smooth` (`LatencyMode` of `@eventcast/contracts`); defaults to `low` on insert. */
+  latency_mode: ColumnType<LatencyMode, LatencyMode | undefined, LatencyMode>;
   /** Global position of the last event that changed this row. */
   updated_position: BigIntColumn;
 }

@@ -2,6 +2,7 @@
  * Realistic event fixtures: accounts, channel info, broadcasts.
  */
 import { randomUUID } from 'node:crypto';
+import type { LatencyMode } from '@eventcast/contracts';
 import { streams, type MediaInfo, type RecordedEvent } from '@eventcast/events';
 import type { MemoryEventLog } from './memory-event-log.js';
 
@@ -29,6 +30,11 @@ export function register(log: MemoryEventLog, username: string): { channelId: st
 /** Records ChannelInfoUpdated. */
 export function updateInfo(log: MemoryEventLog, channelId: string, username: string, title: string, category: string): RecordedEvent {
   return log.append(streams.account(channelId), 'ChannelInfoUpdated', { channelId, username, title, category });
+}
+
+/** Records ChannelLatencyModeChanged. */
+export function setLatencyMode(log: MemoryEventLog, channelId: string, username: string, latencyMode: LatencyMode): RecordedEvent {
+  return log.append(streams.account(channelId), 'ChannelLatencyModeChanged', { channelId, username, latencyMode });
 }
 
 /** Records BroadcastStarted with a new broadcast id; `startedAt` = 12:00:00Z + log length seconds. */

@@ -2,10 +2,10 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { MIN_POSITION_PARAM, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type ChannelList, type ChannelView, type LatencyMode, type MediaInfo, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
-export type { ChatSettingChange, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
+export type { BroadcastSummary, ChannelView, ChatSettingChange, MediaInfo, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
 
 export interface Account {
 	id: string;
@@ -31,30 +31,6 @@ export interface StreamKeyInfo {
 export interface ChannelInfo {
 	title: string | null;
 	category: string | null;
-}
-export interface MediaInfo {
-	videoCodec: string | null;
-	audioCodec: string | null;
-	width: number | null;
-	height: number | null;
-	frameRate: number | null;
-	videoBitrateKbps: number | null;
-	audioSampleRate: number | null;
-	audioChannels: number | null;
-}
-export interface BroadcastSummary {
-	id: string;
-	startedAt: string;
-	media: MediaInfo | null;
-}
-export interface ChannelView {
-	id: string;
-	username: string;
-	title: string | null;
-	category: string | null;
-	live: boolean;
-	broadcast: BroadcastSummary | null;
-	playbackUrl: string | null;
 }
 export interface BroadcastView {
 	id: string;
@@ -179,11 +155,15 @@ export const updateChannel = (token: string, info: { title?: string; category?: 
 
 // ---- query-api ---------------------------------------------------------------------------
 
+/** Sets the caller's channel latency mode (`PUT /me/channel/latency-mode`, `SetLatencyModeRequest`). */
+export const setLatencyMode = (token: string, latencyMode: LatencyMode) =>
+	request<ChannelLatency>('command', LATENCY_MODE_PATH, { method: 'PUT', token, body: { latencyMode } });
+
 export const listLiveChannels = async (signal?: AbortSignal) =>
-	(await request<{ channels: ChannelView[] }>('query', '/channels/live', { signal })).channels;
+	(await request<ChannelList>('query', '/channels/live', { signal })).channels;
 
 export const listChannels = async (signal?: AbortSignal) =>
-	(await request<{ channels: ChannelView[] }>('query', '/channels', { signal })).channels;
+	(await request<ChannelList>('query', '/channels', { signal })).channels;
 
 /**
  * One channel. `minPosition` (a pushed event's `globalPosition`): the answer reflects at least that event

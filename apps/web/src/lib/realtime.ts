@@ -9,7 +9,7 @@
  */
 import { serviceUrls } from './config.ts';
 
-export type ChannelEventType = 'BroadcastStarted' | 'BroadcastEnded' | 'ChannelInfoUpdated' | (string & {});
+export type ChannelEventType = 'BroadcastStarted' | 'BroadcastEnded' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged' | (string & {});
 
 export interface ChannelEvent {
 	id: string;

@@ -53,4 +53,19 @@ describe('account decider', () => {
   it('records nothing when channel info does not change', () => {
     spec.given(registered).when({ type: 'UpdateChannelInfo', title: '', category: '' }).then([]);
   });
+
+  it('sets the latency mode, low by default, and records nothing when it does not change', () => {
+    spec.given(registered).when({ type: 'SetLatencyMode', latencyMode: 'low' }).then([]);
+    const smooth: AccountEvent = { type: 'ChannelLatencyModeChanged', data: { channelId: id, username: 'alice', latencyMode: 'smooth' } };
+    spec.given(registered).when({ type: 'SetLatencyMode', latencyMode: 'smooth' }).then([smooth]);
+    spec.given([...registered, smooth]).when({ type: 'SetLatencyMode', latencyMode: 'smooth' }).then([]);
+    spec
+      .given([...registered, smooth])
+      .when({ type: 'SetLatencyMode', latencyMode: 'low' })
+      .then([{ type: 'ChannelLatencyModeChanged', data: { channelId: id, username: 'alice', latencyMode: 'low' } }]);
+  });
+
+  it('refuses a latency mode on an unregistered account', () => {
+    spec.given([]).when({ type: 'SetLatencyMode', latencyMode: 'smooth' }).thenThrows('account_not_found');
+  });
 });

@@ -2,6 +2,7 @@
  * The account/channel aggregate (stream `account-<accountId>`): a registered streamer, their channel info and their
  * stream key. One account owns exactly one channel whose id is the account id.
  */
+import { DEFAULT_LATENCY_MODE, type LatencyMode } from '@eventcast/contracts';
 import type { EventData } from '@eventcast/events';
 import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
 
@@ -15,9 +16,11 @@ export interface StreamKeyMaterial {
 export type AccountCommand =
   | { type: 'RegisterAccount'; accountId: string; username: string; passwordHash: string; streamKey: StreamKeyMaterial }
   | { type: 'RotateStreamKey'; streamKey: StreamKeyMaterial }
-  | { type: 'UpdateChannelInfo'; title?: string | undefined; category?: string | undefined };
+  | { type: 'UpdateChannelInfo'; title?: string | undefined; category?: string | undefined }
+  /** Chooses the channel's latency mode (issue 10 item 2); nothing is recorded when it is already the current one. */
+  | { type: 'SetLatencyMode'; latencyMode: LatencyMode };
 
-export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated'>;
+export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged'>;
 
 export type AccountState =
   | { status: 'unregistered' }
@@ -29,6 +32,8 @@ export type AccountState =
       streamKey: StreamKeyMaterial | null;
       title: string;
       category: string;
+      /** `DEFAULT_LATENCY_MODE` of `@eventcast/contracts` until the owner chooses one. */
+      latencyMode: LatencyMode;
     };
 
 function registered(state: AccountState): Extract<AccountState, { status: 'registered' }> {
@@ -67,6 +72,11 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
         if (title === s.title && category === s.category) return [];
         return [{ type: 'ChannelInfoUpdated', data: { channelId: s.accountId, username: s.username, title, category } }];
       }
+      case 'SetLatencyMode': {
+        const s = registered(state);
+        if (command.latencyMode === s.latencyMode) return [];
+        return [{ type: 'ChannelLatencyModeChanged', data: { channelId: s.accountId, username: s.username, latencyMode: command.latencyMode } }];
+      }
       default:
         return assertNever(command);
     }
@@ -83,6 +93,7 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
           streamKey: null,
           title: '',
           category: '',
+          latencyMode: DEFAULT_LATENCY_MODE,
         };
       case 'StreamKeyIssued':
       case 'StreamKeyRotated': {
@@ -93,6 +104,10 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
       case 'ChannelInfoUpdated': {
         const s = registered(state);
         return { ...s, title: event.data.title, category: event.data.category };
+      }
+      case 'ChannelLatencyModeChanged': {
+        const s = registered(state);
+        return { ...s, latencyMode: event.data.latencyMode };
       }
       default:
         return assertNever(event);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { latencyModeSchema, type ChannelLatency, type LatencyMode, type SetLatencyModeRequest } from '@eventcast/contracts';
 import { IsFreeText } from '../../core/free-text.js';
 
 /** Body of PUT /me/channel: omitted fields keep their value. */
@@ -23,4 +24,16 @@ export class UpdateChannelDto {
 export class ChannelInfoDto {
   @ApiProperty() title!: string;
   @ApiProperty() category!: string;
+}
+
+/** Body of PUT /me/channel/latency-mode (`SetLatencyModeRequest` of `@eventcast/contracts`). */
+export class SetLatencyModeDto implements SetLatencyModeRequest {
+  @ApiProperty({ enum: latencyModeSchema.options, example: 'low', description: '`low`: LL-HLS at the live edge (default); `smooth`: a larger buffer for bad networks' })
+  @IsIn(latencyModeSchema.options, { message: `latencyMode must be one of ${latencyModeSchema.options.join(', ')}` })
+  latencyMode!: LatencyMode;
+}
+
+/** Reply of PUT /me/channel/latency-mode (`ChannelLatency` of `@eventcast/contracts`). */
+export class ChannelLatencyDto implements ChannelLatency {
+  @ApiProperty({ enum: latencyModeSchema.options }) latencyMode!: LatencyMode;
 }
