@@ -38,7 +38,7 @@ import { machineCpu, sleep } from './fanout/proc.js';
 import { encodeClip, publishClock, publishFile, type EncodeSettings } from './video/clock.js';
 import { busyBetween, logger, machineInfo, quietGuard, refuseIfAnotherBenchmark, round, spawnChild, until, type Child, type QuietCheck } from './video/common.js';
 import { measureCpu, totalPercent, type CpuWindow } from './video/cpu.js';
-import { analyzeWindow, sampleWindow, startViewing, type Viewing, type WindowResult } from './video/measure.js';
+import { analyzeWindow, rejoin, sampleWindow, startViewing, type Viewing, type WindowResult } from './video/measure.js';
 import { createChannel, describeHls, setLatencyMode, type BenchChannel, type PlaylistInfo } from './video/platform.js';
 
 const { values } = parseArgs({
@@ -324,7 +324,9 @@ async function concurrency(env: E2eEnv, browser: Browser, clip: string): Promise
       while (sampled.length < k) {
         const ch = await createChannel(env, 'cpus');
         const modeSource = await setLatencyMode(env, ch, 'low');
-        const viewing = await startViewing(browser, ch.pageUrl, modeSource === 'client' ? 'low' : 'none', () => publishClock(ch.rtmpUrl, sampledEncode));
+        const clientMode = modeSource === 'client' ? 'low' : 'none';
+        const viewing = await startViewing(browser, ch.pageUrl, clientMode, () => publishClock(ch.rtmpUrl, sampledEncode));
+        await rejoin(browser, viewing, ch.pageUrl, clientMode);
         sampled.push({ ch, viewing, modeSource });
       }
       const added: BenchChannel[] = [];

@@ -8,7 +8,9 @@
  *   on the real channel page of the web app;
  * it opens the page, then publishes a 1280x720 30 fps test pattern with the wall clock burnt in (./video/clock.ts,
  * x264 veryfast + zerolatency, the GOP asked for, 48 kHz stereo AAC), measures publish → first presented frame
- * (`requestVideoFrameCallback`), waits `--warmup` s, then grabs the presented frame every 0.5 s for `--seconds` and
+ * (`requestVideoFrameCallback`), then opens the page afresh (a viewer joining the running broadcast: a page opened
+ * before the publish starts at the first segment of a short playlist and, without catch-up, stays closer to the edge
+ * than a usual viewer), waits `--warmup` s, then grabs the presented frame every 0.5 s for `--seconds` and
  * reads the clock back with tesseract after the window (glass-to-glass), counting stalls (`waiting` events, hls.js
  * `bufferStalledError`). `--stall-minutes M` makes the platform-low 2-s-GOP window M minutes long (the "no stalls
  * over 5 minutes" run).
@@ -29,7 +31,7 @@ import { sleep } from './fanout/proc.js';
 import { startFloor, type Floor } from './floor-hls.js';
 import { publishClock, type EncodeSettings } from './video/clock.js';
 import { logger, machineInfo, quietGuard, refuseIfAnotherBenchmark, round, type QuietCheck } from './video/common.js';
-import { analyzeWindow, sampleWindow, startViewing, withBusy, type WindowResult } from './video/measure.js';
+import { analyzeWindow, rejoin, sampleWindow, startViewing, withBusy, type WindowResult } from './video/measure.js';
 import { createChannel, describeHls, setLatencyMode, type PlaylistInfo } from './video/platform.js';
 import type { ClientMode } from './video/viewer.js';
 
@@ -77,6 +79,8 @@ interface CaseResult {
   /** How the latency mode was applied: `api` (the channel's setting), `client` (hls.js override on the page), `none` (floor). */
   modeSource: 'api' | 'client' | 'none';
   publishToFirstFrameMs: number | null;
+  /** A viewer joining the running broadcast: ms from opening the page to its first frame. */
+  joinToFirstFrameMs?: number | null;
   window: WindowResult | null;
   busyPercentDuring: number | null;
   quietBefore: QuietCheck;
@@ -97,13 +101,17 @@ async function runCase(env: E2eEnv | null, floor: Floor, browser: Browser, syste
     playlistUrl = floor.playlistUrl(name);
   } else {
     if (!env) throw new Error('no platform');
-    // A fresh channel per case: no waiting for the previous broadcast's playlist to go away.
-    const ch = await createChannel(env, `lat${system[0] ?? ''}${gop}`);
-    modeSource = await setLatencyMode(env, ch, system);
-    if (modeSource === 'client') clientMode = system;
-    pageUrl = ch.pageUrl;
-    rtmpUrl = ch.rtmpUrl;
-    playlistUrl = ch.playlistUrl;
+    try {
+      // A fresh channel per case: no waiting for the previous broadcast's playlist to go away.
+      const ch = await createChannel(env, `lat${system[0] ?? ''}${gop}`);
+      modeSource = await setLatencyMode(env, ch, system);
+      if (modeSource === 'client') clientMode = system;
+      pageUrl = ch.pageUrl;
+      rtmpUrl = ch.rtmpUrl;
+      playlistUrl = ch.playlistUrl;
+    } catch (e) {
+      return { system, gopSeconds: gop, modeSource, publishToFirstFrameMs: null, window: null, busyPercentDuring: null, quietBefore, error: `channel setup: ${(e as Error).message}` };
+    }
   }
   const windowSeconds = system === 'low' && gop === 2 && stallMinutes > 0 ? stallMinutes * 60 : seconds;
   log(`${system} gop ${gop} s: publishing, ${windowSeconds} s window (mode via ${modeSource})`);
@@ -115,13 +123,15 @@ async function runCase(env: E2eEnv | null, floor: Floor, browser: Browser, syste
   }
   try {
     if (system !== 'floor' && !probe.info) probe.info = await describeHls(playlistUrl).catch(() => null);
+    // Glass-to-glass on a viewer joining the running broadcast (see rejoin).
+    const joinMs = await rejoin(browser, viewing, pageUrl, clientMode);
     await sleep(warmup * 1000);
     const { value: raw, busyPercent } = await withBusy(() => sampleWindow(viewing.page, windowSeconds));
     await viewing.page.close();
     await viewing.publisher.stop();
     const window = await analyzeWindow(raw);
     log(`${system} gop ${gop} s: first frame ${viewing.publishToFirstFrameMs} ms, glass-to-glass p50 ${window.glassToGlassMs.p50} ms p95 ${window.glassToGlassMs.p95} ms, stalls ${window.waitingEvents}/${window.bufferStalledErrors}, busy ${busyPercent} %`);
-    return { system, gopSeconds: gop, modeSource, publishToFirstFrameMs: viewing.publishToFirstFrameMs, window, busyPercentDuring: busyPercent, quietBefore };
+    return { system, gopSeconds: gop, modeSource, publishToFirstFrameMs: viewing.publishToFirstFrameMs, joinToFirstFrameMs: joinMs, window, busyPercentDuring: busyPercent, quietBefore };
   } catch (e) {
     await viewing.page.close().catch(() => undefined);
     await viewing.publisher.stop();
@@ -151,14 +161,14 @@ function render(r: ReturnType<typeof buildResult>): string {
     `Platform served: ${r.platformServes ? `${r.platformServes.kind} playlist, ${r.platformServes.variants} variant(s)${r.platformServes.resolutions.length ? ` (${r.platformServes.resolutions.join(', ')})` : ''}, ${r.platformServes.container}, parts ${r.platformServes.parts ? `yes (PART-TARGET ${r.platformServes.partTargetSeconds} s)` : 'no'}, blocking reload ${r.platformServes.canBlockReload ? 'yes' : 'no'}, target duration ${r.platformServes.targetDurationSeconds} s` : 'unknown'}.`,
     `Floor: node-media-server 4 (defaults) → ffmpeg -c copy -f hls -hls_time 1 (MPEG-TS, 6 segments) → node:http → hls.js ${r.hlsJs} defaults (\`new Hls()\`).`,
     '',
-    '| system | GOP | mode via | hls.js lowLatencyMode / liveSyncDurationCount | publish → first frame (ms) | glass-to-glass p50 | p95 | min | max | vs floor p50 | hls.latency p50 (s) | samples (misread) | stalls: waiting / bufferStalled / frozen grabs | busy % |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| system | GOP | mode via | hls.js lowLatencyMode / targetLatency (s) / levels | publish → first frame (ms) | join → first frame (ms) | glass-to-glass p50 | p95 | min | max | vs floor p50 | hls.latency p50 (s) | samples (misread) | stalls: waiting / bufferStalled / frozen grabs | busy % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.cases.map((c) => {
       const w = c.window;
-      if (!w) return `| ${c.system} | ${c.gopSeconds} s | ${c.modeSource} | — | ${ms(c.publishToFirstFrameMs)} | failed: ${c.error ?? ''} |||||||||`;
+      if (!w) return `| ${c.system} | ${c.gopSeconds} s | ${c.modeSource} | — | ${ms(c.publishToFirstFrameMs)} | ${ms(c.joinToFirstFrameMs)} | failed: ${c.error ?? ''} |||||||||`;
       const floor = r.cases.find((f) => f.system === 'floor' && f.gopSeconds === c.gopSeconds)?.window?.glassToGlassMs.p50;
       const ratio = c.system !== 'floor' && floor ? `${round(w.glassToGlassMs.p50 / floor, 2)}×` : '';
-      return `| ${c.system} | ${c.gopSeconds} s | ${c.modeSource} | ${String(w.lowLatencyMode)} / ${String(w.liveSyncDurationCount)} | ${ms(c.publishToFirstFrameMs)} | ${ms(w.glassToGlassMs.p50)} | ${ms(w.glassToGlassMs.p95)} | ${ms(w.glassToGlassMs.min)} | ${ms(w.glassToGlassMs.max)} | ${ratio} | ${w.hlsLatencySeconds.p50} | ${w.samples} (${w.ocrMisreads}) | ${w.waitingEvents} / ${w.bufferStalledErrors} / ${w.frozenGrabs} | ${c.busyPercentDuring ?? '—'} |`;
+      return `| ${c.system} | ${c.gopSeconds} s | ${c.modeSource} | ${String(w.lowLatencyMode)} / ${w.targetLatency ?? '—'} / ${w.levels} | ${ms(c.publishToFirstFrameMs)} | ${ms(c.joinToFirstFrameMs)} | ${ms(w.glassToGlassMs.p50)} | ${ms(w.glassToGlassMs.p95)} | ${ms(w.glassToGlassMs.min)} | ${ms(w.glassToGlassMs.max)} | ${ratio} | ${w.hlsLatencySeconds.p50} | ${w.samples} (${w.ocrMisreads}) | ${w.waitingEvents} / ${w.bufferStalledErrors} / ${w.frozenGrabs} | ${c.busyPercentDuring ?? '—'} |`;
     }),
     '',
     '## Targets (issue 10)',

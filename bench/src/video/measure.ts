@@ -36,6 +36,23 @@ export async function startViewing(browser: Browser, pageUrl: string, clientMode
   }
 }
 
+/**
+ * Replaces the viewing's page by a fresh one opened on the running broadcast and waits for its first frame (≤ 30 s).
+ * Glass-to-glass is measured on this page: a viewer that opened the page before the publish starts playing at the
+ * first segment of a playlist that is still short, behind less than the player's target, and a player without
+ * catch-up (smooth, or hls.js defaults) stays there; a viewer joining a running broadcast is the usual case.
+ * @returns ms from opening the page to its first frame (join time).
+ * @throws {Error} when no frame appears in time.
+ */
+export async function rejoin(browser: Browser, viewing: Viewing, pageUrl: string, clientMode: ClientMode): Promise<number> {
+  await viewing.page.close();
+  const opened = Date.now();
+  viewing.page = await openViewer(browser, pageUrl, clientMode);
+  const page = viewing.page;
+  const first = await until('the first video frame after joining', async () => (await counters(page)).firstFrameAt, 30_000, 50);
+  return round(first - opened, 0);
+}
+
 /** Raw samples of one window: grabs and the page counters at its start and end. */
 export interface RawWindow {
   grabs: Grab[];
@@ -77,6 +94,8 @@ export interface WindowResult {
   /** hls.js config as the page ran it, and the level it played. */
   lowLatencyMode: boolean | null;
   liveSyncDurationCount: number | null;
+  /** hls.js `targetLatency` (s) at the end of the window. */
+  targetLatency: number | null;
   levels: number;
   levelHeight: number;
 }
@@ -105,6 +124,7 @@ export async function analyzeWindow(w: RawWindow): Promise<WindowResult> {
     droppedFrames: w.after.droppedFrames - w.before.droppedFrames,
     lowLatencyMode: w.after.lowLatencyMode,
     liveSyncDurationCount: w.after.liveSyncDurationCount,
+    targetLatency: w.after.targetLatency === null ? null : round(w.after.targetLatency, 3),
     levels: w.after.levels,
     levelHeight: w.after.levelHeight,
   };

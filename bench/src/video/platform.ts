@@ -61,7 +61,13 @@ export async function setLatencyMode(env: E2eEnv, ch: BenchChannel, mode: Latenc
   if (!r.ok) throw new Error(`setting the latency mode: HTTP ${r.status} ${await r.text()}`);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const v = await channelView(env, ch);
+    // A new channel reaches the query side's read model a moment after its registration: 404 until then.
+    const r = await fetch(`${env.platform.urls.queryApi}/channels/${ch.username}`);
+    if (r.status === 404) {
+      await sleep(100);
+      continue;
+    }
+    const v = await json<{ latencyMode?: string }>(r, 'channel');
     if (v.latencyMode === undefined) return 'client';
     if (v.latencyMode === mode) return 'api';
     await sleep(100);

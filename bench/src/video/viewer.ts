@@ -34,6 +34,8 @@ export interface PageCounters {
   /** hls.js `lowLatencyMode` and `liveSyncDurationCount` of the latest instance as it plays, null before one exists. */
   lowLatencyMode: boolean | null;
   liveSyncDurationCount: number | null;
+  /** hls.js `targetLatency` (s): the distance behind the live edge it aims at (PART-HOLD-BACK in low-latency mode). */
+  targetLatency: number | null;
   /** hls.js levels (variants) of the latest instance. */
   levels: number;
   /** Current level's height in pixels, -1 before one is chosen. */
@@ -121,7 +123,7 @@ export async function openViewer(browser: Browser, url: string, clientMode: Clie
 export async function counters(page: Page): Promise<PageCounters> {
   return page.evaluate(() => {
     const b = window.__bench;
-    const h = (window as unknown as { __hls?: { config: { lowLatencyMode: boolean; liveSyncDurationCount: number }; levels?: { height: number }[]; currentLevel: number } | null }).__hls;
+    const h = (window as unknown as { __hls?: { config: { lowLatencyMode: boolean; liveSyncDurationCount: number }; levels?: { height: number }[]; currentLevel: number; targetLatency: number | null } | null }).__hls;
     const q = b?.video?.getVideoPlaybackQuality();
     const level = h && h.currentLevel >= 0 ? h.levels?.[h.currentLevel] : undefined;
     return {
@@ -132,6 +134,7 @@ export async function counters(page: Page): Promise<PageCounters> {
       hlsInstances: b?.hlsInstances ?? 0,
       lowLatencyMode: h ? h.config.lowLatencyMode : null,
       liveSyncDurationCount: h ? h.config.liveSyncDurationCount : null,
+      targetLatency: h?.targetLatency ?? null,
       levels: h?.levels?.length ?? 0,
       levelHeight: level?.height ?? -1,
       droppedFrames: q?.droppedVideoFrames ?? 0,
