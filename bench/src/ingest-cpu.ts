@@ -379,7 +379,7 @@ function render(r: ReturnType<typeof buildResult>): string {
     r.note ? `Note: ${r.note}` : '',
     '',
     `Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.ffmpeg}, ${r.machine.chromium}. Code ${r.code.commit}${r.code.uncommittedOutsideBench.length ? ` (+ uncommitted: ${r.code.uncommittedOutsideBench.join(', ')})` : ''}.`,
-    `Source: ${source.width}x${source.height} ${source.fps} fps test pattern, x264 veryfast CBR ${source.videoKbps} kb/s, ${source.gopSeconds}-s GOP, AAC 160 kb/s 48 kHz stereo, pre-encoded once and published with \`ffmpeg -re -stream_loop -1 -c copy\`. CPU from /proc/<pid>/stat (utime + stime) of the ingest's node process and its descendants; % of one core.`,
+    `Source: ${source.width}x${source.height} ${source.fps} fps test pattern, x264 veryfast CBR ${source.videoKbps} kb/s, ${source.gopSeconds}-s GOP, AAC 160 kb/s 48 kHz stereo, pre-encoded once and published with \`ffmpeg -re -stream_loop -1 -c copy\`. CPU from /proc/<pid>/stat (utime + stime) of the ingest's node process and its descendants (children that ended within a window through the ingest's cutime + cstime); % of one core.`,
     '',
   ];
   if (r.passthrough) {

@@ -1,10 +1,12 @@
 /**
- * CPU of a process and of its descendants over a window, from /proc/<pid>/stat (utime + stime, proc(5)). Processes
- * that start during the window count from their start, processes that end during it are lost (their last reading is
- * kept); the benchmarks keep the set stable during a window.
+ * CPU of a process and of its descendants over a window, from /proc/<pid>/stat (proc(5)): utime + stime of each live
+ * process; processes that start during the window count from their start. Children that end during the window (a
+ * thumbnail ffmpeg lives a fraction of a second, between two scans) are counted through the parent's cutime + cstime,
+ * which grow by a child's whole lifetime CPU when the parent reaps it (Node reaps its children): their share is
+ * Δ(cutime + cstime) minus what those children had used before the window, under the label `<root> ended children`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds } from '../fanout/proc.js';
+import { clockTicks, cpuSeconds } from '../fanout/proc.js';
 import { round } from './common.js';
 
 /** Parent pid of `pid` (/proc/<pid>/stat field 4); null when gone. */
@@ -14,6 +16,17 @@ function parentOf(pid: number): number | null {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return null;
+  }
+}
+
+/** CPU seconds of the reaped children of `pid` (cutime + cstime, /proc/<pid>/stat fields 16–17); NaN when gone. */
+export function reapedChildrenCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / clockTicks();
+  } catch {
+    return NaN;
   }
 }
 
@@ -74,6 +87,9 @@ export async function measureCpu(roots: Record<string, number>, run: () => Promi
   const start = new Map<number, number>();
   const last = new Map<number, number>();
   const label = new Map<number, string>();
+  const rootOf = new Map<number, string>();
+  const reapedStart = new Map<string, number>();
+  for (const [name, pid] of Object.entries(roots)) reapedStart.set(name, reapedChildrenCpuSeconds(pid));
   const scan = (initial: boolean) => {
     for (const [name, pid] of Object.entries(roots)) {
       const all: [number, string][] = [[pid, name], ...descendants(pid).map((p): [number, string] => {
@@ -86,6 +102,7 @@ export async function measureCpu(roots: Record<string, number>, run: () => Promi
         if (!start.has(p)) start.set(p, initial ? s : 0);
         last.set(p, s);
         label.set(p, l);
+        rootOf.set(p, name);
       }
     }
   };
@@ -101,10 +118,21 @@ export async function measureCpu(roots: Record<string, number>, run: () => Promi
   const wall = (performance.now() - t0) / 1000;
   const cpu: Record<string, number> = {};
   const procs: Record<string, number> = {};
+  const endedBefore = new Map<string, number>();
   for (const [p, s0] of start) {
+    const root = rootOf.get(p) ?? '';
+    if (roots[root] !== p && Number.isNaN(cpuSeconds(p))) {
+      // Ended during the window: counted below through the parent's cutime + cstime (its whole lifetime).
+      endedBefore.set(root, (endedBefore.get(root) ?? 0) + s0);
+      continue;
+    }
     const l = label.get(p) ?? 'unknown';
     cpu[l] = (cpu[l] ?? 0) + ((last.get(p) ?? s0) - s0);
     procs[l] = (procs[l] ?? 0) + 1;
+  }
+  for (const [name, pid] of Object.entries(roots)) {
+    const ended = reapedChildrenCpuSeconds(pid) - (reapedStart.get(name) ?? NaN) - (endedBefore.get(name) ?? 0);
+    if (Number.isFinite(ended) && ended > 0) cpu[`${name} ended children`] = ended;
   }
   const pct: Record<string, number> = {};
   for (const [l, s] of Object.entries(cpu)) {
