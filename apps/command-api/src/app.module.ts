@@ -21,6 +21,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
+import { RestreamModule } from './restream/restream.module.js';
 
 /** What the root module needs from the bootstrap. */
 export interface AppDependencies {
@@ -78,6 +79,7 @@ export class AppModule {
         ChatModule,
         AudienceModule,
         IntegrationsModule,
+        RestreamModule,
         HealthModule,
       ],
     };

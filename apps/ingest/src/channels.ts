@@ -1,19 +1,19 @@
 /**
- * Lifecycle of live channels on this ingest node: packaging (ffmpeg → HLS) and the broadcast start/end commands.
+ * Lifecycle of live channels on this ingest node: packaging (ffmpeg → fragmented MP4 parts → the live media store,
+ * ./live/packager.ts) and the broadcast start/end commands.
  *
  * One {@link LiveChannel} per channel id. All operations of a channel run one after another on a per-channel promise
  * chain, so a reconnect, an unpublish and a new publish never interleave. Starting is idempotent: a publisher that
  * resumes within node-media-server's publish grace period keeps the same ffmpeg and the same broadcast.
  */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { BroadcastEndReason, MediaInfo } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
 import type { LiveChannelSample, LiveChannelSource } from './metrics.js';
-import { HlsPackager, type PackagerProgress } from './hls-packager.js';
-import { channelDir } from './media-dir.js';
+import { LivePackager, type PackagerStatus, type SourceInfo } from './live/packager.js';
+import type { ChannelMediaSink, LiveMediaSink } from './live/media-sink.js';
 import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
 import type { NmsSession } from './nms.js';
 import { StreamHealthMeter, tapPackets, type InputHealth, type TappableSession } from './stream-health.js';
@@ -29,8 +29,9 @@ export interface LiveChannel {
   connected: boolean;
   broadcastId: string | null;
   ending: boolean;
-  dir: string;
-  packager: HlsPackager;
+  /** The live media store's side of this channel (opened again on a reconnect within the grace period). */
+  sink: ChannelMediaSink;
+  packager: LivePackager;
   fallbackTimer: NodeJS.Timeout | null;
   log: Logger;
   /** Media info sent with the broadcast start (metrics: announced bitrate); null until then. */
@@ -53,7 +54,11 @@ export interface ChannelHealth {
   media: MediaInfo | null;
   /** Measured from the RTMP packets (./stream-health.ts); null when the session could not be tapped. */
   input: InputHealth | null;
-  packager: { running: boolean; restarts: number; progress: PackagerProgress | null };
+  /**
+   * The packager: running, restarts, ffmpeg progress, `mode` (`passthrough` | `reencode`) and `modeReason` (why the
+   * source is re-encoded, in words for the streamer), renditions, parts sent (./live/packager.ts `PackagerStatus`).
+   */
+  packager: PackagerStatus;
 }
 
 const EMPTY_MEDIA: MediaInfo = {
@@ -61,17 +66,44 @@ const EMPTY_MEDIA: MediaInfo = {
   videoBitrateKbps: null, audioSampleRate: null, audioChannels: null,
 };
 
+/**
+ * Told when a broadcast of this node started (recorded by the command side) and when its channel ends (e.g. the
+ * restreamer, ./restream.ts). `inputUrl` is the internal RTMP URL of the live stream and contains the stream key
+ * (`secret`): never log it.
+ */
+export interface BroadcastObserver {
+  started(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string; log: Logger }): void;
+  ended(b: { channelId: string; broadcastId: string }): void;
+}
+
 /** Owns every {@link LiveChannel} of the node. */
 export class ChannelManager implements LiveChannelSource {
+  private readonly observers: BroadcastObserver[] = [];
   private readonly live = new Map<string, LiveChannel>();
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly removals = new Map<string, NodeJS.Timeout>();
 
+  /** @param media the live media store the packagers feed (./live/media-sink.ts). */
   constructor(
     private readonly cfg: IngestConfig,
     private readonly commands: CommandClient,
     private readonly log: Logger,
+    private readonly media: LiveMediaSink,
   ) {}
+
+  /** Adds an observer of broadcast starts and ends. */
+  observe(o: BroadcastObserver): void {
+    this.observers.push(o);
+  }
+
+  private notify(fn: (o: BroadcastObserver) => void, log: Logger): void {
+    for (const o of this.observers) {
+      try {
+        fn(o);
+      } catch (err: unknown) {
+        log.error({ err: errorMessage(err) }, 'broadcast observer failed');
+      }
+    }
+  }
 
   /** One sample per live channel, for the metrics (./metrics.ts). */
   sample(): LiveChannelSample[] {
@@ -97,7 +129,7 @@ export class ChannelManager implements LiveChannelSource {
         publishingSince: ch.since === undefined ? null : new Date(ch.since).toISOString(),
         media: ch.media ?? null,
         input: ch.health?.snapshot() ?? null,
-        packager: { running: ch.packager.running, restarts: ch.packager.restartCount, progress: ch.packager.progress },
+        packager: ch.packager.status(),
       }));
   }
 
@@ -150,21 +182,30 @@ export class ChannelManager implements LiveChannelSource {
       existing.since = Date.now();
       if (existing.fallbackTimer) clearTimeout(existing.fallbackTimer);
       existing.fallbackTimer = null;
-      existing.packager.resetRestarts();
+      existing.packager.newPublisher();
       log.info({ broadcastId: existing.broadcastId }, 'publisher resumed within the grace period');
-      void this.enqueue(channelId, () => existing.packager.ensureRunning());
+      // Same store channel: the packager's next run sends a new init (a discontinuity); media sequence numbers go on.
+      void this.enqueue(channelId, () => Promise.resolve(existing.packager.ensureRunning()));
       return;
     }
-    const dir = channelDir(this.cfg.mediaDirAbs, username);
+    // Opened in the store on first use (the first init segment), i.e. after an earlier broadcast of the same channel
+    // has finished ending on this channel's operation chain.
+    let opened: ChannelMediaSink | null = null;
+    const store = (): ChannelMediaSink => (opened ??= this.media.open(username));
+    const sink: ChannelMediaSink = { rendition: (name) => store().rendition(name), end: () => store().end() };
     const ch: LiveChannel = {
       channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
-      ending: false, dir, fallbackTimer: null, log, since: Date.now(),
-      packager: new HlsPackager({
+      ending: false, sink, fallbackTimer: null, log, since: Date.now(),
+      packager: new LivePackager({
         ffmpegPath: this.cfg.FFMPEG_PATH,
         inputUrl: this.internalUrl(streamKey),
         secret: streamKey,
-        outDir: dir,
-        segmentSeconds: this.cfg.HLS_SEGMENT_SECONDS,
+        partSeconds: this.cfg.partSeconds,
+        renditions: this.cfg.renditions,
+        keyframeFix: this.cfg.keyframeFix,
+        keyframeFixSeconds: this.cfg.keyframeFixSeconds,
+        source: () => sourceInfo(ch),
+        sink,
         maxRestarts: this.cfg.ffmpegMaxRestarts,
         shouldRun: () => ch.connected && !ch.ending,
         log: log.child({ component: 'packager' }),
@@ -178,16 +219,14 @@ export class ChannelManager implements LiveChannelSource {
 
   private async start(ch: LiveChannel, streamKey: string): Promise<void> {
     if (ch.ending) return;
-    const pending = this.removals.get(ch.dir);
-    if (pending) {
-      clearTimeout(pending);
-      this.removals.delete(ch.dir);
-    }
-    await rm(ch.dir, { recursive: true, force: true });
-    await ch.packager.ensureRunning();
-    const media = await this.media(ch, streamKey);
+    // Passthrough only: package at once (first part fast), learn the media meanwhile. A ladder with encoded steps
+    // needs the source height first (never upscale): the publisher's onMetaData usually arrives with the publish.
+    const ladder = this.cfg.renditions.length > 1;
+    if (!ladder) ch.packager.ensureRunning();
+    const media = await this.mediaInfo(ch, streamKey);
     if (ch.ending) return;
     ch.media = media;
+    if (ladder) ch.packager.ensureRunning();
     const broadcastId = randomUUID();
     ch.broadcastId = broadcastId;
     try {
@@ -199,6 +238,8 @@ export class ChannelManager implements LiveChannelSource {
         return;
       }
       ch.log.info({ broadcastId, media }, 'broadcast started');
+      const inputUrl = this.internalUrl(streamKey);
+      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: streamKey, log: ch.log }), ch.log);
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
@@ -206,7 +247,7 @@ export class ChannelManager implements LiveChannelSource {
   }
 
   /** Media info from the publisher's onMetaData (waiting up to INGEST_METADATA_WAIT_MS), completed by ffprobe. */
-  private async media(ch: LiveChannel, streamKey: string): Promise<MediaInfo> {
+  private async mediaInfo(ch: LiveChannel, streamKey: string): Promise<MediaInfo> {
     const deadline = Date.now() + this.cfg.metadataWaitMs;
     while (!hasSessionMetadata(ch.session) && Date.now() < deadline && ch.connected) await sleep(100);
     const fromMeta = hasSessionMetadata(ch.session) ? mediaInfoFromSession(ch.session) : null;
@@ -250,8 +291,9 @@ export class ChannelManager implements LiveChannelSource {
   }
 
   /**
-   * Ends a live channel: sends `ingest.broadcast-end` (retried), stops ffmpeg and closes the playlist, closes the
-   * publisher if still connected, and removes the HLS directory after INGEST_HLS_CLEANUP_DELAY_MS. Idempotent.
+   * Ends a live channel: sends `ingest.broadcast-end` (retried), stops ffmpeg and ends the store's playlists, closes
+   * the publisher if still connected, and lets the store forget the channel after INGEST_HLS_CLEANUP_DELAY_MS.
+   * Idempotent.
    */
   end(ch: LiveChannel, reason: BroadcastEndReason): Promise<void> {
     if (ch.ending) return this.chains.get(ch.channelId) ?? Promise.resolve();
@@ -261,6 +303,7 @@ export class ChannelManager implements LiveChannelSource {
     if (ch.connected && reason !== 'ingest_restart') ch.session.close();
     return this.enqueue(ch.channelId, async () => {
       const broadcastId = ch.broadcastId;
+      if (broadcastId) this.notify((o) => o.ended({ channelId: ch.channelId, broadcastId }), ch.log);
       const ended = broadcastId
         ? retry(() => this.commands.broadcastEnd({ channelId: ch.channelId, broadcastId, reason }), 4, 500).then(
             (r) => ch.log.info({ broadcastId, reason, ok: r.ok }, 'broadcast ended'),
@@ -268,29 +311,31 @@ export class ChannelManager implements LiveChannelSource {
           )
         : Promise.resolve();
       await Promise.all([ended, ch.packager.finish()]);
-      this.scheduleRemoval(ch.dir);
+      // A new publish of the same channel after this point opens the store channel again (a new broadcast).
+      if (!this.live.has(ch.channelId)) this.media.close(ch.username, this.cfg.hlsCleanupDelayMs);
     });
   }
 
-  private scheduleRemoval(dir: string): void {
-    const t = setTimeout(() => {
-      this.removals.delete(dir);
-      rm(dir, { recursive: true, force: true }).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'could not remove HLS dir'));
-    }, this.cfg.hlsCleanupDelayMs);
-    this.removals.set(dir, t);
-  }
-
   /**
-   * Shutdown: ends every live channel (`ingest_restart` when its publisher is still connected, else `unpublished`),
-   * waits for all channel operations, then removes the HLS directories at once.
+   * Shutdown: ends every live channel (`ingest_restart` when its publisher is still connected, else `unpublished`)
+   * and waits for all channel operations.
    */
   async shutdown(): Promise<void> {
     await Promise.all([...this.live.values()].map((ch) => this.end(ch, ch.connected ? 'ingest_restart' : 'unpublished')));
     await Promise.all([...this.chains.values()]);
-    for (const [dir, t] of this.removals) {
-      clearTimeout(t);
-      await rm(dir, { recursive: true, force: true });
-    }
-    this.removals.clear();
   }
+}
+
+/**
+ * What the packager knows of a channel's source when (re)starting ffmpeg: the height and frame rate from the
+ * broadcast's media info, bitrates measured from the RTMP packets (else the announced video bitrate).
+ */
+function sourceInfo(ch: LiveChannel): SourceInfo {
+  const input = ch.health?.snapshot() ?? null;
+  return {
+    height: ch.media?.height ?? null,
+    frameRate: ch.media?.frameRate ?? null,
+    videoKbps: input?.videoBitrateKbps ?? ch.media?.videoBitrateKbps ?? null,
+    audioKbps: input?.audioBitrateKbps ?? null,
+  };
 }

@@ -10,7 +10,15 @@ import 'reflect-metadata';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import type { AuthorizePublishRequest as AuthorizePublishWire } from '@eventcast/contracts';
+import {
+  restreamTargetsReplySchema,
+  type AuthorizePublishRequest as AuthorizePublishWire,
+  type HealthCommandReply,
+  type HealthSampleRequest,
+  type InputRefusedRequest,
+  type RestreamStateReport,
+  type RestreamTargetsReply,
+} from '@eventcast/contracts';
 import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
 import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
 
@@ -48,6 +56,14 @@ export interface CommandClient {
   broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult>;
   broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult>;
   nodeStarted(req: { ingestId: string }): Promise<{ ended: number }>;
+  /** `ingest.health-sample` (stream health, issue 10 item 5). */
+  healthSample(req: HealthSampleRequest): Promise<HealthCommandReply>;
+  /** `ingest.input-refused`: a publish refused for its media. */
+  inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply>;
+  /** `ingest.restream-targets`: the enabled restream targets of a live channel (keys sealed, issue 10 item 7). */
+  restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply>;
+  /** `ingest.restream-state`: one state change of a restream target. */
+  restreamState(req: RestreamStateReport): Promise<CommandResult>;
   close(): Promise<void>;
 }
 
@@ -156,6 +172,37 @@ export class NatsCommandClient implements CommandClient {
     const r = await this.request(CommandPatterns.IngestNodeStarted, req);
     if (!isObj(r) || typeof r['ended'] !== 'number') throw new MalformedReplyError(CommandPatterns.IngestNodeStarted);
     return { ended: r['ended'] };
+  }
+
+  /** `ingest.health-sample`. @throws when unreachable, late or malformed. */
+  async healthSample(req: HealthSampleRequest): Promise<HealthCommandReply> {
+    return this.healthReply(CommandPatterns.HealthSample, await this.request(CommandPatterns.HealthSample, req));
+  }
+
+  /** `ingest.input-refused`. @throws when unreachable, late or malformed. */
+  async inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply> {
+    return this.healthReply(CommandPatterns.InputRefused, await this.request(CommandPatterns.InputRefused, req));
+  }
+
+  private healthReply(pattern: string, r: unknown): HealthCommandReply {
+    if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
+    return r as HealthCommandReply;
+  }
+
+  /**
+   * `ingest.restream-targets`. @throws {MalformedReplyError} for a reply that is not the contract's shape, or an error
+   * reply (`code` set: the command side could not read the targets).
+   */
+  async restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply> {
+    const r = await this.request(CommandPatterns.RestreamTargets, req);
+    const parsed = restreamTargetsReplySchema.safeParse(r);
+    if (!parsed.success || (isObj(r) && typeof r['code'] === 'string')) throw new MalformedReplyError(CommandPatterns.RestreamTargets);
+    return parsed.data;
+  }
+
+  /** `ingest.restream-state`. */
+  async restreamState(req: RestreamStateReport): Promise<CommandResult> {
+    return this.result(CommandPatterns.RestreamState, await this.request(CommandPatterns.RestreamState, req));
   }
 
   private result(pattern: string, r: unknown): CommandResult {

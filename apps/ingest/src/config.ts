@@ -3,9 +3,11 @@
  * INGEST_PUBLISH_GRACE_MS, FFMPEG_PATH, NATS_URL, …; defaults in docs/contracts.md) plus the knobs only the ingest
  * reads. Every knob is an environment variable.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '@eventcast/platform';
+import { DEFAULT_HEALTH_SAMPLE_MS } from '@eventcast/contracts';
+import { ladderNames, parseRenditionsSetting } from './live/ladder.js';
 
 /** Full ingest configuration. Durations are milliseconds unless the name says otherwise. */
 export interface IngestConfig extends Config {
@@ -22,7 +24,7 @@ export interface IngestConfig extends Config {
    * shared NATS server; production leaves it empty so the subjects are exactly those of docs/contracts.md.
    */
   commandSubjectPrefix: string;
-  /** `INGEST_HLS_CLEANUP_DELAY_MS` (default 10000): how long a finished channel's HLS directory stays readable. */
+  /** `INGEST_HLS_CLEANUP_DELAY_MS` (default 10000): how long a finished channel's playlists and parts stay readable. */
   hlsCleanupDelayMs: number;
   /** `INGEST_FFMPEG_MAX_RESTARTS` (default 5): packager restarts allowed per broadcast while the publisher is connected. */
   ffmpegMaxRestarts: number;
@@ -30,8 +32,50 @@ export interface IngestConfig extends Config {
   metadataWaitMs: number;
   /** `INGEST_THUMBNAIL_INTERVAL_MS` (default 15000, ≥ 1000): how often each live channel's thumbnail is remade (./live/thumbnailer.ts). */
   thumbnailIntervalMs: number;
+  /** `INGEST_HEALTH_SAMPLE_MS` (default 10000, at least 1000): period of the stream-health samples sent per live channel. */
+  healthSampleMs: number;
+  /**
+   * `INGEST_NO_VIDEO_REFUSE_MS` (default 3000): a publisher that sends this much audio (media time) and no video is
+   * refused (`no_video`).
+   */
+  noVideoRefuseMs: number;
   /** RTMP connection limits enforced by the guard in front of node-media-server (./rtmp-guard.ts). */
   rtmpLimits: RtmpLimits;
+  /**
+   * RTMPS (issue 10 item 6): `INGEST_TLS_CERT_FILE` and `INGEST_TLS_KEY_FILE`, PEM files (certificate chain, private
+   * key). Both set: the ingest listens for `rtmps://` on `INGEST_RTMPS_PORT`; both empty: RTMPS is off (the quick
+   * start's launcher generates a self-signed pair under `.eventcast/tls/` and sets them). One without the other is a
+   * configuration error.
+   */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Restream (issue 10 item 7); see ./restream.ts. */
+  restream: RestreamSettings;
+  /**
+   * `HLS_PART_SECONDS` (default 0.2, from 0.1 to 1): the LL-HLS part target; the packager's `-frag_duration` and the
+   * store's `PART-TARGET`.
+   */
+  partSeconds: number;
+  /**
+   * `INGEST_KEYFRAME_FIX` (default `true`; `false` turns it off): re-encode the source video with 1-s keyframes when
+   * its keyframe interval exceeds {@link IngestConfig.keyframeFixSeconds} (./live/packager.ts).
+   */
+  keyframeFix: boolean;
+  /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2): the keyframe interval above which the source is re-encoded. */
+  keyframeFixSeconds: number;
+  /**
+   * `INGEST_RENDITIONS` (default `auto`) resolved on this machine: the rendition ladder, `source` first
+   * (./live/ladder.ts: `auto` = `source` only below 8 cores, else `source,720p,480p,360p`).
+   */
+  renditions: string[];
+}
+
+/** Restream settings (docs/contracts.md "Restream"). Milliseconds. */
+export interface RestreamSettings {
+  /** `INGEST_RESTREAM_POLL_MS` (3000): how often a live channel re-reads its enabled targets (enable/disable while live). */
+  pollMs: number;
+  /** `INGEST_RESTREAM_RETRY_MIN_MS` (1000) and `INGEST_RESTREAM_RETRY_MAX_MS` (30000): backoff of a failed target, doubling. */
+  retryMinMs: number;
+  retryMaxMs: number;
 }
 
 /**
@@ -81,6 +125,22 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return n;
 }
 
+function numberEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`invalid configuration: ${name} must be a number from ${min} to ${max}`);
+  return n;
+}
+
+function boolEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`invalid configuration: ${name} must be true or false`);
+}
+
 function positiveIntEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = intEnv(env, name, fallback);
   if (n < 1 || n > max) throw new Error(`invalid configuration: ${name} must be an integer from 1 to ${max}`);
@@ -103,8 +163,19 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) {
     throw new Error('invalid configuration: INGEST_COMMAND_SUBJECT_PREFIX may contain only A-Z a-z 0-9 _ . -');
   }
+  const certFile = env['INGEST_TLS_CERT_FILE'] ?? '';
+  const keyFile = env['INGEST_TLS_KEY_FILE'] ?? '';
+  if ((certFile === '') !== (keyFile === '')) {
+    throw new Error('invalid configuration: INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE must be set together');
+  }
   return {
     ...base,
+    tls: certFile === '' ? null : { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) },
+    restream: {
+      pollMs: positiveIntEnv(env, 'INGEST_RESTREAM_POLL_MS', 3000),
+      retryMinMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MIN_MS', 1000),
+      retryMaxMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MAX_MS', 30_000),
+    },
     ingestId: env['INGEST_ID'] || hostname(),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),
     ffprobePath: env['FFPROBE_PATH'] || 'ffprobe',
@@ -114,6 +185,8 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     ffmpegMaxRestarts: intEnv(env, 'INGEST_FFMPEG_MAX_RESTARTS', 5),
     metadataWaitMs: intEnv(env, 'INGEST_METADATA_WAIT_MS', 3000),
     thumbnailIntervalMs: thumbnailInterval(env),
+    healthSampleMs: Math.max(1000, positiveIntEnv(env, 'INGEST_HEALTH_SAMPLE_MS', DEFAULT_HEALTH_SAMPLE_MS)),
+    noVideoRefuseMs: positiveIntEnv(env, 'INGEST_NO_VIDEO_REFUSE_MS', 3000),
     rtmpLimits: {
       handshakeTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_HANDSHAKE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.handshakeTimeoutMs),
       idleTimeoutMs: positiveIntEnv(env, 'INGEST_RTMP_IDLE_TIMEOUT_MS', DEFAULT_RTMP_LIMITS.idleTimeoutMs),
@@ -124,5 +197,9 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       maxConnectionsPerIp: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS_PER_IP', DEFAULT_RTMP_LIMITS.maxConnectionsPerIp),
       maxConnections: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS', DEFAULT_RTMP_LIMITS.maxConnections),
     },
+    partSeconds: numberEnv(env, 'HLS_PART_SECONDS', 0.2, 0.1, 1),
+    keyframeFix: boolEnv(env, 'INGEST_KEYFRAME_FIX', true),
+    keyframeFixSeconds: numberEnv(env, 'INGEST_KEYFRAME_FIX_SECONDS', 2, 1, 30),
+    renditions: ladderNames(parseRenditionsSetting(env['INGEST_RENDITIONS']), availableParallelism()),
   };
 }

@@ -76,27 +76,31 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.ok(Math.abs(Number(media['frameRate']) - 30) < 1, `frameRate ${String(media['frameRate'])}`);
     assert.equal(media['audioSampleRate'], 44100);
 
-    const playlistPath = `/hls/${username}/index.m3u8`;
+    // LL-HLS from the live media store (URL grammar: @eventcast/contracts hls.ts): the multivariant playlist names the
+    // source rendition; its media playlist has parts and 1-s segments of fragmented MP4 (a 1-s GOP in).
+    const multivariant = await waitUntil('multivariant playlist', async () => {
+      const r = await rawRequest(run.httpPort, `/hls/${username}/index.m3u8`);
+      return r.status === 200 ? r : undefined;
+    });
+    assert.match(multivariant.body.toString(), /^#EXT-X-STREAM-INF:.*CODECS="avc1\.[0-9a-fA-F]{6},mp4a\.40\.2"/m);
+    assert.match(multivariant.body.toString(), /^source\.m3u8$/m);
     const playlist = await waitUntil('3 segments', async () => {
-      const r = await rawRequest(run.httpPort, playlistPath);
+      const r = await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`);
       return r.status === 200 && (r.body.toString().match(/#EXTINF/g) ?? []).length >= 3 ? r : undefined;
     });
-    assert.equal(playlist.headers['content-type'], 'application/vnd.apple.mpegurl');
-    assert.equal(playlist.headers['cache-control'], 'no-cache, no-store');
     assert.equal(playlist.headers['access-control-allow-origin'], '*');
     const text = playlist.body.toString();
-    assert.match(text, /#EXT-X-INDEPENDENT-SEGMENTS/);
     assert.match(text, /#EXT-X-PROGRAM-DATE-TIME/);
+    assert.match(text, /#EXT-X-MAP:URI="source-init\.mp4"/);
+    assert.match(text, /^#EXT-X-PART:(?=.*URI="source-\d+\.\d+\.m4s")(?=.*INDEPENDENT=YES).*$/m);
     const durations = [...text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
     for (const d of durations.slice(1)) assert.ok(d > 0.8 && d < 1.2, `segment duration ${d}`);
-    const segment = text.split('\n').find((l) => l.endsWith('.ts'));
+    const segment = text.split('\n').find((l) => /^source-\d+\.m4s$/.test(l));
     assert.ok(segment && !segment.includes(validKey));
     const seg = await rawRequest(run.httpPort, `/hls/${username}/${segment}`);
     assert.equal(seg.status, 200);
-    assert.equal(seg.headers['content-type'], 'video/mp2t');
-    assert.equal(seg.headers['cache-control'], 'public, max-age=60, immutable');
     assert.equal(seg.headers['access-control-allow-origin'], '*');
-    assert.equal(seg.body[0], 0x47, 'MPEG-TS sync byte');
+    assert.equal(seg.body.toString('latin1', 4, 8), 'moof', 'a fragmented MP4 segment starts with a moof box');
     const head = await rawRequest(run.httpPort, `/hls/${username}/${segment}`, 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(Number(head.headers['content-length']), seg.body.length);
@@ -105,7 +109,8 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.equal(await pub.exit, 0, pub.stderr());
     const end = await run.fake.waitFor(CommandPatterns.BroadcastEnd);
     assert.deepEqual(end.data, { channelId, broadcastId: start.data['broadcastId'], reason: 'unpublished' });
-    await waitUntil('HLS dir removed', () => (existsSync(path.join(run.mediaDir, username)) ? undefined : true), 10_000);
+    // The ended broadcast stays readable for INGEST_HLS_CLEANUP_DELAY_MS, then the store forgets it.
+    await waitUntil('channel forgotten', async () => ((await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`)).status === 404 ? true : undefined), 10_000);
     assert.equal(run.fake.calls.filter((c) => c.pattern === CommandPatterns.BroadcastStart).length, 1);
   });
 
@@ -143,9 +148,11 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     }
   });
 
-  void it('(f) a reconnect within the grace period keeps the broadcast and the packager', async () => {
+  void it('(f) a reconnect within the grace period keeps the broadcast and restarts the packager', async () => {
     const n = run.fake.calls.length;
     const since = (pattern: string) => run.fake.calls.slice(n).filter((c) => c.pattern === pattern);
+    const packagerRuns = () => (run.ingest.output().match(/"msg":"packager started"/g) ?? []).length;
+    const runsBefore = packagerRuns();
     const first = publishTestStream(rtmp(validKey), 3);
     await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
     assert.equal(await first.exit, 0);
@@ -156,7 +163,9 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.equal(since(CommandPatterns.BroadcastStart).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd)[0]?.data['broadcastId'], since(CommandPatterns.BroadcastStart)[0]?.data['broadcastId']);
-    assert.equal((run.ingest.output().match(/"msg":"packager started"/g) ?? []).length, 2, 'one packager for (a), one for (f)');
+    // A new packager run for the reconnected session (a new init segment: the new session's timestamps start again),
+    // in the same store channel and broadcast.
+    assert.equal(packagerRuns() - runsBefore, 2, 'one packager run per publisher session');
   });
 
   void it('(e) SIGTERM with a live publisher ends the broadcast as ingest_restart and exits 0', async () => {

@@ -1,6 +1,6 @@
 /**
  * The ingest node's Prometheus metrics (README, "Observability") on the process registry of @eventcast/platform,
- * served at `GET /metrics` on INGEST_HTTP_PORT (./http-server.ts):
+ * served at `GET /metrics` on INGEST_HTTP_PORT (./live/origin.ts):
  * - `eventcast_ingest_active_broadcasts` (broadcasts recorded by this node and not ended) and
  *   `eventcast_ingest_publishers_connected` (RTMP publishers connected; a dropped one in its grace period is not);
  * - `eventcast_ingest_received_bytes_total{channel}`: RTMP bytes received from each live channel's publisher
@@ -86,7 +86,7 @@ const exits = counter({ name: 'eventcast_ingest_packager_exits_total', help: 'ff
 const restarts = counter({ name: 'eventcast_ingest_packager_restarts_total', help: 'ffmpeg HLS packager restarts scheduled after an unexpected exit.' });
 const gaveUp = counter({ name: 'eventcast_ingest_packager_gave_up_total', help: 'Times a packager stopped restarting after INGEST_FFMPEG_MAX_RESTARTS failures.' });
 
-/** Counters of ./hls-packager.ts. */
+/** Counters of the packager (./live/packager.ts). */
 export const packagerMetrics = {
   started(): void {
     starts.inc();

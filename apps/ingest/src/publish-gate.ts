@@ -25,6 +25,7 @@ import { hashStreamKey, parseStreamKey, type Logger } from '@eventcast/platform'
 import type { ChannelManager } from './channels.js';
 import type { AuthorizePublishReply, CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
+import type { InputCheck } from './input-check.js';
 import { USERNAME_RE } from './media-dir.js';
 import type { NmsServer, NmsSession } from './nms.js';
 import { addressOf, errorMessage } from './util.js';
@@ -65,6 +66,8 @@ export class PublishGate implements PublishAuthorizer {
   ready = false;
   /** Set at shutdown; publishes are refused after. */
   stopping = false;
+  /** Watches each accepted publish's media and refuses what cannot be packaged (./input-check.ts); none when null. */
+  inputCheck: InputCheck | null = null;
 
   constructor(
     private readonly cfg: IngestConfig,
@@ -162,5 +165,6 @@ export class PublishGate implements PublishAuthorizer {
     });
     verdict.log.info('publish accepted');
     this.channels.publish(session, verdict.channelId, verdict.username, verdict.keyHash, verdict.key, verdict.log);
+    this.inputCheck?.watch(session, verdict.channelId, verdict.log);
   }
 }

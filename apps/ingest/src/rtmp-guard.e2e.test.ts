@@ -147,7 +147,7 @@ void describe('RTMP guard: hostile input and refusals (real NMS, ffmpeg and NATS
     }, 250);
     try {
       const playlist = await waitUntil('first HLS playlist during the attack', async () => {
-        const r = await rawRequest(run.httpPort, `/hls/${live.username}/index.m3u8`);
+        const r = await rawRequest(run.httpPort, `/hls/${live.username}/source.m3u8`);
         return r.status === 200 && r.body.toString().includes('#EXTINF') ? r : undefined;
       }, 20_000);
       assert.equal(playlist.status, 200);

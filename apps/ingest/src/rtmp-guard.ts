@@ -31,6 +31,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { rtmpRefusalStatus, type IngestRefusalReason } from '@eventcast/contracts';
 import { counter, gauge, type Logger } from '@eventcast/platform';
 import type { RtmpLimits } from './config.js';
@@ -56,7 +57,8 @@ export type GuardCloseReason =
   | 'message_too_long'
   | 'too_many_chunk_streams'
   | 'bad_chunk_size'
-  | 'protocol_error';
+  | 'protocol_error'
+  | 'tls_error';
 
 /** The internals of NMS 4.4's `Rtmp` parser (src/protocol/rtmp.js) the guard hooks. */
 interface RtmpParser {
@@ -115,6 +117,13 @@ interface Conn {
   closingAt: number;
   firstByteSeen: boolean;
   sessionId: string;
+  /** The accepted TCP socket (for RTMPS the one under {@link socket}, the TLS socket). */
+  raw: Socket;
+  /** Accepted on the RTMPS listener; `tlsDone` once its TLS handshake completed. */
+  tls: boolean;
+  tlsDone: boolean;
+  /** Frees the connection's slot (idempotent); runs when either socket closes. */
+  release: () => void;
 }
 
 const closedTotal = counter({
@@ -202,11 +211,52 @@ export class RtmpGuard {
     guards.delete(this);
   }
 
+  /**
+   * Puts the guard in front of an RTMPS listener (issue 10 item 6): `server` is a plain TCP server (not yet
+   * listening) whose sockets are admitted exactly like plain RTMP ones — per-address and total caps on the real client
+   * address, the handshake deadline running from TCP accept, so it covers the TLS handshake too — and then wrapped in
+   * a server-side `tls.TLSSocket` with `secureContext`; once the TLS handshake is done the decrypted socket goes to
+   * NMS's `handleRequest` and is guarded like any RTMP session. Call after {@link install}.
+   * A failed TLS handshake is counted as `tls_error` and the socket destroyed.
+   */
+  installTls(server: Server, secureContext: SecureContext): void {
+    server.on('connection', (raw: Socket) => {
+      const c = this.admit(raw);
+      if (!c) return;
+      c.tls = true;
+      const secure = new TLSSocket(raw, { isServer: true, secureContext });
+      c.socket = secure;
+      // The TLS socket owns the TCP handle now: its close frees the slot (the raw socket's may never fire).
+      secure.once('close', c.release);
+      raw.on('error', () => undefined);
+      // Persistent: a TLS socket may report more than one error; after the handshake NMS's session listens too.
+      secure.on('error', (err: Error) => {
+        if (!c.tlsDone) this.drop(c, 'tls_error', err);
+      });
+      // Emitted by a server-side TLSSocket when its handshake completed (node lib/_tls_wrap.js, what tls.Server
+      // itself listens to before emitting 'secureConnection').
+      secure.once('secure', () => {
+        c.tlsDone = true;
+        if (c.phase === 'closing' || raw.destroyed) return;
+        this.attach(c, secure);
+      });
+    });
+  }
+
   private onConnection(socket: Socket): void {
+    const c = this.admit(socket);
+    if (c) this.attach(c, socket);
+  }
+
+  /**
+   * Applies the connection caps to a freshly accepted TCP socket and registers it for the deadlines.
+   * @returns the connection, or null when it was refused (socket destroyed).
+   */
+  private admit(socket: Socket): Conn | null {
     const address = plainAddress(socket.remoteAddress);
     if (this.stopped || address === '') {
       socket.destroy();
-      return;
+      return null;
     }
     const internal = this.o.authorizer.isInternalAddress(address);
     if (!internal) {
@@ -215,7 +265,7 @@ export class RtmpGuard {
         closedTotal.inc({ reason: 'per_ip_limit' });
         this.o.log.debug({ remoteAddress: address, open }, 'RTMP connection refused: too many from this address');
         socket.destroy();
-        return;
+        return null;
       }
       if (this.external >= this.o.limits.maxConnections) {
         closedTotal.inc({ reason: 'total_limit' });
@@ -227,7 +277,7 @@ export class RtmpGuard {
           this.o.log.warn(fields, 'RTMP connection refused: INGEST_RTMP_MAX_CONNECTIONS reached');
         } else this.o.log.debug(fields, 'RTMP connection refused: too many connections in total');
         socket.destroy();
-        return;
+        return null;
       }
       this.perAddress.set(address, open + 1);
       this.external += 1;
@@ -235,17 +285,26 @@ export class RtmpGuard {
     const now = Date.now();
     const c: Conn = {
       socket, address, internal, phase: 'handshake', openedAt: now, authorizingSince: 0, lastDataAt: now, closingAt: 0,
-      firstByteSeen: false, sessionId: '',
+      firstByteSeen: false, sessionId: '', raw: socket, tls: false, tlsDone: false, release: () => undefined,
     };
     this.conns.add(c);
-    socket.once('close', () => {
+    let released = false;
+    c.release = () => {
+      if (released) return;
+      released = true;
       this.conns.delete(c);
       if (internal) return;
       this.external -= 1;
       const left = (this.perAddress.get(address) ?? 1) - 1;
       if (left <= 0) this.perAddress.delete(address);
       else this.perAddress.set(address, left);
-    });
+    };
+    socket.once('close', c.release);
+    return c;
+  }
+
+  /** Hands an admitted (and, for RTMPS, decrypted) socket to NMS and hooks its session. */
+  private attach(c: Conn, socket: Socket): void {
     try {
       this.handleRequest?.(socket);
       const session = this.findSession(socket);
@@ -393,6 +452,7 @@ export class RtmpGuard {
     c.phase = 'closing';
     c.closingAt = Date.now();
     c.socket.destroy();
+    c.raw.destroy();
   }
 
   /** Enforces the deadlines on every connection; runs every tick (≤ 1 s). */
@@ -411,7 +471,10 @@ export class RtmpGuard {
           if (now - c.lastDataAt > idleTimeoutMs) this.drop(c, 'idle_timeout');
           break;
         case 'closing':
-          if (now - c.closingAt > CLOSE_LINGER_MS) c.socket.destroy();
+          if (now - c.closingAt > CLOSE_LINGER_MS) {
+            c.socket.destroy();
+            c.raw.destroy();
+          }
           break;
         case 'playing':
           break;

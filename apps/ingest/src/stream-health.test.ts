@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { authorizeAdmin } from './admin-health.js';
-import { parseProgressBlock } from './hls-packager.js';
+import { parseProgressBlock } from './live/packager.js';
 import { HEALTH_WINDOW_MS, StreamHealthMeter, tapPackets, type MediaPacket } from './stream-health.js';
 
 void describe('StreamHealthMeter', () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ingestRefusalReasonSchema, rtmpRefusalStatus } from '@eventcast/contracts';
 import { loadIngestConfig } from './config.js';
-import { ffmpegHlsArgs } from './hls-packager.js';
+import { packagerArgs } from './live/ffmpeg-args.js';
+import { AUTO_LADDER_MIN_CORES, ladderNames, parseRenditionsSetting, planRenditions } from './live/ladder.js';
 import { audioCodecName, mediaInfoFromProbe, mediaInfoFromSession, videoCodecName } from './media-info.js';
 import { redact, redactNmsMessage } from './redact.js';
 
@@ -54,18 +55,46 @@ void describe('redaction', () => {
   });
 });
 
-void describe('ffmpeg HLS arguments', () => {
-  void it('uses the flags of ARCHITECTURE.md plus temp_file/omit_endlist, discont_start on restarts', () => {
-    const a = ffmpegHlsArgs('rtmp://127.0.0.1:1935/live/k', '/m/alice', 1, false);
+void describe('packager ffmpeg arguments (live/ffmpeg-args.ts)', () => {
+  void it('copies the source into fragmented MP4 on pipe:3 with the part duration and short probing', () => {
+    const a = packagerArgs({ inputUrl: 'rtmp://127.0.0.1:1935/live/k', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source'], 1080, false, null) });
     const at = (name: string) => a[a.indexOf(name) + 1];
     assert.equal(at('-rw_timeout'), '3000000');
-    assert.equal(at('-c'), 'copy');
-    assert.equal(at('-hls_time'), '1');
-    assert.equal(at('-hls_list_size'), '6');
-    assert.equal(at('-hls_flags'), 'delete_segments+independent_segments+program_date_time+temp_file+omit_endlist');
-    assert.equal(a.at(-1), '/m/alice/index.m3u8');
-    const r = ffmpegHlsArgs('u', '/m/alice', 1, true);
-    assert.match(r[r.indexOf('-hls_flags') + 1] ?? '', /discont_start/);
+    assert.equal(at('-analyzeduration'), '500000');
+    assert.equal(at('-c:v'), 'copy');
+    assert.equal(at('-movflags'), 'empty_moov+default_base_moof+frag_keyframe+skip_trailer');
+    assert.equal(at('-frag_duration'), '200000');
+    assert.equal(a.at(-1), 'pipe:3');
+    assert.ok(!a.includes('-filter_complex'));
+    assert.ok(!a.some((x) => x.startsWith('-hls')));
+  });
+
+  void it('decodes once for the ladder, aligns encoded keyframes with the source, one pipe per rendition', () => {
+    const a = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source', '720p', '480p'], 720, false, null) });
+    assert.equal(a[a.indexOf('-filter_complex') + 1], '[0:v:0]split=1[s1];[s1]scale=-2:480,format=yuv420p[v1]');
+    assert.deepEqual(a.filter((x) => x.startsWith('pipe:') && x !== 'pipe:1'), ['pipe:3', 'pipe:4']);
+    assert.equal(a[a.indexOf('-force_key_frames') + 1], 'source');
+    const r = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source', '360p'], 720, true, 3000) });
+    assert.deepEqual(r.filter((x, i) => r[i - 1] === '-force_key_frames'), ['expr:gte(t,n_forced*1)', 'expr:gte(t,n_forced*1)']);
+    assert.equal(r[r.indexOf('-b:v') + 1], '3000k');
+    assert.throws(() => packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: [] }), /source/);
+  });
+});
+
+void describe('rendition ladder (live/ladder.ts)', () => {
+  void it('parses INGEST_RENDITIONS and refuses unknown, duplicate or source-less lists', () => {
+    assert.deepEqual(parseRenditionsSetting(undefined), { kind: 'auto' });
+    assert.deepEqual(parseRenditionsSetting('source, 720p,360p'), { kind: 'list', names: ['source', '720p', '360p'] });
+    assert.throws(() => parseRenditionsSetting('source,4k'), /INGEST_RENDITIONS.*4k/);
+    assert.throws(() => parseRenditionsSetting('720p,source'), /start with source/);
+    assert.throws(() => parseRenditionsSetting('source,720p,720p'), /twice/);
+  });
+
+  void it('auto is source only below the core threshold; steps never upscale', () => {
+    assert.deepEqual(ladderNames({ kind: 'auto' }, AUTO_LADDER_MIN_CORES - 1), ['source']);
+    assert.deepEqual(ladderNames({ kind: 'auto' }, AUTO_LADDER_MIN_CORES), ['source', '720p', '480p', '360p']);
+    assert.deepEqual(planRenditions(['source', '1080p', '720p', '480p'], 720, false, null).map((p) => p.name), ['source', '480p']);
+    assert.deepEqual(planRenditions(['source', '720p'], null, false, null).map((p) => p.name), ['source']);
   });
 });
 
@@ -78,6 +107,14 @@ void describe('config', () => {
     assert.equal(c.commandTimeoutMs, 5000);
     assert.equal(c.hlsCleanupDelayMs, 10_000);
     assert.equal(c.commandSubjectPrefix, '');
+    assert.equal(c.partSeconds, 0.2);
+    assert.equal(c.keyframeFix, true);
+    assert.equal(c.keyframeFixSeconds, 2);
+    assert.equal(c.renditions[0], 'source');
+    assert.equal(loadIngestConfig({ INGEST_KEYFRAME_FIX: 'false' }).keyframeFix, false);
+    assert.deepEqual(loadIngestConfig({ INGEST_RENDITIONS: 'source,480p' }).renditions, ['source', '480p']);
+    assert.throws(() => loadIngestConfig({ HLS_PART_SECONDS: '2' }), /HLS_PART_SECONDS/);
+    assert.throws(() => loadIngestConfig({ INGEST_KEYFRAME_FIX: 'maybe' }), /INGEST_KEYFRAME_FIX/);
     assert.throws(() => loadIngestConfig({ INGEST_COMMAND_TIMEOUT_MS: 'x' }), /INGEST_COMMAND_TIMEOUT_MS/);
     assert.throws(() => loadIngestConfig({ INGEST_COMMAND_SUBJECT_PREFIX: 'a b' }), /PREFIX/);
   });

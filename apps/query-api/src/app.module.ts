@@ -10,6 +10,8 @@ import { AdminGuard } from './admin/admin.guard.js';
 import { AdminService } from './admin/admin.service.js';
 import { AnalyticsController } from './analytics/analytics.controller.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { StreamHealthController } from './stream-health/stream-health.controller.js';
+import { StreamHealthService } from './stream-health/stream-health.service.js';
 import { BearerAuthGuard } from './auth/bearer-auth.guard.js';
 import { BroadcastsController } from './broadcasts/broadcasts.controller.js';
 import { BroadcastsService } from './broadcasts/broadcasts.service.js';
@@ -27,6 +29,7 @@ import { HealthController } from './health/health.controller.js';
 import { ApiTokenReader } from './integrations/api-token.reader.js';
 import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';
 import { WebhookDeliveriesController } from './integrations/webhook-deliveries.controller.js';
+import { RestreamController } from './restream/restream.controller.js';
 import { MetricsController } from '@eventcast/platform/nest-metrics';
 
 /** The query-api Nest module. */
@@ -39,7 +42,7 @@ export class AppModule {
   static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController, RestreamController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
@@ -49,6 +52,7 @@ export class AppModule {
         ChatService,
         CommunityService,
         AnalyticsService,
+        StreamHealthService,
         AdminService,
         AdminGuard,
         BearerAuthGuard,

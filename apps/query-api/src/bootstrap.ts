@@ -32,12 +32,14 @@ import { EmotesProjection } from './projections/emotes.projection.js';
 import { FollowsProjection } from './projections/follows.projection.js';
 import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
 import { WebhooksProjection } from './integrations/webhooks.projection.js';
+import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
 import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
 import { ModerationLogProjection } from './projections/moderation-log.projection.js';
 import type { EventLogReader } from './projections/event-log.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { projectionStatus } from './rebuild/status.js';
 import { StoreCatchUp } from './projections/store-catch-up.js';
+import { StreamHealthProjection } from './projections/stream-health.projection.js';
 import { ReadPosition } from './common/read-position.js';
 import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
@@ -71,6 +73,8 @@ export function createProjections() {
     new ApiTokensProjection(),
     new WebhooksProjection(),
     new AuditProjection(),
+    new StreamHealthProjection(),
+    new RestreamTargetsProjection(),
   ];
 }
 

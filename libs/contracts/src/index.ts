@@ -20,3 +20,5 @@ export * from './channels.js';
 export * from './hls.js';
 export * from './latency.js';
 export * from './channel-view.js';
+export * from './stream-health.js';
+export * from './restream.js';

@@ -23,7 +23,9 @@ export type RtmpErrorStatusCode = z.infer<typeof rtmpErrorStatusCodeSchema>;
 
 /**
  * Why the ingest refused an RTMP publish or play. The first four are the command side's `ingest.authorize-publish`
- * rejection reasons (docs/contracts.md; unchanged); the others are decided by the ingest itself.
+ * rejection reasons (docs/contracts.md; unchanged); the others are decided by the ingest itself. The last three
+ * refuse an input whose media the packager cannot carry (./stream-health.ts `inputRefusalReasonSchema`); they are
+ * sent after `NetStream.Publish.Start`, as soon as the encoder's onMetaData or first media packets show it.
  */
 export const ingestRefusalReasonSchema = z.enum([
   'malformed_key',
@@ -37,6 +39,9 @@ export const ingestRefusalReasonSchema = z.enum([
   'duplicate_publish',
   'internal_error',
   'playback_not_offered',
+  'no_video',
+  'unsupported_video_codec',
+  'unsupported_audio_codec',
 ]);
 /** One of {@link ingestRefusalReasonSchema}. */
 export type IngestRefusalReason = z.infer<typeof ingestRefusalReasonSchema>;
@@ -67,6 +72,15 @@ const TEXTS: Record<IngestRefusalReason, { code: RtmpErrorStatusCode; text: stri
   duplicate_publish: { code: 'NetStream.Publish.Rejected', text: 'only one publish or play per connection' },
   internal_error: { code: 'NetStream.Publish.Rejected', text: 'internal ingest error; try again' },
   playback_not_offered: { code: 'NetStream.Play.Failed', text: 'RTMP playback is not offered; watch the channel over HLS' },
+  no_video: { code: 'NetStream.Publish.Rejected', text: 'the stream has no video; send H.264 video (with AAC audio)' },
+  unsupported_video_codec: {
+    code: 'NetStream.Publish.Rejected',
+    text: 'unsupported video codec; send H.264 (in OBS: Settings → Output → Video Encoder x264 or a hardware H.264 encoder)',
+  },
+  unsupported_audio_codec: {
+    code: 'NetStream.Publish.Rejected',
+    text: 'unsupported audio codec; send AAC audio (in OBS: the default AAC audio encoder)',
+  },
 };
 
 /**
@@ -78,3 +92,23 @@ export function rtmpRefusalStatus(reason: IngestRefusalReason): RtmpRefusalStatu
   const { code, text } = TEXTS[reason];
   return { level: 'error', code, description: `${code}: ${text}` };
 }
+
+/**
+ * Default ingest ports (docs/contracts.md "Processes and ports"): RTMP on 1935, the protocol's registered port, and
+ * RTMP over TLS (`rtmps://`) on 1936 (issue 10 item 6). The web shows `rtmp(s)://<host>:<port>/live` to streamers
+ * when PUBLIC_RTMP_URL / PUBLIC_RTMPS_URL are unset.
+ */
+export const INGEST_DEFAULT_PORTS = { rtmp: 1935, rtmps: 1936 } as const;
+
+/** The owner's stream-key reply (`GET /me/stream-key`, `POST /me/stream-key/rotate` on command-api). */
+export const streamKeyReplySchema = z.object({
+  /** Secret: the stream name OBS publishes with. */
+  streamKey: z.string(),
+  /** `rtmp://<host>:<port>/live` (RTMP_PUBLIC_URL when set). */
+  rtmpUrl: z.string(),
+  /** `rtmps://<host>:<port>/live` (RTMPS_PUBLIC_URL when set); absent from command-api builds before issue 10. */
+  rtmpsUrl: z.string().optional(),
+  issuedAt: z.string(),
+});
+/** See {@link streamKeyReplySchema}. */
+export type StreamKeyReply = z.infer<typeof streamKeyReplySchema>;

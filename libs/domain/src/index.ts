@@ -7,3 +7,5 @@ export * from './chat/chat-room.decider.js';
 export * from './follows/follows.decider.js';
 export * from './audience/audience.decider.js';
 export * from './integrations/integrations.decider.js';
+export * from './broadcast-health/broadcast-health.decider.js';
+export * from './restream/restream.decider.js';

@@ -8,6 +8,8 @@ import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
 import { integrationEventSchemas } from './integrations.js';
+import { streamHealthEventSchemas } from './stream-health.js';
+import { restreamEventSchemas } from './restream.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -92,6 +94,8 @@ export const eventSchemas = {
   ...chatEventSchemas,
   ...audienceEventSchemas,
   ...integrationEventSchemas,
+  ...streamHealthEventSchemas,
+  ...restreamEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -131,6 +135,13 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   WebhookDisabled: 1,
   WebhookEnabled: 1,
   WebhookDeleted: 1,
+  BroadcastHealthSampled: 1,
+  PublishInputRefused: 1,
+  RestreamTargetAdded: 1,
+  RestreamTargetRemoved: 1,
+  RestreamTargetEnabled: 1,
+  RestreamTargetDisabled: 1,
+  RestreamTargetStateChanged: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

@@ -4,5 +4,7 @@ export * from './catalog.js';
 export * from './chat.js';
 export * from './audience.js';
 export * from './integrations.js';
+export * from './restream.js';
 export * from './wire.js';
 export * from './redact.js';
+export * from './stream-health.js';

@@ -16,6 +16,8 @@ export const Category = {
   Follows: 'follows',
   Audience: 'audience',
   Integrations: 'integrations',
+  Health: 'health',
+  Restream: 'restream',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -58,6 +60,10 @@ export const streams = {
   audience: (broadcastId: string) => streamName(Category.Audience, broadcastId),
   /** A channel's API tokens and webhooks (integrations). */
   integrations: (channelId: string) => streamName(Category.Integrations, channelId),
+  /** Stream-health samples of one broadcast (issue 10 item 5). */
+  broadcastHealth: (broadcastId: string) => streamName(Category.Health, broadcastId),
+  /** A channel's restream targets and their live states (issue 10 item 7). */
+  restream: (channelId: string) => streamName(Category.Restream, channelId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -71,10 +77,18 @@ export const CommandPatterns = {
   BroadcastStart: 'ingest.broadcast-start',
   BroadcastEnd: 'ingest.broadcast-end',
   IngestNodeStarted: 'ingest.node-started',
+  /** A stream-health sample of a live broadcast from the ingest: see docs/contracts.md "Stream health". */
+  HealthSample: 'ingest.health-sample',
+  /** A publish the ingest refused for its media (no video, unsupported codec): see docs/contracts.md "Stream health". */
+  InputRefused: 'ingest.input-refused',
   /** A chat message from the realtime edge: see docs/chat.md. */
   ChatSend: 'chat.send',
   /** A viewer-count sample of a channel from the realtime edge: see docs/contracts.md "Analytics". */
   AudienceSample: 'audience.sample',
   /** Viewer keys seen on a channel by the realtime edge: see docs/contracts.md "Analytics". */
   AudienceViewersJoined: 'audience.viewers-joined',
+  /** The enabled restream targets of a live channel, keys sealed for the ingest: see docs/contracts.md "Restream". */
+  RestreamTargets: 'ingest.restream-targets',
+  /** A restream target's state change reported by the ingest (→ RestreamTargetStateChanged). */
+  RestreamState: 'ingest.restream-state',
 } as const;

@@ -15,7 +15,7 @@ import type { EventType } from './catalog.js';
 /**
  * Per event type, the `data` fields that are credential material or a secret's carrier and never travel on the bus:
  * password hashes (Argon2id PHC), stream-key hashes and ciphertexts, API token hashes, webhook signing-secret
- * ciphertexts, and webhook URLs (receivers such as Slack or Discord put their credential in the URL).
+ * ciphertexts, restream-target key ciphertexts, and webhook URLs (receivers such as Slack or Discord put their credential in the URL).
  */
 export const CREDENTIAL_FIELDS: { readonly [T in EventType]?: readonly string[] } = {
   AccountRegistered: ['passwordHash'],
@@ -23,6 +23,7 @@ export const CREDENTIAL_FIELDS: { readonly [T in EventType]?: readonly string[] 
   StreamKeyRotated: ['keyHash', 'keyCiphertext'],
   ApiTokenCreated: ['tokenHash'],
   WebhookRegistered: ['url', 'secretCiphertext'],
+  RestreamTargetAdded: ['keyCiphertext'],
 };
 
 /** A published envelope: the wire form, with the list of removed fields when there were any. */

@@ -11,7 +11,7 @@
  *   exit code 0 when all are online, 3 otherwise (as `systemctl status`).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from './database.js';
@@ -19,6 +19,7 @@ import { ensureNatsSecrets, platformNatsEnv, stopPlatformNats } from './nats-ser
 import { DEFAULT_PORTS, platformProcesses, platformUrls } from './processes.js';
 import { isOwnProcess, terminate } from './proc.js';
 import { parseSecretsFile } from './secrets-file.js';
+import { ensureSelfSignedTls } from './tls-pair.js';
 import { Pm2Supervisor, RESTART_POLICY, upSupervised, type SupervisedProcess } from './supervisor.js';
 
 // `status | head` closes the pipe early: end quietly instead of an unhandled EPIPE.
@@ -91,6 +92,10 @@ function secrets(): Record<string, string> {
   }
   // NATS: one password per app, added to an older secrets file too (nats-server.ts).
   ensureNatsSecrets(file);
+  // Restream (issue 10 item 7): the key sealing restream-target keys between command-api and the ingest.
+  if (!parseSecretsFile(readFileSync(file, 'utf8'))['RESTREAM_KEY_SECRET']) {
+    appendFileSync(file, `RESTREAM_KEY_SECRET=${randomBytes(32).toString('hex')}\n`);
+  }
   return parseSecretsFile(readFileSync(file, 'utf8'));
 }
 
@@ -107,6 +112,12 @@ async function up(): Promise<void> {
   await stopLegacy();
   const env = platformEnv();
   await ensureDatabase(env['DATABASE_URL'] ?? '');
+  // RTMPS: the deployment's own certificate, else a self-signed pair made on first run (tls-pair.ts).
+  if (!process.env['INGEST_TLS_CERT_FILE'] && !process.env['INGEST_TLS_KEY_FILE']) {
+    const tls = await ensureSelfSignedTls(stateDir, values.host ? [values.host] : []);
+    env['INGEST_TLS_CERT_FILE'] = tls.certFile;
+    env['INGEST_TLS_KEY_FILE'] = tls.keyFile;
+  }
   // NATS: the platform's own authenticated nats-server (nats-server.ts); each app gets only its own user.
   Object.assign(env, await platformNatsEnv(stateDir, env));
   const result = await upSupervised({
@@ -124,7 +135,7 @@ async function up(): Promise<void> {
         ? 'Eventcast is up.'
         : `Eventcast is up: started ${result.started.join(', ')}; ${result.kept.join(', ')} left running.`;
   process.stdout.write(
-    `\n${what}\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n` +
+    `\n${what}\n\n  Open        ${u.web}\n  RTMP ingest ${u.rtmp}   (stream key: Dashboard → Stream key)\n  RTMPS       ${u.rtmps}\n` +
       `  APIs        ${u.commandApi}/docs  ${u.queryApi}/docs\n  Logs        ${logDir}/\n` +
       `  Status      ./scripts/status.sh\n  Stop        ./scripts/down.sh\n\n`,
   );

@@ -7,3 +7,4 @@ export * from './nats-config.js';
 export * from './database.js';
 export * from './proc.js';
 export * from './secrets-file.js';
+export * from './tls-pair.js';

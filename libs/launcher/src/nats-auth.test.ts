@@ -154,7 +154,7 @@ describe('NATS permissions per app', () => {
     await (await jetstreamManager(admin)).consumers.info(EVENTS_JETSTREAM, 'query-api-projections');
   });
 
-  it('ingest can do nothing but its four requests', async () => {
+  it('ingest can do nothing but its own requests', async () => {
     const ingest = await as('ingest');
     const denied = violations(ingest);
     ingest.publish(CommandPatterns.ChatSend, '{}');

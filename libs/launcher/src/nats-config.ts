@@ -56,7 +56,17 @@ export const DEFAULT_NATS_TOPOLOGY: NatsTopologyNames = {
   queryApiConsumers: ['query-api-projections', 'query-api-webhooks'],
 };
 
-const INGEST_PATTERNS = [CommandPatterns.AuthorizePublish, CommandPatterns.BroadcastStart, CommandPatterns.BroadcastEnd, CommandPatterns.IngestNodeStarted];
+const INGEST_PATTERNS = [
+  CommandPatterns.AuthorizePublish,
+  CommandPatterns.BroadcastStart,
+  CommandPatterns.BroadcastEnd,
+  CommandPatterns.IngestNodeStarted,
+  CommandPatterns.HealthSample,
+  CommandPatterns.InputRefused,
+  // Restream (issue 10 item 7): the enabled targets of a live channel, and their state changes.
+  CommandPatterns.RestreamTargets,
+  CommandPatterns.RestreamState,
+];
 /** What the realtime edge requests: chat sends, audience samples, and channel ids by username (chat without query-api). */
 const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined, CHANNEL_RESOLVE_SUBJECT];
 
@@ -70,7 +80,8 @@ const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample,
  * - `realtime`: requests `chat.send`, `audience.sample`, `audience.viewers-joined`, `channels.resolve`; creates, pulls from and deletes
  *   ephemeral ordered consumers of the stream — never query-api's durables, never `ingest.*`, never
  *   `eventcast.events.>`, no stream management;
- * - `ingest`: requests the four `ingest.*` patterns, nothing else.
+ * - `ingest`: requests the `ingest.*` patterns (publish lifecycle, node start, `ingest.health-sample`,
+ *   `ingest.input-refused`, restream targets and states), nothing else.
  * Every app subscribes only to its own inbox prefix.
  */
 export function natsPermissions(app: NatsAppUser, names: NatsTopologyNames = DEFAULT_NATS_TOPOLOGY): NatsPermissions {

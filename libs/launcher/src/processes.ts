@@ -14,6 +14,8 @@ export interface PlatformPorts {
   queryApi: number;
   realtime: number;
   rtmp: number;
+  /** RTMPS ingest (issue 10 item 6); opened only when the ingest has a certificate (INGEST_TLS_CERT_FILE/KEY_FILE). */
+  rtmps: number;
   hls: number;
   web: number;
 }
@@ -23,7 +25,7 @@ export interface PlatformPorts {
  * WebSocket edge), RTMP ingest 1935 (the RTMP default), ingest's HLS/health HTTP 8000, web 3000. The quick start
  * uses them unless a `*_PORT` variable says otherwise; tests use free ports instead.
  */
-export const DEFAULT_PORTS: PlatformPorts = { commandApi: 4001, queryApi: 4002, realtime: 4003, rtmp: 1935, hls: 8000, web: 3000 };
+export const DEFAULT_PORTS: PlatformPorts = { commandApi: 4001, queryApi: 4002, realtime: 4003, rtmp: 1935, rtmps: 1936, hls: 8000, web: 3000 };
 
 /**
  * How to run the platform: the input of `startPlatform` (launcher.ts) and, with a pm2 home, `upSupervised`:
@@ -58,6 +60,8 @@ export interface PlatformUrls {
   realtime: string;
   hls: string;
   rtmp: string;
+  /** `rtmps://host:port/live`, the same for RTMP over TLS. */
+  rtmps: string;
 }
 
 /**
@@ -95,6 +99,7 @@ export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
     realtime: `ws://${host}:${ports.realtime}/ws`,
     hls: `http://${host}:${ports.hls}`,
     rtmp: `rtmp://${host}:${ports.rtmp}/live`,
+    rtmps: `rtmps://${host}:${ports.rtmps}/live`,
   };
 }
 
@@ -111,6 +116,7 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     QUERY_API_PORT: String(p.queryApi),
     REALTIME_PORT: String(p.realtime),
     INGEST_RTMP_PORT: String(p.rtmp),
+    INGEST_RTMPS_PORT: String(p.rtmps),
     INGEST_HTTP_PORT: String(p.hls),
     WEB_PORT: String(p.web),
     // Where query-api's GET /admin/broadcasts reads the ingest health (server to server, loopback).
@@ -125,6 +131,8 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
       PUBLIC_QUERY_API_URL: u.queryApi,
       PUBLIC_REALTIME_URL: u.realtime,
       PUBLIC_RTMP_URL: u.rtmp,
+      RTMPS_PUBLIC_URL: u.rtmps,
+      PUBLIC_RTMPS_URL: u.rtmps,
     });
   }
   const local = (port: number, path: string) => ({ http: `http://127.0.0.1:${port}${path}` });
@@ -134,7 +142,7 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     command: process.execPath,
     args: [entry],
     cwd: r(dir),
-    env: natsEnvFor(name, env),
+    env: withoutForeignSecrets(name, natsEnvFor(name, env)),
     health,
     stage,
   });
@@ -145,6 +153,16 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
     node('ingest', 'apps/ingest', 'dist/main.js', 2, local(p.hls, '/health')),
     node('web', 'apps/web', 'build', 2, local(p.web, '/'), { ...shared, PORT: String(p.web), HOST: shared['HOST'] ?? '0.0.0.0' }),
   ];
+}
+
+/** Secrets only some apps may hold, by variable: RESTREAM_KEY_SECRET unseals restream-target keys (issue 10 item 7). */
+const APP_ONLY_SECRETS: Readonly<Record<string, readonly string[]>> = { RESTREAM_KEY_SECRET: ['command-api', 'ingest'] };
+
+/** `env` without the {@link APP_ONLY_SECRETS} that `app` may not hold. */
+function withoutForeignSecrets(app: string, env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const [name, apps] of Object.entries(APP_ONLY_SECRETS)) if (!apps.includes(app)) delete out[name];
+  return out;
 }
 
 /** Groups `specs` by {@link ProcessSpec.stage}, lowest stage first. */

@@ -26,12 +26,16 @@ const schema = z.object({
   QUERY_API_PORT: port(4002),
   REALTIME_PORT: port(4003),
   INGEST_RTMP_PORT: port(1935),
+  /** RTMP over TLS (`rtmps://HOST:PORT/live`); the ingest opens it when a certificate is configured (INGEST_TLS_*). */
+  INGEST_RTMPS_PORT: port(1936),
   INGEST_HTTP_PORT: port(8000),
   WEB_PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   MEDIA_DIR: z.string().default('.eventcast/media'),
   /** Public RTMP URL shown to streamers; derived from the request host when empty. */
   RTMP_PUBLIC_URL: z.string().default(''),
+  /** Public RTMPS URL shown to streamers; derived from the request host and INGEST_RTMPS_PORT when empty. */
+  RTMPS_PUBLIC_URL: z.string().default(''),
   /** Base of playback URLs; derived from the request host when empty. */
   HLS_PUBLIC_URL: z.string().default(''),
   /** HLS segment duration in seconds. */
@@ -49,6 +53,22 @@ const schema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   EVENTSTORE_URL: z.string().default(''),
+  /**
+   * AES-256-GCM key (64 hex) sealing restream-target stream keys for the ingest in `ingest.restream-targets` replies
+   * (issue 10 item 7): only command-api and the ingest hold it. The stored copy stays under STREAM_KEY_SECRET.
+   */
+  RESTREAM_KEY_SECRET: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'RESTREAM_KEY_SECRET must be 64 hex characters')
+    .default('0000000000000000000000000000000000000000000000000000000000000000'),
+  /**
+   * Restream targets may name private, loopback and link-local hosts (`true` for local development and tests; default
+   * `false`: refused when added and, after DNS resolution, by the ingest before it connects — server-side request forgery).
+   */
+  RESTREAM_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'], { message: 'RESTREAM_ALLOW_PRIVATE_TARGETS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /**
    * Platform administrators: comma-separated usernames (case-insensitive), e.g. `alice,bob`. Admins see every
    * channel's analytics, the admin pages and the audit trail. Empty: nobody is an admin.

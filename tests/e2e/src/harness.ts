@@ -31,6 +31,7 @@ export async function freePlatformPorts(): Promise<PlatformPorts> {
     queryApi: await freePort(),
     realtime: await freePort(),
     rtmp: await freePort(),
+    rtmps: await freePort(),
     hls: await freePort(),
     web: await freePort(),
   };

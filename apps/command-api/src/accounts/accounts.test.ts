@@ -110,6 +110,7 @@ describe('accounts over HTTP', () => {
     assert.equal(key.status, 200);
     assert.match(key.body.streamKey, new RegExp(`^ec_${id.replace(/-/g, '')}_[A-Za-z0-9_-]{43}$`));
     assert.equal(key.body.rtmpUrl, 'rtmp://127.0.0.1:1935/live');
+    assert.equal((key.body as { rtmpsUrl?: string }).rtmpsUrl, 'rtmps://127.0.0.1:1936/live');
     assert.ok(!Number.isNaN(Date.parse(key.body.issuedAt)));
 
     const rotated = await h.http<{ streamKey: string; issuedAt: string }>('POST', '/me/stream-key/rotate', undefined, bearer(token));

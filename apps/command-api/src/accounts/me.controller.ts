@@ -50,7 +50,7 @@ export class MeController {
     const { account, keyIssuedAt } = await this.accounts.require(who.id);
     if (!account.streamKey || !keyIssuedAt) throw new NotFoundException('no stream key issued');
     const streamKey = revealStreamKey(account.streamKey, this.config.STREAM_KEY_SECRET);
-    return { streamKey, rtmpUrl: this.rtmpUrl(req), issuedAt: keyIssuedAt.toISOString() };
+    return { streamKey, rtmpUrl: this.rtmpUrl(req), rtmpsUrl: this.rtmpsUrl(req), issuedAt: keyIssuedAt.toISOString() };
   }
 
   /** Issues a new key; the old one is refused by ingest from now on. Same shape as GET /me/stream-key. */
@@ -60,7 +60,7 @@ export class MeController {
   @ApiNotFoundResponse({ type: ErrorDto })
   async rotate(@CurrentAccount() who: { id: string }, @Req() req: AppRequest): Promise<StreamKeyDto> {
     const { streamKey, issuedAt } = await this.commands.execute(new RotateStreamKeyCommand(who.id, metadataOf(req, who.id)));
-    return { streamKey, rtmpUrl: this.rtmpUrl(req), issuedAt: issuedAt.toISOString() };
+    return { streamKey, rtmpUrl: this.rtmpUrl(req), rtmpsUrl: this.rtmpsUrl(req), issuedAt: issuedAt.toISOString() };
   }
 
   /** RTMP_PUBLIC_URL, else `rtmp://<request hostname>:<INGEST_RTMP_PORT>/live`. */
@@ -68,5 +68,12 @@ export class MeController {
     if (this.config.RTMP_PUBLIC_URL) return this.config.RTMP_PUBLIC_URL;
     const host = req.hostname || 'localhost';
     return `rtmp://${host}:${this.config.INGEST_RTMP_PORT}/live`;
+  }
+
+  /** RTMPS_PUBLIC_URL, else `rtmps://<request hostname>:<INGEST_RTMPS_PORT>/live` (issue 10 item 6). */
+  private rtmpsUrl(req: AppRequest): string {
+    if (this.config.RTMPS_PUBLIC_URL) return this.config.RTMPS_PUBLIC_URL;
+    const host = req.hostname || 'localhost';
+    return `rtmps://${host}:${this.config.INGEST_RTMPS_PORT}/live`;
   }
 }

@@ -15,6 +15,8 @@ export type CommandApiConfig = Pick<
   | 'HOST'
   | 'RTMP_PUBLIC_URL'
   | 'INGEST_RTMP_PORT'
+  | 'RTMPS_PUBLIC_URL'
+  | 'INGEST_RTMPS_PORT'
   | 'EVENT_STORE'
   | 'EVENTSTORE_URL'
 > &
@@ -24,6 +26,10 @@ export type CommandApiConfig = Pick<
   AUTH_RATE_LIMIT_PER_MINUTE?: number;
   /** Webhook URLs may name private/loopback hosts (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`, default false). */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
+  /** Seals restream keys for the ingest (`RESTREAM_KEY_SECRET`, 64 hex; default: the all-zero development key). */
+  RESTREAM_KEY_SECRET?: string;
+  /** Restream targets may name private/loopback hosts (`RESTREAM_ALLOW_PRIVATE_TARGETS`, default false). */
+  RESTREAM_ALLOW_PRIVATE_TARGETS?: boolean;
 };
 
 /** Reads `AUTH_RATE_LIMIT_PER_MINUTE` (positive integer, default 20). @throws {Error} when it is not one. */

@@ -5,7 +5,7 @@
  */
 import { DomainError } from '@eventcast/domain';
 
-const CONFLICTS = new Set(['username_taken', 'username_reserved', 'account_exists', 'already_live', 'emote_exists', 'token_exists', 'too_many_tokens', 'webhook_exists', 'too_many_webhooks']);
+const CONFLICTS = new Set(['username_taken', 'username_reserved', 'account_exists', 'already_live', 'emote_exists', 'token_exists', 'too_many_tokens', 'webhook_exists', 'too_many_webhooks', 'restream_target_exists', 'too_many_restream_targets']);
 const TOO_MANY = new Set(['rate_limited', 'slow_mode', 'timed_out']);
 const FORBIDDEN = new Set(['banned', 'forbidden', 'followers_only', 'chat_disabled', 'emote_only', 'blocked_term', 'cannot_follow_self']);
 const BAD_REQUEST = new Set(['invalid_request', 'empty', 'too_long', 'invalid_duration', 'invalid_settings', 'invalid_terms', 'invalid_emote', 'emote_too_large']);

@@ -1,7 +1,7 @@
 /**
  * No credential material on the bus (ARCHITECTURE.md invariant 9, issue 9 item 3): the command API runs on a private
  * NATS with the platform's authorization model (it connects as `command-api`), and after register, stream-key reveal,
- * rotation, API token creation and webhook registration, the raw contents of the JetStream stream (bodies and headers)
+ * rotation, API token creation, webhook registration and a restream target, the raw contents of the JetStream stream (bodies and headers)
  * hold none of the password hash, key hashes, key ciphertexts, token hash, webhook secret ciphertext or webhook URL,
  * nor any plaintext secret — while the event store holds them all.
  */
@@ -52,12 +52,17 @@ describe('the bus carries no credential material', () => {
     const hook = await h.http<{ secret: string }>('POST', '/me/integrations/webhooks', { url: hookUrl, eventTypes: ['ChatMessageSent'] }, bearer(token));
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     assert.equal((await h.http('POST', `/channels/bus_alice/chat/messages`, { text: 'hello bus' }, bearer(token))).status, 201);
+    // A restream target (issue 10 item 7): its key is sealed in the store and never on the bus, in clear or sealed.
+    const restreamKey = 'live_sk_busTest_0123456789abcdef';
+    const target = await h.http('POST', '/me/restream-targets', { name: 'Elsewhere', url: 'rtmp://live.example.org/app', streamKey: restreamKey }, bearer(token));
+    assert.equal(target.status, 201, JSON.stringify(target.body));
+    assert.ok(!JSON.stringify(target.body).includes(restreamKey), 'the key is not in the reply');
 
     const stored = await h.allEvents();
     await waitFor(async () => (await (await jetstreamManager(nc)).streams.info(EVENTS_JETSTREAM)).state.messages >= stored.length, 20_000, 'publisher caught up');
 
     // The actual credential values, as the store holds them.
-    const secrets: string[] = [password, key, rotated, apiToken.body.token, hook.body.secret, hookUrl];
+    const secrets: string[] = [password, key, rotated, apiToken.body.token, hook.body.secret, hookUrl, restreamKey];
     for (const e of stored) {
       const fields = CREDENTIAL_FIELDS[e.type as EventType] ?? [];
       for (const f of fields) {
@@ -67,8 +72,8 @@ describe('the bus carries no credential material', () => {
       }
     }
     const types = stored.map((e) => e.type);
-    for (const t of ['AccountRegistered', 'StreamKeyIssued', 'StreamKeyRotated', 'ApiTokenCreated', 'WebhookRegistered']) assert.ok(types.includes(t), t);
-    assert.equal(secrets.length, 6 + 1 + 2 + 2 + 1 + 2, 'every credential value collected');
+    for (const t of ['AccountRegistered', 'StreamKeyIssued', 'StreamKeyRotated', 'ApiTokenCreated', 'WebhookRegistered', 'RestreamTargetAdded']) assert.ok(types.includes(t), t);
+    assert.equal(secrets.length, 7 + 1 + 2 + 2 + 1 + 2 + 1, 'every credential value collected');
 
     const raw = await rawStream();
     assert.equal(raw.length, stored.length, 'every event reached JetStream');

@@ -100,10 +100,17 @@ export interface TestStreamOptions {
   videoKbps?: number;
   /** AAC bitrate in kbit/s (`-b:a <N>k`); default ffmpeg's. */
   audioKbps?: number;
+  /** Picture size (default `640x360`). */
+  size?: string;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Audio sample rate in Hz and channel count (default: the sine source's 44100 Hz mono). */
+  audioRate?: number;
+  audioChannels?: number;
 }
 
 /**
- * Publishes a 640x360 H.264 test pattern with a 1 kHz AAC tone to `url` for `seconds` (real time); see
+ * Publishes a 640x360 (or `size`) H.264 test pattern with a 1 kHz AAC tone to `url` for `seconds` (real time); see
  * {@link TestStreamOptions} for frame rate, GOP and bitrates.
  */
 export function publishTestStream(url: string, seconds: number, opts: TestStreamOptions = {}): Publisher {
@@ -113,11 +120,11 @@ export function publishTestStream(url: string, seconds: number, opts: TestStream
   const vbr = opts.videoKbps === undefined ? [] : [...kbps('-b:v', opts.videoKbps), ...kbps('-maxrate', opts.videoKbps), ...kbps('-bufsize', opts.videoKbps)];
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${fps}`,
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '640x360'}:rate=${fps}`,
+    '-re', '-f', 'lavfi', '-i', `sine=frequency=1000${opts.audioRate === undefined ? '' : `:sample_rate=${opts.audioRate}`}`,
     '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', ...gop, ...vbr, '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', ...kbps('-b:a', opts.audioKbps), '-f', 'flv', url,
+    '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-tune', 'zerolatency', ...gop, ...vbr, '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', ...kbps('-b:a', opts.audioKbps), ...(opts.audioChannels === undefined ? [] : ['-ac', String(opts.audioChannels)]), '-f', 'flv', url,
   ];
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';

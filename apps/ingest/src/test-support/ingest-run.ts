@@ -31,7 +31,7 @@ export function provesKey(d: Record<string, unknown>, key: string): boolean {
 /**
  * Fake command-side handlers for one channel: AuthorizePublish allows exactly `key` (by its proof) as
  * `channelId`/`username` and refuses anything else with `invalid_key`; BroadcastStart/BroadcastEnd succeed;
- * IngestNodeStarted reports no ended broadcasts.
+ * IngestNodeStarted reports no ended broadcasts; HealthSample and InputRefused are recorded.
  */
 export function singleChannelHandlers(channel: { key: string; channelId: string; username: string }): FakeHandlers {
   const { channelId, username } = channel;
@@ -41,6 +41,8 @@ export function singleChannelHandlers(channel: { key: string; channelId: string;
     [CommandPatterns.BroadcastStart]: (d) => ({ ok: true, broadcastId: d['broadcastId'] }),
     [CommandPatterns.BroadcastEnd]: () => ({ ok: true }),
     [CommandPatterns.IngestNodeStarted]: () => ({ ended: 0 }),
+    [CommandPatterns.HealthSample]: () => ({ ok: true, recorded: 1 }),
+    [CommandPatterns.InputRefused]: () => ({ ok: true, recorded: 1 }),
   };
 }
 

@@ -11,7 +11,9 @@ import { chatMigration } from './chat-migration.js';
 import { channelLatencyModeMigration } from './latency-mode-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
+import { restreamMigration } from '../restream/restream-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
+import { streamHealthMigration } from './stream-health-migration.js';
 
 /** Migrations by name; names sort in application order. Never edit an applied one: add a new one. */
 export const readModelMigrations: Record<string, Migration> = {
@@ -63,6 +65,8 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1100_integrations': integrationsMigration,
   '2026_11_23_1200_admin_audit': adminAuditMigration,
   '2026_12_07_0001_channel_latency_mode': channelLatencyModeMigration,
+  '2026_12_07_0100_stream_health': streamHealthMigration,
+  '2026_12_07_0001_restream_targets': restreamMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

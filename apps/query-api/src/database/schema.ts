@@ -5,9 +5,11 @@
  */
 import type { ColumnType } from 'kysely';
 import type { AnalyticsTables } from './analytics-schema.js';
+import type { StreamHealthTables } from './stream-health-schema.js';
 import type { AuditTables } from './audit-schema.js';
 import type { IntegrationsTables } from '../integrations/integrations-schema.js';
 import type { LatencyMode } from '@eventcast/contracts';
+import type { RestreamTables } from '../restream/restream-schema.js';
 import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
@@ -160,7 +162,7 @@ export interface ProjectionStatusTable {
 }
 
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
-export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables {
+export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables, StreamHealthTables, RestreamTables {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;

@@ -24,6 +24,7 @@ export async function dumpReadModels(url: string) {
       analyticsDays: await db.selectFrom('analytics_channel_days').selectAll().orderBy('channel_id').orderBy('day').execute(),
       analyticsDayViewers: await db.selectFrom('analytics_channel_day_viewers').selectAll().orderBy('channel_id').orderBy('day').orderBy('viewer_key').execute(),
       adminAudit: await db.selectFrom('admin_audit_log').selectAll().orderBy('global_position').execute(),
+      restreamTargets: await db.selectFrom('restream_targets').selectAll().orderBy('id').execute(),
       checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
     };
   } finally {

@@ -2,7 +2,23 @@
  * Typed client for the command-api and query-api HTTP contracts (docs/contracts.md).
  * Every call throws ApiError on a non-2xx answer or a network failure.
  */
-import { LATENCY_MODE_PATH, MIN_POSITION_PARAM, type ChannelLatency, type ChannelList, type ChannelView, type LatencyMode, type MediaInfo, type ModerationLogEntry, type ModerationRefusal } from '@eventcast/contracts';
+import {
+	LATENCY_MODE_PATH,
+	MIN_POSITION_PARAM,
+	type BroadcastHealthSeries,
+	type ChannelHealthResponse,
+	type ChannelLatency,
+	type ChannelList,
+	type ChannelView,
+	type LatencyMode,
+	type MediaInfo,
+	type ModerationLogEntry,
+	type ModerationRefusal,
+	type RestreamTargetAdd,
+	type RestreamTargetList,
+	type RestreamTargetView,
+	type StreamKeyReply,
+} from '@eventcast/contracts';
 import { realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { BroadcastSummary, ChannelView, ChatSettingChange, MediaInfo, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
@@ -23,11 +39,8 @@ export interface Me {
 	/** Listed in EVENTCAST_ADMINS: may use the admin pages (absent from older command-api builds). */
 	admin?: boolean;
 }
-export interface StreamKeyInfo {
-	streamKey: string;
-	rtmpUrl: string;
-	issuedAt: string;
-}
+/** The owner's stream key and ingest URLs (the contract's `streamKeyReplySchema`). */
+export type StreamKeyInfo = StreamKeyReply;
 export interface ChannelInfo {
 	title: string | null;
 	category: string | null;
@@ -425,6 +438,16 @@ export const getBroadcastAnalytics = (token: string, id: string, signal?: AbortS
 export const getAnalyticsSummary = (token: string, from: string, to: string, signal?: AbortSignal) =>
 	request<AdminSummary>('query', `/analytics/summary?${range(from, to)}`, { token, signal });
 
+// ---- stream health (docs/contracts.md "Stream health"; owner or admin, Bearer) ------------
+
+export type { BroadcastHealthSeries, ChannelHealthResponse, HealthWarning, LastPublishRefusal, StreamHealthMeasures } from '@eventcast/contracts';
+
+export const getChannelHealth = (token: string, username: string, signal?: AbortSignal) =>
+	request<ChannelHealthResponse>('query', `/analytics${ch(username)}/health`, { token, signal });
+
+export const getBroadcastHealth = (token: string, id: string, signal?: AbortSignal) =>
+	request<BroadcastHealthSeries>('query', `/analytics/broadcasts/${encodeURIComponent(id)}/health`, { token, signal });
+
 /** Query-api paths of the CSV exports. */
 export const analyticsCsvPath = {
 	broadcasts: (username: string) => `/analytics${ch(username)}/broadcasts.csv`,
@@ -528,6 +551,19 @@ export const deleteWebhook = (token: string, id: string) =>
 	request<{ ok: true }>('command', `/me/integrations/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE', token });
 export const listWebhookDeliveries = (token: string, id: string, limit = 20) =>
 	request<{ deliveries: WebhookDelivery[]; nextBefore: string | null }>('query', `/me/integrations/webhooks/${encodeURIComponent(id)}/deliveries?limit=${limit}`, { token });
+
+// ---- restream / simulcast (docs/contracts.md "Restream"; the owner's JWT) --------------------
+
+/** The caller's restream targets with their last live state (never the keys). */
+export const listRestreamTargets = (token: string, signal?: AbortSignal) =>
+	request<RestreamTargetList>('command', '/me/restream-targets', { token, signal });
+/** Adds a target (enabled); the key is sent once and never shown again. */
+export const addRestreamTarget = (token: string, body: RestreamTargetAdd) =>
+	request<RestreamTargetView>('command', '/me/restream-targets', { method: 'POST', token, body });
+export const setRestreamTargetEnabled = (token: string, id: string, enabled: boolean) =>
+	request<RestreamTargetView>('command', `/me/restream-targets/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`, { method: 'POST', token });
+export const removeRestreamTarget = (token: string, id: string) =>
+	request<{ ok: true }>('command', `/me/restream-targets/${encodeURIComponent(id)}`, { method: 'DELETE', token });
 
 // ---- admin pages (docs/contracts.md "Admin pages"; platform admins only, Bearer) ------------
 

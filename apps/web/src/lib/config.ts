@@ -3,7 +3,9 @@ import {
 	PUBLIC_QUERY_API_URL,
 	PUBLIC_REALTIME_URL,
 	PUBLIC_RTMP_URL,
+	PUBLIC_RTMPS_URL,
 } from '$app/env/public';
+import { INGEST_DEFAULT_PORTS } from '@eventcast/contracts';
 
 /**
  * Browser-facing service URLs. Set through the PUBLIC_* env vars when the web server starts;
@@ -14,6 +16,8 @@ export interface ServiceUrls {
 	queryApi: string;
 	realtime: string;
 	rtmp: string;
+	/** RTMP over TLS (issue 10 item 6): the same ingest, encrypted. */
+	rtmps: string;
 }
 
 /** `hostname` as it stands in a URL: IPv6 literals need brackets. */
@@ -31,7 +35,8 @@ export function serviceUrls(hostname: string = typeof location === 'undefined' ?
 		commandApi: PUBLIC_COMMAND_API_URL ?? `http://${h}:4001`,
 		queryApi: PUBLIC_QUERY_API_URL ?? `http://${h}:4002`,
 		realtime: PUBLIC_REALTIME_URL ?? `ws://${h}:4003/ws`,
-		rtmp: PUBLIC_RTMP_URL ?? `rtmp://${h}:1935/live`,
+		rtmp: PUBLIC_RTMP_URL ?? `rtmp://${h}:${INGEST_DEFAULT_PORTS.rtmp}/live`,
+		rtmps: PUBLIC_RTMPS_URL ?? `rtmps://${h}:${INGEST_DEFAULT_PORTS.rtmps}/live`,
 	};
 }
 

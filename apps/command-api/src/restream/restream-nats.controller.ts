@@ -1,0 +1,74 @@
+/**
+ * The ingest's restream requests over NATS (issue 10 item 7; docs/contracts.md "Restream"):
+ * - `ingest.restream-targets` → the channel's enabled targets, each key unsealed from STREAM_KEY_SECRET and sealed
+ *   again under RESTREAM_KEY_SECRET (the ingest holds only that key), or `{ targets: [], code, message }` on failure;
+ * - `ingest.restream-state` → records a target's state change (`RestreamTargetStateChanged`), `{ ok: true }`.
+ * Payloads are validated with the contract schemas; failures are error replies, never thrown RPC errors.
+ */
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { restreamStateReportSchema, restreamTargetsRequestSchema, type RestreamTargetsReply } from '@eventcast/contracts';
+import { CommandPatterns, type EventMetadata } from '@eventcast/events';
+import { decryptSecret, encryptSecret, type Logger } from '@eventcast/platform';
+import type { CommandApiConfig } from '../core/config.js';
+import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
+import { CONFIG, LOGGER } from '../core/tokens.js';
+import { parseRequest } from '../ingest/ingest.schemas.js';
+import { RestreamAggregates } from './restream-aggregates.js';
+
+const DEV_KEY = '0'.repeat(64);
+
+/** Restream requests of apps/ingest. */
+@Controller()
+export class RestreamNatsController {
+  constructor(
+    private readonly aggregates: RestreamAggregates,
+    @Inject(CONFIG) private readonly config: CommandApiConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** `ingest.restream-targets` `{ channelId, broadcastId }` → `{ targets: [{ targetId, name, url, keySealed }] }`. */
+  @MessagePattern(CommandPatterns.RestreamTargets)
+  async targets(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<RestreamTargetsReply | (RestreamTargetsReply & { code: string; message: string })> {
+    const req = parseRequest(restreamTargetsRequestSchema, body);
+    if (!req.ok) return { targets: [], ...req.error };
+    const meta = this.metadata(ctx);
+    try {
+      const state = await this.aggregates.load(req.data.channelId);
+      const transportKey = this.config.RESTREAM_KEY_SECRET ?? DEV_KEY;
+      const targets = [...state.targets.values()]
+        .filter((t) => t.enabled)
+        .map((t) => ({
+          targetId: t.targetId,
+          name: t.name,
+          url: t.url,
+          keySealed: encryptSecret(decryptSecret(t.keyCiphertext, this.config.STREAM_KEY_SECRET), transportKey),
+        }));
+      return { targets };
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, correlationId: meta.correlationId }, 'restream-targets failed');
+      return { targets: [], code: 'internal_error', message: 'the restream targets could not be read, retry later' };
+    }
+  }
+
+  /** `ingest.restream-state` `{ channelId, broadcastId, targetId, state, reason }` → `{ ok: true } | { ok: false, code, message }`. */
+  @MessagePattern(CommandPatterns.RestreamState)
+  async state(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    const req = parseRequest(restreamStateReportSchema, body);
+    if (!req.ok) return { ok: false, ...req.error };
+    const meta = this.metadata(ctx);
+    const { channelId, broadcastId, targetId, state, reason } = req.data;
+    try {
+      await this.aggregates.handle(channelId, { type: 'ReportRestreamState', channelId, targetId, broadcastId, state, reason, now: new Date() }, meta);
+      return { ok: true };
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, correlationId: meta.correlationId }, 'restream-state failed');
+      return { ok: false, code: 'internal_error', message: 'the state could not be recorded, retry later' };
+    }
+  }
+
+  private metadata(ctx: NatsContext): EventMetadata {
+    const headers = ctx.getHeaders() as { get?: (k: string) => string } | undefined;
+    return { correlationId: correlationIdFrom(headers?.get?.(CORRELATION_HEADER)) };
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * The LL-HLS packager of one channel (issue 10 items 1, 3, 9): one ffmpeg process reads the channel's internal RTMP
+ * URL and writes one fragmented MP4 stream per rendition to a pipe (./ffmpeg-args.ts); this class cuts each stream
+ * into boxes (./fmp4.ts), hands the init segment (`ftyp` + `moov`) and every fragment (`moof` + `mdat`, ≈ one part
+ * of `HLS_PART_SECONDS`) to the live media store through {@link ChannelMediaSink} (./media-sink.ts).
+ *
+ * - Parts: each ffmpeg fragment is one part (ffmpeg cuts at every video keyframe and at the part duration); a
+ *   fragment without video samples is held and sent with the next one (after 5 such fragments, on its own, timed by
+ *   its audio and not independent, so a stalled video track never makes the packager buffer without bound). `durationSeconds` = the video samples'
+ *   durations ÷ the `mdhd` timescale; `independent` = the first video sample is a sync sample.
+ * - Program date-time: the first part of an ffmpeg run anchors wall clock = its arrival − its duration at its
+ *   `tfdt` decode time; every part of every rendition of that run is placed at anchor + (its `tfdt` − the anchor's),
+ *   so renditions agree with each other.
+ * - Keyframe interval: while the source is copied, media time since the last independent part of `source` is
+ *   watched; once it exceeds the threshold (`INGEST_KEYFRAME_FIX_SECONDS` + 5 % for 29.97-fps rounding), ffmpeg is
+ *   restarted at once in re-encode mode (every rendition encoded with 1-s keyframes) without waiting for the next
+ *   keyframe. The mode and its reason are in {@link PackagerStatus} (`GET /admin/health` → `packager`). A new
+ *   publisher session ({@link LivePackager.newPublisher}) restarts ffmpeg at once, in passthrough again.
+ * - Restarts: ffmpeg exiting (or writing malformed MP4) while the publisher is connected is restarted with
+ *   exponential backoff (0.5 s, 1 s, 2 s … ≤ 8 s), at most `maxRestarts` times (the counter resets after a minute of
+ *   stable running and on a new publisher session). Every run sends a new `init`: the store adds a discontinuity
+ *   and keeps the media sequence numbers growing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@eventcast/platform';
+import { packagerMetrics } from '../metrics.js';
+import { redact } from '../redact.js';
+import { packagerArgs, renditionFd } from './ffmpeg-args.js';
+import { BoxSplitter, Mp4FormatError, parseInit, parseMoof, type Mp4Init } from './fmp4.js';
+import { planRenditions, type RenditionPlan } from './ladder.js';
+import type { ChannelMediaSink, RenditionDescriptor } from './media-sink.js';
+
+/**
+ * The packager ffmpeg's last complete `-progress` block (https://ffmpeg.org/ffmpeg.html#Advanced-options, `-progress`).
+ * `dropFrames`/`dupFrames` count frames the encoder dropped or duplicated (0 while every rendition is copied);
+ * `speed` below 1 means the packager falls behind real time.
+ */
+export interface PackagerProgress {
+  /** Frames written so far by this ffmpeg process (first output). */
+  frames: number | null;
+  fps: number | null;
+  dropFrames: number | null;
+  dupFrames: number | null;
+  /** Processing speed relative to real time (1 = keeping up). */
+  speed: number | null;
+  /** Output time in seconds. */
+  outTimeSeconds: number | null;
+  /** When the block was read (ISO-8601). */
+  at: string;
+}
+
+/** Parses one `-progress` block (`key=value` lines). Unknown or `N/A` values → null. */
+export function parseProgressBlock(lines: readonly string[], at: Date): PackagerProgress {
+  const kv = new Map<string, string>();
+  for (const line of lines) {
+    const i = line.indexOf('=');
+    if (i > 0) kv.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
+  }
+  const num = (k: string, strip = ''): number | null => {
+    const raw = kv.get(k);
+    if (raw === undefined) return null;
+    const n = Number(strip ? raw.replace(strip, '') : raw);
+    return raw !== 'N/A' && raw !== '' && Number.isFinite(n) ? n : null;
+  };
+  const outUs = num('out_time_us') ?? num('out_time_ms');
+  return {
+    frames: num('frame'),
+    fps: num('fps'),
+    dropFrames: num('drop_frames'),
+    dupFrames: num('dup_frames'),
+    speed: num('speed', 'x'),
+    outTimeSeconds: outUs === null ? null : Math.round(outUs / 1000) / 1000,
+    at: at.toISOString(),
+  };
+}
+
+/** `passthrough`: the source video is copied; `reencode`: it is encoded with 1-s keyframes. */
+export type PackagerMode = 'passthrough' | 'reencode';
+
+/** The packager part of a channel's health (`GET /admin/health` → `channels[].packager`; docs/contracts.md). */
+export interface PackagerStatus {
+  running: boolean;
+  restarts: number;
+  progress: PackagerProgress | null;
+  mode: PackagerMode;
+  /**
+   * Why the source is re-encoded, in words for the streamer (e.g. "keyframe interval above 2 s: no keyframe for
+   * 2.5 s; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Advanced)"); null in passthrough.
+   */
+  modeReason: string | null;
+  /** Renditions of the current (or last) ffmpeg run, in output order. */
+  renditions: string[];
+  /** Parts handed to the store since the packager was created. */
+  parts: number;
+  /** Fragments that were malformed or could not be parsed (each one restarts ffmpeg). */
+  malformed: number;
+}
+
+/** What the source looks like, from the publisher's metadata or ffprobe; nulls when unknown. */
+export interface SourceInfo {
+  height: number | null;
+  frameRate: number | null;
+  videoKbps: number | null;
+  audioKbps: number | null;
+}
+
+/** Settings of one {@link LivePackager}. */
+export interface LivePackagerOptions {
+  ffmpegPath: string;
+  /** Internal RTMP URL `rtmp://127.0.0.1:<port>/live/<key>`; contains the key: never logged. */
+  inputUrl: string;
+  /** The stream key, only to redact it from ffmpeg's output. */
+  secret: string;
+  /** `HLS_PART_SECONDS`: the part target. */
+  partSeconds: number;
+  /** Rendition names of the ladder (`source` first; ./ladder.ts). */
+  renditions: readonly string[];
+  /** `INGEST_KEYFRAME_FIX`: re-encode a source whose keyframe interval exceeds `keyframeFixSeconds`. */
+  keyframeFix: boolean;
+  /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2). */
+  keyframeFixSeconds: number;
+  /** What is known about the source when ffmpeg starts (asked before every run). */
+  source: () => SourceInfo;
+  /** The store's side of the channel. */
+  sink: ChannelMediaSink;
+  /** Restarts allowed while `shouldRun()` holds; the counter resets after a minute of stable running. */
+  maxRestarts: number;
+  /** Whether ffmpeg should be running now (publisher connected). Asked before each restart. */
+  shouldRun: () => boolean;
+  log: Logger;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+}
+
+/** Keyframe interval of the encoded renditions in re-encode mode, seconds. */
+export const REENCODE_KEYFRAME_SECONDS = 1;
+/** Tolerance above the keyframe threshold before re-encoding (a 2-s GOP at 29.97 fps is 2.002 s). */
+const KEYFRAME_TOLERANCE = 1.05;
+const STABLE_MS = 60_000;
+const SECOND_TERM_MS = 1000;
+const KILL_AFTER_MS = 4000;
+/** Fragments without video samples held before they are sent on their own (≈ 1 s at 0.2-s fragments). */
+const MAX_HELD_FRAGMENTS = 5;
+/** Audio bitrate assumed in BANDWIDTH when the source's is unknown, kbit/s. */
+const AUDIO_KBPS_GUESS = 160;
+
+/** State shared by the renditions of one ffmpeg run. */
+interface Run {
+  child: ChildProcess;
+  plans: RenditionPlan[];
+  /** Wall-clock anchor of the run's program date-time: `wallMs` at media time `mediaSeconds`. */
+  anchor: { wallMs: number; mediaSeconds: number } | null;
+  /** Set when a pipe carried malformed MP4: the run is being killed, its output is ignored. */
+  failed: boolean;
+}
+
+/**
+ * Reads one rendition's fMP4 pipe: init segment, then fragments grouped into parts.
+ */
+class RenditionReader {
+  private readonly splitter = new BoxSplitter();
+  private initBoxes: Buffer[] = [];
+  private init: Mp4Init | null = null;
+  /** Boxes of the fragment(s) not yet sent (held while they carry no video time). */
+  private pending: Buffer[] = [];
+  private pendingTicks = 0;
+  private pendingIndependent: boolean | null = null;
+  private pendingDecodeSeconds: number | null = null;
+  private accumulatedSeconds = 0;
+  /** Longest other-track duration of held fragments without video samples, seconds. */
+  private heldSeconds = 0;
+  private moof: Buffer | null = null;
+
+  constructor(
+    private readonly packager: LivePackager,
+    private readonly run: Run,
+    private readonly plan: RenditionPlan,
+  ) {}
+
+  /** Feeds pipe bytes. @throws {Mp4FormatError} on malformed MP4. */
+  push(chunk: Buffer): void {
+    for (const box of this.splitter.push(chunk)) this.box(box.type, box.data);
+  }
+
+  private box(type: string, data: Buffer): void {
+    if (!this.init) {
+      if (type === 'moov') {
+        this.initBoxes.push(data);
+        const initSegment = Buffer.concat(this.initBoxes);
+        this.init = parseInit(initSegment);
+        this.packager.onInit(this.plan, initSegment, this.init);
+      } else if (type === 'ftyp') this.initBoxes = [data];
+      else if (type !== 'free' && type !== 'skip') throw new Mp4FormatError(`'${type}' box before the init segment`);
+      return;
+    }
+    switch (type) {
+      case 'moof':
+        if (this.moof) throw new Mp4FormatError('moof without mdat');
+        this.moof = data;
+        return;
+      case 'mdat': {
+        const moof = this.moof;
+        if (!moof) throw new Mp4FormatError('mdat without moof');
+        this.moof = null;
+        this.fragment(moof, data);
+        return;
+      }
+      case 'styp':
+      case 'prft':
+      case 'sidx':
+        this.pending.push(data);
+        return;
+      default:
+        // free, skip, mfra (trailer) and unknown boxes: not part of a media segment.
+        return;
+    }
+  }
+
+  private fragment(moof: Buffer, mdat: Buffer): void {
+    const init = this.init!;
+    const main = init.video ?? init.audio ?? init.tracks[0];
+    if (!main) throw new Mp4FormatError('init segment without tracks');
+    const trafs = parseMoof(moof, init);
+    const traf = trafs.find((t) => t.trackId === main.trackId);
+    this.pending.push(moof, mdat);
+    if (!traf || traf.sampleCount === 0) {
+      // No video in this fragment (e.g. the camera stalled while audio goes on): held for the next one, but never more
+      // than MAX_HELD_FRAGMENTS; then sent as a part timed by its other tracks, not independent.
+      this.heldSeconds += Math.max(0, ...trafs.map((t) => t.durationTicks / (init.tracks.find((k) => k.trackId === t.trackId)?.timescale ?? 1)));
+      if (this.pending.length / 2 >= MAX_HELD_FRAGMENTS && this.pendingTicks === 0 && this.heldSeconds > 0) this.emit(this.heldSeconds, this.pendingIndependent ?? false, this.accumulatedSeconds);
+      return;
+    }
+    if (this.pendingIndependent === null) {
+      this.pendingIndependent = init.video ? traf.firstSampleSync === true : true;
+      this.pendingDecodeSeconds = traf.baseDecodeTime === null ? null : traf.baseDecodeTime / main.timescale;
+    }
+    this.pendingTicks += traf.durationTicks;
+    if (this.pendingTicks <= 0) return;
+    this.emit(this.pendingTicks / main.timescale, this.pendingIndependent, this.pendingDecodeSeconds ?? this.accumulatedSeconds);
+  }
+
+  private emit(durationSeconds: number, independent: boolean, decodeSeconds: number): void {
+    this.accumulatedSeconds = decodeSeconds + durationSeconds;
+    this.packager.onPart(this.plan, this.run, {
+      data: this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending),
+      durationSeconds,
+      independent,
+      decodeSeconds,
+    });
+    this.pending = [];
+    this.pendingTicks = 0;
+    this.pendingIndependent = null;
+    this.pendingDecodeSeconds = null;
+    this.heldSeconds = 0;
+  }
+}
+
+/** A part before its program date-time is set. */
+interface RawPart {
+  data: Buffer;
+  durationSeconds: number;
+  independent: boolean;
+  /** Decode time of its first sample, seconds of the run's media time. */
+  decodeSeconds: number;
+}
+
+/**
+ * Runs and supervises the packaging ffmpeg of one channel. `ensureRunning()` is idempotent; see the module comment
+ * for parts, keyframe fixing and restarts.
+ */
+export class LivePackager {
+  private run: Run | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarts = 0;
+  private stopped = false;
+  private mode: PackagerMode = 'passthrough';
+  private modeReason: string | null = null;
+  /** Media seconds of `source` since its last independent part (passthrough only). */
+  private sinceKeyframe = 0;
+  private partsSent = 0;
+  private malformed = 0;
+  private lastRenditions: string[] = [];
+  private readonly now: () => number;
+
+  /** The running ffmpeg's last progress block; null before the first and after it exits. */
+  progress: PackagerProgress | null = null;
+
+  constructor(private readonly o: LivePackagerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Restarts since the last reset. */
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  /** True while an ffmpeg process is alive. */
+  get running(): boolean {
+    return this.run !== null;
+  }
+
+  /** The running ffmpeg's process id (tests kill it to observe the restart); null when none runs. */
+  get pid(): number | null {
+    return this.run?.child.pid ?? null;
+  }
+
+  /** The packager's health (see {@link PackagerStatus}). */
+  status(): PackagerStatus {
+    return {
+      running: this.running,
+      restarts: this.restarts,
+      progress: this.progress,
+      mode: this.mode,
+      modeReason: this.modeReason,
+      renditions: [...this.lastRenditions],
+      parts: this.partsSent,
+      malformed: this.malformed,
+    };
+  }
+
+  /** Starts ffmpeg unless it is running or a restart is already scheduled. */
+  ensureRunning(): void {
+    this.stopped = false;
+    if (this.run || this.restartTimer) return;
+    this.spawnOnce();
+  }
+
+  /**
+   * A new publisher session (reconnect within the grace period): a fresh restart budget and passthrough again (the
+   * streamer may have fixed the keyframe interval). A running ffmpeg is replaced at once: node-media-server would
+   * feed it the new session's timestamps, which start again from 0 (non-monotonic DTS for the fMP4 muxer). The new
+   * run sends a new init (a discontinuity in the same store channel).
+   */
+  newPublisher(): void {
+    this.restarts = 0;
+    this.mode = 'passthrough';
+    this.modeReason = null;
+    this.respawnNow();
+  }
+
+  /** Replaces the running ffmpeg (if any) by a new run at once: no backoff, not counted as a failure. */
+  private respawnNow(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = null;
+    this.progress = null;
+    run.child.kill('SIGKILL');
+    if (!this.stopped && this.o.shouldRun()) this.spawnOnce();
+  }
+
+  private spawnOnce(): void {
+    const src = this.o.source();
+    const plans = planRenditions(this.o.renditions, src.height, this.mode === 'reencode', src.videoKbps);
+    const args = packagerArgs({ inputUrl: this.o.inputUrl, partSeconds: this.o.partSeconds, renditions: plans, keyframeSeconds: REENCODE_KEYFRAME_SECONDS });
+    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...plans.map(() => 'pipe' as const)];
+    const startedAt = this.now();
+    const child = spawn(this.o.ffmpegPath, args, { stdio });
+    const run: Run = { child, plans, anchor: null, failed: false };
+    this.run = run;
+    this.sinceKeyframe = 0;
+    this.lastRenditions = plans.map((p) => p.name);
+    plans.forEach((plan, i) => {
+      const reader = new RenditionReader(this, run, plan);
+      const pipe = child.stdio[renditionFd(i)] as Readable | null;
+      pipe?.on('data', (chunk: Buffer) => {
+        if (this.run !== run || run.failed) return;
+        try {
+          reader.push(chunk);
+        } catch (err: unknown) {
+          run.failed = true;
+          this.malformed += 1;
+          this.o.log.error({ rendition: plan.name, err: (err as Error).message }, 'packager output is not the expected fragmented MP4; restarting ffmpeg');
+          child.kill('SIGKILL');
+        }
+      });
+      pipe?.on('error', () => undefined);
+    });
+    let block: string[] = [];
+    let partial = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        block.push(line);
+        if (line.startsWith('progress=')) {
+          if (this.run === run) this.progress = parseProgressBlock(block, new Date(this.now()));
+          block = [];
+        }
+      }
+    });
+    packagerMetrics.started();
+    this.o.log.info({ pid: child.pid, mode: this.mode, renditions: this.lastRenditions }, 'packager started');
+    let tail = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      tail = (tail + chunk).slice(-2000);
+    });
+    this.exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        this.o.log.error({ err: redact(err.message, this.o.secret) }, 'packager failed to start');
+      });
+      child.once('close', (code, signal) => {
+        const current = this.run === run;
+        if (current) {
+          this.run = null;
+          this.progress = null;
+        }
+        packagerMetrics.exited(code, signal);
+        const stderr = redact(tail.trim(), this.o.secret).split('\n').slice(-5).join(' | ');
+        this.o.log.info({ code, signal, stderr: stderr || undefined }, 'packager exited');
+        if (this.now() - startedAt > STABLE_MS) this.restarts = 0;
+        resolve();
+        if (current) this.maybeRestart();
+      });
+    });
+  }
+
+  private maybeRestart(): void {
+    if (this.stopped || !this.o.shouldRun() || this.restartTimer) return;
+    if (this.restarts >= this.o.maxRestarts) {
+      packagerMetrics.gaveUp();
+      this.o.log.error({ restarts: this.restarts }, 'packager keeps failing; giving up until the publisher reconnects');
+      return;
+    }
+    const delay = Math.min(8000, 500 * 2 ** this.restarts);
+    this.restarts += 1;
+    packagerMetrics.restarting();
+    this.o.log.warn({ delayMs: delay, attempt: this.restarts }, 'restarting packager');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopped && this.o.shouldRun() && !this.run) this.spawnOnce();
+    }, delay);
+  }
+
+  /** @internal A rendition's init segment arrived. */
+  onInit(plan: RenditionPlan, initSegment: Buffer, init: Mp4Init): void {
+    const src = this.o.source();
+    const audio = init.audio;
+    if (audio?.configSampleRate && audio.configSampleRate !== audio.timescale) {
+      this.o.log.error({ rendition: plan.name, timescale: audio.timescale, aacRate: audio.configSampleRate }, 'audio timescale differs from the AAC sampling rate (input probed too briefly?)');
+    }
+    const audioKbps = init.audio ? (src.audioKbps ?? AUDIO_KBPS_GUESS) : 0;
+    const videoKbps = plan.videoKbps ?? src.videoKbps ?? 0;
+    const descriptor: RenditionDescriptor = {
+      name: plan.name,
+      codecs: init.codecs,
+      width: init.video?.width ?? null,
+      height: init.video?.height ?? null,
+      frameRate: src.frameRate,
+      // Peak announced with 20 % headroom over the mean of a constrained (or the publisher's) bitrate.
+      bandwidth: Math.round((videoKbps + audioKbps) * 1000 * 1.2) || 1_000_000,
+      transcoded: plan.transcoded,
+    };
+    this.o.sink.rendition(plan.name).init(initSegment, descriptor);
+  }
+
+  /** @internal A rendition's part arrived. */
+  onPart(plan: RenditionPlan, run: Run, part: RawPart): void {
+    if (this.run !== run || run.failed) return;
+    if (!run.anchor) run.anchor = { wallMs: this.now() - part.durationSeconds * 1000, mediaSeconds: part.decodeSeconds };
+    const programDateTimeMs = Math.round(run.anchor.wallMs + (part.decodeSeconds - run.anchor.mediaSeconds) * 1000);
+    this.o.sink.rendition(plan.name).part({ data: part.data, durationSeconds: part.durationSeconds, independent: part.independent, programDateTimeMs });
+    this.partsSent += 1;
+    if (plan.name === 'source' && this.mode === 'passthrough') this.watchKeyframes(part);
+  }
+
+  private watchKeyframes(part: RawPart): void {
+    this.sinceKeyframe = part.independent ? part.durationSeconds : this.sinceKeyframe + part.durationSeconds;
+    if (!this.o.keyframeFix || this.sinceKeyframe <= this.o.keyframeFixSeconds * KEYFRAME_TOLERANCE) return;
+    this.mode = 'reencode';
+    this.modeReason =
+      `keyframe interval above ${this.o.keyframeFixSeconds} s (no keyframe for ${this.sinceKeyframe.toFixed(1)} s): the platform re-encodes the video ` +
+      'with 1-s keyframes; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Output Mode: Advanced → Streaming)';
+    this.o.log.warn({ secondsWithoutKeyframe: this.sinceKeyframe }, 'keyframe interval too long; restarting the packager in re-encode mode');
+    this.respawnNow();
+  }
+
+  /** Stops ffmpeg: SIGTERM, a second SIGTERM after 1 s, SIGKILL after 4 s. Resolves when it has exited. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const run = this.run;
+    if (!run) return this.exited;
+    // ffmpeg's first SIGTERM only stops its main loop once the current read returns; a read blocked on the RTMP
+    // socket (publisher gone) needs the second signal, which interrupts I/O. SIGKILL is the last resort.
+    run.child.kill('SIGTERM');
+    const again = setTimeout(() => run.child.kill('SIGTERM'), SECOND_TERM_MS);
+    const killer = setTimeout(() => run.child.kill('SIGKILL'), KILL_AFTER_MS);
+    await this.exited;
+    clearTimeout(again);
+    clearTimeout(killer);
+  }
+
+  /** Ends the broadcast for players: stops ffmpeg, then tells the store the channel ended (`EXT-X-ENDLIST`). */
+  async finish(): Promise<void> {
+    await this.stop();
+    this.o.sink.end();
+  }
+}
