@@ -66,7 +66,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_11_23_1200_admin_audit': adminAuditMigration,
   '2026_12_07_0001_channel_latency_mode': channelLatencyModeMigration,
   '2026_12_07_0100_stream_health': streamHealthMigration,
-  '2026_12_07_0001_restream_targets': restreamMigration,
+  '2026_12_07_0200_restream_targets': restreamMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

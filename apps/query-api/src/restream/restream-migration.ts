@@ -1,5 +1,5 @@
 /**
- * Migration `2026_12_07_0001_restream_targets`: the `restream_targets` read model (./restream-schema.ts).
+ * Migration `2026_12_07_0200_restream_targets`: the `restream_targets` read model (./restream-schema.ts).
  * Append-only: never edit it once applied, add a new migration instead.
  */
 import type { Kysely } from 'kysely';

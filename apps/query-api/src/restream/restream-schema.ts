@@ -1,5 +1,5 @@
 /**
- * Kysely types of the restream read model (migration `2026_12_07_0001_restream_targets`, issue 10 item 7):
+ * Kysely types of the restream read model (migration `2026_12_07_0200_restream_targets`, issue 10 item 7):
  * `readmodels.restream_targets`, written only by ./restream-targets.projection.ts. No key material: the target's key
  * stays in the event store (sealed), the read model never holds it.
  */
