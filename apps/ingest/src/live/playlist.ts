@@ -9,7 +9,9 @@
  * - `EXT-X-PART-INF:PART-TARGET=<HLS_PART_SECONDS>` (§4.4.3.7);
  * - per segment: `EXT-X-DISCONTINUITY` + `EXT-X-MAP` after a new init, `EXT-X-PROGRAM-DATE-TIME`, its `EXT-X-PART`s
  *   (with `INDEPENDENT=YES` where a part starts with a keyframe) while the store keeps them, then `EXTINF` + URI;
- * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3);
+ * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3); after a
+ *   packager restart and before the new run's first part, `EXT-X-DISCONTINUITY` + the new `EXT-X-MAP` + that hint
+ *   (so hls.js predicts the next segment's discontinuity sequence right, see `RenditionState.pendingSegment`);
  * - `EXT-X-RENDITION-REPORT` for every other rendition (§4.4.5.4); `EXT-X-ENDLIST` once the broadcast ended.
  * A player that ignores the LL-HLS tags sees a plain live playlist of whole segments (every tag it does not know is
  * ignored, §4.1), so the same URL serves both.
@@ -65,6 +67,19 @@ export function renderMediaPlaylist(r: RenditionState): string | null {
     const seg = segmentOf(r, open, true);
     if (!r.ended) seg.parts.push(new PartialSegment({ hint: true, uri: r.partUri(r.nextPartN) }));
     segments.push(seg);
+  } else if (segments.length > 0 && !r.ended) {
+    // After a packager restart, before the new run's first part: announce the discontinuity with the hint (see
+    // RenditionState.pendingSegment).
+    const pending = r.pendingSegment();
+    if (pending) {
+      segments.push(new Segment({
+        discontinuity: true,
+        mediaSequenceNumber: pending.msn,
+        discontinuitySequence: pending.discontinuitySequence,
+        map: new MediaInitializationSection({ hint: false, uri: r.initUri(pending.gen) }),
+        parts: [new PartialSegment({ hint: true, uri: r.partUri(r.nextPartN) })],
+      }));
+    }
   }
   const reports: InstanceType<typeof RenditionReport>[] = [];
   for (const other of r.channel.renditions.values()) {

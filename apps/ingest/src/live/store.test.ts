@@ -66,6 +66,32 @@ void describe('live media store', () => {
     assert.equal(r.inits.size, 1);
   });
 
+  void it('after a packager restart, announces the discontinuity with the hint before the new run’s first part', () => {
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    feed(store, 'erin', 'source', 12, 5);
+    const r = store.channel('erin')?.renditions.get('source');
+    assert.ok(r);
+    r.init(Buffer.from('init2'), desc('source', 1_000_000, 1280));
+    // hls.js predicts the segment after the playlist's tail with the discontinuity count at the end of the playlist
+    // (m3u8-parser.ts fragmentHint): the tail must carry the discontinuity and the new map before the next part exists.
+    const interim = renderMediaPlaylist(r) ?? '';
+    const { violations } = checkMediaPlaylist(interim);
+    assert.deepEqual(violations, []);
+    const pending = r.pendingSegment();
+    assert.ok(pending);
+    const hint = r.partUri(r.nextPartN);
+    assert.match(interim, new RegExp(`\\n${r.segmentUri(pending.msn - 1)}\\n#EXT-X-DISCONTINUITY\\n#EXT-X-MAP:URI="${r.initUri(1)}"\\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${hint}"\\n?$`));
+    // The hinted part opens that segment, with that discontinuity.
+    r.part({ data: Buffer.alloc(100, 1), durationSeconds: 0.2, independent: true, programDateTimeMs: 1_800_000_010_000 });
+    assert.equal(r.pendingSegment(), null);
+    assert.equal(r.open?.msn, pending.msn);
+    assert.equal(r.open?.discontinuity, true);
+    assert.equal(r.open?.discontinuitySequence, pending.discontinuitySequence);
+    assert.equal(r.partUri(r.open?.parts[0]?.n ?? -1), hint);
+    r.end();
+    assert.equal(r.pendingSegment(), null);
+  });
+
   void it('writes the multivariant playlist highest BANDWIDTH first from the measured segments', () => {
     const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
     feed(store, 'dave', 'source', 11, 5, 2000);

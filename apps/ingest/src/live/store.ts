@@ -205,6 +205,20 @@ export class RenditionState implements RenditionSink {
     this.channel.changed(this);
   }
 
+  /**
+   * The segment announced by a new init (a packager restart) that no part has opened yet: its media sequence number,
+   * init generation and discontinuity sequence; null otherwise (also once ended). The media playlist lists it as
+   * `EXT-X-DISCONTINUITY` + the new `EXT-X-MAP` + the `EXT-X-PRELOAD-HINT` of its first part (./playlist.ts), so a
+   * player that predicts the next segment from the playlist's tail gets its discontinuity right: hls.js
+   * (`m3u8-parser.ts`) makes a "fragment hint" for the segment after the last one with the discontinuity count at the
+   * end of the playlist, and fails with a fatal `levelParsingError` ("discontinuity sequence mismatch",
+   * `level-helper.ts` `mapFragmentIntersection`) when the next reload gives that segment another count.
+   */
+  pendingSegment(): { msn: number; gen: number; discontinuitySequence: number } | null {
+    if (this.ended || !this.pendingDiscontinuity || (this.open && this.open.parts.length > 0)) return null;
+    return { msn: this.nextMsn, gen: this.gen, discontinuitySequence: this.discontinuities + 1 };
+  }
+
   /** The last part in the playlist as (msn, index within its segment), or null when none. */
   lastPart(): { msn: number; index: number } | null {
     if (this.open && this.open.parts.length > 0) return { msn: this.open.msn, index: this.open.parts.length - 1 };
