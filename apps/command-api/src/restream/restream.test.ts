@@ -133,6 +133,13 @@ describe('restream targets (command side)', () => {
     const after = (await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, auth)).body.targets.find((x) => x.id === on.body.id)?.live;
     assert.equal(after?.reason, 'rtmp://on.example.org/live/[stream key]: Input/output error ([stream key])');
     assert.ok(!JSON.stringify(await h.allEvents()).includes('key_on_123'), 'no plaintext key in the event store');
+
+    // The broadcast ends: the ingest's `stopped` (racing the end) is still recorded, a later `live` for it is not.
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastEnd, { channelId: id, broadcastId, reason: 'unpublished' }), { ok: true });
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, state: 'stopped', reason: null }), { ok: true });
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, state: 'live', reason: null }), { ok: true });
+    const ended = (await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, auth)).body.targets.find((x) => x.id === on.body.id)?.live;
+    assert.deepEqual([ended?.state, ended?.reason, ended?.broadcastId], ['stopped', null, broadcastId]);
   });
 
   it('ingest: a target whose key cannot be unsealed is skipped and logged by id; the others are returned', async () => {

@@ -43,6 +43,11 @@ describe('restream decider', () => {
     spec.given([added, failed]).when({ ...report, broadcastId: id(5), liveBroadcastId: id(5) }).then([{ ...failed, data: { ...failed.data, broadcastId: id(5) } }]);
     spec.given([added, failed]).when({ ...report, broadcastId: id(5) }).then([]);
     spec.given([added]).when({ ...report, liveBroadcastId: null }).then([]);
+    // `stopped` closing the broadcast the target last reported still counts after that broadcast ended; not another one's.
+    const stopped = { ...report, state: 'stopped' as const, reason: null, liveBroadcastId: null };
+    spec.given([added, failed]).when(stopped).then([{ ...failed, data: { ...failed.data, state: 'stopped', reason: null } }]);
+    spec.given([added, failed]).when({ ...stopped, broadcastId: id(6) }).then([]);
+    spec.given([added]).when(stopped).then([]);
     spec.given([added, { type: 'RestreamTargetRemoved', data: { channelId, targetId } }]).when(report).then([]);
   });
 });
