@@ -85,6 +85,18 @@ void describe('query-api with PostgresEventStore', () => {
         room.unbanned(grace, ivan),
       ]);
       head = await appendAndPublish(streams.follows(grace.id), [room.followed(heidi), room.followed(ivan), room.unfollowed(ivan)]);
+      // Stream health: two samples of grace's live broadcast (series and latest) and a refused publish of heidi's.
+      const health = (sampledAt: string) =>
+        newEvent('BroadcastHealthSampled', {
+          channelId: grace.id, broadcastId, sampledAt, intervalSeconds: 10, windowSeconds: 5, bitrateKbps: 1100, videoBitrateKbps: 1000,
+          audioBitrateKbps: 100, fps: 30, keyframeIntervalSeconds: 2, maxKeyframeIntervalSeconds: 2, width: 640, height: 360,
+          videoCodec: 'h264', audioCodec: 'aac', announcedVideoBitrateKbps: 1000, announcedFrameRate: 30,
+          packager: { running: true, drops: 0, restarts: 0, mode: 'passthrough' }, warnings: [],
+        });
+      await appendAndPublish(streams.broadcastHealth(broadcastId), [health(new Date(Date.parse(startedAt) + 10_000).toISOString()), health(new Date(Date.parse(startedAt) + 20_000).toISOString())]);
+      head = await appendAndPublish(streams.ingest(heidi.id), [
+        newEvent('PublishInputRefused', { channelId: heidi.id, reason: 'unsupported_video_codec', videoCodec: 'hevc', audioCodec: 'aac', refusedAt: startedAt }),
+      ]);
       await waitFor(async () => (await live.runner.position()) >= head, 10_000, 'live checkpoint');
       const graceView = (await getJson(`http://127.0.0.1:${live.port}/channels/grace`)).body as { live: boolean; broadcast: { id: string; startedAt: string } };
       assert.equal(graceView.live, true);
@@ -99,8 +111,9 @@ void describe('query-api with PostgresEventStore', () => {
         assert.equal(await rebuilt.runner.position(), head);
         const liveRows = await dump(liveDb.url);
         assert.deepEqual(
-          [liveRows.chatMessages.length, liveRows.chatRoles.length, liveRows.moderationLog.length, liveRows.emotes.length, liveRows.follows.length],
-          [3, 2, 10, 1, 1],
+          [liveRows.chatMessages.length, liveRows.chatRoles.length, liveRows.moderationLog.length, liveRows.emotes.length, liveRows.follows.length,
+            liveRows.streamHealthSamples.length, liveRows.streamHealthLatest.length, liveRows.publishRefusalsLatest.length],
+          [3, 2, 10, 1, 1, 2, 1, 1],
         );
         assert.deepEqual(await dump(rebuildDb.url), liveRows);
       } finally {

@@ -28,11 +28,6 @@ export const variables = defineEnvVars({
 		schema: optionalUrl,
 		description: 'RTMP server URL shown to creators for OBS (default rtmp://<host>:1935/live)',
 	},
-	PUBLIC_RTMPS_URL: {
-		public: true,
-		schema: optionalUrl,
-		description: 'RTMPS (RTMP over TLS) server URL shown to creators for OBS (default rtmps://<host>:1936/live)',
-	},
 	HLS_PUBLIC_URL: {
 		schema: optionalUrl,
 		description: 'HLS origin the browser plays from (as query-api\'s HLS_PUBLIC_URL; default http://<host>:8000): allowed in the Content-Security-Policy',

@@ -95,8 +95,8 @@ export function rtmpRefusalStatus(reason: IngestRefusalReason): RtmpRefusalStatu
 
 /**
  * Default ingest ports (docs/contracts.md "Processes and ports"): RTMP on 1935, the protocol's registered port, and
- * RTMP over TLS (`rtmps://`) on 1936 (issue 10 item 6). The web shows `rtmp(s)://<host>:<port>/live` to streamers
- * when PUBLIC_RTMP_URL / PUBLIC_RTMPS_URL are unset.
+ * RTMP over TLS (`rtmps://`) on 1936 (issue 10 item 6). The web shows `rtmp://<host>:<port>/live` to streamers when
+ * PUBLIC_RTMP_URL is unset; the RTMPS URL it shows is command-api's `StreamKeyReply.rtmpsUrl`.
  */
 export const INGEST_DEFAULT_PORTS = { rtmp: 1935, rtmps: 1936 } as const;
 
@@ -106,8 +106,11 @@ export const streamKeyReplySchema = z.object({
   streamKey: z.string(),
   /** `rtmp://<host>:<port>/live` (RTMP_PUBLIC_URL when set). */
   rtmpUrl: z.string(),
-  /** `rtmps://<host>:<port>/live` (RTMPS_PUBLIC_URL when set); absent from command-api builds before issue 10. */
-  rtmpsUrl: z.string().optional(),
+  /**
+   * `rtmps://<host>:<port>/live` (RTMPS_PUBLIC_URL when set); null when RTMPS is off (command-api has neither
+   * RTMPS_PUBLIC_URL nor INGEST_TLS_CERT_FILE), so the web hides it; absent from command-api builds before issue 10.
+   */
+  rtmpsUrl: z.string().nullable().optional(),
   issuedAt: z.string(),
 });
 /** See {@link streamKeyReplySchema}. */

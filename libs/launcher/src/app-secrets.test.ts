@@ -14,6 +14,19 @@ describe('app-only secrets', () => {
     assert.equal(specs.find((s) => s.name === 'ingest')?.env['INGEST_RTMPS_PORT'], '1936');
   });
 
+  it('with a public host, RTMPS_PUBLIC_URL is set only when the ingest has a certificate (else command-api shows no RTMPS)', () => {
+    const rtmpsOf = (env: Record<string, string>) =>
+      platformProcesses({ rootDir: '/repo', env, logDir: '/tmp', publicHost: 'live.example.org' }, DEFAULT_PORTS).find((s) => s.name === 'command-api')?.env['RTMPS_PUBLIC_URL'];
+    const saved = process.env['INGEST_TLS_CERT_FILE'];
+    delete process.env['INGEST_TLS_CERT_FILE'];
+    try {
+      assert.equal(rtmpsOf({}), undefined);
+      assert.equal(rtmpsOf({ INGEST_TLS_CERT_FILE: '/tls/cert.pem', INGEST_TLS_KEY_FILE: '/tls/key.pem' }), 'rtmps://live.example.org:1936/live');
+    } finally {
+      if (saved !== undefined) process.env['INGEST_TLS_CERT_FILE'] = saved;
+    }
+  });
+
   it('the ingest may request the restream patterns and the command side answer them; the edge may not', () => {
     for (const p of [CommandPatterns.RestreamTargets, CommandPatterns.RestreamState]) {
       assert.ok(natsPermissions('ingest').publish.allow.includes(p), p);

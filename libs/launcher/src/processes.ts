@@ -131,9 +131,9 @@ export function platformProcesses(o: PlatformOptions, p: PlatformPorts): Process
       PUBLIC_QUERY_API_URL: u.queryApi,
       PUBLIC_REALTIME_URL: u.realtime,
       PUBLIC_RTMP_URL: u.rtmp,
-      RTMPS_PUBLIC_URL: u.rtmps,
-      PUBLIC_RTMPS_URL: u.rtmps,
     });
+    // Shown to streamers only when the ingest can open RTMPS (it has a certificate); else command-api answers null.
+    if (shared['INGEST_TLS_CERT_FILE'] ?? process.env['INGEST_TLS_CERT_FILE']) shared['RTMPS_PUBLIC_URL'] = u.rtmps;
   }
   const local = (port: number, path: string) => ({ http: `http://127.0.0.1:${port}${path}` });
   // Each app gets only its own NATS user and password, nobody else's (nats-config.ts).

@@ -105,6 +105,8 @@ describe('RTMPS publish with restream targets, end to end', () => {
         const states = await panel.getByTestId('restream-state').allTextContents();
         return states.some((s) => s.startsWith('Live')) && states.some((s) => /^(Failed|Retrying): ./.test(s));
       });
+      // The OBS guide offers the RTMPS server that command-api answered (the ingest has a certificate here).
+      assert.equal(await page.getByTestId('rtmps-url').locator('code').textContent(), streamKey.rtmpsUrl);
       await page.close();
       assert.equal(publisher.child.exitCode, null, 'the publisher is still streaming');
     } finally {

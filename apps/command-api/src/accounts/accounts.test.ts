@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { authThrottledMessage } from '@eventcast/contracts';
+import { authThrottledMessage, type StreamKeyReply } from '@eventcast/contracts';
 import { after, before, describe, it } from 'node:test';
+import { rtmpsEnabledFromEnv } from '../core/config.js';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 
 const PASSWORD = 'correct horse battery';
@@ -110,7 +111,7 @@ describe('accounts over HTTP', () => {
     assert.equal(key.status, 200);
     assert.match(key.body.streamKey, new RegExp(`^ec_${id.replace(/-/g, '')}_[A-Za-z0-9_-]{43}$`));
     assert.equal(key.body.rtmpUrl, 'rtmp://127.0.0.1:1935/live');
-    assert.equal((key.body as { rtmpsUrl?: string }).rtmpsUrl, 'rtmps://127.0.0.1:1936/live');
+    assert.equal((key.body as { rtmpsUrl?: string | null }).rtmpsUrl, null, 'RTMPS is off: no certificate, no RTMPS_PUBLIC_URL');
     assert.ok(!Number.isNaN(Date.parse(key.body.issuedAt)));
 
     const rotated = await h.http<{ streamKey: string; issuedAt: string }>('POST', '/me/stream-key/rotate', undefined, bearer(token));
@@ -208,5 +209,28 @@ describe('auth rate limit', () => {
     assert.equal(r.body['message'], authThrottledMessage(3, retryAfter));
     assert.match(String(r.body['message']), /^Too many sign-in and sign-up attempts from your network: 3 per minute are allowed\. Try again in \d+ seconds?\.$/);
     assert.equal((await h.http('GET', '/health')).status, 200);
+  });
+
+  it('shows the RTMPS URL only when RTMPS is on (INGEST_TLS_CERT_FILE or RTMPS_PUBLIC_URL)', async () => {
+    assert.equal(rtmpsEnabledFromEnv({}), false);
+    assert.equal(rtmpsEnabledFromEnv({ INGEST_TLS_CERT_FILE: ' ' }), false);
+    assert.equal(rtmpsEnabledFromEnv({ INGEST_TLS_CERT_FILE: '/etc/eventcast/tls/cert.pem' }), true);
+    assert.equal(rtmpsEnabledFromEnv({ RTMPS_PUBLIC_URL: 'rtmps://live.example.org/live' }), true);
+    const on = await startHarness({ RTMPS_ENABLED: true });
+    try {
+      const { token } = await register(on, 'rtmps_on');
+      const key = await on.http<StreamKeyReply>('GET', '/me/stream-key', undefined, bearer(token));
+      assert.equal(key.body.rtmpsUrl, 'rtmps://127.0.0.1:1936/live');
+    } finally {
+      await on.stop();
+    }
+    const pub = await startHarness({ RTMPS_PUBLIC_URL: 'rtmps://live.example.org/live' });
+    try {
+      const { token } = await register(pub, 'rtmps_pub');
+      const key = await pub.http<StreamKeyReply>('POST', '/me/stream-key/rotate', undefined, bearer(token));
+      assert.equal(key.body.rtmpsUrl, 'rtmps://live.example.org/live');
+    } finally {
+      await pub.stop();
+    }
   });
 });

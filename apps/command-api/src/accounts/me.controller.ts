@@ -70,9 +70,13 @@ export class MeController {
     return `rtmp://${host}:${this.config.INGEST_RTMP_PORT}/live`;
   }
 
-  /** RTMPS_PUBLIC_URL, else `rtmps://<request hostname>:<INGEST_RTMPS_PORT>/live` (issue 10 item 6). */
-  private rtmpsUrl(req: AppRequest): string {
+  /**
+   * RTMPS_PUBLIC_URL, else `rtmps://<request hostname>:<INGEST_RTMPS_PORT>/live` (issue 10 item 6); null when RTMPS is
+   * off (`RTMPS_ENABLED` false: no RTMPS_PUBLIC_URL nor INGEST_TLS_CERT_FILE).
+   */
+  private rtmpsUrl(req: AppRequest): string | null {
     if (this.config.RTMPS_PUBLIC_URL) return this.config.RTMPS_PUBLIC_URL;
+    if (!this.config.RTMPS_ENABLED) return null;
     const host = req.hostname || 'localhost';
     return `rtmps://${host}:${this.config.INGEST_RTMPS_PORT}/live`;
   }

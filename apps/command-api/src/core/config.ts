@@ -30,7 +30,21 @@ export type CommandApiConfig = Pick<
   RESTREAM_KEY_SECRET?: string;
   /** Restream targets may name private/loopback hosts (`RESTREAM_ALLOW_PRIVATE_TARGETS`, default false). */
   RESTREAM_ALLOW_PRIVATE_TARGETS?: boolean;
+  /**
+   * The ingest serves RTMPS, so `/me/stream-key` shows an `rtmpsUrl` (else null): see {@link rtmpsEnabledFromEnv}.
+   * Absent: false.
+   */
+  RTMPS_ENABLED?: boolean;
 };
+
+/**
+ * Whether RTMPS is on, as command-api can tell: `RTMPS_PUBLIC_URL` is set, or `INGEST_TLS_CERT_FILE` is (the ingest
+ * opens RTMPS only with a certificate; the launcher and quick start hand every app the same environment). A deployment
+ * that runs the ingest apart sets RTMPS_PUBLIC_URL for command-api.
+ */
+export function rtmpsEnabledFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env['RTMPS_PUBLIC_URL']?.trim() || env['INGEST_TLS_CERT_FILE']?.trim());
+}
 
 /** Reads `AUTH_RATE_LIMIT_PER_MINUTE` (positive integer, default 20). @throws {Error} when it is not one. */
 export function authRateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {

@@ -66,4 +66,19 @@ describe('stream health commands over NATS', () => {
     const events = (await h.allEvents()).filter((e) => e.type === 'PublishInputRefused');
     assert.deepEqual(events.map((e) => [e.streamName, e.data]), [[`ingest-${id}`, req]]);
   });
+
+  it('records an identical refusal (same reason and codecs) once per minute: a reconnect loop does not grow the stream', async () => {
+    const { id } = await register(h, 'rory');
+    const at = (ms: number) => new Date(Date.UTC(2026, 11, 7, 12, 0, 0) + ms).toISOString();
+    const req = { channelId: id, reason: 'unsupported_video_codec', videoCodec: 'h263', audioCodec: 'aac', refusedAt: at(1000) };
+    assert.deepEqual(await h.request(CommandPatterns.InputRefused, req), { ok: true, recorded: 1 });
+    for (let i = 2; i < 12; i++) {
+      assert.deepEqual(await h.request(CommandPatterns.InputRefused, { ...req, refusedAt: at(i * 5000) }), { ok: true, recorded: 0 }, `repeat ${i}`);
+    }
+    const other = { ...req, audioCodec: 'mp3', refusedAt: at(3000) };
+    assert.deepEqual(await h.request(CommandPatterns.InputRefused, other), { ok: true, recorded: 1 }, 'other codecs are another refusal');
+    assert.deepEqual(await h.request(CommandPatterns.InputRefused, { ...req, refusedAt: at(61_000) }), { ok: true, recorded: 1 }, 'a minute later');
+    const events = (await h.allEvents()).filter((e) => e.type === 'PublishInputRefused' && e.streamName === `ingest-${id}`);
+    assert.equal(events.length, 3);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * Stream health on the command side (issue 10 item 5, docs/contracts.md "Stream health"): records the ingest's
  * samples as `BroadcastHealthSampled` on `health-<broadcastId>` (only for the channel's live broadcast, read from the
- * cached `broadcast-<channelId>` aggregate) and refused inputs as `PublishInputRefused` on `ingest-<channelId>`.
- * One instance per process.
+ * cached `broadcast-<channelId>` aggregate) and refused inputs as `PublishInputRefused` on `ingest-<channelId>`, at most
+ * one per channel, reason and codecs in each {@link INPUT_REFUSAL_DEDUP_SECONDS} window of `refusedAt` (an encoder in a
+ * reconnect loop must not grow the stream without limit). One instance per process.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { HealthSampleRequest, InputRefusedRequest } from '@eventcast/contracts';
@@ -17,9 +18,13 @@ import {
   type BroadcastHealthState,
   type BroadcastState,
 } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
+import { DuplicateEventIdError, type EventStore } from '@eventcast/event-store';
 import { CachedAggregates } from '../core/cached-aggregates.js';
 import { EVENT_STORE } from '../core/tokens.js';
+import { nameBasedUuid } from '../idempotency/command-ids.js';
+
+/** Window (seconds, aligned to the epoch) within which an identical refused input is recorded once. */
+export const INPUT_REFUSAL_DEDUP_SECONDS = 60;
 
 /** Events appended by one command (0 for a duplicate sample). */
 export interface HealthOutcome {
@@ -53,9 +58,21 @@ export class StreamHealthRecorder {
     return { recorded: out.events.length };
   }
 
-  /** Records a publish the ingest refused for its media. @throws store errors as is. */
+  /**
+   * Records a publish the ingest refused for its media, unless an identical refusal (same channel, reason and codecs)
+   * was recorded in the same {@link INPUT_REFUSAL_DEDUP_SECONDS}-second window of `refusedAt`: the event id is derived
+   * from those (name-based UUID), so the store's unique event ids drop the repeat, across command-api replicas too.
+   * @returns `{ recorded: 1 }`, or `{ recorded: 0 }` for a repeat. @throws store errors as is.
+   */
   async inputRefused(refusal: InputRefusedRequest, metadata: EventMetadata): Promise<HealthOutcome> {
-    await this.store.append(streams.ingest(refusal.channelId), [newEvent('PublishInputRefused', refusal, metadata)], 'any');
+    const window = Math.floor(Date.parse(refusal.refusedAt) / (INPUT_REFUSAL_DEDUP_SECONDS * 1000));
+    const id = nameBasedUuid('eventcast-input-refused', refusal.channelId, refusal.reason, refusal.videoCodec ?? '', refusal.audioCodec ?? '', String(window));
+    try {
+      await this.store.append(streams.ingest(refusal.channelId), [{ ...newEvent('PublishInputRefused', refusal, metadata), id }], 'any');
+    } catch (err) {
+      if (err instanceof DuplicateEventIdError) return { recorded: 0 };
+      throw err;
+    }
     return { recorded: 1 };
   }
 }

@@ -2,7 +2,10 @@
  * The ingest's restream requests over NATS (issue 10 item 7; docs/contracts.md "Restream"):
  * - `ingest.restream-targets` → the channel's enabled targets, each key unsealed from STREAM_KEY_SECRET and sealed
  *   again under RESTREAM_KEY_SECRET (the ingest holds only that key), or `{ targets: [], code, message }` on failure;
- * - `ingest.restream-state` → records a target's state change (`RestreamTargetStateChanged`), `{ ok: true }`.
+ *   a target whose key cannot be unsealed is skipped (logged by its id) and the others are returned;
+ * - `ingest.restream-state` → records a target's state change (`RestreamTargetStateChanged`) of the channel's live
+ *   broadcast (reports for another broadcast are ignored), with the target's stream key redacted from `reason`;
+ *   `{ ok: true }`.
  * Payloads are validated with the contract schemas; failures are error replies, never thrown RPC errors.
  */
 import { Controller, Inject } from '@nestjs/common';
@@ -36,14 +39,20 @@ export class RestreamNatsController {
     try {
       const state = await this.aggregates.load(req.data.channelId);
       const transportKey = this.config.RESTREAM_KEY_SECRET ?? DEV_KEY;
-      const targets = [...state.targets.values()]
-        .filter((t) => t.enabled)
-        .map((t) => ({
-          targetId: t.targetId,
-          name: t.name,
-          url: t.url,
-          keySealed: encryptSecret(decryptSecret(t.keyCiphertext, this.config.STREAM_KEY_SECRET), transportKey),
-        }));
+      const targets: RestreamTargetsReply['targets'] = [];
+      for (const t of state.targets.values()) {
+        if (!t.enabled) continue;
+        try {
+          const keySealed = encryptSecret(decryptSecret(t.keyCiphertext, this.config.STREAM_KEY_SECRET), transportKey);
+          targets.push({ targetId: t.targetId, name: t.name, url: t.url, keySealed });
+        } catch (err) {
+          // Never the key nor the ciphertext: only which target and why (e.g. STREAM_KEY_SECRET rotated).
+          this.logger.error(
+            { targetId: t.targetId, channelId: req.data.channelId, err: (err as Error).message, correlationId: meta.correlationId },
+            'restream target key cannot be unsealed; target skipped',
+          );
+        }
+      }
       return { targets };
     } catch (err) {
       this.logger.error({ err: (err as Error).message, correlationId: meta.correlationId }, 'restream-targets failed');
@@ -59,12 +68,44 @@ export class RestreamNatsController {
     const meta = this.metadata(ctx);
     const { channelId, broadcastId, targetId, state, reason } = req.data;
     try {
-      await this.aggregates.handle(channelId, { type: 'ReportRestreamState', channelId, targetId, broadcastId, state, reason, now: new Date() }, meta);
+      const liveBroadcastId = await this.aggregates.liveBroadcastId(channelId);
+      await this.aggregates.handle(
+        channelId,
+        (current) => ({
+          type: 'ReportRestreamState',
+          channelId,
+          targetId,
+          broadcastId,
+          liveBroadcastId,
+          state,
+          reason: reason === null ? null : this.redactKey(reason, current.targets.get(targetId)?.keyCiphertext),
+          now: new Date(),
+        }),
+        meta,
+      );
       return { ok: true };
     } catch (err) {
       this.logger.error({ err: (err as Error).message, correlationId: meta.correlationId }, 'restream-state failed');
       return { ok: false, code: 'internal_error', message: 'the state could not be recorded, retry later' };
     }
+  }
+
+  /**
+   * `reason` without the target's stream key (as typed and URL-encoded), each occurrence replaced by `[stream key]`:
+   * the ingest should send key-free reasons, but ffmpeg's messages can echo the URL it was given. A key that cannot be
+   * unsealed leaves the reason as is (nothing to find).
+   */
+  private redactKey(reason: string, keyCiphertext: string | undefined): string {
+    if (!keyCiphertext) return reason;
+    let key: string;
+    try {
+      key = decryptSecret(keyCiphertext, this.config.STREAM_KEY_SECRET);
+    } catch {
+      return reason;
+    }
+    let out = reason;
+    for (const form of new Set([key, encodeURIComponent(key)])) if (form) out = out.split(form).join('[stream key]');
+    return out;
   }
 
   private metadata(ctx: NatsContext): EventMetadata {

@@ -64,7 +64,7 @@ export class RestreamController {
 
   /**
    * Adds a target (enabled); 201 with its view. 400: body not a `restreamTargetAddSchema` (reasons joined by "; "), a
-   * URL that is not rtmp(s), has credentials/query, or names a private host; 409: already 5 targets.
+   * URL that is not rtmp(s), has credentials/query, names a private host or contains the stream key in its path; 409: already 5 targets.
    */
   @Post()
   @ApiBody({ schema: ADD })
@@ -76,7 +76,7 @@ export class RestreamController {
     if (!parsed.success) throw new BadRequestException(parsed.error.issues.map((i) => i.message).join('; '));
     let url: string;
     try {
-      url = validateRestreamUrl(parsed.data.url, this.config.RESTREAM_ALLOW_PRIVATE_TARGETS ?? false);
+      url = validateRestreamUrl(parsed.data.url, this.config.RESTREAM_ALLOW_PRIVATE_TARGETS ?? false, parsed.data.streamKey);
     } catch (err) {
       throw new BadRequestException((err as Error).message);
     }

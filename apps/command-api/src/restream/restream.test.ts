@@ -1,15 +1,19 @@
 /**
  * Restream targets on the command side (issue 10 item 7), real PostgreSQL and NATS: the owner's routes (add, list,
  * enable/disable, remove; validation, SSRF refusal, the cap of 5), the ingest's `ingest.restream-targets` (enabled
- * targets only, keys sealed under RESTREAM_KEY_SECRET) and `ingest.restream-state` (recorded, shown in the list).
+ * targets only, keys sealed under RESTREAM_KEY_SECRET; an unreadable key skips only its target) and
+ * `ingest.restream-state` (recorded for the live broadcast only, the key redacted from the reason, shown in the list).
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RESTREAM_MAX_TARGETS, type RestreamTargetList, type RestreamTargetsReply, type RestreamTargetView } from '@eventcast/contracts';
-import { CommandPatterns, streams } from '@eventcast/events';
-import { decryptSecret } from '@eventcast/platform';
+import { CommandPatterns, newEvent, streams } from '@eventcast/events';
+import { PostgresEventStore } from '@eventcast/event-store';
+import { decryptSecret, encryptSecret } from '@eventcast/platform';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
+
+const media = { videoCodec: 'h264', audioCodec: 'aac', width: 640, height: 360, frameRate: 30, videoBitrateKbps: 1000, audioSampleRate: 48000, audioChannels: 2 };
 
 describe('restream targets (command side)', () => {
   let h: Harness;
@@ -32,6 +36,15 @@ describe('restream targets (command side)', () => {
       [{ name: 'x', url: 'http://example.org/live', streamKey: 'k' }, /rtmp:\/\/ or rtmps:\/\//],
       [{ name: 'x', url: 'rtmp://127.0.0.1/live', streamKey: 'k' }, /private, loopback or link-local/],
       [{ name: 'x', url: 'rtmp://localhost:1935/live', streamKey: 'k' }, /private, loopback or link-local/],
+      // IPv4 shorthands that resolvers read as 127.0.0.1 (WHATWG URL IPv4 parser / inet_aton).
+      [{ name: 'x', url: 'rtmp://2130706433/live', streamKey: 'k' }, /private, loopback or link-local/],
+      [{ name: 'x', url: 'rtmp://0x7f000001/live', streamKey: 'k' }, /private, loopback or link-local/],
+      [{ name: 'x', url: 'rtmp://127.1/live', streamKey: 'k' }, /private, loopback or link-local/],
+      [{ name: 'x', url: 'rtmps://0177.0.0.1:443/live', streamKey: 'k' }, /private, loopback or link-local/],
+      [{ name: 'x', url: 'rtmp://10.1/live', streamKey: 'k' }, /private, loopback or link-local/],
+      // The URL is stored and shown in clear: the key belongs in its own (sealed) field.
+      [{ name: 'x', url: 'rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl', streamKey: 'abcd-efgh-ijkl' }, /put the stream key in the key field, not in the URL/],
+      [{ name: 'x', url: 'rtmp://a.rtmp.youtube.com/abcd-efgh-ijkl/live2', streamKey: 'abcd-efgh-ijkl' }, /not in the URL/],
       [{ name: 'x', url: 'rtmp://user:pw@example.org/live', streamKey: 'k' }, /credentials/],
       [{ name: 'x', url: 'rtmp://example.org/live?x=1', streamKey: 'k' }, /query/],
       [{ name: ' ', url: 'rtmp://example.org/live', streamKey: 'k' }, /name must not be blank/],
@@ -94,7 +107,14 @@ describe('restream targets (command side)', () => {
     const bad = await h.request<Record<string, unknown>>(CommandPatterns.RestreamTargets, { channelId: 'nope' });
     assert.equal(bad['code'], 'invalid_request');
 
+    // A report while the channel is off air, or for another broadcast than the live one, records nothing.
     const report = { channelId: id, broadcastId, targetId: on.body.id, state: 'failed', reason: 'Connection refused' };
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, report), { ok: true });
+    await h.http('GET', '/me/stream-key', undefined, auth);
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId, media }), { ok: true, broadcastId });
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, broadcastId: randomUUID(), state: 'live', reason: null }), { ok: true });
+    assert.equal((await h.allEvents()).filter((e) => e.type === 'RestreamTargetStateChanged' && e.streamName === streams.restream(id)).length, 0);
+
     assert.deepEqual(await h.request(CommandPatterns.RestreamState, report), { ok: true });
     assert.deepEqual(await h.request(CommandPatterns.RestreamState, report), { ok: true }, 'a repeat is accepted (and not recorded twice)');
     const list = await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, auth);
@@ -106,5 +126,43 @@ describe('restream targets (command side)', () => {
     assert.equal(changes.length, 1);
     const invalid = await h.request<Record<string, unknown>>(CommandPatterns.RestreamState, { ...report, state: 'exploded' });
     assert.equal(invalid['ok'], false);
+
+    // A reason that echoes the key (e.g. ffmpeg printing the URL it was given) is recorded with the key redacted.
+    const echoed = { ...report, state: 'retrying', reason: 'rtmp://on.example.org/live/key_on_123: Input/output error (key_on_123)' };
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, echoed), { ok: true });
+    const after = (await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, auth)).body.targets.find((x) => x.id === on.body.id)?.live;
+    assert.equal(after?.reason, 'rtmp://on.example.org/live/[stream key]: Input/output error ([stream key])');
+    assert.ok(!JSON.stringify(await h.allEvents()).includes('key_on_123'), 'no plaintext key in the event store');
+
+    // The broadcast ends: the ingest's `stopped` (racing the end) is still recorded, a later `live` for it is not.
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastEnd, { channelId: id, broadcastId, reason: 'unpublished' }), { ok: true });
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, state: 'stopped', reason: null }), { ok: true });
+    assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, state: 'live', reason: null }), { ok: true });
+    const ended = (await h.http<RestreamTargetList>('GET', '/me/restream-targets', undefined, auth)).body.targets.find((x) => x.id === on.body.id)?.live;
+    assert.deepEqual([ended?.state, ended?.reason, ended?.broadcastId], ['stopped', null, broadcastId]);
+  });
+
+  it('ingest: a target whose key cannot be unsealed is skipped and logged by id; the others are returned', async () => {
+    const { token, id } = await register(h, 'rs_rotated');
+    const auth = bearer(token);
+    const good = await h.http<RestreamTargetView>('POST', '/me/restream-targets', { name: 'Good', url: 'rtmp://good.example.org/live', streamKey: 'key_good_1' }, auth);
+    // A target sealed under another STREAM_KEY_SECRET (e.g. after a rotation), written as the command side would.
+    const badId = randomUUID();
+    const staleKey = 'key_stale_2';
+    const store = new PostgresEventStore({ connectionString: h.db.url });
+    try {
+      const data = { channelId: id, targetId: badId, name: 'Stale', url: 'rtmp://stale.example.org/live', keyCiphertext: encryptSecret(staleKey, randomBytes(32).toString('hex')) };
+      await store.append(streams.restream(id), [newEvent('RestreamTargetAdded', data)], 'any');
+    } finally {
+      await store.close();
+    }
+    const reply = await h.request<RestreamTargetsReply & { code?: string }>(CommandPatterns.RestreamTargets, { channelId: id, broadcastId: randomUUID() });
+    assert.equal(reply.code, undefined, JSON.stringify(reply));
+    assert.deepEqual(reply.targets.map((t) => t.targetId), [good.body.id]);
+    assert.equal(decryptSecret(reply.targets[0]!.keySealed, restreamSecret), 'key_good_1');
+    const logged = h.logs.filter((l) => l.includes(badId));
+    assert.ok(logged.some((l) => l.includes('cannot be unsealed')), 'the skipped target is logged by its id');
+    const data = (await h.allEvents()).find((e) => e.type === 'RestreamTargetAdded' && (e.data as { targetId: string }).targetId === badId)!.data as { keyCiphertext: string };
+    assert.ok(!h.logs.some((l) => l.includes(data.keyCiphertext) || l.includes(staleKey)), 'neither the key nor its ciphertext is logged');
   });
 });

@@ -25,6 +25,9 @@ export async function dumpReadModels(url: string) {
       analyticsDayViewers: await db.selectFrom('analytics_channel_day_viewers').selectAll().orderBy('channel_id').orderBy('day').orderBy('viewer_key').execute(),
       adminAudit: await db.selectFrom('admin_audit_log').selectAll().orderBy('global_position').execute(),
       restreamTargets: await db.selectFrom('restream_targets').selectAll().orderBy('id').execute(),
+      streamHealthSamples: await db.selectFrom('stream_health_samples').selectAll().orderBy('broadcast_id').orderBy('sampled_at').execute(),
+      streamHealthLatest: await db.selectFrom('stream_health_latest').selectAll().orderBy('channel_id').execute(),
+      publishRefusalsLatest: await db.selectFrom('publish_refusals_latest').selectAll().orderBy('channel_id').execute(),
       checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
     };
   } finally {

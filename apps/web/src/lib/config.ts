@@ -3,7 +3,6 @@ import {
 	PUBLIC_QUERY_API_URL,
 	PUBLIC_REALTIME_URL,
 	PUBLIC_RTMP_URL,
-	PUBLIC_RTMPS_URL,
 } from '$app/env/public';
 import { INGEST_DEFAULT_PORTS } from '@eventcast/contracts';
 
@@ -16,8 +15,6 @@ export interface ServiceUrls {
 	queryApi: string;
 	realtime: string;
 	rtmp: string;
-	/** RTMP over TLS (issue 10 item 6): the same ingest, encrypted. */
-	rtmps: string;
 }
 
 /** `hostname` as it stands in a URL: IPv6 literals need brackets. */
@@ -36,7 +33,6 @@ export function serviceUrls(hostname: string = typeof location === 'undefined' ?
 		queryApi: PUBLIC_QUERY_API_URL ?? `http://${h}:4002`,
 		realtime: PUBLIC_REALTIME_URL ?? `ws://${h}:4003/ws`,
 		rtmp: PUBLIC_RTMP_URL ?? `rtmp://${h}:${INGEST_DEFAULT_PORTS.rtmp}/live`,
-		rtmps: PUBLIC_RTMPS_URL ?? `rtmps://${h}:${INGEST_DEFAULT_PORTS.rtmps}/live`,
 	};
 }
 

@@ -34,13 +34,20 @@ describe('restream decider', () => {
     spec.given([added, removed]).when({ type: 'EnableRestreamTarget', channelId, targetId }).thenThrows('restream_target_not_found');
   });
 
-  it('records state changes, not repeats; reports for removed targets are ignored', () => {
-    const report = { type: 'ReportRestreamState' as const, channelId, targetId, broadcastId, state: 'failed' as const, reason: 'Connection refused', now };
+  it('records state changes, not repeats; reports for removed targets or a broadcast that is not live are ignored', () => {
+    const report = { type: 'ReportRestreamState' as const, channelId, targetId, broadcastId, liveBroadcastId: broadcastId, state: 'failed' as const, reason: 'Connection refused', now };
     const failed: RestreamEvent = { type: 'RestreamTargetStateChanged', data: { channelId, targetId, broadcastId, state: 'failed', reason: 'Connection refused', at: now.toISOString() } };
     spec.given([added]).when(report).then([failed]);
     spec.given([added, failed]).when(report).then([]);
     spec.given([added, failed]).when({ ...report, state: 'retrying' }).then([{ ...failed, data: { ...failed.data, state: 'retrying' } }]);
-    spec.given([added, failed]).when({ ...report, broadcastId: id(5) }).then([{ ...failed, data: { ...failed.data, broadcastId: id(5) } }]);
+    spec.given([added, failed]).when({ ...report, broadcastId: id(5), liveBroadcastId: id(5) }).then([{ ...failed, data: { ...failed.data, broadcastId: id(5) } }]);
+    spec.given([added, failed]).when({ ...report, broadcastId: id(5) }).then([]);
+    spec.given([added]).when({ ...report, liveBroadcastId: null }).then([]);
+    // `stopped` closing the broadcast the target last reported still counts after that broadcast ended; not another one's.
+    const stopped = { ...report, state: 'stopped' as const, reason: null, liveBroadcastId: null };
+    spec.given([added, failed]).when(stopped).then([{ ...failed, data: { ...failed.data, state: 'stopped', reason: null } }]);
+    spec.given([added, failed]).when({ ...stopped, broadcastId: id(6) }).then([]);
+    spec.given([added]).when(stopped).then([]);
     spec.given([added, { type: 'RestreamTargetRemoved', data: { channelId, targetId } }]).when(report).then([]);
   });
 });

@@ -2,8 +2,10 @@
  * A channel's restream targets (stream `restream-<channelId>`, issue 10 item 7): RTMP(S) services the ingest forwards
  * each broadcast to. The owner adds a target (name, server URL, stream key sealed by the caller), enables or disables
  * it, removes it; at most {@link MAX_RESTREAM_TARGETS_PER_CHANNEL}. The ingest reports each target's state during a
- * broadcast (connecting, live, failed with the reason, retrying, stopped); a report for a removed target, or one that
- * repeats the current state and reason, records nothing. No I/O: URL validation and sealing are the caller's.
+ * broadcast (connecting, live, failed with the reason, retrying, stopped); a report for a removed target, for a
+ * broadcast other than the channel's live one (`liveBroadcastId`, read by the caller from `broadcast-<channelId>`, as
+ * for broadcastHealthDecider; except `stopped` for the broadcast the target last reported, which may arrive just after
+ * the broadcast ended), or one that repeats the current state and reason, records nothing. No I/O: URL validation and sealing are the caller's.
  */
 import { MAX_RESTREAM_TARGETS_PER_CHANNEL, type RestreamTargetState } from '@eventcast/events';
 import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
@@ -18,6 +20,8 @@ export type RestreamCommand =
       channelId: string;
       targetId: string;
       broadcastId: string;
+      /** The channel's live broadcast as the command side knows it (null: off air); other reports are ignored. */
+      liveBroadcastId: string | null;
       state: RestreamTargetState;
       reason: string | null;
       now: Date;
@@ -73,9 +77,13 @@ export const restreamDecider: Decider<RestreamCommand, RestreamEvent, RestreamSt
         return requireTarget(state, targetId).enabled ? [{ type: 'RestreamTargetDisabled', data: { channelId, targetId } }] : [];
       case 'ReportRestreamState': {
         const t = state.targets.get(targetId);
-        if (!t) return [];
         const { broadcastId, reason } = command;
+        if (!t) return [];
         const prev = t.live;
+        // The ingest stops its targets as the broadcast ends, racing `ingest.broadcast-end`: a `stopped` that closes the
+        // broadcast this target last reported is kept even when that broadcast has just ended.
+        const closing = command.state === 'stopped' && prev?.broadcastId === broadcastId;
+        if (broadcastId !== command.liveBroadcastId && !closing) return [];
         if (prev && prev.broadcastId === broadcastId && prev.state === command.state && prev.reason === reason) return [];
         return [{ type: 'RestreamTargetStateChanged', data: { channelId, targetId, broadcastId, state: command.state, reason, at: command.now.toISOString() } }];
       }

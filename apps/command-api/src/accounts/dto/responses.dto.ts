@@ -26,7 +26,8 @@ export class MeDto {
 export class StreamKeyDto {
   @ApiProperty({ description: 'secret: paste into OBS as the stream key', example: 'ec_<32 hex>_<43 base64url>' }) streamKey!: string;
   @ApiProperty({ example: 'rtmp://localhost:1935/live' }) rtmpUrl!: string;
-  @ApiProperty({ example: 'rtmps://localhost:1936/live', description: 'RTMP over TLS (the ingest opens it when it has a certificate)' }) rtmpsUrl!: string;
+  @ApiProperty({ example: 'rtmps://localhost:1936/live', nullable: true, type: String, description: 'RTMP over TLS (the ingest opens it when it has a certificate); null when RTMPS is off' })
+  rtmpsUrl!: string | null;
   @ApiProperty({ format: 'date-time' }) issuedAt!: string;
 }
 
