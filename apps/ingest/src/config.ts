@@ -104,6 +104,11 @@ export interface RtmpLimits {
    * ffprobe) are exempt, so channels already live keep being packaged while the cap is reached.
    */
   maxConnections: number;
+  /**
+   * `INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES` (8388608): bytes node-media-server may queue for one internal player (the
+   * packager, a restream ffmpeg) that reads slower than the stream; over it the player is disconnected (it retries).
+   */
+  maxPlayerBufferBytes: number;
 }
 
 /** Default {@link RtmpLimits}. */
@@ -115,6 +120,7 @@ export const DEFAULT_RTMP_LIMITS: Readonly<RtmpLimits> = {
   maxChunkStreams: 16,
   maxConnectionsPerIp: 10,
   maxConnections: 1000,
+  maxPlayerBufferBytes: 8 * 1024 * 1024,
 };
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -196,6 +202,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       maxChunkStreams: positiveIntEnv(env, 'INGEST_RTMP_MAX_CHUNK_STREAMS', DEFAULT_RTMP_LIMITS.maxChunkStreams, 65599),
       maxConnectionsPerIp: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS_PER_IP', DEFAULT_RTMP_LIMITS.maxConnectionsPerIp),
       maxConnections: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS', DEFAULT_RTMP_LIMITS.maxConnections),
+      maxPlayerBufferBytes: positiveIntEnv(env, 'INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES', DEFAULT_RTMP_LIMITS.maxPlayerBufferBytes),
     },
     partSeconds: numberEnv(env, 'HLS_PART_SECONDS', 0.2, 0.1, 1),
     keyframeFix: boolEnv(env, 'INGEST_KEYFRAME_FIX', true),
