@@ -12,7 +12,7 @@ import type { Logger } from '@eventcast/platform';
 import type { CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
 import type { LiveChannelSample, LiveChannelSource } from './metrics.js';
-import { LivePackager, type PackagerStatus, type SourceInfo } from './live/packager.js';
+import { LivePackager, ReencodeBudget, type PackagerStatus, type SourceInfo } from './live/packager.js';
 import type { ChannelMediaSink, LiveMediaSink } from './live/media-sink.js';
 import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
 import type { NmsSession } from './nms.js';
@@ -81,6 +81,8 @@ export class ChannelManager implements LiveChannelSource {
   private readonly observers: BroadcastObserver[] = [];
   private readonly live = new Map<string, LiveChannel>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** The node's keyframe-fix re-encode slots (`INGEST_MAX_REENCODES`), shared by every channel's packager. */
+  private readonly reencodes: ReencodeBudget;
 
   /** @param media the live media store the packagers feed (./live/media-sink.ts). */
   constructor(
@@ -88,7 +90,9 @@ export class ChannelManager implements LiveChannelSource {
     private readonly commands: CommandClient,
     private readonly log: Logger,
     private readonly media: LiveMediaSink,
-  ) {}
+  ) {
+    this.reencodes = new ReencodeBudget(cfg.maxReencodes);
+  }
 
   /** Adds an observer of broadcast starts and ends. */
   observe(o: BroadcastObserver): void {
@@ -204,6 +208,7 @@ export class ChannelManager implements LiveChannelSource {
         renditions: this.cfg.renditions,
         keyframeFix: this.cfg.keyframeFix,
         keyframeFixSeconds: this.cfg.keyframeFixSeconds,
+        reencodeBudget: this.reencodes,
         source: () => sourceInfo(ch),
         sink,
         maxRestarts: this.cfg.ffmpegMaxRestarts,

@@ -63,6 +63,11 @@ export interface IngestConfig extends Config {
   /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2): the keyframe interval above which the source is re-encoded. */
   keyframeFixSeconds: number;
   /**
+   * `INGEST_MAX_REENCODES` (default max(1, floor(cores / 2)); 0 = never): channels whose source this node re-encodes
+   * for the keyframe fix at once (≈ 0.6–0.9 core each at 720p–1080p); beyond it a channel stays in passthrough.
+   */
+  maxReencodes: number;
+  /**
    * `INGEST_RENDITIONS` (default `auto`) resolved on this machine: the rendition ladder, `source` first
    * (./live/ladder.ts: `auto` = `source` only below 8 cores, else `source,720p,480p,360p`).
    */
@@ -207,6 +212,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     partSeconds: numberEnv(env, 'HLS_PART_SECONDS', 0.2, 0.1, 1),
     keyframeFix: boolEnv(env, 'INGEST_KEYFRAME_FIX', true),
     keyframeFixSeconds: numberEnv(env, 'INGEST_KEYFRAME_FIX_SECONDS', 2, 1, 30),
+    maxReencodes: intEnv(env, 'INGEST_MAX_REENCODES', Math.max(1, Math.floor(availableParallelism() / 2))),
     renditions: ladderNames(parseRenditionsSetting(env['INGEST_RENDITIONS']), availableParallelism()),
   };
 }

@@ -96,6 +96,17 @@ void describe('rendition ladder (live/ladder.ts)', () => {
     assert.deepEqual(planRenditions(['source', '1080p', '720p', '480p'], 720, false, null).map((p) => p.name), ['source', '480p']);
     assert.deepEqual(planRenditions(['source', '720p'], null, false, null).map((p) => p.name), ['source']);
   });
+
+  void it('caps the re-encoded source at 1080 lines: scaled down, never up', () => {
+    assert.equal(planRenditions(['source'], 2160, true, null)[0]!.height, 1080);
+    assert.equal(planRenditions(['source'], 720, true, null)[0]!.height, null, 'a smaller source keeps its size');
+    assert.equal(planRenditions(['source'], 2160, false, null)[0]!.height, null, 'passthrough is not scaled');
+    // unknown height: ffmpeg caps it (scale to min(ih, 1080))
+    const a = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source'], null, true, null) });
+    assert.equal(a[a.indexOf('-filter_complex') + 1], '[0:v:0]split=1[s0];[s0]scale=-2:min(ih\\,1080),format=yuv420p[v0]');
+    const b = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source'], 2160, true, null) });
+    assert.equal(b[b.indexOf('-filter_complex') + 1], '[0:v:0]split=1[s0];[s0]scale=-2:1080,format=yuv420p[v0]');
+  });
 });
 
 void describe('config', () => {

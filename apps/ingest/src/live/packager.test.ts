@@ -11,7 +11,7 @@ import { freePort, publishTestStream, waitUntil, type Publisher, type TestStream
 import { RecordingChannelSink, type RecordingRenditionSink } from '../test-support/recording-sink.js';
 import { parseInit } from './fmp4.js';
 import type { MediaPart } from './media-sink.js';
-import { LivePackager, type SourceInfo } from './packager.js';
+import { LivePackager, ReencodeBudget, type SourceInfo } from './packager.js';
 
 const log = createLogger('packager-test');
 log.level = 'warn';
@@ -37,7 +37,7 @@ after(async () => {
 });
 
 /** Publishes `key` with `stream` options, starts a packager on it once NMS has the publish, returns both. */
-async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo } = {}) {
+async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo; reencodeBudget?: ReencodeBudget } = {}) {
   const startedAt = Date.now();
   const publisher = publishTestStream(`rtmp://127.0.0.1:${port}/live/${key}`, seconds, stream);
   await waitUntil(`publish of ${key}`, () => (published.has(key) ? true : undefined), 10_000);
@@ -50,6 +50,7 @@ async function packageStream(key: string, seconds: number, stream: TestStreamOpt
     renditions: o.renditions ?? ['source'],
     keyframeFix: true,
     keyframeFixSeconds: 2,
+    ...(o.reencodeBudget ? { reencodeBudget: o.reencodeBudget } : {}),
     source: () => o.source ?? { height: null, frameRate: null, videoKbps: null, audioKbps: null },
     sink,
     maxRestarts: 3,
@@ -158,6 +159,25 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     const keys = keyframeTimes(parts);
     assert.ok(keys.length >= 3, `keyframes: ${keys.join(', ')}`);
     keys.slice(1).forEach((t, i) => assert.ok(Math.abs(t - keys[i]! - 1) < 0.05, `keyframes 1 s apart: ${keys.join(', ')}`));
+  });
+
+  void it('beyond the node\'s re-encode budget a 4-s GOP stays passthrough and the health says why', async () => {
+    const budget = new ReencodeBudget(1);
+    assert.equal(budget.tryAcquire(), true, 'another channel holds the only slot');
+    const { sink, packager } = await packageStream('pbudget', 8, { fps: 30, keyframeEvery: 120, preset: 'ultrafast' }, { reencodeBudget: budget });
+    const source = sink.rendition('source');
+    await waitUntil('3 s of parts', () => (source.parts.reduce((a, p) => a + p.durationSeconds, 0) >= 3 ? true : undefined), 30_000);
+    const status = packager.status();
+    assert.equal(status.mode, 'passthrough');
+    assert.match(status.modeReason ?? '', /INGEST_MAX_REENCODES.*Keyframe Interval/);
+    assert.equal(source.inits.length, 1, 'no restart in re-encode mode');
+    assert.equal(budget.active, 1);
+    // The slot frees up: the next long keyframe interval takes it and re-encodes.
+    budget.release();
+    await waitUntil('re-encode after the slot freed', () => (packager.status().mode === 'reencode' ? true : undefined), 15_000);
+    assert.equal(budget.active, 1, 'the channel holds the slot');
+    await packager.stop();
+    assert.equal(budget.active, 0, 'stopping gives the slot back');
   });
 
   void it('an ffmpeg killed mid-broadcast is restarted: a new init, then new parts; so is a new publisher session', async () => {
