@@ -9,9 +9,12 @@ import { createLogger } from '@eventcast/platform';
 import { createNms, type NmsServer } from '../nms.js';
 import { freePort, publishTestStream, waitUntil, type Publisher, type TestStreamOptions } from '../test-support/harness.js';
 import { RecordingChannelSink, type RecordingRenditionSink } from '../test-support/recording-sink.js';
+import { checkMediaPlaylist } from '../test-support/ll-hls-rules.js';
 import { parseInit } from './fmp4.js';
 import type { MediaPart } from './media-sink.js';
 import { LivePackager, ReencodeBudget, type SourceInfo } from './packager.js';
+import { renderMediaPlaylist } from './playlist.js';
+import { LiveMediaStore, advertisedPartTarget } from './store.js';
 
 const log = createLogger('packager-test');
 log.level = 'warn';
@@ -37,11 +40,13 @@ after(async () => {
 });
 
 /** Publishes `key` with `stream` options, starts a packager on it once NMS has the publish, returns both. */
-async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo; reencodeBudget?: ReencodeBudget } = {}) {
+async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo; reencodeBudget?: ReencodeBudget; store?: LiveMediaStore } = {}) {
   const startedAt = Date.now();
   const publisher = publishTestStream(`rtmp://127.0.0.1:${port}/live/${key}`, seconds, stream);
   await waitUntil(`publish of ${key}`, () => (published.has(key) ? true : undefined), 10_000);
   const sink = new RecordingChannelSink();
+  // Parts also go to a real live media store when the test asks for one (its playlists are checked).
+  const stored = o.store?.open(key);
   const packager = new LivePackager({
     ffmpegPath: 'ffmpeg',
     inputUrl: `rtmp://127.0.0.1:${port}/live/${key}`,
@@ -52,7 +57,16 @@ async function packageStream(key: string, seconds: number, stream: TestStreamOpt
     keyframeFixSeconds: 2,
     ...(o.reencodeBudget ? { reencodeBudget: o.reencodeBudget } : {}),
     source: () => o.source ?? { height: null, frameRate: null, videoKbps: null, audioKbps: null },
-    sink,
+    sink: stored
+      ? {
+          rendition: (name) => {
+            const a = sink.rendition(name);
+            const b = stored.rendition(name);
+            return { init: (i, d) => (a.init(i, d), b.init(i, d)), part: (p) => (a.part(p), b.part(p)) };
+          },
+          end: () => (sink.end(), stored.end()),
+        }
+      : sink,
     maxRestarts: 3,
     shouldRun: () => publisher.child.exitCode === null,
     log,
@@ -159,6 +173,20 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     const keys = keyframeTimes(parts);
     assert.ok(keys.length >= 3, `keyframes: ${keys.join(', ')}`);
     keys.slice(1).forEach((t, i) => assert.ok(Math.abs(t - keys[i]! - 1) < 0.05, `keyframes 1 s apart: ${keys.join(', ')}`));
+  });
+
+  void it('29.97 fps output in the live media store passes the LL-HLS rules (parts ≤ PART-TARGET)', async () => {
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: advertisedPartTarget(0.2) });
+    await packageStream('pntsc', 8, { fps: 29.97, keyframeEvery: 30, preset: 'ultrafast' }, { store });
+    const r = () => store.channel('pntsc')?.renditions.get('source');
+    await waitUntil('3 segments', () => ((r()?.segments.length ?? 0) >= 3 ? true : undefined), 30_000);
+    const text = renderMediaPlaylist(r()!) ?? '';
+    const { facts, violations } = checkMediaPlaylist(text);
+    assert.deepEqual(violations, [], text);
+    assert.equal(facts.partTarget, 0.234);
+    const parts = [...facts.segments.flatMap((s) => s.parts), ...facts.openParts];
+    assert.ok(parts.some((p) => p.duration > 0.2), `some real parts exceed the 0.2-s fragment duration: ${parts.map((p) => p.duration).join(', ')}`);
+    assert.equal(r()!.oversizeParts, 0, 'no part above PART-TARGET since the start');
   });
 
   void it('beyond the node\'s re-encode budget a 4-s GOP stays passthrough and the health says why', async () => {

@@ -6,7 +6,8 @@
  *   every EXTINF rounds to at most it, §4.4.3.1);
  * - `EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,HOLD-BACK=<3 × target>,PART-HOLD-BACK=<3 × part target>` (§4.4.3.8:
  *   HOLD-BACK ≥ 3 × target duration; PART-HOLD-BACK ≥ 2 × part target, SHOULD ≥ 3 ×);
- * - `EXT-X-PART-INF:PART-TARGET=<HLS_PART_SECONDS>` (§4.4.3.7);
+ * - `EXT-X-PART-INF:PART-TARGET=<the store's part target>` (§4.4.3.7; `HLS_PART_SECONDS` + one frame, ./store.ts
+ *   `advertisedPartTarget`);
  * - per segment: `EXT-X-DISCONTINUITY` + `EXT-X-MAP` after a new init, `EXT-X-PROGRAM-DATE-TIME`, its `EXT-X-PART`s
  *   (with `INDEPENDENT=YES` where a part starts with a keyframe) while the store keeps them, then `EXTINF` + URI;
  * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3);

@@ -27,7 +27,11 @@ import type { ChannelMediaSink, KeyframeSource, LiveMediaSink, MediaPart, Rendit
 export interface LiveMediaStoreOptions {
   /** Minimum segment duration in seconds before a keyframe may start the next one (`HLS_SEGMENT_SECONDS`, default 1). */
   segmentSeconds: number;
-  /** Part target duration in seconds (`HLS_PART_SECONDS`, default 0.2): EXT-X-PART-INF PART-TARGET. */
+  /**
+   * The advertised part target duration in seconds: EXT-X-PART-INF PART-TARGET (PART-HOLD-BACK is 3 × it). Every
+   * part must last at most it (RFC 8216bis §4.4.4.9); the ingest passes {@link advertisedPartTarget} of
+   * `HLS_PART_SECONDS`.
+   */
   partTargetSeconds: number;
   /**
    * EXT-X-TARGETDURATION in whole seconds, fixed for the life of a playlist; default max(2, ceil(segmentSeconds)):
@@ -43,6 +47,17 @@ export interface LiveMediaStoreOptions {
   partSegments?: number;
   /** Clock in ms since the epoch (tests). */
   now?: () => number;
+}
+
+/**
+ * PART-TARGET for a packager cutting parts of `partSeconds` (`HLS_PART_SECONDS`, ffmpeg's `-frag_duration`):
+ * `partSeconds` + one frame at 30 fps, rounded up to the millisecond. ffmpeg closes a fragment at the first frame at
+ * or after `-frag_duration`, so a part can be up to one frame longer — at 29.97 fps with FLV's millisecond timestamps
+ * the parts measured 0.201 s, and a run's first part 0.221 s (live/packager.test.ts checks real output).
+ * @returns seconds, e.g. 0.234 for 0.2.
+ */
+export function advertisedPartTarget(partSeconds: number): number {
+  return Math.ceil((partSeconds + 1 / 30) * 1000) / 1000;
 }
 
 /** One stored part; `n` is its number within the rendition (URL `<r>-<epoch>-p<n>.m4s`). */
