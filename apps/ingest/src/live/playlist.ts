@@ -15,7 +15,10 @@
  * A player that ignores the LL-HLS tags sees a plain live playlist of whole segments (every tag it does not know is
  * ignored, §4.1), so the same URL serves both.
  *
- * Multivariant playlist (§4.4.6): `EXT-X-INDEPENDENT-SEGMENTS` (segments start on keyframes, see ./store.ts) and one
+ * `EXT-X-INDEPENDENT-SEGMENTS` (§4.4.2.1) in the media playlist and the multivariant one only while every segment
+ * in the window(s) starts with a keyframe — not while a force-cut segment (./store.ts) is listed.
+ *
+ * Multivariant playlist (§4.4.6): `EXT-X-INDEPENDENT-SEGMENTS` (as above) and one
  * `EXT-X-STREAM-INF` per rendition, highest BANDWIDTH first, with BANDWIDTH = the measured peak segment bit rate of
  * the window (the announced one before the first segment), AVERAGE-BANDWIDTH, RESOLUTION, CODECS and FRAME-RATE.
  *
@@ -75,6 +78,8 @@ export function renderMediaPlaylist(r: RenditionState): string | null {
   }
   const playlist = new MediaPlaylist({
     version: 9,
+    // Only while no force-cut segment (starting without a keyframe) is in the window (./store.ts).
+    independentSegments: r.segmentsIndependent() || undefined,
     targetDuration: o.targetDurationSeconds,
     mediaSequenceBase: first.msn,
     // The first segment's own EXT-X-DISCONTINUITY (if any) counts on top of the base (§4.4.3.3).
@@ -117,5 +122,6 @@ export function renderMultivariantPlaylist(ch: ChannelState): string | null {
       frameRate: d.frameRate ?? undefined,
     });
   });
-  return HLS.stringify(new MasterPlaylist({ version: 9, independentSegments: true, variants }));
+  const independentSegments = rows.every(({ r }) => r.segmentsIndependent()) || undefined;
+  return HLS.stringify(new MasterPlaylist({ version: 9, independentSegments, variants }));
 }

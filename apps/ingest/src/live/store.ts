@@ -84,6 +84,8 @@ export interface StoredSegment {
   parts: StoredPart[];
   /** Whether its parts were dropped from memory (only `bytes` remain). */
   partsDropped: boolean;
+  /** Whether its first part starts with a keyframe (false for a segment after a force cut). */
+  startsIndependent: boolean;
   /** Media duration in seconds (sum of its parts). */
   durationSeconds: number;
   programDateTimeMs: number;
@@ -173,6 +175,7 @@ export class RenditionState implements RenditionSink {
         discontinuitySequence: this.discontinuities + (this.pendingDiscontinuity ? 1 : 0),
         parts: [],
         partsDropped: false,
+        startsIndependent: part.independent,
         durationSeconds: 0,
         programDateTimeMs: part.programDateTimeMs,
         closed: false,
@@ -221,6 +224,15 @@ export class RenditionState implements RenditionSink {
   }
 
   /** The last part in the playlist as (msn, index within its segment), or null when none. */
+  /**
+   * Whether every segment of the window (closed and open) starts with a keyframe: the condition of
+   * `EXT-X-INDEPENDENT-SEGMENTS` (RFC 8216bis §4.4.2.1: all media samples of a segment can be decoded without
+   * information from other segments), false while a force-cut segment is in the window.
+   */
+  segmentsIndependent(): boolean {
+    return this.segments.every((s) => s.startsIndependent) && (this.open?.startsIndependent ?? true);
+  }
+
   lastPart(): { msn: number; index: number } | null {
     if (this.open && this.open.parts.length > 0) return { msn: this.open.msn, index: this.open.parts.length - 1 };
     const last = this.segments.at(-1);
