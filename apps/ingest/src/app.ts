@@ -116,6 +116,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     store,
     thumbnails,
     mediaDir: cfg.mediaDirAbs,
+    maxHeldPerClient: cfg.hlsMaxHeldPerClient,
     isReady: () => gate.ready && !gate.stopping,
     log,
     adminHealth: { ingestId: cfg.ingestId, jwtSecret: cfg.JWT_SECRET, admins: cfg.EVENTCAST_ADMINS, channels: () => channels.health() },

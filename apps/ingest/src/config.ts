@@ -60,6 +60,11 @@ export interface IngestConfig extends Config {
    * its keyframe interval exceeds {@link IngestConfig.keyframeFixSeconds} (./live/packager.ts).
    */
   keyframeFix: boolean;
+  /**
+   * `INGEST_HLS_MAX_HELD_PER_CLIENT` (default 100; 0 = no cap): LL-HLS requests one client address may have held at
+   * the origin at once (blocking reloads, preload-hinted parts); more → 429 (./live/origin.ts).
+   */
+  hlsMaxHeldPerClient: number;
   /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2): the keyframe interval above which the source is re-encoded. */
   keyframeFixSeconds: number;
   /**
@@ -212,6 +217,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     partSeconds: numberEnv(env, 'HLS_PART_SECONDS', 0.2, 0.1, 1),
     keyframeFix: boolEnv(env, 'INGEST_KEYFRAME_FIX', true),
     keyframeFixSeconds: numberEnv(env, 'INGEST_KEYFRAME_FIX_SECONDS', 2, 1, 30),
+    hlsMaxHeldPerClient: intEnv(env, 'INGEST_HLS_MAX_HELD_PER_CLIENT', 100),
     maxReencodes: intEnv(env, 'INGEST_MAX_REENCODES', Math.max(1, Math.floor(availableParallelism() / 2))),
     renditions: ladderNames(parseRenditionsSetting(env['INGEST_RENDITIONS']), availableParallelism()),
   };
