@@ -86,6 +86,12 @@ export interface RestreamSettings {
   /** `INGEST_RESTREAM_RETRY_MIN_MS` (1000) and `INGEST_RESTREAM_RETRY_MAX_MS` (30000): backoff of a failed target, doubling. */
   retryMinMs: number;
   retryMaxMs: number;
+  /**
+   * `INGEST_RESTREAM_TLS_VERIFY` (default `true`): verify an `rtmps://` target's certificate and host name against the
+   * system CA bundle (./restream.ts `tlsOutputArgs`). `false` only for tests or a development target with a
+   * self-signed certificate.
+   */
+  tlsVerify?: boolean;
 }
 
 /**
@@ -191,6 +197,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       pollMs: positiveIntEnv(env, 'INGEST_RESTREAM_POLL_MS', 3000),
       retryMinMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MIN_MS', 1000),
       retryMaxMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MAX_MS', 30_000),
+      tlsVerify: boolEnv(env, 'INGEST_RESTREAM_TLS_VERIFY', true),
     },
     ingestId: env['INGEST_ID'] || hostname(),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),

@@ -16,10 +16,16 @@
  * - Against server-side request forgery, the target's host is resolved first and a private, loopback or link-local
  *   address is refused (reason said) unless RESTREAM_ALLOW_PRIVATE_TARGETS; ffmpeg resolves the name again, so a DNS
  *   answer changing in between is not covered (documented limit).
+ * - `rtmps://` targets are verified (certificate chain against the system CA bundle, host name): ffmpeg's `tls`
+ *   protocol does not verify by default (`tls_verify` 0, `ffmpeg -h protocol=tls`); the rtmps protocol hands the
+ *   output's options to the tls connection it opens (libavformat/rtmpproto.c `rtmp_open`), so `-tls_verify 1
+ *   -ca_file <bundle>` before the output URL apply (checked with ffmpeg 5.1/GnuTLS: a self-signed target is refused
+ *   with "Cannot open connection tls://…"). `INGEST_RESTREAM_TLS_VERIFY=false` turns it off (tests, development).
  * - Secrets: the target key, the target URL with the key, and the channel's stream key (in the input URL) are redacted
  *   from every line that is logged or reported (./redact.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import type { RestreamTargetForIngest, RestreamTargetState } from '@eventcast/contracts';
 import { decryptSecret, isPrivateAddress, isPrivateHostLiteral, type Logger } from '@eventcast/platform';
@@ -35,6 +41,18 @@ const BACKOFF_RESET_AFTER_MS = 60_000;
 const KILL_AFTER_MS = 3000;
 /** Longest reason reported (the contract's limit). */
 const REASON_MAX = 300;
+
+/** The system CA bundle (Debian/Ubuntu `ca-certificates`); without it GnuTLS uses its own system trust. */
+export const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The output options verifying an `rtmps://` target (empty for `rtmp://` or with `verify` false): `-tls_verify 1`
+ * and `-ca_file <caFile>` when that file exists.
+ */
+export function tlsOutputArgs(url: string, verify: boolean, caFile: string = SYSTEM_CA_FILE): string[] {
+  if (!verify || !/^rtmps:\/\//i.test(url)) return [];
+  return ['-tls_verify', '1', ...(existsSync(caFile) ? ['-ca_file', caFile] : [])];
+}
 
 /** What {@link Restreamer} needs. */
 export interface RestreamerOptions {
@@ -199,7 +217,7 @@ class TargetRunner {
       '-progress', 'pipe:1', '-stats_period', '1',
       '-rw_timeout', '5000000', '-i', this.c.inputUrl,
       '-map', '0', '-c', 'copy',
-      '-rw_timeout', '10000000', '-f', 'flv', this.outputUrl,
+      '-rw_timeout', '10000000', ...tlsOutputArgs(this.outputUrl, this.o.settings.tlsVerify ?? true), '-f', 'flv', this.outputUrl,
     ];
     let child: ChildProcess;
     try {
