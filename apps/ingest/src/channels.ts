@@ -73,6 +73,8 @@ const EMPTY_MEDIA: MediaInfo = {
  */
 export interface BroadcastObserver {
   started(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string; log: Logger }): void;
+  /** The publisher reconnected within the grace period; `inputUrl` is the new session's (another key: another URL). */
+  resumed?(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string }): void;
   ended(b: { channelId: string; broadcastId: string }): void;
 }
 
@@ -186,10 +188,17 @@ export class ChannelManager implements LiveChannelSource {
       existing.since = Date.now();
       if (existing.fallbackTimer) clearTimeout(existing.fallbackTimer);
       existing.fallbackTimer = null;
-      existing.packager.newPublisher();
+      // The new session's URL: the key may have been rotated within the grace period (another NMS stream path).
+      const inputUrl = this.internalUrl(streamKey);
+      existing.packager.newPublisher({ inputUrl, secret: streamKey });
       log.info({ broadcastId: existing.broadcastId }, 'publisher resumed within the grace period');
+      const broadcastId = existing.broadcastId;
+      if (broadcastId) this.notify((o) => o.resumed?.({ channelId, broadcastId, inputUrl, secret: streamKey }), log);
       // Same store channel: the packager's next run sends a new init (a discontinuity); media sequence numbers go on.
-      void this.enqueue(channelId, () => Promise.resolve(existing.packager.ensureRunning()));
+      void this.enqueue(channelId, async () => {
+        existing.packager.ensureRunning();
+        await this.refreshMedia(existing, streamKey);
+      });
       return;
     }
     // Opened in the store on first use (the first init segment), i.e. after an earlier broadcast of the same channel
@@ -248,6 +257,23 @@ export class ChannelManager implements LiveChannelSource {
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
+    }
+  }
+
+  /**
+   * After a reconnect within the grace period: learns the new session's media (the encoder may have changed its
+   * resolution or frame rate) and, when the picture size or frame rate changed, restarts the packager so the ladder
+   * is planned for the new source (never upscaled) and the renditions announce the new frame rate.
+   */
+  private async refreshMedia(ch: LiveChannel, streamKey: string): Promise<void> {
+    const session = ch.session;
+    const before = ch.media ?? null;
+    const media = await this.mediaInfo(ch, streamKey);
+    if (ch.ending || ch.session !== session) return;
+    ch.media = media;
+    if (before && (before.width !== media.width || before.height !== media.height || before.frameRate !== media.frameRate)) {
+      ch.log.info({ before: { width: before.width, height: before.height, frameRate: before.frameRate }, media }, 'the resumed session changed the picture; re-planning the renditions');
+      ch.packager.sourceChanged();
     }
   }
 

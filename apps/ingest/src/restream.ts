@@ -72,6 +72,8 @@ interface ChannelRestream {
   broadcastId: string;
   inputUrl: string;
   secret: string;
+  /** Stream keys of earlier sessions of this broadcast (still redacted). */
+  oldSecrets: string[];
   log: Logger;
   targets: Map<string, TargetRunner>;
   timer: NodeJS.Timeout | null;
@@ -96,6 +98,7 @@ export class Restreamer implements BroadcastObserver {
     this.ended({ channelId: b.channelId, broadcastId: '' });
     const c: ChannelRestream = {
       ...b,
+      oldSecrets: [],
       log: b.log.child({ component: 'restream' }),
       targets: new Map(),
       timer: null,
@@ -106,6 +109,20 @@ export class Restreamer implements BroadcastObserver {
     void this.poll(c);
     c.timer = setInterval(() => void this.poll(c), this.o.settings.pollMs);
     c.timer.unref();
+  }
+
+  /**
+   * The publisher reconnected within the grace period. With a rotated key the live stream moved to another internal
+   * URL: every target's ffmpeg is restarted on it at once (reported `failed`/`retrying` with the reason, then
+   * `connecting`); the same URL needs nothing (node-media-server hands the running players to the new session).
+   */
+  resumed(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string }): void {
+    const c = this.channels.get(b.channelId);
+    if (!c || c.broadcastId !== b.broadcastId || c.inputUrl === b.inputUrl) return;
+    c.oldSecrets.push(c.secret);
+    c.inputUrl = b.inputUrl;
+    c.secret = b.secret;
+    for (const t of c.targets.values()) t.restartNow('the publisher reconnected with another stream key');
   }
 
   ended(b: { channelId: string; broadcastId: string }): void {
@@ -166,6 +183,8 @@ class TargetRunner {
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private liveSince = 0;
+  /** Set by {@link restartNow}: the reason reported for the ffmpeg it killed. */
+  private restartReason: string | null = null;
   private reports: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly outputUrl: string;
@@ -183,12 +202,21 @@ class TargetRunner {
 
   /** Redacts the target key, its full URL and the channel's stream key. */
   private clean(text: string): string {
-    return redact(text, this.outputUrl, this.key, this.c.secret, this.c.inputUrl);
+    return redact(text, this.outputUrl, this.key, this.c.secret, this.c.inputUrl, ...this.c.oldSecrets);
   }
 
   start(): void {
     if (this.stopped) return;
     void this.run();
+  }
+
+  /** Kills the running ffmpeg so the target starts again (after the minimum backoff) on the channel's current input. */
+  restartNow(reason: string): void {
+    if (this.stopped) return;
+    this.backoffMs = this.o.settings.retryMinMs;
+    this.restartReason = reason;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
   /** Stops ffmpeg (SIGTERM, SIGKILL after 3 s) and any pending retry; reports `stopped`. Idempotent. */
@@ -251,7 +279,8 @@ class TargetRunner {
       if (this.stopped) return;
       if (this.liveSince > 0 && Date.now() - this.liveSince >= BACKOFF_RESET_AFTER_MS) this.backoffMs = this.o.settings.retryMinMs;
       this.liveSince = 0;
-      const why = lastError || (signal ? `ffmpeg ended by ${signal}` : `ffmpeg exited with code ${String(code)}`);
+      const why = this.restartReason ?? (lastError || (signal ? `ffmpeg ended by ${signal}` : `ffmpeg exited with code ${String(code)}`));
+      this.restartReason = null;
       this.failed(this.clean(why));
     });
   }

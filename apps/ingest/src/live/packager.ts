@@ -324,11 +324,21 @@ export class LivePackager {
   private lastRenditions: string[] = [];
   private readonly now: () => number;
 
+  /** The input URL and its stream key now (replaced by {@link newPublisher} when the key changed). */
+  private input: { inputUrl: string; secret: string };
+  /** Stream keys used before (still redacted from ffmpeg output). */
+  private readonly oldSecrets: string[] = [];
+
   /** The running ffmpeg's last progress block; null before the first and after it exits. */
   progress: PackagerProgress | null = null;
 
   constructor(private readonly o: LivePackagerOptions) {
     this.now = o.now ?? Date.now;
+    this.input = { inputUrl: o.inputUrl, secret: o.secret };
+  }
+
+  private secrets(): string[] {
+    return [this.input.secret, ...this.oldSecrets];
   }
 
   /** Restarts since the last reset. */
@@ -372,12 +382,27 @@ export class LivePackager {
    * streamer may have fixed the keyframe interval). A running ffmpeg is replaced at once: node-media-server would
    * feed it the new session's timestamps, which start again from 0 (non-monotonic DTS for the fMP4 muxer). The new
    * run sends a new init (a discontinuity in the same store channel).
+   * @param input the new session's internal RTMP URL and stream key: a key rotated within the grace period publishes
+   *   under another path, which the next runs read (the old key stays redacted from ffmpeg's output).
    */
-  newPublisher(): void {
+  newPublisher(input?: { inputUrl: string; secret: string }): void {
+    if (input && input.inputUrl !== this.input.inputUrl) {
+      // The key was rotated within the grace period: the new session publishes under another path.
+      if (!this.oldSecrets.includes(this.input.secret)) this.oldSecrets.push(this.input.secret);
+      this.input = { ...input };
+    }
     this.restarts = 0;
     this.releaseReencode();
     this.mode = 'passthrough';
     this.modeReason = null;
+    this.respawnNow();
+  }
+
+  /**
+   * The source changed (new resolution or frame rate learned after a reconnect): replaces the running ffmpeg at once
+   * so the rendition plan and the descriptors follow it (a new init, a discontinuity).
+   */
+  sourceChanged(): void {
     this.respawnNow();
   }
 
@@ -398,7 +423,7 @@ export class LivePackager {
     }
     const src = this.o.source();
     const plans = planRenditions(this.o.renditions, src.height, this.mode === 'reencode', src.videoKbps);
-    const args = packagerArgs({ inputUrl: this.o.inputUrl, partSeconds: this.o.partSeconds, renditions: plans, keyframeSeconds: REENCODE_KEYFRAME_SECONDS });
+    const args = packagerArgs({ inputUrl: this.input.inputUrl, partSeconds: this.o.partSeconds, renditions: plans, keyframeSeconds: REENCODE_KEYFRAME_SECONDS });
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...plans.map(() => 'pipe' as const)];
     const startedAt = this.now();
     const child = spawn(this.o.ffmpegPath, args, { stdio });
@@ -445,7 +470,7 @@ export class LivePackager {
     });
     this.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
-        this.o.log.error({ err: redact(err.message, this.o.secret) }, 'packager failed to start');
+        this.o.log.error({ err: redact(err.message, ...this.secrets()) }, 'packager failed to start');
       });
       child.once('close', (code, signal) => {
         const current = this.run === run;
@@ -454,7 +479,7 @@ export class LivePackager {
           this.progress = null;
         }
         packagerMetrics.exited(code, signal);
-        const stderr = redact(tail.trim(), this.o.secret).split('\n').slice(-5).join(' | ');
+        const stderr = redact(tail.trim(), ...this.secrets()).split('\n').slice(-5).join(' | ');
         this.o.log.info({ code, signal, stderr: stderr || undefined }, 'packager exited');
         if (this.now() - startedAt > STABLE_MS) this.restarts = 0;
         resolve();
