@@ -218,6 +218,7 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     await waitUntil('5 parts after a new init', () => (source.inits.length === 2 && partsOfRun(source, 1).length >= 5 ? true : undefined), 20_000);
     assert.notEqual(packager.pid, pid);
     assert.equal(packager.status().restarts, 1);
+    assert.equal(packager.status().restartsTotal, 1);
     const again = partsOfRun(source, 1);
     assert.equal(again[0]!.independent, true, 'the new run starts at a keyframe (NMS GOP cache)');
     assert.ok(again[0]!.programDateTimeMs >= partsOfRun(source, 0).at(-1)!.programDateTimeMs, 'program date-time does not go back');
@@ -226,6 +227,7 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     packager.newPublisher();
     assert.notEqual(packager.pid, before);
     assert.equal(packager.status().restarts, 0);
+    assert.equal(packager.status().restartsTotal, 1, 'the broadcast total is kept across publisher sessions');
     await waitUntil('5 parts after a third init', () => (source.inits.length === 3 && partsOfRun(source, 2).length >= 5 ? true : undefined), 20_000);
     assert.equal(partsOfRun(source, 2)[0]!.independent, true);
     assert.equal(sink.ended, 0);

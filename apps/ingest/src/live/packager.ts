@@ -100,6 +100,10 @@ export interface PackagerStatus {
   parts: number;
   /** Fragments that were malformed or could not be parsed (each one restarts ffmpeg). */
   malformed: number;
+  /** Restarts after a failure since the packager was created (the broadcast); {@link restarts} resets, this does not. */
+  restartsTotal: number;
+  /** Frames ffmpeg dropped over all runs of the broadcast (its per-run `drop_frames` summed). */
+  droppedFramesTotal: number;
 }
 
 /** What the source looks like, from the publisher's metadata or ffprobe; nulls when unknown. */
@@ -188,6 +192,8 @@ interface Run {
   anchor: { wallMs: number; mediaSeconds: number } | null;
   /** Set when a pipe carried malformed MP4: the run is being killed, its output is ignored. */
   failed: boolean;
+  /** The run's last reported `drop_frames`. */
+  dropFrames: number;
 }
 
 /**
@@ -321,6 +327,9 @@ export class LivePackager {
   private sinceKeyframe = 0;
   private partsSent = 0;
   private malformed = 0;
+  private restartsTotal = 0;
+  /** Frames dropped by finished runs. */
+  private droppedFramesDone = 0;
   private lastRenditions: string[] = [];
   private readonly now: () => number;
 
@@ -367,6 +376,8 @@ export class LivePackager {
       renditions: [...this.lastRenditions],
       parts: this.partsSent,
       malformed: this.malformed,
+      restartsTotal: this.restartsTotal,
+      droppedFramesTotal: this.droppedFramesDone + (this.run?.dropFrames ?? 0),
     };
   }
 
@@ -427,7 +438,7 @@ export class LivePackager {
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...plans.map(() => 'pipe' as const)];
     const startedAt = this.now();
     const child = spawn(this.o.ffmpegPath, args, { stdio });
-    const run: Run = { child, plans, anchor: null, failed: false };
+    const run: Run = { child, plans, anchor: null, failed: false, dropFrames: 0 };
     this.run = run;
     this.sinceKeyframe = 0;
     this.lastRenditions = plans.map((p) => p.name);
@@ -456,7 +467,9 @@ export class LivePackager {
       for (const line of lines) {
         block.push(line);
         if (line.startsWith('progress=')) {
-          if (this.run === run) this.progress = parseProgressBlock(block, new Date(this.now()));
+          const progress = parseProgressBlock(block, new Date(this.now()));
+          if (progress.dropFrames !== null) run.dropFrames = progress.dropFrames;
+          if (this.run === run) this.progress = progress;
           block = [];
         }
       }
@@ -478,6 +491,7 @@ export class LivePackager {
           this.run = null;
           this.progress = null;
         }
+        this.droppedFramesDone += run.dropFrames;
         packagerMetrics.exited(code, signal);
         const stderr = redact(tail.trim(), ...this.secrets()).split('\n').slice(-5).join(' | ');
         this.o.log.info({ code, signal, stderr: stderr || undefined }, 'packager exited');
@@ -497,6 +511,7 @@ export class LivePackager {
     }
     const delay = Math.min(8000, 500 * 2 ** this.restarts);
     this.restarts += 1;
+    this.restartsTotal += 1;
     packagerMetrics.restarting();
     this.o.log.warn({ delayMs: delay, attempt: this.restarts }, 'restarting packager');
     this.restartTimer = setTimeout(() => {
