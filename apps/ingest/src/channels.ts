@@ -26,6 +26,8 @@ export interface LiveChannel {
   keyHash: string;
   sessionId: string;
   session: NmsSession;
+  /** The current session's stream key (plaintext, for the internal URL only: never logged). */
+  streamKey: string;
   connected: boolean;
   broadcastId: string | null;
   ending: boolean;
@@ -180,6 +182,7 @@ export class ChannelManager implements LiveChannelSource {
     if (existing && !existing.ending) {
       existing.session = session;
       existing.sessionId = session.id;
+      existing.streamKey = streamKey;
       existing.connected = true;
       existing.log = log;
       const meter = this.meter(session, log);
@@ -207,7 +210,7 @@ export class ChannelManager implements LiveChannelSource {
     const store = (): ChannelMediaSink => (opened ??= this.media.open(username));
     const sink: ChannelMediaSink = { rendition: (name) => store().rendition(name), end: () => store().end() };
     const ch: LiveChannel = {
-      channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
+      channelId, username, keyHash, sessionId: session.id, session, streamKey, connected: true, broadcastId: null,
       ending: false, sink, fallbackTimer: null, log, since: Date.now(),
       packager: new LivePackager({
         ffmpegPath: this.cfg.FFMPEG_PATH,
@@ -252,8 +255,15 @@ export class ChannelManager implements LiveChannelSource {
         return;
       }
       ch.log.info({ broadcastId, media }, 'broadcast started');
-      const inputUrl = this.internalUrl(streamKey);
-      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: streamKey, log: ch.log }), ch.log);
+      // The channel may have ended while the command side answered: its observers must not start (nothing would stop
+      // them), e.g. a restream of a broadcast already over. `end` records the broadcast end with this id.
+      if (ch.ending) {
+        ch.log.info({ broadcastId }, 'the channel ended during the broadcast start; observers not told');
+        return;
+      }
+      // The current session's key: the publisher may have reconnected with a rotated key in the meantime.
+      const inputUrl = this.internalUrl(ch.streamKey);
+      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: ch.streamKey, log: ch.log }), ch.log);
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
