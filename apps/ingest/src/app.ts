@@ -115,7 +115,6 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   const originOptions = {
     store,
     thumbnails,
-    mediaDir: cfg.mediaDirAbs,
     maxHeldPerClient: cfg.hlsMaxHeldPerClient,
     isReady: () => gate.ready && !gate.stopping,
     log,

@@ -23,11 +23,8 @@
  *   `public, max-age=10`; errors and probes `no-store`.
  * - CORS `*` everywhere; OPTIONS → 204; GET and HEAD; other methods → 405. The raw path is checked before any
  *   decoding: `.`/`..` segments, encoded slashes or backslashes, NUL, malformed percent-encoding → 400; unknown → 404.
- * - Channels not in the store are looked up in `mediaDir` (the classic on-disk HLS of ../hls-packager.ts) when that
- *   option is set, so the disk packager keeps working until the fMP4 packager replaces it.
+ * - Channels not in the store: 404 (nothing is served from disk; the live media live only in memory).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { parseHlsFileName, type HlsFile } from '@eventcast/contracts';
 import {
   counter,
@@ -51,13 +48,6 @@ import type { ChannelState, LiveMediaStore, RenditionState } from './store.js';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const HEALTH_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
 const FILE_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-/** The classic on-disk HLS files (../hls-packager.ts). */
-const LEGACY_TYPES: Record<string, { type: string; cache: string }> = {
-  '.m3u8': { type: M3U8, cache: 'no-cache, no-store' },
-  '.ts': { type: 'video/mp2t', cache: 'public, max-age=60, immutable' },
-  '.m4s': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
-  '.mp4': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
-};
 
 /** Held-request counts of the running origins (normally one per process), read at scrape time. */
 const heldSources = new Set<() => number>();
@@ -88,8 +78,6 @@ export interface LiveOriginOptions {
   adminHealth?: AdminHealthOptions;
   /** Bearer token `/metrics` requires; null: open; absent: `METRICS_TOKEN` of the environment. */
   metricsToken?: string | null;
-  /** Absolute MEDIA_DIR of the classic on-disk HLS, served for channels the store does not hold; absent: none. */
-  mediaDir?: string;
   /** Most requests held at once (blocking reloads and hinted parts) before new ones get 503 (default 50000). */
   maxHeldRequests?: number;
   /**
@@ -421,27 +409,12 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
   };
 
   // ---- HLS -----------------------------------------------------------------------------------------------------
-  const serveLegacy = (res: HttpResponse, username: string, file: string, head: boolean): void => {
-    const ext = path.extname(file);
-    const t = LEGACY_TYPES[ext];
-    if (!o.mediaDir || !t) {
-      notFound(res, head);
-      return;
-    }
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
-    readFile(path.join(o.mediaDir, username, file)).then(
-      (body) => !aborted && res.cork(() => send(res, '200 OK', { 'Content-Type': t.type, 'Cache-Control': t.cache }, body, head)),
-      () => !aborted && res.cork(() => notFound(res, head, 'no such HLS file')),
-    );
-  };
-
   const serveHls = (res: HttpResponse, username: string, file: string, query: string, head: boolean, client: string): void => {
     const f: HlsFile | null = parseHlsFileName(file);
     const ch = store.channel(username);
     if (!ch) {
       if (f?.kind === 'thumbnail') serveThumbnail(res, username, head);
-      else serveLegacy(res, username, file, head);
+      else notFound(res, head, 'the channel is not live');
       return;
     }
     if (!f) {
