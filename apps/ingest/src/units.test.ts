@@ -133,7 +133,7 @@ void describe('config', () => {
   void it('reads the RTMP limits (docs/contracts.md) and refuses 0 or more than RTMP can carry', () => {
     assert.deepEqual(loadIngestConfig({}).rtmpLimits, {
       handshakeTimeoutMs: 10_000, idleTimeoutMs: 15_000, maxMessageBytes: 65_536, maxMediaMessageBytes: 8_388_608,
-      maxChunkStreams: 16, maxConnectionsPerIp: 10, maxConnections: 1000,
+      maxChunkStreams: 16, maxConnectionsPerIp: 10, maxConnections: 1000, maxPlayerBufferBytes: 8 * 1024 * 1024,
     });
     const c = loadIngestConfig({ INGEST_RTMP_HANDSHAKE_TIMEOUT_MS: '5000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '3', INGEST_RTMP_MAX_CONNECTIONS: '50' });
     assert.equal(c.rtmpLimits.handshakeTimeoutMs, 5000);
@@ -143,6 +143,17 @@ void describe('config', () => {
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_IDLE_TIMEOUT_MS: '0' }), /INGEST_RTMP_IDLE_TIMEOUT_MS/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_MESSAGE_BYTES: String(2 ** 24) }), /INGEST_RTMP_MAX_MESSAGE_BYTES .*16777215/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_CHUNK_STREAMS: '-1' }), /INGEST_RTMP_MAX_CHUNK_STREAMS/);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES: '0' }), /INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES/);
+  });
+
+  void it('reads the re-encode budget, the per-client held-request cap and rtmps verification', () => {
+    const d = loadIngestConfig({});
+    assert.ok(d.maxReencodes >= 1, 'at least one re-encode by default');
+    assert.equal(d.hlsMaxHeldPerClient, 100);
+    assert.equal(d.restream.tlsVerify, true);
+    const c = loadIngestConfig({ INGEST_MAX_REENCODES: '0', INGEST_HLS_MAX_HELD_PER_CLIENT: '0', INGEST_RESTREAM_TLS_VERIFY: 'false' });
+    assert.deepEqual([c.maxReencodes, c.hlsMaxHeldPerClient, c.restream.tlsVerify], [0, 0, false]);
+    assert.throws(() => loadIngestConfig({ INGEST_MAX_REENCODES: '-1' }), /INGEST_MAX_REENCODES/);
   });
 });
 
