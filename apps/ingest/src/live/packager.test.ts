@@ -189,6 +189,18 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     assert.equal(r()!.oversizeParts, 0, 'no part above PART-TARGET since the start');
   });
 
+  void it('parts without video (audio between sparse frames) do not count as time without a keyframe', async () => {
+    // 0.5 fps, every frame a keyframe (a 2-s interval, within the threshold): between two frames ffmpeg writes
+    // audio-only fragments, sent as parts of their own once five are held (./packager.ts MAX_HELD_FRAGMENTS).
+    const { sink, packager } = await packageStream('psparse', 10, { fps: 0.5, keyframeEvery: 1, preset: 'ultrafast' });
+    const source = sink.rendition('source');
+    await waitUntil('6 s of parts', () => (source.parts.reduce((a, p) => a + p.durationSeconds, 0) >= 6 ? true : undefined), 30_000);
+    const parts = source.parts;
+    assert.ok(parts.some((p) => !p.independent), `audio-only parts were sent: ${parts.map((p) => `${p.durationSeconds}${p.independent ? 'K' : ''}`).join(' ')}`);
+    assert.equal(packager.status().mode, 'passthrough', packager.status().modeReason ?? '');
+    assert.equal(source.inits.length, 1);
+  });
+
   void it('beyond the node\'s re-encode budget a 4-s GOP stays passthrough and the health says why', async () => {
     const budget = new ReencodeBudget(1);
     assert.equal(budget.tryAcquire(), true, 'another channel holds the only slot');
