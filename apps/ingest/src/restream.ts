@@ -214,9 +214,11 @@ class TargetRunner {
   restartNow(reason: string): void {
     if (this.stopped) return;
     this.backoffMs = this.o.settings.retryMinMs;
-    this.restartReason = reason;
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // No ffmpeg running (waiting for a retry): the next run reads the new input anyway.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.restartReason = reason;
+    child.kill('SIGKILL');
   }
 
   /** Stops ffmpeg (SIGTERM, SIGKILL after 3 s) and any pending retry; reports `stopped`. Idempotent. */
