@@ -31,6 +31,8 @@ const deadKey = `live_dead_${randomBytes(12).toString('hex')}`;
 const goodId = randomUUID();
 const deadId = randomUUID();
 let rotatedKey: string | null = null;
+/** How long the fake command side takes to answer `ingest.broadcast-start` (ms). */
+let broadcastStartDelayMs = 0;
 
 /** A target as the command side would hand it to the ingest. */
 function target(targetId: string, name: string, url: string, key: string): RestreamTargetForIngest {
@@ -62,12 +64,18 @@ void describe('restream (real ingest, ffmpeg and NATS)', { timeout: 90_000 }, ()
             : { allowed: false, reason: 'invalid_key', message: 'no' },
         [CommandPatterns.RestreamTargets]: (d) => (d['channelId'] === channelId ? { targets: enabled } : { targets: [] }),
         [CommandPatterns.RestreamState]: () => ({ ok: true }),
+        [CommandPatterns.BroadcastStart]: async (d) => {
+          await new Promise((r) => setTimeout(r, broadcastStartDelayMs));
+          return { ok: true, broadcastId: d['broadcastId'] };
+        },
       },
       tmpPrefix: 'ingest-restream-',
       env: {
         RESTREAM_KEY_SECRET: transportKey,
         RESTREAM_ALLOW_PRIVATE_TARGETS: 'true',
         INGEST_RESTREAM_POLL_MS: '1000',
+        // room for a slow broadcast start (last test): 7 s answer, the publisher gone (3-s grace) before it
+        INGEST_COMMAND_TIMEOUT_MS: '10000',
         INGEST_RESTREAM_RETRY_MIN_MS: '500',
         INGEST_RESTREAM_RETRY_MAX_MS: '1000',
         LOG_LEVEL: 'debug',
@@ -173,6 +181,27 @@ void describe('restream (real ingest, ffmpeg and NATS)', { timeout: 90_000 }, ()
       first.child.kill('SIGKILL');
       second?.child.kill('SIGKILL');
       for (const srv of servers) if (srv.exitCode === null) srv.kill('SIGKILL');
+    }
+  });
+  void it('a channel that ends while the broadcast start is pending starts no restream', async () => {
+    enabled = [target(goodId, 'Local server', `rtmp://127.0.0.1:${goodPort}/live`, goodKey)];
+    // The previous test's broadcast must be over (else this publish resumes it within the grace period).
+    const count = (p: string) => run.fake.calls.filter((c) => c.pattern === p).length;
+    await waitUntil('no broadcast live', () => (count(CommandPatterns.BroadcastEnd) >= count(CommandPatterns.BroadcastStart) ? true : undefined), 20_000);
+    broadcastStartDelayMs = 7000;
+    const n = run.fake.calls.length;
+    const pub = publishTestStream(run.rtmpUrl(streamKey), 2, { preset: 'ultrafast' });
+    try {
+      const start = await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
+      assert.equal(await pub.exit, 0);
+      // The publisher left (grace period and fallback pass while the command side is still answering the start).
+      await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => run.fake.calls.indexOf(c) >= n && c.data['broadcastId'] === start.data['broadcastId'], 20_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const asked = run.fake.calls.slice(n).filter((c) => c.pattern === CommandPatterns.RestreamTargets);
+      assert.deepEqual(asked, [], 'no restream target was requested for the ended channel');
+    } finally {
+      broadcastStartDelayMs = 0;
+      pub.child.kill('SIGKILL');
     }
   });
 });
