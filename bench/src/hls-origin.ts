@@ -53,7 +53,8 @@ async function serve(dir: string): Promise<void> {
   const { renderMediaPlaylist } = (await import(pathToFileURL(path.join(dist, 'playlist.js')).href)) as { renderMediaPlaylist: (r: unknown) => string };
   const silent = { info() {}, warn() {}, error() {}, debug() {} };
   const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: PART_MS / 1000, targetDurationSeconds: 1 });
-  const origin = await createLiveOrigin({ store, isReady: () => true, log: silent, metricsToken: null }, '127.0.0.1', 0);
+  // Every simulated viewer comes from 127.0.0.1: no per-client cap on held requests (INGEST_HLS_MAX_HELD_PER_CLIENT).
+  const origin = await createLiveOrigin({ store, isReady: () => true, log: silent, metricsToken: null, maxHeldPerClient: 0 }, '127.0.0.1', 0);
   const ch = store.open('bench');
   const r = ch.rendition('source');
   r.init(Buffer.alloc(1200, 1), { name: 'source', codecs: 'avc1.64001f,mp4a.40.2', width: 1280, height: 720, frameRate: 30, bandwidth: 3_000_000, transcoded: false });

@@ -13,7 +13,7 @@ import type { IngestConfig } from './config.js';
 import { HealthSampler } from './health-sampler.js';
 import { InputCheck } from './input-check.js';
 import { createLiveOrigin } from './live/origin.js';
-import { LiveMediaStore } from './live/store.js';
+import { LiveMediaStore, advertisedPartTarget } from './live/store.js';
 import { Thumbnailer } from './live/thumbnailer.js';
 import { removeStaleHlsDirs } from './media-dir.js';
 import { reportLiveChannels } from './metrics.js';
@@ -72,7 +72,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
 
   const commands = new NatsCommandClient(natsConnectionOptions(cfg, 'ingest'), cfg.commandTimeoutMs, cfg.commandSubjectPrefix);
   // The live media store: the packagers' LiveMediaSink, the origin's source (./live/store.ts, docs/hls.md).
-  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: cfg.partSeconds });
+  const store = new LiveMediaStore({ segmentSeconds: cfg.HLS_SEGMENT_SECONDS, partTargetSeconds: advertisedPartTarget(cfg.partSeconds) });
   const channels = new ChannelManager(cfg, commands, log, store);
   // Restream / simulcast (issue 10 item 7): one ffmpeg per enabled target while a broadcast is live.
   const restreamer = new Restreamer({
@@ -115,7 +115,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   const originOptions = {
     store,
     thumbnails,
-    mediaDir: cfg.mediaDirAbs,
+    maxHeldPerClient: cfg.hlsMaxHeldPerClient,
     isReady: () => gate.ready && !gate.stopping,
     log,
     adminHealth: { ingestId: cfg.ingestId, jwtSecret: cfg.JWT_SECRET, admins: cfg.EVENTCAST_ADMINS, channels: () => channels.health() },

@@ -12,7 +12,7 @@ import type { Logger } from '@eventcast/platform';
 import type { CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
 import type { LiveChannelSample, LiveChannelSource } from './metrics.js';
-import { LivePackager, type PackagerStatus, type SourceInfo } from './live/packager.js';
+import { LivePackager, ReencodeBudget, type PackagerStatus, type SourceInfo } from './live/packager.js';
 import type { ChannelMediaSink, LiveMediaSink } from './live/media-sink.js';
 import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
 import type { NmsSession } from './nms.js';
@@ -26,6 +26,8 @@ export interface LiveChannel {
   keyHash: string;
   sessionId: string;
   session: NmsSession;
+  /** The current session's stream key (plaintext, for the internal URL only: never logged). */
+  streamKey: string;
   connected: boolean;
   broadcastId: string | null;
   ending: boolean;
@@ -73,6 +75,8 @@ const EMPTY_MEDIA: MediaInfo = {
  */
 export interface BroadcastObserver {
   started(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string; log: Logger }): void;
+  /** The publisher reconnected within the grace period; `inputUrl` is the new session's (another key: another URL). */
+  resumed?(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string }): void;
   ended(b: { channelId: string; broadcastId: string }): void;
 }
 
@@ -81,6 +85,8 @@ export class ChannelManager implements LiveChannelSource {
   private readonly observers: BroadcastObserver[] = [];
   private readonly live = new Map<string, LiveChannel>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** The node's keyframe-fix re-encode slots (`INGEST_MAX_REENCODES`), shared by every channel's packager. */
+  private readonly reencodes: ReencodeBudget;
 
   /** @param media the live media store the packagers feed (./live/media-sink.ts). */
   constructor(
@@ -88,7 +94,9 @@ export class ChannelManager implements LiveChannelSource {
     private readonly commands: CommandClient,
     private readonly log: Logger,
     private readonly media: LiveMediaSink,
-  ) {}
+  ) {
+    this.reencodes = new ReencodeBudget(cfg.maxReencodes);
+  }
 
   /** Adds an observer of broadcast starts and ends. */
   observe(o: BroadcastObserver): void {
@@ -174,6 +182,7 @@ export class ChannelManager implements LiveChannelSource {
     if (existing && !existing.ending) {
       existing.session = session;
       existing.sessionId = session.id;
+      existing.streamKey = streamKey;
       existing.connected = true;
       existing.log = log;
       const meter = this.meter(session, log);
@@ -182,10 +191,17 @@ export class ChannelManager implements LiveChannelSource {
       existing.since = Date.now();
       if (existing.fallbackTimer) clearTimeout(existing.fallbackTimer);
       existing.fallbackTimer = null;
-      existing.packager.newPublisher();
+      // The new session's URL: the key may have been rotated within the grace period (another NMS stream path).
+      const inputUrl = this.internalUrl(streamKey);
+      existing.packager.newPublisher({ inputUrl, secret: streamKey });
       log.info({ broadcastId: existing.broadcastId }, 'publisher resumed within the grace period');
+      const broadcastId = existing.broadcastId;
+      if (broadcastId) this.notify((o) => o.resumed?.({ channelId, broadcastId, inputUrl, secret: streamKey }), log);
       // Same store channel: the packager's next run sends a new init (a discontinuity); media sequence numbers go on.
-      void this.enqueue(channelId, () => Promise.resolve(existing.packager.ensureRunning()));
+      void this.enqueue(channelId, async () => {
+        existing.packager.ensureRunning();
+        await this.refreshMedia(existing, streamKey);
+      });
       return;
     }
     // Opened in the store on first use (the first init segment), i.e. after an earlier broadcast of the same channel
@@ -194,7 +210,7 @@ export class ChannelManager implements LiveChannelSource {
     const store = (): ChannelMediaSink => (opened ??= this.media.open(username));
     const sink: ChannelMediaSink = { rendition: (name) => store().rendition(name), end: () => store().end() };
     const ch: LiveChannel = {
-      channelId, username, keyHash, sessionId: session.id, session, connected: true, broadcastId: null,
+      channelId, username, keyHash, sessionId: session.id, session, streamKey, connected: true, broadcastId: null,
       ending: false, sink, fallbackTimer: null, log, since: Date.now(),
       packager: new LivePackager({
         ffmpegPath: this.cfg.FFMPEG_PATH,
@@ -204,6 +220,7 @@ export class ChannelManager implements LiveChannelSource {
         renditions: this.cfg.renditions,
         keyframeFix: this.cfg.keyframeFix,
         keyframeFixSeconds: this.cfg.keyframeFixSeconds,
+        reencodeBudget: this.reencodes,
         source: () => sourceInfo(ch),
         sink,
         maxRestarts: this.cfg.ffmpegMaxRestarts,
@@ -238,11 +255,35 @@ export class ChannelManager implements LiveChannelSource {
         return;
       }
       ch.log.info({ broadcastId, media }, 'broadcast started');
-      const inputUrl = this.internalUrl(streamKey);
-      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: streamKey, log: ch.log }), ch.log);
+      // The channel may have ended while the command side answered: its observers must not start (nothing would stop
+      // them), e.g. a restream of a broadcast already over. `end` records the broadcast end with this id.
+      if (ch.ending) {
+        ch.log.info({ broadcastId }, 'the channel ended during the broadcast start; observers not told');
+        return;
+      }
+      // The current session's key: the publisher may have reconnected with a rotated key in the meantime.
+      const inputUrl = this.internalUrl(ch.streamKey);
+      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: ch.streamKey, log: ch.log }), ch.log);
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
+    }
+  }
+
+  /**
+   * After a reconnect within the grace period: learns the new session's media (the encoder may have changed its
+   * resolution or frame rate) and, when the picture size or frame rate changed, restarts the packager so the ladder
+   * is planned for the new source (never upscaled) and the renditions announce the new frame rate.
+   */
+  private async refreshMedia(ch: LiveChannel, streamKey: string): Promise<void> {
+    const session = ch.session;
+    const before = ch.media ?? null;
+    const media = await this.mediaInfo(ch, streamKey);
+    if (ch.ending || ch.session !== session) return;
+    ch.media = media;
+    if (before && (before.width !== media.width || before.height !== media.height || before.frameRate !== media.frameRate)) {
+      ch.log.info({ before: { width: before.width, height: before.height, frameRate: before.frameRate }, media }, 'the resumed session changed the picture; re-planning the renditions');
+      ch.packager.sourceChanged();
     }
   }
 

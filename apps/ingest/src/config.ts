@@ -60,8 +60,18 @@ export interface IngestConfig extends Config {
    * its keyframe interval exceeds {@link IngestConfig.keyframeFixSeconds} (./live/packager.ts).
    */
   keyframeFix: boolean;
+  /**
+   * `INGEST_HLS_MAX_HELD_PER_CLIENT` (default 100; 0 = no cap): LL-HLS requests one client address may have held at
+   * the origin at once (blocking reloads, preload-hinted parts); more → 429 (./live/origin.ts).
+   */
+  hlsMaxHeldPerClient: number;
   /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2): the keyframe interval above which the source is re-encoded. */
   keyframeFixSeconds: number;
+  /**
+   * `INGEST_MAX_REENCODES` (default max(1, floor(cores / 2)); 0 = never): channels whose source this node re-encodes
+   * for the keyframe fix at once (≈ 0.6–0.9 core each at 720p–1080p); beyond it a channel stays in passthrough.
+   */
+  maxReencodes: number;
   /**
    * `INGEST_RENDITIONS` (default `auto`) resolved on this machine: the rendition ladder, `source` first
    * (./live/ladder.ts: `auto` = `source` only below 8 cores, else `source,720p,480p,360p`).
@@ -76,6 +86,12 @@ export interface RestreamSettings {
   /** `INGEST_RESTREAM_RETRY_MIN_MS` (1000) and `INGEST_RESTREAM_RETRY_MAX_MS` (30000): backoff of a failed target, doubling. */
   retryMinMs: number;
   retryMaxMs: number;
+  /**
+   * `INGEST_RESTREAM_TLS_VERIFY` (default `true`): verify an `rtmps://` target's certificate and host name against the
+   * system CA bundle (./restream.ts `tlsOutputArgs`). `false` only for tests or a development target with a
+   * self-signed certificate.
+   */
+  tlsVerify?: boolean;
 }
 
 /**
@@ -104,6 +120,11 @@ export interface RtmpLimits {
    * ffprobe) are exempt, so channels already live keep being packaged while the cap is reached.
    */
   maxConnections: number;
+  /**
+   * `INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES` (8388608): bytes node-media-server may queue for one internal player (the
+   * packager, a restream ffmpeg) that reads slower than the stream; over it the player is disconnected (it retries).
+   */
+  maxPlayerBufferBytes: number;
 }
 
 /** Default {@link RtmpLimits}. */
@@ -115,6 +136,7 @@ export const DEFAULT_RTMP_LIMITS: Readonly<RtmpLimits> = {
   maxChunkStreams: 16,
   maxConnectionsPerIp: 10,
   maxConnections: 1000,
+  maxPlayerBufferBytes: 8 * 1024 * 1024,
 };
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -175,6 +197,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       pollMs: positiveIntEnv(env, 'INGEST_RESTREAM_POLL_MS', 3000),
       retryMinMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MIN_MS', 1000),
       retryMaxMs: positiveIntEnv(env, 'INGEST_RESTREAM_RETRY_MAX_MS', 30_000),
+      tlsVerify: boolEnv(env, 'INGEST_RESTREAM_TLS_VERIFY', true),
     },
     ingestId: env['INGEST_ID'] || hostname(),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),
@@ -196,10 +219,13 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       maxChunkStreams: positiveIntEnv(env, 'INGEST_RTMP_MAX_CHUNK_STREAMS', DEFAULT_RTMP_LIMITS.maxChunkStreams, 65599),
       maxConnectionsPerIp: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS_PER_IP', DEFAULT_RTMP_LIMITS.maxConnectionsPerIp),
       maxConnections: positiveIntEnv(env, 'INGEST_RTMP_MAX_CONNECTIONS', DEFAULT_RTMP_LIMITS.maxConnections),
+      maxPlayerBufferBytes: positiveIntEnv(env, 'INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES', DEFAULT_RTMP_LIMITS.maxPlayerBufferBytes),
     },
     partSeconds: numberEnv(env, 'HLS_PART_SECONDS', 0.2, 0.1, 1),
     keyframeFix: boolEnv(env, 'INGEST_KEYFRAME_FIX', true),
     keyframeFixSeconds: numberEnv(env, 'INGEST_KEYFRAME_FIX_SECONDS', 2, 1, 30),
+    hlsMaxHeldPerClient: intEnv(env, 'INGEST_HLS_MAX_HELD_PER_CLIENT', 100),
+    maxReencodes: intEnv(env, 'INGEST_MAX_REENCODES', Math.max(1, Math.floor(availableParallelism() / 2))),
     renditions: ladderNames(parseRenditionsSetting(env['INGEST_RENDITIONS']), availableParallelism()),
   };
 }

@@ -31,6 +31,12 @@ describe('health sampler', () => {
     assert.deepEqual(s.warnings.map((w) => w.code), ['keyframe_interval_high', 'bitrate_low']);
   });
 
+  it('reports drops and restarts cumulated over the broadcast, not the current ffmpeg run', () => {
+    // A restarted ffmpeg reports drop_frames from 0 again and the restart budget was reset: the totals keep counting.
+    const p = { restarts: 0, restartsTotal: 4, malformed: 2, droppedFramesTotal: 12, progress: { frames: 5, fps: 30, dropFrames: 0, dupFrames: 0, speed: 1, outTimeSeconds: 1, at: '2026-12-07T12:00:10.000Z' } };
+    assert.deepEqual(healthSampleOf(channel({}, p), 10_000, Date.now())!.packager, { running: true, drops: 14, restarts: 4, mode: null });
+  });
+
   it('reads the packager mode only when it is one of the contract’s values', () => {
     assert.equal(healthSampleOf(channel({}, { mode: 'reencode', reason: 'keyframe interval 8.3 s' }), 10_000, Date.now())!.packager.mode, 'reencode');
     assert.equal(healthSampleOf(channel({}, { mode: 'something else' }), 10_000, Date.now())!.packager.mode, null);

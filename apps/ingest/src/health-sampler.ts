@@ -38,14 +38,22 @@ const nonNeg = (n: number | null | undefined, max: number): number | null =>
   typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.min(n, max) : null;
 const dim = (n: number | null | undefined): number | null => (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 16384 ? n : null);
 
-/** The packager part of a sample; `mode` only when the packager reports `passthrough` or `reencode`. */
+const count = (n: unknown): number | null => (typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : null);
+
+/**
+ * The packager part of a sample, cumulative over the broadcast: `drops` = frames ffmpeg dropped over all its runs +
+ * malformed fragments, `restarts` = every restart since the publish (the packager's `droppedFramesTotal`,
+ * `malformed`, `restartsTotal`; a packager without them falls back to the current run's figures). `mode` only when
+ * the packager reports `passthrough` or `reencode`.
+ */
 export function packagerHealth(p: ChannelHealth['packager']): HealthPackager {
-  const mode = (p as { mode?: unknown }).mode;
-  const drops = p.progress?.dropFrames;
+  const q = p as { mode?: unknown; droppedFramesTotal?: unknown; restartsTotal?: unknown; malformed?: unknown };
+  const mode = q.mode;
+  const frames = count(q.droppedFramesTotal) ?? count(p.progress?.dropFrames) ?? 0;
   return {
     running: p.running,
-    drops: typeof drops === 'number' && Number.isInteger(drops) && drops >= 0 ? drops : 0,
-    restarts: Number.isInteger(p.restarts) && p.restarts >= 0 ? p.restarts : 0,
+    drops: Math.min(1e12, frames + (count(q.malformed) ?? 0)),
+    restarts: Math.min(1e6, count(q.restartsTotal) ?? count(p.restarts) ?? 0),
     mode: mode === 'passthrough' || mode === 'reencode' ? mode : null,
   };
 }

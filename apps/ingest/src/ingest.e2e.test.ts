@@ -21,11 +21,13 @@ const validHash = hashStreamKey(validKey);
 const prefix = testSubjectPrefix();
 
 let authorizeMode: 'normal' | 'silent' = 'normal';
+/** A key rotated in, valid besides {@link validKey} once set (test g). */
+let rotatedKey: string | null = null;
 const handlers: FakeHandlers = {
   ...singleChannelHandlers({ key: validKey, channelId, username }),
   [CommandPatterns.AuthorizePublish]: (d) => {
     if (authorizeMode === 'silent') return undefined;
-    return provesKey(d, validKey) && d['channelId'] === channelId
+    return (provesKey(d, validKey) || (rotatedKey !== null && provesKey(d, rotatedKey))) && d['channelId'] === channelId
       ? { allowed: true, channelId, username }
       : { allowed: false, reason: d['channelId'] === null ? 'malformed_key' : 'invalid_key', message: 'no' };
   },
@@ -166,6 +168,35 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     // A new packager run for the reconnected session (a new init segment: the new session's timestamps start again),
     // in the same store channel and broadcast.
     assert.equal(packagerRuns() - runsBefore, 2, 'one packager run per publisher session');
+  });
+
+  void it('(g) a reconnect within the grace period with a rotated key and a new picture size is packaged from the new session', async () => {
+    const n = run.fake.calls.length;
+    const since = (pattern: string) => run.fake.calls.slice(n).filter((c) => c.pattern === pattern);
+    rotatedKey = generateStreamKey(channelId);
+    try {
+      const first = publishTestStream(rtmp(validKey), 3, { preset: 'ultrafast' });
+      await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
+      await waitUntil('640x360 announced', async () => {
+        const r = await rawRequest(run.httpPort, `/hls/${username}/index.m3u8`);
+        return r.status === 200 && r.body.toString().includes('RESOLUTION=640x360') ? true : undefined;
+      }, 15_000);
+      assert.equal(await first.exit, 0);
+      // The streamer rotated the key and lowered the resolution, and reconnects within the grace period (2 s).
+      const second = publishTestStream(rtmp(rotatedKey), 8, { size: '320x180', preset: 'ultrafast' });
+      await waitUntil('the new session packaged (320x180 announced)', async () => {
+        const r = await rawRequest(run.httpPort, `/hls/${username}/index.m3u8`);
+        return r.status === 200 && r.body.toString().includes('RESOLUTION=320x180') ? true : undefined;
+      }, 20_000);
+      assert.equal(since(CommandPatterns.BroadcastStart).length, 1, 'the same broadcast goes on');
+      const source = await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`);
+      assert.match(source.body.toString(), /#EXT-X-DISCONTINUITY/);
+      assert.ok(!run.ingest.output().includes(rotatedKey) && !run.ingest.output().includes(validKey), 'no stream key in the log');
+      assert.equal(await second.exit, 0);
+      await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => run.fake.calls.indexOf(c) >= n);
+    } finally {
+      rotatedKey = null;
+    }
   });
 
   void it('(e) SIGTERM with a live publisher ends the broadcast as ingest_restart and exits 0', async () => {

@@ -20,7 +20,7 @@ import type { RestreamTargetForIngest } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 import { encryptSecret, generateStreamKey } from '@eventcast/platform';
 import { freePort, publishTestStream, rawRequest, waitUntil } from './test-support/harness.js';
-import { singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
+import { provesKey, singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 
 const channelId = randomUUID();
 const username = `r_${randomBytes(4).toString('hex')}`;
@@ -30,6 +30,9 @@ const goodKey = `live_good_${randomBytes(12).toString('hex')}`;
 const deadKey = `live_dead_${randomBytes(12).toString('hex')}`;
 const goodId = randomUUID();
 const deadId = randomUUID();
+let rotatedKey: string | null = null;
+/** How long the fake command side takes to answer `ingest.broadcast-start` (ms). */
+let broadcastStartDelayMs = 0;
 
 /** A target as the command side would hand it to the ingest. */
 function target(targetId: string, name: string, url: string, key: string): RestreamTargetForIngest {
@@ -54,14 +57,25 @@ void describe('restream (real ingest, ffmpeg and NATS)', { timeout: 90_000 }, ()
       prefix: testSubjectPrefix(),
       handlers: {
         ...singleChannelHandlers({ key: streamKey, channelId, username }),
+        // The channel's key, or the one rotated in by the last test.
+        [CommandPatterns.AuthorizePublish]: (d) =>
+          (provesKey(d, streamKey) || (rotatedKey !== null && provesKey(d, rotatedKey))) && d['channelId'] === channelId
+            ? { allowed: true, channelId, username }
+            : { allowed: false, reason: 'invalid_key', message: 'no' },
         [CommandPatterns.RestreamTargets]: (d) => (d['channelId'] === channelId ? { targets: enabled } : { targets: [] }),
         [CommandPatterns.RestreamState]: () => ({ ok: true }),
+        [CommandPatterns.BroadcastStart]: async (d) => {
+          await new Promise((r) => setTimeout(r, broadcastStartDelayMs));
+          return { ok: true, broadcastId: d['broadcastId'] };
+        },
       },
       tmpPrefix: 'ingest-restream-',
       env: {
         RESTREAM_KEY_SECRET: transportKey,
         RESTREAM_ALLOW_PRIVATE_TARGETS: 'true',
         INGEST_RESTREAM_POLL_MS: '1000',
+        // room for a slow broadcast start (last test): 7 s answer, the publisher gone (3-s grace) before it
+        INGEST_COMMAND_TIMEOUT_MS: '10000',
         INGEST_RESTREAM_RETRY_MIN_MS: '500',
         INGEST_RESTREAM_RETRY_MAX_MS: '1000',
         LOG_LEVEL: 'debug',
@@ -131,6 +145,63 @@ void describe('restream (real ingest, ffmpeg and NATS)', { timeout: 90_000 }, ()
     for (const key of [goodKey, deadKey, streamKey]) {
       assert.ok(!logs.includes(key), 'a key in the ingest log');
       for (const c of run.fake.calls) assert.ok(!c.raw.includes(key), `a key in ${c.pattern}`);
+    }
+  });
+  void it('a reconnect within the grace period with a rotated key restarts the targets on the new session', async () => {
+    enabled = [target(goodId, 'Local server', `rtmp://127.0.0.1:${goodPort}/live`, goodKey)];
+    // The target server accepts one publish after another (each ffmpeg -listen 1 serves one client).
+    const servers: ReturnType<typeof spawn>[] = [];
+    let serving = true;
+    const serve = (): void => {
+      if (!serving) return;
+      const srv = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'flv', '-listen', '1', '-i', `rtmp://127.0.0.1:${goodPort}/live/${goodKey}`, '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
+      servers.push(srv);
+      srv.once('exit', () => setTimeout(serve, 100));
+    };
+    serve();
+    const n = run.fake.calls.length;
+    const since = (targetId: string) => states(targetId).filter((s) => run.fake.calls.findIndex((c) => c.data === s) >= n);
+    rotatedKey = generateStreamKey(channelId);
+    const first = publishTestStream(run.rtmpUrl(streamKey), 5, { preset: 'ultrafast' });
+    let second: ReturnType<typeof publishTestStream> | null = null;
+    try {
+      await waitUntil('the target live', () => (since(goodId).some((s) => s['state'] === 'live') ? true : undefined), 20_000);
+      assert.equal(await first.exit, 0);
+      second = publishTestStream(run.rtmpUrl(rotatedKey), 8, { preset: 'ultrafast' });
+      await waitUntil('restarted for the new session', () => (since(goodId).some((s) => /another stream key/.test(String(s['reason']))) ? true : undefined), 15_000);
+      await waitUntil('live again', () => {
+        const list = since(goodId);
+        const restartAt = list.findIndex((s) => /another stream key/.test(String(s['reason'])));
+        return list.slice(restartAt).some((s) => s['state'] === 'live') ? true : undefined;
+      }, 20_000);
+      assert.ok(!run.ingest.output().includes(rotatedKey), 'the rotated key is not logged');
+    } finally {
+      serving = false;
+      rotatedKey = null;
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+      for (const srv of servers) if (srv.exitCode === null) srv.kill('SIGKILL');
+    }
+  });
+  void it('a channel that ends while the broadcast start is pending starts no restream', async () => {
+    enabled = [target(goodId, 'Local server', `rtmp://127.0.0.1:${goodPort}/live`, goodKey)];
+    // The previous test's broadcast must be over (else this publish resumes it within the grace period).
+    const count = (p: string) => run.fake.calls.filter((c) => c.pattern === p).length;
+    await waitUntil('no broadcast live', () => (count(CommandPatterns.BroadcastEnd) >= count(CommandPatterns.BroadcastStart) ? true : undefined), 20_000);
+    broadcastStartDelayMs = 7000;
+    const n = run.fake.calls.length;
+    const pub = publishTestStream(run.rtmpUrl(streamKey), 2, { preset: 'ultrafast' });
+    try {
+      const start = await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
+      assert.equal(await pub.exit, 0);
+      // The publisher left (grace period and fallback pass while the command side is still answering the start).
+      await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => run.fake.calls.indexOf(c) >= n && c.data['broadcastId'] === start.data['broadcastId'], 20_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const asked = run.fake.calls.slice(n).filter((c) => c.pattern === CommandPatterns.RestreamTargets);
+      assert.deepEqual(asked, [], 'no restream target was requested for the ended channel');
+    } finally {
+      broadcastStartDelayMs = 0;
+      pub.child.kill('SIGKILL');
     }
   });
 });

@@ -16,10 +16,16 @@
  * - Against server-side request forgery, the target's host is resolved first and a private, loopback or link-local
  *   address is refused (reason said) unless RESTREAM_ALLOW_PRIVATE_TARGETS; ffmpeg resolves the name again, so a DNS
  *   answer changing in between is not covered (documented limit).
+ * - `rtmps://` targets are verified (certificate chain against the system CA bundle, host name): ffmpeg's `tls`
+ *   protocol does not verify by default (`tls_verify` 0, `ffmpeg -h protocol=tls`); the rtmps protocol hands the
+ *   output's options to the tls connection it opens (libavformat/rtmpproto.c `rtmp_open`), so `-tls_verify 1
+ *   -ca_file <bundle>` before the output URL apply (checked with ffmpeg 5.1/GnuTLS: a self-signed target is refused
+ *   with "Cannot open connection tls://…"). `INGEST_RESTREAM_TLS_VERIFY=false` turns it off (tests, development).
  * - Secrets: the target key, the target URL with the key, and the channel's stream key (in the input URL) are redacted
  *   from every line that is logged or reported (./redact.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import type { RestreamTargetForIngest, RestreamTargetState } from '@eventcast/contracts';
 import { decryptSecret, isPrivateAddress, isPrivateHostLiteral, type Logger } from '@eventcast/platform';
@@ -35,6 +41,18 @@ const BACKOFF_RESET_AFTER_MS = 60_000;
 const KILL_AFTER_MS = 3000;
 /** Longest reason reported (the contract's limit). */
 const REASON_MAX = 300;
+
+/** The system CA bundle (Debian/Ubuntu `ca-certificates`); without it GnuTLS uses its own system trust. */
+export const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The output options verifying an `rtmps://` target (empty for `rtmp://` or with `verify` false): `-tls_verify 1`
+ * and `-ca_file <caFile>` when that file exists.
+ */
+export function tlsOutputArgs(url: string, verify: boolean, caFile: string = SYSTEM_CA_FILE): string[] {
+  if (!verify || !/^rtmps:\/\//i.test(url)) return [];
+  return ['-tls_verify', '1', ...(existsSync(caFile) ? ['-ca_file', caFile] : [])];
+}
 
 /** What {@link Restreamer} needs. */
 export interface RestreamerOptions {
@@ -54,6 +72,8 @@ interface ChannelRestream {
   broadcastId: string;
   inputUrl: string;
   secret: string;
+  /** Stream keys of earlier sessions of this broadcast (still redacted). */
+  oldSecrets: string[];
   log: Logger;
   targets: Map<string, TargetRunner>;
   timer: NodeJS.Timeout | null;
@@ -78,6 +98,7 @@ export class Restreamer implements BroadcastObserver {
     this.ended({ channelId: b.channelId, broadcastId: '' });
     const c: ChannelRestream = {
       ...b,
+      oldSecrets: [],
       log: b.log.child({ component: 'restream' }),
       targets: new Map(),
       timer: null,
@@ -88,6 +109,20 @@ export class Restreamer implements BroadcastObserver {
     void this.poll(c);
     c.timer = setInterval(() => void this.poll(c), this.o.settings.pollMs);
     c.timer.unref();
+  }
+
+  /**
+   * The publisher reconnected within the grace period. With a rotated key the live stream moved to another internal
+   * URL: every target's ffmpeg is restarted on it at once (reported `failed`/`retrying` with the reason, then
+   * `connecting`); the same URL needs nothing (node-media-server hands the running players to the new session).
+   */
+  resumed(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string }): void {
+    const c = this.channels.get(b.channelId);
+    if (!c || c.broadcastId !== b.broadcastId || c.inputUrl === b.inputUrl) return;
+    c.oldSecrets.push(c.secret);
+    c.inputUrl = b.inputUrl;
+    c.secret = b.secret;
+    for (const t of c.targets.values()) t.restartNow('the publisher reconnected with another stream key');
   }
 
   ended(b: { channelId: string; broadcastId: string }): void {
@@ -148,6 +183,8 @@ class TargetRunner {
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private liveSince = 0;
+  /** Set by {@link restartNow}: the reason reported for the ffmpeg it killed. */
+  private restartReason: string | null = null;
   private reports: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly outputUrl: string;
@@ -165,12 +202,23 @@ class TargetRunner {
 
   /** Redacts the target key, its full URL and the channel's stream key. */
   private clean(text: string): string {
-    return redact(text, this.outputUrl, this.key, this.c.secret, this.c.inputUrl);
+    return redact(text, this.outputUrl, this.key, this.c.secret, this.c.inputUrl, ...this.c.oldSecrets);
   }
 
   start(): void {
     if (this.stopped) return;
     void this.run();
+  }
+
+  /** Kills the running ffmpeg so the target starts again (after the minimum backoff) on the channel's current input. */
+  restartNow(reason: string): void {
+    if (this.stopped) return;
+    this.backoffMs = this.o.settings.retryMinMs;
+    const child = this.child;
+    // No ffmpeg running (waiting for a retry): the next run reads the new input anyway.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.restartReason = reason;
+    child.kill('SIGKILL');
   }
 
   /** Stops ffmpeg (SIGTERM, SIGKILL after 3 s) and any pending retry; reports `stopped`. Idempotent. */
@@ -199,7 +247,7 @@ class TargetRunner {
       '-progress', 'pipe:1', '-stats_period', '1',
       '-rw_timeout', '5000000', '-i', this.c.inputUrl,
       '-map', '0', '-c', 'copy',
-      '-rw_timeout', '10000000', '-f', 'flv', this.outputUrl,
+      '-rw_timeout', '10000000', ...tlsOutputArgs(this.outputUrl, this.o.settings.tlsVerify ?? true), '-f', 'flv', this.outputUrl,
     ];
     let child: ChildProcess;
     try {
@@ -233,7 +281,8 @@ class TargetRunner {
       if (this.stopped) return;
       if (this.liveSince > 0 && Date.now() - this.liveSince >= BACKOFF_RESET_AFTER_MS) this.backoffMs = this.o.settings.retryMinMs;
       this.liveSince = 0;
-      const why = lastError || (signal ? `ffmpeg ended by ${signal}` : `ffmpeg exited with code ${String(code)}`);
+      const why = this.restartReason ?? (lastError || (signal ? `ffmpeg ended by ${signal}` : `ffmpeg exited with code ${String(code)}`));
+      this.restartReason = null;
       this.failed(this.clean(why));
     });
   }

@@ -28,6 +28,7 @@ import {
   commandMessage,
   handshake,
   onStatus,
+  playSequence,
   publishSequence,
   rawConnect,
   setChunkSizeMessage,
@@ -45,13 +46,15 @@ const channel = (tag: string): Channel => {
 };
 const live = channel('g');
 const idle = channel('i');
+const slow = channel('s');
 const rotated = channel('r');
 const rotatedOldKey = rotated.key;
 rotated.key = generateStreamKey(rotated.channelId); // the key was rotated: only the new one is valid
-const channels = [live, idle, rotated];
+const channels = [live, idle, rotated, slow];
 
 const PER_IP = 8;
 const IDLE_MS = 3000;
+const PLAYER_BUFFER_BYTES = 1024 * 1024;
 const liveBroadcasts = new Set<string>();
 let silentAuthorize = false;
 
@@ -92,6 +95,7 @@ void describe('RTMP guard: hostile input and refusals (real NMS, ffmpeg and NATS
         INGEST_RTMP_IDLE_TIMEOUT_MS: String(IDLE_MS),
         INGEST_COMMAND_TIMEOUT_MS: '1500',
         INGEST_PUBLISH_GRACE_MS: '1000',
+        INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES: String(PLAYER_BUFFER_BYTES),
         // the defaults of the other limits: 10 s handshake deadline, 64 KiB before authorization, 16 chunk streams
       },
     });
@@ -241,6 +245,48 @@ void describe('RTMP guard: hostile input and refusals (real NMS, ffmpeg and NATS
     const after = Date.now() - acceptedAt;
     assert.ok(after >= IDLE_MS - 200 && after < IDLE_MS + 2500, `disconnected ${after} ms after the publish (idle timeout ${IDLE_MS} ms)`);
     assert.ok(sampleValue(await scrape(), 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'idle_timeout' }) >= 1);
+  });
+
+  void it('disconnects an internal player that stops reading (NMS ignores backpressure); memory stays bounded', async () => {
+    // 8 Mbit/s ≈ 1 MB/s: the kernel's socket buffers (a few MB on loopback) fill in seconds, then NMS queues in the heap.
+    const pub = publishTestStream(run.rtmpUrl(slow.key), 40, { preset: 'ultrafast', videoKbps: 8000 });
+    try {
+      await waitUntil('the channel is live', async () => {
+        const r = await rawRequest(run.httpPort, `/hls/${slow.username}/source.m3u8`);
+        return r.status === 200 && r.body.toString().includes('#EXTINF') ? r : undefined;
+      }, 20_000);
+      const before = await scrape();
+      const externalBefore = sampleValue(before, 'nodejs_external_memory_bytes');
+      const backlogBefore = sampleValue(before, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'player_backlog' });
+      const player = await rawConnect(run.rtmpPort, '127.0.0.1'); // internal: `play` is allowed
+      await handshake(player);
+      await player.write(playSequence(run.rtmpPort, slow.key));
+      await waitUntil('Play.Start', () => onStatus(player, /^NetStream\.Play\.Start$/), 5000);
+      player.socket.pause(); // stops reading: the kernel buffers fill, then NMS's socket.write queues
+      let externalPeak = externalBefore;
+      const backlog = () => sampleValue(m, 'eventcast_ingest_rtmp_connections_closed_total', { reason: 'player_backlog' }) - backlogBefore;
+      let m = before;
+      const deadline = Date.now() + 30_000;
+      while (backlog() === 0 && Date.now() < deadline) {
+        await delay(500);
+        m = await scrape();
+        externalPeak = Math.max(externalPeak, sampleValue(m, 'nodejs_external_memory_bytes'));
+      }
+      assert.equal(backlog(), 1, 'the player that stopped reading was disconnected within 30 s (player_backlog)');
+      // A paused socket reports its close only once its unread data is consumed.
+      player.socket.resume();
+      const closed = await Promise.race([player.closed.then(() => true), delay(5000).then(() => false)]);
+      assert.ok(closed, 'the server closed the player connection');
+      // the bound (1 MiB) plus one sweep tick of stream and the live channel's own buffers; unbounded would keep growing
+      const grew = externalPeak - externalBefore;
+      assert.ok(grew < 64 * 1024 * 1024, `external memory grew by ${grew} bytes`);
+      // the publisher and its channel are unaffected
+      assert.equal(pub.child.exitCode, null, 'the publisher is still connected');
+      assert.equal((await rawRequest(run.httpPort, `/hls/${slow.username}/source.m3u8`)).status, 200);
+    } finally {
+      pub.child.kill('SIGKILL');
+      await pub.exit;
+    }
   });
 
   void it('tells ffmpeg why its key was refused: wrong, rotated, malformed (BadName), unavailable (Rejected)', async () => {

@@ -24,7 +24,12 @@
  *   `rtmpRefusalStatus`) on the client's stream, then the socket is ended; allowed → NMS's own `onPublish` runs (it
  *   answers `NetStream.Publish.Start` and emits prePublish/postPublish). `play` is only for internal addresses.
  * - one sweep timer enforces the deadlines: from accept to `publish`/`play` (`handshakeTimeoutMs`), the
- *   authorization itself (`authorizeTimeoutMs`), and an authorized publisher's silence (`idleTimeoutMs`). Ended
+ *   authorization itself (`authorizeTimeoutMs`), and an authorized publisher's silence (`idleTimeoutMs`), and the
+ *   backlog of an internal player: NMS writes media to players with `socket.write` and ignores its return value
+ *   (src/session/rtmp_session.js, `sendBuffer`), so a player that reads slower than the stream (a restream ffmpeg
+ *   whose target is slow, a packager that fell behind) makes NMS queue the stream in the ingest's memory without
+ *   limit; a player whose socket `writableLength` exceeds `maxPlayerBufferBytes` is destroyed (`player_backlog`;
+ *   the restreamer retries, the packager restarts). Ended
  *   sockets that the peer keeps half-open are destroyed {@link CLOSE_LINGER_MS} later.
  * What it relies on from NMS is checked at start ({@link RtmpGuard.install} throws if a hook is missing), so an NMS
  * upgrade that renames these internals fails loudly rather than silently unguarded.
@@ -58,7 +63,8 @@ export type GuardCloseReason =
   | 'too_many_chunk_streams'
   | 'bad_chunk_size'
   | 'protocol_error'
-  | 'tls_error';
+  | 'tls_error'
+  | 'player_backlog';
 
 /** The internals of NMS 4.4's `Rtmp` parser (src/protocol/rtmp.js) the guard hooks. */
 interface RtmpParser {
@@ -476,8 +482,18 @@ export class RtmpGuard {
             c.raw.destroy();
           }
           break;
-        case 'playing':
+        case 'playing': {
+          // The socket NMS writes to (for RTMPS the TLS socket: its queue holds the clear text not yet encrypted).
+          const queued = c.socket.writableLength + (c.raw === c.socket ? 0 : c.raw.writableLength);
+          if (queued > this.o.limits.maxPlayerBufferBytes) {
+            this.o.log.warn(
+              { sessionId: c.sessionId, remoteAddress: c.address, queuedBytes: queued, limit: this.o.limits.maxPlayerBufferBytes },
+              'RTMP player reads slower than the stream; disconnected (INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES)',
+            );
+            this.drop(c, 'player_backlog');
+          }
           break;
+        }
       }
     }
   }

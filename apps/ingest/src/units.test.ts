@@ -96,6 +96,17 @@ void describe('rendition ladder (live/ladder.ts)', () => {
     assert.deepEqual(planRenditions(['source', '1080p', '720p', '480p'], 720, false, null).map((p) => p.name), ['source', '480p']);
     assert.deepEqual(planRenditions(['source', '720p'], null, false, null).map((p) => p.name), ['source']);
   });
+
+  void it('caps the re-encoded source at 1080 lines: scaled down, never up', () => {
+    assert.equal(planRenditions(['source'], 2160, true, null)[0]!.height, 1080);
+    assert.equal(planRenditions(['source'], 720, true, null)[0]!.height, null, 'a smaller source keeps its size');
+    assert.equal(planRenditions(['source'], 2160, false, null)[0]!.height, null, 'passthrough is not scaled');
+    // unknown height: ffmpeg caps it (scale to min(ih, 1080))
+    const a = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source'], null, true, null) });
+    assert.equal(a[a.indexOf('-filter_complex') + 1], '[0:v:0]split=1[s0];[s0]scale=-2:min(ih\\,1080),format=yuv420p[v0]');
+    const b = packagerArgs({ inputUrl: 'u', partSeconds: 0.2, keyframeSeconds: 1, renditions: planRenditions(['source'], 2160, true, null) });
+    assert.equal(b[b.indexOf('-filter_complex') + 1], '[0:v:0]split=1[s0];[s0]scale=-2:1080,format=yuv420p[v0]');
+  });
 });
 
 void describe('config', () => {
@@ -122,7 +133,7 @@ void describe('config', () => {
   void it('reads the RTMP limits (docs/contracts.md) and refuses 0 or more than RTMP can carry', () => {
     assert.deepEqual(loadIngestConfig({}).rtmpLimits, {
       handshakeTimeoutMs: 10_000, idleTimeoutMs: 15_000, maxMessageBytes: 65_536, maxMediaMessageBytes: 8_388_608,
-      maxChunkStreams: 16, maxConnectionsPerIp: 10, maxConnections: 1000,
+      maxChunkStreams: 16, maxConnectionsPerIp: 10, maxConnections: 1000, maxPlayerBufferBytes: 8 * 1024 * 1024,
     });
     const c = loadIngestConfig({ INGEST_RTMP_HANDSHAKE_TIMEOUT_MS: '5000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '3', INGEST_RTMP_MAX_CONNECTIONS: '50' });
     assert.equal(c.rtmpLimits.handshakeTimeoutMs, 5000);
@@ -132,6 +143,17 @@ void describe('config', () => {
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_IDLE_TIMEOUT_MS: '0' }), /INGEST_RTMP_IDLE_TIMEOUT_MS/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_MESSAGE_BYTES: String(2 ** 24) }), /INGEST_RTMP_MAX_MESSAGE_BYTES .*16777215/);
     assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_CHUNK_STREAMS: '-1' }), /INGEST_RTMP_MAX_CHUNK_STREAMS/);
+    assert.throws(() => loadIngestConfig({ INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES: '0' }), /INGEST_RTMP_MAX_PLAYER_BUFFER_BYTES/);
+  });
+
+  void it('reads the re-encode budget, the per-client held-request cap and rtmps verification', () => {
+    const d = loadIngestConfig({});
+    assert.ok(d.maxReencodes >= 1, 'at least one re-encode by default');
+    assert.equal(d.hlsMaxHeldPerClient, 100);
+    assert.equal(d.restream.tlsVerify, true);
+    const c = loadIngestConfig({ INGEST_MAX_REENCODES: '0', INGEST_HLS_MAX_HELD_PER_CLIENT: '0', INGEST_RESTREAM_TLS_VERIFY: 'false' });
+    assert.deepEqual([c.maxReencodes, c.hlsMaxHeldPerClient, c.restream.tlsVerify], [0, 0, false]);
+    assert.throws(() => loadIngestConfig({ INGEST_MAX_REENCODES: '-1' }), /INGEST_MAX_REENCODES/);
   });
 });
 

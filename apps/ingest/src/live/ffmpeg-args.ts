@@ -18,7 +18,7 @@
  *   `-force_key_frames expr:gte(t,n_forced*K)` (every K seconds of output time, the same in every rendition);
  * - `-progress pipe:1 -stats_period 1`: machine-readable progress on stdout (./packager.ts `parseProgressBlock`).
  */
-import type { RenditionPlan } from './ladder.js';
+import { MAX_REENCODE_HEIGHT, type RenditionPlan } from './ladder.js';
 
 /** What {@link packagerArgs} needs. */
 export interface PackagerArgsOptions {
@@ -62,8 +62,12 @@ export function packagerArgs(o: PackagerArgsOptions): string[] {
   if (encoded.length > 0) {
     // One decode of the source video, split into one branch per encoded rendition.
     const labels = encoded.map(({ i }) => `[s${i}]`).join('');
+    // A re-encoded source of unknown height: at most MAX_REENCODE_HEIGHT lines (never upscaled; `\,` escapes the
+    // comma inside the filter graph, ffmpeg-filters "Notes on filtergraph escaping").
     const branches = encoded.map(({ r, i }) =>
-      r.height === null ? `[s${i}]format=yuv420p[v${i}]` : `[s${i}]scale=-2:${r.height},format=yuv420p[v${i}]`,
+      r.height === null
+        ? `[s${i}]scale=-2:min(ih\\,${MAX_REENCODE_HEIGHT}),format=yuv420p[v${i}]`
+        : `[s${i}]scale=-2:${r.height},format=yuv420p[v${i}]`,
     );
     args.push('-filter_complex', [`[0:v:0]split=${encoded.length}${labels}`, ...branches].join(';'));
   }

@@ -84,6 +84,12 @@ export interface RenditionPlan {
   videoKbps: number | null;
 }
 
+/**
+ * Tallest re-encoded `source` (keyframe fix), lines: a taller source is scaled down to it, a smaller one kept (the
+ * re-encode budget of ./packager.ts is measured for 720p–1080p).
+ */
+export const MAX_REENCODE_HEIGHT = 1080;
+
 /** Bitrate of the re-encoded source when the input's is unknown, kbit/s. */
 export const DEFAULT_REENCODE_KBPS = 4500;
 
@@ -93,7 +99,12 @@ export const DEFAULT_REENCODE_KBPS = 4500;
  */
 export function planRenditions(names: readonly string[], sourceHeight: number | null, reencodeSource: boolean, sourceKbps: number | null): RenditionPlan[] {
   const plans: RenditionPlan[] = [
-    { name: 'source', transcoded: reencodeSource, height: null, videoKbps: reencodeSource ? Math.max(300, Math.round(sourceKbps ?? DEFAULT_REENCODE_KBPS)) : null },
+    {
+      name: 'source',
+      transcoded: reencodeSource,
+      // Scaled down to MAX_REENCODE_HEIGHT when known to be taller (ffmpeg-args caps an unknown height too).
+      height: reencodeSource && sourceHeight !== null && sourceHeight > MAX_REENCODE_HEIGHT ? MAX_REENCODE_HEIGHT : null,
+      videoKbps: reencodeSource ? Math.max(300, Math.round(sourceKbps ?? DEFAULT_REENCODE_KBPS)) : null },
   ];
   if (sourceHeight === null) return plans;
   for (const step of LADDER_STEPS) {

@@ -16,16 +16,16 @@ import { makeFmp4, splitFmp4, type SplitFmp4 } from '../test-support/fmp4.js';
 import { rawRequest, waitUntil } from '../test-support/harness.js';
 import { checkMediaPlaylist } from '../test-support/ll-hls-rules.js';
 import type { RenditionDescriptor } from './media-sink.js';
-import { createLiveOrigin, parseOriginPath, parseReloadDirectives, type LiveOrigin } from './origin.js';
+import { advancePartLimit, createLiveOrigin, parseOriginPath, parseReloadDirectives, partAdvanceExceeded, type LiveOrigin } from './origin.js';
 import { LiveMediaStore, type ChannelState } from './store.js';
 
 const SOURCE: RenditionDescriptor = { name: 'source', codecs: 'avc1.42c00d,mp4a.40.2', width: 320, height: 180, frameRate: 25, bandwidth: 400_000, transcoded: false };
 const LOW: RenditionDescriptor = { name: 'low', codecs: 'avc1.42c00d,mp4a.40.2', width: 160, height: 90, frameRate: 25, bandwidth: 100_000, transcoded: true };
 
 /** A GET that can be aborted; resolves with status and body. */
-function get(port: number, p: string): { done: Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>; abort: () => void; settled: () => boolean } {
+function get(port: number, p: string, localAddress?: string): { done: Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>; abort: () => void; settled: () => boolean } {
   let settled = false;
-  const req = http.request({ host: '127.0.0.1', port, path: p, agent: false });
+  const req = http.request({ host: '127.0.0.1', port, path: p, agent: false, ...(localAddress ? { localAddress } : {}) });
   const done = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -221,6 +221,48 @@ void describe('live media store + LL-HLS origin', () => {
     }
     assert.equal((await rawRequest(port, '/hls/alice/source.m3u8?cachebust=1&x')).status, 200);
     assert.deepEqual(parseReloadDirectives('_HLS_msn=4&_HLS_part=0'), { msn: 4, part: 0 });
+    // _HLS_part beyond the Advance Part Limit (3 ÷ 0.2 s = 15 parts) past the last part (RFC 8216bis §6.2.5.2).
+    assert.equal(advancePartLimit(0.2), 15);
+    assert.equal(advancePartLimit(2), 3);
+    const r = store.channel('alice')!.renditions.get('source')!;
+    const lp = r.lastPart()!;
+    for (const [msn, part] of [[lp.msn, lp.index + 16], [lp.msn + 1, 15], [lp.msn + 1, 1e9]] as const) {
+      const res = await rawRequest(port, `/hls/alice/source.m3u8?_HLS_msn=${msn}&_HLS_part=${part}`);
+      assert.equal(res.status, 400, `${msn}/${part}`);
+      assert.match(res.body.toString(), /advance part limit/);
+    }
+    assert.equal(partAdvanceExceeded(r, { msn: lp.msn, part: lp.index + 15 }, 0.2), false, 'up to the limit is waited for');
+    assert.equal(partAdvanceExceeded(r, { msn: lp.msn + 1, part: 14 }, 0.2), false);
+    assert.equal(partAdvanceExceeded(r, { msn: lp.msn - 1, part: 1e6 }, 0.2), false, 'an older segment is answered at once');
+  });
+
+  void it('caps held requests per client address (429) without affecting other addresses', async () => {
+    const capped = await createLiveOrigin({ store, isReady: () => true, log: createLogger('origin-test'), metricsToken: null, maxHeldPerClient: 2 }, '127.0.0.1', 0);
+    const waiting: ReturnType<typeof get>[] = [];
+    const wait = (url: string, from: string) => {
+      const g = get(capped.port, url, from);
+      g.done.catch(() => undefined); // aborted below
+      return g;
+    };
+    try {
+      const last = store.channel('alice')!.renditions.get('source')!.lastCompleteMsn();
+      const url = `/hls/alice/source.m3u8?_HLS_msn=${last + 2}`;
+      for (let i = 0; i < 2; i++) waiting.push(wait(url, '127.0.0.1'));
+      await waitUntil('2 held', () => (capped.heldRequests() === 2 ? true : undefined), 3000);
+      const over = await rawRequest(capped.port, url);
+      assert.equal(over.status, 429);
+      assert.match(over.body.toString(), /held requests from this address/);
+      waiting.push(wait(url, '127.0.0.2'));
+      await waitUntil('another address is held', () => (capped.heldRequests() === 3 ? true : undefined), 3000);
+      // An answered or aborted request frees its slot.
+      waiting[0]!.abort();
+      await waitUntil('slot freed', () => (capped.heldRequests() === 2 ? true : undefined), 3000);
+      waiting.push(wait(url, '127.0.0.1'));
+      await waitUntil('held again', () => (capped.heldRequests() === 3 ? true : undefined), 3000);
+    } finally {
+      for (const w of waiting) w.abort();
+      await capped.close();
+    }
   });
 
   void it('answers a held reload with 503 after three target durations, and forgets aborted clients', async () => {

@@ -6,12 +6,15 @@
  * - Blocking playlist reload (RFC 8216bis-16 §6.2.5.2): `<r>.m3u8?_HLS_msn=M[&_HLS_part=P]` is held until the
  *   playlist holds part P of segment M (or segment M, complete, without `_HLS_part`) or anything later, at most three
  *   target durations (then 503, as the spec says for a playlist that does not update in time). `_HLS_msn` more than
- *   two segments past the last complete one → 400. Malformed directives (not a decimal integer, repeated, `_HLS_part`
+ *   two segments past the last complete one → 400; `_HLS_part` more than the Advance Part Limit (3 ÷ PART-TARGET
+ *   parts when PART-TARGET < 1 s, else 3) past the last part → 400 (§6.2.5.2, {@link partAdvanceExceeded}). Malformed directives (not a decimal integer, repeated, `_HLS_part`
  *   without `_HLS_msn`, an unknown `_HLS_` name) → 400 with the reason. `_HLS_skip` (delta updates) is not offered
  *   (no CAN-SKIP-UNTIL), so a request carrying it gets the full playlist.
  * - The part named by the playlist's EXT-X-PRELOAD-HINT (the next part) is held until it exists (same bound, then
  *   404); parts further ahead → 404. Held requests of a rendition are answered from ONE store notification per change
- *   (no per-request timers); a single shared sweep timer (while anything is held) expires the overdue ones.
+ *   (no per-request timers); a single shared sweep timer (while anything is held) expires the overdue ones. One
+ *   client address holds at most `maxHeldPerClient` requests (default 100; more → 429), so it cannot fill the
+ *   global table (`maxHeldRequests`, then 503) that every viewer shares.
  * - Bodies are in-memory buffers sent with `tryEnd`; a slow reader is resumed from `onWritable` (uWS never buffers
  *   more than the socket takes), and a vanished client (`onAborted`) is dropped from the held set.
  * - Caching: media playlist without directives `no-cache`; with directives `public, max-age=<target duration>` (the
@@ -20,11 +23,8 @@
  *   `public, max-age=10`; errors and probes `no-store`.
  * - CORS `*` everywhere; OPTIONS → 204; GET and HEAD; other methods → 405. The raw path is checked before any
  *   decoding: `.`/`..` segments, encoded slashes or backslashes, NUL, malformed percent-encoding → 400; unknown → 404.
- * - Channels not in the store are looked up in `mediaDir` (the classic on-disk HLS of ../hls-packager.ts) when that
- *   option is set, so the disk packager keeps working until the fMP4 packager replaces it.
+ * - Channels not in the store: 404 (nothing is served from disk; the live media live only in memory).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { parseHlsFileName, type HlsFile } from '@eventcast/contracts';
 import {
   counter,
@@ -48,13 +48,6 @@ import type { ChannelState, LiveMediaStore, RenditionState } from './store.js';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const HEALTH_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
 const FILE_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-/** The classic on-disk HLS files (../hls-packager.ts). */
-const LEGACY_TYPES: Record<string, { type: string; cache: string }> = {
-  '.m3u8': { type: M3U8, cache: 'no-cache, no-store' },
-  '.ts': { type: 'video/mp2t', cache: 'public, max-age=60, immutable' },
-  '.m4s': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
-  '.mp4': { type: 'video/mp4', cache: 'public, max-age=60, immutable' },
-};
 
 /** Held-request counts of the running origins (normally one per process), read at scrape time. */
 const heldSources = new Set<() => number>();
@@ -85,10 +78,13 @@ export interface LiveOriginOptions {
   adminHealth?: AdminHealthOptions;
   /** Bearer token `/metrics` requires; null: open; absent: `METRICS_TOKEN` of the environment. */
   metricsToken?: string | null;
-  /** Absolute MEDIA_DIR of the classic on-disk HLS, served for channels the store does not hold; absent: none. */
-  mediaDir?: string;
   /** Most requests held at once (blocking reloads and hinted parts) before new ones get 503 (default 50000). */
   maxHeldRequests?: number;
+  /**
+   * Most requests held at once for one client address (`INGEST_HLS_MAX_HELD_PER_CLIENT`, default 100; 0 = no cap);
+   * more → 429. A caching front (docs/hls.md) coalesces its viewers, but all of them share its address.
+   */
+  maxHeldPerClient?: number;
 }
 
 /** A started origin. */
@@ -181,8 +177,33 @@ export function reloadSatisfied(r: RenditionState, d: { msn: number; part?: numb
   return last !== null && (last.msn > d.msn || (last.msn === d.msn && last.index >= d.part));
 }
 
+/**
+ * The Advance Part Limit of RFC 8216bis-16 §6.2.5.2: "three divided by the Part Target Duration if the Part Target
+ * Duration is less than one second, or three otherwise" (parts).
+ */
+export function advancePartLimit(partTargetSeconds: number): number {
+  return partTargetSeconds < 1 ? 3 / partTargetSeconds : 3;
+}
+
+/**
+ * Whether `_HLS_part` lies more than the Advance Part Limit past the rendition's last part (§6.2.5.2: the server
+ * SHOULD answer 400). Parts ahead are counted exactly within the last part's segment; for a later segment, at least
+ * `d.part + 1` (the parts of the open segment still to come are unknown, so this never refuses a reachable part).
+ */
+export function partAdvanceExceeded(r: RenditionState, d: { msn: number; part: number | undefined }, partTargetSeconds: number): boolean {
+  if (d.part === undefined || r.ended) return false;
+  const last = r.lastPart();
+  let ahead: number;
+  if (last === null || d.msn > last.msn) ahead = d.part + 1;
+  else if (d.msn === last.msn) ahead = d.part - last.index;
+  else return false;
+  return ahead > advancePartLimit(partTargetSeconds);
+}
+
 interface Held {
   res: HttpResponse;
+  /** Client address (per-client cap). */
+  client: string;
   kind: 'playlist' | 'part';
   username: string;
   rendition: string;
@@ -210,6 +231,8 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
   const store = o.store;
   const so = store.options;
   const maxHeld = o.maxHeldRequests ?? 50_000;
+  const maxPerClient = o.maxHeldPerClient ?? 100;
+  const heldByClient = new Map<string, number>();
   const holdMs = 3 * so.targetDurationSeconds * 1000;
   const immutable = `public, max-age=${Math.max(10, Math.ceil(so.windowSegments * so.targetDurationSeconds))}, immutable`;
   const directiveCache = `public, max-age=${so.targetDurationSeconds}`;
@@ -278,7 +301,12 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     h.done = true;
     const key = `${h.username}/${h.rendition}`;
     const set = held.get(key);
-    if (set?.delete(h)) heldCount--;
+    if (set?.delete(h)) {
+      heldCount--;
+      const n = (heldByClient.get(h.client) ?? 1) - 1;
+      if (n <= 0) heldByClient.delete(h.client);
+      else heldByClient.set(h.client, n);
+    }
     if (set && set.size === 0) held.delete(key);
     if (heldCount === 0 && sweeper) {
       clearInterval(sweeper);
@@ -291,6 +319,7 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     if (!set) held.set(key, (set = new Set()));
     set.add(h);
     heldCount++;
+    heldByClient.set(h.client, (heldByClient.get(h.client) ?? 0) + 1);
     h.res.onAborted(() => {
       heldOutcomes.inc({ outcome: 'aborted' });
       release(h);
@@ -364,28 +393,28 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     // Other renditions' playlists carry this one's rendition report, but they are not waiting on it.
   });
 
-  // ---- HLS -----------------------------------------------------------------------------------------------------
-  const serveLegacy = (res: HttpResponse, username: string, file: string, head: boolean): void => {
-    const ext = path.extname(file);
-    const t = LEGACY_TYPES[ext];
-    if (!o.mediaDir || !t) {
-      notFound(res, head);
-      return;
+  /** Answers 503 / 429 when the global or this client's held-request cap is reached. @returns true when refused. */
+  const refuseHold = (res: HttpResponse, client: string, head: boolean): boolean => {
+    if (heldCount >= maxHeld) {
+      heldOutcomes.inc({ outcome: 'refused' });
+      json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+      return true;
     }
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
-    readFile(path.join(o.mediaDir, username, file)).then(
-      (body) => !aborted && res.cork(() => send(res, '200 OK', { 'Content-Type': t.type, 'Cache-Control': t.cache }, body, head)),
-      () => !aborted && res.cork(() => notFound(res, head, 'no such HLS file')),
-    );
+    if (maxPerClient > 0 && (heldByClient.get(client) ?? 0) >= maxPerClient) {
+      heldOutcomes.inc({ outcome: 'refused' });
+      json(res, 429, 'Too Many Requests', `more than ${maxPerClient} held requests from this address`, head, { 'Retry-After': '1' });
+      return true;
+    }
+    return false;
   };
 
-  const serveHls = (res: HttpResponse, username: string, file: string, query: string, head: boolean): void => {
+  // ---- HLS -----------------------------------------------------------------------------------------------------
+  const serveHls = (res: HttpResponse, username: string, file: string, query: string, head: boolean, client: string): void => {
     const f: HlsFile | null = parseHlsFileName(file);
     const ch = store.channel(username);
     if (!ch) {
       if (f?.kind === 'thumbnail') serveThumbnail(res, username, head);
-      else serveLegacy(res, username, file, head);
+      else notFound(res, head, 'the channel is not live');
       return;
     }
     if (!f) {
@@ -416,12 +445,12 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
         if (!r.ended && d.msn > r.lastCompleteMsn() + 2) {
           return json(res, 400, 'Bad Request', `_HLS_msn ${d.msn} is more than two segments after the last segment (${r.lastCompleteMsn()})`, head);
         }
-        const h: Held = { res, kind: 'playlist', username, rendition: r.name, epoch: ch.epoch, msn: d.msn, part: d.part, n: 0, head, deadline: Date.now() + holdMs, done: false };
-        if (tryAnswer(h, r, false)) return;
-        if (heldCount >= maxHeld) {
-          heldOutcomes.inc({ outcome: 'refused' });
-          return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
+        if (partAdvanceExceeded(r, { msn: d.msn, part: d.part }, so.partTargetSeconds)) {
+          return json(res, 400, 'Bad Request', `_HLS_part ${d.part} of segment ${d.msn} is beyond the advance part limit of the last part`, head);
         }
+        const h: Held = { res, client, kind: 'playlist', username, rendition: r.name, epoch: ch.epoch, msn: d.msn, part: d.part, n: 0, head, deadline: Date.now() + holdMs, done: false };
+        if (tryAnswer(h, r, false)) return;
+        if (refuseHold(res, client, head)) return;
         hold(h);
         return;
       }
@@ -446,11 +475,8 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
         if (p) return send(res, '200 OK', { 'Content-Type': 'video/mp4', 'Cache-Control': immutable }, p.data, head);
         // Only the next part (the preload hint) is worth waiting for.
         if (r.ended || f.n !== r.nextPartN) return notFound(res, head, 'no such part');
-        if (heldCount >= maxHeld) {
-          heldOutcomes.inc({ outcome: 'refused' });
-          return json(res, 503, 'Service Unavailable', 'too many held requests', head, { 'Retry-After': '1' });
-        }
-        hold({ res, kind: 'part', username, rendition: r.name, epoch: ch.epoch, msn: 0, part: undefined, n: f.n, head, deadline: Date.now() + holdMs, done: false });
+        if (refuseHold(res, client, head)) return;
+        hold({ res, client, kind: 'part', username, rendition: r.name, epoch: ch.epoch, msn: 0, part: undefined, n: f.n, head, deadline: Date.now() + holdMs, done: false });
         return;
       }
     }
@@ -483,7 +509,8 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     const route = parseOriginPath(req.getUrl());
     switch (route.kind) {
       case 'hls':
-        serveHls(res, route.username, route.file, req.getQuery() ?? '', head);
+        // The peer's address (a caching front's, behind one): read now, uWS's request is only valid in the handler.
+        serveHls(res, route.username, route.file, req.getQuery() ?? '', head, Buffer.from(res.getRemoteAddressAsText()).toString());
         return;
       case 'health':
         send(res, '200 OK', { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, HEALTH_BODY, head);

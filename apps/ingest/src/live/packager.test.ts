@@ -9,9 +9,12 @@ import { createLogger } from '@eventcast/platform';
 import { createNms, type NmsServer } from '../nms.js';
 import { freePort, publishTestStream, waitUntil, type Publisher, type TestStreamOptions } from '../test-support/harness.js';
 import { RecordingChannelSink, type RecordingRenditionSink } from '../test-support/recording-sink.js';
+import { checkMediaPlaylist } from '../test-support/ll-hls-rules.js';
 import { parseInit } from './fmp4.js';
 import type { MediaPart } from './media-sink.js';
-import { LivePackager, type SourceInfo } from './packager.js';
+import { LivePackager, ReencodeBudget, type SourceInfo } from './packager.js';
+import { renderMediaPlaylist } from './playlist.js';
+import { LiveMediaStore, advertisedPartTarget } from './store.js';
 
 const log = createLogger('packager-test');
 log.level = 'warn';
@@ -37,11 +40,13 @@ after(async () => {
 });
 
 /** Publishes `key` with `stream` options, starts a packager on it once NMS has the publish, returns both. */
-async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo } = {}) {
+async function packageStream(key: string, seconds: number, stream: TestStreamOptions, o: { renditions?: string[]; source?: SourceInfo; reencodeBudget?: ReencodeBudget; store?: LiveMediaStore } = {}) {
   const startedAt = Date.now();
   const publisher = publishTestStream(`rtmp://127.0.0.1:${port}/live/${key}`, seconds, stream);
   await waitUntil(`publish of ${key}`, () => (published.has(key) ? true : undefined), 10_000);
   const sink = new RecordingChannelSink();
+  // Parts also go to a real live media store when the test asks for one (its playlists are checked).
+  const stored = o.store?.open(key);
   const packager = new LivePackager({
     ffmpegPath: 'ffmpeg',
     inputUrl: `rtmp://127.0.0.1:${port}/live/${key}`,
@@ -50,8 +55,18 @@ async function packageStream(key: string, seconds: number, stream: TestStreamOpt
     renditions: o.renditions ?? ['source'],
     keyframeFix: true,
     keyframeFixSeconds: 2,
+    ...(o.reencodeBudget ? { reencodeBudget: o.reencodeBudget } : {}),
     source: () => o.source ?? { height: null, frameRate: null, videoKbps: null, audioKbps: null },
-    sink,
+    sink: stored
+      ? {
+          rendition: (name) => {
+            const a = sink.rendition(name);
+            const b = stored.rendition(name);
+            return { init: (i, d) => (a.init(i, d), b.init(i, d)), part: (p) => (a.part(p), b.part(p)) };
+          },
+          end: () => (sink.end(), stored.end()),
+        }
+      : sink,
     maxRestarts: 3,
     shouldRun: () => publisher.child.exitCode === null,
     log,
@@ -160,6 +175,51 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     keys.slice(1).forEach((t, i) => assert.ok(Math.abs(t - keys[i]! - 1) < 0.05, `keyframes 1 s apart: ${keys.join(', ')}`));
   });
 
+  void it('29.97 fps output in the live media store passes the LL-HLS rules (parts ≤ PART-TARGET)', async () => {
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: advertisedPartTarget(0.2) });
+    await packageStream('pntsc', 8, { fps: 29.97, keyframeEvery: 30, preset: 'ultrafast' }, { store });
+    const r = () => store.channel('pntsc')?.renditions.get('source');
+    await waitUntil('3 segments', () => ((r()?.segments.length ?? 0) >= 3 ? true : undefined), 30_000);
+    const text = renderMediaPlaylist(r()!) ?? '';
+    const { facts, violations } = checkMediaPlaylist(text);
+    assert.deepEqual(violations, [], text);
+    assert.equal(facts.partTarget, 0.234);
+    const parts = [...facts.segments.flatMap((s) => s.parts), ...facts.openParts];
+    assert.ok(parts.some((p) => p.duration > 0.2), `some real parts exceed the 0.2-s fragment duration: ${parts.map((p) => p.duration).join(', ')}`);
+    assert.equal(r()!.oversizeParts, 0, 'no part above PART-TARGET since the start');
+  });
+
+  void it('parts without video (audio between sparse frames) do not count as time without a keyframe', async () => {
+    // 0.5 fps, every frame a keyframe (a 2-s interval, within the threshold): between two frames ffmpeg writes
+    // audio-only fragments, sent as parts of their own once five are held (./packager.ts MAX_HELD_FRAGMENTS).
+    const { sink, packager } = await packageStream('psparse', 10, { fps: 0.5, keyframeEvery: 1, preset: 'ultrafast' });
+    const source = sink.rendition('source');
+    await waitUntil('6 s of parts', () => (source.parts.reduce((a, p) => a + p.durationSeconds, 0) >= 6 ? true : undefined), 30_000);
+    const parts = source.parts;
+    assert.ok(parts.some((p) => !p.independent), `audio-only parts were sent: ${parts.map((p) => `${p.durationSeconds}${p.independent ? 'K' : ''}`).join(' ')}`);
+    assert.equal(packager.status().mode, 'passthrough', packager.status().modeReason ?? '');
+    assert.equal(source.inits.length, 1);
+  });
+
+  void it('beyond the node\'s re-encode budget a 4-s GOP stays passthrough and the health says why', async () => {
+    const budget = new ReencodeBudget(1);
+    assert.equal(budget.tryAcquire(), true, 'another channel holds the only slot');
+    const { sink, packager } = await packageStream('pbudget', 8, { fps: 30, keyframeEvery: 120, preset: 'ultrafast' }, { reencodeBudget: budget });
+    const source = sink.rendition('source');
+    await waitUntil('3 s of parts', () => (source.parts.reduce((a, p) => a + p.durationSeconds, 0) >= 3 ? true : undefined), 30_000);
+    const status = packager.status();
+    assert.equal(status.mode, 'passthrough');
+    assert.match(status.modeReason ?? '', /INGEST_MAX_REENCODES.*Keyframe Interval/);
+    assert.equal(source.inits.length, 1, 'no restart in re-encode mode');
+    assert.equal(budget.active, 1);
+    // The slot frees up: the next long keyframe interval takes it and re-encodes.
+    budget.release();
+    await waitUntil('re-encode after the slot freed', () => (packager.status().mode === 'reencode' ? true : undefined), 15_000);
+    assert.equal(budget.active, 1, 'the channel holds the slot');
+    await packager.stop();
+    assert.equal(budget.active, 0, 'stopping gives the slot back');
+  });
+
   void it('an ffmpeg killed mid-broadcast is restarted: a new init, then new parts; so is a new publisher session', async () => {
     const { sink, packager } = await packageStream('pkill', 15, { fps: 30, keyframeEvery: 30, preset: 'ultrafast' });
     const source = sink.rendition('source');
@@ -170,6 +230,7 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     await waitUntil('5 parts after a new init', () => (source.inits.length === 2 && partsOfRun(source, 1).length >= 5 ? true : undefined), 20_000);
     assert.notEqual(packager.pid, pid);
     assert.equal(packager.status().restarts, 1);
+    assert.equal(packager.status().restartsTotal, 1);
     const again = partsOfRun(source, 1);
     assert.equal(again[0]!.independent, true, 'the new run starts at a keyframe (NMS GOP cache)');
     assert.ok(again[0]!.programDateTimeMs >= partsOfRun(source, 0).at(-1)!.programDateTimeMs, 'program date-time does not go back');
@@ -178,6 +239,7 @@ void describe('LL-HLS packager (RTMP → fMP4 parts)', () => {
     packager.newPublisher();
     assert.notEqual(packager.pid, before);
     assert.equal(packager.status().restarts, 0);
+    assert.equal(packager.status().restartsTotal, 1, 'the broadcast total is kept across publisher sessions');
     await waitUntil('5 parts after a third init', () => (source.inits.length === 3 && partsOfRun(source, 2).length >= 5 ? true : undefined), 20_000);
     assert.equal(partsOfRun(source, 2)[0]!.independent, true);
     assert.equal(sink.ended, 0);

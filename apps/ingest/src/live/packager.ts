@@ -14,7 +14,11 @@
  * - Keyframe interval: while the source is copied, media time since the last independent part of `source` is
  *   watched; once it exceeds the threshold (`INGEST_KEYFRAME_FIX_SECONDS` + 5 % for 29.97-fps rounding), ffmpeg is
  *   restarted at once in re-encode mode (every rendition encoded with 1-s keyframes) without waiting for the next
- *   keyframe. The mode and its reason are in {@link PackagerStatus} (`GET /admin/health` → `packager`). A new
+ *   keyframe. Parts without video samples (audio sent alone while the video stalls) do not count. Re-encoding costs
+ *   ≈ 0.6–0.9 of a core per 720p–1080p source (docs/design.md), so a node re-encodes at most `INGEST_MAX_REENCODES`
+ *   channels at once ({@link ReencodeBudget}); beyond it the channel stays in passthrough and its `modeReason` says
+ *   why. The re-encoded source is at most 1080 lines high (scaled down, never up: ./ladder.ts). The mode and its
+ *   reason are in {@link PackagerStatus} (`GET /admin/health` → `packager`). A new
  *   publisher session ({@link LivePackager.newPublisher}) restarts ffmpeg at once, in passthrough again.
  * - Restarts: ffmpeg exiting (or writing malformed MP4) while the publisher is connected is restarted with
  *   exponential backoff (0.5 s, 1 s, 2 s … ≤ 8 s), at most `maxRestarts` times (the counter resets after a minute of
@@ -86,7 +90,8 @@ export interface PackagerStatus {
   mode: PackagerMode;
   /**
    * Why the source is re-encoded, in words for the streamer (e.g. "keyframe interval above 2 s: no keyframe for
-   * 2.5 s; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Advanced)"); null in passthrough.
+   * 2.5 s; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Advanced)"); in passthrough null, or why
+   * the needed re-encode did not happen (the node's `INGEST_MAX_REENCODES` budget was used up).
    */
   modeReason: string | null;
   /** Renditions of the current (or last) ffmpeg run, in output order. */
@@ -95,6 +100,10 @@ export interface PackagerStatus {
   parts: number;
   /** Fragments that were malformed or could not be parsed (each one restarts ffmpeg). */
   malformed: number;
+  /** Restarts after a failure since the packager was created (the broadcast); {@link restarts} resets, this does not. */
+  restartsTotal: number;
+  /** Frames ffmpeg dropped over all runs of the broadcast (its per-run `drop_frames` summed). */
+  droppedFramesTotal: number;
 }
 
 /** What the source looks like, from the publisher's metadata or ffprobe; nulls when unknown. */
@@ -103,6 +112,34 @@ export interface SourceInfo {
   frameRate: number | null;
   videoKbps: number | null;
   audioKbps: number | null;
+}
+
+/**
+ * The node-wide budget of concurrent keyframe-fix re-encodes (`INGEST_MAX_REENCODES`): one slot per channel whose
+ * source is re-encoded. Shared by every {@link LivePackager} of the process.
+ */
+export class ReencodeBudget {
+  private used = 0;
+
+  /** @param limit slots (≥ 0; 0 = never re-encode). */
+  constructor(readonly limit: number) {}
+
+  /** Channels re-encoding now. */
+  get active(): number {
+    return this.used;
+  }
+
+  /** Takes a slot; false when all {@link limit} are taken. */
+  tryAcquire(): boolean {
+    if (this.used >= this.limit) return false;
+    this.used += 1;
+    return true;
+  }
+
+  /** Gives a slot back (call once per successful {@link tryAcquire}). */
+  release(): void {
+    this.used = Math.max(0, this.used - 1);
+  }
 }
 
 /** Settings of one {@link LivePackager}. */
@@ -120,6 +157,8 @@ export interface LivePackagerOptions {
   keyframeFix: boolean;
   /** `INGEST_KEYFRAME_FIX_SECONDS` (default 2). */
   keyframeFixSeconds: number;
+  /** The node's re-encode slots (`INGEST_MAX_REENCODES`); absent = unlimited (tests). */
+  reencodeBudget?: ReencodeBudget;
   /** What is known about the source when ffmpeg starts (asked before every run). */
   source: () => SourceInfo;
   /** The store's side of the channel. */
@@ -153,6 +192,8 @@ interface Run {
   anchor: { wallMs: number; mediaSeconds: number } | null;
   /** Set when a pipe carried malformed MP4: the run is being killed, its output is ignored. */
   failed: boolean;
+  /** The run's last reported `drop_frames`. */
+  dropFrames: number;
 }
 
 /**
@@ -228,7 +269,7 @@ class RenditionReader {
       // No video in this fragment (e.g. the camera stalled while audio goes on): held for the next one, but never more
       // than MAX_HELD_FRAGMENTS; then sent as a part timed by its other tracks, not independent.
       this.heldSeconds += Math.max(0, ...trafs.map((t) => t.durationTicks / (init.tracks.find((k) => k.trackId === t.trackId)?.timescale ?? 1)));
-      if (this.pending.length / 2 >= MAX_HELD_FRAGMENTS && this.pendingTicks === 0 && this.heldSeconds > 0) this.emit(this.heldSeconds, this.pendingIndependent ?? false, this.accumulatedSeconds);
+      if (this.pending.length / 2 >= MAX_HELD_FRAGMENTS && this.pendingTicks === 0 && this.heldSeconds > 0) this.emit(this.heldSeconds, this.pendingIndependent ?? false, this.accumulatedSeconds, false);
       return;
     }
     if (this.pendingIndependent === null) {
@@ -237,16 +278,17 @@ class RenditionReader {
     }
     this.pendingTicks += traf.durationTicks;
     if (this.pendingTicks <= 0) return;
-    this.emit(this.pendingTicks / main.timescale, this.pendingIndependent, this.pendingDecodeSeconds ?? this.accumulatedSeconds);
+    this.emit(this.pendingTicks / main.timescale, this.pendingIndependent, this.pendingDecodeSeconds ?? this.accumulatedSeconds, true);
   }
 
-  private emit(durationSeconds: number, independent: boolean, decodeSeconds: number): void {
+  private emit(durationSeconds: number, independent: boolean, decodeSeconds: number, hasVideo: boolean): void {
     this.accumulatedSeconds = decodeSeconds + durationSeconds;
     this.packager.onPart(this.plan, this.run, {
       data: this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending),
       durationSeconds,
       independent,
       decodeSeconds,
+      hasVideo,
     });
     this.pending = [];
     this.pendingTicks = 0;
@@ -263,6 +305,8 @@ interface RawPart {
   independent: boolean;
   /** Decode time of its first sample, seconds of the run's media time. */
   decodeSeconds: number;
+  /** False for a part of held fragments without video samples (timed by its audio). */
+  hasVideo: boolean;
 }
 
 /**
@@ -277,18 +321,33 @@ export class LivePackager {
   private stopped = false;
   private mode: PackagerMode = 'passthrough';
   private modeReason: string | null = null;
+  /** Holds one slot of {@link LivePackagerOptions.reencodeBudget} (while in re-encode mode). */
+  private reencodeSlot = false;
   /** Media seconds of `source` since its last independent part (passthrough only). */
   private sinceKeyframe = 0;
   private partsSent = 0;
   private malformed = 0;
+  private restartsTotal = 0;
+  /** Frames dropped by finished runs. */
+  private droppedFramesDone = 0;
   private lastRenditions: string[] = [];
   private readonly now: () => number;
+
+  /** The input URL and its stream key now (replaced by {@link newPublisher} when the key changed). */
+  private input: { inputUrl: string; secret: string };
+  /** Stream keys used before (still redacted from ffmpeg output). */
+  private readonly oldSecrets: string[] = [];
 
   /** The running ffmpeg's last progress block; null before the first and after it exits. */
   progress: PackagerProgress | null = null;
 
   constructor(private readonly o: LivePackagerOptions) {
     this.now = o.now ?? Date.now;
+    this.input = { inputUrl: o.inputUrl, secret: o.secret };
+  }
+
+  private secrets(): string[] {
+    return [this.input.secret, ...this.oldSecrets];
   }
 
   /** Restarts since the last reset. */
@@ -317,6 +376,8 @@ export class LivePackager {
       renditions: [...this.lastRenditions],
       parts: this.partsSent,
       malformed: this.malformed,
+      restartsTotal: this.restartsTotal,
+      droppedFramesTotal: this.droppedFramesDone + (this.run?.dropFrames ?? 0),
     };
   }
 
@@ -332,11 +393,27 @@ export class LivePackager {
    * streamer may have fixed the keyframe interval). A running ffmpeg is replaced at once: node-media-server would
    * feed it the new session's timestamps, which start again from 0 (non-monotonic DTS for the fMP4 muxer). The new
    * run sends a new init (a discontinuity in the same store channel).
+   * @param input the new session's internal RTMP URL and stream key: a key rotated within the grace period publishes
+   *   under another path, which the next runs read (the old key stays redacted from ffmpeg's output).
    */
-  newPublisher(): void {
+  newPublisher(input?: { inputUrl: string; secret: string }): void {
+    if (input && input.inputUrl !== this.input.inputUrl) {
+      // The key was rotated within the grace period: the new session publishes under another path.
+      if (!this.oldSecrets.includes(this.input.secret)) this.oldSecrets.push(this.input.secret);
+      this.input = { ...input };
+    }
     this.restarts = 0;
+    this.releaseReencode();
     this.mode = 'passthrough';
     this.modeReason = null;
+    this.respawnNow();
+  }
+
+  /**
+   * The source changed (new resolution or frame rate learned after a reconnect): replaces the running ffmpeg at once
+   * so the rendition plan and the descriptors follow it (a new init, a discontinuity).
+   */
+  sourceChanged(): void {
     this.respawnNow();
   }
 
@@ -351,13 +428,17 @@ export class LivePackager {
   }
 
   private spawnOnce(): void {
+    if (this.mode === 'reencode' && !this.acquireReencode()) {
+      this.mode = 'passthrough';
+      this.modeReason = this.budgetReason();
+    }
     const src = this.o.source();
     const plans = planRenditions(this.o.renditions, src.height, this.mode === 'reencode', src.videoKbps);
-    const args = packagerArgs({ inputUrl: this.o.inputUrl, partSeconds: this.o.partSeconds, renditions: plans, keyframeSeconds: REENCODE_KEYFRAME_SECONDS });
+    const args = packagerArgs({ inputUrl: this.input.inputUrl, partSeconds: this.o.partSeconds, renditions: plans, keyframeSeconds: REENCODE_KEYFRAME_SECONDS });
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...plans.map(() => 'pipe' as const)];
     const startedAt = this.now();
     const child = spawn(this.o.ffmpegPath, args, { stdio });
-    const run: Run = { child, plans, anchor: null, failed: false };
+    const run: Run = { child, plans, anchor: null, failed: false, dropFrames: 0 };
     this.run = run;
     this.sinceKeyframe = 0;
     this.lastRenditions = plans.map((p) => p.name);
@@ -386,7 +467,9 @@ export class LivePackager {
       for (const line of lines) {
         block.push(line);
         if (line.startsWith('progress=')) {
-          if (this.run === run) this.progress = parseProgressBlock(block, new Date(this.now()));
+          const progress = parseProgressBlock(block, new Date(this.now()));
+          if (progress.dropFrames !== null) run.dropFrames = progress.dropFrames;
+          if (this.run === run) this.progress = progress;
           block = [];
         }
       }
@@ -400,7 +483,7 @@ export class LivePackager {
     });
     this.exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
-        this.o.log.error({ err: redact(err.message, this.o.secret) }, 'packager failed to start');
+        this.o.log.error({ err: redact(err.message, ...this.secrets()) }, 'packager failed to start');
       });
       child.once('close', (code, signal) => {
         const current = this.run === run;
@@ -408,8 +491,9 @@ export class LivePackager {
           this.run = null;
           this.progress = null;
         }
+        this.droppedFramesDone += run.dropFrames;
         packagerMetrics.exited(code, signal);
-        const stderr = redact(tail.trim(), this.o.secret).split('\n').slice(-5).join(' | ');
+        const stderr = redact(tail.trim(), ...this.secrets()).split('\n').slice(-5).join(' | ');
         this.o.log.info({ code, signal, stderr: stderr || undefined }, 'packager exited');
         if (this.now() - startedAt > STABLE_MS) this.restarts = 0;
         resolve();
@@ -427,6 +511,7 @@ export class LivePackager {
     }
     const delay = Math.min(8000, 500 * 2 ** this.restarts);
     this.restarts += 1;
+    this.restartsTotal += 1;
     packagerMetrics.restarting();
     this.o.log.warn({ delayMs: delay, attempt: this.restarts }, 'restarting packager');
     this.restartTimer = setTimeout(() => {
@@ -468,8 +553,17 @@ export class LivePackager {
   }
 
   private watchKeyframes(part: RawPart): void {
+    // Audio sent alone (video stalled) says nothing about the keyframe interval.
+    if (!part.hasVideo) return;
     this.sinceKeyframe = part.independent ? part.durationSeconds : this.sinceKeyframe + part.durationSeconds;
     if (!this.o.keyframeFix || this.sinceKeyframe <= this.o.keyframeFixSeconds * KEYFRAME_TOLERANCE) return;
+    if (!this.acquireReencode()) {
+      if (this.modeReason === null) {
+        this.modeReason = this.budgetReason();
+        this.o.log.warn({ secondsWithoutKeyframe: this.sinceKeyframe, limit: this.o.reencodeBudget?.limit }, 'keyframe interval too long but the node re-encodes its maximum of channels (INGEST_MAX_REENCODES); staying in passthrough');
+      }
+      return;
+    }
     this.mode = 'reencode';
     this.modeReason =
       `keyframe interval above ${this.o.keyframeFixSeconds} s (no keyframe for ${this.sinceKeyframe.toFixed(1)} s): the platform re-encodes the video ` +
@@ -478,9 +572,34 @@ export class LivePackager {
     this.respawnNow();
   }
 
-  /** Stops ffmpeg: SIGTERM, a second SIGTERM after 1 s, SIGKILL after 4 s. Resolves when it has exited. Idempotent. */
+  /** Takes a re-encode slot unless one is held; false when the node's budget is used up. */
+  private acquireReencode(): boolean {
+    if (this.reencodeSlot) return true;
+    this.reencodeSlot = this.o.reencodeBudget?.tryAcquire() ?? true;
+    return this.reencodeSlot;
+  }
+
+  private releaseReencode(): void {
+    if (this.reencodeSlot) this.o.reencodeBudget?.release();
+    this.reencodeSlot = false;
+  }
+
+  /** {@link PackagerStatus.modeReason} of a channel that needs the keyframe fix but got no re-encode slot. */
+  private budgetReason(): string {
+    return (
+      `keyframe interval above ${this.o.keyframeFixSeconds} s, but this ingest node already re-encodes its maximum of ` +
+      `${this.o.reencodeBudget?.limit ?? 0} channels (INGEST_MAX_REENCODES): the video is passed through with long ` +
+      'segments; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Output Mode: Advanced → Streaming)'
+    );
+  }
+
+  /**
+   * Stops ffmpeg: SIGTERM, a second SIGTERM after 1 s, SIGKILL after 4 s. Resolves when it has exited. Idempotent.
+   * Gives back a re-encode slot (a later {@link ensureRunning} in re-encode mode takes one again, or falls back).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.releaseReencode();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const run = this.run;

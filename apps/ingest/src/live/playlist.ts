@@ -6,7 +6,8 @@
  *   every EXTINF rounds to at most it, §4.4.3.1);
  * - `EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,HOLD-BACK=<3 × target>,PART-HOLD-BACK=<3 × part target>` (§4.4.3.8:
  *   HOLD-BACK ≥ 3 × target duration; PART-HOLD-BACK ≥ 2 × part target, SHOULD ≥ 3 ×);
- * - `EXT-X-PART-INF:PART-TARGET=<HLS_PART_SECONDS>` (§4.4.3.7);
+ * - `EXT-X-PART-INF:PART-TARGET=<the store's part target>` (§4.4.3.7; `HLS_PART_SECONDS` + one frame, ./store.ts
+ *   `advertisedPartTarget`);
  * - per segment: `EXT-X-DISCONTINUITY` + `EXT-X-MAP` after a new init, `EXT-X-PROGRAM-DATE-TIME`, its `EXT-X-PART`s
  *   (with `INDEPENDENT=YES` where a part starts with a keyframe) while the store keeps them, then `EXTINF` + URI;
  * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3); after a
@@ -16,7 +17,10 @@
  * A player that ignores the LL-HLS tags sees a plain live playlist of whole segments (every tag it does not know is
  * ignored, §4.1), so the same URL serves both.
  *
- * Multivariant playlist (§4.4.6): `EXT-X-INDEPENDENT-SEGMENTS` (segments start on keyframes, see ./store.ts) and one
+ * `EXT-X-INDEPENDENT-SEGMENTS` (§4.4.2.1) in the media playlist and the multivariant one only while every segment
+ * in the window(s) starts with a keyframe — not while a force-cut segment (./store.ts) is listed.
+ *
+ * Multivariant playlist (§4.4.6): `EXT-X-INDEPENDENT-SEGMENTS` (as above) and one
  * `EXT-X-STREAM-INF` per rendition, highest BANDWIDTH first, with BANDWIDTH = the measured peak segment bit rate of
  * the window (the announced one before the first segment), AVERAGE-BANDWIDTH, RESOLUTION, CODECS and FRAME-RATE.
  *
@@ -89,6 +93,8 @@ export function renderMediaPlaylist(r: RenditionState): string | null {
   }
   const playlist = new MediaPlaylist({
     version: 9,
+    // Only while no force-cut segment (starting without a keyframe) is in the window (./store.ts).
+    independentSegments: r.segmentsIndependent() || undefined,
     targetDuration: o.targetDurationSeconds,
     mediaSequenceBase: first.msn,
     // The first segment's own EXT-X-DISCONTINUITY (if any) counts on top of the base (§4.4.3.3).
@@ -131,5 +137,6 @@ export function renderMultivariantPlaylist(ch: ChannelState): string | null {
       frameRate: d.frameRate ?? undefined,
     });
   });
-  return HLS.stringify(new MasterPlaylist({ version: 9, independentSegments: true, variants }));
+  const independentSegments = rows.every(({ r }) => r.segmentsIndependent()) || undefined;
+  return HLS.stringify(new MasterPlaylist({ version: 9, independentSegments, variants }));
 }

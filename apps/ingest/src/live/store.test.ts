@@ -105,6 +105,28 @@ void describe('live media store', () => {
     assert.equal(mv.variants[0]?.resolution?.width, 1280);
   });
 
+  void it('writes EXT-X-INDEPENDENT-SEGMENTS only while every segment in the window starts with a keyframe', () => {
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, windowSegments: 3 });
+    feed(store, 'fay', 'source', 16, 5); // 1-s GOP: keyframe-aligned segments
+    feed(store, 'fay', 'low', 16, 5);
+    const ch = store.channel('fay')!;
+    const src = ch.renditions.get('source')!;
+    const tag = /^#EXT-X-INDEPENDENT-SEGMENTS$/m;
+    assert.match(renderMediaPlaylist(src) ?? '', tag);
+    assert.match(renderMultivariantPlaylist(ch) ?? '', tag);
+    // Keyframes stop: 2.6 s later a segment is force-cut and the next starts with a dependent part.
+    const r = store.open('fay').rendition('source');
+    for (let i = 0; i < 14; i++) r.part({ data: Buffer.alloc(10), durationSeconds: 0.2, independent: false, programDateTimeMs: 0 });
+    assert.equal(src.segmentsIndependent(), false);
+    assert.doesNotMatch(renderMediaPlaylist(src) ?? '', tag);
+    assert.match(renderMediaPlaylist(ch.renditions.get('low')!) ?? '', tag, 'the other rendition is unaffected');
+    assert.doesNotMatch(renderMultivariantPlaylist(ch) ?? '', tag, 'the multivariant claims it for every rendition');
+    // Keyframes again: once the force-cut segment left the window (3 segments), the tag returns.
+    feed(store, 'fay', 'source', 40, 5);
+    assert.match(renderMediaPlaylist(src) ?? '', tag);
+    assert.match(renderMultivariantPlaylist(ch) ?? '', tag);
+  });
+
   void it('a closed channel is forgotten after the delay; reopening starts a new epoch', async () => {
     const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
     feed(store, 'erin', 'source', 6, 5);

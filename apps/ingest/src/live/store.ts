@@ -27,7 +27,11 @@ import type { ChannelMediaSink, KeyframeSource, LiveMediaSink, MediaPart, Rendit
 export interface LiveMediaStoreOptions {
   /** Minimum segment duration in seconds before a keyframe may start the next one (`HLS_SEGMENT_SECONDS`, default 1). */
   segmentSeconds: number;
-  /** Part target duration in seconds (`HLS_PART_SECONDS`, default 0.2): EXT-X-PART-INF PART-TARGET. */
+  /**
+   * The advertised part target duration in seconds: EXT-X-PART-INF PART-TARGET (PART-HOLD-BACK is 3 × it). Every
+   * part must last at most it (RFC 8216bis §4.4.4.9); the ingest passes {@link advertisedPartTarget} of
+   * `HLS_PART_SECONDS`.
+   */
   partTargetSeconds: number;
   /**
    * EXT-X-TARGETDURATION in whole seconds, fixed for the life of a playlist; default max(2, ceil(segmentSeconds)):
@@ -43,6 +47,17 @@ export interface LiveMediaStoreOptions {
   partSegments?: number;
   /** Clock in ms since the epoch (tests). */
   now?: () => number;
+}
+
+/**
+ * PART-TARGET for a packager cutting parts of `partSeconds` (`HLS_PART_SECONDS`, ffmpeg's `-frag_duration`):
+ * `partSeconds` + one frame at 30 fps, rounded up to the millisecond. ffmpeg closes a fragment at the first frame at
+ * or after `-frag_duration`, so a part can be up to one frame longer — at 29.97 fps with FLV's millisecond timestamps
+ * the parts measured 0.201 s, and a run's first part 0.221 s (live/packager.test.ts checks real output).
+ * @returns seconds, e.g. 0.234 for 0.2.
+ */
+export function advertisedPartTarget(partSeconds: number): number {
+  return Math.ceil((partSeconds + 1 / 30) * 1000) / 1000;
 }
 
 /** One stored part; `n` is its number within the rendition (URL `<r>-<epoch>-p<n>.m4s`). */
@@ -69,6 +84,8 @@ export interface StoredSegment {
   parts: StoredPart[];
   /** Whether its parts were dropped from memory (only `bytes` remain). */
   partsDropped: boolean;
+  /** Whether its first part starts with a keyframe (false for a segment after a force cut). */
+  startsIndependent: boolean;
   /** Media duration in seconds (sum of its parts). */
   durationSeconds: number;
   programDateTimeMs: number;
@@ -158,6 +175,7 @@ export class RenditionState implements RenditionSink {
         discontinuitySequence: this.discontinuities + (this.pendingDiscontinuity ? 1 : 0),
         parts: [],
         partsDropped: false,
+        startsIndependent: part.independent,
         durationSeconds: 0,
         programDateTimeMs: part.programDateTimeMs,
         closed: false,
@@ -220,6 +238,15 @@ export class RenditionState implements RenditionSink {
   }
 
   /** The last part in the playlist as (msn, index within its segment), or null when none. */
+  /**
+   * Whether every segment of the window (closed and open) starts with a keyframe: the condition of
+   * `EXT-X-INDEPENDENT-SEGMENTS` (RFC 8216bis §4.4.2.1: all media samples of a segment can be decoded without
+   * information from other segments), false while a force-cut segment is in the window.
+   */
+  segmentsIndependent(): boolean {
+    return this.segments.every((s) => s.startsIndependent) && (this.open?.startsIndependent ?? true);
+  }
+
   lastPart(): { msn: number; index: number } | null {
     if (this.open && this.open.parts.length > 0) return { msn: this.open.msn, index: this.open.parts.length - 1 };
     const last = this.segments.at(-1);

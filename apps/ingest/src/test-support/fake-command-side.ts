@@ -42,8 +42,10 @@ export class FakeCommandSide {
             fake.calls.push({ pattern, data: packet.data, raw });
             fake.waiters.splice(0).forEach((w) => w());
             const handler = handlers[pattern];
-            const response = handler ? handler(packet.data) : undefined;
-            if (response !== undefined && msg.reply) msg.respond(JSON.stringify({ response, isDisposed: true, id: packet.id }));
+            // A handler may answer later (a Promise): e.g. a slow command side.
+            void Promise.resolve(handler ? handler(packet.data) : undefined).then((response) => {
+              if (response !== undefined && msg.reply) msg.respond(JSON.stringify({ response, isDisposed: true, id: packet.id }));
+            });
           },
         }),
       );

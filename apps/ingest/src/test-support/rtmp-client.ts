@@ -184,3 +184,13 @@ export function onStatus(conn: RawRtmp, code?: RegExp): Record<string, unknown> 
   }
   return undefined;
 }
+
+/** `connect` (app, tcUrl), `createStream` and `play` of `key`, as an RTMP player (ffmpeg's rtmp input) sends them. */
+export function playSequence(port: number, key: string, app = 'live'): Buffer {
+  return Buffer.concat([
+    setChunkSizeMessage(65535),
+    commandMessage(0, { cmd: 'connect', transId: 1, cmdObj: { app, flashVer: 'LNX 9,0,124,2', tcUrl: `rtmp://127.0.0.1:${port}/${app}` } }),
+    commandMessage(0, { cmd: 'createStream', transId: 2, cmdObj: null }),
+    commandMessage(1, { cmd: 'play', transId: 3, cmdObj: null, streamName: key, start: -2 }),
+  ]);
+}

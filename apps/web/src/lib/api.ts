@@ -634,6 +634,9 @@ export interface IngestHealth {
 		running: boolean;
 		restarts: number;
 		progress: { frames: number | null; fps: number | null; dropFrames: number | null; dupFrames: number | null; speed: number | null; outTimeSeconds: number | null; at: string } | null;
+		/** `reencode` when the ingest re-encodes for the keyframe fix; `modeReason` says why, or why it could not (node budget). */
+		mode?: 'passthrough' | 'reencode';
+		modeReason?: string | null;
 	};
 }
 export interface AdminBroadcast {
