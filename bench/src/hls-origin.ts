@@ -245,7 +245,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
       return a && b ? Math.round((a.reqPerCpuSecond / b.reqPerCpuSecond) * 100) / 100 : NaN;
     };
     const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavgAtStart: loadavg(), node: process.version, nginx: execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'nginx-light 1.22' };
-    const out = { at: new Date().toISOString(), machine, note: 'load generator (autocannon / node http) on the same 2-core machine; other sessions were using the CPU during this run', seconds, connections: 200, results, ratios: { playlist: ratio('playlist'), segment: ratio('segment 1 s'), part: ratio('part 200 ms') }, held, viewers: { bitrate: '3 Mb/s', steps, maxViewersWithP99UnderPartDuration: maxViewers, viewersPerOriginCoreExtrapolated: viewersPerOriginCore } };
+    const out = { at: new Date().toISOString(), machine, note: `load generator (autocannon / node http) on the same 2-core machine${process.env['BENCH_NOTE'] ? `; ${process.env['BENCH_NOTE']}` : ''}`, seconds, connections: 200, results, ratios: { playlist: ratio('playlist'), segment: ratio('segment 1 s'), part: ratio('part 200 ms') }, held, viewers: { bitrate: '3 Mb/s', steps, maxViewersWithP99UnderPartDuration: maxViewers, viewersPerOriginCoreExtrapolated: viewersPerOriginCore } };
     mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench', 'results', 'hls-origin.json'), JSON.stringify(out, null, 2) + '\n');
     const md = [
