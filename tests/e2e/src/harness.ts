@@ -130,6 +130,14 @@ export function publishTestStream(rtmpUrl: string, opts: { seconds?: number; ove
     ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
     '-f', 'flv', rtmpUrl,
   ];
+  return spawnPublisher(args);
+}
+
+/**
+ * Runs `ffmpeg <args>` (a publisher: its output is an RTMP URL in `args`) with the last 4000 characters of stderr kept;
+ * `stop()` sends SIGINT (ffmpeg closes the stream cleanly), SIGKILL after 5 s.
+ */
+export function spawnPublisher(args: readonly string[]): Publisher {
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {

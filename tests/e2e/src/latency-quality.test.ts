@@ -9,12 +9,11 @@
  *   This one needs a multi-rendition ladder from the ingest and SKIPS, saying so, when the stream has one level.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { LATENCY_MODE_PATH } from '@eventcast/contracts';
 import { openPageAs, registerAccount, type TestAccount } from './accounts.js';
-import { eventually, launchChromium, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
+import { eventually, launchChromium, spawnPublisher, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
 
 /** What the test reads of the page's hls.js instance (`window.__hls`, set by the Player). */
 interface HlsProbe {
@@ -39,23 +38,7 @@ function publish720p(rtmpUrl: string): Publisher {
     '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2',
     '-f', 'flv', rtmpUrl,
   ];
-  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    exited,
-    stderr: () => err,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return spawnPublisher(args);
 }
 
 /** The part of hls.js's API the probe reads (hls.js 1.7 `Hls`: config, userConfig, latency controller, levels). */

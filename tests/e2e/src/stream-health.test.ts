@@ -7,29 +7,15 @@
  * error: NetStream.Publish.Rejected: …") and shown to the owner.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { ChannelHealthResponse } from '@eventcast/contracts';
 import type { Browser } from 'playwright-core';
 import { openPageAs, registerAccount, type TestAccount } from './accounts.js';
-import { eventually, launchChromium, startE2ePlatform, type E2eEnv } from './harness.js';
+import { eventually, launchChromium, spawnPublisher, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
 
-/** Runs ffmpeg with `input`/`codec` arguments publishing to `url` for up to `seconds`; resolves with its stderr. */
-function ffmpegPublish(url: string, args: string[], seconds: number): { stderr: () => string; exited: Promise<number | null>; stop: () => Promise<void> } {
-  const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', ...args, '-t', String(seconds), '-f', 'flv', url], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    stderr: () => err,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+/** Runs ffmpeg with `input`/`codec` arguments publishing to `url` for up to `seconds` (harness `spawnPublisher`). */
+function ffmpegPublish(url: string, args: string[], seconds: number): Publisher {
+  return spawnPublisher(['-hide_banner', '-loglevel', 'warning', '-re', ...args, '-t', String(seconds), '-f', 'flv', url]);
 }
 
 const VIDEO_4S_GOP = [
