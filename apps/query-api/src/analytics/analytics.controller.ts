@@ -20,6 +20,7 @@ import { AdminSummaryDto, BroadcastDetailDto, ChannelAnalyticsDto, DailySeriesDt
 import { AnalyticsService } from './analytics.service.js';
 import { toCsv } from './csv.js';
 import { parseDayRange } from './range.js';
+import { UUID } from '../common/uuid.js';
 
 /** The part of the express response the CSV routes use. */
 interface CsvResponse {
@@ -28,7 +29,6 @@ interface CsvResponse {
 
 /** Most broadcasts in one overview or CSV. */
 const MAX_BROADCASTS = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function parseLimit(raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;

@@ -6,8 +6,7 @@ import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } fr
 import { ErrorDto } from '../common/error.dto.js';
 import { BroadcastViewDto } from './broadcast.dto.js';
 import { BroadcastsService } from './broadcasts.service.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../common/uuid.js';
 
 /** Broadcast details (live or past). */
 @ApiTags('broadcasts')

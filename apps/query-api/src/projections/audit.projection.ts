@@ -12,6 +12,7 @@ import type { Transaction } from 'kysely';
 import { redactEvent, type EventType, type RecordedDomainEvent } from '@eventcast/events';
 import type { DB } from '../database/schema.js';
 import type { Projection } from './projection.js';
+import { UUID } from '../common/uuid.js';
 
 /** Readable `action` of each audited event type. */
 export const auditAction = {
@@ -72,8 +73,6 @@ export interface AuditRow {
   reason: string | null;
   details: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `metadata.actorId` when it is an account id, else `fallback` (the channel owner: only owners manage keys and integrations). */
 function actorOf(e: RecordedDomainEvent, fallback: string | null): string | null {

@@ -20,8 +20,7 @@ import type { BroadcastHealthSeries, ChannelHealthResponse } from '@eventcast/co
 import { BearerAuthGuard, type AuthRequest } from '../auth/bearer-auth.guard.js';
 import { ErrorDto } from '../common/error.dto.js';
 import { StreamHealthService } from './stream-health.service.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../common/uuid.js';
 
 /** Stream health of channels and broadcasts. */
 @ApiTags('analytics')
