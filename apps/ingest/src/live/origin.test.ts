@@ -79,7 +79,8 @@ void describe('live media store + LL-HLS origin', () => {
     media = splitFmp4(await makeFmp4(path.join(dir, 'clip.mp4'), { seconds: 6, fps: 25, gop: 25, fragSeconds: 0.2 }), Date.UTC(2026, 11, 7, 12));
     // The mp4 muxer stretches the very first sample (edit list start); a live packager's parts begin mid-stream.
     media.parts = media.parts.slice(5);
-    store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, targetDurationSeconds: 1, windowSegments: 4, partSegments: 2 });
+    // The layout these tests assert has no start-up segment; "start-up segment" below covers it.
+    store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, targetDurationSeconds: 1, windowSegments: 4, partSegments: 2, startupSegmentSeconds: Infinity });
     origin = await createLiveOrigin(
       { store, isReady: () => ready, log: createLogger('origin-test'), metricsToken: null, thumbnails: { thumbnail: (u) => (u === 'alice' ? { jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xd9]), at: 0 } : null) } },
       '127.0.0.1',
@@ -403,5 +404,65 @@ void describe('live media store + LL-HLS origin', () => {
     }
     assert.deepEqual(parseOriginPath('/hls/alice/index.m3u8'), { kind: 'hls', username: 'alice', file: 'index.m3u8' });
     assert.equal(parseOriginPath('/hls/./alice/index.m3u8').kind, 'bad');
+  });
+});
+
+void describe('LL-HLS origin with the start-up segment (the default)', () => {
+  let dir: string;
+  let media: SplitFmp4;
+  let store: LiveMediaStore;
+  let origin: LiveOrigin;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ingest-origin-startup-'));
+    // A 2-s GOP, like OBS: without the start-up segment the first complete segment would come 2 s after the first part.
+    media = splitFmp4(await makeFmp4(path.join(dir, 'clip.mp4'), { seconds: 6, fps: 25, gop: 50, fragSeconds: 0.2 }), Date.UTC(2026, 11, 7, 12));
+    store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    origin = await createLiveOrigin({ store, isReady: () => true, log: createLogger('origin-test'), metricsToken: null, thumbnails: { thumbnail: () => null } }, '127.0.0.1', 0);
+  });
+  after(async () => {
+    await origin.close();
+    store.clear();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void it('lists a complete segment with the first part, holds the reload for the next segment, keeps the LL-HLS rules', async () => {
+    const ch = store.open('bea');
+    const r = ch.rendition('source');
+    r.init(media.init, SOURCE);
+    // The mp4 muxer stretches the very first sample (edit list start); a live packager's parts begin mid-stream.
+    const parts = media.parts.slice(10);
+    assert.equal(parts[0]?.independent, true);
+    assert.equal(parts.length, 20);
+    r.part(parts[0]);
+    const first = await rawRequest(origin.port, '/hls/bea/source.m3u8');
+    assert.equal(first.status, 200);
+    let checked = checkMediaPlaylist(first.body.toString());
+    assert.deepEqual(checked.violations, [], first.body.toString());
+    assert.equal(checked.facts.segments.length, 1, 'one complete segment: hls.js can start');
+    assert.equal(checked.facts.segments[0]?.parts[0]?.independent, true);
+    assert.equal(checked.facts.preloadHint, r.partUri(1));
+    // hls.js's next reload asks for the first part of segment 1: held until it exists, then answered.
+    const held = get(origin.port, '/hls/bea/source.m3u8?_HLS_msn=1&_HLS_part=0');
+    await waitUntil('held', () => (origin.heldRequests() === 1 ? true : undefined), 3000);
+    assert.equal(held.settled(), false);
+    r.part(parts[1]!);
+    const answer = await held.done;
+    assert.equal(answer.status, 200);
+    checked = checkMediaPlaylist(answer.body.toString());
+    assert.deepEqual(checked.violations, [], answer.body.toString());
+    assert.equal(checked.facts.openParts.length, 1);
+    // The whole start-up segment is served like any other.
+    const seg = await rawRequest(origin.port, `/hls/bea/${r.segmentUri(0)}`);
+    assert.equal(seg.status, 200);
+    assert.ok(seg.body.equals(parts[0].data));
+    // Through the next keyframe: segment 1 ends there (shorter than a GOP); the next starts with it.
+    for (const p of parts.slice(2)) r.part(p);
+    const later = await rawRequest(origin.port, '/hls/bea/source.m3u8');
+    checked = checkMediaPlaylist(later.body.toString());
+    assert.deepEqual(checked.violations, [], later.body.toString());
+    assert.deepEqual(checked.facts.segments.map((s) => [s.msn, Math.round(s.duration * 10) / 10]), [[0, 0.2], [1, 1.8]]);
+    assert.equal(checked.facts.openParts[0]?.independent, true);
+    assert.doesNotMatch(later.body.toString(), /#EXT-X-INDEPENDENT-SEGMENTS/);
   });
 });

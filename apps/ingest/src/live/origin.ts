@@ -464,7 +464,7 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
       case 'segment': {
         const r = ch.renditions.get(f.rendition);
         const s = r && f.epoch === ch.epoch ? r.findSegment(f.msn) : null;
-        if (s?.bytes) send(res, '200 OK', { 'Content-Type': 'video/mp4', 'Cache-Control': immutable }, s.bytes, head);
+        if (r && s) send(res, '200 OK', { 'Content-Type': 'video/mp4', 'Cache-Control': immutable }, r.segmentBytes(s), head);
         else notFound(res, head, 'no such segment');
         return;
       }

@@ -10,9 +10,10 @@
  *   `advertisedPartTarget`);
  * - per segment: `EXT-X-DISCONTINUITY` + `EXT-X-MAP` after a new init, `EXT-X-PROGRAM-DATE-TIME`, its `EXT-X-PART`s
  *   (with `INDEPENDENT=YES` where a part starts with a keyframe) while the store keeps them, then `EXTINF` + URI;
- * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3); after a
- *   packager restart and before the new run's first part, `EXT-X-DISCONTINUITY` + the new `EXT-X-MAP` + that hint
- *   (so hls.js predicts the next segment's discontinuity sequence right, see `RenditionState.pendingSegment`);
+ * - the open segment: its parts and one `EXT-X-PRELOAD-HINT:TYPE=PART` naming the next part (§4.4.5.3); with no
+ *   open segment (a start-up segment just closed, or after a packager restart before the new run's first part) that
+ *   hint alone, after `EXT-X-DISCONTINUITY` + the new `EXT-X-MAP` in the restart case (so hls.js predicts the next
+ *   segment's discontinuity sequence right, see `RenditionState.pendingSegment`);
  * - `EXT-X-RENDITION-REPORT` for every other rendition (§4.4.5.4); `EXT-X-ENDLIST` once the broadcast ended.
  * A player that ignores the LL-HLS tags sees a plain live playlist of whole segments (every tag it does not know is
  * ignored, §4.1), so the same URL serves both.
@@ -72,15 +73,15 @@ export function renderMediaPlaylist(r: RenditionState): string | null {
     if (!r.ended) seg.parts.push(new PartialSegment({ hint: true, uri: r.partUri(r.nextPartN) }));
     segments.push(seg);
   } else if (segments.length > 0 && !r.ended) {
-    // After a packager restart, before the new run's first part: announce the discontinuity with the hint (see
-    // RenditionState.pendingSegment).
+    // No open segment (a start-up segment just closed, or a packager restart before the new run's first part): the
+    // next part's hint, after the discontinuity when there is one (see RenditionState.pendingSegment).
     const pending = r.pendingSegment();
     if (pending) {
       segments.push(new Segment({
-        discontinuity: true,
+        discontinuity: pending.discontinuity,
         mediaSequenceNumber: pending.msn,
         discontinuitySequence: pending.discontinuitySequence,
-        map: new MediaInitializationSection({ hint: false, uri: r.initUri(pending.gen) }),
+        map: pending.discontinuity ? new MediaInitializationSection({ hint: false, uri: r.initUri(pending.gen) }) : undefined,
         parts: [new PartialSegment({ hint: true, uri: r.partUri(r.nextPartN) })],
       }));
     }

@@ -25,7 +25,7 @@ function feed(store: LiveMediaStore, username: string, rendition: string, count:
 void describe('live media store', () => {
   void it('cuts segments at keyframes: a 1-s GOP gives 1-s segments, a 2-s GOP 2-s segments, parts every 0.2 s in both', () => {
     for (const [gopParts, seconds] of [[5, 1], [10, 2]] as const) {
-      const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+      const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
       feed(store, 'alice', 'source', 61, gopParts);
       const r = store.channel('alice')?.renditions.get('source');
       assert.ok(r);
@@ -44,7 +44,7 @@ void describe('live media store', () => {
   });
 
   void it('force-cuts before EXTINF would round above the target duration when keyframes never come', () => {
-    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
     feed(store, 'bob', 'source', 60, 0);
     const r = store.channel('bob')?.renditions.get('source');
     assert.ok(r);
@@ -54,20 +54,20 @@ void describe('live media store', () => {
   });
 
   void it('keeps memory bounded by the window and never reuses a media sequence number', () => {
-    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
     feed(store, 'carol', 'source', 5 * 200, 5, 10_000);
     const r = store.channel('carol')?.renditions.get('source');
     assert.ok(r);
     assert.equal(r.segments.length, 6);
     assert.equal(r.segments.filter((s) => !s.partsDropped).length, 2);
     assert.equal(r.segments[0]?.msn, 193);
-    const kept = r.segments.reduce((a, s) => a + (s.bytes?.length ?? 0) + s.parts.reduce((b, p) => b + p.data.length, 0), 0);
+    const kept = r.segments.reduce((a, s) => a + (s.bytes?.length ?? 0) + s.chunks.reduce((b, c) => b + c.length, 0) + s.parts.reduce((b, p) => b + p.data.length, 0), 0);
     assert.ok(kept <= 10 * 5 * 10_000, `${kept} bytes kept`);
     assert.equal(r.inits.size, 1);
   });
 
   void it('after a packager restart, announces the discontinuity with the hint before the new run’s first part', () => {
-    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
     feed(store, 'erin', 'source', 12, 5);
     const r = store.channel('erin')?.renditions.get('source');
     assert.ok(r);
@@ -93,7 +93,7 @@ void describe('live media store', () => {
   });
 
   void it('writes the multivariant playlist highest BANDWIDTH first from the measured segments', () => {
-    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
     feed(store, 'dave', 'source', 11, 5, 2000);
     feed(store, 'dave', 'low', 11, 5, 500);
     const ch = store.channel('dave');
@@ -106,7 +106,7 @@ void describe('live media store', () => {
   });
 
   void it('writes EXT-X-INDEPENDENT-SEGMENTS only while every segment in the window starts with a keyframe', () => {
-    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, windowSegments: 3 });
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, windowSegments: 3, startupSegmentSeconds: Infinity });
     feed(store, 'fay', 'source', 16, 5); // 1-s GOP: keyframe-aligned segments
     feed(store, 'fay', 'low', 16, 5);
     const ch = store.channel('fay')!;
@@ -127,8 +127,52 @@ void describe('live media store', () => {
     assert.match(renderMultivariantPlaylist(ch) ?? '', tag);
   });
 
-  void it('a closed channel is forgotten after the delay; reopening starts a new epoch', async () => {
+  void it('start-up segment: a run\'s first segment closes with its first part, the next ends at the next keyframe', () => {
     const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2 });
+    const tag = /#EXT-X-INDEPENDENT-SEGMENTS/;
+    // One part of a 2-s GOP: a complete 0.2-s segment at once (hls.js starts only on a complete segment) and the hint
+    // of the next part, with no open segment.
+    feed(store, 'gus', 'source', 1, 10);
+    const r = store.channel('gus')?.renditions.get('source');
+    assert.ok(r);
+    let checked = checkMediaPlaylist(renderMediaPlaylist(r) ?? '');
+    assert.deepEqual(checked.violations, []);
+    assert.deepEqual(checked.facts.segments.map((s) => [s.msn, s.duration, s.parts.length]), [[0, 0.2, 1]]);
+    assert.equal(checked.facts.openParts.length, 0);
+    assert.equal(checked.facts.preloadHint, r.partUri(1));
+    assert.equal(r.pendingSegment()?.discontinuity, false);
+    assert.equal(r.measuredBandwidth(), null, 'a start-up segment says nothing about the bit rate');
+    // The rest of the first GOP is one segment that ends at the next keyframe (part 10), shorter than a GOP.
+    feed(store, 'gus', 'source', 30, 10);
+    checked = checkMediaPlaylist(renderMediaPlaylist(r) ?? '');
+    assert.deepEqual(checked.violations, []);
+    assert.deepEqual(checked.facts.segments.map((s) => [s.msn, Math.round(s.duration * 10) / 10]), [[0, 0.2], [1, 1.8], [2, 2], [3, 2]]);
+    assert.equal(r.segments[1]?.startsIndependent, false);
+    assert.ok(r.segments.slice(2).every((s) => s.startsIndependent));
+    assert.doesNotMatch(renderMediaPlaylist(r) ?? '', tag, 'segment 1 starts without a keyframe');
+    const peak = r.measuredBandwidth()?.peak ?? 0;
+    assert.ok(Math.abs(peak - (10 * 1000 * 8) / 2) <= 1, `the peak (${peak} b/s) leaves the start-up segment out`);
+    // A packager restart starts a new run: again a short first segment, after the discontinuity.
+    r.init(Buffer.from('init2'), desc('source', 1_000_000, 1280));
+    const before = r.segments.length;
+    r.part({ data: Buffer.alloc(1000), durationSeconds: 0.2, independent: true, programDateTimeMs: 1_800_000_100_000 });
+    assert.equal(r.segments.length, before + 1);
+    assert.equal(r.segments.at(-1)?.discontinuity, true);
+    assert.equal(r.segments.at(-1)?.durationSeconds, 0.2);
+    assert.deepEqual(checkMediaPlaylist(renderMediaPlaylist(r) ?? '').violations, []);
+    // Once both short segments left the window, every segment starts with a keyframe again.
+    for (let i = 0; i < 80; i++) r.part({ data: Buffer.alloc(1000), durationSeconds: 0.2, independent: i % 10 === 9, programDateTimeMs: 1_800_000_100_200 + i * 200 });
+    assert.match(renderMediaPlaylist(r) ?? '', tag);
+    // Whole-segment bytes are made on first request, from the parts.
+    const seg = r.segments.at(-1);
+    assert.ok(seg);
+    assert.equal(seg.bytes, null);
+    assert.equal(r.segmentBytes(seg).length, seg.byteLength);
+    assert.equal(r.segmentBytes(seg), r.segmentBytes(seg), 'made once');
+  });
+
+  void it('a closed channel is forgotten after the delay; reopening starts a new epoch', async () => {
+    const store = new LiveMediaStore({ segmentSeconds: 1, partTargetSeconds: 0.2, startupSegmentSeconds: Infinity });
     feed(store, 'erin', 'source', 6, 5);
     const first = store.channel('erin')?.epoch;
     store.close('erin', 20);

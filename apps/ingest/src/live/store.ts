@@ -10,10 +10,18 @@
  *   target duration (RFC 8216bis §4.4.3.1: every EXTINF rounded to the nearest integer ≤ EXT-X-TARGETDURATION);
  *   the next segment then starts with a dependent part (valid HLS: the media playlist then carries no
  *   EXT-X-INDEPENDENT-SEGMENTS, and a player starting there waits for the next keyframe).
+ * - **Start-up segment**: the first segment of each run (after each init: the broadcast's start, a packager restart)
+ *   closes as soon as it holds `startupSegmentSeconds` (default: its first part). hls.js starts only once the playlist
+ *   lists a complete segment (`base-stream-controller.ts` `getNextFragment`: no fragment → nothing to load; parts
+ *   after the last segment are only a "fragment hint"), so with 2-s keyframe-aligned segments the first picture came
+ *   a whole GOP after the first part (publish → first frame 2.7 s at a 2-s GOP vs 1.8 s at 1 s, measured). The
+ *   segment after it starts with a dependent part, as after a force cut; such a segment ends at the next keyframe
+ *   whatever its length, so boundaries are on keyframes again from there.
  * - **Memory** is bounded by the window: `windowSegments` closed segments (default 6) plus the open one. Parts are
  *   kept (and listed in the playlist) for the last `partSegments` closed segments (default 2) plus the open one — the
  *   spec has parts removed once they are more than three target durations from the end (§4.4.4.9). A closed segment's
- *   whole bytes are the concatenation of its parts (one copy made at close).
+ *   whole bytes are the concatenation of its parts, made on the first request for the whole segment
+ *   ({@link RenditionState.segmentBytes}: LL-HLS players fetch parts, so most segments are never concatenated).
  * - **Discontinuity**: a second `init` closes the open segment; the next segment carries EXT-X-DISCONTINUITY and the new
  *   EXT-X-MAP (a new init generation). EXT-X-DISCONTINUITY-SEQUENCE follows as the window slides (§4.4.3.3). Media
  *   sequence numbers and part numbers never go back within a channel's live session.
@@ -38,6 +46,11 @@ export interface LiveMediaStoreOptions {
    * a GOP up to 2 s (the platform re-encodes longer ones) gives keyframe-aligned segments without a force cut.
    */
   targetDurationSeconds?: number;
+  /**
+   * The first segment of each run closes once it holds at least this many seconds (default: `partTargetSeconds`, so
+   * it closes with its first part; `Infinity`: no start-up segment). See the module comment.
+   */
+  startupSegmentSeconds?: number;
   /** Closed segments kept per rendition (default 6). */
   windowSegments?: number;
   /**
@@ -84,14 +97,18 @@ export interface StoredSegment {
   parts: StoredPart[];
   /** Whether its parts were dropped from memory (only `bytes` remain). */
   partsDropped: boolean;
-  /** Whether its first part starts with a keyframe (false for a segment after a force cut). */
+  /** Whether its first part starts with a keyframe (false for a segment after a force cut or a start-up segment). */
   startsIndependent: boolean;
+  /** The start-up segment of its run (see the module comment): short, left out of the peak bandwidth. */
+  startup: boolean;
   /** Media duration in seconds (sum of its parts). */
   durationSeconds: number;
   programDateTimeMs: number;
   closed: boolean;
-  /** Whole segment bytes (closed segments). */
+  /** Whole segment bytes, once made ({@link RenditionState.segmentBytes}). */
   bytes: Buffer | null;
+  /** A closed segment's part data until `bytes` is made (references, no copy). */
+  chunks: Buffer[];
   /** Byte length of the segment (sum of its parts). */
   byteLength: number;
 }
@@ -115,6 +132,8 @@ export class RenditionState implements RenditionSink {
   private pendingDiscontinuity = false;
   /** Discontinuities so far. */
   private discontinuities = 0;
+  /** Segments opened since the last init (the first is the run's start-up segment). */
+  private segmentsInRun = 0;
   ended = false;
   /** Bumped on every change; playlists are cached per version. */
   version = 0;
@@ -142,6 +161,7 @@ export class RenditionState implements RenditionSink {
       this.nextPartN++;
     }
     this.gen += 1;
+    this.segmentsInRun = 0;
     this.inits.set(this.gen, initSegment);
     this.channel.changed(this);
   }
@@ -161,7 +181,9 @@ export class RenditionState implements RenditionSink {
     if (part.durationSeconds > o.partTargetSeconds + 1e-3) this.oversizeParts++;
     const open = this.open;
     if (open && open.parts.length > 0) {
-      const keyframeCut = part.independent && open.durationSeconds >= o.segmentSeconds - 1e-6;
+      // A segment that did not start with a keyframe (after a start-up segment or a force cut) ends at the next one,
+      // so segment boundaries are back on keyframes as soon as the source allows.
+      const keyframeCut = part.independent && (open.durationSeconds >= o.segmentSeconds - 1e-6 || !open.startsIndependent);
       // Force cut: adding this part would make EXTINF round above the target duration.
       const forceCut = open.durationSeconds + part.durationSeconds >= o.targetDurationSeconds + 0.5;
       if (keyframeCut || forceCut) this.closeOpen();
@@ -176,12 +198,15 @@ export class RenditionState implements RenditionSink {
         parts: [],
         partsDropped: false,
         startsIndependent: part.independent,
+        startup: this.segmentsInRun === 0,
         durationSeconds: 0,
         programDateTimeMs: part.programDateTimeMs,
         closed: false,
         bytes: null,
+        chunks: [],
         byteLength: 0,
       };
+      this.segmentsInRun++;
       if (this.pendingDiscontinuity) this.discontinuities++;
       this.pendingDiscontinuity = false;
       this.open = seg;
@@ -190,6 +215,7 @@ export class RenditionState implements RenditionSink {
     seg.durationSeconds += part.durationSeconds;
     seg.byteLength += part.data.length;
     if (part.independent) this.latestKeyframe = { gen: this.gen, part: stored };
+    if (seg.startup && seg.durationSeconds >= o.startupSegmentSeconds - 1e-6) this.closeOpen();
     this.channel.changed(this);
   }
 
@@ -199,7 +225,7 @@ export class RenditionState implements RenditionSink {
     this.open = null;
     if (!seg || seg.parts.length === 0) return;
     seg.closed = true;
-    seg.bytes = Buffer.concat(seg.parts.map((p) => p.data), seg.byteLength);
+    seg.chunks = seg.parts.map((p) => p.data);
     this.segments.push(seg);
     const o = this.channel.options;
     while (this.segments.length > o.windowSegments) this.segments.shift();
@@ -224,17 +250,32 @@ export class RenditionState implements RenditionSink {
   }
 
   /**
-   * The segment announced by a new init (a packager restart) that no part has opened yet: its media sequence number,
-   * init generation and discontinuity sequence; null otherwise (also once ended). The media playlist lists it as
-   * `EXT-X-DISCONTINUITY` + the new `EXT-X-MAP` + the `EXT-X-PRELOAD-HINT` of its first part (./playlist.ts), so a
-   * player that predicts the next segment from the playlist's tail gets its discontinuity right: hls.js
-   * (`m3u8-parser.ts`) makes a "fragment hint" for the segment after the last one with the discontinuity count at the
-   * end of the playlist, and fails with a fatal `levelParsingError` ("discontinuity sequence mismatch",
-   * `level-helper.ts` `mapFragmentIntersection`) when the next reload gives that segment another count.
+   * The next segment when no part has opened it yet but the playlist already has segments — after a new init (a
+   * packager restart) or after a start-up segment closed with its last part: its media sequence number, init
+   * generation, whether a discontinuity precedes it, and its discontinuity sequence; null otherwise (also once
+   * ended). The media playlist lists it as the `EXT-X-PRELOAD-HINT` of its first part, after `EXT-X-DISCONTINUITY` +
+   * the new `EXT-X-MAP` when it follows a new init (./playlist.ts), so a player that predicts the next segment from
+   * the playlist's tail gets its discontinuity right: hls.js (`m3u8-parser.ts`) makes a "fragment hint" for the
+   * segment after the last one with the discontinuity count at the end of the playlist, and fails with a fatal
+   * `levelParsingError` ("discontinuity sequence mismatch", `level-helper.ts` `mapFragmentIntersection`) when the
+   * next reload gives that segment another count.
    */
-  pendingSegment(): { msn: number; gen: number; discontinuitySequence: number } | null {
-    if (this.ended || !this.pendingDiscontinuity || (this.open && this.open.parts.length > 0)) return null;
-    return { msn: this.nextMsn, gen: this.gen, discontinuitySequence: this.discontinuities + 1 };
+  pendingSegment(): { msn: number; gen: number; discontinuity: boolean; discontinuitySequence: number } | null {
+    if (this.ended || this.gen < 0 || (this.open && this.open.parts.length > 0)) return null;
+    const d = this.pendingDiscontinuity;
+    return { msn: this.nextMsn, gen: this.gen, discontinuity: d, discontinuitySequence: this.discontinuities + (d ? 1 : 0) };
+  }
+
+  /**
+   * A closed segment's whole bytes (the concatenation of its parts), made on the first call and kept; the part
+   * references are released then.
+   */
+  segmentBytes(seg: StoredSegment): Buffer {
+    if (!seg.bytes) {
+      seg.bytes = seg.chunks.length === 1 && seg.chunks[0] ? seg.chunks[0] : Buffer.concat(seg.chunks, seg.byteLength);
+      seg.chunks = [];
+    }
+    return seg.bytes;
   }
 
   /** The last part in the playlist as (msn, index within its segment), or null when none. */
@@ -286,13 +327,14 @@ export class RenditionState implements RenditionSink {
     return this.segments[msn - first.msn] ?? null;
   }
 
-  /** Measured bandwidth over the window (bits/s): peak and average segment bit rate; null before a closed segment. */
+  /** Measured bandwidth over the window (bits/s): peak and average segment bit rate; null before a closed segment (start-up segments left out). */
   measuredBandwidth(): { peak: number; average: number } | null {
     let peak = 0;
     let bits = 0;
     let seconds = 0;
     for (const s of this.segments) {
-      if (s.durationSeconds <= 0) continue;
+      // A start-up segment is little more than a keyframe: its rate says nothing about the stream's.
+      if (s.durationSeconds <= 0 || s.startup) continue;
       peak = Math.max(peak, (s.byteLength * 8) / s.durationSeconds);
       bits += s.byteLength * 8;
       seconds += s.durationSeconds;
@@ -380,10 +422,11 @@ export class LiveMediaStore implements LiveMediaSink, KeyframeSource {
       targetDurationSeconds,
       windowSegments,
       partSegments: Math.min(options.partSegments ?? 2, windowSegments),
+      startupSegmentSeconds: options.startupSegmentSeconds ?? options.partTargetSeconds,
       now: options.now ?? Date.now,
     };
     const o = this.options;
-    if (!(o.segmentSeconds > 0) || !(o.partTargetSeconds > 0) || !Number.isInteger(o.targetDurationSeconds) || o.targetDurationSeconds < o.segmentSeconds || windowSegments < 1 || o.partSegments < 1) {
+    if (!(o.segmentSeconds > 0) || !(o.partTargetSeconds > 0) || !Number.isInteger(o.targetDurationSeconds) || o.targetDurationSeconds < o.segmentSeconds || windowSegments < 1 || o.partSegments < 1 || !(o.startupSegmentSeconds > 0)) {
       throw new RangeError('invalid live media store options');
     }
   }
