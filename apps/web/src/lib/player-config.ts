@@ -4,9 +4,12 @@
  *
  * hls.js 1.7 (src/controller/latency-controller.ts, `targetLatency`): with `lowLatencyMode` the target distance from
  * the live edge is the playlist's PART-HOLD-BACK (else HOLD-BACK) unless the page sets `liveSyncDuration` or
- * `liveSyncDurationCount`, and only in `lowLatencyMode` does it speed playback up (≤ `maxLiveSyncPlaybackRate`) to
- * get back to that target; `lowLatencyMode: false` loads whole segments, never parts
- * (src/controller/base-stream-controller.ts, `canLoadParts`).
+ * `liveSyncDurationCount`; `lowLatencyMode: false` loads whole segments, never parts
+ * (src/controller/base-stream-controller.ts, `canLoadParts`). hls.js's own catch-up (`onTimeupdate`: playback rate up
+ * to `maxLiveSyncPlaybackRate`) only acts while more than one second is buffered ahead (`forwardBufferLength > 1`),
+ * which never holds at a 0.7-s target: the player stayed where it started, ≈ 0.5 s behind its target (hls.js
+ * `latency` 1.18 s for a 0.70-s target, bench/results/ll-hls-latency.md). So `low` turns it off and the Player
+ * catches up itself with {@link catchUpRate}.
  */
 import type { HlsConfig, Level } from 'hls.js';
 import type { LatencyMode } from '@eventcast/contracts';
@@ -17,6 +20,20 @@ export const SMOOTH_SYNC_TARGET_DURATIONS = 3;
 export const PLAIN_HLS_SYNC_TARGET_DURATIONS = 2;
 /** `low`: fastest catch-up playback rate (1.15× is not noticeable in speech or music). */
 export const LOW_LATENCY_MAX_PLAYBACK_RATE = 1.15;
+/** `low`: catch-up starts once the player is this many seconds behind its target latency… */
+export const CATCH_UP_START_SECONDS = 0.15;
+/** …and stops once it is within this many seconds of it (hysteresis: no rate flapping around the target). */
+export const CATCH_UP_DONE_SECONDS = 0.05;
+/** `low`: seconds of media buffered ahead below which catch-up pauses (faster playback drains the buffer). */
+export const CATCH_UP_MIN_BUFFER_SECONDS = 0.3;
+/**
+ * `low`: how much hls.js raises its target latency after each playback stall (its `liveSyncOnStallIncrease`, default
+ * 1 s: two stalls took a 0.7-s target to 2.7 s for the rest of the session, measured). The Player also goes back to
+ * PART-HOLD-BACK after {@link STALL_FREE_RESET_SECONDS} without a stall.
+ */
+export const LOW_LATENCY_STALL_INCREASE_SECONDS = 0.5;
+/** `low`: seconds without a stall after which a target raised by stalls returns to the playlist's PART-HOLD-BACK. */
+export const STALL_FREE_RESET_SECONDS = 30;
 /**
  * `low`: how far beyond its target latency (in target durations) the player may fall (after a stall) before it jumps
  * back to the live sync position. hls.js's own `liveMaxLatencyDurationCount` cannot be used here: it requires
@@ -27,8 +44,10 @@ export const LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS = 3;
 /**
  * The hls.js settings of a latency mode (merged over the Player's loading policies).
  * - `low`: `lowLatencyMode` (parts, blocking playlist reloads, start at PART-HOLD-BACK), no `liveSyncDuration*` so the
- *   server's PART-HOLD-BACK decides; catch up by playing at most 1.15× fast (the Player jumps back to the live sync
- *   position beyond {@link LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS}).
+ *   server's PART-HOLD-BACK decides; hls.js's own catch-up off (`maxLiveSyncPlaybackRate: 1`): the Player plays at
+ *   most 1.15× fast by {@link catchUpRate} and jumps back to the live sync position beyond
+ *   {@link LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS}; a stall raises the target by
+ *   {@link LOW_LATENCY_STALL_INCREASE_SECONDS} only.
  * - `smooth`: whole segments, {@link SMOOTH_SYNC_TARGET_DURATIONS} target durations behind the edge, normal speed,
  *   seek back beyond 10 target durations.
  */
@@ -36,7 +55,38 @@ export function hlsLatencyConfig(mode: LatencyMode): Partial<HlsConfig> {
 	if (mode === 'smooth') {
 		return { lowLatencyMode: false, liveSyncDurationCount: SMOOTH_SYNC_TARGET_DURATIONS, liveMaxLatencyDurationCount: 10, maxLiveSyncPlaybackRate: 1 };
 	}
-	return { lowLatencyMode: true, maxLiveSyncPlaybackRate: LOW_LATENCY_MAX_PLAYBACK_RATE };
+	return { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1, liveSyncOnStallIncrease: LOW_LATENCY_STALL_INCREASE_SECONDS };
+}
+
+/** What {@link catchUpRate} reads, all in seconds except the rate. */
+export interface CatchUpState {
+	/** hls.js `latency`: estimated live edge (playlist end + its age) minus the playhead. */
+	latency: number;
+	/** hls.js `targetLatency` (PART-HOLD-BACK, plus its stall increase). */
+	targetLatency: number;
+	/** Media buffered ahead of the playhead (`buffered.end(last) - currentTime`). */
+	forwardBuffer: number;
+	/** The media element's current `playbackRate`. */
+	currentRate: number;
+}
+
+/**
+ * The playback rate that brings a `low` player back to its target latency (replacing hls.js's catch-up, see the
+ * module comment): 1 when it is within {@link CATCH_UP_START_SECONDS} of the target (or, once catching up, within
+ * {@link CATCH_UP_DONE_SECONDS}), when it is ahead of the target, or when less than
+ * {@link CATCH_UP_MIN_BUFFER_SECONDS} is buffered; otherwise 1 + 0.3 × the distance, at least 1.05 and at most
+ * {@link LOW_LATENCY_MAX_PLAYBACK_RATE} (0.5 s behind → 1.15×, caught up in ≈ 3.5 s), rounded to 0.01. Non-finite
+ * inputs give 1.
+ */
+export function catchUpRate(s: CatchUpState): number {
+	const { latency, targetLatency, forwardBuffer, currentRate } = s;
+	if (![latency, targetLatency, forwardBuffer, currentRate].every(Number.isFinite)) return 1;
+	const behind = latency - targetLatency;
+	const catchingUp = currentRate > 1;
+	if (behind <= (catchingUp ? CATCH_UP_DONE_SECONDS : CATCH_UP_START_SECONDS)) return 1;
+	if (forwardBuffer < CATCH_UP_MIN_BUFFER_SECONDS) return 1;
+	const rate = Math.min(LOW_LATENCY_MAX_PLAYBACK_RATE, Math.max(1.05, 1 + 0.3 * behind));
+	return Math.round(rate * 100) / 100;
 }
 
 /** One entry of the quality menu: hls.js level index and its label. */
