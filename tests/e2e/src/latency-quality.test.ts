@@ -154,6 +154,13 @@ describe('latency setting and quality menu (issue 10 items 2 and 3)', () => {
     assert.equal(await setModeByApi('low'), 200);
     const back = await playingWith(viewer, true, 'after switching back to low latency');
     assert.ok(back.targetLatency !== null && smooth.targetLatency !== null && back.targetLatency < smooth.targetLatency, `low target ${back.targetLatency} s < smooth ${smooth.targetLatency} s`);
+    // Coming from 3 target durations back, the player catches up to its target (the Player's catch-up: hls.js's own
+    // acts only with more than 1 s buffered, so it would have stayed wherever it started).
+    const caughtUp = await eventually('low latency: the player within 0.35 s of its target latency', async () => {
+      const p = await probe(viewer);
+      return p && p.lowLatencyMode && p.targetLatency !== null && p.latency > 0 && p.latency <= p.targetLatency + 0.35 ? p : null;
+    }, 45_000);
+    assert.ok(caughtUp.latency < smooth.targetLatency, `caught up to ${caughtUp.latency} s`);
     assert.equal(await setModeByApi('instant'), 400);
   });
 
