@@ -22,3 +22,4 @@ export * from './latency.js';
 export * from './channel-view.js';
 export * from './stream-health.js';
 export * from './restream.js';
+export * from './ingest-health.js';
