@@ -3,14 +3,16 @@
  * the command side is the fake of the ingest tests): 401 without/with a bad token, 403 for a non-admin, and for an
  * admin the measured input of a 25 fps publish with a 2 s GOP (`-g 50`) at ~600 kbit/s: bitrate > 0 and near the
  * target, fps ≈ 25, keyframe interval ≈ 2 s, the packager's ffmpeg progress; the channel is gone after the end.
+ * Every 200 answer is parsed with the contract's `ingestHealthReportSchema` (@eventcast/contracts), the schema
+ * query-api validates it with: a field the ingest drops, renames or fills wrongly fails here.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
+import { ingestHealthReportSchema, type IngestHealthReport } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 import { generateStreamKey } from '@eventcast/platform';
-import type { IngestHealthReport } from './admin-health.js';
 import { publishTestStream, rawRequest, waitUntil } from './test-support/harness.js';
 import { singleChannelHandlers, startIngestRun, testSubjectPrefix, type IngestRun } from './test-support/ingest-run.js';
 
@@ -35,25 +37,28 @@ void describe('ingest GET /admin/health (real ffmpeg, NMS and NATS)', { timeout:
   });
   after(() => run?.stop());
 
-  const health = async (token?: string) => {
+  /** The answer: a 200 body parsed with the contract (throws on a drift), or the error's message. */
+  const health = async (token?: string): Promise<{ status: number; body: IngestHealthReport | null; message: string | undefined }> => {
     const r = await rawRequest(run.httpPort, '/admin/health', 'GET', token ? { authorization: `Bearer ${token}` } : {});
-    return { status: r.status, body: JSON.parse(r.body.toString()) as IngestHealthReport & { message?: string } };
+    const json: unknown = JSON.parse(r.body.toString());
+    if (r.status !== 200) return { status: r.status, body: null, message: (json as { message?: string }).message };
+    return { status: r.status, body: ingestHealthReportSchema.parse(json), message: undefined };
   };
 
   void it('401 without or with a bad token, 403 for a non-admin, 200 with no channels for an admin', async () => {
     const none = await health();
     assert.equal(none.status, 401);
-    assert.equal(none.body.message, 'missing bearer token');
+    assert.equal(none.message, 'missing bearer token');
     const forged = await health(await sign('root_admin', 'another-secret-of-enough-length'));
     assert.equal(forged.status, 401);
-    assert.equal(forged.body.message, 'invalid or expired token');
+    assert.equal(forged.message, 'invalid or expired token');
     const user = await health(await sign('plain_user'));
     assert.equal(user.status, 403);
-    assert.match(user.body.message ?? '', /only platform admins/);
+    assert.match(user.message ?? '', /only platform admins/);
     const admin = await health(await sign('root_admin'));
     assert.equal(admin.status, 200);
-    assert.equal(admin.body.ingestId, `test-${prefix}`);
-    assert.deepEqual(admin.body.channels, []);
+    assert.equal(admin.body?.ingestId, `test-${prefix}`);
+    assert.deepEqual(admin.body?.channels, []);
   });
 
   void it('measures bitrate, fps and keyframe interval of a live publish', async () => {
@@ -65,7 +70,7 @@ void describe('ingest GET /admin/health (real ffmpeg, NMS and NATS)', { timeout:
       'a full measurement window',
       async () => {
         const r = await health(token);
-        const c = r.body.channels.find((x) => x.username === username);
+        const c = r.body?.channels.find((x) => x.username === username);
         return c?.input && c.input.windowSeconds >= 5 && c.input.keyframes >= 4 && c.packager.progress ? c : undefined;
       },
       30_000,
@@ -86,9 +91,14 @@ void describe('ingest GET /admin/health (real ffmpeg, NMS and NATS)', { timeout:
     assert.equal(ch.packager.running, true);
     assert.ok((ch.packager.progress?.frames ?? 0) > 0, 'packager progress read from ffmpeg -progress');
     assert.equal(ch.packager.progress?.dropFrames, 0);
+    // A 2-s GOP needs no keyframe fix: the source is copied, with its rendition ladder.
+    assert.equal(ch.packager.mode, 'passthrough');
+    assert.equal(ch.packager.modeReason, null);
+    assert.ok(ch.packager.renditions.includes('source'), `renditions ${ch.packager.renditions.join(',')}`);
+    assert.ok(ch.packager.parts > 0, 'parts handed to the live media store');
 
     assert.equal(await pub.exit, 0, pub.stderr());
     await run.fake.waitFor(CommandPatterns.BroadcastEnd);
-    await waitUntil('channel gone from the health', async () => ((await health(token)).body.channels.some((c) => c.username === username) ? undefined : true), 20_000);
+    await waitUntil('channel gone from the health', async () => ((await health(token)).body?.channels.some((c) => c.username === username) ? undefined : true), 20_000);
   });
 });

@@ -6,6 +6,7 @@
  * with the admin's own bearer token.
  */
 import { jwtVerify } from 'jose';
+import type { IngestHealthReport } from '@eventcast/contracts';
 import { isAdmin } from '@eventcast/platform';
 import type { ChannelHealth } from './channels.js';
 
@@ -37,14 +38,11 @@ export async function authorizeAdmin(header: string | undefined, jwtSecret: stri
   return { ok: true, username };
 }
 
-/** Body of `GET /admin/health`. */
-export interface IngestHealthReport {
-  /** `INGEST_ID` of this node. */
-  ingestId: string;
-  /** When the report was made (ISO-8601). */
-  at: string;
-  channels: ChannelHealth[];
-}
+/**
+ * Body of `GET /admin/health`: `{ ingestId, at, channels }`, the contract's `IngestHealthReport`
+ * (`ingestHealthReportSchema` of @eventcast/contracts, ingest-health.ts), which query-api validates.
+ */
+export type { IngestHealthReport };
 
 /** What the HTTP server needs to answer `GET /admin/health`. */
 export interface AdminHealthOptions {

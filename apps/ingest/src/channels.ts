@@ -7,16 +7,17 @@
  * resumes within node-media-server's publish grace period keeps the same ffmpeg and the same broadcast.
  */
 import { randomUUID } from 'node:crypto';
+import type { IngestChannelHealth } from '@eventcast/contracts';
 import type { BroadcastEndReason, MediaInfo } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { CommandClient } from './command-client.js';
 import type { IngestConfig } from './config.js';
 import type { LiveChannelSample, LiveChannelSource } from './metrics.js';
-import { LivePackager, ReencodeBudget, type PackagerStatus, type SourceInfo } from './live/packager.js';
+import { LivePackager, ReencodeBudget, type SourceInfo } from './live/packager.js';
 import type { ChannelMediaSink, LiveMediaSink } from './live/media-sink.js';
 import { hasSessionMetadata, mediaInfoFromSession, probeMedia } from './media-info.js';
 import type { NmsSession } from './nms.js';
-import { StreamHealthMeter, tapPackets, type InputHealth, type TappableSession } from './stream-health.js';
+import { StreamHealthMeter, tapPackets, type TappableSession } from './stream-health.js';
 import { errorMessage, retry, sleep } from './util.js';
 
 /** State of one live channel. `sessionId` is the NMS session currently publishing it. */
@@ -44,24 +45,12 @@ export interface LiveChannel {
   since?: number;
 }
 
-/** One live channel in `GET /admin/health` (docs/contracts.md "Admin pages"). */
-export interface ChannelHealth {
-  channelId: string;
-  username: string;
-  broadcastId: string | null;
-  /** Publisher connected now (false during the reconnect grace period). */
-  connected: boolean;
-  /** When the current publisher session was accepted (ISO-8601). */
-  publishingSince: string | null;
-  media: MediaInfo | null;
-  /** Measured from the RTMP packets (./stream-health.ts); null when the session could not be tapped. */
-  input: InputHealth | null;
-  /**
-   * The packager: running, restarts, ffmpeg progress, `mode` (`passthrough` | `reencode`) and `modeReason` (why the
-   * source is re-encoded, in words for the streamer), renditions, parts sent (./live/packager.ts `PackagerStatus`).
-   */
-  packager: PackagerStatus;
-}
+/**
+ * One live channel in `GET /admin/health` (docs/contracts.md "Admin pages"): the contract's `IngestChannelHealth`
+ * (`ingestChannelHealthSchema` of @eventcast/contracts, ingest-health.ts) — the publisher's measured input
+ * (./stream-health.ts) and the packager's status (./live/packager.ts `LivePackager.status`).
+ */
+export type ChannelHealth = IngestChannelHealth;
 
 const EMPTY_MEDIA: MediaInfo = {
   videoCodec: null, audioCodec: null, width: null, height: null, frameRate: null,

@@ -12,6 +12,7 @@
  * - keyframe interval: the timestamp distance between consecutive keyframes; the mean of the last
  *   {@link KEYFRAME_HISTORY} intervals and the largest of them.
  */
+import type { InputHealth } from '@eventcast/contracts';
 
 /** The fields of a node-media-server AVPacket read here. */
 export interface MediaPacket {
@@ -31,28 +32,11 @@ const VIDEO = 9;
 const KEYFRAME = 3;
 const INTER_FRAME = 4;
 
-/** A snapshot of {@link StreamHealthMeter}. Null fields: not measurable yet (too few packets). */
-export interface InputHealth {
-  /** The wall-clock window the rates are over, in seconds (shorter right after the publish started). */
-  windowSeconds: number;
-  /** Audio + video payload bitrate, kbit/s. */
-  bitrateKbps: number | null;
-  videoBitrateKbps: number | null;
-  audioBitrateKbps: number | null;
-  /** Video frames per second of media time. */
-  fps: number | null;
-  /** Mean seconds between the last keyframes (≤ {@link KEYFRAME_HISTORY} intervals). */
-  keyframeIntervalSeconds: number | null;
-  /** Largest of those intervals, seconds. */
-  maxKeyframeIntervalSeconds: number | null;
-  /** Seconds since the last keyframe arrived (wall clock); null before the first. */
-  secondsSinceKeyframe: number | null;
-  /** Totals since the publish started. */
-  videoFrames: number;
-  keyframes: number;
-  /** Seconds since the last media packet arrived (wall clock); null before the first. */
-  secondsSinceLastPacket: number | null;
-}
+/**
+ * A snapshot of {@link StreamHealthMeter}: the contract's `InputHealth` (`inputHealthSchema` of @eventcast/contracts,
+ * ingest-health.ts: units and meanings). Null fields: not measurable yet (too few packets).
+ */
+export type { InputHealth };
 
 interface Entry {
   at: number;

@@ -27,6 +27,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import type { PackagerMode, PackagerProgress, PackagerStatus } from '@eventcast/contracts';
 import type { Logger } from '@eventcast/platform';
 import { packagerMetrics } from '../metrics.js';
 import { redact } from '../redact.js';
@@ -36,23 +37,11 @@ import { planRenditions, type RenditionPlan } from './ladder.js';
 import type { ChannelMediaSink, RenditionDescriptor } from './media-sink.js';
 
 /**
- * The packager ffmpeg's last complete `-progress` block (https://ffmpeg.org/ffmpeg.html#Advanced-options, `-progress`).
- * `dropFrames`/`dupFrames` count frames the encoder dropped or duplicated (0 while every rendition is copied);
- * `speed` below 1 means the packager falls behind real time.
+ * The packager ffmpeg's last complete `-progress` block, {@link PackagerStatus} (`GET /admin/health` →
+ * `channels[].packager`) and its {@link PackagerMode}: the contract's types (ingest-health.ts of
+ * @eventcast/contracts, `packagerProgressSchema`, `packagerStatusSchema`, `packagerModeSchema`: units and meanings).
  */
-export interface PackagerProgress {
-  /** Frames written so far by this ffmpeg process (first output). */
-  frames: number | null;
-  fps: number | null;
-  dropFrames: number | null;
-  dupFrames: number | null;
-  /** Processing speed relative to real time (1 = keeping up). */
-  speed: number | null;
-  /** Output time in seconds. */
-  outTimeSeconds: number | null;
-  /** When the block was read (ISO-8601). */
-  at: string;
-}
+export type { PackagerMode, PackagerProgress, PackagerStatus };
 
 /** Parses one `-progress` block (`key=value` lines). Unknown or `N/A` values → null. */
 export function parseProgressBlock(lines: readonly string[], at: Date): PackagerProgress {
@@ -77,33 +66,6 @@ export function parseProgressBlock(lines: readonly string[], at: Date): Packager
     outTimeSeconds: outUs === null ? null : Math.round(outUs / 1000) / 1000,
     at: at.toISOString(),
   };
-}
-
-/** `passthrough`: the source video is copied; `reencode`: it is encoded with 1-s keyframes. */
-export type PackagerMode = 'passthrough' | 'reencode';
-
-/** The packager part of a channel's health (`GET /admin/health` → `channels[].packager`; docs/contracts.md). */
-export interface PackagerStatus {
-  running: boolean;
-  restarts: number;
-  progress: PackagerProgress | null;
-  mode: PackagerMode;
-  /**
-   * Why the source is re-encoded, in words for the streamer (e.g. "keyframe interval above 2 s: no keyframe for
-   * 2.5 s; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Advanced)"); in passthrough null, or why
-   * the needed re-encode did not happen (the node's `INGEST_MAX_REENCODES` budget was used up).
-   */
-  modeReason: string | null;
-  /** Renditions of the current (or last) ffmpeg run, in output order. */
-  renditions: string[];
-  /** Parts handed to the store since the packager was created. */
-  parts: number;
-  /** Fragments that were malformed or could not be parsed (each one restarts ffmpeg). */
-  malformed: number;
-  /** Restarts after a failure since the packager was created (the broadcast); {@link restarts} resets, this does not. */
-  restartsTotal: number;
-  /** Frames ffmpeg dropped over all runs of the broadcast (its per-run `drop_frames` summed). */
-  droppedFramesTotal: number;
 }
 
 /** What the source looks like, from the publisher's metadata or ffprobe; nulls when unknown. */
