@@ -3,14 +3,15 @@
  * names of revoked tokens and deleted webhooks, no secrets) and its rebuild equality (one event per transaction, one
  * batch, the live JetStream path, a catch-up rebuild); then `/admin/*`: 401/403/200, the merged audit trail with
  * keyset paging and categories, the projection status with lag, live broadcasts joined with an ingest node's health
- * (an HTTP server answering the ingest's `/admin/health` contract, which checks that the admin's token is forwarded)
- * and with the ingest down.
+ * (an HTTP server answering the ingest's `/admin/health` contract, which checks that the admin's token is forwarded),
+ * with the ingest down, and with nodes answering something else than the contract (reported, the others still read).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { adminBroadcastsSchema, type IngestHealthReport, type PackagerStatus } from '@eventcast/contracts';
 import { JwtService } from '@nestjs/jwt';
 import { REDACTED, streams, type EventData, type EventType, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
@@ -81,8 +82,35 @@ async function dumpAudit(url: string) {
   }
 }
 
-/** An HTTP server speaking the ingest's `GET /admin/health` contract; it answers only when `accepts(bearer token)`. */
-async function startIngestDouble(accepts: (token: string) => boolean): Promise<{ url: string; close(): Promise<void>; calls: number }> {
+/** The packager alice's channel has on the ingest double: re-encoding, with the reason for the streamer. */
+const PACKAGER: PackagerStatus = {
+  running: true,
+  restarts: 1,
+  progress: null,
+  mode: 'reencode',
+  modeReason: 'keyframe interval above 2 s: no keyframe for 6.1 s; set Keyframe Interval to 1 or 2 s in OBS (Settings → Output → Advanced)',
+  renditions: ['source', '480p'],
+  parts: 120,
+  malformed: 0,
+  restartsTotal: 2,
+  droppedFramesTotal: 0,
+};
+
+/** What the ingest double reports: alice live on node `ingestId` (a valid `GET /admin/health` body). */
+function healthReport(ingestId: string): IngestHealthReport {
+  const input = { windowSeconds: 5, bitrateKbps: 2650.5, videoBitrateKbps: 2500.1, audioBitrateKbps: 150.4, fps: 30, keyframeIntervalSeconds: 6, maxKeyframeIntervalSeconds: 6.1, secondsSinceKeyframe: 1.2, videoFrames: 900, keyframes: 6, secondsSinceLastPacket: 0 };
+  return {
+    ingestId,
+    at: new Date().toISOString(),
+    channels: [{ channelId: alice.id, username: alice.username, broadcastId, connected: true, publishingSince: '2026-11-22T12:05:00.000Z', media: MEDIA, input, packager: PACKAGER }],
+  };
+}
+
+/**
+ * An HTTP server speaking the ingest's `GET /admin/health` contract; it answers only when `accepts(bearer token)`,
+ * with `body()` (by default {@link healthReport} of `ingest-a`) as JSON.
+ */
+async function startIngestDouble(accepts: (token: string) => boolean, body: () => unknown = () => healthReport('ingest-a')): Promise<{ url: string; close(): Promise<void>; calls: number }> {
   const state = { calls: 0 };
   const server = http.createServer((req, res) => {
     state.calls += 1;
@@ -91,13 +119,7 @@ async function startIngestDouble(accepts: (token: string) => boolean): Promise<{
       res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 403, error: 'Forbidden', message: 'only platform admins' }));
       return;
     }
-    const input = { windowSeconds: 5, bitrateKbps: 2650.5, videoBitrateKbps: 2500.1, audioBitrateKbps: 150.4, fps: 30, keyframeIntervalSeconds: 6, maxKeyframeIntervalSeconds: 6.1, secondsSinceKeyframe: 1.2, videoFrames: 900, keyframes: 6, secondsSinceLastPacket: 0 };
-    const body = {
-      ingestId: 'ingest-a',
-      at: new Date().toISOString(),
-      channels: [{ channelId: alice.id, username: alice.username, broadcastId, connected: true, publishingSince: '2026-11-22T12:05:00.000Z', media: MEDIA, input, packager: { running: true, restarts: 1, progress: null } }],
-    };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -274,7 +296,8 @@ void describe('admin', () => {
   });
 
   void test('GET /admin/broadcasts: live broadcasts joined with the ingest health; a down node is reported', async () => {
-    const body = (await (await get('/admin/broadcasts', root)).json()) as AdminBroadcastsDto;
+    // The reply is the contract's (what the web reads).
+    const body = adminBroadcastsSchema.parse(await (await get('/admin/broadcasts', root)).json());
     assert.equal(body.broadcasts.length, 1);
     const b = body.broadcasts[0]!;
     assert.equal(b.broadcastId, broadcastId);
@@ -283,7 +306,7 @@ void describe('admin', () => {
     assert.equal(b.media?.width, 1280);
     assert.equal(b.health?.ingestId, 'ingest-a');
     assert.equal(b.health?.input?.keyframeIntervalSeconds, 6);
-    assert.equal(b.health?.packager.restarts, 1);
+    assert.deepEqual(b.health?.packager, PACKAGER, 'the whole packager status is forwarded (mode, modeReason, renditions, …)');
     assert.equal(b.healthNote, null);
     assert.deepEqual(
       body.ingest.map((n) => [n.url, n.reachable, n.error === null]),
@@ -312,6 +335,48 @@ void describe('admin', () => {
       10_000,
       'caught up',
     );
+  });
+
+  void test('GET /admin/broadcasts: a node answering something else than the contract is reported, never thrown; the others are read', async () => {
+    const db = await newDb();
+    // An older ingest without `mode` (the partial packager query-api used to rebuild), reporting alice after ingest-a.
+    const drifted = await startIngestDouble(
+      () => true,
+      () => {
+        const r = healthReport('ingest-b');
+        const { mode: _mode, ...packager } = PACKAGER;
+        return { ...r, channels: r.channels.map((c) => ({ ...c, packager })) };
+      },
+    );
+    const notReport = await startIngestDouble(
+      () => true,
+      () => ({ status: 'ok' }),
+    );
+    const api2 = await bootstrapQueryApi({ ...testConfig(db, bus, log, `qa-test-${randomUUID().slice(0, 8)}`), ingestUrls: [ingest.url, drifted.url, notReport.url] }, testLogger());
+    try {
+      const res = await fetch(`http://127.0.0.1:${api2.port}/admin/broadcasts`, { headers: { Authorization: `Bearer ${token(root)}` } });
+      assert.equal(res.status, 200);
+      const body = adminBroadcastsSchema.parse(await res.json());
+      assert.deepEqual(
+        body.ingest.map((n) => [n.url, n.ingestId, n.reachable]),
+        [
+          [ingest.url, 'ingest-a', true],
+          [drifted.url, null, true],
+          [notReport.url, null, true],
+        ],
+      );
+      assert.equal(body.ingest[0]?.error, null);
+      assert.match(body.ingest[1]?.error ?? '', /^unexpected answer \(channels\.0\.packager\.mode: .+\)$/);
+      assert.match(body.ingest[2]?.error ?? '', /^unexpected answer \(ingestId: .+\)$/);
+      const b = body.broadcasts.find((x) => x.channelId === alice.id);
+      assert.equal(b?.health?.ingestId, 'ingest-a', 'the drifted report of alice is dropped, the valid one kept');
+      assert.deepEqual(b?.health?.packager, PACKAGER);
+      assert.equal(b?.healthNote, null);
+    } finally {
+      await api2.close();
+      await drifted.close();
+      await notReport.close();
+    }
   });
 
   void test('GET /admin/broadcasts with every ingest node down: health null with the reason', async () => {

@@ -1,24 +1,21 @@
 /**
  * Reads `GET /admin/health` of the ingest nodes (apps/ingest/src/admin-health.ts) for `GET /admin/broadcasts`. The
  * caller's own admin bearer token is forwarded (ingest checks it against the same `JWT_SECRET` and admin list).
- * A node that is down, slow (> {@link INGEST_TIMEOUT_MS}) or answers an error is reported, never thrown.
+ * Every answer is validated with the contract (`ingestHealthReportSchema` of @eventcast/contracts). A node that is
+ * down, slow (> {@link INGEST_TIMEOUT_MS}), answers an error or answers something else than the contract's report is
+ * reported with the reason, never thrown; the other nodes are read all the same.
  */
-import type { IngestHealthDto, IngestNodeDto } from './admin.dto.js';
+import { ingestHealthReportSchema, type BroadcastIngestHealth, type IngestHealthReport, type IngestNodeStatus } from '@eventcast/contracts';
 
 /** How long one ingest node may take to answer, ms. */
 export const INGEST_TIMEOUT_MS = 2000;
 
-/** One channel as the ingest reports it (the fields used here; see ChannelHealth in apps/ingest/src/channels.ts). */
-interface IngestChannel extends Omit<IngestHealthDto, 'ingestId'> {
-  channelId: string;
-  username: string;
-  broadcastId: string | null;
-}
-
 /** What the nodes said: each node's outcome, and the channels by channel id. */
 export interface IngestHealthSnapshot {
-  nodes: IngestNodeDto[];
-  channels: Map<string, IngestHealthDto & { broadcastId: string | null }>;
+  /** One per `INGEST_URL`, in that order. */
+  nodes: IngestNodeStatus[];
+  /** By channel id: the reporting node's health of the channel (the whole packager status) and its broadcast id. */
+  channels: Map<string, BroadcastIngestHealth & { broadcastId: string | null }>;
 }
 
 function describeError(err: unknown): string {
@@ -31,40 +28,47 @@ function describeError(err: unknown): string {
   return String(err);
 }
 
-async function readNode(url: string, authorization: string): Promise<{ node: IngestNodeDto; channels: IngestChannel[] }> {
+/** A zod issue in words: `<path>: <message>` (e.g. `channels.0.packager.mode: Invalid option: …`), or the message at the root. */
+export function describeIssue(issue: { path: readonly PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return 'not an ingest health report';
+  return issue.path.length > 0 ? `${issue.path.map((p) => String(p)).join('.')}: ${issue.message}` : issue.message;
+}
+
+async function readNode(url: string, authorization: string): Promise<{ node: IngestNodeStatus; report: IngestHealthReport | null }> {
   try {
     const res = await fetch(`${url}/admin/health`, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.timeout(INGEST_TIMEOUT_MS) });
-    const body = (await res.json().catch(() => null)) as { ingestId?: unknown; channels?: unknown; message?: unknown } | null;
+    const body: unknown = await res.json().catch(() => null);
     if (!res.ok) {
-      const message = body && typeof body.message === 'string' ? body.message : res.statusText;
-      return { node: { url, ingestId: null, reachable: true, error: `HTTP ${res.status}: ${message}` }, channels: [] };
+      const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : res.statusText;
+      return { node: { url, ingestId: null, reachable: true, error: `HTTP ${res.status}: ${message}` }, report: null };
     }
-    if (!body || typeof body.ingestId !== 'string' || !Array.isArray(body.channels)) {
-      return { node: { url, ingestId: null, reachable: true, error: 'unexpected answer (not an ingest health report)' }, channels: [] };
+    const parsed = ingestHealthReportSchema.safeParse(body);
+    if (!parsed.success) {
+      return { node: { url, ingestId: null, reachable: true, error: `unexpected answer (${describeIssue(parsed.error.issues[0])})` }, report: null };
     }
-    return { node: { url, ingestId: body.ingestId, reachable: true, error: null }, channels: body.channels as IngestChannel[] };
+    return { node: { url, ingestId: parsed.data.ingestId, reachable: true, error: null }, report: parsed.data };
   } catch (err) {
-    return { node: { url, ingestId: null, reachable: false, error: describeError(err) }, channels: [] };
+    return { node: { url, ingestId: null, reachable: false, error: describeError(err) }, report: null };
   }
 }
 
 /**
- * Asks every node at once.
+ * Asks every node at once. A channel reported by two nodes keeps the later node's report (in `urls` order).
  * @param urls ingest base URLs (`INGEST_URL`). @param authorization the caller's `Authorization` header value.
  */
 export async function readIngestHealth(urls: readonly string[], authorization: string): Promise<IngestHealthSnapshot> {
   const answers = await Promise.all(urls.map((u) => readNode(u, authorization)));
-  const channels = new Map<string, IngestHealthDto & { broadcastId: string | null }>();
-  for (const { node, channels: list } of answers) {
-    for (const c of list) {
-      if (typeof c?.channelId !== 'string') continue;
+  const channels = new Map<string, BroadcastIngestHealth & { broadcastId: string | null }>();
+  for (const { report } of answers) {
+    if (!report) continue;
+    for (const c of report.channels) {
       channels.set(c.channelId, {
-        ingestId: node.ingestId ?? '',
-        broadcastId: c.broadcastId ?? null,
-        connected: c.connected === true,
-        publishingSince: c.publishingSince ?? null,
-        input: c.input ?? null,
-        packager: c.packager ?? { running: false, restarts: 0, progress: null },
+        ingestId: report.ingestId,
+        broadcastId: c.broadcastId,
+        connected: c.connected,
+        publishingSince: c.publishingSince,
+        input: c.input,
+        packager: c.packager,
       });
     }
   }
