@@ -5,6 +5,7 @@
 import {
 	LATENCY_MODE_PATH,
 	MIN_POSITION_PARAM,
+	type AdminBroadcasts,
 	type BroadcastHealthSeries,
 	type ChannelHealthResponse,
 	type ChannelLatency,
@@ -612,49 +613,6 @@ export interface AuditPage {
 	entries: AuditEntry[];
 	nextBefore: string | null;
 }
-export interface InputHealth {
-	windowSeconds: number;
-	bitrateKbps: number | null;
-	videoBitrateKbps: number | null;
-	audioBitrateKbps: number | null;
-	fps: number | null;
-	keyframeIntervalSeconds: number | null;
-	maxKeyframeIntervalSeconds: number | null;
-	secondsSinceKeyframe: number | null;
-	videoFrames: number;
-	keyframes: number;
-	secondsSinceLastPacket: number | null;
-}
-export interface IngestHealth {
-	ingestId: string;
-	connected: boolean;
-	publishingSince: string | null;
-	input: InputHealth | null;
-	packager: {
-		running: boolean;
-		restarts: number;
-		progress: { frames: number | null; fps: number | null; dropFrames: number | null; dupFrames: number | null; speed: number | null; outTimeSeconds: number | null; at: string } | null;
-		/** `reencode` when the ingest re-encodes for the keyframe fix; `modeReason` says why, or why it could not (node budget). */
-		mode?: 'passthrough' | 'reencode';
-		modeReason?: string | null;
-	};
-}
-export interface AdminBroadcast {
-	broadcastId: string;
-	channelId: string;
-	username: string;
-	title: string;
-	category: string;
-	startedAt: string;
-	media: MediaInfo | null;
-	health: IngestHealth | null;
-	healthNote: string | null;
-}
-export interface AdminBroadcasts {
-	at: string;
-	broadcasts: AdminBroadcast[];
-	ingest: { url: string; ingestId: string | null; reachable: boolean; error: string | null }[];
-}
 
 export const getProjectionsStatus = (token: string, signal?: AbortSignal) =>
 	request<ProjectionsStatus>('query', '/admin/projections', { token, signal });
@@ -668,5 +626,6 @@ export const getAuditTrail = (token: string, opts: { before?: string | null; lim
 	return request<AuditPage>('query', `/admin/audit${qs ? `?${qs}` : ''}`, { token, signal: opts.signal });
 };
 
+/** `GET /admin/broadcasts`: live broadcasts with their ingest health (`AdminBroadcasts` of @eventcast/contracts, ingest-health.ts). */
 export const getAdminBroadcasts = (token: string, signal?: AbortSignal) =>
 	request<AdminBroadcasts>('query', '/admin/broadcasts', { token, signal });
