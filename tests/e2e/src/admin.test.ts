@@ -7,12 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { adminBroadcastsSchema } from '@eventcast/contracts';
 import { openPageAs, registerAccount, signInPage, type TestAccount } from './accounts.js';
 import { eventually, launchChromium, publishTestStream, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
-
-interface AdminBroadcasts {
-  broadcasts: { username: string; health: { input: { bitrateKbps: number | null; fps: number | null; keyframeIntervalSeconds: number | null } | null } | null; healthNote: string | null }[];
-}
 
 describe('admin pages', () => {
   let env: E2eEnv;
@@ -49,10 +46,11 @@ describe('admin pages', () => {
       'the live broadcast with a full ingest measurement',
       async () => {
         const res = await fetch(`${env.platform.urls.queryApi}/admin/broadcasts`, { headers: { authorization: `Bearer ${root.token}` } });
-        const body = (await res.json()) as AdminBroadcasts;
+        // The contract's shape (what the web reads), parsed: a drift of query-api or the ingest fails here.
+        const body = adminBroadcastsSchema.parse(await res.json());
         const ours = body.broadcasts.find((x) => x.username === alice.username);
         const input = ours?.health?.input;
-        return input && input.bitrateKbps !== null && input.fps !== null && input.keyframeIntervalSeconds !== null ? { ours, input } : null;
+        return input && input.bitrateKbps !== null && input.fps !== null && input.keyframeIntervalSeconds !== null ? { ours, input, ingest: body.ingest } : null;
       },
       40_000,
     );
@@ -60,6 +58,11 @@ describe('admin pages', () => {
     assert.ok(Math.abs(b.input.fps! - 30) < 1.5, `fps ${b.input.fps}`);
     assert.ok(Math.abs(b.input.keyframeIntervalSeconds! - 1) < 0.15, `keyframe interval ${b.input.keyframeIntervalSeconds}`);
     assert.equal(b.ours?.healthNote, null);
+    assert.deepEqual(b.ingest.map((n) => [n.reachable, n.error]), [[true, null]], 'the ingest node answered the contract');
+    // A 1-s keyframe interval needs no fix: the source is copied, and the whole packager status reaches the web.
+    assert.equal(b.ours?.health?.packager.mode, 'passthrough');
+    assert.equal(b.ours?.health?.packager.modeReason, null);
+    assert.ok((b.ours?.health?.packager.renditions ?? []).includes('source'));
   });
 
   it('shows the admin link and the three sections to the admin, "admins only" to others, in Chromium', async () => {
