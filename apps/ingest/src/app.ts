@@ -110,6 +110,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     liveChannels: () => channels.sample().map((c) => c.username),
     ffmpegPath: cfg.FFMPEG_PATH,
     intervalMs: cfg.thumbnailIntervalMs,
+    warmDecoders: cfg.thumbnailWarmDecoders,
     log: log.child({ component: 'thumbnailer' }),
   });
   const originOptions = {

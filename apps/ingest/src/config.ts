@@ -32,6 +32,8 @@ export interface IngestConfig extends Config {
   metadataWaitMs: number;
   /** `INGEST_THUMBNAIL_INTERVAL_MS` (default 15000, ≥ 1000): how often each live channel's thumbnail is remade (./live/thumbnailer.ts). */
   thumbnailIntervalMs: number;
+  /** `INGEST_THUMBNAIL_WARM_DECODERS` (default 16, ≥ 0): live channels that keep a warm thumbnail ffmpeg (./live/thumbnailer.ts). */
+  thumbnailWarmDecoders: number;
   /** `INGEST_HEALTH_SAMPLE_MS` (default 10000, at least 1000): period of the stream-health samples sent per live channel. */
   healthSampleMs: number;
   /**
@@ -208,6 +210,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     ffmpegMaxRestarts: intEnv(env, 'INGEST_FFMPEG_MAX_RESTARTS', 5),
     metadataWaitMs: intEnv(env, 'INGEST_METADATA_WAIT_MS', 3000),
     thumbnailIntervalMs: thumbnailInterval(env),
+    thumbnailWarmDecoders: intEnv(env, 'INGEST_THUMBNAIL_WARM_DECODERS', 16),
     healthSampleMs: Math.max(1000, positiveIntEnv(env, 'INGEST_HEALTH_SAMPLE_MS', DEFAULT_HEALTH_SAMPLE_MS)),
     noVideoRefuseMs: positiveIntEnv(env, 'INGEST_NO_VIDEO_REFUSE_MS', 3000),
     rtmpLimits: {

@@ -168,7 +168,8 @@ void describe('Thumbnailer', () => {
     const clock = { t: 2_000_000 };
     const source = new MapKeyframeSource();
     const { log, lines } = memoryLog();
-    const t = make({ source, liveChannels: () => ['alice', 'dave'], log, width: 160, now: () => clock.t });
+    // (a warm ffmpeg given a moof without its mdat waits for more input: the deadline ends it)
+    const t = make({ source, liveChannels: () => ['alice', 'dave'], log, width: 160, timeoutMs: 2000, now: () => clock.t });
     // dave: garbage instead of moof+mdat from the very start → no thumbnail at all.
     const garbage = Buffer.alloc(4096, 0x5a);
     source.latest.set('dave', { initSegment: small.initSegment, part: garbage, at: clock.t });
@@ -190,6 +191,79 @@ void describe('Thumbnailer', () => {
     assert.equal(t.thumbnail('alice'), good, 'the previous thumbnail is kept');
   });
 
+  void it('keeps a warm ffmpeg per channel: one process for many pictures, replaced on a new init, stopped when the channel ends', async () => {
+    const journal = path.join(dir, 'warm-journal.txt');
+    const wrapper = path.join(dir, 'ffmpeg-warm-journal.sh');
+    // Records each ffmpeg's pid, then becomes that ffmpeg (exec: the thumbnailer's kill reaches it).
+    await writeFile(wrapper, `#!/bin/sh\necho $$ >> '${journal}'\nexec ffmpeg "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const runs = async () => (await readFile(journal, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map(Number);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const clock = { t: 3_000_000 };
+    const source = new MapKeyframeSource();
+    const live = new Set(['alice', 'bob']);
+    const { log } = memoryLog();
+    // One warm slot: alice gets it, bob (second in the queue) runs one-shot.
+    const t = make({ source, liveChannels: () => live, log, ffmpegPath: wrapper, width: 160, warmDecoders: 1, now: () => clock.t });
+    const keyParts = hd.parts; // each one GOP, starting with a keyframe
+    assert.ok(keyParts.length >= 3, `${keyParts.length} keyframe parts`);
+    source.latest.set('alice', { initSegment: hd.initSegment, part: keyParts[0]!, at: clock.t });
+    t.poll();
+    const pictures = [await waitUntil('alice picture 1', () => t.thumbnail('alice') ?? undefined)];
+    for (let i = 1; i < 3; i++) {
+      clock.t += 15_000;
+      source.latest.set('alice', { initSegment: hd.initSegment, part: keyParts[i]!, at: clock.t });
+      t.poll();
+      const prev = pictures[i - 1];
+      pictures.push(await waitUntil(`alice picture ${i + 1}`, () => (t.thumbnail('alice') !== prev ? t.thumbnail('alice')! : undefined)));
+    }
+    // Each picture is of the part just fed (not the one before: frame threading would hold one back).
+    const oneShot = make({ source, liveChannels: () => ['alice'], log, width: 160, warmDecoders: 0 });
+    oneShot.poll();
+    const reference = await waitUntil('one-shot picture of the last part', () => oneShot.thumbnail('alice') ?? undefined);
+    assert.deepEqual(pictures[2]!.jpeg, reference.jpeg, 'the warm picture equals a one-shot run of the same part');
+    assert.notDeepEqual(pictures[1]!.jpeg, pictures[2]!.jpeg);
+    const [warmPid] = await runs();
+    assert.equal((await runs()).length, 1, 'three pictures from one ffmpeg');
+    assert.ok(warmPid && alive(warmPid), 'still running between pictures');
+    assert.equal(t.warmCount(), 1);
+
+    // bob: the warm slot is taken, so one-shot runs (start, end).
+    source.latest.set('bob', { initSegment: small.initSegment, part: small.parts[0]!, at: clock.t });
+    t.poll();
+    await waitUntil('bob picture', () => t.thumbnail('bob') ?? undefined);
+    const bobPid = (await runs())[1];
+    assert.ok(bobPid && !alive(bobPid), 'bob: a one-shot ffmpeg that ended');
+    assert.equal((await runs()).length, 2);
+    assert.equal(t.warmCount(), 1);
+
+    // A new init segment (a packager restart with another picture size): the warm ffmpeg is replaced.
+    clock.t += 15_000;
+    const before = t.thumbnail('alice');
+    source.latest.set('alice', { initSegment: small.initSegment, part: small.parts[0]!, at: clock.t });
+    t.poll();
+    const resized = await waitUntil('alice after a new init', () => (t.thumbnail('alice') !== before ? t.thumbnail('alice')! : undefined));
+    await writeFile(path.join(dir, 'resized.jpg'), resized.jpeg);
+    assert.deepEqual(await probePicture(path.join(dir, 'resized.jpg')), { codec_name: 'mjpeg', width: 160, height: 120 });
+    await waitUntil('the first warm ffmpeg ended', () => (!alive(warmPid) ? true : undefined));
+    const secondPid = (await runs())[2];
+    assert.ok(secondPid && alive(secondPid), 'a new warm ffmpeg for the new init');
+    assert.equal(t.warmCount(), 1);
+
+    // The channel ends: its warm ffmpeg is stopped at the next poll.
+    live.delete('alice');
+    t.poll();
+    assert.equal(t.warmCount(), 0);
+    await waitUntil('the second warm ffmpeg ended', () => (!alive(secondPid) ? true : undefined));
+  });
+
   void it('runs one ffmpeg at a time across channels, and bounds each run in time and output size', async () => {
     // A wrapper around the real ffmpeg that records when each run starts and ends.
     const journal = path.join(dir, 'journal.txt');
@@ -200,7 +274,8 @@ void describe('Thumbnailer', () => {
     const users = ['u1', 'u2', 'u3', 'u4'];
     for (const u of users) source.latest.set(u, { initSegment: hd.initSegment, part: hd.parts[0]!, at: 1 });
     const { log } = memoryLog();
-    const t = make({ source, liveChannels: () => users, log, ffmpegPath: wrapper });
+    // One-shot runs (no warm decoders), so each run's start and end are in the journal.
+    const t = make({ source, liveChannels: () => users, log, ffmpegPath: wrapper, warmDecoders: 0 });
     t.poll();
     t.poll(); // a second poll while the queue runs queues nothing twice
     for (const u of users) await waitUntil(`${u} thumbnail`, () => t.thumbnail(u) ?? undefined);
