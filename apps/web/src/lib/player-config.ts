@@ -49,11 +49,19 @@ export const LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS = 3;
  *   {@link LOW_LATENCY_MAX_BEHIND_TARGET_DURATIONS}; a stall raises the target by
  *   {@link LOW_LATENCY_STALL_INCREASE_SECONDS} only.
  * - `smooth`: whole segments, {@link SMOOTH_SYNC_TARGET_DURATIONS} target durations behind the edge, normal speed,
- *   seek back beyond 10 target durations.
+ *   seek back beyond 10 target durations; it starts only once the playlist lists that many segments
+ *   (`initialLiveManifestSize`): at a broadcast's start the first segments are short (the ingest's start-up segment
+ *   closes with the first part), and starting on them stalled — each stall adds a second to hls.js's target.
  */
 export function hlsLatencyConfig(mode: LatencyMode): Partial<HlsConfig> {
 	if (mode === 'smooth') {
-		return { lowLatencyMode: false, liveSyncDurationCount: SMOOTH_SYNC_TARGET_DURATIONS, liveMaxLatencyDurationCount: 10, maxLiveSyncPlaybackRate: 1 };
+		return {
+			lowLatencyMode: false,
+			liveSyncDurationCount: SMOOTH_SYNC_TARGET_DURATIONS,
+			liveMaxLatencyDurationCount: 10,
+			maxLiveSyncPlaybackRate: 1,
+			initialLiveManifestSize: SMOOTH_SYNC_TARGET_DURATIONS,
+		};
 	}
 	return { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1, liveSyncOnStallIncrease: LOW_LATENCY_STALL_INCREASE_SECONDS };
 }
