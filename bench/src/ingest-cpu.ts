@@ -39,6 +39,7 @@ import { encodeClip, publishClock, publishFile, type EncodeSettings } from './vi
 import { busyBetween, logger, machineInfo, quietGuard, refuseIfAnotherBenchmark, round, spawnChild, until, type Child, type QuietCheck } from './video/common.js';
 import { measureCpu, totalPercent, type CpuWindow } from './video/cpu.js';
 import { analyzeWindow, rejoin, sampleWindow, startViewing, type Viewing, type WindowResult } from './video/measure.js';
+import { followParts, type PartDelivery } from './video/parts.js';
 import { createChannel, describeHls, setLatencyMode, type BenchChannel, type PlaylistInfo } from './video/platform.js';
 
 const { values } = parseArgs({
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     'latency-target-ms': { type: 'string', default: '1000' },
     'p95-target-ms': { type: 'string', default: '1300' },
     'max-stalls': { type: 'string', default: '0' },
+    'max-part-gap-ms': { type: 'string', default: '700' },
     'quiet-below': { type: 'string', default: '25' },
     'quiet-wait': { type: 'string', default: '180' },
     'require-quiet': { type: 'boolean', default: false },
@@ -79,6 +81,7 @@ const sampledEncode: EncodeSettings = { width: 640, height: 360, fps: 30, gopSec
 const p50Target = Number(values['latency-target-ms']);
 const p95Target = Number(values['p95-target-ms']);
 const maxStalls = Number(values['max-stalls']);
+const maxPartGapMs = Number(values['max-part-gap-ms']);
 
 /**
  * The platform's settings for this benchmark: many accounts and RTMP connections from 127.0.0.1, and passthrough only
@@ -311,6 +314,8 @@ interface StepResult {
   machineBusyPercent: number;
   viewers: (WindowResult & { modeSource: string })[];
   playlistsAdvancing: number;
+  /** Every broadcast's part delivery over the window, followed with blocking reloads as an LL-HLS player does. */
+  partDelivery: PartDelivery[];
   pass: boolean;
   why: string[];
 }
@@ -342,11 +347,17 @@ async function concurrency(env: E2eEnv, browser: Browser, clip: string): Promise
       log(`concurrency: ${n} broadcasts (${k} sampled), ${stepSeconds} s`);
       const m0 = machineCpu();
       let raws: Awaited<ReturnType<typeof sampleWindow>>[] = [];
+      let partDelivery: PartDelivery[] = [];
+      const all = [...copies.map((c) => c.ch), ...sampled.map((s) => s.ch)];
+      const mediaUrls = await Promise.all(all.map(mediaPlaylistUrl));
       const cpu = await measureCpu({ ingest }, async () => {
-        raws = await Promise.all(sampled.map((s) => sampleWindow(s.viewing.page, stepSeconds)));
+        const untilMs = Date.now() + stepSeconds * 1000;
+        [raws, partDelivery] = await Promise.all([
+          Promise.all(sampled.map((s) => sampleWindow(s.viewing.page, stepSeconds))),
+          Promise.all(mediaUrls.map((u) => followParts(u, untilMs))),
+        ]);
       });
       const busy = busyBetween(m0, machineCpu());
-      const all = [...copies.map((c) => c.ch), ...sampled.map((s) => s.ch)];
       const adv = (await Promise.all(all.map(advancing))).filter(Boolean).length;
       const viewers = await Promise.all(raws.map(async (r, i) => ({ ...(await analyzeWindow(r)), modeSource: sampled[i]?.modeSource ?? '?' })));
       const why: string[] = [];
@@ -356,7 +367,9 @@ async function concurrency(env: E2eEnv, browser: Browser, clip: string): Promise
         if (v.waitingEvents + v.bufferStalledErrors > maxStalls) why.push(`viewer ${i + 1}: ${v.waitingEvents + v.bufferStalledErrors} stalls`);
       });
       if (adv < all.length) why.push(`${all.length - adv} of ${all.length} playlists not advancing`);
-      const step: StepResult = { broadcasts: n, sampled: k, cpu, ingestPercentOfCore: totalPercent(cpu), machineBusyPercent: busy, viewers, playlistsAdvancing: adv, pass: why.length === 0, why };
+      const late = partDelivery.filter((d) => !(d.maxGapMs <= maxPartGapMs)).length;
+      if (late > 0) why.push(`${late} of ${all.length} broadcasts with a gap between parts > ${maxPartGapMs} ms`);
+      const step: StepResult = { broadcasts: n, sampled: k, cpu, ingestPercentOfCore: totalPercent(cpu), machineBusyPercent: busy, viewers, playlistsAdvancing: adv, partDelivery, pass: why.length === 0, why };
       steps.push(step);
       log(`concurrency: ${n} broadcasts: ingest ${step.ingestPercentOfCore} % of a core, machine ${busy} % busy, p50 ${viewers.map((v) => v.glassToGlassMs.p50).join('/')} ms → ${step.pass ? 'pass' : `FAIL (${why.join('; ')})`}`);
       if (!step.pass) break;
@@ -429,11 +442,14 @@ function render(r: ReturnType<typeof buildResult>): string {
     lines.push(
       '## Concurrent passthrough broadcasts',
       '',
-      `N − k pre-encoded \`-c copy\` publishers plus k sampled live publishers with the wall clock burnt in (640x360 30 fps x264 ultrafast 1.5 Mb/s, same GOP; small so the publishers do not eat the CPU being measured), each sampled broadcast watched on the channel page in Chromium (low latency). A step passes when every sampled viewer has glass-to-glass p50 ≤ ${p50Target} ms, p95 ≤ ${p95Target} ms and ${maxStalls ? `at most ${maxStalls} stall events` : 'no stall'}, and every broadcast's media playlist advances. Publishers and Chromium run on the same machine (see machine busy %).`,
+      `N − k pre-encoded \`-c copy\` publishers plus k sampled live publishers with the wall clock burnt in (640x360 30 fps x264 ultrafast 1.5 Mb/s, same GOP; small so the publishers do not eat the CPU being measured), each sampled broadcast watched on the channel page in Chromium (low latency). A step passes when every sampled viewer has glass-to-glass p50 ≤ ${p50Target} ms, p95 ≤ ${p95Target} ms and ${maxStalls ? `at most ${maxStalls} stall events` : 'no stall'}, every broadcast's media playlist advances, and every broadcast delivers its parts on time: followed over the window with blocking reloads as an LL-HLS player does (bench/src/video/parts.ts), no gap between two new parts above ${maxPartGapMs} ms (a 0.7-s player buffer would run dry). Publishers and Chromium run on the same machine (see machine busy %): the browsers are the largest load, so \`--sampled\` bounds how many run.`,
       '',
-      '| broadcasts | sampled | ingest % of a core (node + ffmpeg) | per broadcast | machine busy % | sampled glass-to-glass p50 / p95 (ms) | samples (misread) | stalls | playlists advancing | result |',
-      '|---|---|---|---|---|---|---|---|---|---|',
-      ...r.concurrency.map((s) => `| ${s.broadcasts} | ${s.sampled} | ${s.ingestPercentOfCore} | ${round(s.ingestPercentOfCore / s.broadcasts, 2)} | ${s.machineBusyPercent} | ${s.viewers.map((v) => `${v.glassToGlassMs.p50} / ${v.glassToGlassMs.p95}`).join(', ')} | ${s.viewers.map((v) => `${v.samples} (${v.ocrMisreads})`).join(', ')} | ${s.viewers.map((v) => v.waitingEvents + v.bufferStalledErrors).join(', ')} | ${s.playlistsAdvancing}/${s.broadcasts} | ${s.pass ? 'pass' : `fail: ${s.why.join('; ')}`} |`),
+      '| broadcasts | sampled | ingest % of a core (node + ffmpeg) | per broadcast | machine busy % | sampled glass-to-glass p50 / p95 (ms) | samples (misread) | stalls | playlists advancing | largest gap between parts, worst broadcast (p99 / max ms) | result |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...r.concurrency.map((s) => {
+        const worst = (s.partDelivery ?? []).reduce<PartDelivery | null>((w, d) => (!w || d.maxGapMs > w.maxGapMs ? d : w), null);
+        return `| ${s.broadcasts} | ${s.sampled} | ${s.ingestPercentOfCore} | ${round(s.ingestPercentOfCore / s.broadcasts, 2)} | ${s.machineBusyPercent} | ${s.viewers.map((v) => `${v.glassToGlassMs.p50} / ${v.glassToGlassMs.p95}`).join(', ')} | ${s.viewers.map((v) => `${v.samples} (${v.ocrMisreads})`).join(', ')} | ${s.viewers.map((v) => v.waitingEvents + v.bufferStalledErrors).join(', ')} | ${s.playlistsAdvancing}/${s.broadcasts} | ${worst ? `${worst.p99GapMs} / ${worst.maxGapMs}` : '—'} | ${s.pass ? 'pass' : `fail: ${s.why.join('; ')}`} |`;
+      }),
       '',
       `**Sustained: ${last ? last.broadcasts : 0} concurrent passthrough broadcasts** with every sampled viewer within the target${r.concurrency.every((s) => s.pass) ? ` (the largest step tried, --max-broadcasts ${maxBroadcasts})` : ''}.`,
       '',
