@@ -109,6 +109,8 @@ describe('latency setting and quality menu (issue 10 items 2 and 3)', () => {
     owner = await registerAccount(env.platform.urls.commandApi, `lat${run}`);
     const key = await fetch(`${env.platform.urls.commandApi}/me/stream-key`, { headers: { authorization: `Bearer ${owner.token}` } });
     const { streamKey } = (await key.json()) as { streamKey: string };
+    // The channel page of a name the read model does not know yet says "not found" for good: wait for the projection.
+    await eventually('the new channel in the read model', async () => (await fetch(`${env.platform.urls.queryApi}/channels/${owner.username}`)).ok, 30_000);
     viewer = await browser.newPage();
     await viewer.goto(`${env.platform.urls.web}/${owner.username}`);
     await viewer.getByTestId('live-status').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
