@@ -139,17 +139,14 @@ export const ingestHealthReportSchema = z.object({
 /** See {@link ingestHealthReportSchema}. */
 export type IngestHealthReport = z.infer<typeof ingestHealthReportSchema>;
 
-/** What the node reporting a broadcast's channel said about it (`broadcasts[].health` of `GET /admin/broadcasts`). */
-export const broadcastIngestHealthSchema = z.object({
-  /** `INGEST_ID` of the reporting node. */
-  ingestId: z.string(),
-  /** Publisher connected now (false during the reconnect grace period). */
-  connected: z.boolean(),
-  /** When the current publisher session was accepted (ISO-8601). */
-  publishingSince: iso.nullable(),
-  input: inputHealthSchema.nullable(),
-  packager: packagerStatusSchema,
-});
+/**
+ * What the node reporting a broadcast's channel said about it (`broadcasts[].health` of `GET /admin/broadcasts`):
+ * the channel's `connected`, `publishingSince`, `input` and `packager` as in {@link ingestChannelHealthSchema}, plus
+ * the reporting node's `INGEST_ID`.
+ */
+export const broadcastIngestHealthSchema = ingestChannelHealthSchema
+  .pick({ connected: true, publishingSince: true, input: true, packager: true })
+  .extend({ ingestId: z.string() });
 /** See {@link broadcastIngestHealthSchema}. */
 export type BroadcastIngestHealth = z.infer<typeof broadcastIngestHealthSchema>;
 
