@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, startPlatform, startPrivateNats, type PlatformPorts, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 
@@ -90,6 +90,19 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
       if (violations.length > 0) throw new Error(`NATS permission violations during the run:\n${violations.join('\n')}`);
     },
   };
+}
+
+/**
+ * Opens `username`'s channel page in a new page of `browser` once the read model knows the channel (a page that got
+ * 404 says "not found" for good, it never retries) and waits until it shows "Offline".
+ * @throws when query-api does not know the channel within 30 s or the page does not show "Offline" within 20 s.
+ */
+export async function openOfflineChannelPage(browser: Browser, env: E2eEnv, username: string): Promise<Page> {
+  await eventually('the new channel in the read model', async () => (await fetch(`${env.platform.urls.queryApi}/channels/${username}`)).ok, 30_000);
+  const page = await browser.newPage();
+  await page.goto(`${env.platform.urls.web}/${username}`);
+  await page.getByTestId('live-status').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
+  return page;
 }
 
 /** Launches Debian's Chromium headless with the flags this machine needs (see ARCHITECTURE.md). */

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { LATENCY_MODE_PATH } from '@eventcast/contracts';
 import { openPageAs, registerAccount, type TestAccount } from './accounts.js';
-import { eventually, launchChromium, spawnPublisher, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
+import { eventually, launchChromium, openOfflineChannelPage, spawnPublisher, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
 
 /** What the test reads of the page's hls.js instance (`window.__hls`, set by the Player). */
 interface HlsProbe {
@@ -109,11 +109,7 @@ describe('latency setting and quality menu (issue 10 items 2 and 3)', () => {
     owner = await registerAccount(env.platform.urls.commandApi, `lat${run}`);
     const key = await fetch(`${env.platform.urls.commandApi}/me/stream-key`, { headers: { authorization: `Bearer ${owner.token}` } });
     const { streamKey } = (await key.json()) as { streamKey: string };
-    // The channel page of a name the read model does not know yet says "not found" for good: wait for the projection.
-    await eventually('the new channel in the read model', async () => (await fetch(`${env.platform.urls.queryApi}/channels/${owner.username}`)).ok, 30_000);
-    viewer = await browser.newPage();
-    await viewer.goto(`${env.platform.urls.web}/${owner.username}`);
-    await viewer.getByTestId('live-status').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
+    viewer = await openOfflineChannelPage(browser, env, owner.username);
     publisher = publish720p(`${env.platform.urls.rtmp}/${streamKey}`);
     await viewer.getByTestId('live-status').filter({ hasText: 'LIVE' }).waitFor({ timeout: 30_000 });
   });

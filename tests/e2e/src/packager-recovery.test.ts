@@ -19,7 +19,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createEventStore, type EventStore } from '@eventcast/event-store';
 import { loadConfig } from '@eventcast/platform';
 import { registerAccount, type TestAccount } from './accounts.js';
-import { eventually, launchChromium, publishTestStream, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
+import { eventually, launchChromium, openOfflineChannelPage, publishTestStream, startE2ePlatform, type E2eEnv, type Publisher } from './harness.js';
 
 /** Closed segments the live store keeps per rendition (LiveMediaStore `windowSegments` default, store.ts). */
 const STORE_WINDOW_SEGMENTS = 6;
@@ -174,11 +174,7 @@ describe('packager and encoder recovery as a viewer sees it (issue 10 item 9)', 
     owner = await registerAccount(env.platform.urls.commandApi, `rec${run}`);
     const key = await fetch(`${env.platform.urls.commandApi}/me/stream-key`, { headers: { authorization: `Bearer ${owner.token}` } });
     ({ streamKey } = (await key.json()) as { streamKey: string });
-    // The channel page of a name the read model does not know yet says "not found" for good: wait for the projection.
-    await eventually('the new channel in the read model', async () => (await fetch(`${env.platform.urls.queryApi}/channels/${owner.username}`)).ok, 30_000);
-    viewer = await browser.newPage();
-    await viewer.goto(`${env.platform.urls.web}/${owner.username}`);
-    await viewer.getByTestId('live-status').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
+    viewer = await openOfflineChannelPage(browser, env, owner.username);
     publisher = publishTestStream(`${env.platform.urls.rtmp}/${streamKey}`);
     await viewer.getByTestId('live-status').filter({ hasText: 'LIVE' }).waitFor({ timeout: 30_000 });
     liveSince = Date.now();
