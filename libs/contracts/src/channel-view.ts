@@ -57,6 +57,13 @@ export const channelViewSchema = z.object({
   thumbnailUrl: z.string().nullable(),
   /** The channel's latency mode (latency.ts, issue 10 item 2). */
   latencyMode: latencyModeSchema,
+  /**
+   * The live broadcast's recording, `<HLS base>/vod/<broadcastId>/index.m3u8` (an EVENT playlist growing from the
+   * broadcast's start: rewind while live, ./vod.ts); null when offline.
+   */
+  dvrPlaybackUrl: z.string().nullable(),
+  /** Whether the channel keeps its broadcasts as VODs (`PUT /me/recording`; default true). */
+  recordingEnabled: z.boolean(),
 });
 /** One {@link channelViewSchema}. */
 export type ChannelView = z.infer<typeof channelViewSchema>;

@@ -23,3 +23,4 @@ export * from './channel-view.js';
 export * from './stream-health.js';
 export * from './restream.js';
 export * from './ingest-health.js';
+export * from './vod.js';

@@ -10,6 +10,7 @@ import { audienceEventSchemas } from './audience.js';
 import { integrationEventSchemas } from './integrations.js';
 import { streamHealthEventSchemas } from './stream-health.js';
 import { restreamEventSchemas } from './restream.js';
+import { recordingEventSchemas } from './recording.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -96,6 +97,7 @@ export const eventSchemas = {
   ...integrationEventSchemas,
   ...streamHealthEventSchemas,
   ...restreamEventSchemas,
+  ...recordingEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -142,6 +144,11 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   RestreamTargetEnabled: 1,
   RestreamTargetDisabled: 1,
   RestreamTargetStateChanged: 1,
+  ChannelRecordingChanged: 1,
+  BroadcastRecorded: 1,
+  BroadcastRecordingDeleted: 1,
+  ClipCreated: 1,
+  ClipDeleted: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

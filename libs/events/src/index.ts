@@ -8,3 +8,4 @@ export * from './restream.js';
 export * from './wire.js';
 export * from './redact.js';
 export * from './stream-health.js';
+export * from './recording.js';

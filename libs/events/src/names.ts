@@ -18,6 +18,7 @@ export const Category = {
   Integrations: 'integrations',
   Health: 'health',
   Restream: 'restream',
+  Clip: 'clip',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -64,6 +65,8 @@ export const streams = {
   broadcastHealth: (broadcastId: string) => streamName(Category.Health, broadcastId),
   /** A channel's restream targets and their live states (issue 10 item 7). */
   restream: (channelId: string) => streamName(Category.Restream, channelId),
+  /** One clip: `ClipCreated`, `ClipDeleted` (issue 11 item 5). */
+  clip: (clipId: string) => streamName(Category.Clip, clipId),
 };
 
 /** NATS subject of one event: `eventcast.events.<category>.<type>`. */
@@ -91,4 +94,6 @@ export const CommandPatterns = {
   RestreamTargets: 'ingest.restream-targets',
   /** A restream target's state change reported by the ingest (→ RestreamTargetStateChanged). */
   RestreamState: 'ingest.restream-state',
+  /** A broadcast's recording is complete in storage (→ BroadcastRecorded): see docs/contracts.md "Recordings". */
+  BroadcastRecorded: 'ingest.broadcast-recorded',
 } as const;

@@ -104,6 +104,7 @@ function platformEnv(): Record<string, string> {
   return {
     DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/eventcast',
     MEDIA_DIR: process.env['MEDIA_DIR'] ?? join(stateDir, 'media'),
+    RECORDINGS_DIR: process.env['RECORDINGS_DIR'] ?? join(stateDir, 'recordings'),
     ...secrets(),
   };
 }

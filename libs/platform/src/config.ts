@@ -32,6 +32,16 @@ const schema = z.object({
   WEB_PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   MEDIA_DIR: z.string().default('.eventcast/media'),
+  /**
+   * Root of the local-disk media storage (recordings, VOD playlists, clips; @eventcast/media-storage, issue 11). Shared
+   * by the ingest (writes recordings, serves `/vod/` and `/clips/`), command-api (clips, deletions, the retention job)
+   * and query-api (disk use for admins).
+   */
+  RECORDINGS_DIR: z.string().default('.eventcast/recordings'),
+  /** Recordings and clips older than this many days are deleted by the retention job (0: kept forever). */
+  RECORDING_RETENTION_DAYS: z.coerce.number().nonnegative().default(30),
+  /** Disk budget of recordings and clips in GiB: the retention job deletes the oldest VODs above it (0: no budget). */
+  RECORDING_DISK_BUDGET_GB: z.coerce.number().nonnegative().default(0),
   /** Public RTMP URL shown to streamers; derived from the request host when empty. */
   RTMP_PUBLIC_URL: z.string().default(''),
   /** Public RTMPS URL shown to streamers; derived from the request host and INGEST_RTMPS_PORT when empty. */

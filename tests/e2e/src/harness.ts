@@ -20,6 +20,8 @@ export interface E2eEnv {
   db: TestDatabase;
   nats: PrivateNatsServer;
   mediaDir: string;
+  /** RECORDINGS_DIR of the platform: the local-disk media storage (recordings, clips). */
+  recordingsDir: string;
   logDir: string;
   dispose(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
   const nats = await startPrivateNats({ auth: true });
   const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
   const mediaDir = join(work, 'media');
+  const recordingsDir = join(work, 'recordings');
   const logDir = join(work, 'logs');
   const ports = await freePlatformPorts();
   let platform: RunningPlatform;
@@ -55,6 +58,7 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
         // NATS_URL and every app's password; the launcher gives each app only its own (natsEnvFor).
         ...nats.secretsEnv(),
         MEDIA_DIR: mediaDir,
+        RECORDINGS_DIR: recordingsDir,
         JWT_SECRET: randomBytes(32).toString('hex'),
         STREAM_KEY_SECRET: randomBytes(32).toString('hex'),
         INGEST_PUBLISH_GRACE_MS: '1000',
@@ -78,6 +82,7 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
     db,
     nats,
     mediaDir,
+    recordingsDir,
     logDir,
     async dispose() {
       await platform.stop();
