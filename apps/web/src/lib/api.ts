@@ -34,7 +34,7 @@ import {
 	type CreateClipRequest,
 	type RecordingSetting,
 } from '@eventcast/contracts';
-import { defaultHlsUrl, realtimeHttpBase, serviceUrls } from './config.ts';
+import { hlsBase, realtimeHttpBase, serviceUrls } from './config.ts';
 
 export type { BroadcastSummary, ChannelView, ChatSettingChange, MediaInfo, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
 
@@ -671,8 +671,8 @@ function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } |
 
 /**
  * Absolute URL of a recorded-media address of query-api (`/vod/…`, `/clips/…`): absolute URLs stay as they are; a
- * path is resolved against the HLS origin (the same base as the live `playbackUrl`: the ingest's port 8000 on the
- * page's host, docs/contracts.md), or against `reference` (an absolute URL on that origin) when one is known.
+ * path is resolved against `reference` (an absolute URL on the HLS origin, e.g. the live `playbackUrl`) when one is
+ * given, else against the HLS origin's base ({@link hlsBase}: HLS_PUBLIC_URL, or port 8000 on the page's host).
  */
 export function mediaUrl(url: string, reference?: string | null): string {
 	try {
@@ -680,7 +680,7 @@ export function mediaUrl(url: string, reference?: string | null): string {
 	} catch {
 		// a path: resolved below
 	}
-	let base = defaultHlsUrl(location.hostname);
+	let base = hlsBase();
 	if (reference) {
 		try {
 			base = new URL(reference).origin;

@@ -17,6 +17,11 @@ export const REPLAY_AHEAD_SECONDS = 60;
 export const REPLAY_PAGE = CHAT_REPLAY_PAGE_DEFAULT;
 /** Messages at or before the playhead kept in memory (the oldest are dropped beyond). */
 export const REPLAY_KEEP = 300;
+/**
+ * A playhead move larger than this (seconds, forward) between two ticks, or any move back by more than a second, is a
+ * seek even when the player did not report one (a `?t=` start, hls.js's start position): the buffer restarts there.
+ */
+export const REPLAY_JUMP_SECONDS = 5;
 /** Seconds before a failed page read is tried again. */
 export const REPLAY_RETRY_MS = 5000;
 
@@ -42,6 +47,8 @@ export class ChatReplay {
 	#gen = 0;
 	#failedAt = 0;
 	#abort: AbortController | null = null;
+	/** The playhead at the last {@link tick} or {@link reset}. */
+	#lastT = 0;
 
 	constructor(
 		readonly kind: 'video' | 'clip',
@@ -60,11 +67,17 @@ export class ChatReplay {
 		this.error = null;
 		this.loading = false;
 		this.#failedAt = 0;
+		this.#lastT = at;
 		this.tick(at);
 	}
 
 	/** The playhead is at `t` seconds: read the next page if the buffer runs short, drop old shown messages. */
 	tick(t: number): void {
+		if (t > this.#lastT + REPLAY_JUMP_SECONDS || t < this.#lastT - 1) {
+			this.reset(t);
+			return;
+		}
+		this.#lastT = t;
 		const items = this.items;
 		let shown = 0;
 		while (shown < items.length && (items[shown]?.offsetSeconds ?? Infinity) <= t) shown++;
@@ -75,10 +88,10 @@ export class ChatReplay {
 		const last = items.at(-1);
 		const started = this.#cursor !== null || items.length > 0;
 		if (started && (pending >= REPLAY_PAGE || (last !== undefined && last.offsetSeconds >= t + REPLAY_AHEAD_SECONDS))) return;
-		void this.#read(t);
+		void this.#read();
 	}
 
-	async #read(t: number): Promise<void> {
+	async #read(): Promise<void> {
 		const gen = this.#gen;
 		const ctl = new AbortController();
 		this.#abort = ctl;
@@ -104,7 +117,7 @@ export class ChatReplay {
 			}
 		}
 		// A page that ended behind the playhead (dense chat, fast seek): read on.
-		if (gen === this.#gen && !this.error) this.tick(t);
+		if (gen === this.#gen && !this.error) this.tick(this.#lastT);
 	}
 
 	/** Stops any read in flight. */
