@@ -57,12 +57,18 @@ export class ChatReplay {
 
 	/** Drops the buffer and reads again from `at - REPLAY_BACKFILL_SECONDS` (a seek, or the start). */
 	reset(at: number): void {
+		const from = Math.max(0, at - REPLAY_BACKFILL_SECONDS);
+		// The same restart reported twice (the player's seek event and the playhead jump): keep the read in flight.
+		if (from === this.#from && Math.abs(at - this.#lastT) < 1 && (this.loading || this.items.length > 0) && !this.error) {
+			this.#lastT = at;
+			return;
+		}
 		this.#gen++;
 		this.#abort?.abort();
 		this.#abort = null;
 		this.items = [];
 		this.#cursor = null;
-		this.#from = Math.max(0, at - REPLAY_BACKFILL_SECONDS);
+		this.#from = from;
 		this.done = false;
 		this.error = null;
 		this.loading = false;
