@@ -778,7 +778,7 @@ export async function createClip(token: string, body: CreateClipRequest): Promis
 	} catch {
 		throw new ApiError(0, "Can't reach the account service. Check your connection and try again.");
 	}
-	let payload: unknown = null;
+	let payload: unknown;
 	try {
 		payload = JSON.parse(await res.text());
 	} catch {
