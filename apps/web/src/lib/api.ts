@@ -11,6 +11,7 @@ import {
 	createClipRequestSchema,
 	LATENCY_MODE_PATH,
 	MIN_POSITION_PARAM,
+	POSITION_NOT_REACHED_CODE,
 	type AdminBroadcasts,
 	type BroadcastHealthSeries,
 	type ChannelHealthResponse,
@@ -695,6 +696,36 @@ export function mediaUrl(url: string, reference?: string | null): string {
 	}
 }
 
+/**
+ * Read-your-writes for recordings (libs/contracts read-your-writes.ts): the global position of this tab's last clip or
+ * deletion (`position` of the command's reply, when it sends one). Reads of VODs and clips ask query-api for at least
+ * that position, so the clip page finds the clip just made and a list no longer shows what was just deleted.
+ */
+let lastWrite: string | null = null;
+
+/** Keeps `reply.position` (a decimal global position) when it is later than {@link lastWrite}. */
+function sawWrite(reply: unknown): void {
+	const p = reply && typeof reply === 'object' && 'position' in reply ? reply.position : null;
+	if (typeof p !== 'string' || !/^[0-9]{1,19}$/.test(p)) return;
+	if (lastWrite === null || BigInt(p) > BigInt(lastWrite)) lastWrite = p;
+}
+
+/**
+ * GET on query-api for a read after a write: a 503 `position_not_reached` (the read models are still behind) is retried
+ * after a second, up to 5 times, then the path is read without the position (stale rather than nothing).
+ */
+async function readAfterWrite(path: string, signal?: AbortSignal): Promise<unknown> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await request<unknown>('query', path, { signal });
+		} catch (err) {
+			if (!(err instanceof ApiError) || err.code !== POSITION_NOT_REACHED_CODE || !path.includes(`${MIN_POSITION_PARAM}=`)) throw err;
+			if (attempt >= 4) return request<unknown>('query', path.replace(new RegExp(`[?&]${MIN_POSITION_PARAM}=[0-9]+`), '').replace(/^([^?]*)&/, '$1?'), { signal });
+			await new Promise((r) => setTimeout(r, 1000));
+		}
+	}
+}
+
 const pageQuery = (params: Record<string, string | number | null | undefined>): string => {
 	const q = new URLSearchParams();
 	for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
@@ -704,17 +735,18 @@ const pageQuery = (params: Record<string, string | number | null | undefined>): 
 
 /** `GET /channels/:username/videos?cursor=&limit=`: the channel's VODs, newest first ({@link vodListSchema}). */
 export const listVideos = async (username: string, opts: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {}) =>
-	parsed(vodListSchema, await request<unknown>('query', `${ch(username)}/videos${pageQuery({ cursor: opts.cursor, limit: opts.limit })}`, { signal: opts.signal }), 'the video list');
+	parsed(vodListSchema, await readAfterWrite(`${ch(username)}/videos${pageQuery({ cursor: opts.cursor, limit: opts.limit, [MIN_POSITION_PARAM]: lastWrite })}`, opts.signal), 'the video list');
 
 /** `GET /channels/:username/clips?cursor=&limit=`: the channel's clips, newest first ({@link clipListSchema}). */
 export const listClips = async (username: string, opts: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {}) =>
-	parsed(clipListSchema, await request<unknown>('query', `${ch(username)}/clips${pageQuery({ cursor: opts.cursor, limit: opts.limit })}`, { signal: opts.signal }), 'the clip list');
+	parsed(clipListSchema, await readAfterWrite(`${ch(username)}/clips${pageQuery({ cursor: opts.cursor, limit: opts.limit, [MIN_POSITION_PARAM]: lastWrite })}`, opts.signal), 'the clip list');
 
 const vid = (id: string) => `/videos/${encodeURIComponent(id)}`;
 const clipPath = (id: string) => `/clips/${encodeURIComponent(id)}`;
 
 /** `GET /videos/:id`: a VOD with chapters, renditions and timeline; 404 `video_not_found`. */
-export const getVideo = async (id: string, signal?: AbortSignal) => parsed(vodDetailSchema, await request<unknown>('query', vid(id), { signal }), 'the video');
+export const getVideo = async (id: string, signal?: AbortSignal) =>
+	parsed(vodDetailSchema, await readAfterWrite(`${vid(id)}${pageQuery({ [MIN_POSITION_PARAM]: lastWrite })}`, signal), 'the video');
 
 /**
  * `GET /videos/:id/chat?from=&cursor=&limit=` (or `GET /clips/:id/chat` with `kind: 'clip'`, offsets relative to the
@@ -744,10 +776,13 @@ export const getVideoActivity = async (id: string, signal?: AbortSignal) =>
 	parsed(activityStripSchema, await request<unknown>('query', `${vid(id)}/activity`, { signal }), 'the chat activity');
 
 /** `DELETE /videos/:id` (command-api, the owner). */
-export const deleteVideo = (token: string, id: string) => request<unknown>('command', vid(id), { method: 'DELETE', token });
+export const deleteVideo = async (token: string, id: string): Promise<void> => {
+	sawWrite(await request<unknown>('command', vid(id), { method: 'DELETE', token }));
+};
 
 /** `GET /clips/:id`: one clip; 404 when unknown or deleted. */
-export const getClip = async (id: string, signal?: AbortSignal) => parsed(clipViewSchema, await request<unknown>('query', clipPath(id), { signal }), 'the clip');
+export const getClip = async (id: string, signal?: AbortSignal) =>
+	parsed(clipViewSchema, await readAfterWrite(`${clipPath(id)}${pageQuery({ [MIN_POSITION_PARAM]: lastWrite })}`, signal), 'the clip');
 
 /** A refused `POST /clips` with 429 `clip_rate_limited`: seconds to wait (`Retry-After`), when the server sent it. */
 export class ClipRateLimitedError extends ApiError {
@@ -791,11 +826,15 @@ export async function createClip(token: string, body: CreateClipRequest): Promis
 		throw new ClipRateLimitedError(toApiError(429, payload).message, retry);
 	}
 	if (!res.ok) throw toApiError(res.status, payload);
-	return parsed(createClipReplySchema, payload, 'the new clip');
+	const reply = parsed(createClipReplySchema, payload, 'the new clip');
+	sawWrite(reply);
+	return reply;
 }
 
 /** `DELETE /clips/:id` (command-api; the owner, a moderator or the clip's creator — the server decides, 403 else). */
-export const deleteClip = (token: string, id: string) => request<unknown>('command', clipPath(id), { method: 'DELETE', token });
+export const deleteClip = async (token: string, id: string): Promise<void> => {
+	sawWrite(await request<unknown>('command', clipPath(id), { method: 'DELETE', token }));
+};
 
 /** `PUT /me/recording` (command-api): whether the caller's next broadcasts are kept as VODs. */
 export const setRecording = (token: string, enabled: boolean) => {
