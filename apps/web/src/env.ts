@@ -29,8 +29,9 @@ export const variables = defineEnvVars({
 		description: 'RTMP server URL shown to creators for OBS (default rtmp://<host>:1935/live)',
 	},
 	HLS_PUBLIC_URL: {
+		public: true,
 		schema: optionalUrl,
-		description: 'HLS origin the browser plays from (as query-api\'s HLS_PUBLIC_URL; default http://<host>:8000): allowed in the Content-Security-Policy',
+		description: 'HLS origin the browser plays from (as query-api\'s HLS_PUBLIC_URL; default http://<host>:8000): allowed in the Content-Security-Policy, and the base of recorded-media paths (`/vod/…`, `/clips/…`)',
 	},
 	METRICS_TOKEN: {
 		schema: (value: string | undefined) => {

@@ -23,7 +23,8 @@
  * - Everything else is resolved by SvelteKit as usual (static assets never reach this hook).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { HLS_PUBLIC_URL, METRICS_TOKEN } from '$app/env/private';
+import { METRICS_TOKEN } from '$app/env/private';
+import { HLS_PUBLIC_URL } from '$app/env/public';
 import type { Handle } from '@sveltejs/kit/hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { defaultHlsUrl, serviceUrls } from '#lib/config.ts';

@@ -1,4 +1,5 @@
 import {
+	HLS_PUBLIC_URL,
 	PUBLIC_COMMAND_API_URL,
 	PUBLIC_QUERY_API_URL,
 	PUBLIC_REALTIME_URL,
@@ -39,6 +40,14 @@ export function serviceUrls(hostname: string = typeof location === 'undefined' ?
 /** The HLS origin's default for `hostname` when HLS_PUBLIC_URL is unset (docs/contracts.md: the ingest's port 8000). */
 export function defaultHlsUrl(hostname: string): string {
 	return `http://${urlHost(hostname)}:8000`;
+}
+
+/**
+ * Base of the HLS origin as the browser sees it (HLS_PUBLIC_URL, read when the web server starts; unset: the
+ * ingest's port 8000 on the page's host): recorded-media paths (`/vod/…`, `/clips/…`) of query-api resolve against it.
+ */
+export function hlsBase(hostname: string = typeof location === 'undefined' ? '127.0.0.1' : location.hostname): string {
+	return HLS_PUBLIC_URL ?? defaultHlsUrl(hostname);
 }
 
 /** HTTP base of the realtime edge: PUBLIC_REALTIME_URL with ws→http and without the `/ws` path. */

@@ -60,3 +60,36 @@ export function sentence(text: string): string {
 	if (!t) return t;
 	return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
 }
+
+/**
+ * A media time or duration as a clock, like a player's: `3723` s → `1:02:03`, `62` → `1:02`, `5.9` → `0:05` (whole
+ * seconds, rounded down; negative and non-finite values read as 0).
+ */
+export function mediaClock(seconds: number): string {
+	const s = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0;
+	const h = Math.floor(s / 3600);
+	const m = Math.floor((s % 3600) / 60);
+	const r = String(s % 60).padStart(2, '0');
+	return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
+}
+
+/** Bytes for people: `1.5 GB`, `320 MB`, `12 kB` (decimal units, like disk vendors and `df -H`). */
+export function byteSize(bytes: number): string {
+	if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.max(0, Math.round(bytes || 0))} B`;
+	const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
+	let v = bytes;
+	let i = -1;
+	while (v >= 1000 && i < units.length - 1) {
+		v /= 1000;
+		i++;
+	}
+	return `${v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${units[i]}`;
+}
+
+/** Local date of a timestamp, e.g. "Dec 7, 2026". */
+export function shortDate(iso: string | null | undefined): string {
+	if (!iso) return '';
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime())) return '';
+	return d.toLocaleDateString([], { dateStyle: 'medium' });
+}
