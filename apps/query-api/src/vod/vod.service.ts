@@ -149,7 +149,8 @@ export class VodService {
    * `cursor`, at most `limit`. A message is hidden at the first of its delete or clear (`deleted_at`) and the first ban
    * or timeout of its sender after it (`moderation_log`; the live chat removes a banned or timed-out user's earlier
    * messages, apps/web chat.svelte.ts); removed before it became visible (held by the message delay, never shown) or
-   * after the broadcast's end: not served. One range scan of `chat_messages (channel_id, visible_at, id)` plus an index
+   * after the broadcast's end: not served; removed after the source's last picture (after a clip's range, or in the
+   * reconnect grace period): served, not hidden. One range scan of `chat_messages (channel_id, visible_at, id)` plus an index
    * probe per row, never the whole chat.
    */
   async replay(source: ReplaySource, fromMs: number, cursor: KeysetCursor | null, limit: number): Promise<ChatReplayPage> {
@@ -192,10 +193,12 @@ export class VodService {
     const shown = rows.slice(0, limit);
     const items = shown.map((r): ChatReplayMessage => {
       const byDelete = r.deleted_at !== null && (r.ban_at === null || r.deleted_at.getTime() <= r.ban_at.getTime());
-      const hiddenAt = byDelete ? r.deleted_at : r.ban_at;
+      let hiddenAt = byDelete ? r.deleted_at : r.ban_at;
+      // Removed only after the last picture (a clip's end, the reconnect grace period): it stays for the whole media.
+      if (hiddenAt !== null && hiddenAt.getTime() >= window.endWall) hiddenAt = null;
       let reason: ReplayHiddenReason | null = null;
-      if (byDelete) reason = r.cleared ? 'cleared' : 'deleted';
-      else if (r.ban_at !== null) reason = r.ban_action === 'user_banned' ? 'banned' : 'timed_out';
+      if (hiddenAt !== null && byDelete) reason = r.cleared ? 'cleared' : 'deleted';
+      else if (hiddenAt !== null) reason = r.ban_action === 'user_banned' ? 'banned' : 'timed_out';
       return {
         id: r.id,
         senderId: r.sender_id,
