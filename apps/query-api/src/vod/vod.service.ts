@@ -5,7 +5,7 @@
  * Inputs are already validated (./replay.ts); unknown ids throw 404s with `video_not_found` / `clip_not_found`.
  */
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import {
   ACTIVITY_BUCKET_SECONDS,
   clipThumbnailPath,
@@ -156,40 +156,7 @@ export class VodService {
   async replay(source: ReplaySource, fromMs: number, cursor: KeysetCursor | null, limit: number): Promise<ChatReplayPage> {
     const window = wallWindow(source.timeline, fromMs);
     if (!window) return { items: [], nextCursor: null };
-    const removal = sql`LEAST(m.deleted_at, b.at)`;
-    const cutoff = source.removalCutoffMs === null ? sql`true` : sql`${removal} <= ${iso(source.removalCutoffMs)}::timestamptz`;
-    const after = cursor ? sql`AND (m.visible_at, m.id) > (${cursorTime(cursor)}, ${cursor.id}::uuid)` : sql``;
-    const { rows } = await sql<{
-      id: string;
-      sender_id: string;
-      sender_name: string;
-      sender_role: string;
-      text: string;
-      visible_at: Date;
-      visible_us: string;
-      bot_name: string | null;
-      deleted_at: Date | null;
-      ban_at: Date | null;
-      ban_action: string | null;
-      cleared: boolean;
-    }>`SELECT m.id, m.sender_id, m.sender_name, m.sender_role, m.text, m.visible_at, m.bot_name, m.deleted_at,
-        (extract(epoch from m.visible_at) * 1000000)::bigint::text AS visible_us,
-        b.at AS ban_at, b.action AS ban_action,
-        (m.deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM ${t('moderation_log')} c
-          WHERE c.channel_id = m.channel_id AND c.at = m.deleted_at AND c.action = ${moderationAction.ChatCleared})) AS cleared
-      FROM ${t('chat_messages')} m
-      LEFT JOIN LATERAL (
-        SELECT l.at, l.action FROM ${t('moderation_log')} l
-        WHERE l.channel_id = m.channel_id AND l.target_id = m.sender_id AND l.action IN ('user_banned', 'user_timed_out')
-          AND l.global_position > m.global_position
-        ORDER BY l.global_position LIMIT 1
-      ) b ON true
-      WHERE m.channel_id = ${source.channelId}::uuid
-        AND m.visible_at >= ${iso(window.fromWall)}::timestamptz AND m.visible_at < ${iso(window.endWall)}::timestamptz
-        ${after}
-        AND (${removal} IS NULL OR (${removal} > m.visible_at AND ${cutoff}))
-      ORDER BY m.visible_at, m.id
-      LIMIT ${limit + 1}`.execute(this.db);
+    const { rows } = await replayQuery(source, window, cursor, limit).execute(this.db);
     const shown = rows.slice(0, limit);
     const items = shown.map((r): ChatReplayMessage => {
       const byDelete = r.deleted_at !== null && (r.ban_at === null || r.deleted_at.getTime() <= r.ban_at.getTime());
@@ -341,6 +308,53 @@ export class VodService {
     const c = await this.db.selectFrom('clips').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     return { recordings: Number(v.n), clips: Number(c.n) };
   }
+}
+
+/** A row of {@link replayQuery}. */
+export interface ReplayRow {
+  id: string;
+  sender_id: string;
+  sender_name: string;
+  sender_role: string;
+  text: string;
+  visible_at: Date;
+  /** `visible_at` in µs since the epoch, decimal (the cursor). */
+  visible_us: string;
+  bot_name: string | null;
+  deleted_at: Date | null;
+  /** The first ban or timeout of the sender after the message, and its action. */
+  ban_at: Date | null;
+  ban_action: string | null;
+  /** Whether `deleted_at` is a clear's. */
+  cleared: boolean;
+}
+
+/**
+ * The SQL of one chat replay page (see {@link VodService.replay}): at most `limit + 1` rows after `cursor` within
+ * `window`, in (visible_at, id) order. Exported for the index test (EXPLAIN).
+ */
+export function replayQuery(source: ReplaySource, window: { fromWall: number; endWall: number }, cursor: KeysetCursor | null, limit: number): RawBuilder<ReplayRow> {
+  const removal = sql`LEAST(m.deleted_at, b.at)`;
+  const cutoff = source.removalCutoffMs === null ? sql`true` : sql`${removal} <= ${iso(source.removalCutoffMs)}::timestamptz`;
+  const after = cursor ? sql`AND (m.visible_at, m.id) > (${cursorTime(cursor)}, ${cursor.id}::uuid)` : sql``;
+  return sql<ReplayRow>`SELECT m.id, m.sender_id, m.sender_name, m.sender_role, m.text, m.visible_at, m.bot_name, m.deleted_at,
+        (extract(epoch from m.visible_at) * 1000000)::bigint::text AS visible_us,
+        b.at AS ban_at, b.action AS ban_action,
+        CASE WHEN m.deleted_at IS NULL THEN false ELSE COALESCE((SELECT true FROM ${t('moderation_log')} c
+          WHERE c.channel_id = m.channel_id AND c.at = m.deleted_at AND c.action = ${moderationAction.ChatCleared} LIMIT 1), false) END AS cleared
+      FROM ${t('chat_messages')} m
+      LEFT JOIN LATERAL (
+        SELECT l.at, l.action FROM ${t('moderation_log')} l
+        WHERE l.channel_id = m.channel_id AND l.target_id = m.sender_id AND l.action IN ('user_banned', 'user_timed_out')
+          AND l.global_position > m.global_position
+        ORDER BY l.global_position LIMIT 1
+      ) b ON true
+      WHERE m.channel_id = ${source.channelId}::uuid
+        AND m.visible_at >= ${iso(window.fromWall)}::timestamptz AND m.visible_at < ${iso(window.endWall)}::timestamptz
+        ${after}
+        AND (${removal} IS NULL OR (${removal} > m.visible_at AND ${cutoff}))
+      ORDER BY m.visible_at, m.id
+      LIMIT ${limit + 1}`;
 }
 
 /** End of a broadcast (ms): `BroadcastEnded`'s time, else the end of the recorded media, else the recording time. */
