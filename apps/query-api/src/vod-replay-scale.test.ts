@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import type { ChatReplayPage } from '@eventcast/contracts';
+import type { ActivityStrip, ChatReplayPage } from '@eventcast/contracts';
 import { streams } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
@@ -149,6 +149,10 @@ void describe('chat replay of a 1-hour VOD with 100,000 messages', () => {
     assert.ok(first.items.some((m) => m.hiddenReason === null));
     durations.sort((a, b) => a - b);
     t.diagnostic(`20 pages of 500 (${seen} messages): median ${durations[10]!.toFixed(1)} ms, max ${durations[19]!.toFixed(1)} ms`);
+    // The activity strip counts every message once, across the gap between the runs, in 60-s buckets of media time.
+    const strip = (await (await fetch(`${base}/videos/${broadcastId}/activity`)).json()) as ActivityStrip;
+    assert.equal(strip.buckets.length, Math.ceil((HOUR_MS - 10_000) / 60_000));
+    assert.equal(strip.buckets.reduce((n, b) => n + b.messages, 0), MESSAGES);
     // Generous bound for a shared CI machine; the plan test above is the structural guarantee.
     assert.ok(durations[19]! < 1000, `slowest page ${durations[19]} ms`);
   });
