@@ -68,6 +68,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
   const clipA = randomUUID();
   const clipB = randomUUID();
   const clipGone = randomUUID();
+  const clipC = randomUUID();
   const room = { channelId: alice.id, username: alice.username };
   const msg: Record<string, string> = {};
 
@@ -355,6 +356,8 @@ void describe('recordings: VODs, chat replay, clips', () => {
   void test('the VOD list pages newest first; a deleted recording is gone from the list and its page', async () => {
     padTo(420);
     add(streams.broadcast(alice.id), 'BroadcastStarted', { broadcastId: b2, channelId: alice.id, username: alice.username, startedAt: isoW(420), media: MEDIA });
+    say(422, 'n1', carol);
+    say(424, 'n2', dave);
     add(streams.broadcast(alice.id), 'BroadcastEnded', { broadcastId: b2, channelId: alice.id, username: alice.username, reason: 'unpublished', endedAt: isoW(430), durationMs: 10_000 });
     add(streams.broadcast(alice.id), 'BroadcastRecorded', {
       broadcastId: b2, channelId: alice.id, username: alice.username, durationMs: 9_000, bytes: 1_000, renditions: [RENDITIONS[0]!],
@@ -368,8 +371,17 @@ void describe('recordings: VODs, chat replay, clips', () => {
     assert.deepEqual([second.body.items.map((v) => v.id), second.body.nextCursor], [[b1], null]);
     assert.deepEqual((await get<VodList>(`/channels/${zed.username}/videos`)).body, { items: [], nextCursor: null });
 
+    add(streams.clip(clipC), 'ClipCreated', {
+      clipId: clipC, channelId: alice.id, username: alice.username, broadcastId: b2, createdBy: carol.id, createdByName: carol.username, title: 'kept',
+      startOffsetMs: 0, durationMs: 9_000, startedAt: isoW(420.5), fromLive: true, bytes: 3_000,
+    });
+    padTo(432);
+    add(streams.chat(alice.id), 'ChatMessageDeleted', { ...mod(bob), messageId: msg['n2']!, senderId: dave.id, reason: '' }); // after b2's end
     add(streams.broadcast(alice.id), 'BroadcastRecordingDeleted', { broadcastId: b2, channelId: alice.id, reason: 'owner', deletedBy: alice.id, bytesFreed: 1_000 });
     await publishAll();
+    // The clip outlives its recording: its chat still maps from its first frame; removals after b2's end still count.
+    const kept = await get<ChatReplayPage>(`/clips/${clipC}/chat`);
+    assert.deepEqual(kept.body.items.map((m) => [m.id, m.offsetSeconds]), [[msg['n1'], 2]]);
     const gone = await get<{ code: string }>(`/videos/${b2}`);
     assert.deepEqual([gone.status, gone.body.code], [404, 'video_not_found']);
     assert.equal((await get(`/videos/${b2}/chat`)).status, 404);
@@ -419,7 +431,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
     assert.equal((await get('/admin/storage', alice)).status, 403);
     const r = await get<StorageUsage>('/admin/storage', admin);
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { usedBytes: 2300, recordingsBytes: 1600, clipsBytes: 700, recordings: 1, clips: 2, retentionDays: 14, budgetBytes: 5 * 2 ** 30 });
+    assert.deepEqual(r.body, { usedBytes: 2300, recordingsBytes: 1600, clipsBytes: 700, recordings: 1, clips: 3, retentionDays: 14, budgetBytes: 5 * 2 ** 30 });
   });
 
   void test('rebuilds equal the live read model (one event per transaction, one batch, a fresh catch-up, the rebuilder)', async () => {
@@ -428,7 +440,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
       return { vods: d.vods, vodChannels: d.vodChannels, clips: d.clips, channels: d.channels.map((c) => ({ id: c.id, recording_enabled: c.recording_enabled })) };
     };
     const live = await dump(db.url);
-    assert.ok(live.vods.length === 1 && live.clips.length === 2);
+    assert.ok(live.vods.length === 1 && live.clips.length === 3);
     const dbs: TestDatabase[] = [];
     try {
       const newDb = async () => {

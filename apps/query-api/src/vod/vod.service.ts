@@ -290,7 +290,8 @@ export class VodService {
   /**
    * The replay source of a clip, media time relative to its first frame: the recording's runs within the clip when
    * the VOD is known, else one run from the clip's `startedAt` (its first frame's program date time) for its duration.
-   * Removals count up to the broadcast's end when it ended. @throws {NotFoundException} `clip_not_found`.
+   * Removals count up to the broadcast's end when it ended (still live: every removal counts).
+   * @throws {NotFoundException} `clip_not_found`.
    */
   async clipSource(id: string): Promise<ReplaySource> {
     const clip = await this.db.selectFrom('clips').selectAll().where('id', '=', id).executeTakeFirst();
@@ -299,7 +300,9 @@ export class VodService {
     const durationMs = Number(clip.duration_ms);
     const sliced = vod?.timeline ? sliceTimeline(vod.timeline, Number(clip.start_offset_ms), durationMs) : [];
     const timeline = sliced.length > 0 ? sliced : [{ offsetMs: 0, programDateTimeMs: clip.started_at.getTime(), durationMs }];
-    return { channelId: clip.channel_id, timeline, removalCutoffMs: vod?.ended_at ? vod.ended_at.getTime() : null };
+    // The broadcast's end from the VOD, else (recording deleted, the clip kept) from the broadcasts read model.
+    const ended = vod?.ended_at ?? (await this.db.selectFrom('broadcasts').select('ended_at').where('id', '=', clip.broadcast_id).executeTakeFirst())?.ended_at ?? null;
+    return { channelId: clip.channel_id, timeline, removalCutoffMs: ended ? ended.getTime() : null };
   }
 
   /** Number of VODs (recorded, not deleted) and of clips. */
