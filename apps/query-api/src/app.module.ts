@@ -30,6 +30,8 @@ import { ApiTokenReader } from './integrations/api-token.reader.js';
 import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';
 import { WebhookDeliveriesController } from './integrations/webhook-deliveries.controller.js';
 import { RestreamController } from './restream/restream.controller.js';
+import { VodController } from './vod/vod.controller.js';
+import { VodService } from './vod/vod.service.js';
 import { MetricsController } from '@eventcast/platform/nest-metrics';
 
 /** The query-api Nest module. */
@@ -42,7 +44,7 @@ export class AppModule {
   static forRoot(db: ReadModelDb, runtime: QueryApiRuntime, jwtSecret: string): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController, RestreamController],
+      controllers: [ChannelsController, BroadcastsController, ChatController, CommunityController, HealthController, MetricsController, AnalyticsController, WebhookDeliveriesController, AdminController, StreamHealthController, RestreamController, VodController],
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
@@ -50,6 +52,7 @@ export class AppModule {
         ChannelsService,
         BroadcastsService,
         ChatService,
+        VodService,
         CommunityService,
         AnalyticsService,
         StreamHealthService,

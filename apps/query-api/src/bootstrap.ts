@@ -14,7 +14,7 @@ import { ProjectionLagProbe } from './observability/projection-lag.js';
 import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import type { QueryApiRuntime } from './common/tokens.js';
-import type { QueryApiConfig } from './config.js';
+import { recordingsConfigFromEnv, type QueryApiConfig } from './config.js';
 import { createReadModelDb } from './database/database.js';
 import { migrateReadModels } from './database/migrations.js';
 import type { EventStore } from '@eventcast/event-store';
@@ -33,6 +33,8 @@ import { FollowsProjection } from './projections/follows.projection.js';
 import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
 import { WebhooksProjection } from './integrations/webhooks.projection.js';
 import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
+import { ClipsProjection } from './vod/clips.projection.js';
+import { VodsProjection } from './vod/vods.projection.js';
 import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
 import { ModerationLogProjection } from './projections/moderation-log.projection.js';
 import type { EventLogReader } from './projections/event-log.js';
@@ -75,6 +77,8 @@ export function createProjections() {
     new AuditProjection(),
     new StreamHealthProjection(),
     new RestreamTargetsProjection(),
+    new VodsProjection(),
+    new ClipsProjection(),
   ];
 }
 
@@ -115,6 +119,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   const runtime: QueryApiRuntime = {
     hlsPublicUrl: config.hlsPublicUrl,
     readPosition,
+    recordings: config.recordings ?? recordingsConfigFromEnv(process.env),
     // Readiness: the projector consumes (JetStream consumer attached, NATS connected) or, NATS being away, follows
     // the event store directly (StoreFollower).
     consumerAttached: () => ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),

@@ -55,6 +55,25 @@ export interface QueryApiConfig {
    * (`QUERY_API_MAX_POSITION_WAIT_MS`, default {@link DEFAULT_MAX_POSITION_WAIT_MS}, 0 = never wait, at most 30000).
    */
   maxPositionWaitMs?: number;
+  /**
+   * Media storage of recordings and clips (issue 11), for `GET /admin/storage`: the local-disk root (`RECORDINGS_DIR`),
+   * the retention in days (`RECORDING_RETENTION_DAYS`, 0 = forever) and the disk budget in bytes
+   * (`RECORDING_DISK_BUDGET_GB` GiB, 0 = none). Absent: read from the environment's defaults.
+   */
+  recordings?: RecordingsConfig;
+}
+
+/** See {@link QueryApiConfig.recordings}. */
+export interface RecordingsConfig {
+  dir: string;
+  retentionDays: number;
+  budgetBytes: number;
+}
+
+/** {@link RecordingsConfig} from the platform settings `RECORDINGS_DIR`, `RECORDING_RETENTION_DAYS`, `RECORDING_DISK_BUDGET_GB` (GiB). */
+export function recordingsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RecordingsConfig {
+  const c = loadConfig(env);
+  return { dir: c.RECORDINGS_DIR, retentionDays: c.RECORDING_RETENTION_DAYS, budgetBytes: Math.round(c.RECORDING_DISK_BUDGET_GB * 2 ** 30) };
 }
 
 /**
@@ -136,6 +155,7 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),
     webhooks: webhookOptionsFromEnv(env, c.STREAM_KEY_SECRET, c.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
     ingestUrls: ingestUrlsFromEnv(env),
+    recordings: recordingsConfigFromEnv(env),
     maxPositionWaitMs: maxPositionWait(env),
     readiness: {
       maxLagEvents: nonNegativeInt(env, 'READINESS_MAX_LAG_EVENTS', DEFAULT_LAG_THRESHOLDS.maxLagEvents),

@@ -57,7 +57,7 @@ void describe('query-api', () => {
     let alice = await getJson(`${base}/channels/alice`);
     assert.deepEqual(alice, {
       status: 200,
-      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null, thumbnailUrl: null, latencyMode: 'low' },
+      body: { id: channelId, username: 'alice', title: '', category: '', live: false, broadcast: null, playbackUrl: null, thumbnailUrl: null, latencyMode: 'low', dvrPlaybackUrl: null, recordingEnabled: true },
     });
     assert.ok(channelViewSchema.safeParse(alice.body).success, 'an offline view satisfies the contract');
 
@@ -84,6 +84,8 @@ void describe('query-api', () => {
       playbackUrl: 'http://127.0.0.1:8000/hls/alice/index.m3u8',
       thumbnailUrl,
       latencyMode: 'low',
+      dvrPlaybackUrl: `http://127.0.0.1:8000/vod/${broadcastId}/index.m3u8`,
+      recordingEnabled: true,
     };
     assert.deepEqual(alice, { status: 200, body: liveView });
     assert.ok(channelViewSchema.safeParse(alice.body).success, 'a live view satisfies the contract');

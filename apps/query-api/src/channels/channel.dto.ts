@@ -33,6 +33,15 @@ export class ChannelViewDto implements ChannelView {
     description: 'latest picture while live (may 404 in the first seconds); `t` changes every 15 s (cache-buster)',
   })
   thumbnailUrl!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'http://localhost:8000/vod/6f1c0b1e-8d4c-4a8e-9a53-0d6f3c1f2b7a/index.m3u8',
+    description: "the live broadcast's recording (EVENT playlist from the broadcast's start: rewind while live); null offline",
+  })
+  dvrPlaybackUrl!: string | null;
+  /** Whether the channel keeps its broadcasts as VODs (`ChannelRecordingChanged`, default true). */
+  @ApiProperty({ example: true }) recordingEnabled!: boolean;
 }
 
 /** `{ channels: ChannelView[] }`. */

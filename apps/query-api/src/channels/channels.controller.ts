@@ -7,7 +7,7 @@ import { usernameSchema } from '@eventcast/events';
 import { ErrorDto } from '../common/error.dto.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
 import { ChannelListDto, ChannelViewDto } from './channel.dto.js';
-import { ChannelsService, playbackUrl, thumbnailUrl, type ChannelUrls } from './channels.service.js';
+import { ChannelsService, playbackUrl, thumbnailUrl, vodPlaybackUrl, type ChannelUrls } from './channels.service.js';
 
 /** The part of the express request used here: the host name (no port) the client asked for. */
 interface HostRequest {
@@ -59,6 +59,7 @@ export class ChannelsController {
     return {
       playback: (username) => playbackUrl(this.runtime.hlsPublicUrl, req.hostname, username),
       thumbnail: (username) => thumbnailUrl(this.runtime.hlsPublicUrl, req.hostname, username, now),
+      dvr: (broadcastId) => vodPlaybackUrl(this.runtime.hlsPublicUrl, req.hostname, broadcastId),
     };
   }
 }

@@ -2,7 +2,7 @@
  * Channel queries over `readmodels.channels` joined with the current broadcast.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { HLS_THUMBNAIL_FILE, hlsChannelPath, type LatencyMode } from '@eventcast/contracts';
+import { HLS_THUMBNAIL_FILE, hlsChannelPath, VOD_MULTIVARIANT_PLAYLIST, vodPath, type LatencyMode } from '@eventcast/contracts';
 import type { MediaInfo } from '@eventcast/events';
 import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
 import type { ChannelViewDto } from './channel.dto.js';
@@ -15,6 +15,7 @@ interface ChannelRow {
   category: string;
   live: boolean;
   latency_mode: LatencyMode;
+  recording_enabled: boolean;
   current_broadcast_id: string | null;
   live_since: Date | null;
   media: MediaInfo | null;
@@ -26,8 +27,24 @@ interface ChannelRow {
  * @param requestHost host name of the HTTP request, without port.
  */
 export function playbackUrl(hlsPublicUrl: string, requestHost: string, username: string): string {
-  const base = hlsPublicUrl ? hlsPublicUrl.replace(/\/+$/, '') : `http://${requestHost}:8000`;
-  return `${base}/hls/${encodeURIComponent(username)}/index.m3u8`;
+  return `${hlsBase(hlsPublicUrl, requestHost)}/hls/${encodeURIComponent(username)}/index.m3u8`;
+}
+
+/**
+ * The public base of the ingest's media origin (`/hls/`, `/vod/`, `/clips/`): `HLS_PUBLIC_URL` without trailing
+ * slashes, or `http://<requestHost>:8000` when it is empty.
+ */
+export function hlsBase(hlsPublicUrl: string, requestHost: string): string {
+  return hlsPublicUrl ? hlsPublicUrl.replace(/\/+$/, '') : `http://${requestHost}:8000`;
+}
+
+/**
+ * Builds the recording's multivariant playlist URL `<base>/vod/<broadcastId>/index.m3u8` (`ChannelView.dvrPlaybackUrl`
+ * while live: the EVENT playlist of the DVR window; `VodSummary.playbackUrl` once it is a VOD; @eventcast/contracts
+ * vod.ts).
+ */
+export function vodPlaybackUrl(hlsPublicUrl: string, requestHost: string, broadcastId: string): string {
+  return `${hlsBase(hlsPublicUrl, requestHost)}${vodPath(broadcastId)}/${VOD_MULTIVARIANT_PLAYLIST}`;
 }
 
 /**
@@ -54,6 +71,8 @@ export function thumbnailUrl(hlsPublicUrl: string, requestHost: string, username
 export interface ChannelUrls {
   playback: (username: string) => string;
   thumbnail: (username: string) => string;
+  /** The live broadcast's recording (DVR window), by broadcast id. */
+  dvr: (broadcastId: string) => string;
 }
 
 /** Read-only access to channels. */
@@ -65,13 +84,13 @@ export class ChannelsService {
     return this.db
       .selectFrom('channels as c')
       .leftJoin('broadcasts as b', 'b.id', 'c.current_broadcast_id')
-      .select(['c.id', 'c.username', 'c.title', 'c.category', 'c.live', 'c.latency_mode', 'c.current_broadcast_id', 'c.live_since', 'b.media']);
+      .select(['c.id', 'c.username', 'c.title', 'c.category', 'c.live', 'c.latency_mode', 'c.recording_enabled', 'c.current_broadcast_id', 'c.live_since', 'b.media']);
   }
 
   /**
    * Lists channels: `liveOnly` → live ones, newest broadcast first; otherwise all, live first (newest first),
    * then by username.
-   * @param urls maps a username to its playback and thumbnail URLs (used for live channels only).
+   * @param urls maps a username to its playback and thumbnail URLs, a broadcast id to its DVR URL (live channels only).
    */
   async list(liveOnly: boolean, urls: ChannelUrls): Promise<ChannelViewDto[]> {
     let q = this.base();
@@ -99,5 +118,7 @@ function toView(r: ChannelRow, urls: ChannelUrls): ChannelViewDto {
     playbackUrl: r.live ? urls.playback(r.username) : null,
     thumbnailUrl: r.live ? urls.thumbnail(r.username) : null,
     latencyMode: r.latency_mode,
+    dvrPlaybackUrl: onAir ? urls.dvr(r.current_broadcast_id!) : null,
+    recordingEnabled: r.recording_enabled,
   };
 }

@@ -6,6 +6,7 @@ import type { LagThresholds, ProjectionLag } from '../observability/projection-l
 import type { ProjectionStatusReport } from '../rebuild/status.js';
 import type { ReadPosition } from './read-position.js';
 import type { StoreHead } from './store-head.js';
+import type { RecordingsConfig } from '../config.js';
 
 /** Token of {@link QueryApiRuntime}. */
 export const QUERY_API_RUNTIME = Symbol('QUERY_API_RUNTIME');
@@ -47,4 +48,6 @@ export interface QueryApiRuntime {
   storeHead?: StoreHead;
   /** Base URLs of the ingest nodes whose `/admin/health` `GET /admin/broadcasts` joins in (`INGEST_URL`). */
   ingestUrls?: readonly string[];
+  /** Media storage of recordings and clips and the retention settings (`GET /admin/storage`). */
+  recordings?: RecordingsConfig;
 }

@@ -12,6 +12,7 @@ import { channelLatencyModeMigration } from './latency-mode-migration.js';
 import { integrationsMigration } from '../integrations/integrations-migration.js';
 import { projectionStatusMigration } from './projection-status-migration.js';
 import { restreamMigration } from '../restream/restream-migration.js';
+import { recordingsMigration } from '../vod/vod-migration.js';
 import { READMODELS_SCHEMA } from './schema.js';
 import { streamHealthMigration } from './stream-health-migration.js';
 
@@ -67,6 +68,7 @@ export const readModelMigrations: Record<string, Migration> = {
   '2026_12_07_0001_channel_latency_mode': channelLatencyModeMigration,
   '2026_12_07_0100_stream_health': streamHealthMigration,
   '2026_12_07_0200_restream_targets': restreamMigration,
+  '2026_12_07_0300_recordings': recordingsMigration,
 };
 
 /** Serves {@link readModelMigrations} to Kysely's {@link Migrator}. */

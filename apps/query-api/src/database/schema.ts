@@ -10,6 +10,7 @@ import type { AuditTables } from './audit-schema.js';
 import type { IntegrationsTables } from '../integrations/integrations-schema.js';
 import type { LatencyMode } from '@eventcast/contracts';
 import type { RestreamTables } from '../restream/restream-schema.js';
+import type { VodTables } from '../vod/vod-schema.js';
 import type { ChatRole, ChatSettings, MediaInfo } from '@eventcast/events';
 
 /** PostgreSQL schema that holds every read model of this app. */
@@ -33,6 +34,8 @@ export interface ChannelsTable {
   last_broadcast_ended_at: Date | null;
   /** `low` | `smooth` (`LatencyMode` of `@eventcast/contracts`); defaults to `low` on insert. */
   latency_mode: ColumnType<LatencyMode, LatencyMode | undefined, LatencyMode>;
+  /** Whether the channel keeps its broadcasts as VODs (ChannelRecordingChanged); true on insert. */
+  recording_enabled: ColumnType<boolean, boolean | undefined, boolean>;
   /** Global position of the last event that changed this row. */
   updated_position: BigIntColumn;
 }
@@ -162,7 +165,7 @@ export interface ProjectionStatusTable {
 }
 
 /** Tables reachable through `db.withSchema(READMODELS_SCHEMA)`. */
-export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables, StreamHealthTables, RestreamTables {
+export interface DB extends AnalyticsTables, IntegrationsTables, AuditTables, StreamHealthTables, RestreamTables, VodTables {
   channels: ChannelsTable;
   broadcasts: BroadcastsTable;
   projection_checkpoints: ProjectionCheckpointsTable;

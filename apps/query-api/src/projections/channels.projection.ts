@@ -8,14 +8,14 @@ import type { Projection } from './projection.js';
 
 /**
  * Projects AccountRegistered (new channel, empty title/category), ChannelInfoUpdated (title, category),
- * ChannelLatencyModeChanged (latency mode),
+ * ChannelLatencyModeChanged (latency mode), ChannelRecordingChanged (whether broadcasts are kept as VODs; true until the first),
  * BroadcastStarted (live, current broadcast, live since = its `startedAt`) and BroadcastEnded (offline, only when it ends the
  * current broadcast, so a late end of an older broadcast never takes a newer one off air).
  */
 export class ChannelsProjection implements Projection {
   readonly name = 'channels';
   readonly tables = ['channels'];
-  readonly handles: readonly EventType[] = ['AccountRegistered', 'ChannelInfoUpdated', 'ChannelLatencyModeChanged', 'BroadcastStarted', 'BroadcastEnded'];
+  readonly handles: readonly EventType[] = ['AccountRegistered', 'ChannelInfoUpdated', 'ChannelLatencyModeChanged', 'ChannelRecordingChanged', 'BroadcastStarted', 'BroadcastEnded'];
 
   /** See {@link Projection.apply}. */
   async apply(trx: Transaction<DB>, event: RecordedDomainEvent): Promise<void> {
@@ -45,6 +45,15 @@ export class ChannelsProjection implements Projection {
           .insertInto('channels')
           .values({ id: channelId, username, title: '', category: '', live: false, latency_mode: latencyMode, updated_position: position })
           .onConflict((oc) => oc.column('id').doUpdateSet({ latency_mode: latencyMode, updated_position: position }))
+          .execute();
+        return;
+      }
+      case 'ChannelRecordingChanged': {
+        const { channelId, username, enabled } = event.data;
+        await trx
+          .insertInto('channels')
+          .values({ id: channelId, username, title: '', category: '', live: false, recording_enabled: enabled, updated_position: position })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ recording_enabled: enabled, updated_position: position }))
           .execute();
         return;
       }

@@ -28,6 +28,9 @@ export async function dumpReadModels(url: string) {
       streamHealthSamples: await db.selectFrom('stream_health_samples').selectAll().orderBy('broadcast_id').orderBy('sampled_at').execute(),
       streamHealthLatest: await db.selectFrom('stream_health_latest').selectAll().orderBy('channel_id').execute(),
       publishRefusalsLatest: await db.selectFrom('publish_refusals_latest').selectAll().orderBy('channel_id').execute(),
+      vods: await db.selectFrom('vods').selectAll().orderBy('id').execute(),
+      vodChannels: await db.selectFrom('vod_channels').selectAll().orderBy('channel_id').execute(),
+      clips: await db.selectFrom('clips').selectAll().orderBy('id').execute(),
       checkpoints: await db.selectFrom('projection_checkpoints').select(['name', 'position']).orderBy('name').execute(),
     };
   } finally {
