@@ -148,8 +148,9 @@ export class VodService {
    * of media time), in media order (by `visible_at`, then id: `mediaOffsetAt` never decreases with wall time), after
    * `cursor`, at most `limit`. A message is hidden at the first of its delete or clear (`deleted_at`) and the first ban
    * or timeout of its sender after it (`moderation_log`; the live chat removes a banned or timed-out user's earlier
-   * messages, apps/web chat.svelte.ts); removed before it became visible (held by the message delay, never shown) or
-   * after the broadcast's end: not served; removed after the source's last picture (after a clip's range, or in the
+   * messages, apps/web chat.svelte.ts); removed before it became visible (held by the message delay, never shown), or
+   * deleted or its sender banned after the broadcast's end: not served (a clear or a timeout after the end does not
+   * reach back into the replay); removed after the source's last picture (after a clip's range, or in the
    * reconnect grace period): served, not hidden. One range scan of `chat_messages (channel_id, visible_at, id)` plus an index
    * probe per row, never the whole chat.
    */
@@ -337,25 +338,32 @@ export interface ReplayRow {
  * `window`, in (visible_at, id) order. Exported for the index test (EXPLAIN).
  */
 export function replayQuery(source: ReplaySource, window: { fromWall: number; endWall: number }, cursor: KeysetCursor | null, limit: number): RawBuilder<ReplayRow> {
-  const removal = sql`LEAST(m.deleted_at, b.at)`;
-  const cutoff = source.removalCutoffMs === null ? sql`true` : sql`${removal} <= ${iso(source.removalCutoffMs)}::timestamptz`;
+  // Up to the cutoff (the broadcast's end) every removal counts. After it, only deletes and bans do (they hide the
+  // message from the replay for good); a clear or a timeout after the end is a live-chat action of a later moment —
+  // clearing the chat at the start of the next stream must not wipe the previous VOD's replay.
+  const before = (at: RawBuilder<unknown>) => (source.removalCutoffMs === null ? sql`true` : sql`${at} <= ${iso(source.removalCutoffMs)}::timestamptz`);
+  const deleted = sql`CASE WHEN cl.cleared AND NOT (${before(sql`m.deleted_at`)}) THEN NULL ELSE m.deleted_at END`;
+  const removal = sql`LEAST(${deleted}, b.at)`;
   const after = cursor ? sql`AND (m.visible_at, m.id) > (${cursorTime(cursor)}, ${cursor.id}::uuid)` : sql``;
-  return sql<ReplayRow>`SELECT m.id, m.sender_id, m.sender_name, m.sender_role, m.text, m.visible_at, m.bot_name, m.deleted_at,
+  return sql<ReplayRow>`SELECT m.id, m.sender_id, m.sender_name, m.sender_role, m.text, m.visible_at, m.bot_name, ${deleted} AS deleted_at,
         (extract(epoch from m.visible_at) * 1000000)::bigint::text AS visible_us,
-        b.at AS ban_at, b.action AS ban_action,
-        CASE WHEN m.deleted_at IS NULL THEN false ELSE COALESCE((SELECT true FROM ${t('moderation_log')} c
-          WHERE c.channel_id = m.channel_id AND c.at = m.deleted_at AND c.action = ${moderationAction.ChatCleared} LIMIT 1), false) END AS cleared
+        b.at AS ban_at, b.action AS ban_action, cl.cleared
       FROM ${t('chat_messages')} m
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN m.deleted_at IS NULL THEN false ELSE COALESCE((SELECT true FROM ${t('moderation_log')} c
+          WHERE c.channel_id = m.channel_id AND c.at = m.deleted_at AND c.action = ${moderationAction.ChatCleared} LIMIT 1), false) END AS cleared
+      ) cl ON true
       LEFT JOIN LATERAL (
         SELECT l.at, l.action FROM ${t('moderation_log')} l
         WHERE l.channel_id = m.channel_id AND l.target_id = m.sender_id AND l.action IN ('user_banned', 'user_timed_out')
+          AND (l.action = 'user_banned' OR ${before(sql`l.at`)})
           AND l.global_position > m.global_position
         ORDER BY l.global_position LIMIT 1
       ) b ON true
       WHERE m.channel_id = ${source.channelId}::uuid
         AND m.visible_at >= ${iso(window.fromWall)}::timestamptz AND m.visible_at < ${iso(window.endWall)}::timestamptz
         ${after}
-        AND (${removal} IS NULL OR (${removal} > m.visible_at AND ${cutoff}))
+        AND (${removal} IS NULL OR (${removal} > m.visible_at AND ${before(removal)}))
       ORDER BY m.visible_at, m.id
       LIMIT ${limit + 1}`;
 }
