@@ -37,6 +37,8 @@ export interface LiveChannel {
   packager: LivePackager;
   fallbackTimer: NodeJS.Timeout | null;
   log: Logger;
+  /** Whether the channel keeps this broadcast as a VOD (the broadcast-start reply); unset until it answered. */
+  record?: boolean;
   /** Media info sent with the broadcast start (metrics: announced bitrate); null until then. */
   media?: MediaInfo | null;
   /** Measures the current publisher session's packets (`GET /admin/health`); replaced on a reconnect. */
@@ -74,9 +76,10 @@ export interface BroadcastObserver {
   /**
    * The channel's end is complete on this node: the packager finished and the live media store closed the channel's
    * last segments (the recorder finalizes the recording here, ./live/recorder.ts). `broadcastId` null: the broadcast
-   * never started. Awaited on the channel's operation chain (and so by {@link ChannelManager.shutdown}).
+   * never started; `record`: the broadcast-start reply's (null without one) — also when the channel ended while the
+   * command side answered, so `started` was never called. Awaited on the channel's operation chain (and so by {@link ChannelManager.shutdown}).
    */
-  finished?(b: { channelId: string; broadcastId: string | null; username: string }): Promise<void>;
+  finished?(b: { channelId: string; broadcastId: string | null; username: string; record: boolean | null }): Promise<void>;
 }
 
 /** Owns every {@link LiveChannel} of the node. */
@@ -253,7 +256,8 @@ export class ChannelManager implements LiveChannelSource {
         void this.end(ch, 'error');
         return;
       }
-      ch.log.info({ broadcastId, media }, 'broadcast started');
+      ch.record = r.record;
+      ch.log.info({ broadcastId, media, record: r.record }, 'broadcast started');
       // The channel may have ended while the command side answered: its observers must not start (nothing would stop
       // them), e.g. a restream of a broadcast already over. `end` records the broadcast end with this id.
       if (ch.ending) {
@@ -358,7 +362,7 @@ export class ChannelManager implements LiveChannelSource {
       for (const o of this.observers) {
         if (!o.finished) continue;
         try {
-          await o.finished({ channelId: ch.channelId, broadcastId, username: ch.username });
+          await o.finished({ channelId: ch.channelId, broadcastId, username: ch.username, record: ch.record ?? null });
         } catch (err: unknown) {
           ch.log.error({ broadcastId, err: errorMessage(err) }, 'broadcast observer failed to finish');
         }

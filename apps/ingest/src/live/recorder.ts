@@ -206,11 +206,16 @@ export class Recorder {
    * `broadcastId` (see the module comment); recordings of the username that never got a broadcast are dropped.
    * Resolves when the VOD is complete and announced (or deleted). Never rejects.
    */
-  async finished(b: { username: string; broadcastId: string | null }): Promise<void> {
+  async finished(b: { username: string; broadcastId: string | null; channelId?: string; record?: boolean | null }): Promise<void> {
     const exp = this.expected.get(b.username);
     if (exp && (b.broadcastId === null || exp.broadcastId === b.broadcastId)) this.expected.delete(b.username);
     for (const rec of [...this.recordings.values()]) {
       if (rec.username !== b.username || rec.finalizing) continue;
+      if (rec.broadcast === null && rec.channel.ended && b.broadcastId && b.channelId && typeof b.record === 'boolean') {
+        // The channel ended while the command side answered the broadcast start (`started` was never called): the
+        // broadcast exists, so its recording does too.
+        this.attach(rec, { channelId: b.channelId, broadcastId: b.broadcastId, username: b.username, record: b.record }, rec.startedAt);
+      }
       if (rec.broadcast === null) {
         if (rec.channel.ended) this.discard(rec, 'the broadcast never started');
         continue;
