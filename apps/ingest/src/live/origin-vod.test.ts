@@ -96,6 +96,21 @@ void describe('origin: /vod and /clips from the media storage', () => {
     assert.deepEqual(part.body, segment.subarray(8, 16));
   });
 
+  void it('serves the rewritten playlist once the recording file changes (in-memory copies follow the storage)', async () => {
+    const id = randomUUID();
+    const seg = (msn: number): RecordedSegment => ({ msn, gen: 0, durationMs: 1000, programDateTimeMs: Date.UTC(2026, 11, 7, 12) + msn * 1000, bytes: 10, discontinuity: false, independent: true, startup: false });
+    await storage.put(recordingKey(id, 'source.m3u8'), Buffer.from(renderVodMediaPlaylist('source', [seg(0)], { ended: false, targetDurationSeconds: 2 })));
+    const a = HLS.parse((await rawRequest(port, `/vod/${id}/source.m3u8`)).body.toString());
+    assert.ok(!a.isMasterPlaylist && a.segments.length === 1);
+    await storage.put(recordingKey(id, 'source.m3u8'), Buffer.from(renderVodMediaPlaylist('source', [seg(0), seg(1)], { ended: true, targetDurationSeconds: 2 })));
+    const r = await rawRequest(port, `/vod/${id}/source.m3u8`);
+    const b = HLS.parse(r.body.toString());
+    assert.ok(!b.isMasterPlaylist && b.segments.length === 2 && b.endlist);
+    assert.equal(r.headers['cache-control'], 'public, max-age=86400');
+    await storage.deletePrefix(`recordings/${id}/`);
+    assert.equal((await rawRequest(port, `/vod/${id}/source.m3u8`)).status, 404);
+  });
+
   void it('serves an ended recording with long caching: VOD playlists, thumbnail', async () => {
     const idx = await rawRequest(port, `/vod/${ended}/index.m3u8`);
     assert.equal(idx.headers['cache-control'], 'public, max-age=86400');

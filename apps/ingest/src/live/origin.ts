@@ -545,7 +545,28 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
 
   // ---- recordings and clips (issue 11) -------------------------------------------------------------------------
   const storage = o.storage;
-  /** Playlists (small) are read whole; media are streamed from the storage's local file when it has one. */
+  /**
+   * Small recording files (playlists, manifests) kept in memory by key while their size and time stay the same: many
+   * viewers of one DVR window cost a `stat` each, not a read. At most 256 entries (the oldest goes first).
+   */
+  const smallFiles = new Map<string, { size: number; modifiedAtMs: number; body: Buffer }>();
+  const readSmall = async (key: string): Promise<Buffer | null> => {
+    if (!storage) return null;
+    const st = await storage.stat(key);
+    if (!st) {
+      smallFiles.delete(key);
+      return null;
+    }
+    const hit = smallFiles.get(key);
+    if (hit && hit.size === st.size && hit.modifiedAtMs === st.modifiedAtMs) return hit.body;
+    const body = await storage.get(key);
+    if (!body) return null;
+    smallFiles.delete(key);
+    smallFiles.set(key, { size: st.size, modifiedAtMs: st.modifiedAtMs, body });
+    if (smallFiles.size > 256) smallFiles.delete(smallFiles.keys().next().value ?? '');
+    return body;
+  };
+  /** Playlists (small) are read whole (cached); media are streamed from the storage's local file when it has one. */
   const serveVod = (res: HttpResponse, broadcastId: string, file: string, head: boolean, range: string): void => {
     const f = parseVodFileName(file);
     if (!storage || !f) return notFound(res, head);
@@ -553,8 +574,8 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     if (f.kind === 'media-playlist' || f.kind === 'multivariant') {
       let aborted = false;
       res.onAborted(() => (aborted = true));
-      const manifest = f.kind === 'multivariant' ? storage.get(recordingKey(broadcastId, RECORDING_MANIFEST_FILE)) : Promise.resolve(null);
-      Promise.all([storage.get(key), manifest]).then(
+      const manifest = f.kind === 'multivariant' ? readSmall(recordingKey(broadcastId, RECORDING_MANIFEST_FILE)) : Promise.resolve(null);
+      Promise.all([readSmall(key), manifest]).then(
         ([body, m]) => {
           if (aborted) return;
           res.cork(() => {

@@ -16,7 +16,8 @@
  *   media segment is dropped (logged, counted in `eventcast_ingest_recording_writes_total{outcome="dropped"}`) —
  *   the playlists then carry an EXT-X-DISCONTINUITY at the gap. A failed write is logged and counted, never thrown.
  * - **Playlists**: after new segments are stored the rendition's EVENT media playlist is rewritten (at once when the
- *   queue is empty, else every {@link PLAYLIST_EVERY} segments), listing only stored segments, so a player never gets
+ *   queue is empty, else every {@link PLAYLIST_EVERY} segments; a long recording's less often, see
+ *   `writePlaylist`), built incrementally and listing only stored segments, so a player never gets
  *   a 404 for a listed segment. `index.m3u8` is written once renditions have media and again when their set or
  *   descriptors change, or a peak bit rate grows by more than 10 %. Rendering: ./vod-playlist.ts.
  * - **Per-segment facts** (msn, gen, duration, program date time, bytes, discontinuity, independence) stay in memory,
@@ -53,7 +54,7 @@ import { recordingMetrics } from '../metrics.js';
 import { errorMessage, retry } from '../util.js';
 import type { RenditionDescriptor, ThumbnailSource } from './media-sink.js';
 import type { ChannelState, LiveMediaStore, RenditionState } from './store.js';
-import { measureSegments, recordingTimeline, renderVodMediaPlaylist, renderVodMultivariantPlaylist, type RecordedSegment } from './vod-playlist.js';
+import { MediaPlaylistBuilder, measureSegments, recordingTimeline, renderVodMediaPlaylist, renderVodMultivariantPlaylist, type RecordedSegment } from './vod-playlist.js';
 
 /** While a rendition's queue is not empty, its media playlist is rewritten after this many stored segments. */
 export const PLAYLIST_EVERY = 8;
@@ -103,13 +104,22 @@ class RecordingRendition {
   readonly items: WriteItem[] = [];
   pendingBytes = 0;
   running: Promise<void> | null = null;
-  /** Segments stored since the media playlist was last written. */
+  /** Segments stored since the media playlist was last written, and when it was (ms). */
   unlisted = 0;
+  playlistAt = 0;
+  /** A deferred playlist write ({@link Recorder.writePlaylist}): its timer, and the runner's order to do it. */
+  flushTimer: NodeJS.Timeout | null = null;
+  flushWanted = false;
   dropped = 0;
+  /** The media playlist of the stored segments, built as they are stored. */
+  readonly playlist: MediaPlaylistBuilder;
   constructor(
     readonly name: string,
     public descriptor: RenditionDescriptor,
-  ) {}
+    targetDurationSeconds: number,
+  ) {
+    this.playlist = new MediaPlaylistBuilder(name, targetDurationSeconds);
+  }
 }
 
 /** One recording: a store channel session. */
@@ -137,6 +147,8 @@ interface FinalRendition {
   descriptor: Pick<RenditionDescriptor, 'codecs' | 'width' | 'height' | 'frameRate'>;
   segments: readonly RecordedSegment[];
   initBytes: number;
+  /** The playlist built while recording (absent after a crash: rendered from `segments`). */
+  playlist?: MediaPlaylistBuilder;
 }
 
 /** See the module comment. Never throws into the store or the channel manager. */
@@ -235,6 +247,7 @@ export class Recorder {
       bytes += rr.pendingBytes;
       rr.items.length = 0;
       rr.pendingBytes = 0;
+      if (rr.flushTimer) clearTimeout(rr.flushTimer);
     }
     this.o.log.info({ username: rec.username, bytes, why }, 'recording: nothing to keep');
   }
@@ -263,7 +276,7 @@ export class Recorder {
     if (rec.finalizing) return;
     let rr = rec.renditions.get(r.name);
     if (!rr) {
-      rr = new RecordingRendition(r.name, r.descriptor);
+      rr = new RecordingRendition(r.name, r.descriptor, this.o.store.options.targetDurationSeconds);
       rec.renditions.set(r.name, rr);
     }
     rr.descriptor = r.descriptor;
@@ -320,7 +333,7 @@ export class Recorder {
 
   /** Starts the rendition's queue runner unless running, empty, or the broadcast id is not known yet. */
   private kick(rec: Recording, rr: RecordingRendition): void {
-    if (rr.running || rr.items.length === 0 || rec.broadcast === null) return;
+    if (rr.running || (rr.items.length === 0 && !rr.flushWanted) || rec.broadcast === null) return;
     rr.running = this.drain(rec, rr).finally(() => {
       rr.running = null;
       this.kick(rec, rr);
@@ -348,14 +361,43 @@ export class Recorder {
       }
       if (await this.put(rec, 'segment', recordingKey(b.broadcastId, vodSegmentFile(rr.name, f.msn)), item.data)) {
         rr.segments.push(f);
+        rr.playlist.add(f);
         rr.unlisted++;
       }
-      if (rr.unlisted > 0 && (rr.items.length === 0 || rr.unlisted >= PLAYLIST_EVERY) && !rec.finalizing) {
-        rr.unlisted = 0;
-        await this.put(rec, 'playlist', recordingKey(b.broadcastId, vodMediaPlaylistFile(rr.name)), Buffer.from(this.mediaPlaylist(rr, false)));
-        this.maybeWriteIndex(rec);
-      }
+      await this.writePlaylist(rec, rr, false);
     }
+    if (rr.flushWanted) {
+      rr.flushWanted = false;
+      await this.writePlaylist(rec, rr, true);
+    }
+  }
+
+  /**
+   * Rewrites the rendition's EVENT media playlist when segments were stored since the last write: at once when the
+   * queue is empty (or every {@link PLAYLIST_EVERY} segments), but a long recording's playlist at most every 2 ms
+   * per listed segment (≤ 10 s: a 1-hour recording of 1-s segments every 7 s), so its disk writes stay small; a
+   * deferred write is flushed by a timer. Players of the DVR window see new segments that much later.
+   */
+  private async writePlaylist(rec: Recording, rr: RecordingRendition, force: boolean): Promise<void> {
+    const b = rec.broadcast;
+    if (!b || rr.unlisted === 0 || rec.finalizing) return;
+    const now = Date.now();
+    const wait = rr.playlistAt + Math.min(10_000, 2 * rr.segments.length) - now;
+    if (!force && (wait > 0 || (rr.items.length > 0 && rr.unlisted < PLAYLIST_EVERY))) {
+      if (wait > 0 && rr.items.length === 0 && !rr.flushTimer) {
+        rr.flushTimer = setTimeout(() => {
+          rr.flushTimer = null;
+          rr.flushWanted = true;
+          this.kick(rec, rr);
+        }, wait);
+        rr.flushTimer.unref();
+      }
+      return;
+    }
+    rr.unlisted = 0;
+    rr.playlistAt = now;
+    await this.put(rec, 'playlist', recordingKey(b.broadcastId, vodMediaPlaylistFile(rr.name)), Buffer.from(rr.playlist.render(false)));
+    this.maybeWriteIndex(rec);
   }
 
   private mediaPlaylist(rr: { name: string; segments: readonly RecordedSegment[] }, ended: boolean): string {
@@ -467,6 +509,7 @@ export class Recorder {
       // The store closed the last segments when the channel ended; take anything the listener has not seen.
       for (const r of rec.channel.renditions.values()) this.capture(rec.channel, r);
       rec.finalizing = true;
+      for (const rr of rec.renditions.values()) if (rr.flushTimer) clearTimeout(rr.flushTimer);
       await this.idle(rec);
       this.recordings.delete(rec.channel);
       const renditions: FinalRendition[] = [...rec.renditions.values()];
@@ -495,7 +538,7 @@ export class Recorder {
     }
     const key = (file: string) => recordingKey(b.broadcastId, file);
     await Promise.all(
-      renditions.filter((r) => r.segments.length > 0).map((r) => this.put(null, 'playlist', key(vodMediaPlaylistFile(r.name)), Buffer.from(this.mediaPlaylist(r, true)))),
+      renditions.filter((r) => r.segments.length > 0).map((r) => this.put(null, 'playlist', key(vodMediaPlaylistFile(r.name)), Buffer.from(r.playlist?.render(true) ?? this.mediaPlaylist(r, true)))),
     );
     await this.put(null, 'multivariant', key(VOD_MULTIVARIANT_PLAYLIST), Buffer.from(renderVodMultivariantPlaylist(rows)));
     const primary = renditions.find((r) => r.name === rows[0]?.name);

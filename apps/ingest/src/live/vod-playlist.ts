@@ -46,26 +46,56 @@ function breaksBefore(prev: RecordedSegment | undefined, s: RecordedSegment): bo
 }
 
 /**
- * Renders a media playlist (see the module comment). `targetDurationSeconds` is a floor (the live store's target
- * duration, so an EVENT playlist's target never changes, §6.2.1); the value written is at least every rounded EXTINF.
- * @param segments stored segments in media sequence order (at least one).
+ * A media playlist built segment by segment (see the module comment): {@link MediaPlaylistBuilder.add} appends one
+ * segment's lines, so rewriting the EVENT playlist of a long recording after each segment costs a string
+ * concatenation, not a render of every segment. `targetDurationSeconds` is a floor (the live store's target duration,
+ * so an EVENT playlist's target never changes, §6.2.1); the value written is at least every rounded EXTINF.
+ */
+export class MediaPlaylistBuilder {
+  private body = '';
+  private prev: RecordedSegment | undefined;
+  private target: number;
+  private independent = true;
+  /** Segments added. */
+  count = 0;
+
+  constructor(
+    readonly rendition: string,
+    targetDurationSeconds: number,
+  ) {
+    this.target = Math.max(1, Math.ceil(targetDurationSeconds));
+  }
+
+  /** Appends segment `s` (after the previous one, in media sequence order). */
+  add(s: RecordedSegment): void {
+    const lines: string[] = [];
+    const prev = this.prev;
+    if (breaksBefore(prev, s)) lines.push('#EXT-X-DISCONTINUITY');
+    if (!prev || prev.gen !== s.gen) lines.push(`#EXT-X-MAP:URI="${vodInitFile(this.rendition, s.gen)}"`);
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`, `#EXTINF:${(s.durationMs / 1000).toFixed(3)},`, vodSegmentFile(this.rendition, s.msn));
+    this.body += `${lines.join('\n')}\n`;
+    this.target = Math.max(this.target, Math.round(s.durationMs / 1000));
+    this.independent &&= s.independent;
+    this.prev = s;
+    this.count++;
+  }
+
+  /** The playlist text: EVENT while `ended` is false, VOD + EXT-X-ENDLIST once true. */
+  render(ended: boolean): string {
+    const head = ['#EXTM3U', '#EXT-X-VERSION:6', `#EXT-X-TARGETDURATION:${this.target}`, '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-PLAYLIST-TYPE:${ended ? 'VOD' : 'EVENT'}`];
+    if (this.count > 0 && this.independent) head.push('#EXT-X-INDEPENDENT-SEGMENTS');
+    return `${head.join('\n')}\n${this.body}${ended ? '#EXT-X-ENDLIST\n' : ''}`;
+  }
+}
+
+/**
+ * Renders a media playlist of `segments` (stored segments in media sequence order) at once
+ * ({@link MediaPlaylistBuilder}).
  */
 export function renderVodMediaPlaylist(rendition: string, segments: readonly RecordedSegment[], o: { ended: boolean; targetDurationSeconds: number }): string {
-  let target = Math.max(1, Math.ceil(o.targetDurationSeconds));
-  for (const s of segments) target = Math.max(target, Math.round(s.durationMs / 1000));
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:6', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-PLAYLIST-TYPE:${o.ended ? 'VOD' : 'EVENT'}`];
-  if (segments.length > 0 && segments.every((s) => s.independent)) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
-  let prev: RecordedSegment | undefined;
-  for (const s of segments) {
-    if (breaksBefore(prev, s)) lines.push('#EXT-X-DISCONTINUITY');
-    if (!prev || prev.gen !== s.gen) lines.push(`#EXT-X-MAP:URI="${vodInitFile(rendition, s.gen)}"`);
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
-    lines.push(`#EXTINF:${(s.durationMs / 1000).toFixed(3)},`);
-    lines.push(vodSegmentFile(rendition, s.msn));
-    prev = s;
-  }
-  if (o.ended) lines.push('#EXT-X-ENDLIST');
-  return `${lines.join('\n')}\n`;
+  const b = new MediaPlaylistBuilder(rendition, o.targetDurationSeconds);
+  for (const s of segments) b.add(s);
+  return b.render(o.ended);
 }
 
 /**
