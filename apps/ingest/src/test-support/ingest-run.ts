@@ -60,6 +60,8 @@ export interface IngestRunOptions {
    * LOG_LEVEL warn; the ports, MEDIA_DIR, prefix and INGEST_ID are always set by the run).
    */
   env?: Record<string, string>;
+  /** RECORDINGS_DIR to use (kept by `stop`); default: a new temporary directory, deleted by `stop`. */
+  recordingsDir?: string;
   /** Runs after MEDIA_DIR is created and before the process starts (e.g. to plant a stale channel directory). */
   prepareMediaDir?: (mediaDir: string) => Promise<unknown>;
 }
@@ -85,7 +87,7 @@ export interface IngestRun {
 export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun> {
   const fake = await FakeCommandSide.start(opts.prefix, opts.handlers);
   const mediaDir = await mkdtemp(path.join(tmpdir(), opts.tmpPrefix));
-  const recordingsDir = await mkdtemp(path.join(tmpdir(), `${opts.tmpPrefix}rec-`));
+  const recordingsDir = opts.recordingsDir ?? (await mkdtemp(path.join(tmpdir(), `${opts.tmpPrefix}rec-`)));
   await opts.prepareMediaDir?.(mediaDir);
   const rtmpPort = await freePort();
   const httpPort = await freePort();
@@ -116,7 +118,7 @@ export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun>
       await ingest.stop();
       await fake.close();
       await rm(mediaDir, { recursive: true, force: true });
-      await rm(recordingsDir, { recursive: true, force: true });
+      if (!opts.recordingsDir) await rm(recordingsDir, { recursive: true, force: true });
     },
   };
   try {
