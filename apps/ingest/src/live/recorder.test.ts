@@ -269,5 +269,18 @@ void describe('recorder (real ffmpeg fMP4, real store, local-disk storage)', { t
     // Finalized once: a second start-up finds nothing to do.
     assert.equal(await new Recorder({ store: newStore(), storage, commands: cmd, log }).recover(), 0);
     assert.equal(cmd.calls.length, 1);
+    // A recording this process started (live, endedAt null) is never "recovered".
+    const store2 = newStore();
+    const current = new Recorder({ store: store2, storage, commands: cmd, log });
+    current.start();
+    const liveId = randomUUID();
+    current.started({ channelId, broadcastId: liveId, username: 'erin', record: true });
+    const r2 = store2.open('erin').rendition('source');
+    r2.init(fmp4.init, desc('source'));
+    for (const p of fmp4.parts.slice(0, 20)) r2.part(p);
+    await waitUntil('live manifest', () => storage.stat(recordingKey(liveId, 'manifest.json')).then((st) => st ?? undefined));
+    assert.equal(await current.recover(), 0);
+    assert.equal(cmd.calls.length, 1);
+    current.stop();
   });
 });

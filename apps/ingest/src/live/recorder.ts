@@ -159,6 +159,8 @@ export class Recorder {
   private readonly maxPending: number;
   private unsubscribe: (() => void) | null = null;
   private unreport: (() => void) | null = null;
+  /** When this recorder was made: recordings started since are this process's own (never "recovered"). */
+  private readonly bootAtMs = Date.now();
 
   constructor(private readonly o: RecorderOptions) {
     this.maxPending = o.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
@@ -606,13 +608,12 @@ export class Recorder {
   }
 
   /**
-   * Crash recovery: finalizes every recording in storage whose manifest says `endedAt: null` and that this process
-   * is not recording, from its stored EVENT media playlists (parsed with hls-parser; sizes from the storage listing).
+   * Crash recovery: finalizes every recording in storage whose manifest says `endedAt: null` and that an earlier run
+   * started (its `startedAt` is before this recorder was made), from its stored EVENT media playlists (parsed with hls-parser; sizes from the storage listing).
    * Call once the command side is reachable. @returns the number of recordings finalized. Never rejects.
    */
   async recover(): Promise<number> {
     let n = 0;
-    const live = new Set([...this.recordings.values()].map((r) => r.broadcast?.broadcastId));
     const manifests: string[] = [];
     try {
       for await (const o of this.o.storage.list('recordings/')) if (o.key.endsWith(`/${RECORDING_MANIFEST_FILE}`)) manifests.push(o.key);
@@ -629,7 +630,9 @@ export class Recorder {
           continue;
         }
         const m = parsed.data;
-        if (m.endedAt !== null || live.has(m.broadcastId)) continue;
+        // Only recordings of an earlier run: one this process started (now or while recovering) is live.
+        const mine = Date.parse(m.startedAt) >= this.bootAtMs || [...this.recordings.values()].some((r) => r.broadcast?.broadcastId === m.broadcastId);
+        if (m.endedAt !== null || mine) continue;
         await this.recoverOne(m);
         n++;
       } catch (err: unknown) {
