@@ -169,6 +169,41 @@ void describe('recorder (real ffmpeg fMP4, real store, local-disk storage)', { t
     recorder.stop();
   });
 
+  void it('records every rendition of a ladder: one media playlist each, all in index.m3u8 and the announcement', async () => {
+    const storage = new LocalDiskStorage(path.join(dir, 'store5'));
+    const store = newStore();
+    const cmd = commands();
+    const recorder = new Recorder({ store, storage, commands: cmd, log });
+    recorder.start();
+    const broadcastId = randomUUID();
+    recorder.started({ channelId: randomUUID(), broadcastId, username: 'fay', record: true });
+    const ch = store.open('fay');
+    const low: RenditionDescriptor = { ...desc('low'), width: 160, height: 90, transcoded: true };
+    ch.rendition('source').init(fmp4.init, desc('source'));
+    ch.rendition('low').init(fmp4.init, low);
+    for (const p of fmp4.parts.slice(0, 30)) {
+      ch.rendition('source').part(p);
+      // The low rendition's parts are smaller (its bandwidth is lower); the bytes are not decoded here.
+      ch.rendition('low').part({ ...p, data: p.data.subarray(0, Math.ceil(p.data.length / 3)) });
+    }
+    store.close('fay', 60_000);
+    await recorder.finished({ username: 'fay', broadcastId });
+    const body = broadcastRecordedRequestSchema.parse(cmd.calls[0]);
+    assert.deepEqual(body.renditions.map((r) => r.name), ['source', 'low']);
+    assert.deepEqual(body.renditions.map((r) => [r.width, r.height]), [[320, 180], [160, 90]]);
+    assert.ok(body.renditions[0]!.bandwidth > body.renditions[1]!.bandwidth);
+    assert.equal(body.bytes, body.renditions[0]!.bytes + body.renditions[1]!.bytes);
+    const mv = HLS.parse((await storage.get(recordingKey(broadcastId, 'index.m3u8')))!.toString());
+    assert.ok(mv.isMasterPlaylist);
+    assert.deepEqual(mv.variants.map((v) => [v.uri, v.bandwidth]), [['source.m3u8', body.renditions[0]!.bandwidth], ['low.m3u8', body.renditions[1]!.bandwidth]]);
+    for (const name of ['source', 'low']) {
+      const pl = media((await storage.get(recordingKey(broadcastId, `${name}.m3u8`)))!.toString());
+      assert.equal(pl.endlist, true);
+      assert.equal(pl.segments.length, body.renditions.find((r) => r.name === name)?.segments);
+    }
+    recorder.stop();
+  });
+
   void it('deletes the recording at the end when the channel keeps no VODs (record: false), and announces nothing', async () => {
     const storage = new LocalDiskStorage(path.join(dir, 'store2'));
     const store = newStore();
