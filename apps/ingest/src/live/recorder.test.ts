@@ -204,6 +204,37 @@ void describe('recorder (real ffmpeg fMP4, real store, local-disk storage)', { t
     recorder.stop();
   });
 
+  void it('finalizes a 1-hour recording within seconds of the end (facts in memory, nothing re-read)', async () => {
+    const storage = new LocalDiskStorage(path.join(dir, 'store6'));
+    const store = newStore();
+    const cmd = commands();
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const recorder = new Recorder({ store, storage, commands: cmd, log, thumbnails: { thumbnail: () => ({ jpeg, at: Date.now() }) } });
+    recorder.start();
+    const broadcastId = randomUUID();
+    recorder.started({ channelId: randomUUID(), broadcastId, username: 'gus', record: true });
+    const r = store.open('gus').rendition('source');
+    r.init(fmp4.init, desc('source'));
+    // 3600 s of 0.2-s parts (small synthetic bytes: the recorder does not decode them), a keyframe every second.
+    for (let n = 0; n < 18_000; n++) r.part({ data: Buffer.alloc(200, n % 251), durationSeconds: 0.2, independent: n % 5 === 0, programDateTimeMs: T0 + n * 200 });
+    await waitUntil('every segment stored', () => (recorder.pendingBytes() === 0 ? true : undefined), 120_000);
+    recorder.ended({ broadcastId, username: 'gus' });
+    store.close('gus', 60_000);
+    const t = Date.now();
+    await recorder.finished({ username: 'gus', broadcastId });
+    const ms = Date.now() - t;
+    const body = broadcastRecordedRequestSchema.parse(cmd.calls[0]);
+    assert.ok(ms < 5000, `finalized in ${ms} ms`);
+    assert.ok(Math.abs(body.durationMs - 3_600_000) <= 200, `durationMs ${body.durationMs}`);
+    assert.ok(body.renditions[0]!.segments >= 3599);
+    assert.equal(body.thumbnail, true);
+    assert.deepEqual(await storage.get(recordingKey(broadcastId, 'thumbnail.jpg')), jpeg, "the thumbnailer's latest picture");
+    const vod = media((await storage.get(recordingKey(broadcastId, 'source.m3u8')))!.toString());
+    assert.equal(vod.segments.length, body.renditions[0]!.segments);
+    assert.equal(vod.endlist, true);
+    recorder.stop();
+  });
+
   void it('deletes the recording at the end when the channel keeps no VODs (record: false), and announces nothing', async () => {
     const storage = new LocalDiskStorage(path.join(dir, 'store2'));
     const store = newStore();
