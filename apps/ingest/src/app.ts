@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
+import path from 'node:path';
+import { LocalDiskStorage } from '@eventcast/media-storage';
 import { natsConnectionOptions, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { ChannelManager } from './channels.js';
 import { NatsCommandClient, routeNestLogsTo, type CommandClient } from './command-client.js';
@@ -13,6 +15,7 @@ import type { IngestConfig } from './config.js';
 import { HealthSampler } from './health-sampler.js';
 import { InputCheck } from './input-check.js';
 import { createLiveOrigin } from './live/origin.js';
+import { Recorder } from './live/recorder.js';
 import { LiveMediaStore, advertisedPartTarget } from './live/store.js';
 import { Thumbnailer } from './live/thumbnailer.js';
 import { removeStaleHlsDirs } from './media-dir.js';
@@ -113,8 +116,14 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     warmDecoders: cfg.thumbnailWarmDecoders,
     log: log.child({ component: 'thumbnailer' }),
   });
+  // Recordings (issue 11): every broadcast's segments to RECORDINGS_DIR, the DVR window while live, the VOD after.
+  const storage = new LocalDiskStorage(path.resolve(cfg.RECORDINGS_DIR));
+  const recorder = new Recorder({ store, storage, commands, thumbnails, ffmpegPath: cfg.FFMPEG_PATH, log: log.child({ component: 'recorder' }) });
+  recorder.start();
+  channels.observe(recorder);
   const originOptions = {
     store,
+    storage,
     thumbnails,
     maxHeldPerClient: cfg.hlsMaxHeldPerClient,
     isReady: () => gate.ready && !gate.stopping,
@@ -149,10 +158,15 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
   thumbnails.start();
 
   const aborter = new AbortController();
+  let recovered: Promise<void> = Promise.resolve();
   const announced = announce(commands, cfg.ingestId, log, aborter.signal).then((ok) => {
     if (ok && !gate.stopping) {
       gate.ready = true;
       log.info('ingest ready');
+      // Recordings an earlier run left unfinished (killed before their broadcast ended) are finalized now.
+      recovered = recorder.recover().then((n) => {
+        if (n > 0) log.info({ count: n }, 'finalized unfinished recordings of an earlier run');
+      });
     }
   });
 
@@ -163,7 +177,10 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     aborter.abort();
     log.info('ingest stopping');
     await healthSampler.stop();
+    // Ends every broadcast; each channel's end finalizes and announces its recording before this resolves.
     await channels.shutdown();
+    await recovered;
+    recorder.stop();
     await thumbnails.stop();
     restreamer.stopAll();
     unreportMetrics();

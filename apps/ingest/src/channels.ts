@@ -37,6 +37,8 @@ export interface LiveChannel {
   packager: LivePackager;
   fallbackTimer: NodeJS.Timeout | null;
   log: Logger;
+  /** Whether the channel keeps this broadcast as a VOD (the broadcast-start reply); unset until it answered. */
+  record?: boolean;
   /** Media info sent with the broadcast start (metrics: announced bitrate); null until then. */
   media?: MediaInfo | null;
   /** Measures the current publisher session's packets (`GET /admin/health`); replaced on a reconnect. */
@@ -63,10 +65,21 @@ const EMPTY_MEDIA: MediaInfo = {
  * (`secret`): never log it.
  */
 export interface BroadcastObserver {
-  started(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string; log: Logger }): void;
+  /**
+   * The command side recorded the broadcast start. `record`: whether the channel keeps the broadcast as a VOD
+   * (`broadcastStartReplySchema` of contracts vod.ts; issue 11).
+   */
+  started(b: { channelId: string; broadcastId: string; username: string; record: boolean; inputUrl: string; secret: string; log: Logger }): void;
   /** The publisher reconnected within the grace period; `inputUrl` is the new session's (another key: another URL). */
   resumed?(b: { channelId: string; broadcastId: string; inputUrl: string; secret: string }): void;
-  ended(b: { channelId: string; broadcastId: string }): void;
+  ended(b: { channelId: string; broadcastId: string; username: string }): void;
+  /**
+   * The channel's end is complete on this node: the packager finished and the live media store closed the channel's
+   * last segments (the recorder finalizes the recording here, ./live/recorder.ts). `broadcastId` null: the broadcast
+   * never started; `record`: the broadcast-start reply's (null without one) — also when the channel ended while the
+   * command side answered, so `started` was never called. Awaited on the channel's operation chain (and so by {@link ChannelManager.shutdown}).
+   */
+  finished?(b: { channelId: string; broadcastId: string | null; username: string; record: boolean | null }): Promise<void>;
 }
 
 /** Owns every {@link LiveChannel} of the node. */
@@ -243,7 +256,8 @@ export class ChannelManager implements LiveChannelSource {
         void this.end(ch, 'error');
         return;
       }
-      ch.log.info({ broadcastId, media }, 'broadcast started');
+      ch.record = r.record;
+      ch.log.info({ broadcastId, media, record: r.record }, 'broadcast started');
       // The channel may have ended while the command side answered: its observers must not start (nothing would stop
       // them), e.g. a restream of a broadcast already over. `end` records the broadcast end with this id.
       if (ch.ending) {
@@ -252,7 +266,8 @@ export class ChannelManager implements LiveChannelSource {
       }
       // The current session's key: the publisher may have reconnected with a rotated key in the meantime.
       const inputUrl = this.internalUrl(ch.streamKey);
-      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, inputUrl, secret: ch.streamKey, log: ch.log }), ch.log);
+      const record = r.record;
+      this.notify((o) => o.started({ channelId: ch.channelId, broadcastId, username: ch.username, record, inputUrl, secret: ch.streamKey, log: ch.log }), ch.log);
     } catch (err: unknown) {
       ch.log.error({ broadcastId, err: errorMessage(err) }, 'could not record the broadcast start; closing the publish');
       void this.end(ch, 'error');
@@ -322,8 +337,8 @@ export class ChannelManager implements LiveChannelSource {
 
   /**
    * Ends a live channel: sends `ingest.broadcast-end` (retried), stops ffmpeg and ends the store's playlists, closes
-   * the publisher if still connected, and lets the store forget the channel after INGEST_HLS_CLEANUP_DELAY_MS.
-   * Idempotent.
+   * the publisher if still connected, lets the store forget the channel after INGEST_HLS_CLEANUP_DELAY_MS, then awaits
+   * the observers' `finished` (the recording is finalized and announced there). Idempotent.
    */
   end(ch: LiveChannel, reason: BroadcastEndReason): Promise<void> {
     if (ch.ending) return this.chains.get(ch.channelId) ?? Promise.resolve();
@@ -333,7 +348,7 @@ export class ChannelManager implements LiveChannelSource {
     if (ch.connected && reason !== 'ingest_restart') ch.session.close();
     return this.enqueue(ch.channelId, async () => {
       const broadcastId = ch.broadcastId;
-      if (broadcastId) this.notify((o) => o.ended({ channelId: ch.channelId, broadcastId }), ch.log);
+      if (broadcastId) this.notify((o) => o.ended({ channelId: ch.channelId, broadcastId, username: ch.username }), ch.log);
       const ended = broadcastId
         ? retry(() => this.commands.broadcastEnd({ channelId: ch.channelId, broadcastId, reason }), 4, 500).then(
             (r) => ch.log.info({ broadcastId, reason, ok: r.ok }, 'broadcast ended'),
@@ -343,6 +358,15 @@ export class ChannelManager implements LiveChannelSource {
       await Promise.all([ended, ch.packager.finish()]);
       // A new publish of the same channel after this point opens the store channel again (a new broadcast).
       if (!this.live.has(ch.channelId)) this.media.close(ch.username, this.cfg.hlsCleanupDelayMs);
+      // The store closed the last segments: observers finish their work on the broadcast (the recording, issue 11).
+      for (const o of this.observers) {
+        if (!o.finished) continue;
+        try {
+          await o.finished({ channelId: ch.channelId, broadcastId, username: ch.username, record: ch.record ?? null });
+        } catch (err: unknown) {
+          ch.log.error({ broadcastId, err: errorMessage(err) }, 'broadcast observer failed to finish');
+        }
+      }
     });
   }
 

@@ -11,7 +11,11 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { ClientNats, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import {
+  broadcastRecordedReplySchema,
+  broadcastStartReplySchema,
   restreamTargetsReplySchema,
+  type BroadcastRecordedReply,
+  type BroadcastRecordedRequest,
   type AuthorizePublishRequest as AuthorizePublishWire,
   type HealthCommandReply,
   type HealthSampleRequest,
@@ -47,13 +51,21 @@ export type AuthorizePublishReply =
   | { allowed: true; channelId: string; username: string }
   | { allowed: false; reason: PublishRejectionReason; message: string };
 
-/** Reply of `ingest.broadcast-start` and `ingest.broadcast-end` (`broadcastId` only on start). */
+/** Reply of `ingest.broadcast-end` (and of the other `{ ok }` commands). */
 export type CommandResult = { ok: true; broadcastId?: string } | { ok: false; code: string; message: string };
+
+/**
+ * Reply of `ingest.broadcast-start` (`broadcastStartReplySchema` of @eventcast/contracts vod.ts): `record` says whether
+ * the channel keeps this broadcast as a VOD.
+ */
+export type BroadcastStartResult = { ok: true; broadcastId: string; record: boolean } | { ok: false; code: string; message: string };
 
 /** The operations the ingest needs from the command side. Implemented by {@link NatsCommandClient}. */
 export interface CommandClient {
   authorizePublish(req: AuthorizePublishRequest): Promise<AuthorizePublishReply>;
-  broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult>;
+  broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<BroadcastStartResult>;
+  /** `ingest.broadcast-recorded`: the recording of an ended broadcast is complete in storage (issue 11). */
+  broadcastRecorded(req: BroadcastRecordedRequest): Promise<BroadcastRecordedReply>;
   broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult>;
   nodeStarted(req: { ingestId: string }): Promise<{ ended: number }>;
   /** `ingest.health-sample` (stream health, issue 10 item 5). */
@@ -157,9 +169,28 @@ export class NatsCommandClient implements CommandClient {
     return r as AuthorizePublishReply;
   }
 
-  /** `ingest.broadcast-start`. */
-  async broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<CommandResult> {
-    return this.result(CommandPatterns.BroadcastStart, await this.request(CommandPatterns.BroadcastStart, req));
+  /**
+   * `ingest.broadcast-start`, its reply read with `broadcastStartReplySchema`. A success reply without `record` (a
+   * command side older than issue 11) means `record: true`, one without `broadcastId` the id that was sent.
+   * @throws {MalformedReplyError} for any other shape.
+   */
+  async broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<BroadcastStartResult> {
+    const r = await this.request(CommandPatterns.BroadcastStart, req);
+    const filled = isObj(r) && r['ok'] === true ? { broadcastId: req.broadcastId, record: true, ...r } : r;
+    const parsed = broadcastStartReplySchema.safeParse(filled);
+    if (!parsed.success) throw new MalformedReplyError(CommandPatterns.BroadcastStart);
+    return parsed.data;
+  }
+
+  /**
+   * `ingest.broadcast-recorded` (body `broadcastRecordedRequestSchema`, reply `broadcastRecordedReplySchema`).
+   * @throws {MalformedReplyError} for a reply of another shape.
+   */
+  async broadcastRecorded(req: BroadcastRecordedRequest): Promise<BroadcastRecordedReply> {
+    const r = await this.request(CommandPatterns.BroadcastRecorded, req);
+    const parsed = broadcastRecordedReplySchema.safeParse(isObj(r) && r['ok'] === true && !('position' in r) ? { ...r, position: null } : r);
+    if (!parsed.success) throw new MalformedReplyError(CommandPatterns.BroadcastRecorded);
+    return parsed.data;
   }
 
   /** `ingest.broadcast-end`. */

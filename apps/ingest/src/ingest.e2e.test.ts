@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import HLS from 'hls-parser';
+import { broadcastRecordedRequestSchema, type BroadcastRecordedRequest } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 import { generateStreamKey, hashStreamKey } from '@eventcast/platform';
 import type { FakeHandlers } from './test-support/fake-command-side.js';
@@ -49,6 +51,52 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
   });
 
   after(() => run?.stop());
+
+  /**
+   * Checks an announced recording against what the origin serves: `index.m3u8`, a VOD media playlist with
+   * EXT-X-ENDLIST whose EXTINF sum is `durationMs` (and the timeline's), every segment there, the thumbnail, and the
+   * manifest not served. `seconds` is the published length (the recording lasts about that long).
+   */
+  async function checkRecording(body: BroadcastRecordedRequest, publishedMs: number): Promise<void> {
+    assert.equal(body.channelId, channelId);
+    assert.ok(body.durationMs > publishedMs - 2500 && body.durationMs < publishedMs + 2000, `durationMs ${body.durationMs}`);
+    assert.equal(body.timeline.reduce((n, r) => n + r.durationMs, 0), body.durationMs);
+    assert.equal(body.timeline[0]?.offsetMs, 0);
+    assert.ok(Math.abs((body.timeline[0]?.programDateTimeMs ?? 0) - Date.now()) < 120_000, 'program date time is wall-clock time');
+    assert.equal(body.renditions.length, 1);
+    assert.equal(body.renditions[0]?.name, 'source');
+    assert.match(body.renditions[0]?.codecs ?? '', /^avc1\.[0-9a-fA-F]{6},mp4a\.40\.2$/);
+    assert.ok(body.bytes > 0 && body.bytes === body.renditions[0]?.bytes);
+    const vod = (p: string) => rawRequest(run.httpPort, `/vod/${body.broadcastId}/${p}`);
+    const index = await vod('index.m3u8');
+    assert.equal(index.status, 200);
+    assert.match(index.body.toString(), /^source\.m3u8$/m);
+    const pl = await vod('source.m3u8');
+    assert.equal(pl.status, 200);
+    assert.equal(pl.headers['cache-control'], 'public, max-age=86400');
+    const parsed = HLS.parse(pl.body.toString());
+    assert.ok(!parsed.isMasterPlaylist);
+    assert.equal(parsed.playlistType, 'VOD');
+    assert.equal(parsed.endlist, true);
+    assert.equal(parsed.segments.length, body.renditions[0]?.segments);
+    assert.equal(parsed.segments.reduce((n, seg) => n + Math.round(seg.duration * 1000), 0), body.durationMs);
+    let bytes = 0;
+    for (const seg of parsed.segments) {
+      const r = await vod(seg.uri);
+      assert.equal(r.status, 200, seg.uri);
+      assert.equal(r.body.toString('latin1', 4, 8), 'moof');
+      bytes += r.body.length;
+    }
+    for (const uri of new Set(parsed.segments.map((seg) => seg.map?.uri ?? ''))) {
+      const r = await vod(uri);
+      assert.equal(r.status, 200, uri);
+      bytes += r.body.length;
+    }
+    assert.equal(bytes, body.bytes, 'the announced bytes are the stored media');
+    assert.equal((await vod('thumbnail.jpg')).status, body.thumbnail ? 200 : 404);
+    assert.equal(body.thumbnail, true);
+    assert.equal((await vod('manifest.json')).status, 404);
+  }
 
   void it('announces itself and removes stale HLS directories at startup', async () => {
     const call = await run.fake.waitFor(CommandPatterns.IngestNodeStarted);
@@ -112,9 +160,30 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.equal(Number(head.headers['content-length']), seg.body.length);
     assert.equal(head.body.length, 0);
 
+    // The recording while live (the DVR window, issue 11): an EVENT playlist of the broadcast so far, short caching.
+    const broadcastId = String(start.data['broadcastId']);
+    const dvr = await waitUntil('DVR playlist', async () => {
+      const r = await rawRequest(run.httpPort, `/vod/${broadcastId}/source.m3u8`);
+      return r.status === 200 && (r.body.toString().match(/#EXTINF/g) ?? []).length >= 2 ? r : undefined;
+    });
+    assert.match(dvr.body.toString(), /^#EXT-X-PLAYLIST-TYPE:EVENT$/m);
+    assert.doesNotMatch(dvr.body.toString(), /#EXT-X-ENDLIST/);
+    assert.equal(dvr.headers['cache-control'], 'public, max-age=1');
+    assert.equal((await rawRequest(run.httpPort, `/vod/${broadcastId}/index.m3u8`)).status, 200);
+
     assert.equal(await pub.exit, 0, pub.stderr());
     const end = await run.fake.waitFor(CommandPatterns.BroadcastEnd);
     assert.deepEqual(end.data, { channelId, broadcastId: start.data['broadcastId'], reason: 'unpublished' });
+    const endedAt = Date.now();
+    // The recording is finalized and announced within seconds of the end (the reply to broadcast-start had no
+    // `record`: kept), consistent with the VOD playlist the origin now serves.
+    const recorded = await run.fake.waitFor(CommandPatterns.BroadcastRecorded, (c) => c.data['broadcastId'] === broadcastId, 15_000);
+    assert.ok(Date.now() - endedAt < 5000, `announced ${Date.now() - endedAt} ms after the end`);
+    const body = broadcastRecordedRequestSchema.parse(recorded.data);
+    await checkRecording(body, 7000);
+    assert.equal(body.renditions[0]?.width, 640);
+    assert.equal(body.renditions[0]?.height, 360);
+    assert.equal(body.timeline.length, 1);
     // The ended broadcast stays readable for INGEST_HLS_CLEANUP_DELAY_MS, then the store forgets it.
     await waitUntil('channel forgotten', async () => ((await rawRequest(run.httpPort, `/hls/${username}/source.m3u8`)).status === 404 ? true : undefined), 10_000);
     assert.equal(run.fake.calls.filter((c) => c.pattern === CommandPatterns.BroadcastStart).length, 1);
@@ -169,6 +238,13 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     assert.equal(since(CommandPatterns.BroadcastStart).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd).length, 1);
     assert.equal(since(CommandPatterns.BroadcastEnd)[0]?.data['broadcastId'], since(CommandPatterns.BroadcastStart)[0]?.data['broadcastId']);
+    // One recording of the whole broadcast, with a second timeline run after the reconnect (a discontinuity).
+    const broadcastId = since(CommandPatterns.BroadcastStart)[0]?.data['broadcastId'];
+    const recorded = await run.fake.waitFor(CommandPatterns.BroadcastRecorded, (c) => c.data['broadcastId'] === broadcastId, 15_000);
+    const body = broadcastRecordedRequestSchema.parse(recorded.data);
+    await checkRecording(body, 6000);
+    assert.equal(body.timeline.length, 2, JSON.stringify(body.timeline));
+    assert.ok((body.timeline[1]?.programDateTimeMs ?? 0) > (body.timeline[0]?.programDateTimeMs ?? 0) + (body.timeline[0]?.durationMs ?? 0) - 100);
     // A new packager run for the reconnected session (a new init segment: the new session's timestamps start again),
     // in the same store channel and broadcast.
     assert.equal(packagerRuns() - runsBefore, 2, 'one packager run per publisher session');
@@ -207,9 +283,14 @@ void describe('ingest (real ffmpeg, NMS and NATS)', { timeout: 90_000 }, () => {
     const n = run.fake.calls.length;
     const pub = publishTestStream(rtmp(validKey), 30);
     const start = await run.fake.waitFor(CommandPatterns.BroadcastStart, (c) => run.fake.calls.indexOf(c) >= n);
+    // Some media recorded (the DVR playlist exists), then SIGTERM.
+    await waitUntil('DVR playlist', async () => ((await rawRequest(run.httpPort, `/vod/${String(start.data['broadcastId'])}/source.m3u8`)).status === 200 ? true : undefined));
     assert.equal(await run.ingest.stop(), 0);
     const end = await run.fake.waitFor(CommandPatterns.BroadcastEnd, (c) => c.data['broadcastId'] === start.data['broadcastId'], 1000);
     assert.equal(end.data['reason'], 'ingest_restart');
+    // Graceful shutdown finalizes and announces the recording before the process exits.
+    const recorded = await run.fake.waitFor(CommandPatterns.BroadcastRecorded, (c) => c.data['broadcastId'] === start.data['broadcastId'], 1000);
+    assert.ok(broadcastRecordedRequestSchema.parse(recorded.data).durationMs > 0);
     assert.notEqual(await pub.exit, 0);
     assert.ok(!run.ingest.output().includes(validKey), 'the stream key must never be logged');
     for (const line of run.ingest.output().trim().split('\n')) JSON.parse(line);

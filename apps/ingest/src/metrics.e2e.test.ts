@@ -61,5 +61,14 @@ void describe('ingest /metrics (real ffmpeg, NMS and NATS)', { timeout: 60_000 }
     });
     assert.equal(sampleValue(ended, 'eventcast_ingest_publishers_connected'), 0);
     assert.ok(!ended.some((f) => f.samples.some((s) => s.labels['channel'] === username)), 'series of the ended channel are dropped');
+    // The recording (issue 11): segments written, then finalized and announced.
+    await run.fake.waitFor(CommandPatterns.BroadcastRecorded);
+    const recorded = await waitUntil('recording finalized', async () => {
+      const m = await scrape();
+      return sampleValue(m, 'eventcast_ingest_recordings_finalized_total', { outcome: 'announced' }) === 1 ? m : undefined;
+    });
+    assert.ok(sampleValue(recorded, 'eventcast_ingest_recording_writes_total', { kind: 'segment', outcome: 'ok' }) >= 3);
+    assert.ok(sampleValue(recorded, 'eventcast_ingest_recording_bytes_total') > 0);
+    assert.equal(sampleValue(recorded, 'eventcast_ingest_recording_pending_bytes'), 0);
   });
 });

@@ -111,3 +111,42 @@ export function reportLiveChannels(source: LiveChannelSource): () => void {
   sources.add(source);
   return () => sources.delete(source);
 }
+
+const recordingWrites = counter({
+  name: 'eventcast_ingest_recording_writes_total',
+  help: 'Recording writes to the media storage (issue 11), by kind (init, segment, playlist, multivariant, manifest, thumbnail, delete) and outcome (ok, failed, dropped: the bounded write queue overflowed).',
+  labelNames: ['kind', 'outcome'],
+});
+const recordingBytes = counter({ name: 'eventcast_ingest_recording_bytes_total', help: 'Media bytes (init and media segments) written to recordings.' });
+const recordingsFinalized = counter({
+  name: 'eventcast_ingest_recordings_finalized_total',
+  help: 'Recordings finalized at the end of a broadcast, by outcome (announced, not_kept: deleted, empty: no media, failed).',
+  labelNames: ['outcome'],
+});
+const pendingSources = new Set<() => number>();
+gauge({
+  name: 'eventcast_ingest_recording_pending_bytes',
+  help: 'Bytes of recording writes queued in memory, not yet in the media storage.',
+  collect() {
+    let n = 0;
+    for (const f of pendingSources) n += f();
+    this.set(n);
+  },
+});
+
+/** Counters of the recorder (./live/recorder.ts). */
+export const recordingMetrics = {
+  /** One write of `kind` ended with `outcome`; `bytes` media bytes written (ok only). */
+  write(kind: string, outcome: 'ok' | 'failed' | 'dropped', bytes = 0): void {
+    recordingWrites.inc({ kind, outcome });
+    if (outcome === 'ok' && bytes > 0) recordingBytes.inc(bytes);
+  },
+  finalized(outcome: 'announced' | 'not_kept' | 'empty' | 'failed'): void {
+    recordingsFinalized.inc({ outcome });
+  },
+  /** Adds a source of the pending-bytes gauge; @returns its removal. */
+  pending(source: () => number): () => void {
+    pendingSources.add(source);
+    return () => pendingSources.delete(source);
+  },
+};

@@ -23,9 +23,18 @@
  *   `public, max-age=10`; errors and probes `no-store`.
  * - CORS `*` everywhere; OPTIONS → 204; GET and HEAD; other methods → 405. The raw path is checked before any
  *   decoding: `.`/`..` segments, encoded slashes or backslashes, NUL, malformed percent-encoding → 400; unknown → 404.
- * - Channels not in the store: 404 (nothing is served from disk; the live media live only in memory).
+ * - Channels not in the store: 404 (the live media live only in memory).
+ * - Recordings and clips (issue 11; `@eventcast/contracts` vod.ts) from the media storage: `/vod/<broadcastId>/<file>`
+ *   (a lowercase uuid and a name of `parseVodFileName`; anything else, `manifest.json` included, → 404) and
+ *   `/clips/<clipId>.mp4|.jpg`. Types: playlists `application/vnd.apple.mpegurl`, init segments and clips
+ *   `video/mp4`, media segments `video/iso.segment`, pictures `image/jpeg`. Caching: a live recording's playlists
+ *   (EVENT, the DVR window) `public, max-age=1`; a finished VOD's playlists, thumbnail and clips
+ *   `public, max-age=86400`; segments and init segments `public, max-age=31536000, immutable`. Byte ranges
+ *   (RFC 9110 §14) on media and clips: `Range: bytes=a-b | a- | -n` → 206 + Content-Range, unsatisfiable → 416;
+ *   bodies are streamed from the storage's local file with backpressure, never read whole per request.
  */
-import { parseHlsFileName, type HlsFile } from '@eventcast/contracts';
+import { clipKey, parseHlsFileName, parseVodFileName, recordingKey, RECORDING_MANIFEST_FILE, type HlsFile } from '@eventcast/contracts';
+import type { MediaStorage } from '@eventcast/media-storage';
 import {
   counter,
   gauge,
@@ -48,6 +57,13 @@ import type { ChannelState, LiveMediaStore, RenditionState } from './store.js';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const HEALTH_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
 const FILE_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Cache-Control of immutable recorded media (segments, init segments: their names never get other bytes). */
+const IMMUTABLE_MEDIA = 'public, max-age=31536000, immutable';
+/** Cache-Control of a finished VOD's playlists, its thumbnail and clips (deleted at most by retention or owners). */
+const VOD_CACHE = 'public, max-age=86400';
+/** Cache-Control of a live recording's playlists (the DVR window grows every segment). */
+const LIVE_RECORDING_CACHE = 'public, max-age=1';
 
 /** Held-request counts of the running origins (normally one per process), read at scrape time. */
 const heldSources = new Set<() => number>();
@@ -74,6 +90,8 @@ export interface LiveOriginOptions {
   log: Logger;
   /** `thumbnail.jpg`; absent: 404. */
   thumbnails?: ThumbnailSource;
+  /** Recordings and clips (`/vod/…`, `/clips/…`, issue 11); absent: those paths are 404. */
+  storage?: MediaStorage;
   /** `GET /admin/health`; absent: that path is 404. */
   adminHealth?: AdminHealthOptions;
   /** Bearer token `/metrics` requires; null: open; absent: `METRICS_TOKEN` of the environment. */
@@ -100,6 +118,8 @@ export interface LiveOrigin {
 /** Result of parsing a request path. */
 export type OriginRoute =
   | { kind: 'hls'; username: string; file: string }
+  | { kind: 'vod'; broadcastId: string; file: string }
+  | { kind: 'clip'; clipId: string; ext: 'mp4' | 'jpg' }
   | { kind: 'health' | 'ready' | 'metrics' | 'admin-health' }
   | { kind: 'bad' }
   | { kind: 'notfound' };
@@ -126,11 +146,46 @@ export function parseOriginPath(rawPath: string): OriginRoute {
     if (s === 'health' || s === 'ready' || s === 'metrics') return { kind: s };
   }
   if (segments.length === 2 && segments[0] === 'admin' && segments[1] === 'health') return { kind: 'admin-health' };
+  if (segments[0] === 'vod' && segments.length === 3) {
+    const broadcastId = segments[1] ?? '';
+    const file = segments[2] ?? '';
+    // Recording files only (@eventcast/contracts parseVodFileName): never manifest.json or anything else in storage.
+    if (!UUID_RE.test(broadcastId) || parseVodFileName(file) === null) return { kind: 'notfound' };
+    return { kind: 'vod', broadcastId, file };
+  }
+  if (segments[0] === 'clips' && segments.length === 2) {
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(mp4|jpg)$/.exec(segments[1] ?? '');
+    if (!m?.[1] || (m[2] !== 'mp4' && m[2] !== 'jpg')) return { kind: 'notfound' };
+    return { kind: 'clip', clipId: m[1], ext: m[2] };
+  }
   if (segments[0] !== 'hls' || segments.length !== 3) return { kind: 'notfound' };
   const username = segments[1] ?? '';
   const file = segments[2] ?? '';
   if (!USERNAME_RE.test(username) || !FILE_RE.test(file)) return { kind: 'notfound' };
   return { kind: 'hls', username, file };
+}
+
+/**
+ * Reads a `Range` header for a representation of `size` bytes (RFC 9110 §14.1.2 byte ranges; one range only):
+ * `bytes=a-b` (b clamped to the last byte), `bytes=a-`, `bytes=-n` (the last n bytes).
+ * @returns `null` to serve the whole representation (no header, another unit, several ranges or bad syntax: a server
+ *   MAY ignore Range, §14.2), `'unsatisfiable'` for a range that starts past the end or an empty suffix (→ 416), else
+ *   the inclusive `[start, end]`.
+ */
+export function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m) return null;
+  const [a, b] = [m[1] ?? '', m[2] ?? ''];
+  if (a === '' && b === '') return null;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  if (b !== '' && Number(b) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: b === '' ? size - 1 : Math.min(size - 1, Number(b)) };
 }
 
 /** Blocking-reload directives of a media playlist request (RFC 8216bis-16 §6.2.5.2). */
@@ -264,16 +319,16 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
   const start = (res: HttpResponse, status: string, headers: Record<string, string>): void => {
     res.writeStatus(status);
     res.writeHeader('Access-Control-Allow-Origin', '*');
-    res.writeHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Type');
+    res.writeHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Type, Content-Range, Accept-Ranges');
     for (const k in headers) res.writeHeader(k, headers[k] ?? '');
   };
 
   /** Sends a whole body with backpressure: what the socket does not take is resent from onWritable. */
-  const send = (res: HttpResponse, status: string, headers: Record<string, string>, body: Buffer, head: boolean): void => {
+  const send = (res: HttpResponse, status: string, headers: Record<string, string>, body: Buffer, head: boolean, headLength = body.length): void => {
     start(res, status, headers);
     if (head) {
       // endWithoutBody(length) aborts the process in uws-pack 20.0.8 on HEAD; the header + endWithoutBody() works.
-      res.writeHeader('Content-Length', String(body.length));
+      res.writeHeader('Content-Length', String(headLength));
       res.endWithoutBody();
       return;
     }
@@ -488,6 +543,164 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     send(res, '200 OK', { 'Content-Type': 'image/jpeg', 'Cache-Control': 'public, max-age=10', 'Last-Modified': new Date(t.at).toUTCString() }, t.jpeg, head);
   };
 
+  // ---- recordings and clips (issue 11) -------------------------------------------------------------------------
+  const storage = o.storage;
+  /**
+   * Small recording files (playlists, manifests) kept in memory by key while their size and time stay the same: many
+   * viewers of one DVR window cost a `stat` each, not a read. At most 256 entries (the oldest goes first).
+   */
+  const smallFiles = new Map<string, { size: number; modifiedAtMs: number; body: Buffer }>();
+  const readSmall = async (key: string): Promise<Buffer | null> => {
+    if (!storage) return null;
+    const st = await storage.stat(key);
+    if (!st) {
+      smallFiles.delete(key);
+      return null;
+    }
+    const hit = smallFiles.get(key);
+    if (hit && hit.size === st.size && hit.modifiedAtMs === st.modifiedAtMs) return hit.body;
+    const body = await storage.get(key);
+    if (!body) return null;
+    smallFiles.delete(key);
+    smallFiles.set(key, { size: st.size, modifiedAtMs: st.modifiedAtMs, body });
+    if (smallFiles.size > 256) smallFiles.delete(smallFiles.keys().next().value ?? '');
+    return body;
+  };
+  /** Playlists (small) are read whole (cached); media are streamed from the storage's local file when it has one. */
+  const serveVod = (res: HttpResponse, broadcastId: string, file: string, head: boolean, range: string): void => {
+    const f = parseVodFileName(file);
+    if (!storage || !f) return notFound(res, head);
+    const key = recordingKey(broadcastId, file);
+    if (f.kind === 'media-playlist' || f.kind === 'multivariant') {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      const manifest = f.kind === 'multivariant' ? readSmall(recordingKey(broadcastId, RECORDING_MANIFEST_FILE)) : Promise.resolve(null);
+      Promise.all([readSmall(key), manifest]).then(
+        ([body, m]) => {
+          if (aborted) return;
+          res.cork(() => {
+            if (!body) return notFound(res, head, 'no such recording file');
+            // A media playlist says itself whether the recording is live (EVENT, no ENDLIST); the multivariant
+            // playlist (rewritten while live) asks the manifest.
+            const text = body.toString('latin1');
+            const live = f.kind === 'media-playlist' ? !text.includes('#EXT-X-ENDLIST') : !m || /"endedAt":\s*null/.test(m.toString('utf8'));
+            sendPlaylist(res, body, live ? LIVE_RECORDING_CACHE : VOD_CACHE, head);
+          });
+        },
+        (err: unknown) => storageFailed(res, head, err, () => aborted),
+      );
+      return;
+    }
+    const type = f.kind === 'thumbnail' ? 'image/jpeg' : f.kind === 'segment' ? 'video/iso.segment' : 'video/mp4';
+    serveStored(res, key, type, f.kind === 'thumbnail' ? VOD_CACHE : IMMUTABLE_MEDIA, head, range);
+  };
+
+  const serveClip = (res: HttpResponse, clipId: string, ext: 'mp4' | 'jpg', head: boolean, range: string): void => {
+    if (!storage) return notFound(res, head);
+    serveStored(res, clipKey(clipId, ext), ext === 'mp4' ? 'video/mp4' : 'image/jpeg', `${VOD_CACHE}, immutable`, head, range);
+  };
+
+  const storageFailed = (res: HttpResponse, head: boolean, err: unknown, aborted: () => boolean): void => {
+    o.log.warn({ err: (err as Error).message }, 'media storage read failed');
+    if (!aborted()) res.cork(() => json(res, 500, 'Internal Server Error', 'media storage unavailable', head));
+  };
+
+  /**
+   * One stored object with byte ranges (RFC 9110 §14): `Accept-Ranges: bytes`; a satisfiable `Range` → 206 +
+   * `Content-Range`; an unsatisfiable one → 416 + `Content-Range: bytes *\/size`. The body is streamed from the local
+   * file with backpressure (uWS `tryEnd` + `onWritable`, at most one read chunk in memory per response); an adapter
+   * without local files is read whole.
+   */
+  const serveStored = (res: HttpResponse, key: string, type: string, cache: string, head: boolean, rangeHeader: string): void => {
+    if (!storage) return notFound(res, head);
+    let aborted = false;
+    let stream: NodeJS.ReadableStream & { destroy?: () => void } | null = null;
+    res.onAborted(() => {
+      aborted = true;
+      stream?.destroy?.();
+    });
+    storage.stat(key).then(
+      async (st) => {
+        if (aborted) return;
+        if (!st) return res.cork(() => notFound(res, head, 'no such file'));
+        const size = st.size;
+        const range = rangeHeader ? parseRange(rangeHeader, size) : null;
+        const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': cache, 'Accept-Ranges': 'bytes', 'Last-Modified': new Date(st.modifiedAtMs).toUTCString() };
+        if (range === 'unsatisfiable') {
+          return res.cork(() => json(res, 416, 'Range Not Satisfiable', `the range is outside the ${size} bytes of the file`, head, { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' }));
+        }
+        const status = range ? '206 Partial Content' : '200 OK';
+        if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+        const length = range ? range.end - range.start + 1 : size;
+        if (head || length === 0) return res.cork(() => send(res, status, headers, Buffer.alloc(0), head, length));
+        const local = storage as MediaStorage & { createReadStream?: (k: string, r?: { start: number; end: number }) => NodeJS.ReadableStream };
+        if (typeof local.createReadStream !== 'function') {
+          const whole = await storage.get(key);
+          if (aborted) return;
+          if (!whole) return res.cork(() => notFound(res, head, 'no such file'));
+          return res.cork(() => send(res, status, headers, range ? whole.subarray(range.start, range.end + 1) : whole, false));
+        }
+        const rs = local.createReadStream(key, { start: range?.start ?? 0, end: range?.end ?? size - 1 });
+        stream = rs;
+        pipeOut(res, rs, status, headers, length, () => aborted);
+      },
+      (err: unknown) => storageFailed(res, head, err, () => aborted),
+    );
+  };
+
+  /** Streams `rs` as the body of `length` bytes (the uWS VideoStreamer pattern: pause on backpressure). */
+  const pipeOut = (res: HttpResponse, rs: NodeJS.ReadableStream, status: string, headers: Record<string, string>, length: number, aborted: () => boolean): void => {
+    let started = false;
+    let finished = false;
+    /** A chunk waits for onWritable: 'end' may come before it is written. */
+    let waiting = false;
+    const destroy = () => (rs as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    rs.on('data', (data: Buffer | string) => {
+      if (aborted() || finished) return destroy();
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      res.cork(() => {
+        if (!started) {
+          start(res, status, headers);
+          started = true;
+        }
+        const base = res.getWriteOffset();
+        const [ok, done] = res.tryEnd(chunk, length);
+        if (done) {
+          finished = true;
+          destroy();
+        } else if (!ok) {
+          rs.pause();
+          waiting = true;
+          res.onWritable((offset) => {
+            const [ok2, done2] = res.tryEnd(chunk.subarray(offset - base), length);
+            if (done2) {
+              finished = true;
+              destroy();
+            } else if (ok2) {
+              waiting = false;
+              rs.resume();
+            }
+            return ok2;
+          });
+        }
+      });
+    });
+    rs.on('error', (err: Error) => {
+      o.log.warn({ err: err.message }, 'media storage stream failed');
+      if (aborted() || finished) return;
+      finished = true;
+      if (started) res.close();
+      else res.cork(() => json(res, 500, 'Internal Server Error', 'media storage unavailable', false));
+    });
+    rs.on('end', () => {
+      // A file shorter than its stat (truncated meanwhile): close rather than hang.
+      if (!finished && !waiting && !aborted()) {
+        finished = true;
+        res.close();
+      }
+    });
+  };
+
   // ---- routing -------------------------------------------------------------------------------------------------
   const app = uWS.App();
   app.any('/*', (res, req) => {
@@ -511,6 +724,12 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
       case 'hls':
         // The peer's address (a caching front's, behind one): read now, uWS's request is only valid in the handler.
         serveHls(res, route.username, route.file, req.getQuery() ?? '', head, Buffer.from(res.getRemoteAddressAsText()).toString());
+        return;
+      case 'vod':
+        serveVod(res, route.broadcastId, route.file, head, req.getHeader('range'));
+        return;
+      case 'clip':
+        serveClip(res, route.clipId, route.ext, head, req.getHeader('range'));
         return;
       case 'health':
         send(res, '200 OK', { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, HEALTH_BODY, head);

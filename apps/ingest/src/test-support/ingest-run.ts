@@ -1,5 +1,5 @@
 /**
- * One ingest under test: the fake command side on a per-run subject prefix, a temporary MEDIA_DIR, free RTMP/HTTP
+ * One ingest under test: the fake command side on a per-run subject prefix, a temporary MEDIA_DIR and RECORDINGS_DIR, free RTMP/HTTP
  * ports and `dist/main.js` started against them and polled until `/ready` answers 200. Shared by the ingest e2e
  * tests (ingest, metrics, admin-health).
  */
@@ -30,7 +30,8 @@ export function provesKey(d: Record<string, unknown>, key: string): boolean {
 
 /**
  * Fake command-side handlers for one channel: AuthorizePublish allows exactly `key` (by its proof) as
- * `channelId`/`username` and refuses anything else with `invalid_key`; BroadcastStart/BroadcastEnd succeed;
+ * `channelId`/`username` and refuses anything else with `invalid_key`; BroadcastStart (a reply without `record`, as
+ * before issue 11: the ingest keeps the recording), BroadcastEnd and BroadcastRecorded succeed;
  * IngestNodeStarted reports no ended broadcasts; HealthSample and InputRefused are recorded.
  */
 export function singleChannelHandlers(channel: { key: string; channelId: string; username: string }): FakeHandlers {
@@ -40,6 +41,7 @@ export function singleChannelHandlers(channel: { key: string; channelId: string;
       provesKey(d, channel.key) ? { allowed: true, channelId, username } : { allowed: false, reason: 'invalid_key', message: 'no' },
     [CommandPatterns.BroadcastStart]: (d) => ({ ok: true, broadcastId: d['broadcastId'] }),
     [CommandPatterns.BroadcastEnd]: () => ({ ok: true }),
+    [CommandPatterns.BroadcastRecorded]: () => ({ ok: true, position: '1' }),
     [CommandPatterns.IngestNodeStarted]: () => ({ ended: 0 }),
     [CommandPatterns.HealthSample]: () => ({ ok: true, recorded: 1 }),
     [CommandPatterns.InputRefused]: () => ({ ok: true, recorded: 1 }),
@@ -58,6 +60,8 @@ export interface IngestRunOptions {
    * LOG_LEVEL warn; the ports, MEDIA_DIR, prefix and INGEST_ID are always set by the run).
    */
   env?: Record<string, string>;
+  /** RECORDINGS_DIR to use (kept by `stop`); default: a new temporary directory, deleted by `stop`. */
+  recordingsDir?: string;
   /** Runs after MEDIA_DIR is created and before the process starts (e.g. to plant a stale channel directory). */
   prepareMediaDir?: (mediaDir: string) => Promise<unknown>;
 }
@@ -67,6 +71,8 @@ export interface IngestRun {
   fake: FakeCommandSide;
   ingest: IngestProcess;
   mediaDir: string;
+  /** RECORDINGS_DIR of the run (a temporary directory, deleted by `stop`). */
+  recordingsDir: string;
   rtmpPort: number;
   httpPort: number;
   /** `rtmp://127.0.0.1:<rtmpPort>/live/<key>`. */
@@ -81,6 +87,7 @@ export interface IngestRun {
 export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun> {
   const fake = await FakeCommandSide.start(opts.prefix, opts.handlers);
   const mediaDir = await mkdtemp(path.join(tmpdir(), opts.tmpPrefix));
+  const recordingsDir = opts.recordingsDir ?? (await mkdtemp(path.join(tmpdir(), `${opts.tmpPrefix}rec-`)));
   await opts.prepareMediaDir?.(mediaDir);
   const rtmpPort = await freePort();
   const httpPort = await freePort();
@@ -95,6 +102,7 @@ export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun>
     INGEST_RTMP_PORT: String(rtmpPort),
     INGEST_HTTP_PORT: String(httpPort),
     MEDIA_DIR: mediaDir,
+    RECORDINGS_DIR: recordingsDir,
     INGEST_COMMAND_SUBJECT_PREFIX: opts.prefix,
     INGEST_ID: `test-${opts.prefix}`,
   });
@@ -102,6 +110,7 @@ export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun>
     fake,
     ingest,
     mediaDir,
+    recordingsDir,
     rtmpPort,
     httpPort,
     rtmpUrl: (key) => `rtmp://127.0.0.1:${rtmpPort}/live/${key}`,
@@ -109,6 +118,7 @@ export async function startIngestRun(opts: IngestRunOptions): Promise<IngestRun>
       await ingest.stop();
       await fake.close();
       await rm(mediaDir, { recursive: true, force: true });
+      if (!opts.recordingsDir) await rm(recordingsDir, { recursive: true, force: true });
     },
   };
   try {
