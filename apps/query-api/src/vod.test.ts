@@ -202,6 +202,9 @@ void describe('recordings: VODs, chat replay, clips', () => {
     padTo(400);
     add(streams.chat(alice.id), 'ChatMessageDeleted', { ...mod(bob), messageId: msg['m13']!, senderId: dave.id, reason: '' });
     add(streams.chat(alice.id), 'ChatUserBanned', { ...mod(bob), ...target(harry), reason: '' });
+    // A timeout and a clear after the end (e.g. at the start of the next stream) do not reach back into the replay.
+    add(streams.chat(alice.id), 'ChatUserTimedOut', { ...mod(alice), ...target(carol), durationSeconds: 60, until: isoW(460), reason: '' });
+    add(streams.chat(alice.id), 'ChatCleared', mod(alice));
     await publishAll();
 
     const detail = await get<VodDetail>(`/videos/${b1}`);
