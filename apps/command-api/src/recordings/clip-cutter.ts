@@ -14,7 +14,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import HLS from 'hls-parser';
 import { parseVodFileName, recordingKey } from '@eventcast/contracts';
 import type { MediaStorage } from '@eventcast/media-storage';
@@ -163,15 +164,14 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** Appends the object `key` of `storage` to the open write stream `out` (through its local path when it has one). */
-async function appendObject(storage: MediaStorage, key: string, out: NodeJS.WritableStream): Promise<void> {
+async function appendObject(storage: MediaStorage, key: string, out: Writable): Promise<void> {
   const local = storage.localPath(key);
-  if (local) {
-    await pipeline(createReadStream(local), out, { end: false });
-    return;
-  }
-  const data = await storage.get(key);
-  if (!data) throw new Error(`storage object ${key} is missing`);
-  await new Promise<void>((resolve, reject) => out.write(data, (e) => (e ? reject(e) : resolve())));
+  const chunks: AsyncIterable<Buffer> | Buffer[] = local ? createReadStream(local) : [await storage.get(key) ?? missing(key)];
+  for await (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
+}
+
+function missing(key: string): never {
+  throw new Error(`storage object ${key} is missing`);
 }
 
 /**
