@@ -8,7 +8,11 @@ import { cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RECORDING_MANIFEST_FILE, VOD_MULTIVARIANT_PLAYLIST, type RecordingManifest } from '@eventcast/contracts';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { RECORDING_MANIFEST_FILE, VOD_MULTIVARIANT_PLAYLIST, type BroadcastRecordedRequest, type RecordingManifest } from '@eventcast/contracts';
+import { CommandPatterns } from '@eventcast/events';
+import type { Harness } from './harness.js';
 
 const exec = promisify(execFile);
 
@@ -48,4 +52,29 @@ export async function layRecording(
 export async function probeSeconds(file: string): Promise<number> {
   const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=noprint_wrappers=1:nokey=1', file]);
   return Number(stdout.trim());
+}
+
+/** Media info of the fixture's broadcasts (`ingest.broadcast-start`). */
+export const media = { videoCodec: 'h264', audioCodec: 'aac', width: 320, height: 180, frameRate: 30, videoBitrateKbps: 500, audioSampleRate: 48000, audioChannels: 2 };
+
+/** The body the ingest sends once `broadcastId`'s recording is complete. */
+export function recordedBody(channelId: string, broadcastId: string): BroadcastRecordedRequest {
+  return {
+    channelId,
+    broadcastId,
+    durationMs: 30_000,
+    bytes: 1_000_000,
+    renditions: [{ name: 'source', codecs: 'avc1.42c00d,mp4a.40.2', width: 320, height: 180, frameRate: 30, bandwidth: 600_000, averageBandwidth: 500_000, segments: 15, bytes: 1_000_000 }],
+    timeline: [{ offsetMs: 0, programDateTimeMs: Date.parse('2026-12-01T20:00:00Z'), durationMs: 30_000 }],
+    thumbnail: false,
+  };
+}
+
+/** Starts, ends and records a broadcast of `channelId` over NATS (as the ingest does). */
+export async function recordBroadcast(h: Harness, channelId: string, broadcastId = randomUUID()): Promise<string> {
+  assert.equal((await h.request<{ ok: boolean }>(CommandPatterns.BroadcastStart, { channelId, broadcastId, media })).ok, true);
+  assert.deepEqual(await h.request(CommandPatterns.BroadcastEnd, { channelId, broadcastId, reason: 'unpublished' }), { ok: true });
+  const r = await h.request<{ ok: boolean; position: string | null }>(CommandPatterns.BroadcastRecorded, recordedBody(channelId, broadcastId));
+  assert.equal(r.ok, true, JSON.stringify(r));
+  return broadcastId;
 }
