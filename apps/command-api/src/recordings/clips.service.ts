@@ -8,14 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { HttpException, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { CLIP_RATE_LIMIT, clipKey, recordingKey, vodMediaPlaylistFile, type CreateClipReply, type CreateClipRequest } from '@eventcast/contracts';
-import { clipDecider } from '@eventcast/domain';
+import { broadcastDecider, clipDecider } from '@eventcast/domain';
 import { streams, type EventMetadata } from '@eventcast/events';
 import type { EventStore } from '@eventcast/event-store';
 import type { MediaStorage } from '@eventcast/media-storage';
 import type { Logger } from '@eventcast/platform';
 import { AccountReader } from '../accounts/account-reader.js';
 import type { CommandApiConfig } from '../core/config.js';
-import { handleCommand } from '../core/handle-command.js';
+import { handleCommand, loadAggregate } from '../core/handle-command.js';
 import { CONFIG, EVENT_STORE, LOGGER } from '../core/tokens.js';
 import { chooseClipRange, ClipTimeoutError, cutClip, placeSegments, UnusablePlaylistError } from './clip-cutter.js';
 import { ClipRateLimiter } from './clip-rate-limit.js';
@@ -61,8 +61,10 @@ export class ClipsService implements OnModuleDestroy {
 
   /**
    * Cuts and records a clip for account `userId`.
-   * @throws {ClipRefusal} 404 `broadcast_not_found` (no recording), 409 `not_live` (a live clip of an ended
-   * broadcast), 409 `not_recorded` (no media in the range), 429 `clip_rate_limited`, 503 `clip_busy` (the process
+   * `fromLive` of the clip: the broadcast was still live (its manifest's `endedAt` null), whether the clip is of its
+   * last seconds or of an earlier range (rewind).
+   * @throws {ClipRefusal} 404 `broadcast_not_found` (no recording, or its deletion is recorded), 409 `not_live` (a
+   * live clip of an ended broadcast), 409 `not_recorded` (no media in the range), 429 `clip_rate_limited`, 503 `clip_busy` (the process
    * already cuts its maximum of clips) or `clip_timeout`.
    * @throws {DomainError} `account_not_found`.
    */
@@ -70,9 +72,14 @@ export class ClipsService implements OnModuleDestroy {
     const { account } = await this.accounts.require(userId);
     const manifest = await readRecordingManifest(this.storage, req.broadcastId);
     if (!manifest) throw new ClipRefusal(404, 'broadcast_not_found', `no recording of broadcast ${req.broadcastId}`);
-    const fromLive = req.startSeconds === undefined;
-    if (fromLive && manifest.endedAt !== null) {
+    const live = manifest.endedAt === null;
+    if (req.startSeconds === undefined && !live) {
       throw new ClipRefusal(409, 'not_live', 'the broadcast has ended: clip a range of its VOD (give startSeconds)');
+    }
+    // Files of a VOD whose deletion is recorded may linger until the retention job retries: not clippable.
+    const broadcasts = (await loadAggregate(this.store, streams.broadcast(manifest.channelId), broadcastDecider)).state;
+    if (broadcasts.broadcasts.get(req.broadcastId)?.recording === 'deleted') {
+      throw new ClipRefusal(404, 'broadcast_not_found', `the recording of broadcast ${req.broadcastId} was deleted`);
     }
     const rendition = [...manifest.renditions].sort((a, b) => b.bandwidth - a.bandwidth)[0];
     if (!rendition) throw new ClipRefusal(409, 'not_recorded', 'the recording has no rendition');
@@ -129,7 +136,7 @@ export class ClipsService implements OnModuleDestroy {
         startOffsetMs: range.startMs,
         durationMs: cut.durationMs,
         startedAt: new Date(startedAtMs).toISOString(),
-        fromLive,
+        fromLive: live,
         bytes: cut.bytes,
       };
       let position: bigint | null | undefined;

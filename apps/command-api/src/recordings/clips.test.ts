@@ -155,4 +155,31 @@ describe('clips (command side)', () => {
     assert.equal((await deletions()).length, 3);
     assert.equal((await h.http('DELETE', `/clips/${randomUUID()}`, undefined, bearer(owner.token))).status, 404);
   });
+
+  it('bounds the work: 503 clip_busy when the process is at its cap, 503 clip_timeout when ffmpeg is too slow; neither uses the budget', async () => {
+    const viewer = await register(h, 'clip_bounds');
+    const body = { broadcastId: vod, title: 'Bounded', startSeconds: 0, durationSeconds: 60 };
+    const before = (await clipEvents()).length;
+    h.config.CLIP_CONCURRENCY = 0;
+    try {
+      for (let i = 0; i <= CLIP_RATE_LIMIT.count; i++) {
+        const busy = await h.http<{ code: string }>('POST', '/clips', body, bearer(viewer.token));
+        assert.deepEqual([busy.status, busy.body.code], [503, 'clip_busy']);
+        assert.ok(Number(busy.headers.get('retry-after')) >= 1);
+      }
+    } finally {
+      delete h.config.CLIP_CONCURRENCY;
+    }
+    h.config.CLIP_TIMEOUT_MS = 1;
+    try {
+      const slow = await h.http<{ code: string }>('POST', '/clips', body, bearer(viewer.token));
+      assert.deepEqual([slow.status, slow.body.code], [503, 'clip_timeout']);
+    } finally {
+      delete h.config.CLIP_TIMEOUT_MS;
+    }
+    assert.equal((await clipEvents()).length, before);
+    const ok = await h.http<CreateClipReply>('POST', '/clips', body, bearer(viewer.token));
+    assert.equal(ok.status, 201, 'the refused attempts did not use the budget');
+    assert.ok(ok.body.durationSeconds >= 29.9, 'a range past the end is cut at the end of the media (30 s)');
+  });
 });
