@@ -38,7 +38,7 @@ export class RecordingsService {
   /** Whether account `accountId` is a platform admin (`EVENTCAST_ADMINS`, `isAdmin` of @eventcast/platform). */
   async isAdminAccount(accountId: string): Promise<boolean> {
     const { state } = await this.accounts.load(accountId);
-    return state.status === 'registered' && isAdmin({ EVENTCAST_ADMINS: this.config.EVENTCAST_ADMINS ?? [] }, state.username);
+    return state.status === 'registered' && isAdmin(this.config, state.username);
   }
 
   /**

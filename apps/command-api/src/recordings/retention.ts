@@ -15,6 +15,7 @@
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
+import { clipKey, recordingPrefix } from '@eventcast/contracts';
 import { broadcastDecider, clipDecider, DomainError, type BroadcastState } from '@eventcast/domain';
 import { streams, type EventMetadata } from '@eventcast/events';
 import type { EventStore } from '@eventcast/event-store';
@@ -162,7 +163,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
         const endedAt = manifest.endedAt ?? b?.endedAt ?? null;
         const endedAtMs = endedAt === null ? null : Date.parse(endedAt);
         if (b?.recording === 'deleted' || (b?.recording !== 'recorded' && !manifest.keep && endedAtMs !== null)) {
-          freed(await this.storage.deletePrefix(`recordings/${dir.broadcastId}/`));
+          freed(await this.storage.deletePrefix(recordingPrefix(dir.broadcastId)));
           s.leftoversDeleted++;
           retentionDeletions.inc({ kind: 'files', reason: b?.recording === 'deleted' ? 'deleted' : 'not_kept' });
           continue;
@@ -254,7 +255,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async clipBytes(clipId: string): Promise<number> {
     let n = 0;
-    for (const ext of ['mp4', 'jpg'] as const) n += (await this.storage.stat(`clips/${clipId}.${ext}`))?.size ?? 0;
+    for (const ext of ['mp4', 'jpg'] as const) n += (await this.storage.stat(clipKey(clipId, ext)))?.size ?? 0;
     return n;
   }
 }
