@@ -44,12 +44,19 @@ export class UnusablePlaylistError extends Error {
   }
 }
 
+/** A recording's media playlist as the cutter uses it. */
+export interface PlacedPlaylist {
+  segments: PlacedSegment[];
+  /** EXT-X-INDEPENDENT-SEGMENTS (§4.4.2.1): every segment starts with a keyframe. */
+  independentSegments: boolean;
+}
+
 /**
  * Reads a recording's media playlist into placed segments. Only file names of the recording layout are accepted
  * (`parseVodFileName` of @eventcast/contracts: a segment URI can never point outside the recording).
  * @throws {UnusablePlaylistError} for a multivariant playlist, a segment without EXT-X-MAP, or a foreign URI.
  */
-export function placeSegments(playlistText: string): PlacedSegment[] {
+export function placeSegments(playlistText: string): PlacedPlaylist {
   let parsed: ReturnType<typeof HLS.parse>;
   try {
     parsed = HLS.parse(playlistText);
@@ -76,7 +83,7 @@ export function placeSegments(playlistText: string): PlacedSegment[] {
     offsetMs += durationMs;
     if (pdt !== null) pdt += durationMs;
   }
-  return out;
+  return { segments: out, independentSegments: parsed.independentSegments };
 }
 
 /** The segments chosen for a clip and where its cut ends. */
@@ -91,10 +98,17 @@ export interface ClipRange {
 /**
  * Chooses the segments of a clip. VOD (`startSeconds` given): `[startSeconds, startSeconds + durationSeconds)`, from
  * the segment at or before the start; live (`startSeconds` absent): the last `durationSeconds` of the stored media.
- * The range stops at the end of the first segment's run (a discontinuity).
+ * With `startsWithKeyframe` (playlists without EXT-X-INDEPENDENT-SEGMENTS) the first segment moves back, within its
+ * run, to the nearest one that starts with a keyframe (true), or stays where the answer is unknown (null). The range
+ * stops at the end of the first segment's run (a discontinuity).
  * @returns null when the range holds no media (a start at or past the end of the recording, no segments).
  */
-export function chooseClipRange(segments: readonly PlacedSegment[], startSeconds: number | undefined, durationSeconds: number): ClipRange | null {
+export async function chooseClipRange(
+  segments: readonly PlacedSegment[],
+  startSeconds: number | undefined,
+  durationSeconds: number,
+  startsWithKeyframe?: (segment: PlacedSegment) => Promise<boolean | null>,
+): Promise<ClipRange | null> {
   const last = segments.at(-1);
   if (!last) return null;
   const total = last.offsetMs + last.durationMs;
@@ -104,6 +118,12 @@ export function chooseClipRange(segments: readonly PlacedSegment[], startSeconds
   const endWanted = Math.min(total, startWanted + wantMs);
   let first = 0;
   for (let i = 0; i < segments.length; i++) if (segments[i]!.offsetMs <= startWanted) first = i;
+  if (startsWithKeyframe) {
+    const run = segments[first]!.run;
+    let i = first;
+    while (i > 0 && segments[i - 1]!.run === run && (await startsWithKeyframe(segments[i]!)) === false) i--;
+    first = i;
+  }
   const firstSeg = segments[first]!;
   const chosen: PlacedSegment[] = [];
   for (let i = first; i < segments.length; i++) {

@@ -17,7 +17,8 @@ import { AccountReader } from '../accounts/account-reader.js';
 import type { CommandApiConfig } from '../core/config.js';
 import { handleCommand, loadAggregate } from '../core/handle-command.js';
 import { CONFIG, EVENT_STORE, LOGGER } from '../core/tokens.js';
-import { chooseClipRange, ClipTimeoutError, cutClip, placeSegments, UnusablePlaylistError } from './clip-cutter.js';
+import { chooseClipRange, ClipTimeoutError, cutClip, placeSegments, UnusablePlaylistError, type PlacedPlaylist, type PlacedSegment } from './clip-cutter.js';
+import { startsWithSyncSample, videoTrackOf } from './fmp4-sync.js';
 import { ClipRateLimiter } from './clip-rate-limit.js';
 import { MEDIA_STORAGE, readRecordingManifest } from './storage.js';
 
@@ -98,14 +99,15 @@ export class ClipsService implements OnModuleDestroy {
     try {
       const playlist = await this.storage.get(recordingKey(req.broadcastId, vodMediaPlaylistFile(rendition.name)));
       if (!playlist) throw new ClipRefusal(409, 'not_recorded', 'the recording has no media playlist yet');
-      let segments;
+      let placed: PlacedPlaylist;
       try {
-        segments = placeSegments(playlist.toString('utf8'));
+        placed = placeSegments(playlist.toString('utf8'));
       } catch (err) {
         if (err instanceof UnusablePlaylistError) throw new ClipRefusal(409, 'not_recorded', err.message);
         throw err;
       }
-      const range = chooseClipRange(segments, req.startSeconds, req.durationSeconds);
+      const keyframes = placed.independentSegments ? undefined : this.keyframeProbe(req.broadcastId);
+      const range = await chooseClipRange(placed.segments, req.startSeconds, req.durationSeconds, keyframes);
       if (!range) throw new ClipRefusal(409, 'not_recorded', 'the recording has no media in that range');
       const timeoutMs = this.config.CLIP_TIMEOUT_MS ?? DEFAULT_CLIP_TIMEOUT_MS;
       const started = Date.now();
@@ -156,6 +158,25 @@ export class ClipsService implements OnModuleDestroy {
       this.running--;
       if (refund) await this.limiter.refund(userId);
     }
+  }
+
+  /**
+   * For playlists without EXT-X-INDEPENDENT-SEGMENTS: whether a segment of recording `broadcastId` starts with a
+   * keyframe of its video track, read from its boxes (./fmp4-sync.ts); null when unknown (a file missing or
+   * unreadable, no video track).
+   */
+  private keyframeProbe(broadcastId: string): (segment: PlacedSegment) => Promise<boolean | null> {
+    const tracks = new Map<string, Promise<ReturnType<typeof videoTrackOf>>>();
+    return async (segment) => {
+      let track = tracks.get(segment.init);
+      if (!track) {
+        track = this.storage.get(recordingKey(broadcastId, segment.init)).then((b) => (b ? videoTrackOf(b) : null));
+        tracks.set(segment.init, track);
+      }
+      const t = await track;
+      const data = t ? await this.storage.get(recordingKey(broadcastId, segment.file)) : null;
+      return t && data ? startsWithSyncSample(data, t) : null;
+    };
   }
 
   private rateLimitText(): string {

@@ -23,6 +23,7 @@ describe('clips (command side)', () => {
   let h: Harness;
   let root: string;
   let rendition: string;
+  let byTime: string;
   let owner: { token: string; id: string };
   const vod = randomUUID();
   const live = randomUUID();
@@ -30,6 +31,7 @@ describe('clips (command side)', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'eventcast-clips-test-'));
     rendition = await encodeRendition(30);
+    byTime = await encodeRendition(12, { gopSeconds: 4, segmentSeconds: 1 });
     h = await startHarness({ RECORDINGS_DIR: root, RECORDING_RETENTION_INTERVAL_MS: 0 });
     owner = await register(h, 'clip_owner');
     await layRecording(root, rendition, { broadcastId: vod, channelId: owner.id, username: 'clip_owner', startedAt: new Date(Date.now() - 120_000).toISOString(), endedAt: ended });
@@ -39,6 +41,7 @@ describe('clips (command side)', () => {
     await h?.stop();
     await rm(root, { recursive: true, force: true });
     await rm(rendition, { recursive: true, force: true });
+    await rm(byTime, { recursive: true, force: true });
   });
 
   const clipEvents = () => h.allEvents().then((all) => all.filter((e) => e.type === 'ClipCreated'));
@@ -181,5 +184,17 @@ describe('clips (command side)', () => {
     const ok = await h.http<CreateClipReply>('POST', '/clips', body, bearer(viewer.token));
     assert.equal(ok.status, 201, 'the refused attempts did not use the budget');
     assert.ok(ok.body.durationSeconds >= 29.9, 'a range past the end is cut at the end of the media (30 s)');
+  });
+
+  it('without EXT-X-INDEPENDENT-SEGMENTS, starts at the nearest earlier segment that begins with a keyframe', async () => {
+    const viewer = await register(h, 'clip_gop');
+    const b = randomUUID();
+    await layRecording(root, byTime, { broadcastId: b, channelId: owner.id, username: 'clip_owner', startedAt: ended, endedAt: ended });
+    const r = await h.http<CreateClipReply>('POST', '/clips', { broadcastId: b, title: 'Long GOP', startSeconds: 6.5, durationSeconds: 5 }, bearer(viewer.token));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.startSeconds, 4, 'the keyframe at 4 s (segments at 5 and 6 s start between keyframes)');
+    const mp4 = join(root, clipKey(r.body.clipId, 'mp4'));
+    const seconds = await probeSeconds(mp4);
+    assert.ok(seconds >= 7.4 && seconds <= 7.6, `from 4 s to the asked end 11.5 s: ${seconds} s`);
   });
 });

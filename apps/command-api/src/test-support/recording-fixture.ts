@@ -16,15 +16,21 @@ import type { Harness } from './harness.js';
 
 const exec = promisify(execFile);
 
-/** Encodes `seconds` of test picture and tone once into a temporary directory. @returns the directory. */
-export async function encodeRendition(seconds = 30): Promise<string> {
+/**
+ * Encodes `seconds` of test picture and tone once into a temporary directory. Default: a keyframe every 2 s and 2-s
+ * segments, each starting with one (EXT-X-INDEPENDENT-SEGMENTS). `{ gopSeconds: 4, segmentSeconds: 1 }` cuts segments
+ * by time between keyframes (ffmpeg `split_by_time`), without EXT-X-INDEPENDENT-SEGMENTS.
+ * @returns the directory.
+ */
+export async function encodeRendition(seconds = 30, { gopSeconds = 2, segmentSeconds = 2 } = {}): Promise<string> {
+  const independent = gopSeconds === segmentSeconds;
   const dir = await mkdtemp(join(tmpdir(), 'eventcast-rec-fixture-'));
   await exec(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-c:a', 'aac',
-      '-f', 'hls', '-hls_segment_type', 'fmp4', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_fmp4_init_filename', 'source-i0.mp4',
-      '-hls_segment_filename', join(dir, 'source-%d.m4s'), '-hls_flags', 'program_date_time+independent_segments', join(dir, 'source.m3u8')],
+      '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(30 * gopSeconds), '-keyint_min', String(30 * gopSeconds), '-sc_threshold', '0', '-c:a', 'aac',
+      '-f', 'hls', '-hls_segment_type', 'fmp4', '-hls_time', String(segmentSeconds), '-hls_playlist_type', 'vod', '-hls_fmp4_init_filename', 'source-i0.mp4',
+      '-hls_segment_filename', join(dir, 'source-%d.m4s'), '-hls_flags', independent ? 'program_date_time+independent_segments' : 'program_date_time+split_by_time', join(dir, 'source.m3u8')],
     { cwd: dir },
   );
   return dir;
