@@ -16,7 +16,8 @@ import { clipKey, type CreateClipReply } from '@eventcast/contracts';
 import type { WireEvent } from '@eventcast/events';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 import { encodeRendition, layRecording, recordBroadcast } from '../test-support/recording-fixture.js';
-import type { RetentionSummary } from './retention.js';
+import pg from 'pg';
+import { RETENTION_LOCK_KEY, type RetentionSummary } from './retention.js';
 
 const DAY_MS = 86_400_000;
 
@@ -114,5 +115,43 @@ describe('recordings retention job', () => {
     const clipGone = await until(async () => of(await deletions('ClipDeleted'), 'clipId', clip.body.clipId), 'the old clip to be deleted');
     assert.deepEqual(clipGone.data, { clipId: clip.body.clipId, channelId: owner.id, deletedBy: null, reason: 'retention' });
     await until(() => !existsSync(join(root, clipKey(clip.body.clipId, 'mp4'))), 'the clip files to go');
+  });
+
+  it('runs in one command-api at a time: while another holds the lock, a run does nothing (ran: false, counted as skipped)', async () => {
+    const admin = await register(h, 'ret_admin2');
+    h.config.EVENTCAST_ADMINS = [...h.config.EVENTCAST_ADMINS, 'ret_admin2'];
+    const other = new pg.Client({ connectionString: h.db.url });
+    await other.connect();
+    try {
+      assert.equal((await other.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [...RETENTION_LOCK_KEY])).rows[0]?.ok, true);
+      const run = await until(async () => {
+        const r = await h.http<RetentionSummary>('POST', '/admin/retention/run', undefined, bearer(admin.token));
+        return r.status === 200 && !r.body.ran && r;
+      }, 'a run that found the lock held');
+      assert.equal(run.body.vodsDeleted.retention + run.body.clipsDeleted + run.body.leftoversDeleted, 0);
+      const metrics = await (await fetch(`http://127.0.0.1:${h.api.port}/metrics`)).text();
+      assert.match(metrics, /eventcast_recording_retention_runs_total\{outcome="skipped"\} [1-9]/);
+    } finally {
+      await other.end();
+    }
+    const again = await until(async () => {
+      const r = await h.http<RetentionSummary>('POST', '/admin/retention/run', undefined, bearer(admin.token));
+      return r.body.ran && r;
+    }, 'a run once the lock is free');
+    assert.equal(again.status, 200);
+  });
+
+  it('deletes the files of a VOD whose deletion is recorded but whose files stayed (a failed file deletion)', async () => {
+    const owner = await register(h, 'ret_leftover');
+    const b = await recordBroadcast(h, owner.id);
+    const manifest = { broadcastId: b, channelId: owner.id, username: 'ret_leftover', startedAt: new Date().toISOString(), endedAt: new Date().toISOString() };
+    await layRecording(root, rendition, manifest);
+    assert.equal((await h.http('DELETE', `/videos/${b}`, undefined, bearer(owner.token))).status, 200);
+    // The files come back as if their deletion had failed after the event was recorded.
+    const dir = await layRecording(root, rendition, manifest);
+    await until(() => !existsSync(dir), 'the leftover files to go');
+    assert.equal((await deletions()).filter((e) => (e.data as { broadcastId: string }).broadcastId === b).length, 1, 'no second deletion event');
+    const metrics = await (await fetch(`http://127.0.0.1:${h.api.port}/metrics`)).text();
+    assert.match(metrics, /eventcast_recording_deletions_total\{kind="files",reason="deleted"\} [1-9]/);
   });
 });

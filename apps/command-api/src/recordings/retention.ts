@@ -30,7 +30,8 @@ import { RecordingsService } from './recordings.service.js';
 import { MEDIA_STORAGE, readRecordingManifest } from './storage.js';
 
 /** Advisory lock key of the job (first int: the platform's namespace of command-api jobs; second: this job). */
-const LOCK_KEY = [0x65766374, 11] as const;
+export const RETENTION_LOCK_KEY = [0x65766374, 11] as const;
+const LOCK_KEY = RETENTION_LOCK_KEY;
 /** Clip files without a ClipCreated this old are orphans of a failed creation, ms. */
 const ORPHAN_CLIP_AGE_MS = 3_600_000;
 const DAY_MS = 86_400_000;
