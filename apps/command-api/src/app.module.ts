@@ -21,6 +21,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
+import { RecordingsModule } from './recordings/recordings.module.js';
 import { RestreamModule } from './restream/restream.module.js';
 
 /** What the root module needs from the bootstrap. */
@@ -80,6 +81,7 @@ export class AppModule {
         AudienceModule,
         IntegrationsModule,
         RestreamModule,
+        RecordingsModule,
         HealthModule,
       ],
     };

@@ -1,11 +1,11 @@
 /** Entry point: `node dist/main.js`. Configuration from the environment (docs/contracts.md). */
 import { createLogger, loadConfig } from '@eventcast/platform';
 import { bootstrapCommandApi } from './bootstrap.js';
-import { authRateLimitFromEnv, rtmpsEnabledFromEnv } from './core/config.js';
+import { authRateLimitFromEnv, retentionIntervalFromEnv, rtmpsEnabledFromEnv } from './core/config.js';
 
 const logger = createLogger('command-api');
 try {
-  const config = { ...loadConfig(), AUTH_RATE_LIMIT_PER_MINUTE: authRateLimitFromEnv(), RTMPS_ENABLED: rtmpsEnabledFromEnv() };
+  const config = { ...loadConfig(), AUTH_RATE_LIMIT_PER_MINUTE: authRateLimitFromEnv(), RTMPS_ENABLED: rtmpsEnabledFromEnv(), RECORDING_RETENTION_INTERVAL_MS: retentionIntervalFromEnv() };
   await bootstrapCommandApi(config, { logger });
 } catch (err) {
   logger.fatal({ err }, 'command-api failed to start');

@@ -9,3 +9,4 @@ export * from './audience/audience.decider.js';
 export * from './integrations/integrations.decider.js';
 export * from './broadcast-health/broadcast-health.decider.js';
 export * from './restream/restream.decider.js';
+export * from './clip/clip.decider.js';

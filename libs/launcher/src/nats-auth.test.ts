@@ -78,7 +78,7 @@ describe('NATS authentication', () => {
 describe('NATS permissions per app', () => {
   it('ingest and realtime reach the command side; command-api answers through allow_responses', async () => {
     const command = await as('command-api');
-    for (const p of [CommandPatterns.AuthorizePublish, CommandPatterns.ChatSend]) {
+    for (const p of [CommandPatterns.AuthorizePublish, CommandPatterns.ChatSend, CommandPatterns.BroadcastRecorded]) {
       command.subscribe(p, { queue: 'command-api', callback: (_e, m) => void m.respond(JSON.stringify({ ok: p })) });
     }
     await command.flush();
@@ -86,6 +86,9 @@ describe('NATS permissions per app', () => {
     const realtime = await as('realtime');
     assert.deepEqual((await ingest.request(CommandPatterns.AuthorizePublish, '{}', { timeout: 2000 })).json(), { ok: CommandPatterns.AuthorizePublish });
     assert.deepEqual((await realtime.request(CommandPatterns.ChatSend, '{}', { timeout: 2000 })).json(), { ok: CommandPatterns.ChatSend });
+    // Recordings (issue 11): the ingest reports a finished recording; the edge may not.
+    assert.deepEqual((await ingest.request(CommandPatterns.BroadcastRecorded, '{}', { timeout: 2000 })).json(), { ok: CommandPatterns.BroadcastRecorded });
+    await assert.rejects(realtime.request(CommandPatterns.BroadcastRecorded, '{}', { timeout: 1000 }));
   });
 
   it('the realtime edge cannot publish ingest.*, events, nor subscribe to commands or other inboxes', async () => {

@@ -66,6 +66,8 @@ const INGEST_PATTERNS = [
   // Restream (issue 10 item 7): the enabled targets of a live channel, and their state changes.
   CommandPatterns.RestreamTargets,
   CommandPatterns.RestreamState,
+  // Recordings (issue 11 item 1): a broadcast's recording is complete in storage (→ BroadcastRecorded).
+  CommandPatterns.BroadcastRecorded,
 ];
 /** What the realtime edge requests: chat sends, audience samples, and channel ids by username (chat without query-api). */
 const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined, CHANNEL_RESOLVE_SUBJECT];

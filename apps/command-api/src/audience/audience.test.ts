@@ -30,7 +30,7 @@ describe('audience commands over NATS', () => {
     assert.equal((await joined(id, [guest(1)]))['code'], 'not_live');
 
     const b1 = randomUUID();
-    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1 });
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1, record: true });
     const viewer = `account:${randomUUID()}`;
     assert.deepEqual(await joined(id, [guest(1), viewer, guest(1)]), { ok: true, broadcastId: b1, recorded: 2 });
     assert.deepEqual(await joined(id, [viewer, guest(2)]), { ok: true, broadcastId: b1, recorded: 1 });

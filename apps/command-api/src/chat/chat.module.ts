@@ -18,5 +18,7 @@ import { SendChatMessageHandler } from './commands/send-chat-message.handler.js'
   imports: [CqrsModule, AccountsModule],
   controllers: [ChatNatsController, ChannelResolveNatsController, ChatController, ChatModerationController, EmotesController, FollowsController],
   providers: [ChannelDirectory, ChatRooms, SendChatMessageHandler, ModerateChatHandler, FollowChannelHandler],
+  // The recordings feature asks a chat room who moderates it (clip deletion).
+  exports: [ChatRooms],
 })
 export class ChatModule {}

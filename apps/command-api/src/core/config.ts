@@ -19,6 +19,10 @@ export type CommandApiConfig = Pick<
   | 'INGEST_RTMPS_PORT'
   | 'EVENT_STORE'
   | 'EVENTSTORE_URL'
+  | 'RECORDINGS_DIR'
+  | 'RECORDING_RETENTION_DAYS'
+  | 'RECORDING_DISK_BUDGET_GB'
+  | 'EVENTCAST_ADMINS'
 > &
   /** This process's NATS credentials (`natsConnectionOptions` of @eventcast/platform); absent: anonymous. */
   Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>> & {
@@ -35,7 +39,32 @@ export type CommandApiConfig = Pick<
    * Absent: false.
    */
   RTMPS_ENABLED?: boolean;
+  /**
+   * Period of the recordings retention job, ms (env `RECORDING_RETENTION_INTERVAL_MS`, default
+   * {@link DEFAULT_RECORDING_RETENTION_INTERVAL_MS}: 10 min); 0 switches the periodic run off (`POST
+   * /admin/retention/run` still works).
+   */
+  RECORDING_RETENTION_INTERVAL_MS?: number;
+  /** Most clips cut at once by this process (`CLIP_CONCURRENCY`, default 2); more get 503. */
+  CLIP_CONCURRENCY?: number;
+  /** Longest an ffmpeg run of a clip may take, ms (default 60 000); then it is killed and the request gets 503. */
+  CLIP_TIMEOUT_MS?: number;
 };
+
+/** Default period of the recordings retention job: 10 minutes. */
+export const DEFAULT_RECORDING_RETENTION_INTERVAL_MS = 600_000;
+
+/**
+ * Reads `RECORDING_RETENTION_INTERVAL_MS` (non-negative integer ms; default 10 min; 0 = no periodic run).
+ * @throws {Error} when it is not one.
+ */
+export function retentionIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['RECORDING_RETENTION_INTERVAL_MS'];
+  if (raw === undefined || raw === '') return DEFAULT_RECORDING_RETENTION_INTERVAL_MS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error('invalid configuration: RECORDING_RETENTION_INTERVAL_MS must be a non-negative integer');
+  return n;
+}
 
 /**
  * Whether RTMPS is on, as command-api can tell: `RTMPS_PUBLIC_URL` is set, or `INGEST_TLS_CERT_FILE` is (the ingest

@@ -21,6 +21,12 @@ export interface CommandOutcome<E, S> {
   revision: bigint | null;
   /** How many times the command was decided (1 unless a concurrent writer forced a retry). */
   attempts: number;
+  /**
+   * Global position of the last event appended, or — when the command changed nothing — of the stream's last event
+   * (null for a missing stream): a read model at this position reflects the outcome (read-your-writes). Set by
+   * {@link handleCommand}; absent from outcomes of the cached lanes.
+   */
+  position?: bigint | null;
 }
 
 /** A loaded aggregate: its state, its last revision (null for a missing stream) and the validated recorded events. */
@@ -85,7 +91,9 @@ export async function handleCommand<C, E extends DomainEvent, S>(
     const loaded = await loadAggregate(store, streamName, decider);
     const cmd = typeof command === 'function' ? (command as (state: S) => C)(loaded.state) : command;
     const events = decider.decide(cmd, loaded.state);
-    if (events.length === 0) return { state: loaded.state, events, revision: loaded.revision, attempts: attempt };
+    if (events.length === 0) {
+      return { state: loaded.state, events, revision: loaded.revision, attempts: attempt, position: loaded.events.at(-1)?.globalPosition ?? null };
+    }
     const expected: ExpectedRevision = loaded.revision ?? 'no_stream';
     try {
       const result = await store.append(
@@ -95,7 +103,7 @@ export async function handleCommand<C, E extends DomainEvent, S>(
       );
       let state = loaded.state;
       for (const e of events) state = decider.evolve(state, e);
-      return { state, events, revision: result.nextExpectedRevision, attempts: attempt };
+      return { state, events, revision: result.nextExpectedRevision, attempts: attempt, position: result.lastGlobalPosition };
     } catch (err) {
       if (!(err instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw err;
       await sleep(Math.floor(Math.random() * 20 * attempt) + 1);

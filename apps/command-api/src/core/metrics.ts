@@ -77,3 +77,24 @@ export function reportPublisherLag(source: LagSource): () => void {
   lagSources.add(source);
   return () => lagSources.delete(source);
 }
+
+/* Recordings retention job (issue 11 item 6, recordings/retention.ts). */
+
+/** `eventcast_recording_retention_runs_total{outcome}`: runs of the job (`done`, `failed`, `skipped` = another instance held the lock). */
+export const retentionRuns = counter({
+  name: 'eventcast_recording_retention_runs_total',
+  help: 'Runs of the recordings retention job, by outcome (done, failed, skipped: another command-api held the lock).',
+  labelNames: ['outcome'],
+});
+/** `eventcast_recording_deletions_total{kind,reason}`: VODs (`vod`), clips (`clip`) and leftover files (`files`) deleted. */
+export const retentionDeletions = counter({
+  name: 'eventcast_recording_deletions_total',
+  help: 'Recordings and clips deleted by the retention job, by kind (vod, clip, files: files of an already deleted or not kept recording) and reason.',
+  labelNames: ['kind', 'reason'],
+});
+/** `eventcast_recording_bytes_freed_total`: bytes the job freed in media storage. */
+export const retentionBytesFreed = counter({ name: 'eventcast_recording_bytes_freed_total', help: 'Bytes freed in media storage by the recordings retention job.' });
+/** `eventcast_recording_storage_bytes`: bytes used in media storage (recordings and clips) at the end of the last run. */
+export const recordingStorageBytes = gauge({ name: 'eventcast_recording_storage_bytes', help: 'Bytes used in media storage by recordings and clips, measured at the end of the last retention run.' });
+/** `eventcast_recording_retention_last_run_timestamp_seconds`: when the last run (done) ended, Unix seconds. */
+export const retentionLastRun = gauge({ name: 'eventcast_recording_retention_last_run_timestamp_seconds', help: 'When the last completed recordings retention run ended (Unix time, seconds).' });

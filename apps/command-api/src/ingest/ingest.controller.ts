@@ -6,6 +6,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import type { BroadcastStartReply } from '@eventcast/contracts';
 import { CommandPatterns, type EventMetadata } from '@eventcast/events';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
@@ -54,15 +55,18 @@ export class IngestController {
     }
   }
 
-  /** `ingest.broadcast-start` → `{ ok: true, broadcastId } | { ok: false, code, message }`. */
+  /**
+   * `ingest.broadcast-start` → `{ ok: true, broadcastId, record } | { ok: false, code, message }`
+   * (`broadcastStartReplySchema` of @eventcast/contracts; `record`: the channel keeps its broadcasts as VODs).
+   */
   @MessagePattern(CommandPatterns.BroadcastStart)
-  async broadcastStart(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<{ ok: true; broadcastId: string } | FailedReply> {
+  async broadcastStart(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<BroadcastStartReply> {
     const req = parseRequest(broadcastStartRequest, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, broadcastId, media } = req.data;
     return this.run(ctx, 'broadcast-start', async (meta) => {
-      await this.commands.execute(new StartBroadcastCommand(channelId, broadcastId, media, meta));
-      return { ok: true as const, broadcastId };
+      const { record } = await this.commands.execute(new StartBroadcastCommand(channelId, broadcastId, media, meta));
+      return { ok: true as const, broadcastId, record };
     });
   }
 

@@ -70,8 +70,8 @@ describe('ingest commands over NATS', () => {
     const { id, key } = await streamer('judy');
     const b1 = randomUUID();
     const b2 = randomUUID();
-    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1 });
-    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1 }, 'retry is idempotent');
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1, record: true });
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b1, media }), { ok: true, broadcastId: b1, record: true }, 'retry is idempotent');
     const second = await h.request<Record<string, unknown>>(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b2, media });
     assert.deepEqual([second['ok'], second['code']], [false, 'already_live']);
     assert.equal((await authorize(id, key))['reason'], 'already_live');

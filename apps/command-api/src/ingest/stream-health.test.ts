@@ -34,7 +34,7 @@ describe('stream health commands over NATS', () => {
     const notYet = await h.request<Record<string, unknown>>(CommandPatterns.HealthSample, sample(id, b, '2026-12-07T12:00:00.000Z'));
     assert.deepEqual([notYet['ok'], notYet['code']], [false, 'not_live']);
 
-    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b, media }), { ok: true, broadcastId: b });
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId: b, media }), { ok: true, broadcastId: b, record: true });
     assert.deepEqual(await h.request(CommandPatterns.HealthSample, sample(id, b, '2026-12-07T12:00:00.000Z')), { ok: true, recorded: 1 });
     assert.deepEqual(await h.request(CommandPatterns.HealthSample, sample(id, b, '2026-12-07T12:00:03.000Z')), { ok: true, recorded: 0 }, 'within half an interval');
     const other = randomUUID();

@@ -111,7 +111,7 @@ describe('restream targets (command side)', () => {
     const report = { channelId: id, broadcastId, targetId: on.body.id, state: 'failed', reason: 'Connection refused' };
     assert.deepEqual(await h.request(CommandPatterns.RestreamState, report), { ok: true });
     await h.http('GET', '/me/stream-key', undefined, auth);
-    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId, media }), { ok: true, broadcastId });
+    assert.deepEqual(await h.request(CommandPatterns.BroadcastStart, { channelId: id, broadcastId, media }), { ok: true, broadcastId, record: true });
     assert.deepEqual(await h.request(CommandPatterns.RestreamState, { ...report, broadcastId: randomUUID(), state: 'live', reason: null }), { ok: true });
     assert.equal((await h.allEvents()).filter((e) => e.type === 'RestreamTargetStateChanged' && e.streamName === streams.restream(id)).length, 0);
 

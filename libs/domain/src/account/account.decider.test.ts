@@ -68,4 +68,16 @@ describe('account decider', () => {
   it('refuses a latency mode on an unregistered account', () => {
     spec.given([]).when({ type: 'SetLatencyMode', latencyMode: 'smooth' }).thenThrows('account_not_found');
   });
+
+  it('keeps recordings by default; SetRecording records a change only', () => {
+    spec.given(registered).when({ type: 'SetRecording', enabled: true }).then([]);
+    const off: AccountEvent = { type: 'ChannelRecordingChanged', data: { channelId: id, username: 'alice', enabled: false } };
+    spec.given(registered).when({ type: 'SetRecording', enabled: false }).then([off]);
+    spec.given([...registered, off]).when({ type: 'SetRecording', enabled: false }).then([]);
+    spec
+      .given([...registered, off])
+      .when({ type: 'SetRecording', enabled: true })
+      .then([{ type: 'ChannelRecordingChanged', data: { channelId: id, username: 'alice', enabled: true } }]);
+    spec.given([]).when({ type: 'SetRecording', enabled: false }).thenThrows('account_not_found');
+  });
 });

@@ -18,9 +18,11 @@ export type AccountCommand =
   | { type: 'RotateStreamKey'; streamKey: StreamKeyMaterial }
   | { type: 'UpdateChannelInfo'; title?: string | undefined; category?: string | undefined }
   /** Chooses the channel's latency mode (issue 10 item 2); nothing is recorded when it is already the current one. */
-  | { type: 'SetLatencyMode'; latencyMode: LatencyMode };
+  | { type: 'SetLatencyMode'; latencyMode: LatencyMode }
+  /** Whether the channel keeps its broadcasts as VODs (issue 11 item 1); nothing is recorded when unchanged. */
+  | { type: 'SetRecording'; enabled: boolean };
 
-export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged'>;
+export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged' | 'ChannelRecordingChanged'>;
 
 export type AccountState =
   | { status: 'unregistered' }
@@ -34,6 +36,8 @@ export type AccountState =
       category: string;
       /** `DEFAULT_LATENCY_MODE` of `@eventcast/contracts` until the owner chooses one. */
       latencyMode: LatencyMode;
+      /** Whether broadcasts are kept as VODs: true until the owner turns it off (`ChannelRecordingChanged`). */
+      recordingEnabled: boolean;
     };
 
 function registered(state: AccountState): Extract<AccountState, { status: 'registered' }> {
@@ -45,7 +49,8 @@ function keyEvent(accountId: string, key: StreamKeyMaterial): EventData<'StreamK
   return { channelId: accountId, keyId: key.keyId, keyHash: key.keyHash, keyCiphertext: key.keyCiphertext };
 }
 
-/** Decider of the account/channel aggregate. Errors: `account_exists`, `account_not_found`. */
+/** Decider of the account/channel aggregate. Errors: `account_exists`, `account_not_found`.
+ * `SetRecording` and `SetLatencyMode` record nothing when the setting is already the requested one. */
 export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState> = {
   initialState: () => ({ status: 'unregistered' }),
 
@@ -77,6 +82,11 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
         if (command.latencyMode === s.latencyMode) return [];
         return [{ type: 'ChannelLatencyModeChanged', data: { channelId: s.accountId, username: s.username, latencyMode: command.latencyMode } }];
       }
+      case 'SetRecording': {
+        const s = registered(state);
+        if (command.enabled === s.recordingEnabled) return [];
+        return [{ type: 'ChannelRecordingChanged', data: { channelId: s.accountId, username: s.username, enabled: command.enabled } }];
+      }
       default:
         return assertNever(command);
     }
@@ -94,6 +104,7 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
           title: '',
           category: '',
           latencyMode: DEFAULT_LATENCY_MODE,
+          recordingEnabled: true,
         };
       case 'StreamKeyIssued':
       case 'StreamKeyRotated': {
@@ -108,6 +119,10 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
       case 'ChannelLatencyModeChanged': {
         const s = registered(state);
         return { ...s, latencyMode: event.data.latencyMode };
+      }
+      case 'ChannelRecordingChanged': {
+        const s = registered(state);
+        return { ...s, recordingEnabled: event.data.enabled };
       }
       default:
         return assertNever(event);

@@ -9,7 +9,8 @@ import { EVENT_STORE } from '../../core/tokens.js';
 import { StartBroadcastCommand } from './start-broadcast.command.js';
 
 /**
- * Appends BroadcastStarted to `broadcast-<channelId>` with the channel's username.
+ * Appends BroadcastStarted to `broadcast-<channelId>` with the channel's username, and tells whether the channel keeps
+ * its broadcasts as VODs (`recordingEnabled` of the account, issue 11: the ingest's `record`).
  * @throws {DomainError} `unknown_channel` (no such account), `already_live` (another broadcast is live).
  */
 @CommandHandler(StartBroadcastCommand)
@@ -19,12 +20,12 @@ export class StartBroadcastHandler implements ICommandHandler<StartBroadcastComm
     private readonly accounts: AccountReader,
   ) {}
 
-  /** @returns the broadcast id. */
-  async execute({ channelId, broadcastId, media, metadata }: StartBroadcastCommand): Promise<{ broadcastId: string }> {
+  /** @returns the broadcast id and whether it is kept as a VOD. */
+  async execute({ channelId, broadcastId, media, metadata }: StartBroadcastCommand): Promise<{ broadcastId: string; record: boolean }> {
     const { state } = await this.accounts.load(channelId);
     if (state.status !== 'registered') throw new DomainError('unknown_channel', 'no channel with this id');
     const command = { type: 'StartBroadcast', broadcastId, channelId, username: state.username, media, now: new Date() } as const;
     await handleCommand(this.store, streams.broadcast(channelId), broadcastDecider, command, metadata);
-    return { broadcastId };
+    return { broadcastId, record: state.recordingEnabled };
   }
 }
