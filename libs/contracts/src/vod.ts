@@ -453,3 +453,36 @@ export const broadcastRecordedReplySchema = z.discriminatedUnion('ok', [
   ingestCommandFailureSchema,
 ]);
 export type BroadcastRecordedReply = z.infer<typeof broadcastRecordedReplySchema>;
+
+/* ------------------------------------------------------------------------------------------------------------------ */
+/* command-api replies                                                                                                */
+/* ------------------------------------------------------------------------------------------------------------------ */
+
+/** Reply of `PUT /me/recording`: the setting now, and the global position of its event (read-your-writes). */
+export const recordingSettingReplySchema = z.object({ enabled: z.boolean(), position: z.string() });
+export type RecordingSettingReply = z.infer<typeof recordingSettingReplySchema>;
+
+/** Reply of `DELETE /videos/:broadcastId`: the position of `BroadcastRecordingDeleted` and the bytes freed in storage. */
+export const deleteRecordingReplySchema = z.object({ ok: z.literal(true), position: z.string(), bytesFreed: z.number().int().nonnegative() });
+export type DeleteRecordingReply = z.infer<typeof deleteRecordingReplySchema>;
+
+/** Reply of `DELETE /clips/:clipId`: the position of `ClipDeleted`. */
+export const deleteClipReplySchema = z.object({ ok: z.literal(true), position: z.string() });
+export type DeleteClipReply = z.infer<typeof deleteClipReplySchema>;
+
+/** Reply of `POST /admin/retention/run` (admins): what one run of the retention job did. Bytes; ms. */
+export const retentionRunSummarySchema = z.object({
+  /** False when another command-api held the job's lock (nothing was done). */
+  ran: z.boolean(),
+  vodsDeleted: z.object({ retention: z.number().int().nonnegative(), disk_budget: z.number().int().nonnegative() }),
+  clipsDeleted: z.number().int().nonnegative(),
+  /** Files removed whose deletion was already recorded, recordings not kept, orphaned clip files. */
+  leftoversDeleted: z.number().int().nonnegative(),
+  bytesFreed: z.number().int().nonnegative(),
+  usedBytes: z.number().int().nonnegative(),
+  budgetBytes: z.number().int().nonnegative(),
+  /** Recordings or clips that could not be handled (the next run retries them). */
+  errors: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type RetentionRunSummary = z.infer<typeof retentionRunSummarySchema>;

@@ -26,7 +26,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { z } from 'zod';
-import { createClipReplySchema, createClipRequestSchema, recordingSettingSchema, type CreateClipReply } from '@eventcast/contracts';
+import { createClipReplySchema, createClipRequestSchema, recordingSettingSchema, type CreateClipReply, type DeleteClipReply, type DeleteRecordingReply, type RecordingSettingReply } from '@eventcast/contracts';
 import { accountDecider, clipDecider, DomainError } from '@eventcast/domain';
 import { streams } from '@eventcast/events';
 import type { EventStore } from '@eventcast/event-store';
@@ -74,7 +74,7 @@ export class RecordingSettingController {
   @ApiOkResponse({ description: '`{ enabled, position }`' })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiNotFoundResponse({ type: ErrorDto })
-  async set(@CurrentAccount() who: { id: string }, @Body() body: unknown, @Req() req: AppRequest): Promise<{ enabled: boolean; position: string }> {
+  async set(@CurrentAccount() who: { id: string }, @Body() body: unknown, @Req() req: AppRequest): Promise<RecordingSettingReply> {
     const { enabled } = parseBody(recordingSettingSchema, body);
     const { state, position } = await handleCommand(this.store, streams.account(who.id), accountDecider, { type: 'SetRecording', enabled }, metadataOf(req, who.id));
     if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
@@ -104,7 +104,7 @@ export class VideosController {
     @CurrentAccount() who: { id: string },
     @Param('broadcastId', new ParseUUIDPipe()) broadcastId: string,
     @Req() req: AppRequest,
-  ): Promise<{ ok: true; position: string; bytesFreed: number }> {
+  ): Promise<DeleteRecordingReply> {
     const manifest = await readRecordingManifest(this.recordings.storage, broadcastId);
     if (!manifest) throw new DomainError('recording_not_found', `broadcast ${broadcastId} has no recording`);
     const owner = manifest.channelId === who.id;
@@ -165,7 +165,7 @@ export class ClipsController {
   @ApiOkResponse({ description: '`{ ok: true, position }`' })
   @ApiForbiddenResponse({ type: ErrorDto })
   @ApiNotFoundResponse({ type: ErrorDto })
-  async remove(@CurrentAccount() who: { id: string }, @Param('clipId', new ParseUUIDPipe()) clipId: string, @Req() req: AppRequest): Promise<{ ok: true; position: string }> {
+  async remove(@CurrentAccount() who: { id: string }, @Param('clipId', new ParseUUIDPipe()) clipId: string, @Req() req: AppRequest): Promise<DeleteClipReply> {
     const { state } = await loadAggregate(this.store, streams.clip(clipId), clipDecider);
     if (state.status !== 'created') throw new DomainError('clip_not_found', 'no such clip');
     let allowed = who.id === state.channelId || who.id === state.createdBy;

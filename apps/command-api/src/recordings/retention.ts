@@ -15,7 +15,7 @@
  */
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
-import { clipKey, recordingPrefix } from '@eventcast/contracts';
+import { clipKey, recordingPrefix, type RetentionRunSummary } from '@eventcast/contracts';
 import { broadcastDecider, clipDecider, DomainError, type BroadcastState } from '@eventcast/domain';
 import { streams, type EventMetadata } from '@eventcast/events';
 import type { EventStore } from '@eventcast/event-store';
@@ -37,20 +37,8 @@ const ORPHAN_CLIP_AGE_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** What one run did. Sizes in bytes. */
-export interface RetentionSummary {
-  /** False when another command-api held the lock (nothing was done). */
-  ran: boolean;
-  vodsDeleted: { retention: number; disk_budget: number };
-  clipsDeleted: number;
-  /** Recording directories and clip files deleted whose deletion was already recorded, not kept, or orphaned. */
-  leftoversDeleted: number;
-  bytesFreed: number;
-  usedBytes: number;
-  budgetBytes: number;
-  /** Errors met (one per recording or clip that could not be handled; the next run retries). */
-  errors: number;
-  durationMs: number;
-}
+/** What one run did: the contract's `RetentionRunSummary` (@eventcast/contracts vod.ts), the reply of `POST /admin/retention/run`. */
+export type RetentionSummary = RetentionRunSummary;
 
 interface RecordingDir {
   broadcastId: string;

@@ -101,6 +101,13 @@ void describe('recorder (real ffmpeg fMP4, real store, local-disk storage)', { t
     assert.equal(mv.variants[0]?.uri, 'source.m3u8');
     assert.equal(mv.variants[0]?.codecs, 'avc1.64000d,mp4a.40.2');
     assert.deepEqual(mv.variants[0]?.resolution, { width: 320, height: 180 });
+    // While live, the manifest names the renditions once they are known (live clips are cut from the first one).
+    const manifestLive = await waitUntil('the manifest with the renditions', async () => {
+      const m = recordingManifestSchema.parse(JSON.parse((await storage.get(key('manifest.json')))!.toString()));
+      return m.renditions.length > 0 ? m : undefined;
+    });
+    assert.equal(manifestLive.endedAt, null);
+    assert.deepEqual(manifestLive.renditions.map((x) => x.name), ['source']);
 
     // A reconnect within the grace period: a new init (generation 1) in the same store channel.
     r.init(fmp4b.init, desc('source'));

@@ -449,7 +449,7 @@ export class Recorder {
       .sort((a, b) => b.bandwidth - a.bandwidth);
   }
 
-  /** Queues an `index.m3u8` write when the renditions changed or a peak grew by more than 10 %. */
+  /** Queues an `index.m3u8` write (and the manifest's, with the renditions) when the renditions changed or a peak grew by more than 10 %. */
   private maybeWriteIndex(rec: Recording): void {
     if (rec.indexQueued) return;
     const rows = this.rows([...rec.renditions.values()]);
@@ -466,6 +466,8 @@ export class Recorder {
       rec.indexShape = now.map((r) => `${r.name}|${r.codecs}|${r.width}|${r.height}|${r.frameRate}`).sort().join(';');
       for (const r of now) rec.indexPeaks.set(r.name, r.bandwidth);
       await this.put(rec, 'multivariant', recordingKey(b.broadcastId, VOD_MULTIVARIANT_PLAYLIST), Buffer.from(renderVodMultivariantPlaylist(now)));
+      // The manifest names the renditions too: the command side cuts live clips from the one it lists first.
+      await this.writeManifest(rec, null, now);
     });
   }
 

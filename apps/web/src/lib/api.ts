@@ -8,6 +8,9 @@ import {
 	clipListSchema,
 	clipViewSchema,
 	createClipReplySchema,
+	deleteClipReplySchema,
+	deleteRecordingReplySchema,
+	recordingSettingReplySchema,
 	createClipRequestSchema,
 	LATENCY_MODE_PATH,
 	MIN_POSITION_PARAM,
@@ -777,7 +780,7 @@ export const getVideoActivity = async (id: string, signal?: AbortSignal) =>
 
 /** `DELETE /videos/:id` (command-api, the owner). */
 export const deleteVideo = async (token: string, id: string): Promise<void> => {
-	sawWrite(await request<unknown>('command', vid(id), { method: 'DELETE', token }));
+	sawWrite(parsed(deleteRecordingReplySchema, await request<unknown>('command', vid(id), { method: 'DELETE', token }), 'the deletion'));
 };
 
 /** `GET /clips/:id`: one clip; 404 when unknown or deleted. */
@@ -833,13 +836,13 @@ export async function createClip(token: string, body: CreateClipRequest): Promis
 
 /** `DELETE /clips/:id` (command-api; the owner, a moderator or the clip's creator — the server decides, 403 else). */
 export const deleteClip = async (token: string, id: string): Promise<void> => {
-	sawWrite(await request<unknown>('command', clipPath(id), { method: 'DELETE', token }));
+	sawWrite(parsed(deleteClipReplySchema, await request<unknown>('command', clipPath(id), { method: 'DELETE', token }), 'the deletion'));
 };
 
 /** `PUT /me/recording` (command-api): whether the caller's next broadcasts are kept as VODs. */
-export const setRecording = (token: string, enabled: boolean) => {
+export const setRecording = async (token: string, enabled: boolean) => {
 	const body: RecordingSetting = recordingSettingSchema.parse({ enabled });
-	return request<unknown>('command', '/me/recording', { method: 'PUT', token, body });
+	return parsed(recordingSettingReplySchema, await request<unknown>('command', '/me/recording', { method: 'PUT', token, body }), 'the recording setting');
 };
 
 /** `GET /admin/storage` (admins): disk used by recordings and clips, retention and budget. */
