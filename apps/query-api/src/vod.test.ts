@@ -193,6 +193,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
     padTo(220);
     add(audience, 'BroadcastViewersSampled', { broadcastId: b1, channelId: alice.id, viewers: 7, chatters: 1, sampledAt: isoW(220), intervalSeconds: 15 });
     say(300, 'm15', carol);
+    say(341, 'm16', carol); // after the last picture (340), in the reconnect grace period: replayed at the end
     padTo(345);
     add(streams.broadcast(alice.id), 'BroadcastEnded', { broadcastId: b1, channelId: alice.id, username: alice.username, reason: 'unpublished', endedAt: isoW(345), durationMs: 325_000 });
     add(streams.broadcast(alice.id), 'BroadcastRecorded', {
@@ -253,6 +254,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
       ['m10', 100, null, null],
       ['m12', 110.5, null, null],
       ['m15', 260.5, null, null],
+      ['m16', 300, null, null],
     ];
     assert.equal(pages, 3, 'twelve messages in pages of five');
     assert.deepEqual(
@@ -270,7 +272,7 @@ void describe('recordings: VODs, chat replay, clips', () => {
 
     // Seeking: `from` in media seconds; 100 is the start of the second run, which the gap's messages map to.
     const from100 = await get<ChatReplayPage>(`/videos/${b1}/chat?from=100`);
-    assert.deepEqual(from100.body.items.map((m) => m.id), [msg['m10'], msg['m12'], msg['m15']]);
+    assert.deepEqual(from100.body.items.map((m) => m.id), [msg['m10'], msg['m12'], msg['m15'], msg['m16']]);
     assert.equal(from100.body.nextCursor, null);
     const from101 = await get<ChatReplayPage>(`/videos/${b1}/chat?from=100.6&limit=1`);
     assert.deepEqual(from101.body.items.map((m) => m.id), [msg['m12']]);

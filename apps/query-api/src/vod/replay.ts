@@ -66,16 +66,18 @@ export function parseUuid(raw: string, what: string): string {
 }
 
 /**
- * The wall-clock window `[fromWall, endWall)` whose instants `mediaOffsetAt` maps to media times ≥ `fromMs`, within a
- * recording's media: from the first picture (or, when `fromMs` falls on the start of a later run, the end of the run
- * before it: instants in the gap before a run map to that run's start) to the end of the last run. Empty timeline:
- * null (no media, nothing to replay).
+ * The wall-clock window of a replay page from media time `fromMs`: `fromWall` is the instant shown at `fromMs` (the
+ * start of the next run when `fromMs` falls in a gap), `endWall` the end of the last run. `bounds` (a VOD's broadcast
+ * start and end, ms) widen the window to the chat of the whole broadcast: messages sent before the first picture
+ * (ffmpeg probes the input for ≈ 1 s before the first segment) are replayed at 0 when `fromMs` is 0, and those of the
+ * reconnect grace period after the last picture at the end of the media (`mediaOffsetAt` clamps both). A clip passes
+ * no bounds: its chat is exactly its range. @returns null for an empty timeline.
  */
-export function wallWindow(timeline: readonly TimelineRun[], fromMs: number): { fromWall: number; endWall: number } | null {
+export function wallWindow(timeline: readonly TimelineRun[], fromMs: number, bounds?: { startWallMs: number; endWallMs: number }): { fromWall: number; endWall: number } | null {
   const first = timeline[0];
   const last = timeline.at(-1);
   if (!first || !last) return null;
-  const endWall = last.programDateTimeMs + last.durationMs;
+  let endWall = last.programDateTimeMs + last.durationMs;
   let fromWall = endWall;
   for (let i = 0; i < timeline.length; i++) {
     const run = timeline[i]!;
@@ -87,6 +89,12 @@ export function wallWindow(timeline: readonly TimelineRun[], fromMs: number): { 
       fromWall = run.programDateTimeMs + (fromMs - run.offsetMs);
     }
     break;
+  }
+  if (bounds) {
+    if (fromMs <= 0) fromWall = Math.min(fromWall, bounds.startWallMs);
+    // Past the last picture: from the end of the media, the grace period's messages remain.
+    if (fromWall >= endWall && bounds.endWallMs > endWall) fromWall = endWall;
+    endWall = Math.max(endWall, bounds.endWallMs + 1);
   }
   return { fromWall, endWall };
 }

@@ -48,6 +48,8 @@ export interface ReplaySource {
   timeline: readonly TimelineRun[];
   /** Removals after this instant (ms; the broadcast's end) are "after the broadcast": such messages are not served. */
   removalCutoffMs: number | null;
+  /** A VOD's broadcast start and end (ms): its chat is the whole broadcast's ({@link wallWindow}); absent for a clip. */
+  bounds?: { startWallMs: number; endWallMs: number };
 }
 
 /** A VOD's row with what the queries need. */
@@ -140,7 +142,7 @@ export class VodService {
   /** The replay source of a VOD: its timeline; removals count up to the broadcast's end (else the end of the media). */
   async vodSource(id: string): Promise<ReplaySource> {
     const row = await this.vod(id);
-    return { channelId: row.channel_id, timeline: row.timeline, removalCutoffMs: endOf(row) };
+    return { channelId: row.channel_id, timeline: row.timeline, removalCutoffMs: endOf(row), bounds: { startWallMs: row.started_at.getTime(), endWallMs: endOf(row) } };
   }
 
   /**
@@ -155,7 +157,7 @@ export class VodService {
    * probe per row, never the whole chat.
    */
   async replay(source: ReplaySource, fromMs: number, cursor: KeysetCursor | null, limit: number): Promise<ChatReplayPage> {
-    const window = wallWindow(source.timeline, fromMs);
+    const window = wallWindow(source.timeline, fromMs, source.bounds);
     if (!window) return { items: [], nextCursor: null };
     const { rows } = await replayQuery(source, window, cursor, limit).execute(this.db);
     const shown = rows.slice(0, limit);
