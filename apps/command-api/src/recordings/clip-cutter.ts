@@ -6,7 +6,7 @@
  * (keyframe-aligned: with EXT-X-INDEPENDENT-SEGMENTS, §4.4.2.1, every segment starts with a keyframe; the platform's
  * packager also cuts every segment on a keyframe, so a playlist without the tag is cut the same way); then the init
  * segment and the media segments are concatenated (a fragmented MP4, ISO/IEC 14496-12 §8.8) and copied — never
- * re-encoded — into a fragment-free MP4 with `+faststart` by one ffmpeg run that also writes a JPEG of the first frame.
+ * re-encoded — into a fragment-free MP4 with `+faststart`, while a second ffmpeg decodes the first frame into a JPEG.
  * A range crossing a discontinuity (§4.4.4.3: new timestamps, maybe a new init segment) is cut at it.
  */
 import { spawn } from 'node:child_process';
@@ -196,8 +196,8 @@ function missing(key: string): never {
 
 /**
  * Cuts `range` of recording `broadcastId` into a temporary directory: `input.mp4` (the init segment followed by the
- * media segments), then one ffmpeg run: stream copy of `range.durationMs` into `clip.mp4` (`-movflags +faststart`)
- * and the first frame into `clip.jpg`; ffprobe reads the result's duration. The caller removes `dir`.
+ * media segments), then two ffmpeg runs side by side: stream copy of `range.durationMs` into `clip.mp4`
+ * (`-movflags +faststart`), and the first frame into `clip.jpg`; ffprobe reads the result's duration. The caller removes `dir`.
  * @throws {ClipTimeoutError} when ffmpeg or ffprobe outlive `timeoutMs`; Error when a file is missing or ffmpeg fails.
  */
 export async function cutClip(storage: MediaStorage, broadcastId: string, range: ClipRange, timeoutMs: number): Promise<CutClip> {
@@ -214,13 +214,13 @@ export async function cutClip(storage: MediaStorage, broadcastId: string, range:
     const jpg = join(dir, 'clip.jpg');
     const seconds = (range.durationMs / 1000).toFixed(3);
     const started = Date.now();
-    await run(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', input,
-        '-map', '0', '-t', seconds, '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', mp4,
-        '-map', '0:v:0', '-frames:v', '1', '-q:v', '4', '-f', 'image2', jpg],
-      timeoutMs,
-    );
+    // Two runs, at once: one ffmpeg with both outputs decoded every frame of the range for the one-frame JPEG (ffmpeg
+    // 5.1 keeps decoding an input stream while another output of it runs: 5.4 s per 30-s 1080p clip in the
+    // benchmark, against ≈ 0.2 s for the copy and ≈ 0.3 s for one decoded keyframe measured apart).
+    await Promise.all([
+      run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', input, '-map', '0', '-t', seconds, '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', mp4], timeoutMs),
+      run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-threads', '1', '-i', input, '-map', '0:v:0', '-frames:v', '1', '-q:v', '4', '-f', 'image2', jpg], timeoutMs),
+    ]);
     const left = Math.max(1000, timeoutMs - (Date.now() - started));
     const probed = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=noprint_wrappers=1:nokey=1', mp4], left);
     const durationMs = Math.round(Number(probed.trim()) * 1000);
