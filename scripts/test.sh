@@ -19,18 +19,28 @@ if [ -z "${NATS_URL:-}" ]; then
   wait_port "$test_nats_port"
   export NATS_URL="nats://127.0.0.1:$test_nats_port"
 fi
-# Long end-to-end tests (`*.long-test.js`: a real-time broadcast of 10+ minutes, mostly waiting) run beside the rest,
-# each on its own platform and ports, so the suite's wall time stays that of its longest part.
+# Long end-to-end tests (`*.long-test.js`: a real-time broadcast of 10+ minutes, mostly waiting) run beside the unit
+# and integration tests of libs/ and apps/, each on its own platform and ports; the whole-platform tests of tests/
+# run after them, never beside another platform's long test (two full platforms at once disturbed each other's
+# timing-sensitive end-to-end checks in a CI run).
 mapfile -t long_files < <(find tests -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.long-test.js' -print | sort)
+unit_files=()
+e2e_files=()
+for f in "${files[@]}"; do
+  case "$f" in
+    tests/*) e2e_files+=("$f") ;;
+    *) unit_files+=("$f") ;;
+  esac
+done
 long_pid=""
 if [ "${#long_files[@]}" -gt 0 ]; then
   say "starting ${#long_files[@]} long test file(s) in the background (log: .eventcast/long-tests.log)"
   node --test --test-concurrency=1 --test-timeout=1800000 "${long_files[@]}" >.eventcast/long-tests.log 2>&1 &
   long_pid=$!
 fi
-say "running ${#files[@]} test files"
 rc=0
-node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}" || rc=$?
+say "running ${#unit_files[@]} unit and integration test files"
+node --test --test-concurrency=1 --test-timeout=300000 "${unit_files[@]}" || rc=$?
 if [ -n "$long_pid" ]; then
   say "waiting for the long test file(s)"
   long_rc=0
@@ -38,4 +48,6 @@ if [ -n "$long_pid" ]; then
   cat .eventcast/long-tests.log
   [ "$long_rc" -eq 0 ] || { say "long tests failed ($long_rc)"; rc=1; }
 fi
+say "running ${#e2e_files[@]} end-to-end test files"
+node --test --test-concurrency=1 --test-timeout=300000 "${e2e_files[@]}" || rc=1
 exit "$rc"
