@@ -18,7 +18,7 @@ import pg from 'pg';
 import { clipKey, recordingPrefix, type RetentionRunSummary } from '@eventcast/contracts';
 import { broadcastDecider, clipDecider, DomainError, type BroadcastState } from '@eventcast/domain';
 import { streams, type EventMetadata } from '@eventcast/events';
-import type { EventStore } from '@eventcast/event-store';
+import { guardPool, type EventStore } from '@eventcast/event-store';
 import type { MediaStorage } from '@eventcast/media-storage';
 import type { Logger } from '@eventcast/platform';
 import { DEFAULT_RECORDING_RETENTION_INTERVAL_MS, type CommandApiConfig } from '../core/config.js';
@@ -59,8 +59,9 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly recordings: RecordingsService,
   ) {
-    this.pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
-    this.pool.on('error', (err) => this.logger.warn({ err: err.message }, 'retention job: idle database connection failed'));
+    // guardPool: a connection PostgreSQL closes (a restart), idle or checked out, must not become an uncaught 'error'
+    // event that takes command-api down; the run in progress fails and the next one reconnects.
+    this.pool = guardPool(new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 }), (err) => this.logger.warn({ err: err.message }, 'retention job: database connection failed'));
   }
 
   /** Starts the periodic runs (none when the interval is 0). */
