@@ -431,7 +431,17 @@ describe('hostile input against the running platform', { timeout: 240_000 }, () 
             again.sendFrame(frame.opcode, frame.payload);
             again.sendText('{"type":"ping"}');
             const answered = await again.waitText((t) => t === '{"type":"pong"}', at, 10_000);
-            assert.ok(answered, `the edge dropped the connection without a close frame (1006) after a frame of ${frame.payload.length} bytes (opcode ${frame.opcode}), also on a fresh connection`);
+            // Above WS_MAX_FRAME_BYTES the documented answer is the edge's own close 1009 with a reason, not a pong. The
+            // first connection can miss that close frame: the edge closes while the client's next frame (the ping) is
+            // still unread on its side, and the kernel answers with a TCP reset that discards the close frame in
+            // flight (reproduced with seed -1373852995, path 661: 16,385 bytes). The fresh connection must then get
+            // the close frame.
+            let closedAsDocumented = false;
+            if (!answered && frame.payload.length > WS_MAX_FRAME_BYTES) {
+              const end2 = await Promise.race([again.ended, new Promise<null>((r) => setTimeout(() => r(null), 3000))]);
+              closedAsDocumented = end2?.closeFrame?.code === 1009 && end2.closeFrame.reason.length > 0;
+            }
+            assert.ok(answered || closedAsDocumented, `the edge dropped the connection without a close frame (1006) after a frame of ${frame.payload.length} bytes (opcode ${frame.opcode}), also on a fresh connection`);
             closes.set('dropped once, answered on a fresh connection', (closes.get('dropped once, answered on a fresh connection') ?? 0) + 1);
             return;
           }
