@@ -1,6 +1,7 @@
 /**
  * Root module. {@link AppModule.forRoot} receives the infrastructure built by {@link bootstrapCommandApi} (store,
- * config, logger, NATS status) and provides it globally; the features import CqrsModule and use the tokens.
+ * config, logger, NATS status) and provides it globally, with the shared aggregates ({@link Aggregates}); the
+ * features import CqrsModule and use the tokens.
  */
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -13,6 +14,7 @@ import { AudienceModule } from './audience/audience.module.js';
 import { BroadcastsModule } from './broadcasts/broadcasts.module.js';
 import { ChannelsModule } from './channels/channels.module.js';
 import { ChatModule } from './chat/chat.module.js';
+import { Aggregates } from './core/aggregates.js';
 import type { CommandApiConfig } from './core/config.js';
 import { InfrastructureLifecycle, type Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
@@ -47,8 +49,9 @@ class CoreModule {
         { provide: LOGGER, useValue: deps.logger },
         { provide: NATS_STATUS, useValue: deps.natsStatus },
         { provide: InfrastructureLifecycle, useFactory: () => new InfrastructureLifecycle(deps.stopOnShutdown, deps.logger) },
+        Aggregates,
       ],
-      exports: [CONFIG, EVENT_STORE, LOGGER, NATS_STATUS],
+      exports: [CONFIG, EVENT_STORE, LOGGER, NATS_STATUS, Aggregates],
     };
   }
 }

@@ -1,3 +1,3 @@
 export { bootstrapCommandApi, type BootstrapOptions, type CommandApi } from './bootstrap.js';
 export type { CommandApiConfig } from './core/config.js';
-export { handleCommand, loadAggregate, type CommandOutcome } from './core/handle-command.js';
+export { AggregateService, type Aggregate, type AggregateHistory, type CommandOutcome } from './core/aggregate-service.js';

@@ -10,3 +10,4 @@ export * from './integrations/integrations.decider.js';
 export * from './broadcast-health/broadcast-health.decider.js';
 export * from './restream/restream.decider.js';
 export * from './clip/clip.decider.js';
+export * from './publish/publish-authorization.decider.js';

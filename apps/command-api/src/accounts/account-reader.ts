@@ -2,12 +2,10 @@
  * Reads account aggregates straight from the event store (the command side keeps no read model): by id, and by
  * username through the username reservation stream.
  */
-import { Inject, Injectable } from '@nestjs/common';
-import { streams, usernameSchema } from '@eventcast/events';
-import { accountDecider, DomainError, usernameDecider, type AccountState } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
-import { loadAggregate } from '../core/handle-command.js';
-import { EVENT_STORE } from '../core/tokens.js';
+import { Injectable } from '@nestjs/common';
+import { usernameSchema } from '@eventcast/events';
+import { DomainError, type AccountState } from '@eventcast/domain';
+import { Aggregates } from '../core/aggregates.js';
 
 /** A registered account. */
 export type RegisteredAccount = Extract<AccountState, { status: 'registered' }>;
@@ -21,11 +19,11 @@ export interface LoadedAccount {
 /** Loads accounts from the store. */
 @Injectable()
 export class AccountReader {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(private readonly aggregates: Aggregates) {}
 
   /** Folds `account-<id>`; `state.status` is `'unregistered'` for an unknown id. */
   async load(accountId: string): Promise<LoadedAccount> {
-    const { state, events } = await loadAggregate(this.store, streams.account(accountId), accountDecider);
+    const { state, events } = await this.aggregates.accounts.history(accountId);
     const keyEvent = events.findLast((e) => e.type === 'StreamKeyIssued' || e.type === 'StreamKeyRotated');
     return { state, keyIssuedAt: keyEvent?.occurredAt ?? null };
   }
@@ -41,7 +39,7 @@ export class AccountReader {
   async findAccountId(username: string): Promise<string | null> {
     const name = username.toLowerCase();
     if (!usernameSchema.safeParse(name).success) return null;
-    const { state } = await loadAggregate(this.store, streams.username(name), usernameDecider);
+    const { state } = await this.aggregates.usernames.load(name);
     return state.accountId;
   }
 }

@@ -1,23 +1,14 @@
 /**
- * The audience side's aggregates behind in-memory caches with group commit (core/cached-aggregates.ts): the
- * broadcast aggregate of each channel (`broadcast-<channelId>`, read only: which broadcast is live) and the audience
- * of each broadcast (`audience-<broadcastId>`, written). One instance per process.
+ * The audience side's aggregates behind in-memory caches with group commit (core/aggregate-service.ts): the
+ * broadcast aggregate of each channel (`broadcast-<channelId>`, read only through the shared {@link Aggregates}: which
+ * broadcast is live) and the audience of each broadcast (`audience-<broadcastId>`, written). One instance per process.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { streams, type EventData, type EventMetadata } from '@eventcast/events';
-import {
-  audienceDecider,
-  broadcastDecider,
-  DomainError,
-  type AudienceCommand,
-  type AudienceEvent,
-  type AudienceState,
-  type BroadcastCommand,
-  type BroadcastEvent,
-  type BroadcastState,
-} from '@eventcast/domain';
+import { audienceDecider, DomainError, type AudienceCommand, type AudienceEvent, type AudienceState } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
-import { CachedAggregates } from '../core/cached-aggregates.js';
+import { AggregateService } from '../core/aggregate-service.js';
+import { Aggregates } from '../core/aggregates.js';
 import { EVENT_STORE } from '../core/tokens.js';
 
 /** Outcome of an audience command: the live broadcast it was recorded on and how many events were appended. */
@@ -29,12 +20,13 @@ export interface AudienceOutcome {
 /** Cached broadcasts (read) and audiences (read/write). */
 @Injectable()
 export class Audiences {
-  private readonly broadcasts: CachedAggregates<BroadcastCommand, BroadcastEvent, BroadcastState>;
-  private readonly audiences: CachedAggregates<AudienceCommand, AudienceEvent, AudienceState>;
+  private readonly audiences: AggregateService<AudienceCommand, AudienceEvent, AudienceState>;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore) {
-    this.broadcasts = new CachedAggregates(store, broadcastDecider, { capacity: 1000 });
-    this.audiences = new CachedAggregates(store, audienceDecider, { capacity: 1000, maxGroupSize: 100 });
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    private readonly shared: Aggregates,
+  ) {
+    this.audiences = new AggregateService(store, audienceDecider, streams.audience, { cache: { capacity: 1000, maxGroupSize: 100 } });
   }
 
   /**
@@ -42,7 +34,7 @@ export class Audiences {
    * @throws {DomainError} `not_live` when the channel has no live broadcast.
    */
   async liveBroadcast(channelId: string): Promise<string> {
-    const { state } = await this.broadcasts.load(streams.broadcast(channelId));
+    const { state } = await this.shared.broadcasts.load(channelId);
     if (!state.live) throw new DomainError('not_live', 'the channel is not live');
     return state.live.broadcastId;
   }
@@ -53,7 +45,7 @@ export class Audiences {
    */
   async sample(channelId: string, sample: Omit<EventData<'BroadcastViewersSampled'>, 'broadcastId' | 'channelId'>, metadata: EventMetadata): Promise<AudienceOutcome> {
     const broadcastId = await this.liveBroadcast(channelId);
-    const out = await this.audiences.handle(streams.audience(broadcastId), () => ({ type: 'RecordSample', sample: { broadcastId, channelId, ...sample } }), metadata);
+    const out = await this.audiences.handle(broadcastId, { type: 'RecordSample', sample: { broadcastId, channelId, ...sample } }, metadata);
     return { broadcastId, recorded: out.events.length };
   }
 
@@ -63,7 +55,7 @@ export class Audiences {
    */
   async viewersJoined(channelId: string, viewerKeys: readonly string[], metadata: EventMetadata): Promise<AudienceOutcome> {
     const broadcastId = await this.liveBroadcast(channelId);
-    const out = await this.audiences.handle(streams.audience(broadcastId), () => ({ type: 'RecordViewers', broadcastId, channelId, viewerKeys }), metadata);
+    const out = await this.audiences.handle(broadcastId, { type: 'RecordViewers', broadcastId, channelId, viewerKeys }, metadata);
     return { broadcastId, recorded: out.events.length };
   }
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { accountDecider } from '@eventcast/domain';
 import { PostgresEventStore, WrongExpectedRevisionError, type EventStore } from '@eventcast/event-store';
 import { streams } from '@eventcast/events';
-import { handleCommand } from '../core/handle-command.js';
+import { AggregateService } from '../core/aggregate-service.js';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 
 describe('optimistic concurrency on channel info', () => {
@@ -48,7 +48,7 @@ describe('optimistic concurrency on channel info', () => {
         return store.append(s, events, expected);
       },
     });
-    const outcome = await handleCommand(racing, stream, accountDecider, { type: 'UpdateChannelInfo', title: 'mine' }, { correlationId: 'c' });
+    const outcome = await new AggregateService(racing, accountDecider, streams.account).handle(id, { type: 'UpdateChannelInfo', title: 'mine' }, { correlationId: 'c' });
     assert.equal(outcome.attempts, 2);
     assert.equal(reads, 2);
     assert.deepEqual(
@@ -66,7 +66,7 @@ describe('optimistic concurrency on channel info', () => {
       append: (s: string, _e: unknown, expected: Parameters<EventStore['append']>[2]) => Promise.reject(new WrongExpectedRevisionError(s, expected, 99n)),
     });
     await assert.rejects(
-      handleCommand(losing, streams.account(id), accountDecider, { type: 'UpdateChannelInfo', title: 'x' }, {}, { maxAttempts: 3 }),
+      new AggregateService(losing, accountDecider, streams.account, { maxAttempts: 3 }).handle(id, { type: 'UpdateChannelInfo', title: 'x' }, {}),
       WrongExpectedRevisionError,
     );
   });

@@ -1,5 +1,5 @@
 /**
- * The chat side's aggregates behind in-memory caches with group commit (see core/cached-aggregates.ts): chat rooms
+ * The chat side's aggregates behind in-memory caches with group commit (see core/aggregate-service.ts): chat rooms
  * (`chat-<channelId>`) and follows (`follows-<channelId>`), 1000 channels each (LRU). One instance per process.
  * Chat room commands of one channel (sends and moderation alike) queue behind the channel's append in flight and are
  * then decided in order and appended together, up to {@link CHAT_ROOM_GROUP_SIZE} per append. Events of a command that
@@ -19,8 +19,7 @@ import {
   type FollowsState,
 } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
-import { CachedAggregates, type CachedAggregate, type CachedAggregatesStats } from '../core/cached-aggregates.js';
-import type { CommandOutcome } from '../core/handle-command.js';
+import { AggregateService, type Aggregate, type AggregateServiceStats, type CommandOutcome } from '../core/aggregate-service.js';
 import { EVENT_STORE } from '../core/tokens.js';
 import { CommandEventIds } from '../idempotency/command-ids.js';
 
@@ -32,8 +31,8 @@ export const CHAT_ROOM_GROUP_SIZE = 100;
 /** Cached chat rooms and follows. */
 @Injectable()
 export class ChatRooms {
-  private readonly rooms: CachedAggregates<ChatRoomCommand, ChatRoomEvent, ChatRoomState>;
-  private readonly follows: CachedAggregates<FollowsCommand, FollowsEvent, FollowsState>;
+  private readonly rooms: AggregateService<ChatRoomCommand, ChatRoomEvent, ChatRoomState>;
+  private readonly follows: AggregateService<FollowsCommand, FollowsEvent, FollowsState>;
 
   /** The store as the lanes use it: events of a command with a `commandId` get ids derived from it (idempotency). */
   readonly store: EventStore;
@@ -41,8 +40,8 @@ export class ChatRooms {
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     store = new CommandEventIds(store);
     this.store = store;
-    this.rooms = new CachedAggregates(store, chatRoomDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY, maxGroupSize: CHAT_ROOM_GROUP_SIZE });
-    this.follows = new CachedAggregates(store, followsDecider, { capacity: CHAT_ROOM_CACHE_CAPACITY });
+    this.rooms = new AggregateService(store, chatRoomDecider, streams.chat, { cache: { capacity: CHAT_ROOM_CACHE_CAPACITY, maxGroupSize: CHAT_ROOM_GROUP_SIZE } });
+    this.follows = new AggregateService(store, followsDecider, streams.follows, { cache: { capacity: CHAT_ROOM_CACHE_CAPACITY } });
   }
 
   /**
@@ -50,26 +49,26 @@ export class ChatRooms {
    * and appends its events, together with the other commands of its group.
    */
   handleRoom(channelId: string, build: (state: ChatRoomState) => ChatRoomCommand | Promise<ChatRoomCommand>, metadata: EventMetadata): Promise<CommandOutcome<ChatRoomEvent, ChatRoomState>> {
-    return this.rooms.handle(streams.chat(channelId), build, metadata);
+    return this.rooms.handle(channelId, build, metadata);
   }
 
   /** The channel's chat room (cache caught up with the store). */
-  roomState(channelId: string): Promise<CachedAggregate<ChatRoomState>> {
-    return this.rooms.load(streams.chat(channelId));
+  roomState(channelId: string): Promise<Aggregate<ChatRoomState>> {
+    return this.rooms.load(channelId);
   }
 
   /** Decides a follows command and appends its events. */
   handleFollows(channelId: string, command: FollowsCommand, metadata: EventMetadata): Promise<CommandOutcome<FollowsEvent, FollowsState>> {
-    return this.follows.handle(streams.follows(channelId), () => command, metadata);
+    return this.follows.handle(channelId, command, metadata);
   }
 
   /** The channel's current follows state (cache caught up with the store). */
   async followsState(channelId: string): Promise<FollowsState> {
-    return (await this.follows.load(streams.follows(channelId))).state;
+    return (await this.follows.load(channelId)).state;
   }
 
   /** Counters of the chat room lanes (commands, groups, appends, conflicts, reads), for tests and metrics. */
-  roomStats(): CachedAggregatesStats {
+  roomStats(): AggregateServiceStats {
     return this.rooms.stats();
   }
 }

@@ -1,25 +1,17 @@
 /**
  * Stream health on the command side (issue 10 item 5, docs/contracts.md "Stream health"): records the ingest's
  * samples as `BroadcastHealthSampled` on `health-<broadcastId>` (only for the channel's live broadcast, read from the
- * cached `broadcast-<channelId>` aggregate) and refused inputs as `PublishInputRefused` on `ingest-<channelId>`, at most
+ * cached `broadcast-<channelId>` aggregate of the shared {@link Aggregates}) and refused inputs as `PublishInputRefused` on `ingest-<channelId>`, at most
  * one per channel, reason and codecs in each {@link INPUT_REFUSAL_DEDUP_SECONDS} window of `refusedAt` (an encoder in a
  * reconnect loop must not grow the stream without limit). One instance per process.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { HealthSampleRequest, InputRefusedRequest } from '@eventcast/contracts';
 import { newEvent, streams, type EventMetadata } from '@eventcast/events';
-import {
-  broadcastDecider,
-  broadcastHealthDecider,
-  type BroadcastCommand,
-  type BroadcastEvent,
-  type BroadcastHealthCommand,
-  type BroadcastHealthEvent,
-  type BroadcastHealthState,
-  type BroadcastState,
-} from '@eventcast/domain';
+import { broadcastHealthDecider, type BroadcastHealthCommand, type BroadcastHealthEvent, type BroadcastHealthState } from '@eventcast/domain';
 import { DuplicateEventIdError, type EventStore } from '@eventcast/event-store';
-import { CachedAggregates } from '../core/cached-aggregates.js';
+import { AggregateService } from '../core/aggregate-service.js';
+import { Aggregates } from '../core/aggregates.js';
 import { EVENT_STORE } from '../core/tokens.js';
 import { nameBasedUuid } from '../idempotency/command-ids.js';
 
@@ -34,12 +26,13 @@ export interface HealthOutcome {
 /** Cached broadcasts (read) and broadcast-health streams (read/write). */
 @Injectable()
 export class StreamHealthRecorder {
-  private readonly broadcasts: CachedAggregates<BroadcastCommand, BroadcastEvent, BroadcastState>;
-  private readonly health: CachedAggregates<BroadcastHealthCommand, BroadcastHealthEvent, BroadcastHealthState>;
+  private readonly health: AggregateService<BroadcastHealthCommand, BroadcastHealthEvent, BroadcastHealthState>;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
-    this.broadcasts = new CachedAggregates(store, broadcastDecider, { capacity: 1000 });
-    this.health = new CachedAggregates(store, broadcastHealthDecider, { capacity: 1000, maxGroupSize: 20 });
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly shared: Aggregates,
+  ) {
+    this.health = new AggregateService(store, broadcastHealthDecider, streams.broadcastHealth, { cache: { capacity: 1000, maxGroupSize: 20 } });
   }
 
   /**
@@ -48,9 +41,9 @@ export class StreamHealthRecorder {
    */
   async sample(sample: HealthSampleRequest, metadata: EventMetadata): Promise<HealthOutcome> {
     const out = await this.health.handle(
-      streams.broadcastHealth(sample.broadcastId),
+      sample.broadcastId,
       async () => {
-        const { state } = await this.broadcasts.load(streams.broadcast(sample.channelId));
+        const { state } = await this.shared.broadcasts.load(sample.channelId);
         return { type: 'RecordHealthSample', liveBroadcastId: state.live?.broadcastId ?? null, sample };
       },
       metadata,

@@ -1,14 +1,13 @@
 /**
  * The channels' integrations aggregates (`integrations-<channelId>`) behind the same cache + group-commit loop as the
- * chat rooms (core/cached-aggregates.ts). `load` always reads the events appended after the cached revision, so a
+ * chat rooms (core/aggregate-service.ts). `load` always reads the events appended after the cached revision, so a
  * token revoked a moment ago (by any process) is seen as revoked by the very next request.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { streams, type EventMetadata } from '@eventcast/events';
 import { integrationsDecider, type IntegrationsCommand, type IntegrationsEvent, type IntegrationsState } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
-import { CachedAggregates } from '../core/cached-aggregates.js';
-import type { CommandOutcome } from '../core/handle-command.js';
+import { AggregateService, type CommandOutcome } from '../core/aggregate-service.js';
 import { EVENT_STORE } from '../core/tokens.js';
 
 /** Channels whose integrations stay cached (LRU). */
@@ -17,15 +16,15 @@ export const INTEGRATIONS_CACHE_CAPACITY = 1000;
 /** Cached integrations aggregates. One instance per process. */
 @Injectable()
 export class IntegrationsAggregates {
-  private readonly aggregates: CachedAggregates<IntegrationsCommand, IntegrationsEvent, IntegrationsState>;
+  private readonly aggregates: AggregateService<IntegrationsCommand, IntegrationsEvent, IntegrationsState>;
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
-    this.aggregates = new CachedAggregates(store, integrationsDecider, { capacity: INTEGRATIONS_CACHE_CAPACITY });
+    this.aggregates = new AggregateService(store, integrationsDecider, streams.integrations, { cache: { capacity: INTEGRATIONS_CACHE_CAPACITY } });
   }
 
   /** The current integrations of `channelId` (cache caught up with the store). @throws store/validation errors. */
   async load(channelId: string): Promise<IntegrationsState> {
-    return (await this.aggregates.load(streams.integrations(channelId))).state;
+    return (await this.aggregates.load(channelId)).state;
   }
 
   /**
@@ -33,6 +32,6 @@ export class IntegrationsAggregates {
    * @throws {DomainError} the decider's refusals (see `integrationsDecider`).
    */
   handle(channelId: string, command: IntegrationsCommand, metadata: EventMetadata): Promise<CommandOutcome<IntegrationsEvent, IntegrationsState>> {
-    return this.aggregates.handle(streams.integrations(channelId), () => command, metadata);
+    return this.aggregates.handle(channelId, command, metadata);
   }
 }

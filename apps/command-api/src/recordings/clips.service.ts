@@ -8,15 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { HttpException, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { CLIP_RATE_LIMIT, clipKey, recordingKey, vodMediaPlaylistFile, type CreateClipReply, type CreateClipRequest } from '@eventcast/contracts';
-import { broadcastDecider, clipDecider } from '@eventcast/domain';
-import { streams, type EventMetadata } from '@eventcast/events';
-import type { EventStore } from '@eventcast/event-store';
+import type { EventMetadata } from '@eventcast/events';
 import type { MediaStorage } from '@eventcast/media-storage';
 import type { Logger } from '@eventcast/platform';
 import { AccountReader } from '../accounts/account-reader.js';
 import type { CommandApiConfig } from '../core/config.js';
-import { handleCommand, loadAggregate } from '../core/handle-command.js';
-import { CONFIG, EVENT_STORE, LOGGER } from '../core/tokens.js';
+import { Aggregates } from '../core/aggregates.js';
+import { CONFIG, LOGGER } from '../core/tokens.js';
 import { chooseClipRange, ClipTimeoutError, cutClip, placeSegments, UnusablePlaylistError, type PlacedPlaylist, type PlacedSegment } from './clip-cutter.js';
 import { startsWithSyncSample, videoTrackOf } from './fmp4-sync.js';
 import { ClipRateLimiter } from './clip-rate-limit.js';
@@ -46,7 +44,7 @@ export class ClipsService implements OnModuleDestroy {
   private readonly limiter: ClipRateLimiter;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
     @Inject(CONFIG) private readonly config: CommandApiConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -78,7 +76,7 @@ export class ClipsService implements OnModuleDestroy {
       throw new ClipRefusal(409, 'not_live', 'the broadcast has ended: clip a range of its VOD (give startSeconds)');
     }
     // Files of a VOD whose deletion is recorded may linger until the retention job retries: not clippable.
-    const broadcasts = (await loadAggregate(this.store, streams.broadcast(manifest.channelId), broadcastDecider)).state;
+    const broadcasts = (await this.aggregates.broadcasts.load(manifest.channelId)).state;
     if (broadcasts.broadcasts.get(req.broadcastId)?.recording === 'deleted') {
       throw new ClipRefusal(404, 'broadcast_not_found', `the recording of broadcast ${req.broadcastId} was deleted`);
     }
@@ -143,7 +141,7 @@ export class ClipsService implements OnModuleDestroy {
       };
       let position: bigint | null | undefined;
       try {
-        ({ position } = await handleCommand(this.store, streams.clip(clipId), clipDecider, { type: 'CreateClip', clip }, { ...metadata, actorId: userId }));
+        ({ position } = await this.aggregates.clips.handle(clipId, { type: 'CreateClip', clip }, { ...metadata, actorId: userId }));
       } catch (err) {
         await Promise.allSettled([this.storage.delete(clipKey(clipId, 'mp4')), this.storage.delete(clipKey(clipId, 'jpg'))]);
         throw err;

@@ -8,20 +8,19 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { broadcastRecordedRequestSchema, type BroadcastRecordedReply } from '@eventcast/contracts';
-import { broadcastDecider, DomainError } from '@eventcast/domain';
-import { CommandPatterns, streams, type EventMetadata } from '@eventcast/events';
-import type { EventStore } from '@eventcast/event-store';
+import { DomainError } from '@eventcast/domain';
+import { CommandPatterns, type EventMetadata } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
-import { handleCommand } from '../core/handle-command.js';
-import { EVENT_STORE, LOGGER } from '../core/tokens.js';
+import { Aggregates } from '../core/aggregates.js';
+import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 
 /** The ingest's recording reports. */
 @Controller()
 export class RecordingsNatsController {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -34,7 +33,7 @@ export class RecordingsNatsController {
     const { channelId, broadcastId, durationMs, bytes, renditions, timeline, thumbnail } = req.data;
     try {
       const command = { type: 'RecordBroadcast', broadcastId, durationMs, bytes, renditions, timeline, thumbnail, now: new Date() } as const;
-      const { events, position } = await handleCommand(this.store, streams.broadcast(channelId), broadcastDecider, command, meta);
+      const { events, position } = await this.aggregates.broadcasts.handle(channelId, command, meta);
       this.logger.info({ correlationId: meta.correlationId, channelId, broadcastId, durationMs, bytes, repeated: events.length === 0 }, 'broadcast recorded');
       return { ok: true, position: events.length > 0 && position != null ? position.toString() : null };
     } catch (err) {

@@ -9,7 +9,7 @@
  *   its chat moderators, the clip's creator or an admin;
  * - `POST /admin/retention/run` (admins) → the retention job's summary of one run done now.
  */
-import { BadRequestException, Body, Controller, Delete, ForbiddenException, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, ForbiddenException, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import {
   ApiBadRequestResponse,
@@ -27,16 +27,13 @@ import {
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import { createClipReplySchema, createClipRequestSchema, recordingSettingSchema, type CreateClipReply, type DeleteClipReply, type DeleteRecordingReply, type RecordingSettingReply } from '@eventcast/contracts';
-import { accountDecider, clipDecider, DomainError } from '@eventcast/domain';
-import { streams } from '@eventcast/events';
-import type { EventStore } from '@eventcast/event-store';
+import { DomainError } from '@eventcast/domain';
 import { CurrentAccount } from '../accounts/current-account.decorator.js';
 import { ErrorDto } from '../accounts/dto/responses.dto.js';
 import { JwtAuthGuard } from '../accounts/jwt-auth.guard.js';
 import { ChatRooms } from '../chat/chat-rooms.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
-import { handleCommand, loadAggregate } from '../core/handle-command.js';
-import { EVENT_STORE } from '../core/tokens.js';
+import { Aggregates } from '../core/aggregates.js';
 import { ClipRefusal, ClipsService } from './clips.service.js';
 import { RecordingsService } from './recordings.service.js';
 import { RetentionJob, type RetentionSummary } from './retention.js';
@@ -62,7 +59,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 @UseGuards(JwtAuthGuard)
 @Controller('me/recording')
 export class RecordingSettingController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(private readonly aggregates: Aggregates) {}
 
   /**
    * Turns the keeping of the caller's broadcasts as VODs on or off (from the next broadcast: the ingest asks at
@@ -76,7 +73,7 @@ export class RecordingSettingController {
   @ApiNotFoundResponse({ type: ErrorDto })
   async set(@CurrentAccount() who: { id: string }, @Body() body: unknown, @Req() req: AppRequest): Promise<RecordingSettingReply> {
     const { enabled } = parseBody(recordingSettingSchema, body);
-    const { state, position } = await handleCommand(this.store, streams.account(who.id), accountDecider, { type: 'SetRecording', enabled }, metadataOf(req, who.id));
+    const { state, position } = await this.aggregates.accounts.handle(who.id, { type: 'SetRecording', enabled }, metadataOf(req, who.id));
     if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
     return { enabled: state.recordingEnabled, position: String(position ?? '0') };
   }
@@ -125,7 +122,7 @@ export class ClipsController {
     private readonly clips: ClipsService,
     private readonly recordings: RecordingsService,
     private readonly rooms: ChatRooms,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
   ) {}
 
   /**
@@ -166,7 +163,7 @@ export class ClipsController {
   @ApiForbiddenResponse({ type: ErrorDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async remove(@CurrentAccount() who: { id: string }, @Param('clipId', new ParseUUIDPipe()) clipId: string, @Req() req: AppRequest): Promise<DeleteClipReply> {
-    const { state } = await loadAggregate(this.store, streams.clip(clipId), clipDecider);
+    const { state } = await this.aggregates.clips.load(clipId);
     if (state.status !== 'created') throw new DomainError('clip_not_found', 'no such clip');
     let allowed = who.id === state.channelId || who.id === state.createdBy;
     if (!allowed) allowed = (await this.rooms.roomState(state.channelId)).state.moderators.has(who.id);

@@ -5,15 +5,13 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { clipKey, recordingPrefix, type RecordingDeletionReason } from '@eventcast/contracts';
-import { broadcastDecider, clipDecider } from '@eventcast/domain';
-import { streams, type EventMetadata } from '@eventcast/events';
-import type { EventStore } from '@eventcast/event-store';
+import type { EventMetadata } from '@eventcast/events';
 import type { MediaStorage } from '@eventcast/media-storage';
 import { isAdmin, type Logger } from '@eventcast/platform';
 import { AccountReader } from '../accounts/account-reader.js';
 import type { CommandApiConfig } from '../core/config.js';
-import { handleCommand } from '../core/handle-command.js';
-import { CONFIG, EVENT_STORE, LOGGER } from '../core/tokens.js';
+import { Aggregates } from '../core/aggregates.js';
+import { CONFIG, LOGGER } from '../core/tokens.js';
 import { MEDIA_STORAGE } from './storage.js';
 
 /** What a deletion did: the event's global position and the bytes its files took. */
@@ -28,7 +26,7 @@ export interface DeletionOutcome {
 @Injectable()
 export class RecordingsService {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(MEDIA_STORAGE) readonly storage: MediaStorage,
     @Inject(CONFIG) private readonly config: CommandApiConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -49,7 +47,7 @@ export class RecordingsService {
   async deleteRecording(channelId: string, broadcastId: string, reason: RecordingDeletionReason, deletedBy: string | null, metadata: EventMetadata): Promise<DeletionOutcome> {
     const prefix = recordingPrefix(broadcastId);
     const bytesFreed = await this.storage.usage(prefix);
-    const { position } = await handleCommand(this.store, streams.broadcast(channelId), broadcastDecider, { type: 'DeleteRecording', broadcastId, reason, deletedBy, bytesFreed }, metadata);
+    const { position } = await this.aggregates.broadcasts.handle(channelId, { type: 'DeleteRecording', broadcastId, reason, deletedBy, bytesFreed }, metadata);
     const filesDeleted = await this.deleteFiles(() => this.storage.deletePrefix(prefix), { broadcastId, reason });
     return { position: String(position ?? ''), bytesFreed, filesDeleted };
   }
@@ -61,7 +59,7 @@ export class RecordingsService {
   async deleteClip(clipId: string, reason: RecordingDeletionReason, deletedBy: string | null, metadata: EventMetadata): Promise<DeletionOutcome> {
     const sizes = await Promise.all([this.storage.stat(clipKey(clipId, 'mp4')), this.storage.stat(clipKey(clipId, 'jpg'))]);
     const bytesFreed = sizes.reduce((n, s) => n + (s?.size ?? 0), 0);
-    const { position } = await handleCommand(this.store, streams.clip(clipId), clipDecider, { type: 'DeleteClip', deletedBy, reason }, metadata);
+    const { position } = await this.aggregates.clips.handle(clipId, { type: 'DeleteClip', deletedBy, reason }, metadata);
     const filesDeleted = await this.deleteFiles(() => this.deleteClipFiles(clipId), { clipId, reason });
     return { position: String(position ?? ''), bytesFreed, filesDeleted };
   }

@@ -16,16 +16,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 import { clipKey, recordingPrefix, type RetentionRunSummary } from '@eventcast/contracts';
-import { broadcastDecider, clipDecider, DomainError, type BroadcastState } from '@eventcast/domain';
-import { streams, type EventMetadata } from '@eventcast/events';
-import { guardPool, type EventStore } from '@eventcast/event-store';
+import { DomainError, type BroadcastState } from '@eventcast/domain';
+import type { EventMetadata } from '@eventcast/events';
+import { guardPool } from '@eventcast/event-store';
 import type { MediaStorage } from '@eventcast/media-storage';
 import type { Logger } from '@eventcast/platform';
 import { DEFAULT_RECORDING_RETENTION_INTERVAL_MS, type CommandApiConfig } from '../core/config.js';
 import { correlationIdFrom } from '../core/correlation.js';
-import { loadAggregate } from '../core/handle-command.js';
+import { Aggregates } from '../core/aggregates.js';
 import { recordingStorageBytes, retentionBytesFreed, retentionDeletions, retentionLastRun, retentionRuns } from '../core/metrics.js';
-import { CONFIG, EVENT_STORE, LOGGER } from '../core/tokens.js';
+import { CONFIG, LOGGER } from '../core/tokens.js';
 import { RecordingsService } from './recordings.service.js';
 import { MEDIA_STORAGE, readRecordingManifest } from './storage.js';
 
@@ -53,7 +53,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
   private current: Promise<RetentionSummary> | null = null;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(MEDIA_STORAGE) private readonly storage: MediaStorage,
     @Inject(CONFIG) private readonly config: CommandApiConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -133,7 +133,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
     const broadcastsOf = async (channelId: string): Promise<BroadcastState> => {
       let st = channels.get(channelId);
       if (!st) {
-        st = (await loadAggregate(this.store, streams.broadcast(channelId), broadcastDecider)).state;
+        st = (await this.aggregates.broadcasts.load(channelId)).state;
         channels.set(channelId, st);
       }
       return st;
@@ -176,7 +176,7 @@ export class RetentionJob implements OnApplicationBootstrap, OnModuleDestroy {
     // 4: clips.
     for (const [clipId, { modifiedAtMs }] of await this.clipFiles()) {
       try {
-        const { state, events } = await loadAggregate(this.store, streams.clip(clipId), clipDecider);
+        const { state, events } = await this.aggregates.clips.history(clipId);
         if (state.status === 'deleted' || (state.status === 'absent' && now - modifiedAtMs > ORPHAN_CLIP_AGE_MS)) {
           const bytes = await this.clipBytes(clipId);
           await this.recordings.deleteClipFiles(clipId);

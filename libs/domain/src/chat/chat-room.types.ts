@@ -58,6 +58,9 @@ export type ChatRoomCommand =
   | (Moderation & { type: 'AddEmote'; code: string; contentType: EmoteContentType; imageBase64: string })
   | (Moderation & { type: 'RemoveEmote'; code: string });
 
+/** The moderation commands of a chat room: every command but sending a message (moderation.ts decides them). */
+export type ChatModerationCommand = Exclude<ChatRoomCommand, { type: 'SendChatMessage' }>;
+
 export type ChatRoomEvent = EventOf<
   | 'ChatMessageSent'
   | 'ChatMessageRefused'

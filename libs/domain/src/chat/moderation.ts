@@ -9,7 +9,7 @@ import { findTextProblem, type ModerationRefusal } from '@eventcast/contracts';
 import { chatSettingsSchema, type ChatSettings } from '@eventcast/events';
 import { assertNever, DomainError } from '../decider.js';
 import { compileBlockedTerms, MAX_BLOCKED_TERM_LENGTH, MAX_BLOCKED_TERMS, normalizeBlockedTerms } from './blocked-terms.js';
-import { chatRoleOf, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from './chat-room.types.js';
+import { chatRoleOf, type ChatChannel, type ChatModerationCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from './chat-room.types.js';
 import { idSetHas } from './id-set.js';
 import { senderOf } from './message-index.js';
 
@@ -22,8 +22,6 @@ export const MAX_REASON_LENGTH = 200;
 
 const EMOTE_CODE = /^[A-Za-z0-9_]{2,32}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-type ModerationCommand = Exclude<ChatRoomCommand, { type: 'SendChatMessage' }>;
 
 /** Refuses a moderation command: `forbidden` with the refusal code in `details.reason` and `message` saying why. */
 function forbidden(reason: ModerationRefusal, message: string): never {
@@ -41,7 +39,7 @@ const MODERATOR_ACTION = {
   UnbanUser: 'unban users',
   ChangeChatSettings: 'change chat settings',
   UpdateBlockedTerms: 'change blocked terms',
-} as const satisfies Record<Exclude<ModerationCommand['type'], OwnerCommand>, string>;
+} as const satisfies Record<Exclude<ChatModerationCommand['type'], OwnerCommand>, string>;
 
 /** What only the owner does, as a refusal names it ("only the channel owner adds moderators"). */
 const OWNER_ACTION = {
@@ -103,7 +101,7 @@ function settingsEqual(a: ChatSettings, b: ChatSettings): boolean {
  *   cleared); `invalid_duration`; `invalid_settings`; `invalid_terms`; `invalid_emote`, `emote_too_large`,
  *   `emote_exists`, `emote_not_found`.
  */
-export function decideModeration(command: ModerationCommand, state: ChatRoomState): ChatRoomEvent[] {
+export function decideModeration(command: ChatModerationCommand, state: ChatRoomState): ChatRoomEvent[] {
   const { channel, actor } = command;
   const room = { channelId: channel.id, username: channel.username };
   const by = { ...room, moderatorId: actor.id, moderatorName: actor.name };

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streams } from '@eventcast/events';
-import { accountDecider, DomainError, usernameDecider } from '@eventcast/domain';
-import { WrongExpectedRevisionError, type EventStore } from '@eventcast/event-store';
-import { handleCommand } from '../../core/handle-command.js';
-import { CONFIG, EVENT_STORE } from '../../core/tokens.js';
+import { DomainError } from '@eventcast/domain';
+import { WrongExpectedRevisionError } from '@eventcast/event-store';
+import { Aggregates } from '../../core/aggregates.js';
+import { CONFIG } from '../../core/tokens.js';
 import type { CommandApiConfig } from '../../core/config.js';
 import { hashPassword } from '../passwords.js';
 import { issueStreamKey } from '../stream-keys.js';
@@ -18,7 +17,7 @@ import { RegisterAccountCommand } from './register-account.command.js';
 @CommandHandler(RegisterAccountCommand)
 export class RegisterAccountHandler implements ICommandHandler<RegisterAccountCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(CONFIG) private readonly config: CommandApiConfig,
   ) {}
 
@@ -28,7 +27,7 @@ export class RegisterAccountHandler implements ICommandHandler<RegisterAccountCo
     const passwordHash = await hashPassword(password);
     const meta = { ...metadata, actorId: accountId };
     try {
-      await handleCommand(this.store, streams.username(username), usernameDecider, { type: 'ClaimUsername', username, accountId }, meta);
+      await this.aggregates.usernames.handle(username, { type: 'ClaimUsername', username, accountId }, meta);
     } catch (err) {
       if (err instanceof WrongExpectedRevisionError || (err instanceof DomainError && err.code === 'username_taken')) {
         throw new DomainError('username_taken', 'username is taken');
@@ -36,13 +35,7 @@ export class RegisterAccountHandler implements ICommandHandler<RegisterAccountCo
       throw err;
     }
     const { material } = issueStreamKey(accountId, this.config.STREAM_KEY_SECRET);
-    await handleCommand(
-      this.store,
-      streams.account(accountId),
-      accountDecider,
-      { type: 'RegisterAccount', accountId, username, passwordHash, streamKey: material },
-      meta,
-    );
+    await this.aggregates.accounts.handle(accountId, { type: 'RegisterAccount', accountId, username, passwordHash, streamKey: material }, meta);
     return { accountId, username };
   }
 }

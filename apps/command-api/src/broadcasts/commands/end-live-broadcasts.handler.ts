@@ -1,10 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Category } from '@eventcast/events';
-import { broadcastDecider } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
-import { handleCommand } from '../../core/handle-command.js';
-import { EVENT_STORE } from '../../core/tokens.js';
+import { Category, idOf } from '@eventcast/events';
+import { Aggregates } from '../../core/aggregates.js';
 import { EndLiveBroadcastsCommand } from './end-live-broadcasts.command.js';
 
 const PAGE = 1000;
@@ -15,24 +11,24 @@ const PAGE = 1000;
  */
 @CommandHandler(EndLiveBroadcastsCommand)
 export class EndLiveBroadcastsHandler implements ICommandHandler<EndLiveBroadcastsCommand> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(private readonly aggregates: Aggregates) {}
 
   /** @returns how many broadcasts were ended. */
   async execute({ reason, metadata }: EndLiveBroadcastsCommand): Promise<number> {
     let ended = 0;
-    for (const stream of await this.liveStreams()) {
-      const { events } = await handleCommand(this.store, stream, broadcastDecider, { type: 'EndLiveBroadcast', reason, now: new Date() }, metadata);
+    for (const channelId of await this.liveChannels()) {
+      const { events } = await this.aggregates.broadcasts.handle(channelId, { type: 'EndLiveBroadcast', reason, now: new Date() }, metadata);
       ended += events.length;
     }
     return ended;
   }
 
-  /** Names of broadcast streams whose last start/end event is a start. */
-  private async liveStreams(): Promise<string[]> {
+  /** Channels (ids of broadcast streams) whose last start/end event is a start. */
+  private async liveChannels(): Promise<string[]> {
     const live = new Map<string, boolean>();
     let after = 0n;
     for (;;) {
-      const page = await this.store.readAll({ after, limit: PAGE, categories: [Category.Broadcast] });
+      const page = await this.aggregates.broadcasts.store.readAll({ after, limit: PAGE, categories: [Category.Broadcast] });
       for (const e of page) {
         if (e.type === 'BroadcastStarted') live.set(e.streamName, true);
         else if (e.type === 'BroadcastEnded') live.set(e.streamName, false);
@@ -41,6 +37,6 @@ export class EndLiveBroadcastsHandler implements ICommandHandler<EndLiveBroadcas
       if (page.length < PAGE || !last) break;
       after = last.globalPosition;
     }
-    return [...live].filter(([, isLive]) => isLive).map(([stream]) => stream);
+    return [...live].filter(([, isLive]) => isLive).map(([stream]) => idOf(stream));
   }
 }

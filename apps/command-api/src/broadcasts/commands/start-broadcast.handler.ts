@@ -1,11 +1,7 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streams } from '@eventcast/events';
-import { broadcastDecider, DomainError } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
+import { DomainError } from '@eventcast/domain';
 import { AccountReader } from '../../accounts/account-reader.js';
-import { handleCommand } from '../../core/handle-command.js';
-import { EVENT_STORE } from '../../core/tokens.js';
+import { Aggregates } from '../../core/aggregates.js';
 import { StartBroadcastCommand } from './start-broadcast.command.js';
 
 /**
@@ -16,7 +12,7 @@ import { StartBroadcastCommand } from './start-broadcast.command.js';
 @CommandHandler(StartBroadcastCommand)
 export class StartBroadcastHandler implements ICommandHandler<StartBroadcastCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     private readonly accounts: AccountReader,
   ) {}
 
@@ -25,7 +21,7 @@ export class StartBroadcastHandler implements ICommandHandler<StartBroadcastComm
     const { state } = await this.accounts.load(channelId);
     if (state.status !== 'registered') throw new DomainError('unknown_channel', 'no channel with this id');
     const command = { type: 'StartBroadcast', broadcastId, channelId, username: state.username, media, now: new Date() } as const;
-    await handleCommand(this.store, streams.broadcast(channelId), broadcastDecider, command, metadata);
+    await this.aggregates.broadcasts.handle(channelId, command, metadata);
     return { broadcastId, record: state.recordingEnabled };
   }
 }

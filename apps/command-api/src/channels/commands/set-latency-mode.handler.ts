@@ -1,12 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ChannelLatency } from '@eventcast/contracts';
-import { streams } from '@eventcast/events';
-import { accountDecider, DomainError } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
+import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
-import { handleCommand } from '../../core/handle-command.js';
-import { EVENT_STORE, LOGGER } from '../../core/tokens.js';
+import { Aggregates } from '../../core/aggregates.js';
+import { LOGGER } from '../../core/tokens.js';
 import { SetLatencyModeCommand } from './set-latency-mode.command.js';
 
 /**
@@ -17,13 +15,13 @@ import { SetLatencyModeCommand } from './set-latency-mode.command.js';
 @CommandHandler(SetLatencyModeCommand)
 export class SetLatencyModeHandler implements ICommandHandler<SetLatencyModeCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** @returns the channel's latency mode after the command. */
   async execute({ accountId, latencyMode, metadata }: SetLatencyModeCommand): Promise<ChannelLatency> {
-    const { state, attempts } = await handleCommand(this.store, streams.account(accountId), accountDecider, { type: 'SetLatencyMode', latencyMode }, metadata);
+    const { state, attempts } = await this.aggregates.accounts.handle(accountId, { type: 'SetLatencyMode', latencyMode }, metadata);
     if (attempts > 1) this.logger.info({ correlationId: metadata.correlationId, accountId, attempts }, 'SetLatencyMode re-decided after a concurrent write');
     if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
     return { latencyMode: state.latencyMode };

@@ -1,11 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streams } from '@eventcast/events';
-import { accountDecider, DomainError } from '@eventcast/domain';
-import type { EventStore } from '@eventcast/event-store';
+import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
-import { handleCommand } from '../../core/handle-command.js';
-import { EVENT_STORE, LOGGER } from '../../core/tokens.js';
+import { Aggregates } from '../../core/aggregates.js';
+import { LOGGER } from '../../core/tokens.js';
 import { UpdateChannelInfoCommand, type ChannelInfo } from './update-channel-info.command.js';
 
 /**
@@ -15,19 +13,13 @@ import { UpdateChannelInfoCommand, type ChannelInfo } from './update-channel-inf
 @CommandHandler(UpdateChannelInfoCommand)
 export class UpdateChannelInfoHandler implements ICommandHandler<UpdateChannelInfoCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: Aggregates,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** @returns the channel's title and category after the command. */
   async execute({ accountId, title, category, metadata }: UpdateChannelInfoCommand): Promise<ChannelInfo> {
-    const { state, attempts } = await handleCommand(
-      this.store,
-      streams.account(accountId),
-      accountDecider,
-      { type: 'UpdateChannelInfo', title, category },
-      metadata,
-    );
+    const { state, attempts } = await this.aggregates.accounts.handle(accountId, { type: 'UpdateChannelInfo', title, category }, metadata);
     if (attempts > 1) this.logger.info({ correlationId: metadata.correlationId, accountId, attempts }, 'UpdateChannelInfo re-decided after a concurrent write');
     if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
     return { title: state.title, category: state.category };

@@ -1,20 +1,21 @@
 import { Command } from '@nestjs/cqrs';
-import type { ChatSettings, EventMetadata } from '@eventcast/events';
-import type { BlockedTermAction, ChatRoomEvent, ChatRoomState, ChatUser, EmoteContentType } from '@eventcast/domain';
+import type { EventMetadata } from '@eventcast/events';
+import type { ChatModerationCommand, ChatRoomEvent, ChatRoomState, ChatUser } from '@eventcast/domain';
 
-/** A moderation action as the HTTP API gives it: target users by username (resolved by the handler). */
+/** `Omit` applied to each member of a union (the built-in one merges the members). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Moderation commands that act on a user (`target`). */
+type TargetedCommand = Extract<ChatModerationCommand, { target: ChatUser }>;
+
+/**
+ * A moderation action as the HTTP API gives it, derived from the chat room's commands (`ChatModerationCommand` of
+ * @eventcast/domain): without the room and the actor (the handler adds them) and the time (taken when decided), and
+ * with the target user named by username (resolved by the handler) instead of `target`.
+ */
 export type ModerationAction =
-  | { type: 'DeleteChatMessage'; messageId: string; reason?: string | undefined }
-  | { type: 'ClearChat' }
-  | { type: 'TimeOutUser'; targetUsername: string; durationSeconds: number; reason?: string | undefined }
-  | { type: 'BanUser'; targetUsername: string; reason?: string | undefined }
-  | { type: 'UnbanUser'; targetUsername: string }
-  | { type: 'AddModerator'; targetUsername: string }
-  | { type: 'RemoveModerator'; targetUsername: string }
-  | { type: 'ChangeChatSettings'; settings: Partial<ChatSettings> }
-  | { type: 'UpdateBlockedTerms'; terms: readonly string[]; action: BlockedTermAction }
-  | { type: 'AddEmote'; code: string; contentType: EmoteContentType; imageBase64: string }
-  | { type: 'RemoveEmote'; code: string };
+  | OmitEach<Exclude<ChatModerationCommand, TargetedCommand>, 'channel' | 'actor'>
+  | (OmitEach<TargetedCommand, 'channel' | 'actor' | 'target' | 'now'> & { targetUsername: string });
 
 /** Result of a moderation command: the room's state after it, the events appended and the target, if any. */
 export interface ModerationOutcome {

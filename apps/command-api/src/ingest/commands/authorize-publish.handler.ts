@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newEvent, streams, type PublishRejectionReason } from '@eventcast/events';
-import { broadcastDecider } from '@eventcast/domain';
+import { publishAuthorizationDecider, publishKeyHashOf, type EventOf, type PublishAuthorizationState, type PublishProofCheck } from '@eventcast/domain';
 import type { EventStore } from '@eventcast/event-store';
 import { ProofReplayCache, verifyPublishProof, type ProofRefusal } from '@eventcast/platform';
-import { AccountReader } from '../../accounts/account-reader.js';
-import { loadAggregate } from '../../core/handle-command.js';
+import { Aggregates } from '../../core/aggregates.js';
 import { EVENT_STORE } from '../../core/tokens.js';
 import { AuthorizePublishCommand, type AuthorizePublishReply } from './authorize-publish.command.js';
 
@@ -24,16 +23,17 @@ const PROOF_MESSAGES: Record<ProofRefusal, string> = {
 };
 
 /**
- * Checks a publish attempt: channel exists, the one-time proof verifies against the current key's hash (HMAC compared
- * in constant time, so rotated keys fail; within the replay window and never seen before: `verifyPublishProof` of
- * @eventcast/platform), channel not live. A refusal is recorded as PublishRejected on `ingest-<channelId|unknown>`
- * (no key, no hash, no proof).
+ * Runs publish authorization (`publishAuthorizationDecider` of @eventcast/domain: channel exists, the one-time proof
+ * verifies against the current key's hash, channel not live) on the channel's account and broadcasts. The proof is
+ * checked here, against the hash the state names (HMAC compared in constant time, so rotated keys fail; within the
+ * replay window and never seen before: `verifyPublishProof` of @eventcast/platform). A refusal is recorded as
+ * PublishRejected on `ingest-<channelId|unknown>` (no key, no hash, no proof) before the reply.
  */
 @CommandHandler(AuthorizePublishCommand)
 export class AuthorizePublishHandler implements ICommandHandler<AuthorizePublishCommand> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly accounts: AccountReader,
+    private readonly aggregates: Aggregates,
   ) {}
 
   /** Nonces of accepted proofs, until their window ends (this handler is a singleton). */
@@ -41,19 +41,21 @@ export class AuthorizePublishHandler implements ICommandHandler<AuthorizePublish
 
   /** @returns the allow/refuse reply; refusals are durable before it resolves. */
   async execute({ channelId, proof, remoteAddress, metadata }: AuthorizePublishCommand): Promise<AuthorizePublishReply> {
-    const reject = async (reason: PublishRejectionReason, message = MESSAGES[reason]): Promise<AuthorizePublishReply> => {
-      const event = newEvent('PublishRejected', { channelId, reason, remoteAddress }, metadata);
-      await this.store.append(streams.ingest(channelId), [event], 'any');
-      return { allowed: false, reason, message };
-    };
-    if (channelId === null) return reject('malformed_key');
-    const { state } = await this.accounts.load(channelId);
-    if (state.status !== 'registered') return reject('unknown_channel');
-    if (!state.streamKey) return reject('invalid_key');
-    const refused = verifyPublishProof(proof, state.streamKey.keyHash, channelId, this.replays);
-    if (refused) return reject('invalid_key', PROOF_MESSAGES[refused]);
-    const broadcast = await loadAggregate(this.store, streams.broadcast(channelId), broadcastDecider);
-    if (broadcast.state.live) return reject('already_live');
-    return { allowed: true, channelId, username: state.username };
+    const state: PublishAuthorizationState =
+      channelId === null
+        ? publishAuthorizationDecider.initialState()
+        : { account: (await this.aggregates.accounts.load(channelId)).state, broadcast: (await this.aggregates.broadcasts.load(channelId)).state };
+    const keyHash = publishKeyHashOf(state);
+    const check: PublishProofCheck | null = keyHash === null ? null : (verifyPublishProof(proof, keyHash, channelId, this.replays) ?? 'valid');
+    const events = publishAuthorizationDecider.decide({ type: 'AuthorizePublish', channelId, remoteAddress, proof: check }, state);
+    const rejected = events.find((e): e is EventOf<'PublishRejected'> => e.type === 'PublishRejected');
+    if (!rejected) {
+      if (channelId === null || state.account.status !== 'registered') throw new Error('publish authorization allowed a publish without a channel');
+      return { allowed: true, channelId, username: state.account.username };
+    }
+    await this.store.append(streams.ingest(channelId), [newEvent('PublishRejected', rejected.data, metadata)], 'any');
+    const { reason } = rejected.data;
+    const message = reason === 'invalid_key' && check !== null && check !== 'valid' ? PROOF_MESSAGES[check] : MESSAGES[reason];
+    return { allowed: false, reason, message };
   }
 }

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { InvalidEventError, streams, type EventMetadata } from '@eventcast/events';
-import { chatRoomDecider, DomainError, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from '@eventcast/domain';
+import { broadcastDecider, chatRoomDecider, DomainError, type BroadcastCommand, type BroadcastEvent, type BroadcastState, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from '@eventcast/domain';
 import { PostgresEventStore, WrongExpectedRevisionError, type EventStore } from '@eventcast/event-store';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { CachedAggregates, isInfrastructureError } from './cached-aggregates.js';
+import { AggregateService, type AggregateCacheOptions } from './aggregate-service.js';
+import { isInfrastructureError } from './infrastructure-errors.js';
 
 /** The store with call counters. */
 interface CountingStore extends EventStore {
@@ -28,11 +29,17 @@ function counting(store: EventStore): CountingStore {
   return c;
 }
 
-type Rooms = CachedAggregates<ChatRoomCommand, ChatRoomEvent, ChatRoomState>;
+type Rooms = AggregateService<ChatRoomCommand, ChatRoomEvent, ChatRoomState>;
+
+/** Chat rooms behind a cache (as chat/chat-rooms.ts has them), with `decider` and the options given. */
+function cachedRooms(store: EventStore, decider = chatRoomDecider, options: Partial<AggregateCacheOptions> & { maxAttempts?: number } = {}): Rooms {
+  const { maxAttempts, ...cache } = options;
+  return new AggregateService(store, decider, streams.chat, { cache: { capacity: 1000, ...cache }, ...(maxAttempts === undefined ? {} : { maxAttempts }) });
+}
 
 const userOf = (name: string): ChatUser => ({ id: randomUUID(), name });
 
-describe('CachedAggregates: group commit', () => {
+describe('AggregateService with a cache: group commit', () => {
   let db: TestDatabase;
   let pg: PostgresEventStore;
   before(async () => {
@@ -51,19 +58,19 @@ describe('CachedAggregates: group commit', () => {
     const ch: ChatChannel = { id: owner.id, username: owner.name, ownerId: owner.id };
     const stream = streams.chat(ch.id);
     const send = (rooms: Rooms, sender: ChatUser, text: string) =>
-      rooms.handle(stream, () => ({ type: 'SendChatMessage', messageId: randomUUID(), sender, text, now: new Date(), follows: false, channel: ch }), { actorId: sender.id });
-    const ban = (rooms: Rooms, target: ChatUser) => rooms.handle(stream, () => ({ type: 'BanUser', channel: ch, actor: owner, target }), { actorId: owner.id });
-    const unban = (rooms: Rooms, target: ChatUser) => rooms.handle(stream, () => ({ type: 'UnbanUser', channel: ch, actor: owner, target }), { actorId: owner.id });
+      rooms.handle(ch.id, () => ({ type: 'SendChatMessage', messageId: randomUUID(), sender, text, now: new Date(), follows: false, channel: ch }), { actorId: sender.id });
+    const ban = (rooms: Rooms, target: ChatUser) => rooms.handle(ch.id, () => ({ type: 'BanUser', channel: ch, actor: owner, target }), { actorId: owner.id });
+    const unban = (rooms: Rooms, target: ChatUser) => rooms.handle(ch.id, () => ({ type: 'UnbanUser', channel: ch, actor: owner, target }), { actorId: owner.id });
     const stored = () => pg.readStream(stream);
     return { owner, ch, stream, send, ban, unban, stored };
   }
 
   it('appends 50 concurrent commands in a few appends, in order, each with its own revision and metadata', async () => {
     const store = counting(pg);
-    const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+    const rooms: Rooms = cachedRooms(store);
     const c = channel();
     const mod = userOf('moderator'); // owner and moderators skip the rate limit
-    await rooms.handle(c.stream, () => ({ type: 'AddModerator', channel: c.ch, actor: c.owner, target: mod }), {});
+    await rooms.handle(c.ch.id, () => ({ type: 'AddModerator', channel: c.ch, actor: c.owner, target: mod }), {});
     await c.send(rooms, c.owner, 'warm up');
     store.appends = 0;
     store.reads = 0;
@@ -88,7 +95,7 @@ describe('CachedAggregates: group commit', () => {
 
   it('refuses a command inside a group without affecting the others; a ban in the group applies to later sends', async () => {
     const store = counting(pg);
-    const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+    const rooms: Rooms = cachedRooms(store);
     const c = channel();
     const [a, b] = [userOf('user_a'), userOf('user_b')];
     await c.ban(rooms, b);
@@ -116,8 +123,8 @@ describe('CachedAggregates: group commit', () => {
 
   it('re-decides the whole group on fresh state when another writer appended (WrongExpectedRevisionError)', async () => {
     const store = counting(pg);
-    const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
-    const other: Rooms = new CachedAggregates(pg, chatRoomDecider);
+    const rooms: Rooms = cachedRooms(store);
+    const other: Rooms = cachedRooms(pg);
     const c = channel();
     const [a, b] = [userOf('user_a'), userOf('user_b')];
     await c.send(rooms, a, 'warm');
@@ -132,8 +139,8 @@ describe('CachedAggregates: group commit', () => {
   });
 
   it('confirms a refusal decided on an unconfirmed cache: the stream moved, so the command is decided again', async () => {
-    const rooms: Rooms = new CachedAggregates(pg, chatRoomDecider);
-    const other: Rooms = new CachedAggregates(pg, chatRoomDecider);
+    const rooms: Rooms = cachedRooms(pg);
+    const other: Rooms = cachedRooms(pg);
     const c = channel();
     const a = userOf('user_a');
     await c.ban(rooms, a);
@@ -149,7 +156,7 @@ describe('CachedAggregates: group commit', () => {
     const c = channel();
     const racing = Object.create(pg) as EventStore;
     racing.append = () => Promise.reject(new WrongExpectedRevisionError(c.stream, 0n, 1n));
-    const rooms: Rooms = new CachedAggregates(racing, chatRoomDecider, { maxAttempts: 3 });
+    const rooms: Rooms = cachedRooms(racing, chatRoomDecider, { maxAttempts: 3 });
     const a = userOf('user_a');
     const results = await Promise.allSettled([c.send(rooms, a, '1'), c.send(rooms, a, '2'), c.send(rooms, a, '')]);
     for (const r of results.slice(0, 2)) assert.ok(r.status === 'rejected' && r.reason instanceof WrongExpectedRevisionError);
@@ -159,7 +166,7 @@ describe('CachedAggregates: group commit', () => {
 
   it('caps a group at maxGroupSize', async () => {
     const store = counting(pg);
-    const rooms: Rooms = new CachedAggregates(store, chatRoomDecider, { maxGroupSize: 10 });
+    const rooms: Rooms = cachedRooms(store, chatRoomDecider, { maxGroupSize: 10 });
     const c = channel();
     const outcomes = await Promise.all(Array.from({ length: 31 }, (_, i) => c.send(rooms, c.owner, `m${i}`)));
     assert.equal(outcomes.at(-1)?.revision, 30n);
@@ -169,15 +176,15 @@ describe('CachedAggregates: group commit', () => {
   describe('isolates a command whose events cannot be appended (issue 9, invariant 7)', () => {
     /** Sends through `rooms` with explicit metadata (a poison correlation id makes PostgreSQL's jsonb refuse the row). */
     const sendWith = (c: ReturnType<typeof channel>, rooms: Rooms, sender: ChatUser, text: string, metadata: EventMetadata) =>
-      rooms.handle(c.stream, () => ({ type: 'SendChatMessage', messageId: randomUUID(), sender, text, now: new Date(), follows: false, channel: c.ch }), metadata);
+      rooms.handle(c.ch.id, () => ({ type: 'SendChatMessage', messageId: randomUUID(), sender, text, now: new Date(), follows: false, channel: c.ch }), metadata);
 
     it('PostgreSQL refuses three commands of a group (NUL, lone surrogate): they fail alone, the other 27 commit in order', async () => {
       const store = counting(pg);
-      const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+      const rooms: Rooms = cachedRooms(store);
       const c = channel();
       const mod = userOf('moderator');
       const viewers = Array.from({ length: 5 }, (_, i) => userOf(`viewer_${i}`));
-      await rooms.handle(c.stream, () => ({ type: 'AddModerator', channel: c.ch, actor: c.owner, target: mod }), {});
+      await rooms.handle(c.ch.id, () => ({ type: 'AddModerator', channel: c.ch, actor: c.owner, target: mod }), {});
       const poison: Record<number, string> = { 3: 'nul\u0000id', 11: 'lone\ud800', 22: '\u0000' };
       const ops = Array.from({ length: 30 }, (_, i) => {
         const bad = poison[i];
@@ -222,7 +229,7 @@ describe('CachedAggregates: group commit', () => {
             : events;
         },
       };
-      const rooms: Rooms = new CachedAggregates(pg, buggy);
+      const rooms: Rooms = cachedRooms(pg, buggy);
       const c = channel();
       await c.send(rooms, c.owner, 'warm');
       const results = await Promise.allSettled(['a', 'bug', 'b', 'c', 'bug', 'd'].map((t) => c.send(rooms, c.owner, t)));
@@ -249,7 +256,7 @@ describe('CachedAggregates: group commit', () => {
         return down.append(...args);
       };
       try {
-        const rooms: Rooms = new CachedAggregates(store, chatRoomDecider);
+        const rooms: Rooms = cachedRooms(store);
         const c = channel();
         const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => c.send(rooms, c.owner, `m${i}`)));
         for (const r of results) assert.ok(r.status === 'rejected' && isInfrastructureError(r.reason), String((r as PromiseRejectedResult).reason));
@@ -259,5 +266,133 @@ describe('CachedAggregates: group commit', () => {
         await down.close();
       }
     });
+  });
+});
+
+describe('AggregateService: one runner with or without a cache (broadcast aggregate, real PostgreSQL store)', () => {
+  let db: TestDatabase;
+  let pg: PostgresEventStore;
+  before(async () => {
+    db = await createTestDatabase('command_api_aggregate_service_test');
+    pg = new PostgresEventStore({ connectionString: db.url });
+    await pg.migrate();
+  });
+  after(async () => {
+    await pg.close();
+    await db.drop();
+  });
+
+  type Broadcasts = AggregateService<BroadcastCommand, BroadcastEvent, BroadcastState>;
+  const media = { videoCodec: 'h264', audioCodec: 'aac', width: 1280, height: 720, frameRate: 30, videoBitrateKbps: 2500, audioSampleRate: 48000, audioChannels: 2 };
+  const start = (channelId: string, broadcastId: string = randomUUID()): BroadcastCommand => ({ type: 'StartBroadcast', broadcastId, channelId, username: 'caster', media, now: new Date() });
+  const endLive: BroadcastCommand = { type: 'EndLiveBroadcast', reason: 'unpublished', now: new Date() };
+
+  /** The store, recording the `from` of every stream read. */
+  function recording(): EventStore & { froms: bigint[]; appends: number } {
+    const s = Object.create(pg) as EventStore & { froms: bigint[]; appends: number };
+    s.froms = [];
+    s.appends = 0;
+    s.readStream = (stream, options) => {
+      s.froms.push(options?.from ?? 0n);
+      return pg.readStream(stream, options);
+    };
+    s.append = (...args) => {
+      s.appends++;
+      return pg.append(...args);
+    };
+    return s;
+  }
+  const uncached = (store: EventStore, maxAttempts?: number): Broadcasts => new AggregateService(store, broadcastDecider, streams.broadcast, maxAttempts === undefined ? {} : { maxAttempts });
+  const cached = (store: EventStore): Broadcasts => new AggregateService(store, broadcastDecider, streams.broadcast, { cache: { capacity: 10 } });
+
+  for (const mode of ['without', 'with'] as const) {
+    it(`${mode} a cache: decides, appends and reports the revision, the global position and the state; a no-op appends nothing`, async () => {
+      const store = recording();
+      const service = mode === 'with' ? cached(store) : uncached(store);
+      const channelId = randomUUID();
+      const b1 = randomUUID();
+      const started = await service.handle(channelId, start(channelId, b1), { correlationId: 'c1', actorId: channelId });
+      const stored = await pg.readStream(streams.broadcast(channelId));
+      assert.equal(stored.length, 1);
+      assert.deepEqual([started.revision, started.position, started.attempts], [0n, stored[0]!.globalPosition, 1]);
+      assert.equal(started.events[0]?.type, 'BroadcastStarted');
+      assert.equal(started.state.live?.broadcastId, b1);
+      assert.deepEqual(stored[0]!.metadata, { correlationId: 'c1', actorId: channelId });
+
+      const again = await service.handle(channelId, (state) => start(channelId, state.live?.broadcastId), {}); // a retried start: no-op
+      assert.deepEqual([again.events, again.revision, again.position], [[], 0n, stored[0]!.globalPosition]);
+      await assert.rejects(service.handle(channelId, start(channelId), {}), (err: unknown) => err instanceof DomainError && err.code === 'already_live');
+
+      const loaded = await service.load(channelId);
+      assert.deepEqual([loaded.revision, loaded.position, loaded.state.live?.broadcastId], [0n, stored[0]!.globalPosition, b1]);
+      // Without a cache every command and load reads the stream from its start; with one, only what follows the
+      // cached revision (the no-op and the refusal, decided on this process's own append, are confirmed by a read).
+      assert.deepEqual(store.froms, mode === 'without' ? [0n, 0n, 0n, 0n] : [0n, 1n, 1n, 1n]);
+      const history = await service.history(channelId);
+      assert.deepEqual(history.events.map((e) => e.id), stored.map((e) => e.id));
+      assert.deepEqual([history.revision, history.position, history.state.live?.broadcastId], [0n, stored[0]!.globalPosition, b1]);
+      assert.equal(store.appends, 1);
+      assert.equal(service.stats().appends, 1);
+    });
+  }
+
+  it('without a cache: concurrent commands race under optimistic concurrency; the losers are re-decided on fresh state', async () => {
+    const service = uncached(pg);
+    const channelId = randomUUID();
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => service.handle(channelId, start(channelId), {})));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, 'exactly one broadcast starts');
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as DomainError).code, 'already_live');
+    assert.ok(service.stats().conflicts >= 1, 'at least one append lost the race and was re-decided');
+    assert.equal((await pg.readStream(streams.broadcast(channelId))).length, 1);
+  });
+
+  it('without a cache: gives up with WrongExpectedRevisionError after maxAttempts', async () => {
+    const channelId = randomUUID();
+    const losing = Object.create(pg) as EventStore;
+    losing.append = (stream, _events, expected) => Promise.reject(new WrongExpectedRevisionError(stream, expected, 99n));
+    const service = uncached(losing, 3);
+    await assert.rejects(service.handle(channelId, start(channelId), {}), WrongExpectedRevisionError);
+    assert.deepEqual([service.stats().conflicts, service.stats().reads], [3, 3]);
+  });
+
+  it('with a cache: a conflict with another writer refreshes the cache from the cached revision and re-decides', async () => {
+    const store = recording();
+    const mine = cached(store);
+    const other = uncached(pg); // another process
+    const channelId = randomUUID();
+    await mine.handle(channelId, start(channelId), {});
+    await other.handle(channelId, endLive, {}); // this process's cache still says live
+    const b2 = randomUUID();
+    await other.handle(channelId, start(channelId, b2), {});
+    store.froms = [];
+    // Decided on the stale cache (b1 live) it would end b1; the append conflicts, the cache catches up, and the
+    // command, decided again, ends b2 instead.
+    const ended = await mine.handle(channelId, endLive, {});
+    assert.equal(ended.attempts, 2);
+    assert.equal(mine.stats().conflicts, 1);
+    assert.deepEqual(store.froms, [1n], 'one catch-up read, from after the cached revision');
+    assert.equal(ended.events[0]?.type, 'BroadcastEnded');
+    assert.equal((ended.events[0]?.data as { broadcastId: string }).broadcastId, b2);
+    assert.equal(ended.revision, 3n);
+    const stored = await pg.readStream(streams.broadcast(channelId));
+    assert.deepEqual(stored.map((e) => e.type), ['BroadcastStarted', 'BroadcastEnded', 'BroadcastStarted', 'BroadcastEnded']);
+    assert.equal(ended.position, stored[3]!.globalPosition);
+    // Another writer is active on the stream: for a while (conflictCooldownMs) the next command reads before deciding,
+    // but only the events after the refreshed revision.
+    store.froms = [];
+    const next = await mine.handle(channelId, start(channelId), {});
+    assert.deepEqual([next.revision, next.attempts, store.froms], [4n, 1, [4n]]);
+  });
+
+  it('with a cache: a refusal decided on the cache is confirmed by a read, and decided again when the stream moved', async () => {
+    const mine = cached(pg);
+    const other = uncached(pg);
+    const channelId = randomUUID();
+    await mine.handle(channelId, start(channelId), {});
+    await other.handle(channelId, endLive, {});
+    // On the cache the channel is live (already_live); the stream says it is not: the start goes through.
+    const restarted = await mine.handle(channelId, start(channelId), {});
+    assert.deepEqual([restarted.events.length, restarted.revision, mine.stats().conflicts], [1, 2n, 0]);
   });
 });
