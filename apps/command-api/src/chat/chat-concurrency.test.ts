@@ -111,7 +111,7 @@ describe('chat: ban vs send races', () => {
     assert.deepEqual(events.map((e) => e.revision), events.map((_, i) => String(i)));
     // Every acked message is stored once, with its acked id (the order in which concurrent NATS requests reach the
     // handler is not the order they were sent in, so only the set is compared here; the lane keeps arrival order,
-    // see core/cached-aggregates.test.ts).
+    // see core/aggregate-service.test.ts).
     const byText = (a: { text: string }, b: { text: string }) => a.text.localeCompare(b.text);
     const sent = events.filter((e) => e.type === 'ChatMessageSent').slice(1);
     const acked = replies.flatMap((r, i) => (r['ok'] === true ? [{ text: `g${i}`, messageId: r['messageId'] }] : []));

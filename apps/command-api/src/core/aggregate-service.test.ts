@@ -337,13 +337,24 @@ describe('AggregateService: one runner with or without a cache (broadcast aggreg
   }
 
   it('without a cache: concurrent commands race under optimistic concurrency; the losers are re-decided on fresh state', async () => {
-    const service = uncached(pg);
+    // The first reads of the four commands are held until all four have read: they all decide on the empty stream.
+    let waiting = 0;
+    let release: () => void = () => undefined;
+    const allRead = new Promise<void>((resolve) => (release = resolve));
+    const gated = Object.create(pg) as EventStore;
+    gated.readStream = async (stream, options) => {
+      const page = await pg.readStream(stream, options);
+      if (waiting < 4 && ++waiting === 4) release();
+      await allRead;
+      return page;
+    };
+    const service = uncached(gated);
     const channelId = randomUUID();
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => service.handle(channelId, start(channelId), {})));
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1, 'exactly one broadcast starts');
     for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as DomainError).code, 'already_live');
-    assert.ok(service.stats().conflicts >= 1, 'at least one append lost the race and was re-decided');
+    assert.equal(service.stats().conflicts, 3, 'three appends lost the race and were re-decided');
     assert.equal((await pg.readStream(streams.broadcast(channelId))).length, 1);
   });
 
