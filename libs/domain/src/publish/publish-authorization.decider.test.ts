@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fold } from '../decider.js';
 import { specFor } from '../specification.js';
 import { publishAuthorizationDecider, publishKeyHashOf, type AuthorizePublish, type PublishAuthorizationEvent } from './publish-authorization.decider.js';
 
@@ -62,10 +63,10 @@ describe('publish authorization decider', () => {
   });
 
   it('checks the proof against the current key: the rotated one after a rotation, none for an unknown channel', () => {
-    const fold = (events: PublishAuthorizationEvent[]) => events.reduce(publishAuthorizationDecider.evolve, publishAuthorizationDecider.initialState());
-    assert.equal(publishKeyHashOf(fold([registered, keyIssued])), key.keyHash);
-    assert.equal(publishKeyHashOf(fold([registered, keyIssued, keyRotated])), 'b'.repeat(64));
-    assert.equal(publishKeyHashOf(fold([registered])), null);
-    assert.equal(publishKeyHashOf(fold([])), null);
+    const stateOf = (events: PublishAuthorizationEvent[]) => fold(publishAuthorizationDecider, events);
+    assert.equal(publishKeyHashOf(stateOf([registered, keyIssued])), key.keyHash);
+    assert.equal(publishKeyHashOf(stateOf([registered, keyIssued, keyRotated])), 'b'.repeat(64));
+    assert.equal(publishKeyHashOf(stateOf([registered])), null);
+    assert.equal(publishKeyHashOf(stateOf([])), null);
   });
 });
