@@ -118,8 +118,9 @@ describe('infra/compose.yaml', () => {
     const hasMount = (svc: string, vol: string, path: string) =>
       assert.ok(mounts(svc).some(([v, p]) => v === vol && p === path), `${svc}: volume ${vol} at ${path}`);
     hasMount('postgres', 'postgres', '/var/lib/postgresql/data');
-    const storeDir = /store_dir:\s*(\S+)/.exec(read('infra', 'nats', 'nats.conf'))?.[1];
-    hasMount('nats', 'jetstream', storeDir ?? '?');
+    // nats.conf takes its store_dir from NATS_STORE_DIR
+    assert.match(read('infra', 'nats', 'nats.conf'), /store_dir:\s*\$NATS_STORE_DIR\b/);
+    hasMount('nats', 'jetstream', serviceEnv(services['nats']!).get('NATS_STORE_DIR') ?? '?');
     const ingestEnv = serviceEnv(services['ingest']!);
     hasMount('ingest', 'media', ingestEnv.get('MEDIA_DIR') ?? '?');
     hasMount('ingest', 'recordings', ingestEnv.get('RECORDINGS_DIR') ?? '?');
