@@ -41,7 +41,7 @@ describe('infra/docker/*.Dockerfile', () => {
       it('passes the dockerfile-utils linter', () => {
         const problems = validate(text);
         assert.deepEqual(
-          problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`),
+          problems.map((p) => `line ${p.range.start.line + 1}: ${typeof p.message === 'string' ? p.message : p.message.value}`),
           [],
         );
       });

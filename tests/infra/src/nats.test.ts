@@ -79,7 +79,7 @@ describe('infra/nats', () => {
     // the realtime edge may not publish ingest.* or events: the server reports a permissions violation
     const violations: string[] = [];
     void (async () => {
-      for await (const s of realtime.status()) if (s.type === 'error') violations.push(String((s as { error?: unknown }).error ?? JSON.stringify(s)));
+      for await (const s of realtime.status()) if (s.type === 'error') violations.push(s.error.message);
     })();
     realtime.publish('ingest.broadcast-start', '{}');
     realtime.publish('eventcast.events.account.AccountRegistered', '{}');
