@@ -5,13 +5,14 @@
  * the ingest's V8 flag, every interpolated variable given in infra/env.example.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { NATS_APP_USERS, natsPasswordSecretName } from '@eventcast/contracts';
 import { INGEST_NODE_FLAGS } from '@eventcast/launcher';
 import { composeServices, interpolatedNames, isObj, loadCompose, serviceEnv, type Obj } from './compose-file.js';
-import { envFileNames, read, repo } from './support.js';
+import { envFileNames, parseEnvFile, read, repo, run, tempDir } from './support.js';
 
 /** The apps' services: they run the platform's code (built from infra/docker). */
 const APPS = ['command-api', 'query-api', 'realtime', 'ingest', 'web'] as const;
@@ -142,5 +143,25 @@ describe('infra/compose.yaml', () => {
     const { all, required } = interpolatedNames(text);
     for (const v of all) assert.ok(listed.has(v), `\${${v}} of compose.yaml is not in infra/env.example`);
     for (const v of required) assert.ok(set.has(v), `required \${${v}:?} has no value in infra/env.example`);
+  });
+
+  it('infra/gen-env.sh fills every secret of env.example with a fresh value of the format the apps accept', () => {
+    const dir = tempDir('gen-env');
+    try {
+      cpSync(repo('infra', 'env.example'), join(dir, 'env.example'));
+      cpSync(repo('infra', 'gen-env.sh'), join(dir, 'gen-env.sh'));
+      const r = run('bash', [join(dir, 'gen-env.sh'), 'stream.example.org']);
+      assert.equal(r.status, 0, r.stderr);
+      const env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf8'));
+      assert.equal(env.get('EVENTCAST_DOMAIN'), 'stream.example.org');
+      assert.ok(![...env.values()].includes('change-me'), 'no placeholder left');
+      for (const k of ['STREAM_KEY_SECRET', 'RESTREAM_KEY_SECRET']) assert.match(env.get(k) ?? '', /^[0-9a-f]{64}$/, k);
+      assert.ok((env.get('METRICS_TOKEN') ?? '').length >= 16 && (env.get('JWT_SECRET') ?? '').length >= 16);
+      // passwords go into DATABASE_URL and nats.conf: no URL-special characters
+      for (const k of ['POSTGRES_PASSWORD', ...NATS_APP_USERS.map(natsPasswordSecretName)]) assert.match(env.get(k) ?? '', /^[A-Za-z0-9]{32,}$/, k);
+      assert.notEqual(run('bash', [join(dir, 'gen-env.sh'), 'x.example.org']).status, 0, 'an existing .env is not overwritten');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
