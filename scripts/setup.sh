@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares this machine for Eventcast: installs what is missing (Debian packages: postgresql, redis-server,
-# nats-server, ffmpeg, chromium), starts PostgreSQL and Redis where they are not running (the platform's own NATS is
+# nats-server, ffmpeg, chromium; for the test suite also caddy, nginx, prometheus for tests/infra), starts PostgreSQL and Redis where they are not running (the platform's own NATS is
 # started by `eventcast-platform up`),
 # installs the npm dependencies (with Node 22 from the npm package `node@22`) and builds every app.
 # Idempotent: safe to run again; sourced by up.sh and test.sh.
@@ -25,6 +25,30 @@ if [ "${#need[@]}" -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 1b. Validators of infra/ for tests/infra (caddy, nginx, promtool of the package prometheus, openssl): installed only
+# when the test suite runs (scripts/test.sh sources this file; up.sh does not need them) and never left running — a
+# policy-rc.d refuses every service start during the install, and on a systemd host their units are disabled again.
+if [ "$(basename "${BASH_SOURCE[1]:-}")" = test.sh ]; then
+  infra_need=()
+  command -v caddy >/dev/null || infra_need+=(caddy)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || infra_need+=(nginx)
+  command -v promtool >/dev/null || infra_need+=(prometheus)
+  command -v openssl >/dev/null || infra_need+=(openssl)
+  if [ "${#infra_need[@]}" -gt 0 ]; then
+    say "installing the infra/ validators, not started: ${infra_need[*]}"
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+      $SUDO chmod 755 "$policy"
+    fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${infra_need[@]}" >/dev/null
+    if [ -n "$policy" ]; then $SUDO rm -f "$policy"; fi
+    if [ -d /run/systemd/system ]; then $SUDO systemctl disable --now caddy nginx prometheus >/dev/null 2>&1 || true; fi
+  fi
 fi
 
 # 2. Services.

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1.7
+# Eventcast realtime: the uWebSockets.js edge: WebSocket /ws, chat, presence (docs/chat.md).
+# Build from the repository root (the build context; /.dockerignore keeps node_modules, dist and .eventcast out):
+#   docker build -f infra/docker/realtime.Dockerfile -t eventcast/realtime .
+# infra/compose.yaml builds it so. Stage 1 installs exactly package-lock.json and builds; stage 2 keeps the
+# production dependencies and the built output, runs as the unprivileged user `node` (uid 1000).
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false SCARF_ANALYTICS=false
+COPY . .
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --loglevel=error
+RUN npx tsc -b apps/realtime \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=root:root /src/package.json ./
+COPY --from=build --chown=root:root /src/node_modules ./node_modules
+COPY --from=build --chown=root:root /src/libs ./libs
+COPY --from=build --chown=root:root /src/apps/realtime/package.json ./apps/realtime/package.json
+COPY --from=build --chown=root:root /src/apps/realtime/dist ./apps/realtime/dist
+USER node
+WORKDIR /app/apps/realtime
+ENV REALTIME_PORT=4003
+EXPOSE 4003
+# /ready: NATS connected and the relay consumer attached (Redis is reported, not required).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.REALTIME_PORT||4003)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/main.js"]
