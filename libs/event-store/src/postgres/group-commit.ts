@@ -8,15 +8,18 @@
  * concurrent appenders on this machine (bench/results/command-path.md). A group pays the commit (WAL flush) and the
  * transaction's fixed round trips once.
  *
- * The group's transaction:
- * 1. `BEGIN`; `SELECT value FROM eventstore.global_position FOR UPDATE`: the counter is locked first, so positions
- *    are still handed out in commit order and a rollback leaves no gap;
- * 2. per append, in arrival order, one statement (see {@link appendStatement}): a data-modifying CTE advances the
- *    stream's revision only if the expected revision holds, and the INSERT takes its rows from that CTE, so an append
- *    whose check fails inserts nothing and raises nothing — the transaction goes on with the next append, and that
- *    caller gets {@link WrongExpectedRevisionError} (the actual revision read in the same transaction);
- * 3. `UPDATE eventstore.global_position SET value = <last>` with the `pg_notify`, then `COMMIT`; every caller whose
- *    append was written is resolved only after the commit.
+ * The group is ONE statement, `SELECT … FROM eventstore.append_group(…)` (a PL/pgSQL function created by the
+ * migration, schema.ts), in its own transaction — one round trip and one commit whatever the group's size (a first
+ * version sent one statement per append inside BEGIN/COMMIT; on this loaded 2-core machine every round trip waits for
+ * a core, and the group's round trips, not the commit, became the cost). The function:
+ * 1. locks the counter row `eventstore.global_position` first (`FOR UPDATE`), so positions are still handed out in
+ *    commit order and a rollback leaves no gap;
+ * 2. per append, in arrival order: advances the stream's revision only if the expected revision holds and inserts
+ *    its events at the next positions; an append whose check fails writes nothing and raises nothing — the function
+ *    goes on with the next append, and that caller gets {@link WrongExpectedRevisionError} with the actual revision
+ *    read in the same transaction;
+ * 3. moves the counter to the last position written and sends the `pg_notify`. Every caller is settled only after
+ *    the commit.
  * When a statement of the group fails (a duplicate event id, a value PostgreSQL refuses, a lost connection) the
  * transaction is rolled back and the group is split in two halves written one after the other (bisection), until the
  * failing append stands alone in a group of one: one caller's bad append never fails another's (ARCHITECTURE.md invariant 7), and each gets exactly the
@@ -30,8 +33,6 @@ import { categoryOf } from '@eventcast/events';
 import { WrongExpectedRevisionError, type AppendResult, type ExpectedRevision } from '../port.js';
 import type { PreparedEvent } from '../prepare.js';
 import { duplicateIdError } from './append.js';
-import { isStoreUnavailableError } from './pool.js';
-import { NOTIFY_CHANNEL } from './schema.js';
 
 /** Tuning of the group commit. */
 export interface GroupCommitOptions {
@@ -46,33 +47,6 @@ interface QueuedAppend {
   expected: ExpectedRevision;
   resolve: (r: AppendResult) => void;
   reject: (err: unknown) => void;
-}
-
-/**
- * The advance-and-insert statement of one append of a group: `$1` stream, `$2` category, `$3` n, `$4` expected
- * revision (decimal text; unused for `any`/`no_stream`/`stream_exists`), `$5` global position before the first event,
- * `$6…$10` the events' ids, types, versions, data, metadata. Returns one row per inserted event with its revision (the
- * largest is the stream's new last revision), or no row when the expected revision does not hold.
- */
-function appendStatement(expected: ExpectedRevision): string {
-  const advance =
-    expected === 'no_stream'
-      ? `INSERT INTO eventstore.streams (stream_name, category, revision) VALUES ($1, $2, $3::bigint - 1)
-         ON CONFLICT (stream_name) DO NOTHING RETURNING revision`
-      : expected === 'any'
-        ? `INSERT INTO eventstore.streams AS s (stream_name, category, revision) VALUES ($1, $2, $3::bigint - 1)
-           ON CONFLICT (stream_name) DO UPDATE SET revision = s.revision + $3::bigint RETURNING revision`
-        : expected === 'stream_exists'
-          ? 'UPDATE eventstore.streams SET revision = revision + $3::bigint WHERE stream_name = $1 RETURNING revision'
-          : `UPDATE eventstore.streams SET revision = revision + $3::bigint WHERE stream_name = $1 AND revision = ($4::text)::bigint
-             RETURNING revision`;
-  // `$4` must appear in every variant for a fixed parameter list: `$4::text IS NULL OR true` is a no-op use of it.
-  return `WITH adv AS (${advance})
-    INSERT INTO eventstore.events (global_position, id, stream_name, category, revision, type, version, data, metadata)
-    SELECT $5::bigint + t.ord, t.id, $1, $2, adv.revision - $3::bigint + t.ord, t.type, t.version, t.data, t.metadata
-    FROM adv, unnest($6::uuid[], $7::text[], $8::int[], $9::jsonb[], $10::jsonb[]) WITH ORDINALITY AS t(id, type, version, data, metadata, ord)
-    WHERE ($4::text IS NULL OR true)
-    RETURNING revision::text AS revision`;
 }
 
 /** Queue + single writer: at most one group transaction of this store in flight. */
@@ -134,60 +108,35 @@ export class GroupCommit {
   }
 
   /**
-   * Writes `group` in one transaction and settles every append in it, or throws (after a rollback, nothing settled)
-   * when a statement failed.
+   * Writes `group` with one call of `eventstore.append_group` (schema.ts) and settles every append in it, or throws
+   * (the statement's transaction rolled back, nothing settled) when the statement failed.
    */
   private async writeGroup(group: QueuedAppend[]): Promise<void> {
-    const client = await this.pool.connect();
-    let broken = false;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
-    try {
-      await client.query('BEGIN');
-      const head = await client.query<{ value: string }>('SELECT value::text AS value FROM eventstore.global_position FOR UPDATE');
-      let position = BigInt(head.rows[0]?.value ?? '0');
-      for (const a of group) {
-        const n = a.events.length;
-        const r = await client.query<{ revision: string }>(appendStatement(a.expected), [
-          a.stream,
-          categoryOf(a.stream),
-          n,
-          typeof a.expected === 'bigint' ? a.expected.toString() : null,
-          position.toString(),
-          a.events.map((e) => e.id),
-          a.events.map((e) => e.type),
-          a.events.map((e) => e.version),
-          a.events.map((e) => JSON.stringify(e.data)),
-          a.events.map((e) => JSON.stringify(e.metadata)),
-        ]);
-        const row = r.rows[0];
-        if (!row) {
-          const actual = await client.query<{ revision: string }>('SELECT revision::text AS revision FROM eventstore.streams WHERE stream_name = $1', [a.stream]);
-          const rev = actual.rows[0]?.revision;
-          outcomes.push({ ok: false, error: new WrongExpectedRevisionError(a.stream, a.expected, rev === undefined ? 'no_stream' : BigInt(rev)) });
-          continue;
-        }
-        position += BigInt(n);
-        const last = r.rows.reduce((m, x) => (BigInt(x.revision) > m ? BigInt(x.revision) : m), BigInt(row.revision));
-        outcomes.push({ ok: true, result: { nextExpectedRevision: last, lastGlobalPosition: position } });
-      }
-      if (outcomes.some((o) => o.ok)) {
-        await client.query(
-          `WITH c AS (UPDATE eventstore.global_position SET value = $1::bigint RETURNING value) SELECT pg_notify($2, (SELECT value FROM c)::text)`,
-          [position.toString(), NOTIFY_CHANNEL],
-        );
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      broken = isStoreUnavailableError(err);
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    const events = group.flatMap((a) => a.events);
+    // One statement in its own (implicit) transaction: one round trip and one commit for the whole group.
+    const r = await this.pool.query<{ o_ok: boolean; o_revision: string | null; o_position: string | null; o_actual: string | null }>(
+      `SELECT o_ok, o_revision::text AS o_revision, o_position::text AS o_position, o_actual::text AS o_actual
+       FROM eventstore.append_group($1::text[], $2::text[], $3::int[], $4::text[], $5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])`,
+      [
+        group.map((a) => a.stream),
+        group.map((a) => categoryOf(a.stream)),
+        group.map((a) => a.events.length),
+        group.map((a) => (typeof a.expected === 'bigint' ? a.expected.toString() : a.expected)),
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.version),
+        events.map((e) => JSON.stringify(e.data)),
+        events.map((e) => JSON.stringify(e.metadata)),
+      ],
+    );
+    if (r.rows.length !== group.length) throw new Error(`append_group returned ${r.rows.length} rows for ${group.length} appends`);
     group.forEach((a, i) => {
-      const o = outcomes[i];
-      if (o?.ok) a.resolve(o.result);
-      else a.reject(o?.error);
+      const row = r.rows[i];
+      if (row?.o_ok && row.o_revision !== null && row.o_position !== null) {
+        a.resolve({ nextExpectedRevision: BigInt(row.o_revision), lastGlobalPosition: BigInt(row.o_position) });
+      } else {
+        a.reject(new WrongExpectedRevisionError(a.stream, a.expected, row?.o_actual == null ? 'no_stream' : BigInt(row.o_actual)));
+      }
     });
   }
 }
