@@ -57,7 +57,7 @@ function wsTable(steps: WsStep[]): string[] {
   const procs = ['realtime', 'command-api', 'query-api', 'nats-server', 'postgres', 'bench'];
   return [
     row(['rooms', 'target msgs/s', 'acked msgs/s', 'ack p50 ms', 'ack p99 ms', 'delivered p50 ms', 'delivered p99 ms', 'refused / unanswered', ...procs.map((p) => `${p} cores`), 'machine busy %']),
-    row(Array(9 + procs.length).fill('---')),
+    row(Array<string>(9 + procs.length).fill('---')),
     ...steps.map((s) =>
       row([
         s.rooms,
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     '',
   ];
   if (store.length) {
-    md.push('## Event store appends (PostgreSQL adapter alone)', '', row(['case', 'appenders', 'appends/s', 'p50 ms', 'p99 ms', 'max ms', 'errors']), row(Array(7).fill('---')));
+    md.push('## Event store appends (PostgreSQL adapter alone)', '', row(['case', 'appenders', 'appends/s', 'p50 ms', 'p99 ms', 'max ms', 'errors']), row(Array<string>(7).fill('---')));
     md.push(...store.map((s) => row([s.name, s.concurrency, s.appendsPerSecond, s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max, s.errors])), '');
   }
   if (platform) {
@@ -154,12 +154,12 @@ async function main(): Promise<void> {
     if (platform.wsManyRooms.length) md.push(`## WebSocket, ${a['many-rooms']} rooms`, '', ...wsTable(platform.wsManyRooms), '');
     if (platform.http) {
       const h = platform.http;
-      md.push('## HTTP, one hot room (autocannon)', '', row(['connections', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'cpu cores']), row(Array(9).fill('---')));
+      md.push('## HTTP, one hot room (autocannon)', '', row(['connections', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'cpu cores']), row(Array<string>(9).fill('---')));
       md.push(row([h.connections, h.requestsPerSecond, h.latencyMs.p50, h.latencyMs.p90, h.latencyMs.p99, h.latencyMs.max, h.non2xx, h.errors, JSON.stringify(h.cpuCores).replace(/"/g, '')]), '');
     }
     if (platform.fanout) {
       const f = platform.fanout;
-      md.push(`## Fan-out across ${f.edges} edges (${f.viewersPerEdge} viewers each, ${f.rate} msgs/s into the hot room)`, '', row(['edge', 'delivered', 'p50 ms', 'p99 ms', 'max ms']), row(Array(5).fill('---')));
+      md.push(`## Fan-out across ${f.edges} edges (${f.viewersPerEdge} viewers each, ${f.rate} msgs/s into the hot room)`, '', row(['edge', 'delivered', 'p50 ms', 'p99 ms', 'max ms']), row(Array<string>(5).fill('---')));
       md.push(...f.perEdge.map((p) => row([p.edge, `${(p.deliveredShare * 100).toFixed(2)} %`, p.latencyMs.p50, p.latencyMs.p99, p.latencyMs.max])));
       md.push('', `CPU (cores): ${JSON.stringify(f.cpuCores).replace(/"/g, '')}; machine ${f.machineBusyPercent} % busy.`, '');
     }

@@ -103,11 +103,15 @@ void it('group commit: concurrent appends share transactions, each gets its own 
     await store.append('ingest-dup', [ev(0, dupId)], 'no_stream');
     const calls: Array<Promise<unknown>> = [];
     const kinds: string[] = [];
+    const add = (kind: string, call: Promise<unknown>) => {
+      kinds.push(kind);
+      calls.push(call);
+    };
     for (let i = 0; i < 200; i++) {
-      if (i % 10 < 5) (kinds.push('hot'), calls.push(store.append('ingest-hot', [ev(i), ev(i + 1)], 'any')));
-      else if (i % 10 < 7) (kinds.push('own'), calls.push(store.append(`ingest-own-${i}`, [ev(i)], 'no_stream')));
-      else if (i % 10 < 9) (kinds.push('race'), calls.push(store.append('ingest-race', [ev(i)], 0n)));
-      else (kinds.push('dup'), calls.push(store.append(`ingest-d-${i}`, [ev(i, dupId)], 'no_stream')));
+      if (i % 10 < 5) add('hot', store.append('ingest-hot', [ev(i), ev(i + 1)], 'any'));
+      else if (i % 10 < 7) add('own', store.append(`ingest-own-${i}`, [ev(i)], 'no_stream'));
+      else if (i % 10 < 9) add('race', store.append('ingest-race', [ev(i)], 0n));
+      else add('dup', store.append(`ingest-d-${i}`, [ev(i, dupId)], 'no_stream'));
     }
     const settled = await Promise.allSettled(calls);
     const by = (k: string) => settled.filter((_, i) => kinds[i] === k);
