@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -218,7 +218,16 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
         return [];
       }
     };
-    const natsPids = findPids((cmd, comm) => comm === 'nats-server' && cmd.includes(` -p ${env.nats.port} `));
+    // the private nats-server runs from a config file (`-c …/nats.conf`) that names its port
+    const confPort = (cmd: string): boolean => {
+      const conf = / -c (\S+)/.exec(cmd)?.[1];
+      try {
+        return conf !== undefined && new RegExp(`\\b${env.nats.port}\\b`).test(readFileSync(conf, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const natsPids = findPids((cmd, comm) => comm === 'nats-server' && (cmd.includes(` -p ${env.nats.port} `) || confPort(cmd)));
     const groups = (): Record<string, number[]> => ({
       realtime: [pids['realtime'] ?? 0, ...extra.map((c) => c.pid ?? 0)],
       'command-api': [pids['command-api'] ?? 0],

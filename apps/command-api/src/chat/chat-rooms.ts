@@ -26,7 +26,12 @@ import { CommandEventIds } from '../idempotency/command-ids.js';
 
 /** Rooms cached per process. */
 export const CHAT_ROOM_CACHE_CAPACITY = 1000;
-/** Most chat room commands of one channel decided and appended together. */
+/**
+ * Most chat room commands of one channel decided and appended together. A room's lane has one append in flight, so a
+ * hot room takes at most this many messages per append round trip: with 100 it was capped at ≈ 70–100 msgs/s when
+ * the machine was loaded and an append took ≈ 1 s, while 20 rooms took 490 msgs/s (bench/results/command-path-quick.md).
+ * 1000 (≈ 600 KB of events per append) lets a hot room's throughput grow with its backlog instead.
+ */
 export const CHAT_ROOM_GROUP_SIZE = 100;
 
 /** Cached chat rooms and follows. */
