@@ -149,24 +149,30 @@ function sentAtOf(text: string): number {
   return at < 0 ? NaN : Number(text.slice(at + 1));
 }
 
-/** CPU-second counters of the platform's processes. */
+/** CPU-second counters of the platform's processes (per pid; a pid that came or went during the window is left out). */
 class CpuMeter {
-  private start = new Map<string, number>();
+  private start = new Map<string, Map<number, number>>();
   private t0 = 0;
   private m0 = machineCpu();
   constructor(private readonly groups: () => Record<string, number[]>) {}
   begin(): void {
     this.t0 = nowMs();
     this.m0 = machineCpu();
-    this.start = new Map(Object.entries(this.groups()).map(([k, pids]) => [k, pids.reduce((a, p) => a + (cpuSeconds(p) || 0), 0)]));
+    this.start = new Map(Object.entries(this.groups()).map(([k, pids]) => [k, new Map(pids.map((p) => [p, cpuSeconds(p)]))]));
   }
   end(): { cores: CpuShare; busy: number } {
     const secs = (nowMs() - this.t0) / 1000;
     const m1 = machineCpu();
     const cores: CpuShare = {};
     for (const [k, pids] of Object.entries(this.groups())) {
-      const s = pids.reduce((a, p) => a + (cpuSeconds(p) || 0), 0);
-      cores[k] = Math.round(((s - (this.start.get(k) ?? s)) / secs) * 100) / 100;
+      const before = this.start.get(k) ?? new Map<number, number>();
+      let used = 0;
+      for (const p of pids) {
+        const a = before.get(p);
+        const b = cpuSeconds(p);
+        if (a !== undefined && Number.isFinite(a) && Number.isFinite(b)) used += b - a;
+      }
+      cores[k] = Math.round((used / secs) * 100) / 100;
     }
     return { cores, busy: Math.round(((100 * (m1.busy - this.m0.busy)) / (m1.total - this.m0.total || 1)) * 10) / 10 };
   }
@@ -327,13 +333,46 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
 
     // warm-up: caches, JIT, pool connections
     await wsRun([owner], 200, 2);
+    /**
+     * Waits until a probe `chat.send` is acked within 300 ms (one probe a second, up to 90 s): the platform has worked
+     * off what the previous step left queued. Records how long it took.
+     */
+    const settle = async (): Promise<void> => {
+      const t0 = nowMs();
+      const probe = await openWs(`${wsUrl}?token=${encodeURIComponent(owner.token)}`, owner.username, () => undefined);
+      try {
+        for (let i = 0; nowMs() - t0 < 90_000; i++) {
+          const nonce = `settle-${tag}-${Math.round(t0)}-${i}`;
+          const sent = nowMs();
+          const acked = await new Promise<number>((resolve) => {
+            const timer = setTimeout(() => resolve(Infinity), 3000);
+            const onMessage = (data: Buffer): void => {
+              const raw = data.toString();
+              if (raw.includes(`"nonce":"${nonce}"`)) {
+                clearTimeout(timer);
+                probe.off('message', onMessage);
+                resolve(raw.includes('"chat.ack"') ? nowMs() - sent : Infinity);
+              }
+            };
+            probe.on('message', onMessage);
+            probe.send(`{"type":"chat.send","channel":"${owner.username}","text":"settle ${i} @${sent.toFixed(3)}","nonce":"${nonce}"}`);
+          });
+          if (acked < 300) break;
+          await sleep(1000);
+        }
+      } finally {
+        probe.terminate();
+      }
+      log(`settled in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+    };
     /** The ladder: stops after the first rate that is not sustained (under 90 % acked in time), so backlogs do not pile up. */
     const ladder = async (rooms: Account[], into: WsStep[]): Promise<void> => {
       for (const rate of o.rates) {
         const step = await wsRun(rooms, rate, o.seconds);
         into.push(step);
-        // let the projection, the publisher and the fan-out catch up before the next step
-        await sleep(3000);
+        // let the command side, the projection, the publisher and the fan-out work off the step's backlog (requests
+        // the edge already answered `unavailable` are still decided) before the next step
+        await settle();
         if (step.ackedPerSecond < 0.9 * rate) {
           notes.push(`${rooms.length} room(s): ${rate} msgs/s not sustained (${step.ackedPerSecond}/s acked); higher rates skipped`);
           break;
