@@ -13,6 +13,11 @@ export interface EdgeConfig {
   REALTIME_FANOUT_BATCH_MS: number;
   /** Channels with fewer subscribers on this edge are never batched. Default 500. */
   REALTIME_FANOUT_BATCH_MIN_VIEWERS: number;
+  /**
+   * `chat.send` frames admitted per connection per second (token bucket, burst equal to the rate). Default 10. Raised
+   * only where one connection legitimately carries many senders' messages (a bot gateway, the command-path benchmark).
+   */
+  REALTIME_CHAT_SENDS_PER_S: number;
 }
 
 function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -33,5 +38,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     REALTIME_CHAT_SEND_TIMEOUT_MS: nonNegativeInt(env, 'REALTIME_CHAT_SEND_TIMEOUT_MS', 3000) || 3000,
     REALTIME_FANOUT_BATCH_MS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MS', 20),
     REALTIME_FANOUT_BATCH_MIN_VIEWERS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MIN_VIEWERS', 500),
+    REALTIME_CHAT_SENDS_PER_S: nonNegativeInt(env, 'REALTIME_CHAT_SENDS_PER_S', 10) || 10,
   };
 }

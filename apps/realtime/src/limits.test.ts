@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadEdgeConfig } from './edge-config.js';
 import { HeldMessages } from './held-messages.js';
 import { IpRateLimiter } from './ip-limiter.js';
 import { TokenBucket } from './token-bucket.js';
@@ -63,4 +64,11 @@ void test('held messages: a ban or timeout drops only that sender’s pending me
   await new Promise((r) => setTimeout(r, 250));
   assert.deepEqual(out.sort(), ['fan-1', 'troll-elsewhere']);
   h.close();
+});
+
+void test('edge config: REALTIME_CHAT_SENDS_PER_S sets the chat.send rate per connection (default 10/s)', () => {
+  assert.equal(loadEdgeConfig({}).REALTIME_CHAT_SENDS_PER_S, 10);
+  assert.equal(loadEdgeConfig({ REALTIME_CHAT_SENDS_PER_S: '250' }).REALTIME_CHAT_SENDS_PER_S, 250);
+  assert.equal(loadEdgeConfig({ REALTIME_CHAT_SENDS_PER_S: '0' }).REALTIME_CHAT_SENDS_PER_S, 10);
+  assert.throws(() => loadEdgeConfig({ REALTIME_CHAT_SENDS_PER_S: '-1' }), /REALTIME_CHAT_SENDS_PER_S/);
 });

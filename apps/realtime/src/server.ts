@@ -112,7 +112,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const pusher = new PresencePusher(presence, publish, log, options.presencePush);
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
   const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS);
-  const chat = new ChatSendHandler(commands, directory, log, options.chat);
+  const chat = new ChatSendHandler(commands, directory, log, options.chat ?? { ratePerSecond: edge.REALTIME_CHAT_SENDS_PER_S, burst: edge.REALTIME_CHAT_SENDS_PER_S });
   const audience = new AudienceTracker({ redis, presence, directory, connection: () => nc, edgeId, logger: log }, config.JWT_SECRET, { ...loadAudienceOptions(), ...options.audience });
 
   const isReady = (): boolean => natsConnected && relay.consuming && !shuttingDown;

@@ -182,7 +182,7 @@ export function round(x: number, digits = 3): number {
  * @throws {Error} naming the other benchmark's pid.
  */
 export function refuseIfAnotherBenchmark(): void {
-  const re = /\bdist\/(chat-fanout|rebuild-replay|go-live-latency|latency|ingest-cpu|hls-origin|vod)\.js\b/;
+  const re = /\bdist\/(chat-fanout|rebuild-replay|go-live-latency|latency|ingest-cpu|hls-origin|vod|command-path)\.js\b/;
   const others = findPids((cmd) => re.test(cmd)).filter((p) => p !== process.pid && p !== process.ppid);
   if (others.length > 0) throw new Error(`another benchmark is running (pid ${others.join(', ')}): run one at a time`);
 }

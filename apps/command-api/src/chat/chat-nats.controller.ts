@@ -10,6 +10,8 @@
  * retried nonce, waits for it while the first attempt is still running (up to {@link IN_FLIGHT_WAIT_MS}), refuses a
  * nonce reused for another message (`invalid_request`), and the message id and event id are derived from
  * (sender, nonce) so that the event store refuses a second append of the same message whatever slips past the record.
+ * Claims and completions of concurrent sends are written together, one statement each per group
+ * (./chat-send-records.ts).
  */
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -25,6 +27,7 @@ import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.j
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 import { chatSendRequest } from './chat.schemas.js';
+import { ChatSendRecords } from './chat-send-records.js';
 import { SendChatMessageCommand } from './commands/send-chat-message.command.js';
 
 /** Reply of `chat.send`. */
@@ -48,6 +51,7 @@ export class ChatNatsController {
     private readonly commands: CommandBus,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly records: IdempotencyStore,
+    private readonly batched: ChatSendRecords,
   ) {}
 
   /** `chat.send`: decides and records one message. */
@@ -64,7 +68,7 @@ export class ChatNatsController {
     const fingerprint = sha256Hex(channelId, text);
     let record: IdempotencyRecordRef;
     try {
-      const claim = await this.records.awaitOutcome<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS);
+      const claim = await this.batched.claim<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS);
       if (claim.state === 'replay') return claim.response;
       if (claim.state === 'mismatch') return { ok: false, code: 'invalid_request', message: 'this nonce was already used for another message; use a new nonce per message' };
       // Not an error of ours: the first attempt is still being decided, so the reply says "try again shortly".
@@ -78,7 +82,7 @@ export class ChatNatsController {
     const commandId = commandIdOf('chat.send', senderId, nonce);
     const reply = await this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId, commandId });
     try {
-      if (isFinalReply(reply)) await this.records.complete(record, reply);
+      if (isFinalReply(reply)) await this.batched.complete(record, reply);
       else await this.records.release(record);
     } catch (err) {
       // The reply stands; the record lapses after its lock, and the derived ids still refuse a second append.

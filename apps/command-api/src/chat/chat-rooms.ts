@@ -25,7 +25,12 @@ import { CommandEventIds } from '../idempotency/command-ids.js';
 
 /** Rooms cached per process. */
 export const CHAT_ROOM_CACHE_CAPACITY = 1000;
-/** Most chat room commands of one channel decided and appended together. */
+/**
+ * Most chat room commands of one channel decided and appended together. A room's lane has one append in flight, so a
+ * hot room takes at most this many messages per append round trip (issue 12: on a loaded machine, one room acked
+ * 72–313 msgs/s at 1,000 offered while 20 rooms acked 490; 1,000 per group was tried and measured no better there —
+ * bench/results/command-path-quick.md; re-measure on an idle machine before changing it).
+ */
 export const CHAT_ROOM_GROUP_SIZE = 100;
 
 /** Cached chat rooms and follows. */

@@ -6,6 +6,7 @@ import { ChannelResolveNatsController } from './channel-resolve-nats.controller.
 import { ChatModerationController } from './chat-moderation.controller.js';
 import { ChatNatsController } from './chat-nats.controller.js';
 import { ChatRooms } from './chat-rooms.js';
+import { ChatSendRecords } from './chat-send-records.js';
 import { ChatController } from './chat.controller.js';
 import { EmotesController } from './emotes.controller.js';
 import { FollowsController } from './follows.controller.js';
@@ -17,7 +18,7 @@ import { SendChatMessageHandler } from './commands/send-chat-message.handler.js'
 @Module({
   imports: [CqrsModule, AccountsModule],
   controllers: [ChatNatsController, ChannelResolveNatsController, ChatController, ChatModerationController, EmotesController, FollowsController],
-  providers: [ChannelDirectory, ChatRooms, SendChatMessageHandler, ModerateChatHandler, FollowChannelHandler],
+  providers: [ChannelDirectory, ChatRooms, ChatSendRecords, SendChatMessageHandler, ModerateChatHandler, FollowChannelHandler],
   // The recordings feature asks a chat room who moderates it (clip deletion).
   exports: [ChatRooms],
 })

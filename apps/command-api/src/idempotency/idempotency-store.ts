@@ -132,6 +132,56 @@ export class IdempotencyStore {
   }
 
   /**
+   * {@link begin} for many keys with ONE claiming statement (one commit) instead of one each: the chat's group commit
+   * of idempotency records (apps/command-api/src/chat/chat-send-records.ts). Same outcome per item as `begin`; a key
+   * that appears twice in `items`, or whose row vanished between the claim and the read, is settled by `begin` alone.
+   * @returns one claim per item, in order.
+   * @throws the driver's error when PostgreSQL is unreachable (every item fails).
+   */
+  async beginMany<R>(items: ReadonlyArray<{ scope: string; key: string; fingerprint: string }>): Promise<Array<IdempotencyClaim<R>>> {
+    const hashed = items.map((i) => ({ ...i, keyHash: sha256Hex(i.key) }));
+    const id = (scope: string, keyHash: string) => `${scope}\u0000${keyHash}`;
+    const seen = new Set<string>();
+    const first = hashed.filter((h) => !seen.has(id(h.scope, h.keyHash)) && (seen.add(id(h.scope, h.keyHash)), true));
+    const claimed = await this.pool.query<{ scope: string; key_hash: string }>(
+      `INSERT INTO idempotency.keys AS k (scope, key_hash, fingerprint, state, locked_until, expires_at)
+       SELECT t.s, t.h, t.f, 'in_flight', now() + $4 * interval '1 millisecond', now() + $5 * interval '1 second'
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(s, h, f)
+       ON CONFLICT (scope, key_hash) DO UPDATE
+         SET fingerprint = EXCLUDED.fingerprint, state = 'in_flight', response = NULL,
+             locked_until = EXCLUDED.locked_until, created_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE k.expires_at <= now()
+            OR (k.state = 'in_flight' AND k.locked_until <= now() AND k.fingerprint = EXCLUDED.fingerprint)
+       RETURNING k.scope, k.key_hash`,
+      [first.map((h) => h.scope), first.map((h) => h.keyHash), first.map((h) => h.fingerprint), this.lockMs, this.windowSeconds],
+    );
+    const won = new Set(claimed.rows.map((r) => id(r.scope, r.key_hash)));
+    const lost = first.filter((h) => !won.has(id(h.scope, h.keyHash)));
+    const found = new Map<string, { fingerprint: string; state: string; response: R | null }>();
+    if (lost.length > 0) {
+      const r = await this.pool.query<{ scope: string; key_hash: string; fingerprint: string; state: string; response: R | null }>(
+        `SELECT k.scope, k.key_hash, k.fingerprint, k.state, k.response FROM idempotency.keys k
+         JOIN unnest($1::text[], $2::text[]) AS t(s, h) ON k.scope = t.s AND k.key_hash = t.h`,
+        [lost.map((h) => h.scope), lost.map((h) => h.keyHash)],
+      );
+      for (const row of r.rows) found.set(id(row.scope, row.key_hash), row);
+    }
+    const firstOf = new Set(first);
+    const out: Array<IdempotencyClaim<R>> = [];
+    for (const h of hashed) {
+      const k = id(h.scope, h.keyHash);
+      const row = found.get(k);
+      if (!firstOf.has(h)) out.push(await this.begin<R>(h.scope, h.key, h.fingerprint));
+      else if (won.has(k)) out.push({ state: 'claimed', record: { scope: h.scope, keyHash: h.keyHash, fingerprint: h.fingerprint } });
+      else if (!row) out.push(await this.begin<R>(h.scope, h.key, h.fingerprint));
+      else if (row.fingerprint !== h.fingerprint) out.push({ state: 'mismatch' });
+      else if (row.state === 'done' && row.response !== null) out.push({ state: 'replay', response: row.response });
+      else out.push({ state: 'in_flight' });
+    }
+    return out;
+  }
+
+  /**
    * Waits until the first request of a key in flight completes (polling every `pollMs`), up to `timeoutMs`.
    * @returns its claim state afterwards (`replay` once done; `claimed` when it was released or its lock lapsed and
    *   this caller took the key over; `in_flight` on timeout; `mismatch`).
@@ -151,6 +201,17 @@ export class IdempotencyStore {
       `UPDATE idempotency.keys SET state = 'done', response = $4::jsonb, locked_until = NULL
        WHERE scope = $1 AND key_hash = $2 AND fingerprint = $3`,
       [record.scope, record.keyHash, record.fingerprint, JSON.stringify(response)],
+    );
+  }
+
+  /** {@link complete} for many claimed keys in ONE statement (one commit). */
+  async completeMany(items: ReadonlyArray<{ record: IdempotencyRecordRef; response: unknown }>): Promise<void> {
+    if (items.length === 0) return;
+    await this.pool.query(
+      `UPDATE idempotency.keys AS k SET state = 'done', response = t.r, locked_until = NULL
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) AS t(s, h, f, r)
+       WHERE k.scope = t.s AND k.key_hash = t.h AND k.fingerprint = t.f`,
+      [items.map((i) => i.record.scope), items.map((i) => i.record.keyHash), items.map((i) => i.record.fingerprint), items.map((i) => JSON.stringify(i.response))],
     );
   }
 

@@ -12,7 +12,9 @@ import pg from 'pg';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { CommandPatterns, streams } from '@eventcast/events';
 import { bearer, startHarness, type Harness } from '../test-support/harness.js';
+import { createTestDatabase } from '@eventcast/platform';
 import { room } from '../chat/chat-test-support.js';
+import { IdempotencyStore } from './idempotency-store.js';
 
 describe('idempotent commands', () => {
   let h: Harness;
@@ -163,5 +165,38 @@ describe('idempotent commands', () => {
     assert.deepEqual([retry.status, retry.body], [200, { following: true }]);
     const follows = (await h.allEvents()).filter((e) => e.streamName === streams.follows(r.owner.id)).map((e) => e.type);
     assert.deepEqual(follows, ['ChannelFollowed', 'ChannelUnfollowed']);
+  });
+});
+
+describe('IdempotencyStore.beginMany / completeMany (group commit of chat.send records)', () => {
+  it('one statement claims a group; each item gets what begin would answer', async () => {
+    const tdb = await createTestDatabase('idem_many');
+    const store = new IdempotencyStore(tdb.url);
+    try {
+      await store.migrate();
+      const [done, open] = [randomUUID(), randomUUID()];
+      const a = await store.begin('s', done, 'f1');
+      assert.equal(a.state, 'claimed');
+      if (a.state === 'claimed') await store.completeMany([{ record: a.record, response: { ok: true, n: 1 } }]);
+      assert.equal((await store.begin('s', open, 'f2')).state, 'claimed');
+      const fresh = randomUUID();
+      const out = await store.beginMany<{ ok: boolean; n: number }>([
+        { scope: 's', key: fresh, fingerprint: 'f3' }, // new → claimed
+        { scope: 's', key: done, fingerprint: 'f1' }, // done → replay
+        { scope: 's', key: done, fingerprint: 'other' }, // same key, another request → mismatch
+        { scope: 's', key: open, fingerprint: 'f2' }, // still in flight
+        { scope: 's', key: fresh, fingerprint: 'f3' }, // repeated in the group: settled by begin → in flight (the first claimed it)
+        { scope: 't', key: fresh, fingerprint: 'f3' }, // another scope → its own key
+      ]);
+      assert.deepEqual(out.map((c) => c.state), ['claimed', 'replay', 'mismatch', 'in_flight', 'in_flight', 'claimed']);
+      assert.deepEqual(out[1]?.state === 'replay' ? out[1].response : null, { ok: true, n: 1 });
+      const claimed = out.flatMap((c) => (c.state === 'claimed' ? [c.record] : []));
+      await store.completeMany(claimed.map((record, i) => ({ record, response: { ok: true, n: 10 + i } })));
+      const again = await store.beginMany<{ n: number }>([{ scope: 's', key: fresh, fingerprint: 'f3' }, { scope: 't', key: fresh, fingerprint: 'f3' }]);
+      assert.deepEqual(again.map((c) => (c.state === 'replay' ? c.response.n : c.state)), [10, 11]);
+    } finally {
+      await store.close();
+      await tdb.drop();
+    }
   });
 });

@@ -88,3 +88,60 @@ void it('a connection lost while checked out of the pool does not end the proces
     await db.drop();
   }
 });
+
+void it('group commit: concurrent appends share transactions, each gets its own result or error, positions stay gap-free', { timeout: 60_000 }, async () => {
+  const db = await createTestDatabase('eventstore_test');
+  const store = new PostgresEventStore({ connectionString: db.url });
+  const ev = (n: number, id?: string) => ({ ...(id ? { id } : {}), type: 'PublishRejected', data: { channelId: null, reason: 'invalid_key', remoteAddress: `10.8.${n % 250}.1` } });
+  try {
+    await store.migrate();
+    // 200 appends at once: 100 on one hot stream (`any`), 50 on own streams (`no_stream`), 30 racing with the same
+    // exact expected revision on one stream (exactly one wins), 20 whose event id repeats an earlier one (each fails
+    // alone with DuplicateEventIdError, without failing its group).
+    await store.append('ingest-race', [ev(0)], 'no_stream');
+    const dupId = '0b7c7f44-3e0c-4a47-9d1e-3b1f7f1a0001';
+    await store.append('ingest-dup', [ev(0, dupId)], 'no_stream');
+    const calls: Array<Promise<unknown>> = [];
+    const kinds: string[] = [];
+    const add = (kind: string, call: Promise<unknown>) => {
+      kinds.push(kind);
+      calls.push(call);
+    };
+    for (let i = 0; i < 200; i++) {
+      if (i % 10 < 5) add('hot', store.append('ingest-hot', [ev(i), ev(i + 1)], 'any'));
+      else if (i % 10 < 7) add('own', store.append(`ingest-own-${i}`, [ev(i)], 'no_stream'));
+      else if (i % 10 < 9) add('race', store.append('ingest-race', [ev(i)], 0n));
+      else add('dup', store.append(`ingest-d-${i}`, [ev(i, dupId)], 'no_stream'));
+    }
+    const settled = await Promise.allSettled(calls);
+    const by = (k: string) => settled.filter((_, i) => kinds[i] === k);
+    assert.ok(by('hot').every((s) => s.status === 'fulfilled'));
+    assert.ok(by('own').every((s) => s.status === 'fulfilled'));
+    assert.equal(by('race').filter((s) => s.status === 'fulfilled').length, 1);
+    assert.ok(by('race').every((s) => s.status === 'fulfilled' || (s.reason as Error).name === 'WrongExpectedRevisionError'));
+    assert.ok(by('dup').every((s) => s.status === 'rejected' && (s.reason as Error).name === 'DuplicateEventIdError'));
+    // Every result names its own last event: revision and position of the stored event agree.
+    const all = await store.readAll({ limit: 10_000 });
+    const at = new Map(all.map((e) => [e.globalPosition, e]));
+    settled.forEach((s, i) => {
+      if (s.status !== 'fulfilled') return;
+      const r = s.value as { nextExpectedRevision: bigint; lastGlobalPosition: bigint };
+      const stored = at.get(r.lastGlobalPosition);
+      assert.ok(stored, `position ${r.lastGlobalPosition} stored`);
+      assert.equal(stored.revision, r.nextExpectedRevision, `${kinds[i]} #${i}: revision of its last event`);
+    });
+    assert.deepEqual(all.map((e) => e.globalPosition), all.map((_, i) => BigInt(i + 1)), 'gap-free positions');
+    assert.equal(await store.headPosition(), BigInt(all.length));
+    assert.deepEqual((await store.readStream('ingest-hot')).map((e) => e.revision), Array.from({ length: 200 }, (_, i) => BigInt(i)));
+    // Grouped: rows written by one transaction share their xmin; 182 appends (one bad in ten) took far fewer.
+    const txs = Number((await store.pool.query<{ n: string }>('SELECT count(DISTINCT xmin::text)::text AS n FROM eventstore.events')).rows[0]!.n);
+    assert.ok(txs < 120, `transactions: ${txs}`);
+    // Without bad appends, 200 concurrent appends take a handful of transactions.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.append('ingest-hot2', [ev(i)], 'any')));
+    const hot2 = Number((await store.pool.query<{ n: string }>("SELECT count(DISTINCT xmin::text)::text AS n FROM eventstore.events WHERE stream_name = 'ingest-hot2'")).rows[0]!.n);
+    assert.ok(hot2 <= 5, `transactions for 200 appends: ${hot2}`);
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+});

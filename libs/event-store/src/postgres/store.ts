@@ -6,7 +6,8 @@ import pg from 'pg';
 import type { NewEvent, RecordedEvent } from '@eventcast/events';
 import type { AppendResult, EventStore, ExpectedRevision, ReadAllOptions, Subscription } from '../port.js';
 import { prepareEvents } from '../prepare.js';
-import { appendInTransaction, checkOnly } from './append.js';
+import { checkOnly } from './append.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import {
   copyJsonLines,
   headPosition,
@@ -32,31 +33,37 @@ export interface PostgresEventStoreOptions {
   maxConnections?: number;
   /** Subscription defaults: page size (default 2000) and poll fallback in ms (default 1000). */
   subscription?: Pick<PostgresSubscriptionOptions, 'batchSize' | 'pollIntervalMs'>;
+  /** Group commit tuning (see `group-commit.ts`). */
+  groupCommit?: GroupCommitOptions;
 }
 
 /**
  * Event store on PostgreSQL (schema `eventstore`, created by {@link PostgresEventStore.migrate}).
  *
- * Global positions are 1-based, gap-free and assigned in commit order. Each append, inside one transaction:
- * 1. checks the expected revision on the stream's row of `eventstore.streams` (row lock held until commit;
- *    `no_stream` inserts the row, and the primary key makes a concurrent creator lose);
- * 2. takes its positions with `UPDATE eventstore.global_position SET value = value + n RETURNING value`;
- * 3. inserts the events (unique `(stream_name, revision)` as a second guard) and sends
- *    `pg_notify('eventcast_events', lastPosition)`, delivered on commit.
- * Step 2 holds the counter row lock until commit, so appends serialise there: a later writer gets its numbers only
+ * Global positions are 1-based, gap-free and assigned in commit order. Appends are written by group commit
+ * (`group-commit.ts`): appends that arrive while a transaction is in flight are written together by the next one,
+ * each with its own expected-revision check and result. Each transaction:
+ * 1. locks the single counter row `eventstore.global_position` (`SELECT … FOR UPDATE`);
+ * 2. per append, in arrival order: advances the stream's row of `eventstore.streams` only if the expected revision
+ *    holds (`no_stream` inserts the row, and the primary key makes a concurrent creator lose) and inserts its events
+ *    at the next positions (unique `(stream_name, revision)` as a second guard), in one statement;
+ * 3. moves the counter to the last position written and sends `pg_notify('eventcast_events', lastPosition)`,
+ *    delivered on commit.
+ * The counter row lock held until commit serialises writers (of every process): a later writer gets its numbers only
  * after the earlier one committed (so a reader never sees p+1 before p) or rolled back (its numbers are reused, so no
  * gaps). Why not a sequence: a sequence hands out numbers at insert time, so a transaction that commits late
  * publishes a number lower than ones readers already passed (they would skip it), and rollbacks leave gaps.
  * Emmett instead stores `pg_current_xact_id()` per row and lets readers take only rows whose transaction is older
  * than `pg_snapshot_xmin(pg_current_snapshot())` (STYLE.md); that allows parallel appends but its positions have gaps
  * and a long transaction stalls every reader. We chose the serialised counter: simple paging by position, gap-free
- * positions that double as checkpoints, at the cost of one commit at a time (thousands of appends per second).
+ * positions that double as checkpoints; group commit pays one commit per group instead of one per append.
  */
 export class PostgresEventStore implements EventStore {
   /** The pool used for appends and reads (exposed for co-located checkpoint writes). */
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly groups: GroupCommit;
 
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.ownsPool = !options.pool;
@@ -64,6 +71,7 @@ export class PostgresEventStore implements EventStore {
     // A client that loses its connection (idle in the pool or checked out by an append) must not crash the process:
     // see pool.ts. The failed query rejects with a transient error instead (isStoreUnavailableError).
     guardPool(this.pool);
+    this.groups = new GroupCommit(this.pool, options.groupCommit);
   }
 
   /** Creates the schema when missing (idempotent, safe to run concurrently). See `schema.ts`. */
@@ -72,7 +80,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Appends atomically. Events are validated first (nothing is written if one is invalid); ids are generated with
+   * Appends atomically, grouped with the appends that arrive meanwhile (one commit per group, see `group-commit.ts`).
+   * Events are validated first (nothing is written if one is invalid); ids are generated with
    * `crypto.randomUUID()` when absent. An empty batch only checks `expected`.
    * @throws {WrongExpectedRevisionError} when `expected` does not hold (including a lost race).
    * @throws {DuplicateEventIdError} when an event's id is already stored (nothing written).
@@ -80,20 +89,15 @@ export class PostgresEventStore implements EventStore {
    */
   async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const prepared = prepareEvents(events);
+    if (prepared.length > 0) return this.groups.append(stream, prepared, expected);
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      const result =
-        prepared.length === 0 ? await checkOnly(client, stream, expected) : await appendInTransaction(client, stream, prepared, expected);
-      await client.query('COMMIT');
-      return result;
+      return await checkOnly(client, stream, expected);
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       broken = isStoreUnavailableError(err);
       throw err;
     } finally {
-      // A connection that failed is discarded, not handed to the next append.
       client.release(broken);
     }
   }

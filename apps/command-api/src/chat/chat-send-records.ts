@@ -1,0 +1,83 @@
+/**
+ * Group commit of `chat.send`'s idempotency records. Every send with a nonce claims a record before it is decided and
+ * completes it after (chat-nats.controller.ts): two autocommit statements, so two PostgreSQL commits (WAL flushes)
+ * per message, not shared with anyone — measured as the limit of the WebSocket chat path (bench/results/command-path.md:
+ * command-api at 0.2 of a core while PostgreSQL's backends waited on `WALWrite`/`WALSync`). Here claims that arrive
+ * while a claim statement is in flight wait and are claimed together by the next one (`IdempotencyStore.beginMany`),
+ * and the same for completions (`completeMany`): one commit per group. Each caller still gets exactly its own claim.
+ */
+import { Injectable } from '@nestjs/common';
+import { IdempotencyStore, type IdempotencyClaim, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
+
+/** Most items written by one statement. */
+const MAX_GROUP = 500;
+
+/**
+ * Runs `flush` on everything queued while the previous flush was in flight (at most one flush at a time, up to
+ * `max` items each). `flush` returns one result per item, in order; when it throws, every item of its group fails.
+ */
+export class SingleFlightBatcher<I, O> {
+  private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  private running = false;
+
+  constructor(
+    private readonly flush: (items: I[]) => Promise<O[]>,
+    private readonly max = MAX_GROUP,
+  ) {}
+
+  /** Queues `item`; resolves with its result once its group was written. */
+  run(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.max);
+        try {
+          const out = await this.flush(group.map((g) => g.item));
+          group.forEach((g, i) => g.resolve(out[i] as O));
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+/** The chat's batched view of the idempotency records. */
+@Injectable()
+export class ChatSendRecords {
+  private readonly claims: SingleFlightBatcher<{ scope: string; key: string; fingerprint: string }, IdempotencyClaim<unknown>>;
+  private readonly completions: SingleFlightBatcher<{ record: IdempotencyRecordRef; response: unknown }, undefined>;
+
+  constructor(readonly records: IdempotencyStore) {
+    this.claims = new SingleFlightBatcher((items) => records.beginMany(items));
+    this.completions = new SingleFlightBatcher(async (items) => {
+      await records.completeMany(items);
+      return items.map(() => undefined);
+    });
+  }
+
+  /**
+   * As `IdempotencyStore.awaitOutcome`: claims the key with the group forming now; only when the first attempt is
+   * still in flight does it wait (polling, alone) up to `timeoutMs` for its outcome.
+   * @throws the driver's error when PostgreSQL is unreachable.
+   */
+  async claim<R>(scope: string, key: string, fingerprint: string, timeoutMs: number): Promise<IdempotencyClaim<R>> {
+    const first = (await this.claims.run({ scope, key, fingerprint })) as IdempotencyClaim<R>;
+    if (first.state !== 'in_flight') return first;
+    return this.records.awaitOutcome<R>(scope, key, fingerprint, timeoutMs);
+  }
+
+  /** As `IdempotencyStore.complete`, with the group forming now. */
+  complete(record: IdempotencyRecordRef, response: unknown): Promise<void> {
+    return this.completions.run({ record, response });
+  }
+}
