@@ -24,7 +24,7 @@ import { CommunityService } from './chat/community.service.js';
 import { LifecycleService } from './common/lifecycle.service.js';
 import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from './common/tokens.js';
-import { READ_MODEL_DB, type ReadModelDb } from './database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import { HealthController } from './health/health.controller.js';
 import { ApiTokenReader } from './integrations/api-token.reader.js';
 import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';

@@ -15,33 +15,12 @@ import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import type { QueryApiRuntime } from './common/tokens.js';
 import { recordingsConfigFromEnv, type QueryApiConfig } from './config.js';
-import { createReadModelDb } from './database/database.js';
-import { migrateReadModels } from './database/migrations.js';
+import { createProjections, createReadModelDb, migrateReadModels, ProjectionRunner, projectionStatus, StoreCatchUp, type EventLogReader } from '@eventcast/read-models';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
 import { StoreFollower } from './messaging/store-follower.js';
-import { AnalyticsProjection } from './projections/analytics.projection.js';
-import { AuditProjection } from './projections/audit.projection.js';
-import { BroadcastsProjection } from './projections/broadcasts.projection.js';
-import { ChannelsProjection } from './projections/channels.projection.js';
-import { ChatMessagesProjection } from './projections/chat-messages.projection.js';
-import { ChatRolesProjection } from './projections/chat-roles.projection.js';
-import { ChatRoomsProjection } from './projections/chat-rooms.projection.js';
-import { EmotesProjection } from './projections/emotes.projection.js';
-import { FollowsProjection } from './projections/follows.projection.js';
-import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
-import { WebhooksProjection } from './integrations/webhooks.projection.js';
-import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
-import { ClipsProjection } from './vod/clips.projection.js';
-import { VodsProjection } from './vod/vods.projection.js';
 import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
-import { ModerationLogProjection } from './projections/moderation-log.projection.js';
-import type { EventLogReader } from './projections/event-log.js';
-import { ProjectionRunner } from './projections/projection-runner.js';
-import { projectionStatus } from './rebuild/status.js';
-import { StoreCatchUp } from './projections/store-catch-up.js';
-import { StreamHealthProjection } from './projections/stream-health.projection.js';
 import { ReadPosition } from './common/read-position.js';
 import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
@@ -55,31 +34,6 @@ export interface RunningQueryApi {
   runner: ProjectionRunner;
   /** Graceful stop: consumer (in-flight message finishes), HTTP server, NATS, event store, pool. Idempotent. */
   close(): Promise<void>;
-}
-
-/**
- * The projections this app runs, in one runner, in run order: chat messages come before the moderation log,
- * which reads a deleted message's sender and text from them.
- */
-export function createProjections() {
-  return [
-    new ChannelsProjection(),
-    new BroadcastsProjection(),
-    new ChatMessagesProjection(),
-    new ChatRoomsProjection(),
-    new ChatRolesProjection(),
-    new ModerationLogProjection(),
-    new EmotesProjection(),
-    new FollowsProjection(),
-    new AnalyticsProjection(),
-    new ApiTokensProjection(),
-    new WebhooksProjection(),
-    new AuditProjection(),
-    new StreamHealthProjection(),
-    new RestreamTargetsProjection(),
-    new VodsProjection(),
-    new ClipsProjection(),
-  ];
 }
 
 /**

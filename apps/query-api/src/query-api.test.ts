@@ -9,10 +9,8 @@ import type { RecordedEvent } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
 import { THUMBNAIL_URL_PERIOD_MS, thumbnailUrl } from './channels/channels.service.js';
-import { dumpReadModels as dump } from './testing/dump.js';
-import { end, MEDIA, register, setLatencyMode, start, updateInfo } from './testing/fixtures.js';
+import { dumpReadModels as dump, end, MEDIA, register, setLatencyMode, start, updateInfo, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
 
 void describe('query-api', () => {
   const log = new MemoryEventLog();

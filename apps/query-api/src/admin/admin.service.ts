@@ -6,9 +6,8 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { sql } from 'kysely';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb, WEBHOOK_ACTIONS, type AuditCategory } from '@eventcast/read-models';
 import { REDACTED } from '@eventcast/events';
-import { WEBHOOK_ACTIONS, type AuditCategory } from '../projections/audit.projection.js';
 import type { AdminBroadcastsDto, AuditEntryDto, AuditPageDto, ProjectionsStatusDto } from './admin.dto.js';
 import { readIngestHealth, type IngestHealthSnapshot } from './ingest-health.client.js';
 

@@ -8,8 +8,7 @@ import { sql } from 'kysely';
 import { isAdmin, loadConfig } from '@eventcast/platform';
 import type { Account } from '../auth/bearer-auth.guard.js';
 import { parseUsername } from '../common/params.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
-import type { AnalyticsBroadcastsTable } from '../database/analytics-schema.js';
+import { READ_MODEL_DB, type ReadModelDb, type AnalyticsBroadcastsTable } from '@eventcast/read-models';
 import type {
   AdminSummaryDto,
   AnalyticsChannelDto,

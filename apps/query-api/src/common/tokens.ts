@@ -3,7 +3,7 @@
  */
 
 import type { LagThresholds, ProjectionLag } from '../observability/projection-lag.js';
-import type { ProjectionStatusReport } from '../rebuild/status.js';
+import type { ProjectionStatusReport } from '@eventcast/read-models';
 import type { ReadPosition } from './read-position.js';
 import type { StoreHead } from './store-head.js';
 import type { RecordingsConfig } from '../config.js';

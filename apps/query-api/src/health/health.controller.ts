@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { ErrorDto } from '../common/error.dto.js';
 import { SkipReadPosition } from '../common/read-your-writes.interceptor.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import { DEFAULT_LAG_THRESHOLDS, lagProblems } from '../observability/projection-lag.js';
 
 /** `{ status }` of the probes. */

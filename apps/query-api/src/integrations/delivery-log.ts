@@ -1,7 +1,6 @@
 /** Access to the webhook delivery log (schema `integrations`) over the read-model pool. */
 import type { Kysely } from 'kysely';
-import type { ReadModelDb } from '../database/database.js';
-import { INTEGRATIONS_SCHEMA, type DeliveryDB } from './integrations-schema.js';
+import { type ReadModelDb, INTEGRATIONS_SCHEMA, type DeliveryDB } from '@eventcast/read-models';
 
 /**
  * A Kysely handle on the `integrations` schema sharing `db`'s pool (Kysely's `withSchema` plugin added in front

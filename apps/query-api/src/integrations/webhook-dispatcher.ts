@@ -21,12 +21,10 @@ import { sql, type Kysely } from 'kysely';
 import { fromWire, validateRecorded, type RecordedDomainEvent } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import { fromKysely, type PgBoss } from 'pg-boss';
-import type { ReadModelDb } from '../database/database.js';
+import { type ReadModelDb, type DeliveryDB, WEBHOOKS_PROJECTION } from '@eventcast/read-models';
 import { ensureTopology, type JetStreamTopology } from '../messaging/jetstream-setup.js';
-import type { DeliveryDB } from './integrations-schema.js';
 import { webhookBodyOf, isWebhookEventType } from './webhook-payload.js';
 import { WEBHOOK_QUEUE, type DeliveryJob } from './webhook-sender.js';
-import { WEBHOOKS_PROJECTION } from './webhooks.projection.js';
 import type { WebhookOptions } from './webhook-options.js';
 
 /** Counters since start (tests, metrics). */

@@ -16,8 +16,7 @@ import type { Kysely } from 'kysely';
 import type { Job, PgBoss } from 'pg-boss';
 import { counter, decryptSecret, histogram, HTTP_DURATION_BUCKETS, type Logger } from '@eventcast/platform';
 import { PrivateAddressError, WebhookHttpClient } from './outbound-http.js';
-import type { ReadModelDb } from '../database/database.js';
-import type { DeliveryDB, DeliveryStatus } from './integrations-schema.js';
+import type { ReadModelDb, DeliveryDB, DeliveryStatus } from '@eventcast/read-models';
 import type { WebhookOptions } from './webhook-options.js';
 
 /** pg-boss queue of deliveries. */

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import { PgBoss } from 'pg-boss';
 import type { Logger } from '@eventcast/platform';
-import type { ReadModelDb } from '../database/database.js';
+import type { ReadModelDb } from '@eventcast/read-models';
 import type { JetStreamTopology } from '../messaging/jetstream-setup.js';
 import { deliveryLogOf } from './delivery-log.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';

@@ -16,8 +16,7 @@ import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 import { createTestDatabase, encryptSecret, generateWebhookSecret, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from '../bootstrap.js';
 import type { QueryApiConfig } from '../config.js';
-import { MemoryEventLog } from '../testing/memory-event-log.js';
-import { register } from '../testing/fixtures.js';
+import { MemoryEventLog, register } from '@eventcast/read-models/testing';
 import { testLogger, waitFor } from '../testing/harness.js';
 import { ensureTopology } from '../messaging/jetstream-setup.js';
 import { deliveryIdOf } from './webhook-dispatcher.js';
@@ -67,7 +66,7 @@ describe('webhook dispatcher and sender (query-api)', () => {
   }
 
   async function fetchLog(webhookId: string): Promise<{ id: string; status: string; attempts: { attempt: number; statusCode: number | null; succeeded: boolean }[] }[]> {
-    const { createReadModelDb } = await import('../database/database.js');
+    const { createReadModelDb } = await import('@eventcast/read-models');
     const { deliveryLogOf } = await import('./delivery-log.js');
     const { root } = createReadModelDb(db.url, 1);
     try {

@@ -10,7 +10,7 @@
  */
 import { counter, gauge, type Logger } from '@eventcast/platform';
 import type { ProjectorStats } from '../messaging/jetstream-projector.js';
-import type { RunnerStats } from '../projections/projection-runner.js';
+import type { RunnerStats } from '@eventcast/read-models';
 import type { ProjectionLag } from './projection-lag.js';
 
 /** What one running query-api contributes to a scrape. */
