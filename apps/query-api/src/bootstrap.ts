@@ -15,7 +15,7 @@ import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import type { QueryApiRuntime } from './common/tokens.js';
 import { recordingsConfigFromEnv, type QueryApiConfig } from './config.js';
-import { createProjections, createReadModelDb, migrateReadModels, ProjectionRunner, projectionStatus, StoreCatchUp, type EventLogReader } from '@eventcast/read-models';
+import { createProjections, createReadModelDb, migrateReadModels, ProjectorLeadership, ProjectionRunner, projectionStatus, StoreCatchUp, type EventLogReader, type ProjectorRole } from '@eventcast/read-models';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
@@ -32,6 +32,8 @@ export interface RunningQueryApi {
   port: number;
   /** The projection runner (tests read checkpoints through it). */
   runner: ProjectionRunner;
+  /** `leader` while this process holds the projector lock and applies events, else `follower` (projector-leadership.ts). */
+  role(): ProjectorRole;
   /** Graceful stop: consumer (in-flight message finishes), HTTP server, NATS, event store, pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   let projector: JetStreamProjector | undefined;
   let webhooks: RunningWebhooks | undefined;
   let follower: StoreFollower | undefined;
+  let leadership: ProjectorLeadership | undefined;
   let closed = false;
   let unreportMetrics: (() => void) | undefined;
   registerAppMetrics('query-api');
@@ -57,6 +60,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     if (closed) return;
     closed = true;
     readPosition.close();
+    await leadership?.stop();
     await follower?.stop();
     await projector?.stop();
     await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
@@ -74,11 +78,15 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     hlsPublicUrl: config.hlsPublicUrl,
     readPosition,
     recordings: config.recordings ?? recordingsConfigFromEnv(process.env),
-    // Readiness: the projector consumes (JetStream consumer attached, NATS connected) or, NATS being away, follows
-    // the event store directly (StoreFollower).
-    consumerAttached: () => ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
+    // Readiness: a follower relies on the leader (another query-api) keeping the read models current, which the lag
+    // limits check; the leader's projector consumes (JetStream consumer attached, NATS connected) or, NATS being
+    // away, follows the event store directly (StoreFollower).
+    consumerAttached: () =>
+      leadership?.role === 'follower' || ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
+    projectorRole: () => leadership?.role ?? 'follower',
     stopConsumer: async () => {
       logger.info('shutting down: stopping the JetStream consumer');
+      await leadership?.stop();
       await follower?.stop();
       await projector?.stop();
     },
@@ -132,23 +140,40 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
       runtime.projectionStatus = () => projectionStatus(db, withHead, runner.projections);
       runtime.storeHead = new StoreHead(withHead.headPosition);
     }
-    unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, lag: () => lagProbe.measure(), logger });
+    unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, role: () => leadership?.role ?? 'follower', lag: () => lagProbe.measure(), logger });
     const catchUp = new StoreCatchUp(runner, store, logger, config.catchUpBatchSize ?? 500);
-    const position = await catchUp.run();
-    logger.info({ position: position.toString() }, 'read models caught up with the event store');
-
     const nats = natsConnectionOptions({ NATS_URL: config.natsUrl, NATS_USER: config.natsUser ?? '', NATS_PASSWORD: config.natsPassword ?? '' }, 'query-api');
-    nc = await connect({ ...nats, maxReconnectAttempts: -1 });
-    follower = new StoreFollower(catchUp, logger);
-    follower.watch(nc);
-    projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
-    await projector.start();
+    const bus = (nc = await connect({ ...nats, maxReconnectAttempts: -1 }));
+    // One projector per read-model database: the leader catches up and consumes; followers serve HTTP and retry the
+    // lock every second, taking over within seconds when the leader dies (projector-leadership.ts).
+    leadership = new ProjectorLeadership({
+      databaseUrl: config.databaseUrl,
+      retryMs: config.leaderRetryMs,
+      logger,
+      onAcquired: async () => {
+        const position = await catchUp.run();
+        logger.info({ position: position.toString() }, 'read models caught up with the event store');
+        follower = new StoreFollower(catchUp, logger);
+        follower.watch(bus);
+        projector = new JetStreamProjector(bus, runner, catchUp, config.jetstream, logger);
+        await projector.start();
+      },
+      onLost: async () => {
+        await follower?.stop();
+        await projector?.stop().catch((err: unknown) => logger.warn({ err }, 'projector stop failed'));
+        follower = undefined;
+        projector = undefined;
+      },
+    });
+    const role = await leadership.start();
+    logger.info({ role }, role === 'leader' ? 'projector leader: applying the projections' : 'projector follower: another query-api applies the projections');
     if (config.webhooks) {
       webhooks = await startWebhooks({ nc, db, root, databaseUrl: config.databaseUrl, topology: config.jetstream, options: config.webhooks, logger });
     }
 
     const running = app;
-    return { app: running, port, runner, close: () => running.close() };
+    const lead = leadership;
+    return { app: running, port, runner, role: () => lead.role, close: () => running.close() };
   } catch (err) {
     if (app) await app.close().catch(() => undefined);
     else await closeResources().catch(() => undefined);

@@ -38,8 +38,8 @@ void describe('query-api', () => {
   });
 
   void test('health, readiness and OpenAPI', async () => {
-    assert.deepEqual(await getJson(`${base}/health`), { status: 200, body: { status: 'ok' } });
-    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready' } });
+    assert.deepEqual(await getJson(`${base}/health`), { status: 200, body: { status: 'ok', role: 'leader' } });
+    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready', role: 'leader' } });
     const docs = await getJson(`${base}/docs-json`);
     assert.equal(docs.status, 200);
     const paths = Object.keys((docs.body as { paths: Record<string, unknown> }).paths);

@@ -45,3 +45,4 @@ export * from './schema/schema.js';
 export * from './schema/stream-health-schema.js';
 export * from './schema/vod-schema.js';
 export * from './uuid.js';
+export * from './leadership/projector-leadership.js';
