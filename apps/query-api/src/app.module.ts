@@ -28,7 +28,7 @@ import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import { HealthController } from './health/health.controller.js';
 import { ApiTokenReader } from './integrations/api-token.reader.js';
 import { ChatReadTokenGuard } from './integrations/chat-read-token.guard.js';
-import { WebhookDeliveriesController } from './integrations/webhook-deliveries.controller.js';
+import { WebhookDeliveriesController } from './webhooks/index.js';
 import { RestreamController } from './restream/restream.controller.js';
 import { VodController } from './vod/vod.controller.js';
 import { VodService } from './vod/vod.service.js';

@@ -1,6 +1,7 @@
 /**
- * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer (and, while NATS is
- * away, catch-ups from the store: messaging/store-follower.ts).
+ * Starts query-api: migrations → HTTP → NATS → projector leadership (@eventcast/read-models). As the leader: catch-up
+ * from the event store → JetStream consumer (and, while NATS is away, catch-ups from the store:
+ * messaging/store-follower.ts); as a follower: HTTP only, trying for the lock every second. Then the webhook module.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
 import { StoreFollower } from './messaging/store-follower.js';
-import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
+import { startWebhooks, type RunningWebhooks } from './webhooks/index.js';
 import { ReadPosition } from './common/read-position.js';
 import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
@@ -39,8 +40,10 @@ export interface RunningQueryApi {
 }
 
 /**
- * Boots query-api. Resolves once HTTP listens, the read model has caught up with the event store and the
- * JetStream consumer is attached (`/ready` is 200 from then on).
+ * Boots query-api. Resolves once HTTP listens and the first try for the projector lock is done: as the leader, once
+ * the read model has caught up with the event store and the JetStream consumer is attached (`/ready` is 200 from then
+ * on); as a follower (another query-api on the same read-model database leads) at once, retrying the lock every
+ * `leaderRetryMs` in the background.
  * @param config see {@link QueryApiConfig}.
  * @param logger defaults to `createLogger('query-api')`.
  * @throws on migration, store, NATS or listen errors (everything opened so far is closed again).

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_POSITION_WAIT_MS } from '@eventcast/contracts';
 import { loadConfig } from '@eventcast/platform';
 import type { EventLogReader } from '@eventcast/read-models';
 import { DEFAULT_PROJECTOR_BATCH_SIZE, type JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
-import { webhookOptionsFromEnv, type WebhookOptions } from './integrations/webhook-options.js';
+import { webhookOptionsFromEnv, type WebhookOptions } from './webhooks/index.js';
 import { DEFAULT_LAG_THRESHOLDS, type LagThresholds } from './observability/projection-lag.js';
 
 /** Everything {@link bootstrapQueryApi} needs. */

@@ -9,7 +9,8 @@ import type { Kysely } from 'kysely';
 import { BearerAuthGuard, type AuthRequest } from '../auth/bearer-auth.guard.js';
 import { ErrorDto } from '../common/error.dto.js';
 import { parsePage } from '../common/params.js';
-import { READ_MODEL_DB, type ReadModelDb, type DeliveryDB, type DeliveryStatus } from '@eventcast/read-models';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
+import type { DeliveryDB, DeliveryStatus } from './delivery-schema.js';
 import { deliveryLogOf } from './delivery-log.js';
 
 /** One HTTP attempt. */

@@ -16,7 +16,8 @@ import type { Kysely } from 'kysely';
 import type { Job, PgBoss } from 'pg-boss';
 import { counter, decryptSecret, histogram, HTTP_DURATION_BUCKETS, type Logger } from '@eventcast/platform';
 import { PrivateAddressError, WebhookHttpClient } from './outbound-http.js';
-import type { ReadModelDb, DeliveryDB, DeliveryStatus } from '@eventcast/read-models';
+import type { ReadModelDb } from '@eventcast/read-models';
+import type { DeliveryDB, DeliveryStatus } from './delivery-schema.js';
 import type { WebhookOptions } from './webhook-options.js';
 
 /** pg-boss queue of deliveries. */
