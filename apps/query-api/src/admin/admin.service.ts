@@ -30,7 +30,7 @@ export class AdminService {
   ) {}
 
   /**
-   * Every projection's checkpoint, the store head, lag and state (rebuild/status.ts `projectionStatus`, the same
+   * Every projection's checkpoint, the store head, lag and state (`projectionStatus` of @eventcast/read-models, rebuild/status.ts, the same
    * report as `eventcast-ops projections status`).
    * @throws {ServiceUnavailableException} (503) before the projector runs, or when the event store cannot tell its head.
    */

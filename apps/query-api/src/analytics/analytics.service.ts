@@ -1,5 +1,5 @@
 /**
- * Analytics queries over the analytics read models (projections/analytics.projection.ts) and who may see them:
+ * Analytics queries over the analytics read models (@eventcast/read-models, projections/analytics.projection.ts) and who may see them:
  * a channel's owner (account id = channel id) and platform admins (`EVENTCAST_ADMINS`, `isAdmin` of
  * @eventcast/platform). Inputs are already validated (common/params.ts, ./range.ts).
  */

@@ -19,10 +19,10 @@ import pg from 'pg';
 import type { Logger } from '@eventcast/platform';
 
 /**
- * The advisory lock key pair `(classid, objid)` of the projector: `0x65766e74` ("evnt") and 1. Other
- * advisory locks of the platform must not use this pair.
+ * The advisory lock key pair of the projector: namespace 7_341_005 (beside the store's migration lock 7_341_001, the
+ * publisher's 7_341_002 and the rebuild's 7_341_004) and 0. Other advisory locks of the platform must not use it.
  */
-export const PROJECTOR_LOCK: readonly [number, number] = [0x65766e74, 1];
+export const PROJECTOR_LOCK: readonly [number, number] = [7_341_005, 0];
 
 /** This process's part in projecting: `leader` applies events, `follower` waits for the lock. */
 export type ProjectorRole = 'leader' | 'follower';
