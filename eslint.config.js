@@ -25,4 +25,12 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'zod', message: "import { z } from './zod.js' (configured for browsers before any schema is built)" }] }],
     },
   },
+  {
+    // Webhook delivery is a module of its own (docs/design.md, "Integrations"): the rest of query-api goes through its index.
+    files: ['apps/query-api/src/**/*.ts'],
+    ignores: ['apps/query-api/src/webhooks/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)webhooks/(?!index\\.js$)[^/]+$', message: "import the webhook module through './webhooks/index.js'" }] }],
+    },
+  },
 );

@@ -25,7 +25,7 @@ import { PostgresEventStore } from '@eventcast/event-store';
 import { chatHeavyMix, loadEvents } from '@eventcast/ops';
 import { createTestDatabase } from '@eventcast/platform';
 import { codeVersion } from './code-version.js';
-import { DEFAULT_REBUILD_BATCH } from '@eventcast/query-api';
+import { DEFAULT_REBUILD_BATCH } from '@eventcast/read-models';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./rebuild-replay/worker.js', import.meta.url));

@@ -11,11 +11,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Kysely } from 'kysely';
 import { isAdmin, loadConfig, type Config } from '@eventcast/platform';
 import { createEventStore, type EventStore } from '@eventcast/event-store';
-import type { Projection, ProjectionStatusReport, ReadModelDb, RebuildProgress, VerifyResult } from '@eventcast/query-api';
+import type { Projection, ProjectionStatusReport, ReadModelDb, RebuildProgress, VerifyResult } from '@eventcast/read-models';
 import { ProgressReporter } from './progress.js';
 
-/** query-api (NestJS and all) is loaded only by the `projections` commands, so `replay` starts fast. */
-const queryApi = () => import('@eventcast/query-api');
+/** The read-model lib (every projection, Kysely, the rebuild engine) is loaded only by the `projections` commands, so `replay` starts fast. */
+const readModels = () => import('@eventcast/read-models');
 import { replay, ReplayUsageError } from './replay.js';
 
 type ReadModelDbTables = ReadModelDb extends Kysely<infer D> ? D : never;
@@ -60,7 +60,7 @@ function openResources(env: NodeJS.ProcessEnv): Resources {
       (store ??= createEventStore({ ...config, DATABASE_URL: env['EVENT_STORE_DATABASE_URL'] || config.DATABASE_URL })),
     readModels: () =>
       (migrated ??= (async () => {
-        const { createReadModelDb, migrateReadModels } = await queryApi();
+        const { createReadModelDb, migrateReadModels } = await readModels();
         const opened = createReadModelDb(config.DATABASE_URL, 10).root;
         root = opened;
         await migrateReadModels(opened);
@@ -241,7 +241,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
     .description('List the registered projections with their tables and rebuild units.')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }) => {
-      const { createProjections, rebuildUnit } = await queryApi();
+      const { createProjections, rebuildUnit } = await readModels();
       const registered: readonly Projection[] = createProjections();
       const rows = registered.map((p) => ({ name: p.name, tables: p.tables, reads: p.reads ?? [], rebuiltWith: rebuildUnit(registered, [p.name]).names }));
       if (o.json) writeJson(io.stdout, rows);
@@ -256,7 +256,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
     .action(async (o: { json?: boolean }) => {
       const r = res();
       const [root, store] = await Promise.all([r.readModels(), r.store()]);
-      const { projectionStatus, createProjections, READMODELS_SCHEMA } = await queryApi();
+      const { projectionStatus, createProjections, READMODELS_SCHEMA } = await readModels();
       const rows = await projectionStatus((root as unknown as Kysely<ReadModelDbTables>).withSchema(READMODELS_SCHEMA), store, createProjections());
       if (o.json) writeJson(io.stdout, rows);
       else io.stdout.write(renderStatus(rows));
@@ -294,7 +294,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       if (!o.all && names.length === 0) throw new UsageError('name the projections to rebuild, or --all (see `projections list`)');
       const r = res();
       const [root, store] = await Promise.all([r.readModels(), r.store()]);
-      const { ProjectionRebuilder, createProjections } = await queryApi();
+      const { ProjectionRebuilder, createProjections } = await readModels();
       const rebuilder = new ProjectionRebuilder(root, store, createProjections(), { databaseUrl: r.config.DATABASE_URL });
       const unit = rebuilder.unit(o.all ? 'all' : names);
       io.stderr.write(`rebuild: ${unit.names.join(', ')} (tables ${unit.tables.join(', ')})\n`);
@@ -334,7 +334,7 @@ export function createCli(io: CliIo): { program: Command; run(argv: readonly str
       if (!o.all && names.length === 0) throw new UsageError('name the projections to verify, or --all (see `projections list`)');
       const r = res();
       const [root, store] = await Promise.all([r.readModels(), r.store()]);
-      const { ProjectionRebuilder, createProjections } = await queryApi();
+      const { ProjectionRebuilder, createProjections } = await readModels();
       const rebuilder = new ProjectionRebuilder(root, store, createProjections(), { databaseUrl: r.config.DATABASE_URL });
       const printer = progressPrinter(o.progress, 'verify');
       try {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { newEvent, streams, type NewEvent } from '@eventcast/events';
-import type { ProjectionStatusReport } from '@eventcast/query-api';
+import type { ProjectionStatusReport } from '@eventcast/read-models';
 import { chatHeavyMix, loadEvents } from './generate.js';
 import { createStoreDb, runCli, spawnCli, startLiveSlice, waitFor, type LiveSlice, type StoreDb } from './test-support.js';
 
@@ -249,7 +249,7 @@ void describe('projections status', () => {
   });
 
   void it('shows checkpoint, head, lag in events and seconds, and a failing live projector with its error', async () => {
-    const { createProjections, createReadModelDb, migrateReadModels, ProjectionRunner } = await import('@eventcast/query-api');
+    const { createProjections, createReadModelDb, migrateReadModels, ProjectionRunner } = await import('@eventcast/read-models');
     const { db, root } = createReadModelDb(s.db.url, 2);
     try {
       await migrateReadModels(root);

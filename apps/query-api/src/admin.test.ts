@@ -16,12 +16,10 @@ import { JwtService } from '@nestjs/jwt';
 import { REDACTED, streams, type EventData, type EventType, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import type { AdminBroadcastsDto, AuditPageDto, ProjectionsStatusDto } from './admin/admin.dto.js';
-import { bootstrapQueryApi, createProjections, type RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
-import { AuditProjection } from './projections/audit.projection.js';
+import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
+import { createProjections, createReadModelDb, AuditProjection } from '@eventcast/read-models';
 import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
-import { MEDIA } from './testing/fixtures.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
+import { MEDIA, MemoryEventLog } from '@eventcast/read-models/testing';
 
 /** The in-memory log plus the head the status report needs (the PostgreSQL store's `headPosition`). */
 class HeadedLog extends MemoryEventLog {

@@ -13,11 +13,9 @@ import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/pl
 import { csvField, toCsv } from './analytics/csv.js';
 import { parseDayRange } from './analytics/range.js';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
-import { AnalyticsProjection, averageViewers } from './projections/analytics.projection.js';
+import { createReadModelDb, AnalyticsProjection, averageViewers } from '@eventcast/read-models';
 import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
-import { MEDIA } from './testing/fixtures.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
+import { MEDIA, MemoryEventLog } from '@eventcast/read-models/testing';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
 const alice = { id: randomUUID(), username: 'an_alice' };

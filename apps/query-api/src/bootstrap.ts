@@ -1,6 +1,7 @@
 /**
- * Starts query-api: migrations → HTTP → catch-up from the event store → JetStream consumer (and, while NATS is
- * away, catch-ups from the store: messaging/store-follower.ts).
+ * Starts query-api: migrations → HTTP → NATS → projector leadership (@eventcast/read-models). As the leader: catch-up
+ * from the event store → JetStream consumer (and, while NATS is away, catch-ups from the store:
+ * messaging/store-follower.ts); as a follower: HTTP only, trying for the lock every second. Then the webhook module.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -15,33 +16,12 @@ import { AppModule } from './app.module.js';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
 import type { QueryApiRuntime } from './common/tokens.js';
 import { recordingsConfigFromEnv, type QueryApiConfig } from './config.js';
-import { createReadModelDb } from './database/database.js';
-import { migrateReadModels } from './database/migrations.js';
+import { createProjections, createReadModelDb, migrateReadModels, ProjectorLeadership, ProjectionRunner, projectionStatus, StoreCatchUp, type EventLogReader, type ProjectorRole } from '@eventcast/read-models';
 import type { EventStore } from '@eventcast/event-store';
 import { createEventStore } from './event-store.factory.js';
 import { JetStreamProjector } from './messaging/jetstream-projector.js';
 import { StoreFollower } from './messaging/store-follower.js';
-import { AnalyticsProjection } from './projections/analytics.projection.js';
-import { AuditProjection } from './projections/audit.projection.js';
-import { BroadcastsProjection } from './projections/broadcasts.projection.js';
-import { ChannelsProjection } from './projections/channels.projection.js';
-import { ChatMessagesProjection } from './projections/chat-messages.projection.js';
-import { ChatRolesProjection } from './projections/chat-roles.projection.js';
-import { ChatRoomsProjection } from './projections/chat-rooms.projection.js';
-import { EmotesProjection } from './projections/emotes.projection.js';
-import { FollowsProjection } from './projections/follows.projection.js';
-import { ApiTokensProjection } from './integrations/api-tokens.projection.js';
-import { WebhooksProjection } from './integrations/webhooks.projection.js';
-import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
-import { ClipsProjection } from './vod/clips.projection.js';
-import { VodsProjection } from './vod/vods.projection.js';
-import { startWebhooks, type RunningWebhooks } from './integrations/webhooks-runtime.js';
-import { ModerationLogProjection } from './projections/moderation-log.projection.js';
-import type { EventLogReader } from './projections/event-log.js';
-import { ProjectionRunner } from './projections/projection-runner.js';
-import { projectionStatus } from './rebuild/status.js';
-import { StoreCatchUp } from './projections/store-catch-up.js';
-import { StreamHealthProjection } from './projections/stream-health.projection.js';
+import { startWebhooks, type RunningWebhooks } from './webhooks/index.js';
 import { ReadPosition } from './common/read-position.js';
 import { StoreHead } from './common/store-head.js';
 import { DEFAULT_MAX_POSITION_WAIT_MS, POSITION_HEADER } from '@eventcast/contracts';
@@ -53,38 +33,17 @@ export interface RunningQueryApi {
   port: number;
   /** The projection runner (tests read checkpoints through it). */
   runner: ProjectionRunner;
+  /** `leader` while this process holds the projector lock and applies events, else `follower` (projector-leadership.ts). */
+  role(): ProjectorRole;
   /** Graceful stop: consumer (in-flight message finishes), HTTP server, NATS, event store, pool. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * The projections this app runs, in one runner, in run order: chat messages come before the moderation log,
- * which reads a deleted message's sender and text from them.
- */
-export function createProjections() {
-  return [
-    new ChannelsProjection(),
-    new BroadcastsProjection(),
-    new ChatMessagesProjection(),
-    new ChatRoomsProjection(),
-    new ChatRolesProjection(),
-    new ModerationLogProjection(),
-    new EmotesProjection(),
-    new FollowsProjection(),
-    new AnalyticsProjection(),
-    new ApiTokensProjection(),
-    new WebhooksProjection(),
-    new AuditProjection(),
-    new StreamHealthProjection(),
-    new RestreamTargetsProjection(),
-    new VodsProjection(),
-    new ClipsProjection(),
-  ];
-}
-
-/**
- * Boots query-api. Resolves once HTTP listens, the read model has caught up with the event store and the
- * JetStream consumer is attached (`/ready` is 200 from then on).
+ * Boots query-api. Resolves once HTTP listens and the first try for the projector lock is done: as the leader, once
+ * the read model has caught up with the event store and the JetStream consumer is attached (`/ready` is 200 from then
+ * on); as a follower (another query-api on the same read-model database leads) at once, retrying the lock every
+ * `leaderRetryMs` in the background.
  * @param config see {@link QueryApiConfig}.
  * @param logger defaults to `createLogger('query-api')`.
  * @throws on migration, store, NATS or listen errors (everything opened so far is closed again).
@@ -96,6 +55,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
   let projector: JetStreamProjector | undefined;
   let webhooks: RunningWebhooks | undefined;
   let follower: StoreFollower | undefined;
+  let leadership: ProjectorLeadership | undefined;
   let closed = false;
   let unreportMetrics: (() => void) | undefined;
   registerAppMetrics('query-api');
@@ -103,6 +63,7 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     if (closed) return;
     closed = true;
     readPosition.close();
+    await leadership?.stop();
     await follower?.stop();
     await projector?.stop();
     await webhooks?.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'));
@@ -120,11 +81,15 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
     hlsPublicUrl: config.hlsPublicUrl,
     readPosition,
     recordings: config.recordings ?? recordingsConfigFromEnv(process.env),
-    // Readiness: the projector consumes (JetStream consumer attached, NATS connected) or, NATS being away, follows
-    // the event store directly (StoreFollower).
-    consumerAttached: () => ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
+    // Readiness: a follower relies on the leader (another query-api) keeping the read models current, which the lag
+    // limits check; the leader's projector consumes (JetStream consumer attached, NATS connected) or, NATS being
+    // away, follows the event store directly (StoreFollower).
+    consumerAttached: () =>
+      leadership?.role === 'follower' || ((projector?.attached ?? false) && (follower?.natsConnected ?? false)) || (follower?.following ?? false),
+    projectorRole: () => leadership?.role ?? 'follower',
     stopConsumer: async () => {
       logger.info('shutting down: stopping the JetStream consumer');
+      await leadership?.stop();
       await follower?.stop();
       await projector?.stop();
     },
@@ -178,23 +143,40 @@ export async function bootstrapQueryApi(config: QueryApiConfig, logger: Logger =
       runtime.projectionStatus = () => projectionStatus(db, withHead, runner.projections);
       runtime.storeHead = new StoreHead(withHead.headPosition);
     }
-    unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, lag: () => lagProbe.measure(), logger });
+    unreportMetrics = reportProjectorMetrics({ runner, projector: () => projector, role: () => leadership?.role ?? 'follower', lag: () => lagProbe.measure(), logger });
     const catchUp = new StoreCatchUp(runner, store, logger, config.catchUpBatchSize ?? 500);
-    const position = await catchUp.run();
-    logger.info({ position: position.toString() }, 'read models caught up with the event store');
-
     const nats = natsConnectionOptions({ NATS_URL: config.natsUrl, NATS_USER: config.natsUser ?? '', NATS_PASSWORD: config.natsPassword ?? '' }, 'query-api');
-    nc = await connect({ ...nats, maxReconnectAttempts: -1 });
-    follower = new StoreFollower(catchUp, logger);
-    follower.watch(nc);
-    projector = new JetStreamProjector(nc, runner, catchUp, config.jetstream, logger);
-    await projector.start();
+    const bus = (nc = await connect({ ...nats, maxReconnectAttempts: -1 }));
+    // One projector per read-model database: the leader catches up and consumes; followers serve HTTP and retry the
+    // lock every second, taking over within seconds when the leader dies (projector-leadership.ts).
+    leadership = new ProjectorLeadership({
+      databaseUrl: config.databaseUrl,
+      retryMs: config.leaderRetryMs,
+      logger,
+      onAcquired: async () => {
+        const position = await catchUp.run();
+        logger.info({ position: position.toString() }, 'read models caught up with the event store');
+        follower = new StoreFollower(catchUp, logger);
+        follower.watch(bus);
+        projector = new JetStreamProjector(bus, runner, catchUp, config.jetstream, logger);
+        await projector.start();
+      },
+      onLost: async () => {
+        await follower?.stop();
+        await projector?.stop().catch((err: unknown) => logger.warn({ err }, 'projector stop failed'));
+        follower = undefined;
+        projector = undefined;
+      },
+    });
+    const role = await leadership.start();
+    logger.info({ role }, role === 'leader' ? 'projector leader: applying the projections' : 'projector follower: another query-api applies the projections');
     if (config.webhooks) {
       webhooks = await startWebhooks({ nc, db, root, databaseUrl: config.databaseUrl, topology: config.jetstream, options: config.webhooks, logger });
     }
 
     const running = app;
-    return { app: running, port, runner, close: () => running.close() };
+    const lead = leadership;
+    return { app: running, port, runner, role: () => lead.role, close: () => running.close() };
   } catch (err) {
     if (app) await app.close().catch(() => undefined);
     else await closeResources().catch(() => undefined);

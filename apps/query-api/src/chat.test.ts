@@ -10,8 +10,7 @@ import { PostgresEventStore } from '@eventcast/event-store';
 import { streams, type NewEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
-import { chatRoom, ids, PNG_1X1, registered, user } from './testing/chat-fixtures.js';
-import { dumpReadModels } from './testing/dump.js';
+import { chatRoom, ids, PNG_1X1, registered, user, dumpReadModels } from '@eventcast/read-models/testing';
 import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 
 interface Page {

@@ -4,9 +4,9 @@
 import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
 import { DEFAULT_MAX_POSITION_WAIT_MS } from '@eventcast/contracts';
 import { loadConfig } from '@eventcast/platform';
-import type { EventLogReader } from './projections/event-log.js';
+import type { EventLogReader } from '@eventcast/read-models';
 import { DEFAULT_PROJECTOR_BATCH_SIZE, type JetStreamProjectorOptions } from './messaging/jetstream-projector.js';
-import { webhookOptionsFromEnv, type WebhookOptions } from './integrations/webhook-options.js';
+import { webhookOptionsFromEnv, type WebhookOptions } from './webhooks/index.js';
 import { DEFAULT_LAG_THRESHOLDS, type LagThresholds } from './observability/projection-lag.js';
 
 /** Everything {@link bootstrapQueryApi} needs. */
@@ -34,6 +34,11 @@ export interface QueryApiConfig {
   jetstream: JetStreamProjectorOptions;
   /** Events per catch-up transaction (default 500). */
   catchUpBatchSize?: number;
+  /**
+   * Interval (ms) of a follower's tries for the projector lock and of the leader's check of its lock connection
+   * (`QUERY_API_LEADER_RETRY_MS`, default 1000): a killed leader is replaced within about this long.
+   */
+  leaderRetryMs?: number;
   /** Use this global-log reader instead of constructing a PostgresEventStore (tests); not closed by the app. */
   eventStore?: EventLogReader;
   /** Install SIGTERM/SIGINT handlers that close the app gracefully (default true; tests pass false). */
@@ -153,6 +158,7 @@ export function queryApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Que
     jwtSecret: c.JWT_SECRET,
     hlsPublicUrl: c.HLS_PUBLIC_URL,
     catchUpBatchSize: positiveInt(env, 'QUERY_API_CATCH_UP_BATCH', 500),
+    leaderRetryMs: positiveInt(env, 'QUERY_API_LEADER_RETRY_MS', 1000),
     webhooks: webhookOptionsFromEnv(env, c.STREAM_KEY_SECRET, c.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
     ingestUrls: ingestUrlsFromEnv(env),
     recordings: recordingsConfigFromEnv(env),

@@ -9,10 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { settingsChangedDetailsSchema } from '@eventcast/contracts';
 import { defaultChatSettings, streams, type ChatSettings, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { createReadModelDb } from './database/database.js';
-import { ModerationLogProjection } from './projections/moderation-log.projection.js';
-import { createTestBus, liveReadModel, rebuiltThreeWays, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
+import { createReadModelDb, ModerationLogProjection } from '@eventcast/read-models';
+import { createTestBus, rebuiltThreeWays, type TestBus } from './testing/harness.js';
+import { liveReadModel, MemoryEventLog } from '@eventcast/read-models/testing';
 
 class HeadedLog extends MemoryEventLog {
   headPosition(): Promise<bigint> {

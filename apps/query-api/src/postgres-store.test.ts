@@ -9,9 +9,7 @@ import { PostgresEventStore } from '@eventcast/event-store';
 import { newEvent, streams, type NewEvent } from '@eventcast/events';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi } from './bootstrap.js';
-import { chatRoom, ids as chatIds, user } from './testing/chat-fixtures.js';
-import { dumpReadModels as dump } from './testing/dump.js';
-import { MEDIA } from './testing/fixtures.js';
+import { chatRoom, ids as chatIds, user, dumpReadModels as dump, MEDIA } from '@eventcast/read-models/testing';
 import { createTestBus, getJson, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';

@@ -9,10 +9,8 @@ import type { RecordedEvent } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
 import { THUMBNAIL_URL_PERIOD_MS, thumbnailUrl } from './channels/channels.service.js';
-import { dumpReadModels as dump } from './testing/dump.js';
-import { end, MEDIA, register, setLatencyMode, start, updateInfo } from './testing/fixtures.js';
+import { dumpReadModels as dump, end, MEDIA, register, setLatencyMode, start, updateInfo, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, getJson, startApp, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
 
 void describe('query-api', () => {
   const log = new MemoryEventLog();
@@ -40,8 +38,8 @@ void describe('query-api', () => {
   });
 
   void test('health, readiness and OpenAPI', async () => {
-    assert.deepEqual(await getJson(`${base}/health`), { status: 200, body: { status: 'ok' } });
-    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready' } });
+    assert.deepEqual(await getJson(`${base}/health`), { status: 200, body: { status: 'ok', role: 'leader' } });
+    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready', role: 'leader' } });
     const docs = await getJson(`${base}/docs-json`);
     assert.equal(docs.status, 200);
     const paths = Object.keys((docs.body as { paths: Record<string, unknown> }).paths);

@@ -15,9 +15,8 @@ import {
 } from '@eventcast/contracts';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
-import { register, start } from './testing/fixtures.js';
+import { register, start, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
 
 /** The in-memory log plus the head read-your-writes checks `minPosition` against (the PostgreSQL store's `headPosition`). */
 class HeadedLog extends MemoryEventLog {

@@ -11,11 +11,9 @@ import type { RestreamTargetList } from '@eventcast/contracts';
 import { streams, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
-import { dumpReadModels } from './testing/dump.js';
-import { register } from './testing/fixtures.js';
-import { RestreamTargetsProjection } from './restream/restream-targets.projection.js';
+import { dumpReadModels, register, MemoryEventLog } from '@eventcast/read-models/testing';
+import { RestreamTargetsProjection } from '@eventcast/read-models';
 import { createTestBus, rebuiltThreeWays, startApp, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
 
 void describe('restream read model', () => {
   const log = new MemoryEventLog();

@@ -12,11 +12,9 @@ import type { BroadcastHealthSeries, ChannelHealthResponse } from '@eventcast/co
 import { streams, type EventData } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
 import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
-import { StreamHealthProjection } from './projections/stream-health.projection.js';
+import { createReadModelDb, StreamHealthProjection } from '@eventcast/read-models';
 import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
-import { MEDIA } from './testing/fixtures.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
+import { MEDIA, MemoryEventLog } from '@eventcast/read-models/testing';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
 const alice = { id: randomUUID(), username: 'sh_alice' };

@@ -13,10 +13,9 @@ import type { ActivityStrip, ChatReplayPage } from '@eventcast/contracts';
 import { streams } from '@eventcast/events';
 import type { TestDatabase } from '@eventcast/platform';
 import type { RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
-import { MEDIA } from './testing/fixtures.js';
+import { createReadModelDb } from '@eventcast/read-models';
+import { MEDIA, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, startApp, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
 import { wallWindow } from './vod/replay.js';
 import { replayQuery } from './vod/vod.service.js';
 

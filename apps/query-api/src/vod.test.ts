@@ -16,15 +16,10 @@ import { JwtService } from '@nestjs/jwt';
 import type { ActivityStrip, ChannelView, ChatReplayMessage, ChatReplayPage, ClipList, ClipView, ReplayModerationList, StorageUsage, TimelineRun, VodDetail, VodList } from '@eventcast/contracts';
 import { streams, type EventData, type EventType } from '@eventcast/events';
 import { createTestDatabase, loadConfig, type TestDatabase } from '@eventcast/platform';
-import { bootstrapQueryApi, createProjections, type RunningQueryApi } from './bootstrap.js';
-import { createReadModelDb } from './database/database.js';
-import { ProjectionRebuilder } from './rebuild/rebuilder.js';
-import { dumpReadModels } from './testing/dump.js';
-import { MEDIA } from './testing/fixtures.js';
+import { bootstrapQueryApi, type RunningQueryApi } from './bootstrap.js';
+import { createProjections, createReadModelDb, ProjectionRebuilder, ClipsProjection, VodsProjection } from '@eventcast/read-models';
+import { dumpReadModels, MEDIA, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, rebuiltThreeWays, testConfig, testLogger, waitFor, type TestBus } from './testing/harness.js';
-import { MemoryEventLog } from './testing/memory-event-log.js';
-import { ClipsProjection } from './vod/clips.projection.js';
-import { VodsProjection } from './vod/vods.projection.js';
 
 /** Wall clock of the memory log: the event at position p occurs at 12:00:00Z + p s; W(s) is that instant in ms. */
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);

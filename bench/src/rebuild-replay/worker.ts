@@ -1,7 +1,7 @@
 /**
  * One measured run of the rebuild/replay benchmark, in its own process so its peak RSS is its own:
  * `node worker.js rebuild <databaseUrl>` rebuilds every projection (blue/green, from position 0, through
- * @eventcast/query-api's ProjectionRebuilder, as `eventcast-ops projections rebuild --all` does);
+ * @eventcast/read-models' ProjectionRebuilder, as `eventcast-ops projections rebuild --all` does);
  * `node worker.js replay <databaseUrl> <file>` replays the whole log as JSON Lines (as `eventcast-ops replay --out`).
  * Prints one JSON line: events, seconds, events/s, peak RSS (KiB) and RSS samples over the run (memory flatness).
  */
@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { PostgresEventStore } from '@eventcast/event-store';
 import { replay } from '@eventcast/ops';
-import { createProjections, createReadModelDb, migrateReadModels, ProjectionRebuilder } from '@eventcast/query-api';
+import { createProjections, createReadModelDb, migrateReadModels, ProjectionRebuilder } from '@eventcast/read-models';
 
 /** RSS sample: MiB at a global position. */
 interface Sample {

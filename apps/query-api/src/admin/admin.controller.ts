@@ -14,7 +14,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorDto } from '../common/error.dto.js';
-import { AUDIT_CATEGORIES, type AuditCategory } from '../projections/audit.projection.js';
+import { AUDIT_CATEGORIES, type AuditCategory } from '@eventcast/read-models';
 import { AdminBroadcastsDto, AuditPageDto, ProjectionsStatusDto } from './admin.dto.js';
 import { AdminGuard } from './admin.guard.js';
 import { AdminService } from './admin.service.js';

@@ -6,9 +6,8 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { sql } from 'kysely';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb, WEBHOOK_ACTIONS, type AuditCategory } from '@eventcast/read-models';
 import { REDACTED } from '@eventcast/events';
-import { WEBHOOK_ACTIONS, type AuditCategory } from '../projections/audit.projection.js';
 import type { AdminBroadcastsDto, AuditEntryDto, AuditPageDto, ProjectionsStatusDto } from './admin.dto.js';
 import { readIngestHealth, type IngestHealthSnapshot } from './ingest-health.client.js';
 
@@ -31,7 +30,7 @@ export class AdminService {
   ) {}
 
   /**
-   * Every projection's checkpoint, the store head, lag and state (rebuild/status.ts `projectionStatus`, the same
+   * Every projection's checkpoint, the store head, lag and state (`projectionStatus` of @eventcast/read-models, rebuild/status.ts, the same
    * report as `eventcast-ops projections status`).
    * @throws {ServiceUnavailableException} (503) before the projector runs, or when the event store cannot tell its head.
    */

@@ -20,7 +20,7 @@ import { AdminSummaryDto, BroadcastDetailDto, ChannelAnalyticsDto, DailySeriesDt
 import { AnalyticsService } from './analytics.service.js';
 import { toCsv } from './csv.js';
 import { parseDayRange } from './range.js';
-import { UUID } from '../common/uuid.js';
+import { UUID } from '@eventcast/read-models';
 
 /** The part of the express response the CSV routes use. */
 interface CsvResponse {

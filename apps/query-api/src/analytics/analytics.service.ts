@@ -1,5 +1,5 @@
 /**
- * Analytics queries over the analytics read models (projections/analytics.projection.ts) and who may see them:
+ * Analytics queries over the analytics read models (@eventcast/read-models, projections/analytics.projection.ts) and who may see them:
  * a channel's owner (account id = channel id) and platform admins (`EVENTCAST_ADMINS`, `isAdmin` of
  * @eventcast/platform). Inputs are already validated (common/params.ts, ./range.ts).
  */
@@ -8,8 +8,7 @@ import { sql } from 'kysely';
 import { isAdmin, loadConfig } from '@eventcast/platform';
 import type { Account } from '../auth/bearer-auth.guard.js';
 import { parseUsername } from '../common/params.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
-import type { AnalyticsBroadcastsTable } from '../database/analytics-schema.js';
+import { READ_MODEL_DB, type ReadModelDb, type AnalyticsBroadcastsTable } from '@eventcast/read-models';
 import type {
   AdminSummaryDto,
   AnalyticsChannelDto,

@@ -6,7 +6,7 @@ import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } fr
 import { ErrorDto } from '../common/error.dto.js';
 import { BroadcastViewDto } from './broadcast.dto.js';
 import { BroadcastsService } from './broadcasts.service.js';
-import { UUID } from '../common/uuid.js';
+import { UUID } from '@eventcast/read-models';
 
 /** Broadcast details (live or past). */
 @ApiTags('broadcasts')

@@ -2,7 +2,7 @@
  * Broadcast queries over `readmodels.broadcasts`.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import type { BroadcastViewDto } from './broadcast.dto.js';
 
 /** Read-only access to broadcasts. */

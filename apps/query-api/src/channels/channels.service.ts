@@ -4,7 +4,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HLS_THUMBNAIL_FILE, hlsChannelPath, VOD_MULTIVARIANT_PLAYLIST, vodPath, type LatencyMode } from '@eventcast/contracts';
 import type { MediaInfo } from '@eventcast/events';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import type { ChannelViewDto } from './channel.dto.js';
 
 /** A channel row with its current broadcast's media (null when offline). */

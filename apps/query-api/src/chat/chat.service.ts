@@ -5,10 +5,8 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { sql } from 'kysely';
 import { defaultChatSettings } from '@eventcast/events';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
-import { READMODELS_SCHEMA } from '../database/schema.js';
+import { READ_MODEL_DB, type ReadModelDb, READMODELS_SCHEMA, CHAT_MESSAGES_PROJECTION } from '@eventcast/read-models';
 import { parseUsername, type PageQuery } from '../common/params.js';
-import { CHAT_MESSAGES_PROJECTION } from '../projections/chat-messages.projection.js';
 import type { BlockedTermsDto, ChatMessagesPageDto, ChatRoleViewDto, ChatSettingsViewDto, ModerationLogPageDto } from './chat.dto.js';
 
 /** A channel (= account): id and lower-case username. */

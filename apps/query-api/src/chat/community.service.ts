@@ -2,7 +2,7 @@
  * Emote and follower queries over `channel_emotes` and `follows`.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 
 /** An emote image: bytes and MIME type (`image/png`, `image/gif` or `image/webp`). */
 export interface EmoteImage {

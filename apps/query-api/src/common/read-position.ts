@@ -8,7 +8,7 @@
  * runner, so it also holds when several query-api processes share the durable consumer and another one applied the
  * event. While requests wait, ONE query per {@link ReadPositionOptions.pollMs} serves all of them.
  */
-import type { ReadModelDb } from '../database/database.js';
+import type { ReadModelDb } from '@eventcast/read-models';
 
 /** Tuning of {@link ReadPosition}. */
 export interface ReadPositionOptions {

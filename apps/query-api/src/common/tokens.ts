@@ -3,7 +3,7 @@
  */
 
 import type { LagThresholds, ProjectionLag } from '../observability/projection-lag.js';
-import type { ProjectionStatusReport } from '../rebuild/status.js';
+import type { ProjectionStatusReport, ProjectorRole } from '@eventcast/read-models';
 import type { ReadPosition } from './read-position.js';
 import type { StoreHead } from './store-head.js';
 import type { RecordingsConfig } from '../config.js';
@@ -20,6 +20,8 @@ export interface QueryApiRuntime {
    * connected NATS, or NATS is away and catch-ups from the event store succeed.
    */
   consumerAttached(): boolean;
+  /** This process's projector role (`leader` applies events; `follower` waits for the lock), for `/ready` and metrics. */
+  projectorRole(): ProjectorRole;
   /** Stops the consumer after the in-flight message (called before the HTTP server closes). */
   stopConsumer(): Promise<void>;
   /** Closes NATS, the event store (when owned) and the database pool, in that order. */

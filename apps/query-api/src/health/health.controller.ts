@@ -11,12 +11,14 @@ import { sql } from 'kysely';
 import { ErrorDto } from '../common/error.dto.js';
 import { SkipReadPosition } from '../common/read-your-writes.interceptor.js';
 import { QUERY_API_RUNTIME, type QueryApiRuntime } from '../common/tokens.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import { DEFAULT_LAG_THRESHOLDS, lagProblems } from '../observability/projection-lag.js';
 
-/** `{ status }` of the probes. */
+/** `{ status, role }` of the probes. */
 export class StatusDto {
   @ApiProperty({ example: 'ok' }) status!: string;
+  /** This process's projector role: `leader` applies the projections, `follower` serves reads and waits for the lock. */
+  @ApiProperty({ enum: ['leader', 'follower'], example: 'leader' }) role!: 'leader' | 'follower';
 }
 
 /** Liveness and readiness probes. */
@@ -29,16 +31,16 @@ export class HealthController {
     @Inject(QUERY_API_RUNTIME) private readonly runtime: QueryApiRuntime,
   ) {}
 
-  /** Always `{ status: 'ok' }` while the process serves HTTP. */
+  /** Always `{ status: 'ok', role }` while the process serves HTTP. */
   @Get('health')
   @ApiOkResponse({ type: StatusDto })
   health(): StatusDto {
-    return { status: 'ok' };
+    return { status: 'ok', role: this.runtime.projectorRole() };
   }
 
   /**
-   * `{ status: 'ready' }` when a `SELECT 1` succeeds within 2 s, the projector consumes (JetStream or the store) and every
-   * projection is within the lag limits.
+   * `{ status: 'ready', role }` when a `SELECT 1` succeeds within 2 s, the projector consumes (JetStream or the store)
+   * — or this process is a follower, the leader being another query-api — and every projection is within the lag limits.
    * @throws {ServiceUnavailableException} (503) naming what is not ready (e.g. which projection lags, by how much).
    */
   @Get(['ready', 'health/ready'])
@@ -62,6 +64,6 @@ export class HealthController {
       }
     }
     if (problems.length > 0) throw new ServiceUnavailableException(`not ready: ${problems.join(', ')}`);
-    return { status: 'ready' };
+    return { status: 'ready', role: this.runtime.projectorRole() };
   }
 }

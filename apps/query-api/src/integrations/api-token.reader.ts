@@ -6,7 +6,7 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { ApiTokenScope } from '@eventcast/events';
 import { hashApiToken, parseApiToken } from '@eventcast/platform';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 
 /** A verified token. */
 export interface QueryApiTokenPrincipal {

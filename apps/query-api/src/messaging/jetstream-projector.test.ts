@@ -7,16 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventSchemas, streams, type EventData, type EventType, type NewEvent, type RecordedEvent } from '@eventcast/events';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { createProjections } from '../bootstrap.js';
-import { createReadModelDb, type ReadModelDb } from '../database/database.js';
-import { migrateReadModels } from '../database/migrations.js';
-import type { Projection } from '../projections/projection.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
-import { StoreCatchUp } from '../projections/store-catch-up.js';
-import { chatRoom, registered, user } from '../testing/chat-fixtures.js';
-import { dumpReadModels } from '../testing/dump.js';
+import { createProjections, createReadModelDb, type ReadModelDb, migrateReadModels, type Projection, ProjectionRunner, StoreCatchUp } from '@eventcast/read-models';
+import { chatRoom, registered, user, dumpReadModels, MemoryEventLog } from '@eventcast/read-models/testing';
 import { createTestBus, testConfig, testLogger, waitFor, type TestBus } from '../testing/harness.js';
-import { MemoryEventLog } from '../testing/memory-event-log.js';
 import { JetStreamProjector, type JetStreamProjectorOptions } from './jetstream-projector.js';
 import { ensureTopology } from './jetstream-setup.js';
 

@@ -31,9 +31,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { fromWire, redactedFieldsOf, type RecordedEvent } from '@eventcast/events';
 import { isStoreUnavailableError } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
-import type { ProjectionRunner } from '../projections/projection-runner.js';
-import type { StoreCatchUp } from '../projections/store-catch-up.js';
-import { logProjected } from '../observability/projected-log.js';
+import { type ProjectionRunner, type StoreCatchUp, logProjected } from '@eventcast/read-models';
 import { ensureTopology, type JetStreamTopology } from './jetstream-setup.js';
 
 /** Consumer tuning on top of the topology. */

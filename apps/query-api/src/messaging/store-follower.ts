@@ -11,7 +11,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@eventcast/platform';
-import type { StoreCatchUp } from '../projections/store-catch-up.js';
+import type { StoreCatchUp } from '@eventcast/read-models';
 
 /** Tuning of {@link StoreFollower}. */
 export interface StoreFollowerOptions {

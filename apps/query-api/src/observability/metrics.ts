@@ -5,12 +5,14 @@
  *   ./projection-lag.ts); `eventcast_event_store_head_position`;
  * - `eventcast_projector_events_total` / `eventcast_projector_transactions_total`: events passed to committed
  *   projection transactions (live and catch-up, duplicates included) and those transactions;
- * - `eventcast_projector_jetstream_messages_total` / `eventcast_projector_jetstream_batches_total`: the live path.
+ * - `eventcast_projector_jetstream_messages_total` / `eventcast_projector_jetstream_batches_total`: the live path;
+ * - `eventcast_projector_leader`: 1 while this process holds the projector lock and applies events, 0 as a follower
+ *   (projector-leadership.ts in @eventcast/read-models; over all query-api replicas its sum is 1).
  * HTTP request counts and latencies come from `httpMetricsMiddleware('query-api')`.
  */
 import { counter, gauge, type Logger } from '@eventcast/platform';
 import type { ProjectorStats } from '../messaging/jetstream-projector.js';
-import type { RunnerStats } from '../projections/projection-runner.js';
+import type { ProjectorRole, RunnerStats } from '@eventcast/read-models';
 import type { ProjectionLag } from './projection-lag.js';
 
 /** What one running query-api contributes to a scrape. */
@@ -18,6 +20,8 @@ export interface ProjectorMetricsSource {
   runner: { readonly stats: RunnerStats };
   /** The live consumer's counters, once it exists. */
   projector(): { readonly stats: ProjectorStats } | undefined;
+  /** This process's projector role. */
+  role(): ProjectorRole;
   /** Current lags (null: the store cannot tell its head). */
   lag(): Promise<ProjectionLag[] | null>;
   logger: Logger;
@@ -57,6 +61,14 @@ counter({
   collect() {
     this.reset();
     this.inc(sum((s) => s.projector()?.stats.batches ?? 0));
+  },
+});
+
+gauge({
+  name: 'eventcast_projector_leader',
+  help: '1 while this query-api holds the projector lock and applies the projections, 0 while it follows.',
+  collect() {
+    this.set(sum((s) => (s.role() === 'leader' ? 1 : 0)));
   },
 });
 

@@ -54,7 +54,7 @@ void describe('query-api observability', () => {
   };
 
   void test('/ready is 503 naming the lagging projection while the projector is behind, 200 once it caught up', async () => {
-    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready' } });
+    assert.deepEqual(await getJson(`${base}/ready`), { status: 200, body: { status: 'ready', role: 'leader' } });
     assert.equal((await getJson(`${base}/health/ready`)).status, 200);
 
     // Appended to the store, not delivered on JetStream: the live projector cannot see them (as when it is stopped).

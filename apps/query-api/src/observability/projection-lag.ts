@@ -6,8 +6,7 @@
  * by the `eventcast_projection_lag_*` metrics.
  */
 import type { EventStore } from '@eventcast/event-store';
-import type { ReadModelDb } from '../database/database.js';
-import type { EventLogReader } from '../projections/event-log.js';
+import type { ReadModelDb, EventLogReader } from '@eventcast/read-models';
 
 /** Lag of one projection. Positions are global positions; `lagSeconds` is wall-clock seconds. */
 export interface ProjectionLag {

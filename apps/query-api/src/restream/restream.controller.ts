@@ -8,7 +8,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '
 import type { RestreamTargetList } from '@eventcast/contracts';
 import { BearerAuthGuard, type AuthRequest } from '../auth/bearer-auth.guard.js';
 import { ErrorDto } from '../common/error.dto.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 
 /** Restream read routes. */
 @ApiTags('restream')

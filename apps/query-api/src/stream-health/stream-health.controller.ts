@@ -20,7 +20,7 @@ import type { BroadcastHealthSeries, ChannelHealthResponse } from '@eventcast/co
 import { BearerAuthGuard, type AuthRequest } from '../auth/bearer-auth.guard.js';
 import { ErrorDto } from '../common/error.dto.js';
 import { StreamHealthService } from './stream-health.service.js';
-import { UUID } from '../common/uuid.js';
+import { UUID } from '@eventcast/read-models';
 
 /** Stream health of channels and broadcasts. */
 @ApiTags('analytics')

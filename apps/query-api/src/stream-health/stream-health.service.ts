@@ -11,7 +11,7 @@ import {
   type LastPublishRefusal,
 } from '@eventcast/contracts';
 import type { Account } from '../auth/bearer-auth.guard.js';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
+import { READ_MODEL_DB, type ReadModelDb } from '@eventcast/read-models';
 import { AnalyticsService } from '../analytics/analytics.service.js';
 
 /** Reads the stream-health read models. */

@@ -8,13 +8,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { toMessage } from '@eventcast/event-store';
 import type { RecordedEvent } from '@eventcast/events';
 import { createLogger, createTestDatabase, type Logger, type TestDatabase } from '@eventcast/platform';
-import { bootstrapQueryApi, createProjections, type RunningQueryApi } from '../bootstrap.js';
+import { bootstrapQueryApi, type RunningQueryApi } from '../bootstrap.js';
 import type { QueryApiConfig } from '../config.js';
-import { createReadModelDb } from '../database/database.js';
-import { migrateReadModels } from '../database/migrations.js';
-import type { EventLogReader } from '../projections/event-log.js';
-import type { Projection } from '../projections/projection.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
+import type { EventLogReader, Projection } from '@eventcast/read-models';
+import { projectAlone } from '@eventcast/read-models/testing';
 
 /** A unique stream (`QA_TEST_<hex>`, subjects `qa_test_<hex>.>`) on the shared server. */
 export interface TestBus {
@@ -98,21 +95,6 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
 }
 
 /**
- * Migrates the read-model database at `url` and applies `events` with a runner of `projection` alone, in batches of
- * `size` events per transaction (rebuild-equality tests: the rows must not depend on the batching).
- */
-export async function projectAlone(url: string, projection: Projection, events: readonly RecordedEvent[], size: number): Promise<void> {
-  const { db, root } = createReadModelDb(url, 1);
-  try {
-    await migrateReadModels(root);
-    const runner = new ProjectionRunner(db, [projection]);
-    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
-  } finally {
-    await root.destroy();
-  }
-}
-
-/**
  * The rows of `projection` built three more ways from `log`, to compare with the live read model: alone one event
  * per transaction, alone in one batch of 1000, and by a fresh query-api's catch-up from the store in batches of
  * `catchUpBatchSize` (all projections). Each in a database from `newDb`; `dump` reads the rows to compare.
@@ -131,24 +113,4 @@ export async function rebuiltThreeWays<T>(
   const rebuilt = await bootstrapQueryApi({ ...testConfig(rebuildDb, o.bus, o.log, `qa-test-${randomBytes(4).toString('hex')}`), catchUpBatchSize: o.catchUpBatchSize }, testLogger());
   await rebuilt.close();
   return [await dump(one.url), await dump(all.url), await dump(rebuildDb.url)];
-}
-
-/**
- * The live read model of `events`: a fresh test database (pushed to `dbs`, for the caller's `after` to drop), migrated,
- * with every projection applied in batches of `size` events per transaction (default 1: as the live projector).
- * @returns the database and a Kysely `root` on it (2 connections) that the caller destroys.
- */
-export async function liveReadModel(dbs: TestDatabase[], events: readonly RecordedEvent[], size = 1): Promise<{ tdb: TestDatabase; root: ReturnType<typeof createReadModelDb>['root']; runner: ProjectionRunner }> {
-  const tdb = await createTestDatabase('qa_test');
-  dbs.push(tdb);
-  const { db, root } = createReadModelDb(tdb.url, 2);
-  try {
-    await migrateReadModels(root);
-    const runner = new ProjectionRunner(db, createProjections());
-    for (let i = 0; i < events.length; i += size) await runner.apply(events.slice(i, i + size));
-    return { tdb, root, runner };
-  } catch (err) {
-    await root.destroy();
-    throw err;
-  }
 }

@@ -26,11 +26,8 @@ import {
   type VodList,
   type VodSummary,
 } from '@eventcast/contracts';
-import { READ_MODEL_DB, type ReadModelDb } from '../database/database.js';
-import { READMODELS_SCHEMA } from '../database/schema.js';
-import { moderationAction } from '../projections/moderation-log.projection.js';
+import { READ_MODEL_DB, type ReadModelDb, READMODELS_SCHEMA, moderationAction, type StoredChapter } from '@eventcast/read-models';
 import { badgesOf, encodeCursor, sliceTimeline, wallWindow, type KeysetCursor } from './replay.js';
-import type { StoredChapter } from './vod-schema.js';
 
 const t = (name: string) => sql.table(`${READMODELS_SCHEMA}.${name}`);
 const iso = (ms: number) => new Date(ms).toISOString();

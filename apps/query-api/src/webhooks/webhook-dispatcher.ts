@@ -1,0 +1,204 @@
+/**
+ * Turns domain events into webhook deliveries. Runs in query-api on its own durable JetStream consumer
+ * (`query-api-webhooks`, explicit ack, the stream's order), beside the projections consumer:
+ *
+ * 1. an event of a subscribable type (WEBHOOK_EVENT_TYPES) waits until the `webhooks` projection has passed its global
+ *    position, so the subscriptions it is matched against are those in force at that point of the log (a webhook
+ *    registered in the same batch is not missed, and one registered later never gets older events:
+ *    `registered_position < position`);
+ * 2. in ONE transaction, for every enabled webhook of the event's channel subscribed to its type, a delivery row
+ *    (id derived from webhook id + event id, so a redelivered message adds nothing) and its pg-boss job are inserted;
+ * 3. the message is acked after the commit. A crash before the ack redelivers the message, and the unique delivery id
+ *    makes that harmless: deliveries are neither lost nor duplicated.
+ *
+ * Events of other types are acked at once. An unparseable message is terminated (logged); a payload the catalog
+ * refuses or a database error naks the message with a delay: the dispatcher stalls rather than skip an event.
+ */
+import { createHash } from 'node:crypto';
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { sql, type Kysely } from 'kysely';
+import { fromWire, validateRecorded, type RecordedDomainEvent } from '@eventcast/events';
+import type { Logger } from '@eventcast/platform';
+import { fromKysely, type PgBoss } from 'pg-boss';
+import { type ReadModelDb, WEBHOOKS_PROJECTION } from '@eventcast/read-models';
+import type { DeliveryDB } from './delivery-schema.js';
+import { ensureTopology, type JetStreamTopology } from '../messaging/jetstream-setup.js';
+import { webhookBodyOf, isWebhookEventType } from './webhook-payload.js';
+import { WEBHOOK_QUEUE, type DeliveryJob } from './webhook-sender.js';
+import type { WebhookOptions } from './webhook-options.js';
+
+/** Counters since start (tests, metrics). */
+export interface DispatcherStats {
+  /** Messages acked (any type). */
+  messages: number;
+  /** Delivery rows created. */
+  deliveries: number;
+}
+
+/**
+ * The delivery id of `event` for `webhookId`: a UUID (version nibble 4, RFC 9562 variant) made of
+ * SHA-256(webhookId ":" eventId), so a redelivered event maps to the same delivery.
+ */
+export function deliveryIdOf(webhookId: string, eventId: string): string {
+  const h = createHash('sha256').update(`${webhookId}:${eventId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The dispatcher's consumer loop. */
+export class WebhookDispatcher {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  /** Last `webhooks` checkpoint seen (only moves forward). */
+  private projected = 0n;
+  private readonly counters: DispatcherStats = { messages: 0, deliveries: 0 };
+
+  /**
+   * @param topology the events stream (its consumer name is replaced by `options.consumer`).
+   * @param log the delivery log; its pool is the read-model pool.
+   */
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly db: ReadModelDb,
+    private readonly log: Kysely<DeliveryDB>,
+    private readonly boss: PgBoss,
+    private readonly topology: JetStreamTopology & { retryDelayMs: number },
+    private readonly options: WebhookOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A snapshot of the counters. */
+  get stats(): DispatcherStats {
+    return { ...this.counters };
+  }
+
+  /** Creates the consumer if needed and starts consuming in the background. @throws JetStream errors of the first attach. */
+  async start(): Promise<void> {
+    await this.attach();
+    this.loop = this.run();
+  }
+
+  /** Stops after the message in hand (its transaction commits and it is acked). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.messages?.close();
+    await this.loop;
+  }
+
+  private async attach(): Promise<void> {
+    const t = { ...this.topology, consumer: this.options.consumer };
+    await ensureTopology(this.nc, t);
+    const consumer = await jetstream(this.nc).consumers.get(t.stream, t.consumer);
+    this.messages = await consumer.consume({ max_messages: 256 });
+    this.logger.info({ stream: t.stream, consumer: t.consumer }, 'webhook dispatcher attached');
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 500;
+    while (!this.stopping) {
+      try {
+        if (!this.messages) await this.attach();
+        for await (const msg of this.messages!) {
+          await this.handle(msg);
+          backoffMs = 500;
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        if (!this.stopping) this.logger.error({ err }, 'webhook dispatcher consumer failed; reattaching');
+      }
+      this.messages = undefined;
+      if (this.stopping) break;
+      await new Promise((r) => setTimeout(r, backoffMs));
+      backoffMs = Math.min(backoffMs * 2, 15_000);
+    }
+  }
+
+  /** Handles one message; never throws (it ends acked, nak'ed or terminated). */
+  private async handle(msg: JsMsg): Promise<void> {
+    let raw;
+    try {
+      raw = fromWire(msg.json());
+    } catch (err) {
+      this.logger.error({ err, subject: msg.subject, seq: msg.seq }, 'webhook dispatcher: unparseable event message; terminated');
+      msg.term();
+      return;
+    }
+    if (!isWebhookEventType(raw.type)) {
+      msg.ack();
+      this.counters.messages++;
+      return;
+    }
+    try {
+      const event = validateRecorded(raw);
+      if (!(await this.waitForProjection(event.globalPosition))) {
+        this.logger.warn({ position: event.globalPosition.toString() }, 'webhook dispatcher: webhooks projection behind; retrying later');
+        msg.nak(this.topology.retryDelayMs);
+        return;
+      }
+      this.counters.deliveries += await this.enqueue(event);
+      msg.ack();
+      this.counters.messages++;
+    } catch (err) {
+      this.logger.error({ err, id: raw.id, type: raw.type, position: raw.globalPosition.toString() }, 'webhook dispatcher: event failed; will retry');
+      msg.nak(this.topology.retryDelayMs);
+    }
+  }
+
+  /** Waits (≤ half the ack wait) until the `webhooks` projection's checkpoint reaches `position`. */
+  private async waitForProjection(position: bigint): Promise<boolean> {
+    const until = Date.now() + Math.max(1000, this.topology.ackWaitMs / 2);
+    while (this.projected < position) {
+      const row = await this.db.selectFrom('projection_checkpoints').select('position').where('name', '=', WEBHOOKS_PROJECTION).executeTakeFirst();
+      const p = row ? BigInt(row.position) : 0n;
+      if (p > this.projected) this.projected = p;
+      if (this.projected >= position) break;
+      if (Date.now() > until || this.stopping) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
+  }
+
+  /** Inserts the deliveries of `event` and their jobs in one transaction. @returns how many were new. */
+  private async enqueue(event: RecordedDomainEvent): Promise<number> {
+    const made = webhookBodyOf(event);
+    if (!made) return 0;
+    const hooks = await this.db
+      .selectFrom('webhooks')
+      .select('id')
+      .where('channel_id', '=', made.channelId)
+      .where('enabled', '=', true)
+      .where('registered_position', '<', event.globalPosition.toString())
+      .where(sql<boolean>`${event.type} = ANY(event_types)`)
+      .execute();
+    if (hooks.length === 0) return 0;
+    return this.log.transaction().execute(async (trx) => {
+      let created = 0;
+      for (const hook of hooks) {
+        const id = deliveryIdOf(hook.id, event.id);
+        const inserted = await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            id,
+            webhook_id: hook.id,
+            channel_id: made.channelId,
+            event_id: event.id,
+            event_type: event.type,
+            global_position: event.globalPosition.toString(),
+            payload: JSON.stringify(made.body),
+          })
+          .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) continue;
+        const job: DeliveryJob = { deliveryId: id };
+        await this.boss.send(WEBHOOK_QUEUE, job, { id, db: fromKysely(trx) });
+        created++;
+      }
+      return created;
+    });
+  }
+}
