@@ -24,3 +24,7 @@ export * from './stream-health.js';
 export * from './restream.js';
 export * from './ingest-health.js';
 export * from './vod.js';
+export * from './chat.js';
+export * from './integrations.js';
+export * from './admin.js';
+export * from './ingest-commands.js';
