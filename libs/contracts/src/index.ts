@@ -28,3 +28,5 @@ export * from './chat.js';
 export * from './integrations.js';
 export * from './admin.js';
 export * from './ingest-commands.js';
+export * from './accounts.js';
+export * from './analytics.js';
