@@ -6,18 +6,7 @@
  * AES-256-GCM ciphertext under `STREAM_KEY_SECRET` (the dispatcher must sign with it, so a hash would not do).
  */
 import { z } from 'zod';
-import {
-  API_TOKEN_SCOPES,
-  MAX_API_TOKENS_PER_CHANNEL,
-  MAX_WEBHOOKS_PER_CHANNEL,
-  WEBHOOK_EVENT_TYPES,
-  apiTokenScopeSchema,
-  botNameSchema,
-  textRefinement,
-  webhookEventTypeSchema,
-  type ApiTokenScope,
-  type WebhookEventType,
-} from '@eventcast/contracts';
+import { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, apiTokenScopeSchema, botNameSchema, textRefinement, webhookEventTypeSchema } from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const iso = z.iso.datetime({ offset: true });
@@ -26,17 +15,8 @@ const iso = z.iso.datetime({ offset: true });
  * Token scopes, the bot name rule, webhook event types and the per-channel limits are contracts (the web shows and
  * sends them): declared in `@eventcast/contracts` (integrations.ts), re-exported here for the catalog's importers.
  */
-export {
-  API_TOKEN_SCOPES,
-  MAX_API_TOKENS_PER_CHANNEL,
-  MAX_WEBHOOKS_PER_CHANNEL,
-  WEBHOOK_EVENT_TYPES,
-  apiTokenScopeSchema,
-  botNameSchema,
-  webhookEventTypeSchema,
-  type ApiTokenScope,
-  type WebhookEventType,
-};
+export { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, apiTokenScopeSchema, botNameSchema, webhookEventTypeSchema };
+export { MAX_API_TOKENS_PER_CHANNEL, MAX_WEBHOOKS_PER_CHANNEL, type ApiTokenScope, type WebhookEventType } from '@eventcast/contracts';
 
 export const integrationEventSchemas = {
   ApiTokenCreated: z.object({

@@ -7,21 +7,9 @@ import type { BlockedTerms, ChatHistory, ChatRoleView, ChatSettings, ChatSetting
 import { serviceUrls } from '../config.ts';
 import { ch, request, u } from './http.ts';
 
-export type {
-	BlockedTerms,
-	ChatHistory,
-	ChatMessageView,
-	ChatRole,
-	ChatRoleView,
-	ChatSettingChange,
-	ChatSettings,
-	ChatSettingsView,
-	Emote,
-	ModerationLog,
-	ModerationLogEntry,
-	ModerationRefusal,
-	SettingsChangedDetails,
-} from '@eventcast/contracts';
+export type { ChatHistory, ChatMessageView, ChatRole, ChatRoleView, ChatSettings, ChatSettingsView, Emote } from '@eventcast/contracts';
+/** Moderation shapes (moderation.ts of @eventcast/contracts). */
+export type { BlockedTerms, ChatSettingChange, ModerationLog, ModerationLogEntry, ModerationRefusal, SettingsChangedDetails } from '@eventcast/contracts';
 /**
  * Same as the chat room aggregate: 1–500 user-perceived characters (graphemes) after trimming, and the text rule
  * (no control characters, bidi overrides or unpaired surrogates); the room's default settings; the emote rules.
