@@ -30,3 +30,4 @@ export * from './admin.js';
 export * from './ingest-commands.js';
 export * from './accounts.js';
 export * from './analytics.js';
+export * from './audience.js';
