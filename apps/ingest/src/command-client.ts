@@ -28,6 +28,7 @@ import {
   type NodeStartedRequest,
   type RestreamStateReport,
   type RestreamTargetsReply,
+  type RestreamTargetsRequest,
 } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
@@ -71,7 +72,7 @@ export interface CommandClient {
   /** `ingest.input-refused`: a publish refused for its media. */
   inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply>;
   /** `ingest.restream-targets`: the enabled restream targets of a live channel (keys sealed, issue 10 item 7). */
-  restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply>;
+  restreamTargets(req: RestreamTargetsRequest): Promise<RestreamTargetsReply>;
   /** `ingest.restream-state`: one state change of a restream target. */
   restreamState(req: RestreamStateReport): Promise<IngestCommandResult>;
   close(): Promise<void>;
@@ -222,7 +223,7 @@ export class NatsCommandClient implements CommandClient {
    * `ingest.restream-targets`. @throws {MalformedReplyError} for a reply that is not the contract's shape, or an error
    * reply (`code` set: the command side could not read the targets).
    */
-  async restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply> {
+  async restreamTargets(req: RestreamTargetsRequest): Promise<RestreamTargetsReply> {
     const r = await this.request(CommandPatterns.RestreamTargets, req);
     const parsed = restreamTargetsReplySchema.safeParse(r);
     if (!parsed.success || (isObj(r) && typeof r['code'] === 'string')) throw new MalformedReplyError(CommandPatterns.RestreamTargets);
