@@ -14,16 +14,23 @@ import {
   broadcastRecordedReplySchema,
   broadcastStartReplySchema,
   restreamTargetsReplySchema,
+  type AuthorizePublishReply,
+  type BroadcastEndRequest,
   type BroadcastRecordedReply,
   type BroadcastRecordedRequest,
   type AuthorizePublishRequest as AuthorizePublishWire,
+  type BroadcastStartReply,
+  type BroadcastStartRequest,
   type HealthCommandReply,
   type HealthSampleRequest,
+  type IngestCommandResult,
   type InputRefusedRequest,
+  type NodeStartedRequest,
   type RestreamStateReport,
   type RestreamTargetsReply,
+  type RestreamTargetsRequest,
 } from '@eventcast/contracts';
-import { CommandPatterns, type MediaInfo, type PublishRejectionReason, type BroadcastEndReason } from '@eventcast/events';
+import { CommandPatterns } from '@eventcast/events';
 import { createPublishProof, type Logger as PinoLogger } from '@eventcast/platform';
 
 /**
@@ -46,36 +53,28 @@ export interface CommandClientNatsOptions {
   pass?: string;
 }
 
-/** Reply of `ingest.authorize-publish`. */
-export type AuthorizePublishReply =
-  | { allowed: true; channelId: string; username: string }
-  | { allowed: false; reason: PublishRejectionReason; message: string };
-
-/** Reply of `ingest.broadcast-end` (and of the other `{ ok }` commands). */
-export type CommandResult = { ok: true; broadcastId?: string } | { ok: false; code: string; message: string };
-
 /**
- * Reply of `ingest.broadcast-start` (`broadcastStartReplySchema` of @eventcast/contracts vod.ts): `record` says whether
- * the channel keeps this broadcast as a VOD.
+ * Replies of the commands (declared once in @eventcast/contracts, ingest-commands.ts and vod.ts, and shared with
+ * command-api). The publish gate imports `AuthorizePublishReply` from here.
  */
-export type BroadcastStartResult = { ok: true; broadcastId: string; record: boolean } | { ok: false; code: string; message: string };
+export type { AuthorizePublishReply };
 
 /** The operations the ingest needs from the command side. Implemented by {@link NatsCommandClient}. */
 export interface CommandClient {
   authorizePublish(req: AuthorizePublishRequest): Promise<AuthorizePublishReply>;
-  broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<BroadcastStartResult>;
+  broadcastStart(req: BroadcastStartRequest): Promise<BroadcastStartReply>;
   /** `ingest.broadcast-recorded`: the recording of an ended broadcast is complete in storage (issue 11). */
   broadcastRecorded(req: BroadcastRecordedRequest): Promise<BroadcastRecordedReply>;
-  broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult>;
-  nodeStarted(req: { ingestId: string }): Promise<{ ended: number }>;
+  broadcastEnd(req: BroadcastEndRequest): Promise<IngestCommandResult>;
+  nodeStarted(req: NodeStartedRequest): Promise<{ ended: number }>;
   /** `ingest.health-sample` (stream health, issue 10 item 5). */
   healthSample(req: HealthSampleRequest): Promise<HealthCommandReply>;
   /** `ingest.input-refused`: a publish refused for its media. */
   inputRefused(req: InputRefusedRequest): Promise<HealthCommandReply>;
   /** `ingest.restream-targets`: the enabled restream targets of a live channel (keys sealed, issue 10 item 7). */
-  restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply>;
+  restreamTargets(req: RestreamTargetsRequest): Promise<RestreamTargetsReply>;
   /** `ingest.restream-state`: one state change of a restream target. */
-  restreamState(req: RestreamStateReport): Promise<CommandResult>;
+  restreamState(req: RestreamStateReport): Promise<IngestCommandResult>;
   close(): Promise<void>;
 }
 
@@ -174,7 +173,7 @@ export class NatsCommandClient implements CommandClient {
    * command side older than issue 11) means `record: true`, one without `broadcastId` the id that was sent.
    * @throws {MalformedReplyError} for any other shape.
    */
-  async broadcastStart(req: { channelId: string; broadcastId: string; media: MediaInfo }): Promise<BroadcastStartResult> {
+  async broadcastStart(req: BroadcastStartRequest): Promise<BroadcastStartReply> {
     const r = await this.request(CommandPatterns.BroadcastStart, req);
     const filled = isObj(r) && r['ok'] === true ? { broadcastId: req.broadcastId, record: true, ...r } : r;
     const parsed = broadcastStartReplySchema.safeParse(filled);
@@ -194,12 +193,12 @@ export class NatsCommandClient implements CommandClient {
   }
 
   /** `ingest.broadcast-end`. */
-  async broadcastEnd(req: { channelId: string; broadcastId: string; reason: BroadcastEndReason }): Promise<CommandResult> {
+  async broadcastEnd(req: BroadcastEndRequest): Promise<IngestCommandResult> {
     return this.result(CommandPatterns.BroadcastEnd, await this.request(CommandPatterns.BroadcastEnd, req));
   }
 
   /** `ingest.node-started`: the command side ends broadcasts a crashed ingest left live. */
-  async nodeStarted(req: { ingestId: string }): Promise<{ ended: number }> {
+  async nodeStarted(req: NodeStartedRequest): Promise<{ ended: number }> {
     const r = await this.request(CommandPatterns.IngestNodeStarted, req);
     if (!isObj(r) || typeof r['ended'] !== 'number') throw new MalformedReplyError(CommandPatterns.IngestNodeStarted);
     return { ended: r['ended'] };
@@ -224,7 +223,7 @@ export class NatsCommandClient implements CommandClient {
    * `ingest.restream-targets`. @throws {MalformedReplyError} for a reply that is not the contract's shape, or an error
    * reply (`code` set: the command side could not read the targets).
    */
-  async restreamTargets(req: { channelId: string; broadcastId: string }): Promise<RestreamTargetsReply> {
+  async restreamTargets(req: RestreamTargetsRequest): Promise<RestreamTargetsReply> {
     const r = await this.request(CommandPatterns.RestreamTargets, req);
     const parsed = restreamTargetsReplySchema.safeParse(r);
     if (!parsed.success || (isObj(r) && typeof r['code'] === 'string')) throw new MalformedReplyError(CommandPatterns.RestreamTargets);
@@ -232,13 +231,13 @@ export class NatsCommandClient implements CommandClient {
   }
 
   /** `ingest.restream-state`. */
-  async restreamState(req: RestreamStateReport): Promise<CommandResult> {
+  async restreamState(req: RestreamStateReport): Promise<IngestCommandResult> {
     return this.result(CommandPatterns.RestreamState, await this.request(CommandPatterns.RestreamState, req));
   }
 
-  private result(pattern: string, r: unknown): CommandResult {
+  private result(pattern: string, r: unknown): IngestCommandResult {
     if (!isObj(r) || typeof r['ok'] !== 'boolean') throw new MalformedReplyError(pattern);
-    return r as CommandResult;
+    return r as IngestCommandResult;
   }
 
   /** Closes the NATS connection; pending requests fail with "Connection closed". */

@@ -22,6 +22,7 @@
 import { createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
+import { MAX_VIEWER_KEYS_PER_REQUEST, type AudienceReply, type AudienceSampleRequest, type AudienceViewersJoinedRequest } from '@eventcast/contracts';
 import { CommandPatterns, DEFAULT_VIEWER_SAMPLE_SECONDS } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import type { AuthUser } from './auth.js';
@@ -91,8 +92,6 @@ interface ChannelAudience {
   offline: boolean;
 }
 
-/** Reply of the `audience.*` patterns. */
-type AudienceReply = { ok: true; broadcastId: string; recorded: number } | { ok: false; code: string; message: string };
 
 function isReply(r: unknown): r is AudienceReply {
   if (typeof r !== 'object' || r === null) return false;
@@ -206,13 +205,14 @@ export class AudienceTracker {
           [...totals].map(async ([channel, t]) => {
             const channelId = await this.deps.directory.resolve(channel).catch(() => null);
             if (!channelId) return;
-            const reply = await this.request(CommandPatterns.AudienceSample, {
+            const sample: AudienceSampleRequest = {
               channelId,
               viewers: t.viewers,
               chatters: Math.min(t.chatters, t.viewers),
               sampledAt,
               intervalSeconds: this.options.sampleSeconds,
-            });
+            };
+            const reply = await this.request(CommandPatterns.AudienceSample, sample);
             this.stats.samplesSent++;
             if (reply?.ok) this.stats.samplesRecorded += reply.recorded;
           }),
@@ -248,7 +248,7 @@ export class AudienceTracker {
     this.flushTimer.unref();
   }
 
-  /** Sends the present, unacknowledged viewer keys of `channel` in requests of ≤ 500 keys. */
+  /** Sends the present, unacknowledged viewer keys of `channel` in requests of ≤ MAX_VIEWER_KEYS_PER_REQUEST (500) keys. */
   private async flush(channel: string): Promise<void> {
     const c = this.channels.get(channel);
     if (!c || c.offline) return;
@@ -256,9 +256,9 @@ export class AudienceTracker {
     if (keys.length === 0) return;
     const channelId = await this.deps.directory.resolve(channel).catch(() => null);
     if (!channelId) return;
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
-      const reply = await this.request(CommandPatterns.AudienceViewersJoined, { channelId, viewerKeys: chunk });
+    for (let i = 0; i < keys.length; i += MAX_VIEWER_KEYS_PER_REQUEST) {
+      const joined: AudienceViewersJoinedRequest = { channelId, viewerKeys: keys.slice(i, i + MAX_VIEWER_KEYS_PER_REQUEST) };
+      const reply = await this.request(CommandPatterns.AudienceViewersJoined, joined);
       this.stats.joinRequests++;
       if (!reply) return;
       if (!reply.ok) {
@@ -270,7 +270,7 @@ export class AudienceTracker {
         c.broadcastId = reply.broadcastId;
         c.acked.clear();
       }
-      for (const k of chunk) c.acked.add(k);
+      for (const k of joined.viewerKeys) c.acked.add(k);
       this.stats.viewersRecorded += reply.recorded;
     }
   }

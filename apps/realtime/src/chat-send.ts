@@ -16,7 +16,7 @@ import type { Logger } from '@eventcast/platform';
 import type { AuthUser } from './auth.js';
 import { DirectoryUnavailableError, type ChannelDirectory } from './channel-directory.js';
 import { CommandUnavailableError, type ChatCommandClient } from './command-client.js';
-import { CHAT_REFUSAL_CODES, type ChatRefusalCode, type ErrorCode, type ServerFrame } from './protocol.js';
+import type { ErrorCode, ServerFrame } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** What the handler needs to know about the sending connection. */
@@ -36,8 +36,6 @@ export interface ChatSendOptions {
   /** `retryAfterMs` suggested with `unavailable`. Default 1000. */
   unavailableRetryMs?: number;
 }
-
-const REFUSALS: ReadonlySet<string> = new Set(CHAT_REFUSAL_CODES);
 
 /** Handles `chat.send` frames. */
 export class ChatSendHandler {
@@ -100,7 +98,8 @@ export class ChatSendHandler {
       this.logger.debug({ correlationId, channel, channelId, senderId: user.id }, 'chat.send forwarded to the command side');
       const reply = await this.commands.send({ channelId, senderId: user.id, senderName: user.username, text, nonce, correlationId });
       if (reply.ok) return { type: 'chat.ack', nonce, messageId: reply.messageId, visibleAt: reply.visibleAt };
-      const code: ChatRefusalCode = REFUSALS.has(reply.code) ? (reply.code as ChatRefusalCode) : 'internal_error';
+      // A contract code: `parseChatSendReply` (command-client.ts) already turned an unknown one into internal_error.
+      const code = reply.code;
       const retry = typeof reply.retryAfterMs === 'number' && reply.retryAfterMs >= 0 ? reply.retryAfterMs : undefined;
       return fail(code, typeof reply.message === 'string' ? reply.message : code, retry);
     } catch (err) {

@@ -10,23 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { parseChatSendReply, type ChatSendReply, type ChatSendRequest } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 
-/** Request of `chat.send` (docs/chat.md). */
-export interface ChatSendRequest {
-  channelId: string;
-  senderId: string;
-  senderName: string;
-  text: string;
-  /** The client's nonce (per sender): the command side appends a message at most once per nonce (docs/chat.md). */
-  nonce?: string;
-  correlationId?: string;
-}
-
-/** Reply of `chat.send` (docs/chat.md). `code` is one of the contract's codes (not checked here). */
-export type ChatSendReply =
-  | { ok: true; messageId: string; visibleAt: string }
-  | { ok: false; code: string; message: string; retryAfterMs?: number };
+/** Request and reply of `chat.send`: declared once in @eventcast/contracts (chat.ts), shared with command-api. */
+export type { ChatSendReply, ChatSendRequest };
 
 /** No reply could be obtained: NATS not connected, no responder, or the deadline passed. Nothing may have happened. */
 export class CommandUnavailableError extends Error {
@@ -79,13 +67,6 @@ export async function nestRequest(nc: NatsConnection | undefined, pattern: strin
   return p.response;
 }
 
-function isReply(r: unknown): r is ChatSendReply {
-  if (typeof r !== 'object' || r === null) return false;
-  const o = r as Record<string, unknown>;
-  if (o['ok'] === true) return typeof o['messageId'] === 'string' && typeof o['visibleAt'] === 'string';
-  return o['ok'] === false && typeof o['code'] === 'string';
-}
-
 /** The command-side operations the edge uses. */
 export class ChatCommandClient {
   /**
@@ -98,12 +79,12 @@ export class ChatCommandClient {
   ) {}
 
   /**
-   * `chat.send`.
+   * `chat.send`; the reply is read with `parseChatSendReply` (an unknown refusal code becomes `internal_error`).
    * @throws {CommandUnavailableError} no reply in time. @throws {CommandFailedError} error or malformed reply.
    */
   async send(req: ChatSendRequest): Promise<ChatSendReply> {
-    const r = await nestRequest(this.connection(), CommandPatterns.ChatSend, req, this.timeoutMs);
-    if (!isReply(r)) throw new CommandFailedError(`${CommandPatterns.ChatSend}: malformed reply`);
+    const r = parseChatSendReply(await nestRequest(this.connection(), CommandPatterns.ChatSend, req, this.timeoutMs));
+    if (!r) throw new CommandFailedError(`${CommandPatterns.ChatSend}: malformed reply`);
     return r;
   }
 }

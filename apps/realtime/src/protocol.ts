@@ -6,118 +6,36 @@
  * `chat.send {channel, text, nonce}`.
  * Server → client: `welcome`, `subscribed`, `unsubscribed`, `event`, `pong`, `authenticated`, `chat.ack`,
  * `presence`, `error` (with `nonce` and `retryAfterMs` when it answers a `chat.send`).
- * This module is pure: parsing and frame shapes only, no sockets.
+ * The frame shapes live in @eventcast/contracts (realtime.ts), shared with the web client; this module parses client
+ * frames and encodes server frames. Pure: no sockets.
  */
 
-import { CHAT_NONCE_MAX_LENGTH, freeTextReason } from '@eventcast/contracts';
+import {
+  CHAT_NONCE_MAX_LENGTH,
+  CHAT_REFUSAL_CODES,
+  USERNAME_PATTERN,
+  freeTextReason,
+  type ChatRefusalCode,
+  type ClientMessage,
+  type PresenceCounts,
+  type RealtimeErrorCode,
+  type RelayedEvent,
+  type ServerFrame,
+} from '@eventcast/contracts';
 
 /** A channel name is a username: 3–24 characters of `a-z`, `0-9`, `_` (lower-case only, as stored). */
-export const CHANNEL_PATTERN = /^[a-z0-9_]{3,24}$/;
+export const CHANNEL_PATTERN = USERNAME_PATTERN;
 
-/** Error codes of `error` frames. Every one leaves the connection open. */
-export type ErrorCode =
-  /** The frame is not valid UTF-8 JSON, is binary, or is not a JSON object. */
-  | 'malformed_json'
-  /** `type` is missing or not one of `subscribe`, `unsubscribe`, `ping`, `auth`, `chat.send`. */
-  | 'unknown_type'
-  /** `channel` is missing or does not match {@link CHANNEL_PATTERN}. */
-  | 'invalid_channel'
-  /** The connection already has the maximum number of subscriptions. */
-  | 'too_many_subscriptions'
-  /** The frame exceeds the application limit (frames above the transport limit close the socket with 1009). */
-  | 'message_too_large'
-  /** `auth` (or `?token=`) with a missing, malformed, wrongly signed or expired JWT. */
-  | 'invalid_token'
-  /** `chat.send` from a guest (or after the token expired). */
-  | 'unauthenticated'
-  /** `chat.send` to a channel this connection is not subscribed to. */
-  | 'not_subscribed'
-  /**
-   * `chat.send` whose `nonce` is not a string of 1–64 characters, whose `text` is not a string or breaks the text rule
-   * (control characters, bidi overrides/isolates, unpaired surrogates; the message says which character).
-   */
-  | 'invalid_request'
-  /** Edge rate limit (10 sends/s per connection) or the room's rate limit; `retryAfterMs` says when to retry. */
-  | 'rate_limited'
-  /** The command side did not answer in time (or is unreachable, or its store is): nothing was sent. */
-  | 'unavailable'
-  /** Refusals decided by the chat room (docs/chat.md, `chat.send` reply codes). */
-  | ChatRefusalCode;
-
-/** Codes of a refused `chat.send` reply from the command side (docs/chat.md "NATS request/reply"). */
-export const CHAT_REFUSAL_CODES = [
-  'banned',
-  'timed_out',
-  'empty',
-  'too_long',
-  'chat_disabled',
-  'followers_only',
-  'emote_only',
-  'slow_mode',
-  'rate_limited',
-  'blocked_term',
-  'channel_not_found',
-  'invalid_request',
-  'internal_error',
-  /** The command side could not reach its event store (e.g. PostgreSQL restarting): nothing was sent, retry. */
-  'unavailable',
-] as const;
-/** One of {@link CHAT_REFUSAL_CODES}. */
-export type ChatRefusalCode = (typeof CHAT_REFUSAL_CODES)[number];
+/**
+ * The frames and their error codes are declared in @eventcast/contracts (realtime.ts; chat refusal codes in chat.ts),
+ * which the web client imports too; re-exported here for the edge's modules.
+ */
+export { CHAT_REFUSAL_CODES, type ChatRefusalCode, type ClientMessage, type PresenceCounts, type RelayedEvent, type ServerFrame };
+/** Error codes of `error` frames (`RealtimeErrorCode` of @eventcast/contracts). Every one leaves the connection open. */
+export type ErrorCode = RealtimeErrorCode;
 
 /** Largest `nonce` echoed in `chat.ack` / `error` frames, in characters: the contract's `chat.send` nonce bound. */
 export const MAX_NONCE_LENGTH = CHAT_NONCE_MAX_LENGTH;
-
-/** A validated client message. `auth.token` is checked by the token verifier, not here. */
-export type ClientMessage =
-  | { type: 'subscribe'; channel: string }
-  | { type: 'unsubscribe'; channel: string }
-  /** Follow go-live/offline/title changes of every channel (the live directory); not counted as a viewer. */
-  | { type: 'subscribe_directory' }
-  | { type: 'unsubscribe_directory' }
-  | { type: 'ping' }
-  | { type: 'auth'; token: unknown }
-  | { type: 'chat.send'; channel: string; text: string; nonce: string };
-
-/** Presence numbers of a channel, summed over all edges. */
-export interface PresenceCounts {
-  /** Open subscriptions (sockets) to the channel. */
-  viewers: number;
-  /** Subscriptions of signed-in sockets. */
-  chatters: number;
-}
-
-/** The public part of a domain event as relayed to viewers (no metadata, no stream internals). */
-export interface RelayedEvent {
-  /** Event id (UUID); clients may de-duplicate on it. */
-  id: string;
-  type: string;
-  /** Payload in the catalog's current schema version. */
-  data: unknown;
-  /** Global position in the event log, as a decimal string. */
-  globalPosition: string;
-  /** ISO-8601 time the event was recorded. */
-  occurredAt: string;
-}
-
-/** Frames the server sends. */
-export type ServerFrame =
-  | { type: 'welcome'; connectionId: string }
-  /**
-   * `position`: the global position (decimal) of the last event this edge relayed before the subscription took effect
-   * ("0" before the first). Events after it reach the subscriber; events up to it must be read from the history, whose
-   * reply says up to which position its read model is (query-api `GET /channels/:name/chat`: `position`).
-   */
-  | { type: 'subscribed'; channel: string; position: string }
-  | { type: 'directory_subscribed' }
-  | { type: 'directory_unsubscribed' }
-  | { type: 'unsubscribed'; channel: string }
-  | { type: 'event'; channel: string; event: RelayedEvent }
-  | { type: 'pong' }
-  | { type: 'authenticated'; user: { id: string; username: string } }
-  | { type: 'chat.ack'; nonce: string; messageId: string; visibleAt: string }
-  | { type: 'presence'; channel: string; viewers: number; chatters: number }
-  | { type: 'error'; code: ErrorCode; message: string; nonce?: string; retryAfterMs?: number };
 
 /**
  * Result of {@link parseClientMessage}: the message, or the error frame to send back (`nonce` set when the frame was

@@ -16,6 +16,7 @@
  */
 import { z } from './zod.js';
 import { renditionNameSchema } from './hls.js';
+import { ingestCommandFailureSchema } from './ingest-commands.js';
 
 /* ------------------------------------------------------------------------------------------------------------------ */
 /* Limits and defaults                                                                                                */
@@ -433,8 +434,6 @@ export type StorageUsage = z.infer<typeof storageUsageSchema>;
 /* NATS replies to the ingest                                                                                         */
 /* ------------------------------------------------------------------------------------------------------------------ */
 
-/** A refused ingest command: the command side's error code and message. */
-export const ingestCommandFailureSchema = z.object({ ok: z.literal(false), code: z.string(), message: z.string() });
 
 /**
  * Reply of `ingest.broadcast-start`: `record` says whether the channel keeps this broadcast as a VOD

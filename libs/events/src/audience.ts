@@ -5,18 +5,13 @@
  * No raw IP address or session id is ever stored: guests are identified by a keyed hash.
  */
 import { z } from 'zod';
+import { viewerKeySchema } from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const iso = z.iso.datetime({ offset: true });
 
-/**
- * A viewer key: `account:<accountId>` for a signed-in viewer, `guest:<32 hex>` for a guest (the first 128 bits of an
- * HMAC-SHA256 of the browser's anonymous session id under a secret of the edge, so it cannot be reversed or linked
- * across deployments).
- */
-export const viewerKeySchema = z
-  .string()
-  .regex(/^(account:[0-9a-f-]{36}|guest:[0-9a-f]{32})$/, 'viewer key must be account:<uuid> or guest:<32 hex>');
+/** A viewer key (`account:<uuid>` or `guest:<32 hex>`): declared in @eventcast/contracts (audience.ts), re-exported. */
+export { viewerKeySchema };
 
 /** Default seconds between two viewer samples of a live channel (`REALTIME_VIEWER_SAMPLE_SECONDS`). */
 export const DEFAULT_VIEWER_SAMPLE_SECONDS = 15;

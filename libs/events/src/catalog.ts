@@ -3,7 +3,17 @@
  * upcasters that lift older stored versions to the current one. Every app imports these; none redefines an event.
  */
 import { z } from 'zod';
-import { latencyModeSchema, mediaInfoSchema, replaceRefusedCharacters, textRefinement, type MediaInfo } from '@eventcast/contracts';
+import {
+  broadcastEndReasonSchema,
+  latencyModeSchema,
+  mediaInfoSchema,
+  publishRejectionReasonSchema,
+  replaceRefusedCharacters,
+  textRefinement,
+  type BroadcastEndReason,
+  type MediaInfo,
+  type PublishRejectionReason,
+} from '@eventcast/contracts';
 import { InvalidEventError, type NewEvent, type RecordedEvent } from './envelope.js';
 import { chatEventSchemas } from './chat.js';
 import { audienceEventSchemas } from './audience.js';
@@ -29,11 +39,8 @@ export const channelCategorySchema = z.string().max(60, 'category must be at mos
  */
 export { mediaInfoSchema, type MediaInfo };
 
-export const broadcastEndReasonSchema = z.enum(['unpublished', 'ingest_restart', 'error']);
-export type BroadcastEndReason = z.infer<typeof broadcastEndReasonSchema>;
-
-export const publishRejectionReasonSchema = z.enum(['malformed_key', 'unknown_channel', 'invalid_key', 'already_live']);
-export type PublishRejectionReason = z.infer<typeof publishRejectionReasonSchema>;
+/** Why a broadcast ended and why a publish was refused: NATS contracts of the ingest, declared in @eventcast/contracts. */
+export { broadcastEndReasonSchema, publishRejectionReasonSchema, type BroadcastEndReason, type PublishRejectionReason };
 
 /** Stream-key material as stored in events: a SHA-256 hash to verify and an AES-256-GCM ciphertext for the owner. */
 const streamKeyMaterial = {

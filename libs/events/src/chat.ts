@@ -3,15 +3,30 @@
  * (stream `follows-<channelId>`). Text is stored exactly as sent (after blocked-term masking) and is never HTML.
  */
 import { z } from 'zod';
-import { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, freeText, textRefinement } from '@eventcast/contracts';
+import {
+  CHAT_MESSAGE_MAX_CODE_UNITS,
+  CHAT_MESSAGE_MAX_LENGTH,
+  DEFAULT_CHAT_SETTINGS,
+  blockedTermActionSchema,
+  chatRoleSchema,
+  chatSettingsSchema,
+  freeText,
+  textRefinement,
+  type ChatRole,
+  type ChatSettings,
+} from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const name = z.string().min(3).max(24).regex(/^[a-z0-9_]+$/);
 const iso = z.iso.datetime({ offset: true });
 
-/** Role of a chatter in a channel's chat room. */
-export const chatRoleSchema = z.enum(['owner', 'moderator', 'viewer']);
-export type ChatRole = z.infer<typeof chatRoleSchema>;
+/**
+ * Chat roles and room settings with their defaults are contracts (the web shows and edits them): declared in
+ * `@eventcast/contracts` (chat.ts), re-exported here for the catalog's importers.
+ */
+export { chatRoleSchema, chatSettingsSchema, type ChatRole, type ChatSettings };
+/** The settings of a room nobody changed yet: `DEFAULT_CHAT_SETTINGS` of @eventcast/contracts. */
+export const defaultChatSettings: Readonly<ChatSettings> = DEFAULT_CHAT_SETTINGS;
 
 /**
  * Limits applied to one chat message: 1–500 user-perceived characters (graphemes) after trimming (Twitch allows 500).
@@ -21,34 +36,6 @@ export { CHAT_MESSAGE_MAX_LENGTH };
 
 /** A moderation reason: at most 200 UTF-16 code units under the text rule (no controls, bidi overrides, lone surrogates). */
 const reason = z.string().max(200).superRefine(textRefinement());
-
-/** Chat room settings; defaults in {@link defaultChatSettings}. */
-export const chatSettingsSchema = z.object({
-  /** Chat on/off; when off only the owner and moderators may write. */
-  enabled: z.boolean(),
-  /** Minimum seconds between two messages of one non-moderator (0 = off). */
-  slowModeSeconds: z.number().int().min(0).max(3600),
-  /** Only followers may write (owner and moderators always may). */
-  followersOnly: z.boolean(),
-  /** Seconds a non-moderator's message is held before viewers see it (Twitch: 0, 2, 4 or 6). */
-  messageDelaySeconds: z.union([z.literal(0), z.literal(2), z.literal(4), z.literal(6)]),
-  /** Only messages made of the channel's emotes (`:code:`) and whitespace. */
-  emoteOnly: z.boolean(),
-  /** Per-user rate limit for non-moderators: at most `rateLimitMessages` in `rateLimitWindowSeconds` (seed 002: 5 / 10 s). */
-  rateLimitMessages: z.number().int().min(1).max(100),
-  rateLimitWindowSeconds: z.number().int().min(1).max(3600),
-});
-export type ChatSettings = z.infer<typeof chatSettingsSchema>;
-
-export const defaultChatSettings: ChatSettings = {
-  enabled: true,
-  slowModeSeconds: 0,
-  followersOnly: false,
-  messageDelaySeconds: 0,
-  emoteOnly: false,
-  rateLimitMessages: 5,
-  rateLimitWindowSeconds: 10,
-};
 
 /** Who did a moderation action. */
 const actor = { moderatorId: uuid, moderatorName: name };
@@ -105,7 +92,7 @@ export const chatEventSchemas = {
     ...actor,
     /** Lower-case terms, matched case-insensitively on word boundaries. */
     terms: z.array(z.string().min(1).max(50).superRefine(textRefinement())).max(500),
-    action: z.enum(['mask', 'refuse']),
+    action: blockedTermActionSchema,
   }),
   ChannelEmoteAdded: z.object({
     ...room,

@@ -6,49 +6,17 @@
  * AES-256-GCM ciphertext under `STREAM_KEY_SECRET` (the dispatcher must sign with it, so a hash would not do).
  */
 import { z } from 'zod';
-import { textRefinement } from '@eventcast/contracts';
+import { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, apiTokenScopeSchema, botNameSchema, textRefinement, webhookEventTypeSchema } from '@eventcast/contracts';
 
 const uuid = z.uuid();
 const iso = z.iso.datetime({ offset: true });
 
 /**
- * Scopes of an API token:
- * - `chat:send`: send chat messages in the owner's channel as the channel's bot (with the token's bot name);
- * - `chat:read`: read the channel's chat history with the token;
- * - `channel:write`: set the channel's title and category.
+ * Token scopes, the bot name rule, webhook event types and the per-channel limits are contracts (the web shows and
+ * sends them): declared in `@eventcast/contracts` (integrations.ts), re-exported here for the catalog's importers.
  */
-export const API_TOKEN_SCOPES = ['chat:send', 'chat:read', 'channel:write'] as const;
-export const apiTokenScopeSchema = z.enum(API_TOKEN_SCOPES);
-export type ApiTokenScope = z.infer<typeof apiTokenScopeSchema>;
-
-/** Display name of a bot in chat: 3–24 characters of `a-z`, `0-9`, `_` (like usernames). */
-export const botNameSchema = z
-  .string()
-  .min(3, 'botName must be at least 3 characters')
-  .max(24, 'botName must be at most 24 characters')
-  .regex(/^[a-z0-9_]+$/, 'botName may contain only a-z, 0-9 and _');
-
-/**
- * Event types a webhook may subscribe to. Deliveries carry a redacted payload of each (see the query-api webhook
- * payloads): public facts of the channel only, never account ids of viewers, IP addresses or secrets.
- */
-export const WEBHOOK_EVENT_TYPES = [
-  'ChatMessageSent',
-  'ChatMessageDeleted',
-  'ChatUserBanned',
-  'ChatUserTimedOut',
-  'BroadcastStarted',
-  'BroadcastEnded',
-  'ChannelInfoUpdated',
-  'ChannelFollowed',
-  'ChannelUnfollowed',
-] as const;
-export const webhookEventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
-export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
-
-/** Most live (not revoked / not deleted) tokens and webhooks per channel. */
-export const MAX_API_TOKENS_PER_CHANNEL = 25;
-export const MAX_WEBHOOKS_PER_CHANNEL = 10;
+export { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, apiTokenScopeSchema, botNameSchema, webhookEventTypeSchema };
+export { MAX_API_TOKENS_PER_CHANNEL, MAX_WEBHOOKS_PER_CHANNEL, type ApiTokenScope, type WebhookEventType } from '@eventcast/contracts';
 
 export const integrationEventSchemas = {
   ApiTokenCreated: z.object({

@@ -7,17 +7,17 @@
  */
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { audienceSampleRequestSchema, audienceViewersJoinedRequestSchema, type AudienceReply } from '@eventcast/contracts';
 import { CommandPatterns } from '@eventcast/events';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
 import { correlationIdFrom } from '../core/correlation.js';
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
-import { audienceSampleRequest, audienceViewersJoinedRequest } from './audience.schemas.js';
 import { Audiences, type AudienceOutcome } from './audiences.js';
 
-/** Reply of the `audience.*` patterns. */
-export type AudienceReply = ({ ok: true } & AudienceOutcome) | { ok: false; code: string; message: string };
+/** Reply of the `audience.*` patterns (`AudienceReply` of @eventcast/contracts, audience.ts). */
+export type { AudienceReply };
 
 /** The audience's NATS commands. */
 @Controller()
@@ -30,7 +30,7 @@ export class AudienceNatsController {
   /** `audience.sample`: one viewer-count sample of a live channel. */
   @MessagePattern(CommandPatterns.AudienceSample)
   async sample(@Payload() body: unknown): Promise<AudienceReply> {
-    const req = parseRequest(audienceSampleRequest, body);
+    const req = parseRequest(audienceSampleRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, ...sample } = req.data;
     return this.run(channelId, () => this.audiences.sample(channelId, sample, { correlationId: correlationIdFrom(undefined) }));
@@ -39,7 +39,7 @@ export class AudienceNatsController {
   /** `audience.viewers-joined`: viewer keys watching a live channel. */
   @MessagePattern(CommandPatterns.AudienceViewersJoined)
   async viewersJoined(@Payload() body: unknown): Promise<AudienceReply> {
-    const req = parseRequest(audienceViewersJoinedRequest, body);
+    const req = parseRequest(audienceViewersJoinedRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, viewerKeys } = req.data;
     return this.run(channelId, () => this.audiences.viewersJoined(channelId, viewerKeys, { correlationId: correlationIdFrom(undefined) }));

@@ -16,6 +16,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { chatSendRequestSchema, isChatRefusalCode, type ChatSendReply } from '@eventcast/contracts';
 import { CommandPatterns, InvalidEventError } from '@eventcast/events';
 import { commandIdOf } from '../idempotency/command-ids.js';
 import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
@@ -26,12 +27,11 @@ import { CORRELATION_HEADER, correlationIdFrom } from '../core/correlation.js';
 import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.js';
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
-import { chatSendRequest } from './chat.schemas.js';
 import { ChatSendRecords } from './chat-send-records.js';
 import { SendChatMessageCommand } from './commands/send-chat-message.command.js';
 
-/** Reply of `chat.send`. */
-export type ChatSendReply = { ok: true; messageId: string; visibleAt: string } | { ok: false; code: string; message: string; retryAfterMs?: number };
+/** Reply of `chat.send` (`ChatSendReply` of @eventcast/contracts, chat.ts). */
+export type { ChatSendReply };
 
 /**
  * How long a retried `chat.send` waits for its first attempt still in flight, ms: below the edge's request deadline
@@ -57,7 +57,7 @@ export class ChatNatsController {
   /** `chat.send`: decides and records one message. */
   @MessagePattern(CommandPatterns.ChatSend)
   async send(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendReply> {
-    const req = parseRequest(chatSendRequest, body);
+    const req = parseRequest(chatSendRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, senderId, senderName, text, nonce } = req.data;
     const headers = ctx.getHeaders() as { get?: (k: string) => string } | undefined;
@@ -99,7 +99,8 @@ export class ChatNatsController {
       return { ok: true, ...sent };
     } catch (err) {
       if (err instanceof DomainError) {
-        const reply: ChatSendReply = { ok: false, code: err.code, message: err.message };
+        // Every refusal of the chat room is a contract code; anything else would be a bug the edge shows as internal_error.
+        const reply: ChatSendReply = { ok: false, code: isChatRefusalCode(err.code) ? err.code : 'internal_error', message: err.message };
         if (err.retryAfterMs !== undefined) reply.retryAfterMs = err.retryAfterMs;
         return reply;
       }

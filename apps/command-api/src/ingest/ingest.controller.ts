@@ -6,7 +6,17 @@
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import type { BroadcastStartReply } from '@eventcast/contracts';
+import {
+  authorizePublishRequestSchema,
+  broadcastEndRequestSchema,
+  broadcastStartRequestSchema,
+  nodeStartedRequestSchema,
+  type AuthorizePublishReply,
+  type BroadcastStartReply,
+  type IngestCommandFailure,
+  type IngestCommandResult,
+  type NodeStartedReply,
+} from '@eventcast/contracts';
 import { CommandPatterns, type EventMetadata } from '@eventcast/events';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
@@ -15,18 +25,8 @@ import { LOGGER } from '../core/tokens.js';
 import { EndBroadcastCommand } from '../broadcasts/commands/end-broadcast.command.js';
 import { EndLiveBroadcastsCommand } from '../broadcasts/commands/end-live-broadcasts.command.js';
 import { StartBroadcastCommand } from '../broadcasts/commands/start-broadcast.command.js';
-import { AuthorizePublishCommand, type AuthorizePublishReply } from './commands/authorize-publish.command.js';
-import { authorizePublishRequest, broadcastEndRequest, broadcastStartRequest, nodeStartedRequest, parseRequest } from './ingest.schemas.js';
-
-/** `{ ok: false }` reply of broadcast-start/-end. */
-export interface FailedReply {
-  ok: false;
-  code: string;
-  message: string;
-}
-
-/** Reply of authorize-publish, including the two non-domain outcomes. */
-export type AuthorizeReply = AuthorizePublishReply | { allowed: false; reason: 'invalid_request' | 'internal_error'; message: string };
+import { AuthorizePublishCommand } from './commands/authorize-publish.command.js';
+import { parseRequest } from './ingest.schemas.js';
 
 const INTERNAL = { code: 'internal_error', message: 'the command could not be processed, retry later' } as const;
 
@@ -40,8 +40,8 @@ export class IngestController {
 
   /** `ingest.authorize-publish` → `{ allowed: true, channelId, username } | { allowed: false, reason, message }`. */
   @MessagePattern(CommandPatterns.AuthorizePublish)
-  async authorizePublish(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<AuthorizeReply> {
-    const req = parseRequest(authorizePublishRequest, body);
+  async authorizePublish(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<AuthorizePublishReply> {
+    const req = parseRequest(authorizePublishRequestSchema, body);
     if (!req.ok) return { allowed: false, reason: 'invalid_request', message: req.error.message };
     const meta = this.metadata(ctx);
     try {
@@ -61,7 +61,7 @@ export class IngestController {
    */
   @MessagePattern(CommandPatterns.BroadcastStart)
   async broadcastStart(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<BroadcastStartReply> {
-    const req = parseRequest(broadcastStartRequest, body);
+    const req = parseRequest(broadcastStartRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, broadcastId, media } = req.data;
     return this.run(ctx, 'broadcast-start', async (meta) => {
@@ -72,8 +72,8 @@ export class IngestController {
 
   /** `ingest.broadcast-end` → `{ ok: true } | { ok: false, code, message }` (`not_live`, `broadcast_mismatch`). */
   @MessagePattern(CommandPatterns.BroadcastEnd)
-  async broadcastEnd(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<{ ok: true } | FailedReply> {
-    const req = parseRequest(broadcastEndRequest, body);
+  async broadcastEnd(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<IngestCommandResult> {
+    const req = parseRequest(broadcastEndRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, broadcastId, reason } = req.data;
     return this.run(ctx, 'broadcast-end', async (meta) => {
@@ -84,8 +84,8 @@ export class IngestController {
 
   /** `ingest.node-started` → `{ ended }`: ends broadcasts left live by a crashed ingest (reason `ingest_restart`). */
   @MessagePattern(CommandPatterns.IngestNodeStarted)
-  async nodeStarted(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<{ ended: number } | ({ ended: 0 } & Omit<FailedReply, 'ok'>)> {
-    const req = parseRequest(nodeStartedRequest, body);
+  async nodeStarted(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<NodeStartedReply> {
+    const req = parseRequest(nodeStartedRequestSchema, body);
     if (!req.ok) return { ended: 0, ...req.error };
     const meta = { ...this.metadata(ctx), ingestId: req.data.ingestId };
     try {
@@ -99,7 +99,7 @@ export class IngestController {
   }
 
   /** Runs a broadcast command, mapping DomainError to `{ ok: false, code, message }` and crashes to `internal_error`. */
-  private async run<T>(ctx: NatsContext, name: string, fn: (meta: EventMetadata) => Promise<T>): Promise<T | FailedReply> {
+  private async run<T>(ctx: NatsContext, name: string, fn: (meta: EventMetadata) => Promise<T>): Promise<T | IngestCommandFailure> {
     const meta = this.metadata(ctx);
     try {
       const reply = await fn(meta);

@@ -1,26 +1,8 @@
 /**
- * zod schemas of the NATS request bodies of CommandPatterns (docs/contracts.md), and the error reply for bad input.
+ * The NATS request bodies of CommandPatterns are declared once in @eventcast/contracts (ingest-commands.ts, nats.ts),
+ * shared with apps/ingest's command client; here, the error reply for bad input and the parser every NATS handler uses.
  */
-import { z } from 'zod';
-import { authorizePublishRequestSchema } from '@eventcast/contracts';
-import { broadcastEndReasonSchema, mediaInfoSchema } from '@eventcast/events';
-
-const uuid = z.uuid();
-
-/**
- * `ingest.authorize-publish`: the channel parsed from the key (null when malformed), a one-time proof of the key
- * (never the key or its hash) and the publisher's IP. Declared in @eventcast/contracts (shared with apps/ingest).
- */
-export const authorizePublishRequest = authorizePublishRequestSchema;
-
-/** `ingest.broadcast-start`. */
-export const broadcastStartRequest = z.object({ channelId: uuid, broadcastId: uuid, media: mediaInfoSchema });
-
-/** `ingest.broadcast-end`. */
-export const broadcastEndRequest = z.object({ channelId: uuid, broadcastId: uuid, reason: broadcastEndReasonSchema });
-
-/** `ingest.node-started`. */
-export const nodeStartedRequest = z.object({ ingestId: z.string().min(1).max(200) });
+import type { z } from 'zod';
 
 /** Reply to a request that failed validation. */
 export interface InvalidRequest {

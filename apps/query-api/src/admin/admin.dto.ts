@@ -2,27 +2,34 @@
  * Response shapes of the admin queries (docs/contracts.md "Admin pages"). Positions are decimal strings (global
  * positions exceed 2^53 in principle), times ISO-8601, rates per second, bitrates kbit/s.
  *
- * The `GET /admin/broadcasts` classes are the OpenAPI view of the contract (ingest-health.ts of @eventcast/contracts):
+ * The classes are the OpenAPI view of the contract (admin.ts and ingest-health.ts of @eventcast/contracts):
  * each `implements` its contract type, so the compiler holds the documented classes to the shapes the ingest sends
  * and the web reads.
  */
 import { ApiProperty } from '@nestjs/swagger';
 import {
+  AUDIT_CATEGORIES,
   packagerModeSchema,
   type AdminBroadcast,
   type AdminBroadcasts,
+  type AuditCategory,
+  type AuditEntry,
+  type AuditPage,
   type BroadcastIngestHealth,
   type IngestNodeStatus,
   type InputHealth,
   type PackagerMode,
   type PackagerProgress,
   type PackagerStatus,
+  type ProjectionStatus,
+  type ProjectionsStatus,
+  type RebuildProgress,
 } from '@eventcast/contracts';
 import { MediaInfoDto } from '../common/media.dto.js';
 
 /** Progress of a blue/green rebuild (`eventcast-ops projections rebuild`). */
-export class RebuildProgressDto {
-  @ApiProperty({ enum: ['running', 'interrupted', 'failed'], description: '`interrupted`: no progress for 30 s (rerun to resume)' }) state!: string;
+export class RebuildProgressDto implements RebuildProgress {
+  @ApiProperty({ enum: ['running', 'interrupted', 'failed'], description: '`interrupted`: no progress for 30 s (rerun to resume)' }) state!: RebuildProgress['state'];
   @ApiProperty({ type: String, nullable: true, description: 'build checkpoint (global position)' }) position!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'store head the build heads for' }) head!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: '0–100' }) percent!: number | null;
@@ -33,9 +40,9 @@ export class RebuildProgressDto {
 }
 
 /** One projection's status. */
-export class ProjectionStatusDto {
+export class ProjectionStatusDto implements ProjectionStatus {
   @ApiProperty({ example: 'chat-messages' }) name!: string;
-  @ApiProperty({ enum: ['running', 'rebuilding', 'failed'] }) state!: string;
+  @ApiProperty({ enum: ['running', 'rebuilding', 'failed'] }) state!: ProjectionStatus['state'];
   @ApiProperty({ type: String, nullable: true, description: "the live projector's last error while `failed`" }) error!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'global position of the last event applied; null before the first' }) checkpoint!: string | null;
   @ApiProperty({ description: "the event store's head (global position)" }) head!: string;
@@ -45,18 +52,18 @@ export class ProjectionStatusDto {
 }
 
 /** Reply of `GET /admin/projections`. */
-export class ProjectionsStatusDto {
+export class ProjectionsStatusDto implements ProjectionsStatus {
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ description: "the event store's head (global position)" }) head!: string;
   @ApiProperty({ type: [ProjectionStatusDto] }) projections!: ProjectionStatusDto[];
 }
 
 /** One entry of the audit trail. */
-export class AuditEntryDto {
+export class AuditEntryDto implements AuditEntry {
   @ApiProperty({ format: 'uuid', description: 'event id' }) id!: string;
   @ApiProperty({ description: 'global position; page with `?before=`' }) globalPosition!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ enum: ['moderation', 'account', 'ingest', 'integrations'] }) category!: string;
+  @ApiProperty({ enum: AUDIT_CATEGORIES }) category!: AuditCategory;
   @ApiProperty({ example: 'user_banned', description: 'readable action (moderation log actions, `account_registered`, `stream_key_rotated`, `publish_rejected`, `api_token_created`, …)' })
   action!: string;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) channelId!: string | null;
@@ -70,7 +77,7 @@ export class AuditEntryDto {
 }
 
 /** Reply of `GET /admin/audit`. */
-export class AuditPageDto {
+export class AuditPageDto implements AuditPage {
   @ApiProperty({ type: [AuditEntryDto], description: 'newest first' }) entries!: AuditEntryDto[];
   @ApiProperty({ type: String, nullable: true, description: '`before` of the next (older) page; null on the last page' }) nextBefore!: string | null;
 }

@@ -103,7 +103,7 @@ export class AdminService {
       id: r.id,
       globalPosition: String(r.global_position),
       at: r.at.toISOString(),
-      category: r.category,
+      category: r.category as AuditCategory, // the column holds AUDIT_CATEGORIES only (the projection writes them)
       action: r.action,
       channelId: r.channel_id,
       channel: r.channel ?? null,

@@ -1,17 +1,32 @@
 /**
  * Response shapes of the analytics queries (docs/contracts.md "Analytics"). Times are ISO-8601 strings, days
- * `YYYY-MM-DD` (UTC), durations in seconds or minutes as named.
+ * `YYYY-MM-DD` (UTC), durations in seconds or minutes as named. Each class `implements` its shape of
+ * @eventcast/contracts (analytics.ts), which the web reads.
  */
 import { ApiProperty } from '@nestjs/swagger';
+import type {
+  AccountRef,
+  AdminSummary,
+  AnalyticsTotals,
+  BroadcastAnalytics,
+  BroadcastDetail,
+  ChannelAnalytics,
+  ChannelSummary,
+  DailySeries,
+  DayAnalytics,
+  MinuteMessages,
+  TopChatter,
+  ViewerSample,
+} from '@eventcast/contracts';
 
 /** A channel reference. */
-export class AnalyticsChannelDto {
+export class AnalyticsChannelDto implements AccountRef {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'alice' }) username!: string;
 }
 
 /** Totals of one broadcast. */
-export class BroadcastAnalyticsDto {
+export class BroadcastAnalyticsDto implements BroadcastAnalytics {
   @ApiProperty({ format: 'uuid' }) broadcastId!: string;
   @ApiProperty({ format: 'uuid' }) channelId!: string;
   @ApiProperty({ example: 'alice' }) username!: string;
@@ -29,27 +44,27 @@ export class BroadcastAnalyticsDto {
 }
 
 /** One viewer sample. */
-export class ViewerSampleDto {
+export class ViewerSampleDto implements ViewerSample {
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty() viewers!: number;
   @ApiProperty() chatters!: number;
 }
 
 /** Chat messages in one UTC minute. */
-export class MinuteMessagesDto {
+export class MinuteMessagesDto implements MinuteMessages {
   @ApiProperty({ format: 'date-time' }) minute!: string;
   @ApiProperty() messages!: number;
 }
 
 /** A top chatter of a broadcast. */
-export class TopChatterDto {
+export class TopChatterDto implements TopChatter {
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty({ example: 'bob' }) username!: string;
   @ApiProperty() messages!: number;
 }
 
 /** One broadcast in detail. */
-export class BroadcastDetailDto {
+export class BroadcastDetailDto implements BroadcastDetail {
   @ApiProperty({ type: BroadcastAnalyticsDto }) broadcast!: BroadcastAnalyticsDto;
   @ApiProperty({ type: [ViewerSampleDto], description: 'viewers over time, oldest first' }) viewers!: ViewerSampleDto[];
   @ApiProperty({ type: [MinuteMessagesDto], description: 'every minute from start to end (or the last activity while live), zeros included' })
@@ -58,7 +73,7 @@ export class BroadcastDetailDto {
 }
 
 /** One channel day (UTC). */
-export class DayAnalyticsDto {
+export class DayAnalyticsDto implements DayAnalytics {
   @ApiProperty({ example: '2026-11-22' }) day!: string;
   @ApiProperty() broadcasts!: number;
   @ApiProperty({ description: 'minutes live that fell on this day, 1 decimal' }) minutesLive!: number;
@@ -69,7 +84,7 @@ export class DayAnalyticsDto {
 }
 
 /** Totals over all time or a range. */
-export class AnalyticsTotalsDto {
+export class AnalyticsTotalsDto implements AnalyticsTotals {
   @ApiProperty() broadcasts!: number;
   @ApiProperty() minutesLive!: number;
   @ApiProperty() peakViewers!: number;
@@ -78,14 +93,14 @@ export class AnalyticsTotalsDto {
 }
 
 /** A channel's analytics overview. */
-export class ChannelAnalyticsDto {
+export class ChannelAnalyticsDto implements ChannelAnalytics {
   @ApiProperty({ type: AnalyticsChannelDto }) channel!: AnalyticsChannelDto;
   @ApiProperty({ type: AnalyticsTotalsDto, description: 'all time' }) totals!: AnalyticsTotalsDto;
   @ApiProperty({ type: [BroadcastAnalyticsDto], description: 'newest first, at most `limit`' }) broadcasts!: BroadcastAnalyticsDto[];
 }
 
 /** A channel's daily series. */
-export class DailySeriesDto {
+export class DailySeriesDto implements DailySeries {
   @ApiProperty({ type: AnalyticsChannelDto }) channel!: AnalyticsChannelDto;
   @ApiProperty({ example: '2026-11-01' }) from!: string;
   @ApiProperty({ example: '2026-11-30' }) to!: string;
@@ -93,13 +108,13 @@ export class DailySeriesDto {
 }
 
 /** One channel in the admin summary. */
-export class ChannelSummaryDto extends AnalyticsTotalsDto {
+export class ChannelSummaryDto extends AnalyticsTotalsDto implements ChannelSummary {
   @ApiProperty({ format: 'uuid' }) channelId!: string;
   @ApiProperty({ example: 'alice' }) username!: string;
 }
 
 /** Platform-wide summary over a range (admins). */
-export class AdminSummaryDto {
+export class AdminSummaryDto implements AdminSummary {
   @ApiProperty({ example: '2026-11-01' }) from!: string;
   @ApiProperty({ example: '2026-11-30' }) to!: string;
   @ApiProperty({ type: AnalyticsTotalsDto }) totals!: AnalyticsTotalsDto;

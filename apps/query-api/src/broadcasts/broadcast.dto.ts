@@ -2,10 +2,11 @@
  * Response shape of `GET /broadcasts/:id` (docs/contracts.md).
  */
 import { ApiProperty } from '@nestjs/swagger';
+import type { BroadcastView } from '@eventcast/contracts';
 import { MediaInfoDto } from '../common/media.dto.js';
 
 /** One broadcast; `endedAt`/`endReason` are null while it is live. Dates are ISO-8601. */
-export class BroadcastViewDto {
+export class BroadcastViewDto implements BroadcastView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) channelId!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;

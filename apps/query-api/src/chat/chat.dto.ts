@@ -1,15 +1,31 @@
 /**
  * Response shapes of the chat queries (docs/chat.md, query-api HTTP). Times are ISO-8601 strings; global
- * positions are decimal strings (bigint).
+ * positions are decimal strings (bigint). Each class implements its shape of @eventcast/contracts (chat.ts), which the
+ * web reads.
  */
 import { ApiProperty } from '@nestjs/swagger';
+import type {
+  BlockedTerms,
+  ChatHistory,
+  ChatMessageView,
+  ChatRole,
+  ChatRoleView,
+  ChatSettings,
+  ChatSettingsView,
+  Emote,
+  EmoteList,
+  FollowerCount,
+  ModerationLog,
+  ModerationLogEntry,
+  UserRef,
+} from '@eventcast/contracts';
 
 /** One visible chat message (`ChatMessageView`). */
-export class ChatMessageViewDto {
+export class ChatMessageViewDto implements ChatMessageView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) senderId!: string;
   @ApiProperty({ example: 'bob' }) senderName!: string;
-  @ApiProperty({ enum: ['owner', 'moderator', 'viewer'] }) senderRole!: 'owner' | 'moderator' | 'viewer';
+  @ApiProperty({ enum: ['owner', 'moderator', 'viewer'] }) senderRole!: ChatRole;
   @ApiProperty({ description: 'plain text (never HTML), after blocked-term masking', example: 'hello chat' }) text!: string;
   @ApiProperty({ format: 'date-time' }) sentAt!: string;
   @ApiProperty({ format: 'date-time' }) visibleAt!: string;
@@ -24,7 +40,7 @@ export class ChatMessageViewDto {
 }
 
 /** A page of chat history, newest first. */
-export class ChatMessagesPageDto {
+export class ChatMessagesPageDto implements ChatHistory {
   @ApiProperty({ type: [ChatMessageViewDto] }) messages!: ChatMessageViewDto[];
   @ApiProperty({ type: String, nullable: true, description: '`before` of the next (older) page; null on the last page' }) nextBefore!: string | null;
   @ApiProperty({
@@ -37,7 +53,7 @@ export class ChatMessagesPageDto {
 }
 
 /** Chat room settings (`ChatSettings` of @eventcast/events). */
-export class ChatSettingsDto {
+export class ChatSettingsDto implements ChatSettings {
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ minimum: 0, maximum: 3600 }) slowModeSeconds!: number;
   @ApiProperty() followersOnly!: boolean;
@@ -48,25 +64,25 @@ export class ChatSettingsDto {
 }
 
 /** A user reference. */
-export class UserRefDto {
+export class UserRefDto implements UserRef {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'carol' }) username!: string;
 }
 
 /** Public chat settings and the moderators, by username. */
-export class ChatSettingsViewDto {
+export class ChatSettingsViewDto implements ChatSettingsView {
   @ApiProperty({ type: ChatSettingsDto }) settings!: ChatSettingsDto;
   @ApiProperty({ type: [UserRefDto] }) moderators!: UserRefDto[];
 }
 
 /** Blocked terms (lower-case) and what happens to a message containing one. */
-export class BlockedTermsDto {
+export class BlockedTermsDto implements BlockedTerms {
   @ApiProperty({ type: [String] }) terms!: string[];
   @ApiProperty({ enum: ['mask', 'refuse'] }) action!: 'mask' | 'refuse';
 }
 
 /** One moderation-log entry. */
-export class ModerationLogEntryDto {
+export class ModerationLogEntryDto implements ModerationLogEntry {
   @ApiProperty({ format: 'uuid', description: 'id of the event' }) id!: string;
   @ApiProperty({
     enum: ['message_deleted', 'chat_cleared', 'user_timed_out', 'user_banned', 'user_unbanned', 'moderator_added', 'moderator_removed', 'settings_changed', 'blocked_terms_updated', 'emote_added', 'emote_removed', 'message_refused'],
@@ -82,31 +98,31 @@ export class ModerationLogEntryDto {
 }
 
 /** A page of the moderation log, newest first. */
-export class ModerationLogPageDto {
+export class ModerationLogPageDto implements ModerationLog {
   @ApiProperty({ type: [ModerationLogEntryDto] }) entries!: ModerationLogEntryDto[];
   @ApiProperty({ type: String, nullable: true }) nextBefore!: string | null;
 }
 
 /** A user's standing in a channel's chat. */
-export class ChatRoleViewDto {
-  @ApiProperty({ enum: ['owner', 'moderator', 'viewer'] }) role!: 'owner' | 'moderator' | 'viewer';
+export class ChatRoleViewDto implements ChatRoleView {
+  @ApiProperty({ enum: ['owner', 'moderator', 'viewer'] }) role!: ChatRole;
   @ApiProperty() banned!: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'end of a running timeout, else null' }) timedOutUntil!: string | null;
   @ApiProperty({ description: 'whether the user follows the channel' }) follows!: boolean;
 }
 
 /** An emote and the URL of its image. */
-export class EmoteRefDto {
+export class EmoteRefDto implements Emote {
   @ApiProperty({ example: 'PogChamp' }) code!: string;
   @ApiProperty({ example: 'http://localhost:4002/channels/alice/emotes/PogChamp' }) url!: string;
 }
 
 /** The channel's emotes, by code. */
-export class EmoteListDto {
+export class EmoteListDto implements EmoteList {
   @ApiProperty({ type: [EmoteRefDto] }) emotes!: EmoteRefDto[];
 }
 
 /** Number of followers. */
-export class FollowerCountDto {
+export class FollowerCountDto implements FollowerCount {
   @ApiProperty({ example: 42 }) count!: number;
 }

@@ -7,39 +7,25 @@
  * - after a reconnect each subscriber's `onResync` is called: events may have been missed while offline,
  *   so the page should re-read the current state over HTTP.
  */
+import type { PresenceCounts, RealtimeErrorCode, RelayedEvent, ServerFrame } from '@eventcast/contracts';
 import { serviceUrls } from './config.ts';
 
-export type ChannelEventType = 'BroadcastStarted' | 'BroadcastEnded' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged' | (string & {});
+/** Frames and their types are the edge's own, from @eventcast/contracts (realtime.ts): never a copy. */
+export type { ChannelEventType, ClientFrame } from '@eventcast/contracts';
 
-export interface ChannelEvent {
-	id: string;
-	type: ChannelEventType;
-	data: Record<string, unknown>;
-	globalPosition: string;
-	occurredAt: string;
-}
+/** Viewer and chatter counts of a channel (`PresenceCounts` of @eventcast/contracts). */
+export type Presence = PresenceCounts;
 
-type ServerMessage =
-	| { type: 'welcome'; connectionId: string }
-	| { type: 'subscribed'; channel: string; position?: string }
-	| { type: 'unsubscribed'; channel: string }
-	| { type: 'directory_subscribed' }
-	| { type: 'event'; channel: string; event: ChannelEvent }
-	| { type: 'presence'; channel: string; viewers: number; chatters: number }
-	| { type: 'authenticated'; user: { id: string; username: string } }
-	| { type: 'chat.ack'; nonce: string; messageId: string; visibleAt: string }
-	| { type: 'pong' }
-	| { type: 'error'; code: string; message?: string; nonce?: string; retryAfterMs?: number };
+/** A domain event relayed to a channel's subscribers (`RelayedEvent` of @eventcast/contracts). */
+export type ChannelEvent = RelayedEvent;
+
+/** A frame of the edge (`ServerFrame` of @eventcast/contracts). */
+type ServerMessage = ServerFrame;
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
 
 /** Signed-in state of the connection (docs/chat.md "Authenticate"). */
 export type AuthState = 'guest' | 'authenticating' | 'authenticated' | 'invalid';
-
-export interface Presence {
-	viewers: number;
-	chatters: number;
-}
 
 export interface ChannelHandlers {
 	onEvent: (event: ChannelEvent) => void;
@@ -68,10 +54,13 @@ export interface ChatAck {
 	visibleAt: string;
 }
 
+/** Why a chat send failed: an `error` frame's code (docs/chat.md), or `not_connected` / `timeout` from this client. */
+export type ChatSendErrorCode = RealtimeErrorCode | 'not_connected' | 'timeout';
+
 /** A refused chat send: `code` from docs/chat.md (or `not_connected` / `timeout` from this client). */
 export class ChatSendError extends Error {
 	constructor(
-		readonly code: string,
+		readonly code: ChatSendErrorCode,
 		message: string,
 		readonly retryAfterMs: number | null = null,
 	) {

@@ -5,7 +5,7 @@
  * refusal's {@link ModerationRefusal} (@eventcast/contracts) in `details.reason` and a sentence saying why as the message.
  * Repeating a ban, unban, moderator change or identical settings records nothing (idempotent).
  */
-import { findTextProblem, type ModerationRefusal } from '@eventcast/contracts';
+import { EMOTE_CODE_PATTERN, EMOTE_MAX_BYTES, findTextProblem, type ModerationRefusal } from '@eventcast/contracts';
 import { chatSettingsSchema, type ChatSettings } from '@eventcast/events';
 import { assertNever, DomainError } from '../decider.js';
 import { compileBlockedTerms, MAX_BLOCKED_TERM_LENGTH, MAX_BLOCKED_TERMS, normalizeBlockedTerms } from './blocked-terms.js';
@@ -13,14 +13,17 @@ import { chatRoleOf, type ChatChannel, type ChatModerationCommand, type ChatRoom
 import { idSetHas } from './id-set.js';
 import { senderOf } from './message-index.js';
 
-/** Largest emote image, decoded (64 KiB), so the event store alone can rebuild the emote read model. */
-export const MAX_EMOTE_BYTES = 64 * 1024;
+/**
+ * Largest emote image, decoded (64 KiB: `EMOTE_MAX_BYTES` of @eventcast/contracts, which the web checks too), so the
+ * event store alone can rebuild the emote read model.
+ */
+export const MAX_EMOTE_BYTES = EMOTE_MAX_BYTES;
 /** Longest timeout: 14 days (Twitch's maximum), in seconds. */
 export const MAX_TIMEOUT_SECONDS = 1_209_600;
 /** Longest moderation reason kept (the event schemas' `max`). */
 export const MAX_REASON_LENGTH = 200;
 
-const EMOTE_CODE = /^[A-Za-z0-9_]{2,32}$/;
+const EMOTE_CODE = EMOTE_CODE_PATTERN;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Refuses a moderation command: `forbidden` with the refusal code in `details.reason` and `message` saying why. */

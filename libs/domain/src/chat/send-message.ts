@@ -18,7 +18,7 @@
  *    like a send, so refused attempts cannot flood the log); `mask` → `*`s.
  * 8. visibleAt = now + messageDelaySeconds for viewers, now for the owner and moderators.
  */
-import { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, findTextProblem, graphemeLength } from '@eventcast/contracts';
+import { CHAT_MESSAGE_MAX_CODE_UNITS, CHAT_MESSAGE_MAX_LENGTH, findTextProblem, graphemeLength, type ChatRefusalCode } from '@eventcast/contracts';
 import { DomainError } from '../decider.js';
 import { hasBlockedTerm, maskBlockedTerms } from './blocked-terms.js';
 import { chatRoleOf, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState } from './chat-room.types.js';
@@ -62,6 +62,15 @@ export function chatTextProblem(text: string): string | null {
 }
 
 /**
+ * A refused send with one of the contract's codes (`CHAT_REFUSAL_CODES` of @eventcast/contracts: command-api replies
+ * with it over NATS and HTTP, the realtime edge forwards it, the web words it), so a code the others do not know is a
+ * compile error. `details.retryAfterMs` (ms) for the time-based ones.
+ */
+function refusal(code: ChatRefusalCode, message: string, details?: { retryAfterMs: number }): DomainError {
+  return new DomainError(code, message, details);
+}
+
+/**
  * Decides a `SendChatMessage`.
  * @returns `[ChatMessageSent]`, or `[ChatMessageRefused]` for a refuse-mode blocked term (reason `blocked_term`) or
  *   a viewer's text that the text rule refuses (reason `invalid_text`; the text is not kept).
@@ -75,21 +84,22 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
   const now = command.now.getTime();
   const room = { channelId: channel.id, username: channel.username };
 
-  if (idSetHas(state.bans, sender.id)) throw new DomainError('banned', 'you are banned from this chat');
+  if (idSetHas(state.bans, sender.id)) throw refusal('banned', 'you are banned from this chat');
   const until = state.timeouts.get(sender.id);
   if (until !== undefined && until > now) {
-    throw new DomainError('timed_out', 'you are timed out in this chat', { retryAfterMs: until - now });
+    throw refusal('timed_out', 'you are timed out in this chat', { retryAfterMs: until - now });
   }
 
   const text = command.text.trim();
-  if (text.length === 0) throw new DomainError('empty', 'the message is empty');
+  if (text.length === 0) throw refusal('empty', 'the message is empty');
   if (text.length > CHAT_MESSAGE_MAX_CODE_UNITS || graphemeLength(text) > CHAT_MESSAGE_MAX_LENGTH) {
-    throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+    throw refusal('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
   }
   const problem = chatTextProblem(text);
 
   const role = chatRoleOf(state, channel, sender.id);
   const bot = command.bot;
+  // `forbidden` is not a chat.send code: bots send over HTTP only (API tokens), where it is the usual 403.
   if (bot && sender.id !== channel.ownerId) throw new DomainError('forbidden', "only the channel owner's bot may send as a bot");
   const sent = (finalText: string, maskedTerms: number, visibleAt: number): ChatRoomEvent[] => [
     {
@@ -111,29 +121,29 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
   if (bot) {
     const limitedUntil = rateLimitedUntil(state.recentSends.get(botSendsKey(bot.tokenId)) ?? [], now, BOT_RATE_LIMIT.messages, BOT_RATE_LIMIT.windowMs);
     if (limitedUntil !== null) {
-      throw new DomainError('rate_limited', `a bot may send at most ${BOT_RATE_LIMIT.messages} messages per ${BOT_RATE_LIMIT.windowMs / 1000} s`, {
+      throw refusal('rate_limited', `a bot may send at most ${BOT_RATE_LIMIT.messages} messages per ${BOT_RATE_LIMIT.windowMs / 1000} s`, {
         retryAfterMs: Math.max(1, limitedUntil - now),
       });
     }
   }
   if (problem) {
-    if (role !== 'viewer' || bot) throw new DomainError('invalid_request', problem);
+    if (role !== 'viewer' || bot) throw refusal('invalid_request', problem);
   }
   if (role !== 'viewer') return sent(text, 0, now);
 
   const s = state.settings;
-  if (!s.enabled) throw new DomainError('chat_disabled', 'the chat is disabled');
-  if (s.followersOnly && !command.follows) throw new DomainError('followers_only', 'only followers may chat');
-  if (s.emoteOnly && !isEmoteOnly(text, state.emotes)) throw new DomainError('emote_only', 'only emotes are allowed');
+  if (!s.enabled) throw refusal('chat_disabled', 'the chat is disabled');
+  if (s.followersOnly && !command.follows) throw refusal('followers_only', 'only followers may chat');
+  if (s.emoteOnly && !isEmoteOnly(text, state.emotes)) throw refusal('emote_only', 'only emotes are allowed');
 
   const sends = state.recentSends.get(sender.id) ?? [];
   const last = sends.at(-1);
   if (s.slowModeSeconds > 0 && last !== undefined && now - last < s.slowModeSeconds * 1000) {
-    throw new DomainError('slow_mode', `slow mode: one message every ${s.slowModeSeconds} s`, { retryAfterMs: last + s.slowModeSeconds * 1000 - now });
+    throw refusal('slow_mode', `slow mode: one message every ${s.slowModeSeconds} s`, { retryAfterMs: last + s.slowModeSeconds * 1000 - now });
   }
   const limitedUntil = rateLimitedUntil(sends, now, s.rateLimitMessages, s.rateLimitWindowSeconds * 1000);
   if (limitedUntil !== null) {
-    throw new DomainError('rate_limited', `at most ${s.rateLimitMessages} messages per ${s.rateLimitWindowSeconds} s`, {
+    throw refusal('rate_limited', `at most ${s.rateLimitMessages} messages per ${s.rateLimitWindowSeconds} s`, {
       retryAfterMs: Math.max(1, limitedUntil - now),
     });
   }
@@ -150,7 +160,7 @@ export function decideSend(command: SendCommand, state: ChatRoomState): ChatRoom
   const masked = maskBlockedTerms(text, state.blockedPattern);
   // Masking keeps each match's graphemes, but a match cut out of a joined emoji sequence can regroup its neighbours.
   if (masked.count > 0 && graphemeLength(masked.text) > CHAT_MESSAGE_MAX_LENGTH) {
-    throw new DomainError('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
+    throw refusal('too_long', `the message is longer than ${CHAT_MESSAGE_MAX_LENGTH} characters`);
   }
   return sent(masked.text, masked.count, now + s.messageDelaySeconds * 1000);
 }

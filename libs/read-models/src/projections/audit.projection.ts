@@ -9,6 +9,7 @@
  * the batch boundaries.
  */
 import type { Transaction } from 'kysely';
+import type { AuditCategory } from '@eventcast/contracts';
 import { redactEvent, type EventType, type RecordedDomainEvent } from '@eventcast/events';
 import type { DB } from '../schema/schema.js';
 import type { Projection } from './projection.js';
@@ -29,8 +30,7 @@ export const auditAction = {
 } as const satisfies Partial<Record<EventType, string>>;
 
 /** The audit categories: this table's three, and `moderation` (rows of `moderation_log`). */
-export const AUDIT_CATEGORIES = ['moderation', 'account', 'ingest', 'integrations'] as const;
-export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+export { AUDIT_CATEGORIES, type AuditCategory } from '@eventcast/contracts';
 
 /** Category of each audited event type. */
 export const auditCategory: Record<keyof typeof auditAction, Exclude<AuditCategory, 'moderation'>> = {

@@ -3,6 +3,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { EventStore } from '@eventcast/event-store';
+import type { ProjectionStatus } from '@eventcast/contracts';
 import type { DB } from '../schema/schema.js';
 import type { Projection } from '../projections/projection.js';
 
@@ -52,32 +53,11 @@ export async function clearRebuildStatus(db: Kysely<DB>, names: readonly string[
     .execute();
 }
 
-/** One projection in the status report. Positions are decimal strings (JSON-safe). */
-export interface ProjectionStatusReport {
-  name: string;
-  /** `failed` when the live projector's last apply failed; `rebuilding` while a rebuild reports progress. */
-  state: 'running' | 'rebuilding' | 'failed';
-  /** The live projector's error when `failed`. */
-  error: string | null;
-  /** Live checkpoint (null before the projection ever ran). */
-  checkpoint: string | null;
-  head: string;
-  lagEvents: string;
-  /** Seconds between the checkpoint's event and the head's event (0 when caught up). */
-  lagSeconds: number;
-  rebuild: null | {
-    /** `running`, `interrupted` (no progress for {@link REBUILD_STALE_MS}: rerun to resume) or `failed`. */
-    state: 'running' | 'interrupted' | 'failed';
-    position: string | null;
-    head: string | null;
-    /** 0–100. */
-    percent: number | null;
-    eventsPerSecond: number | null;
-    startedAt: string | null;
-    updatedAt: string | null;
-    error: string | null;
-  };
-}
+/**
+ * One projection in the status report (`ProjectionStatus` of @eventcast/contracts, admin.ts: the shape of
+ * `GET /admin/projections` and `eventcast-ops projections status --json`). Positions are decimal strings (JSON-safe).
+ */
+export type ProjectionStatusReport = ProjectionStatus;
 
 /**
  * Status of every registered projection: checkpoint, head, lag in events and seconds, state.

@@ -1,20 +1,21 @@
 /** Response shapes of the account routes (for OpenAPI; the controllers return plain objects of these shapes). */
 import { ApiProperty } from '@nestjs/swagger';
+import type { AccountRef, AuthResult, Me, StreamKeyReply } from '@eventcast/contracts';
 
 /** `{ id, username }` of an account. */
-export class AccountRefDto {
+export class AccountRefDto implements AccountRef {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'alice' }) username!: string;
 }
 
 /** Reply of register and login. */
-export class AuthResponseDto {
+export class AuthResponseDto implements AuthResult {
   @ApiProperty({ description: 'HS256 JWT, 7 days; send as `Authorization: Bearer <token>`' }) token!: string;
   @ApiProperty({ type: AccountRefDto }) account!: AccountRefDto;
 }
 
 /** Reply of GET /me. */
-export class MeDto {
+export class MeDto implements Me {
   @ApiProperty({ format: 'uuid', description: 'account id = channel id' }) id!: string;
   @ApiProperty() username!: string;
   @ApiProperty({ description: 'channel title ("" when unset)' }) title!: string;
@@ -23,7 +24,7 @@ export class MeDto {
 }
 
 /** Reply of the owner's stream-key routes. */
-export class StreamKeyDto {
+export class StreamKeyDto implements StreamKeyReply {
   @ApiProperty({ description: 'secret: paste into OBS as the stream key', example: 'ec_<32 hex>_<43 base64url>' }) streamKey!: string;
   @ApiProperty({ example: 'rtmp://localhost:1935/live' }) rtmpUrl!: string;
   @ApiProperty({ example: 'rtmps://localhost:1936/live', nullable: true, type: String, description: 'RTMP over TLS (the ingest opens it when it has a certificate); null when RTMPS is off' })

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { latencyModeSchema, type ChannelLatency, type LatencyMode, type SetLatencyModeRequest } from '@eventcast/contracts';
+import { latencyModeSchema, type ChannelInfo, type ChannelLatency, type LatencyMode, type SetLatencyModeRequest, type UpdateChannelRequest } from '@eventcast/contracts';
 import { IsFreeText } from '../../core/free-text.js';
 
 /** Body of PUT /me/channel: omitted fields keep their value. */
-export class UpdateChannelDto {
+export class UpdateChannelDto implements UpdateChannelRequest {
   @ApiPropertyOptional({ maxLength: 140, example: 'Speedrunning Celeste' })
   @IsOptional()
   @IsString({ message: 'title must be a string' })
@@ -21,7 +21,7 @@ export class UpdateChannelDto {
 }
 
 /** Reply of PUT /me/channel. */
-export class ChannelInfoDto {
+export class ChannelInfoDto implements ChannelInfo {
   @ApiProperty() title!: string;
   @ApiProperty() category!: string;
 }

@@ -1,11 +1,24 @@
-/** Bodies and replies of `/me/integrations/*` (docs/contracts.md "Integrations"). */
+/** Bodies and replies of `/me/integrations/*` (docs/contracts.md "Integrations"); each implements its shape of @eventcast/contracts. */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { API_TOKEN_SCOPES, WEBHOOK_EVENT_TYPES, type ApiTokenScope, type WebhookEventType } from '@eventcast/events';
+import {
+  API_TOKEN_SCOPES,
+  WEBHOOK_EVENT_TYPES,
+  type ApiToken,
+  type ApiTokenList,
+  type ApiTokenScope,
+  type CreateApiTokenRequest,
+  type CreateWebhookRequest,
+  type CreatedApiToken,
+  type CreatedWebhook,
+  type Webhook,
+  type WebhookEventType,
+  type WebhookList,
+} from '@eventcast/contracts';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsFreeText } from '../../core/free-text.js';
 
 /** POST /me/integrations/tokens. */
-export class CreateApiTokenDto {
+export class CreateApiTokenDto implements CreateApiTokenRequest {
   @ApiProperty({ example: 'stream overlay', minLength: 1, maxLength: 60 })
   @IsString({ message: 'name must be a string' })
   @MinLength(1, { message: 'name must not be empty' })
@@ -28,7 +41,7 @@ export class CreateApiTokenDto {
 }
 
 /** A token as listed (never the token itself). */
-export class ApiTokenDto {
+export class ApiTokenDto implements ApiToken {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: API_TOKEN_SCOPES, isArray: true }) scopes!: ApiTokenScope[];
@@ -38,17 +51,17 @@ export class ApiTokenDto {
 }
 
 /** Reply of POST /me/integrations/tokens: the only time the token is shown. */
-export class CreatedApiTokenDto extends ApiTokenDto {
+export class CreatedApiTokenDto extends ApiTokenDto implements CreatedApiToken {
   @ApiProperty({ example: 'ect_3f2c…', description: 'the token; shown once, store it now' }) token!: string;
 }
 
 /** GET /me/integrations/tokens. */
-export class ApiTokenListDto {
+export class ApiTokenListDto implements ApiTokenList {
   @ApiProperty({ type: [ApiTokenDto] }) tokens!: ApiTokenDto[];
 }
 
 /** POST /me/integrations/webhooks. */
-export class CreateWebhookDto {
+export class CreateWebhookDto implements CreateWebhookRequest {
   @ApiProperty({ example: 'https://example.org/hooks/eventcast', description: 'http or https, ≤ 2000 characters' })
   @IsString({ message: 'url must be a string' })
   @IsFreeText('url')
@@ -63,7 +76,7 @@ export class CreateWebhookDto {
 }
 
 /** A webhook as listed (never its secret). */
-export class WebhookDto {
+export class WebhookDto implements Webhook {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() url!: string;
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true }) eventTypes!: WebhookEventType[];
@@ -71,11 +84,11 @@ export class WebhookDto {
 }
 
 /** Reply of POST /me/integrations/webhooks: the only time the signing secret is shown. */
-export class CreatedWebhookDto extends WebhookDto {
+export class CreatedWebhookDto extends WebhookDto implements CreatedWebhook {
   @ApiProperty({ example: 'whsec_…', description: 'Standard Webhooks signing secret; shown once' }) secret!: string;
 }
 
 /** GET /me/integrations/webhooks. */
-export class WebhookListDto {
+export class WebhookListDto implements WebhookList {
   @ApiProperty({ type: [WebhookDto] }) webhooks!: WebhookDto[];
 }
