@@ -257,6 +257,20 @@ export class EventRelay {
     });
     const messages = await consumer.consume();
     this.messages = messages;
+    try {
+      await this.relayFrom(messages);
+    } finally {
+      // The server keeps an idle ordered consumer for 5 min (nats.js `inactive_threshold`): remove it now, so an edge
+      // whose last viewer of a channel left holds nothing of it on the server. Best effort (NATS may be away).
+      void consumer
+        .info(true)
+        .then(async (ci) => (await jetstreamManager(nc)).consumers.delete(EVENTS_JETSTREAM, ci.name))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Relays from an attached consumer until it ends or the relay stops. */
+  private async relayFrom(messages: ConsumerMessages): Promise<void> {
     if (this.stopped) {
       messages.stop();
       return;
