@@ -48,10 +48,16 @@ async function managerOf(nc: NatsConnection | JetStreamManager): Promise<JetStre
  * same: an existing stream (possibly created by another process with other limits) is accepted as it is.
  * @param nc a NATS connection or a JetStream manager.
  * @param name the stream name (default `EVENTCAST_EVENTS`; tests use others).
+ * @param subjects the stream's subjects when it is created (default {@link EVENTS_STREAM_SUBJECTS}; tests that run a
+ *   private stream beside the platform's on a shared server use their own prefix).
  * @returns true when this call created the stream.
  * @throws the NATS error when the stream can be neither found nor created (JetStream unavailable, no permission).
  */
-export async function ensureEventsStream(nc: NatsConnection | JetStreamManager, name: string = EVENTS_JETSTREAM): Promise<boolean> {
+export async function ensureEventsStream(
+  nc: NatsConnection | JetStreamManager,
+  name: string = EVENTS_JETSTREAM,
+  subjects: readonly string[] = EVENTS_STREAM_SUBJECTS,
+): Promise<boolean> {
   const jsm = await managerOf(nc);
   try {
     await jsm.streams.info(name);
@@ -60,7 +66,7 @@ export async function ensureEventsStream(nc: NatsConnection | JetStreamManager, 
     if (!isNotFound(err)) throw err;
   }
   try {
-    await jsm.streams.add({ name, subjects: [...EVENTS_STREAM_SUBJECTS], storage: StorageType.File, duplicate_window: nanos(EVENTS_DUPLICATE_WINDOW_MS) });
+    await jsm.streams.add({ name, subjects: [...subjects], storage: StorageType.File, duplicate_window: nanos(EVENTS_DUPLICATE_WINDOW_MS) });
     return true;
   } catch (err) {
     // Lost a creation race: fine when the stream now exists.
@@ -73,6 +79,8 @@ export async function ensureEventsStream(nc: NatsConnection | JetStreamManager, 
 export interface DurableConsumerSpec {
   /** Stream name, e.g. `EVENTCAST_EVENTS`. */
   stream: string;
+  /** Subjects of the stream when it is created here (default {@link EVENTS_STREAM_SUBJECTS}). */
+  subjects?: readonly string[];
   /** Durable consumer name, e.g. {@link PROJECTIONS_CONSUMER}. */
   consumer: string;
   /** Unacknowledged messages the server lets out at once (`max_ack_pending`). */
@@ -90,7 +98,7 @@ export interface DurableConsumerSpec {
  */
 export async function ensureDurableConsumer(nc: NatsConnection | JetStreamManager, c: DurableConsumerSpec): Promise<ConsumerInfo> {
   const jsm = await managerOf(nc);
-  await ensureEventsStream(jsm, c.stream);
+  await ensureEventsStream(jsm, c.stream, c.subjects ?? EVENTS_STREAM_SUBJECTS);
   try {
     const info = await jsm.consumers.info(c.stream, c.consumer);
     if (info.config.max_ack_pending !== c.maxAckPending || info.config.ack_wait !== nanos(c.ackWaitMs)) {

@@ -8,10 +8,7 @@ import { ensureDurableConsumer, type DurableConsumerSpec } from '@eventcast/even
 
 /** Where and how the projectors consume. */
 export interface JetStreamTopology extends DurableConsumerSpec {
-  /**
-   * Subjects of the stream, e.g. `['eventcast.events.>']`. Informational: the stream is created by the topology module
-   * with its own subjects (`EVENTS_STREAM_SUBJECTS`); the consumers read every subject of it.
-   */
+  /** Subjects of the stream, e.g. `['eventcast.events.>']` (used only when the stream is created here). */
   subjects: string[];
 }
 
