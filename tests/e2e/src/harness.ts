@@ -45,7 +45,7 @@ export async function freePlatformPorts(): Promise<PlatformPorts> {
  * instance's ports; `natsMonitor` opens the NATS server's monitoring port (`env.nats.monitorUrl`).
  */
 export async function startE2ePlatform(
-  options: { logLevel?: string; env?: Record<string, string>; natsMonitor?: boolean; instances?: (ports: PlatformPorts) => Promise<AppInstance[]> } = {},
+  options: { logLevel?: string; env?: Record<string, string>; natsMonitor?: boolean; instances?: (ports: PlatformPorts) => AppInstance[] } = {},
 ): Promise<E2eEnv> {
   const db = await createTestDatabase('eventcast_e2e');
   // The platform's NATS authorization model (users and permissions per app, no anonymous access).
@@ -77,7 +77,7 @@ export async function startE2ePlatform(
       ports,
       logDir,
       publicHost: '127.0.0.1',
-      ...(options.instances ? { instances: await options.instances(ports) } : {}),
+      ...(options.instances ? { instances: options.instances(ports) } : {}),
     });
   } catch (e) {
     await nats.dispose();

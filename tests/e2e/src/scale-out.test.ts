@@ -69,7 +69,7 @@ describe('scale-out: 2 ingest nodes, 3 edges, 2 command-api, 2 query-api on one 
       natsMonitor: true,
       // Shared by every app; read by the first edge and the first ingest node (node 1 asks node 2 for what it lacks).
       env: { REALTIME_EDGE_ID: 'edge-1', INGEST_ID: 'ingest-1', INGEST_PEER_ORIGINS: ingest2.hls },
-      instances: async (ports): Promise<AppInstance[]> => [
+      instances: (ports): AppInstance[] => [
         { app: 'command-api', name: 'command-api-2', ports: { commandApi: c2 } },
         { app: 'query-api', name: 'query-api-2', ports: { queryApi: q2 } },
         { app: 'realtime', name: 'realtime-2', ports: { realtime: edgePorts[0] }, env: { REALTIME_EDGE_ID: 'edge-2' } },
@@ -175,7 +175,7 @@ describe('scale-out: 2 ingest nodes, 3 edges, 2 command-api, 2 query-api on one 
     }
     await Promise.all(sends);
     for (const c of [...viewers, ...Object.values(senders)]) {
-      await eventually('every message at every viewer', async () => chatOf(c, channel, prefix).length >= texts.length, 20_000);
+      await eventually('every message at every viewer', () => Promise.resolve(chatOf(c, channel, prefix).length >= texts.length), 20_000);
     }
     await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive right after
     const reference = chatOf(viewers[0]!, channel, prefix);
@@ -204,7 +204,7 @@ describe('scale-out: 2 ingest nodes, 3 edges, 2 command-api, 2 query-api on one 
     const pad = 'x'.repeat(300);
     const prefix = `d-${run}-`;
     for (let i = 0; i < n; i++) await sendHttp(commandApis[i % 2]!, bob, channel, `${prefix}${i}-${pad}`);
-    await eventually('bob\'s viewer got every message', async () => chatOf(bobViewer, channel, prefix).length >= n, 20_000);
+    await eventually("bob's viewer got every message", () => Promise.resolve(chatOf(bobViewer, channel, prefix).length >= n), 20_000);
     const afterStats = await connz();
     const delta = (e: EdgeId) => ({ msgs: afterStats.get(e)!.out_msgs - before.get(e)!.out_msgs, bytes: afterStats.get(e)!.out_bytes - before.get(e)!.out_bytes });
     const payload = n * pad.length;
