@@ -15,6 +15,7 @@ import type { IngestConfig } from './config.js';
 import { HealthSampler } from './health-sampler.js';
 import { InputCheck } from './input-check.js';
 import { createLiveOrigin } from './live/origin.js';
+import { PeerOrigins } from './live/peer-origin.js';
 import { Recorder } from './live/recorder.js';
 import { LiveMediaStore, advertisedPartTarget } from './live/store.js';
 import { Thumbnailer } from './live/thumbnailer.js';
@@ -129,6 +130,8 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Inges
     isReady: () => gate.ready && !gate.stopping,
     log,
     adminHealth: { ingestId: cfg.ingestId, jwtSecret: cfg.JWT_SECRET, admins: cfg.EVENTCAST_ADMINS, channels: () => channels.health() },
+    // Channels live on the other ingest nodes are answered with their response (docs/design.md).
+    peers: new PeerOrigins({ peers: cfg.peerOrigins }),
   };
   const { nms, listen } = createNms(cfg.HOST, cfg.INGEST_RTMP_PORT, log);
   gate.attach(nms);

@@ -8,11 +8,18 @@ import path from 'node:path';
 import { loadConfig, type Config } from '@eventcast/platform';
 import { DEFAULT_HEALTH_SAMPLE_MS } from '@eventcast/contracts';
 import { ladderNames, parseRenditionsSetting } from './live/ladder.js';
+import { parsePeerOrigins } from './live/peer-origin.js';
 
 /** Full ingest configuration. Durations are milliseconds unless the name says otherwise. */
 export interface IngestConfig extends Config {
   /** `INGEST_ID` (default: the host name): identifies this node in `ingest.node-started`. */
   ingestId: string;
+  /**
+   * `INGEST_PEER_ORIGINS` (default empty): comma-separated base URLs of the other ingest nodes' HTTP origins
+   * (`http://host:port`, reachable from this node). `/hls/<channel>/…` of a channel live on another node is answered
+   * with that node's response (./live/peer-origin.ts), so any node can serve as the public `HLS_PUBLIC_URL`.
+   */
+  peerOrigins: string[];
   /** `MEDIA_DIR` resolved to an absolute path. */
   mediaDirAbs: string;
   /** `FFPROBE_PATH` (default `ffprobe`). */
@@ -202,6 +209,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       tlsVerify: boolEnv(env, 'INGEST_RESTREAM_TLS_VERIFY', true),
     },
     ingestId: env['INGEST_ID'] || hostname(),
+    peerOrigins: parsePeerOrigins(env['INGEST_PEER_ORIGINS']),
     mediaDirAbs: path.resolve(base.MEDIA_DIR),
     ffprobePath: env['FFPROBE_PATH'] || 'ffprobe',
     commandTimeoutMs: intEnv(env, 'INGEST_COMMAND_TIMEOUT_MS', 5000),

@@ -27,7 +27,7 @@ export class FanOut {
     private readonly publishDirectory: (frame: string) => void = () => undefined,
   ) {}
 
-  /** Handles one relayable event. Never throws for a well-formed decision (publish errors propagate). */
+  /** Handles one relayable event of a watched channel (its topic only). Never throws for a well-formed decision (publish errors propagate). */
   route(d: Relayable): void {
     const data = d.event.data as { channelId?: unknown; messageId?: unknown; visibleAt?: unknown; senderId?: unknown; userId?: unknown };
     if (typeof data.channelId === 'string') this.directory.learn(d.channel, data.channelId);
@@ -47,6 +47,15 @@ export class FanOut {
         break;
     }
     this.publish(d.channel, d.frame);
+  }
+
+  /**
+   * Handles one event of the directory feed's consumers (./interest.ts): go-live/offline and title changes
+   * (`DIRECTORY_EVENTS`) go to the directory topic; the channel topics get them from the channel's own consumer.
+   */
+  routeDirectory(d: Relayable): void {
+    const data = d.event.data as { channelId?: unknown };
+    if (typeof data.channelId === 'string') this.directory.learn(d.channel, data.channelId);
     if (DIRECTORY_EVENTS.has(d.event.type)) this.publishDirectory(d.frame);
   }
 }

@@ -5,7 +5,9 @@
  * connection attempts (./ip-limiter.ts); a `?token=` JWT is verified right after `open`, like an `auth` frame.
  * Per connection: a `welcome` with a fresh connection id (then `authenticated` or `error invalid_token` when a token
  * came with the upgrade); `auth` signs in; `subscribe`/`unsubscribe` join and leave the uWS topic
- * `channel/<username>` (idempotent: repeating one answers the same frame) and count presence; `chat.send` goes to
+ * `channel/<username>` (idempotent: repeating one answers the same frame), count presence and tell the edge's NATS
+ * interest (./interest.ts: the first subscriber of a channel on this edge makes its consumer; `subscribed` is sent
+ * once that consumer is attached); `chat.send` goes to
  * ./chat-send.ts; `ping` → `pong`. Bad frames get an `error` frame and the connection stays open; a `chat.send` refused
  * for its text first takes a token from the connection's send bucket (`rate_limited` once it is empty).
  * Frame sizes (@eventcast/contracts realtime.ts): up to `maxMessageBytes` parsed; up to `maxPayloadBytes` answered with
@@ -97,8 +99,12 @@ export interface GatewayDeps {
   isShuttingDown: () => boolean;
   /** Analytics input (./audience.ts): told of every subscribe/unsubscribe with the socket's viewer key. Optional. */
   audience?: AudienceTracker;
-  /** Global position of the last event relayed to viewers, decimal ("0" before the first): the `subscribed` frame's. */
-  relayedPosition: () => string;
+  /**
+   * The edge's NATS interest (./interest.ts): `watch`/`unwatch` per socket subscription (the first makes the channel's
+   * consumer, the last stops it); `position` is the `subscribed` frame's (decimal global position; a promise while the
+   * channel's consumer is not attached yet).
+   */
+  interest: { watch(channel: string): void; unwatch(channel: string): void; position(channel: string): string | Promise<string> };
 }
 
 /** WebSocket close code sent to every client on shutdown ("going away", RFC 6455 §7.4.1). */
@@ -172,13 +178,27 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
           }
           conn.channels.add(msg.channel);
           ws.subscribe(channelTopic(msg.channel));
+          deps.interest.watch(msg.channel);
           presence.join(msg.channel, conn.user !== null);
           const key = viewerKey(conn);
           if (key !== null) audience?.join(msg.channel, key);
           if (conn.user) deps.prefetchChannel(msg.channel);
         }
-        send(ws, { type: 'subscribed', channel: msg.channel, position: deps.relayedPosition() });
-        pusher.subscribed(msg.channel);
+        {
+          const channel = msg.channel;
+          const position = deps.interest.position(channel);
+          if (typeof position === 'string') {
+            send(ws, { type: 'subscribed', channel, position });
+            pusher.subscribed(channel);
+          } else {
+            // The channel's consumer is being made: confirm once it is attached (its position is known then).
+            void position.then((p) => {
+              if (conn.closed || !conn.channels.has(channel)) return;
+              sendLater(ws, { type: 'subscribed', channel, position: p });
+              pusher.subscribed(channel);
+            });
+          }
+        }
         return;
       case 'subscribe_directory':
         ws.subscribe(DIRECTORY_TOPIC);
@@ -191,6 +211,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       case 'unsubscribe':
         if (conn.channels.delete(msg.channel)) {
           ws.unsubscribe(channelTopic(msg.channel));
+          deps.interest.unwatch(msg.channel);
           presence.leave(msg.channel, conn.user !== null);
           const key = viewerKey(conn);
           if (key !== null) audience?.leave(msg.channel, key);
@@ -304,6 +325,7 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
       edgeMetrics.closed(code);
       const key = conn.channels.size > 0 ? viewerKey(conn) : null;
       for (const channel of conn.channels) {
+        deps.interest.unwatch(channel);
         presence.leave(channel, conn.user !== null);
         if (key !== null) audience?.leave(channel, key);
       }

@@ -1,6 +1,7 @@
 /**
  * Process entry point of the realtime edge: reads configuration (docs/contracts.md: `REALTIME_PORT`, `NATS_URL`,
- * `REDIS_URL`, `HOST`), starts the server and shuts it down gracefully on SIGTERM/SIGINT (exit code 0; 1 when
+ * `REDIS_URL`, `HOST`, `REALTIME_EDGE_ID` — this edge's id in presence keys and its NATS connection name
+ * `realtime-<id>`, default a random UUID), starts the server and shuts it down gracefully on SIGTERM/SIGINT (exit code 0; 1 when
  * start-up or shutdown fails; a second signal forces exit).
  */
 import { createLogger, loadConfig } from '@eventcast/platform';
@@ -11,7 +12,8 @@ const logger = createLogger('realtime');
 /** Starts the edge and wires the signals. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const server = await startRealtime({ config, logger });
+  const edgeId = process.env['REALTIME_EDGE_ID']?.trim();
+  const server = await startRealtime({ config, logger, ...(edgeId ? { edgeId } : {}) });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

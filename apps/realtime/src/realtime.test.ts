@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { EVENTS_SUBJECT_PREFIX, type WireEvent } from '@eventcast/events';
+import { EVENTS_SUBJECT_PREFIX, channelTokenOf, type WireEvent } from '@eventcast/events';
 import { createLogger, loadConfig } from '@eventcast/platform';
 import { startPrivateNats, type PrivateNatsServer } from '@eventcast/launcher';
 import { presenceCountKey, presenceEdgesKey } from './presence.js';
@@ -34,7 +34,7 @@ async function publish(ev: WireEvent, category = 'broadcast'): Promise<void> {
   h.set('Eventcast-Revision', ev.revision);
   h.set('Eventcast-Event-Type', ev.type);
   h.set('Eventcast-Event-Version', String(ev.version));
-  await js.publish(`${EVENTS_SUBJECT_PREFIX}.${category}.${ev.type}`, JSON.stringify(ev), { msgID: ev.id, headers: h });
+  await js.publish(`${EVENTS_SUBJECT_PREFIX}.${category}.${channelTokenOf(ev.data)}.${ev.type}`, JSON.stringify(ev), { msgID: ev.id, headers: h });
 }
 
 async function viewers(port: number, channel: string): Promise<{ status: number; body: { viewers?: number } }> {
@@ -149,11 +149,11 @@ void describe('relay from JetStream', () => {
       wireEvent('AccountRegistered', { accountId, username: alice, passwordHash: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA' }, `account-${accountId}`),
       'account',
     );
-    // Invalid: not JSON, unknown type, bad payload, bad envelope.
-    await js.publish(`${EVENTS_SUBJECT_PREFIX}.broadcast.BroadcastStarted`, 'not json {', { msgID: randomUUID() });
+    // Invalid (on the channel's subjects, so its consumer takes them): not JSON, unknown type, bad payload, bad envelope.
+    await js.publish(`${EVENTS_SUBJECT_PREFIX}.broadcast.${alice}.BroadcastStarted`, 'not json {', { msgID: randomUUID() });
     await publish(wireEvent('NoSuchEvent', { username: alice }, 'broadcast-x'));
     await publish({ ...broadcastStarted(alice), data: { username: alice } });
-    await js.publish(`${EVENTS_SUBJECT_PREFIX}.broadcast.BroadcastStarted`, JSON.stringify({ type: 'BroadcastStarted' }), {
+    await js.publish(`${EVENTS_SUBJECT_PREFIX}.broadcast.${alice}.BroadcastStarted`, JSON.stringify({ type: 'BroadcastStarted' }), {
       msgID: randomUUID(),
     });
     const info = channelInfoUpdated(alice, accountId);

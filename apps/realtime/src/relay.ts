@@ -1,64 +1,60 @@
 /**
  * Relays domain events from NATS JetStream to uWS topics.
  *
- * Source: JetStream stream `EVENTCAST_EVENTS` (subjects `eventcast.events.>`, docs/contracts.md). The edge is
- * stateless, so it reads with an ephemeral *ordered* consumer: nothing to ack, nothing to clean up. The first consumer
- * starts after the stream's last message at start-up (what deliver policy `new` does); from then on the relay keeps
- * its own cursor, the stream sequence after the last message it took, and every later consumer starts there
- * (deliver policy `by_start_sequence`, JetStream consumer docs). So after a gap (NATS restarted, the edge's connection
- * dropped) viewers get what they missed exactly once and in order: messages below the cursor are skipped.
+ * Source: JetStream stream `EVENTCAST_EVENTS` (subjects `eventcast.events.<category>.<channel>.<type>`,
+ * docs/contracts.md), through one ordered consumer per *filter*: the edge makes one per channel its viewers watch
+ * (filter `eventcast.events.*.<channel>.*`, ./interest.ts) and the directory feed's (go-live/offline, titles), so it
+ * receives from NATS only the channels it serves (docs/design.md "Edge interest"). The edge is stateless, so each
+ * relay reads with an ephemeral *ordered* consumer: nothing to ack, nothing to clean up. The first consumer starts after
+ * the stream's last message at creation (what deliver policy `new` does); from then on the relay keeps its own cursor,
+ * the stream sequence after the last message it took, and every later consumer starts there (deliver policy
+ * `by_start_sequence`, JetStream consumer docs). So after a gap (NATS restarted, the edge's connection dropped)
+ * viewers get what they missed exactly once and in order: messages below the cursor are skipped.
  *
  * Resuming does not wait for the ordered consumer's missed-heartbeat timer (two idle heartbeats, ≈ 30–60 s with
  * nats.js defaults): on the connection's `reconnect` status the current consumer is stopped and a new one is made from
  * the cursor at once (retried after 100 ms, doubling up to `retryMs`, while JetStream is not ready yet; a consumer that
- * ends within 1 s of attaching backs off the same way, {@link nextRelayRetry}). `relaying` (readiness) is
+ * ends within 1 s of attaching backs off the same way, {@link nextRelayRetry}). `consuming` is
  * true only while NATS is connected and a consumer is attached. If the stream was reset (its last sequence is below the
  * cursor: deleted and re-created) the cursor moves to the new end; if messages after the cursor are gone (limits),
  * the relay starts at the first one left and logs the loss.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { EVENTS_JETSTREAM, EVENTS_SUBJECT_PREFIX } from '@eventcast/events';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVENTS_JETSTREAM } from '@eventcast/events';
+import { ensureEventsStream } from '@eventcast/events/jetstream';
 import type { Logger } from '@eventcast/platform';
 import { edgeMetrics } from './metrics.js';
 import { decodeRelayable, type RelayDecision } from './relayable.js';
-
-/** JetStream de-duplication window of the events stream: 2 hours (docs/contracts.md). */
-export const EVENTS_DUPLICATE_WINDOW_MS = 2 * 60 * 60 * 1000;
-
-/**
- * Makes sure the events stream exists; creates it (file storage, subjects `eventcast.events.>`, duplicate window 2 h)
- * when missing. Idempotent and safe to race with other apps doing the same: an existing stream is left as it is.
- * @throws the NATS error when the stream can be neither found nor created.
- */
-export async function ensureEventsStream(nc: NatsConnection, logger: Logger): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.streams.info(EVENTS_JETSTREAM);
-    return;
-  } catch (err) {
-    if (!(err instanceof Error) || err.name !== 'StreamNotFoundError') throw err;
-  }
-  try {
-    await jsm.streams.add({
-      name: EVENTS_JETSTREAM,
-      subjects: [`${EVENTS_SUBJECT_PREFIX}.>`],
-      storage: StorageType.File,
-      duplicate_window: nanos(EVENTS_DUPLICATE_WINDOW_MS),
-    });
-    logger.info({ stream: EVENTS_JETSTREAM }, 'created JetStream stream');
-  } catch (err) {
-    // Another process may have created it in between (possibly with other limits): accept any existing stream.
-    await jsm.streams.info(EVENTS_JETSTREAM).catch(() => {
-      throw err;
-    });
-  }
-}
 
 /** Options of {@link EventRelay}. */
 export interface EventRelayOptions {
   /** Longest delay before starting a new consumer after a failure, in ms (first retry after 100 ms). Default 1000. */
   retryMs?: number;
+  /**
+   * Subject filter of the consumer (`filter_subject`, one subject with wildcards: NATS 2.9 has no multi-filter
+   * consumers), e.g. `eventcast.events.*.alice.*`. Default: every event (`eventcast.events.>`).
+   */
+  filter?: string;
+  /**
+   * Follow the connection's status itself (default true). False when the owner of many relays forwards it through
+   * {@link EventRelay.connectionStatus} (one status watcher per connection instead of one per relay).
+   */
+  followConnection?: boolean;
+  /**
+   * Count relayed and ignored messages in the edge's metrics (`eventcast_realtime_events_relayed_total`, `…_ignored_total`;
+   * default true). The directory feed's relays pass false: the events they take are counted by the channel relays.
+   */
+  countMetrics?: boolean;
+}
+
+/** Header with the event's global position (decimal), set by the publisher on every message (docs/contracts.md). */
+const POSITION_HEADER = 'Eventcast-Global-Position';
+
+/** The global position a message carries in its header, or null when it has none. */
+function positionOf(headers: { get(k: string): string } | undefined): string | null {
+  const v = headers?.get(POSITION_HEADER);
+  return v && /^\d+$/.test(v) ? v : null;
 }
 
 /** First retry delay after a failed consumer, in ms (doubling up to `retryMs`). */
@@ -83,8 +79,9 @@ export function nextRelayRetry(previous: number, livedMs: number | null, maxMs: 
 }
 
 /**
- * Consumes the events stream and hands every relayable event to `publish(channel, frame)`.
- * Invalid or non-allowlisted messages are logged and skipped; they never stop the loop.
+ * Consumes the events stream (the messages matching its filter) and hands every relayable event to
+ * `publish(channel, frame)`. Invalid or non-allowlisted messages are logged and skipped; they never stop the loop.
+ * Not restartable: after {@link stop} make a new one.
  */
 export class EventRelay {
   private stopped = false;
@@ -95,6 +92,9 @@ export class EventRelay {
   private readonly firstConsume: Promise<void>;
   private resolveFirstConsume!: () => void;
   private readonly retryMs: number;
+  private readonly filter: string | undefined;
+  private readonly followConnection: boolean;
+  private readonly countMetrics: boolean;
   private nc: NatsConnection | undefined;
   /** Stream sequence of the next message to relay (0 until the first consumer is placed). */
   private nextSeq = 0;
@@ -113,16 +113,34 @@ export class EventRelay {
     options: EventRelayOptions = {},
   ) {
     this.retryMs = options.retryMs ?? 1000;
+    this.filter = options.filter;
+    this.followConnection = options.followConnection ?? true;
+    this.countMetrics = options.countMetrics ?? true;
     this.firstConsume = new Promise((resolve) => (this.resolveFirstConsume = resolve));
   }
 
   /**
-   * Global position (decimal) of the last event handed to `publish`, "0" before the first. The events stream carries
-   * the log in position order (the store's publisher), so every later relayed event has a higher position.
+   * Global position (decimal) up to which this relay has passed the stream: the position of the last message it took
+   * (relayed or not), or, before the first, of the stream's last message when its first consumer was placed ("0" for
+   * an empty stream or unknown). The events stream carries the log in position order (the store's publisher), so every
+   * event this relay hands to `publish` later has a higher position: a viewer's history read at least at this position
+   * plus the relayed events miss nothing (the `subscribed` frame's `position`).
    */
   get lastPosition(): string {
     return this.last;
   }
+
+  /** Resolves once the first consumer is attached (pending while that keeps failing; never rejects). */
+  get attached(): Promise<void> {
+    return this.firstConsume;
+  }
+
+  /** True once the first consumer attached: {@link lastPosition} is then meaningful. */
+  get hasAttached(): boolean {
+    return this.everAttached;
+  }
+
+  private everAttached = false;
 
   private last = '0';
 
@@ -144,7 +162,7 @@ export class EventRelay {
   start(nc: NatsConnection): Promise<void> {
     if (!this.nc) {
       this.nc = nc;
-      void this.watchConnection(nc);
+      if (this.followConnection) void this.watchConnection(nc);
     }
     this.loop ??= this.run(this.nc);
     return this.firstConsume;
@@ -165,19 +183,29 @@ export class EventRelay {
   private async watchConnection(nc: NatsConnection): Promise<void> {
     try {
       for await (const s of nc.status()) {
-        if (s.type === 'disconnect') {
-          this.natsConnected = false;
-        } else if (s.type === 'reconnect') {
-          this.natsConnected = true;
-          // NATS is back: retry from the shortest delay, whatever the backoff reached while it was away.
-          this.backoff = 0;
-          this.logger.info({ cursor: this.nextSeq }, 'nats reconnected: re-creating the relay consumer from the cursor');
-          this.messages?.stop();
-          this.wake?.();
-        }
+        if (this.stopped) break;
+        this.connectionStatus(s.type);
       }
     } catch {
       // the status iterator ends with the connection
+    }
+  }
+
+  /**
+   * Tells the relay of its connection's status (called by its own watcher, or by the owner of many relays when made
+   * with `followConnection: false`): `disconnect` → not consuming; `reconnect` → the current consumer is stopped and
+   * a new one is made from the cursor at once. Other statuses are ignored.
+   */
+  connectionStatus(type: string): void {
+    if (type === 'disconnect') {
+      this.natsConnected = false;
+    } else if (type === 'reconnect') {
+      this.natsConnected = true;
+      // NATS is back: retry from the shortest delay, whatever the backoff reached while it was away.
+      this.backoff = 0;
+      this.logger.info({ cursor: this.nextSeq, filter: this.filter ?? '>' }, 'nats reconnected: re-creating the relay consumer from the cursor');
+      this.messages?.stop();
+      this.wake?.();
     }
   }
 
@@ -205,33 +233,61 @@ export class EventRelay {
 
   /** Places the cursor, creates one ordered consumer from it and relays until that consumer ends (sets `attachedAt`). */
   private async consumeOnce(nc: NatsConnection): Promise<void> {
-    await ensureEventsStream(nc, this.logger);
-    const info = await (await jetstreamManager(nc)).streams.info(EVENTS_JETSTREAM);
+    if (await ensureEventsStream(nc)) this.logger.info({ stream: EVENTS_JETSTREAM }, 'created JetStream stream');
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(EVENTS_JETSTREAM);
     const { first_seq: first, last_seq: last } = info.state;
     if (this.nextSeq === 0 || this.nextSeq > last + 1) {
       if (this.nextSeq !== 0) this.logger.warn({ cursor: this.nextSeq, last }, 'events stream was reset; relaying from its end');
       this.nextSeq = last + 1;
+      // Everything up to the stream's end is behind this relay: its position is that of the last message stored.
+      if (last > 0 && !this.everAttached) {
+        const stored = await jsm.streams.getMessage(EVENTS_JETSTREAM, { seq: last }).catch(() => null);
+        const p = positionOf(stored?.header);
+        if (p !== null) this.last = p;
+      }
     } else if (this.nextSeq < first) {
       this.logger.warn({ cursor: this.nextSeq, first }, 'events missed by this edge are no longer in the stream; relaying from the first one left');
       this.nextSeq = first;
     }
-    const consumer = await jetstream(nc).consumers.get(EVENTS_JETSTREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.nextSeq });
+    const consumer = await jetstream(nc).consumers.get(EVENTS_JETSTREAM, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.nextSeq,
+      ...(this.filter !== undefined && { filter_subjects: this.filter }),
+    });
     const messages = await consumer.consume();
     this.messages = messages;
+    try {
+      await this.relayFrom(messages);
+    } finally {
+      // The server keeps an idle ordered consumer for 5 min (nats.js `inactive_threshold`): remove it now, so an edge
+      // whose last viewer of a channel left holds nothing of it on the server. Best effort (NATS may be away).
+      void consumer
+        .info(true)
+        .then(async (ci) => (await jetstreamManager(nc)).consumers.delete(EVENTS_JETSTREAM, ci.name))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Relays from an attached consumer until it ends or the relay stops. */
+  private async relayFrom(messages: ConsumerMessages): Promise<void> {
     if (this.stopped) {
       messages.stop();
       return;
     }
     this.attachedAt = Date.now();
     this.consumingNow = true;
-    this.logger.info({ stream: EVENTS_JETSTREAM, from: this.nextSeq }, 'event relay consuming (ordered consumer from the cursor)');
+    this.everAttached = true;
+    this.logger.info({ stream: EVENTS_JETSTREAM, from: this.nextSeq, filter: this.filter ?? '>' }, 'event relay consuming (ordered consumer from the cursor)');
     this.resolveFirstConsume();
     void this.watchStatus(messages);
     for await (const m of messages) {
+      // Stopped (the last viewer of the channel left): nothing more is relayed, even what was already buffered.
+      if (this.stopped) break;
       // A consumer made from an older position (or a redelivery) never relays a message twice.
       if (m.seq < this.nextSeq) continue;
       this.nextSeq = m.seq + 1;
-      this.handle(m.data, m.subject, m.seq);
+      this.handle(m);
     }
   }
 
@@ -255,10 +311,13 @@ export class EventRelay {
     }
   }
 
-  private handle(body: Uint8Array, subject: string, seq: number): void {
-    const decision = decodeRelayable(body);
+  private handle(m: JsMsg): void {
+    const { subject, seq } = m;
+    const position = positionOf(m.headers);
+    if (position !== null) this.last = position;
+    const decision = decodeRelayable(m.data);
     if (!decision.relay) {
-      edgeMetrics.ignored(decision.reason);
+      if (this.countMetrics) edgeMetrics.ignored(decision.reason);
       if (decision.reason === 'invalid') {
         this.logger.warn({ subject, seq, type: decision.type, id: decision.id, error: decision.error }, 'ignored invalid event');
       }
@@ -267,7 +326,7 @@ export class EventRelay {
     this.last = decision.event.globalPosition;
     try {
       this.publish(decision.channel, decision.frame, decision);
-      edgeMetrics.relayed(decision.event.type);
+      if (this.countMetrics) edgeMetrics.relayed(decision.event.type);
       if (this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ subject, seq, id: decision.event.id, type: decision.event.type, channel: decision.channel, correlationId: decision.correlationId }, 'relayed event');
       }

@@ -1,11 +1,13 @@
 /**
- * The realtime edge: a uWebSockets.js app with `/ws` (./gateway.ts), the NATS → viewers relay (./relay.ts, routed by
+ * The realtime edge: a uWebSockets.js app with `/ws` (./gateway.ts), the NATS → viewers relay (./relay.ts, one
+ * consumer per watched channel and the directory feed's, ./interest.ts, routed by
  * ./fanout.ts with the chat hold-back of ./held-messages.ts), `chat.send` to the command side (./chat-send.ts,
  * ./command-client.ts), Redis viewer/chatter counts (./presence.ts) pushed to viewers (./presence-push.ts).
  *
  * HTTP (all JSON, CORS `*`):
  * - `GET /health` → 200 `{ status: 'ok' }` while the process runs (liveness);
- * - `GET /ready` → 200 `{ status: 'ready', checks }` when NATS is connected and the relay consumer is attached,
+ * - `GET /ready` → 200 `{ status: 'ready', checks }` when NATS is connected and the directory feed's consumers are
+ *   attached (./interest.ts; channel consumers are made per watched channel),
  *   else 503 `{ status: 'not_ready', checks }`; `checks = { nats, relay, redis }` (Redis is reported, not required);
  * - `GET /channels/:username/viewers` → 200 `{ channel, viewers }` summed over all edges; 400 bad username;
  *   503 when Redis is unavailable; errors as `{ statusCode, error, message }`.
@@ -31,7 +33,7 @@ import { metricsRoute } from './metrics.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { PresencePusher, type PresencePushOptions } from './presence-push.js';
 import { channelTopic, DIRECTORY_TOPIC, isValidChannel } from './protocol.js';
-import { EventRelay } from './relay.js';
+import { EdgeInterest } from './interest.js';
 
 /** Options of {@link startRealtime}. */
 export interface RealtimeOptions {
@@ -108,7 +110,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const directory = new ChannelDirectory(() => nc);
   const held = new HeldMessages(publish, options.heldMessages);
   const fanOut = new FanOut(publish, held, directory, (frame) => batcher.publish(DIRECTORY_TOPIC, frame));
-  const relay = new EventRelay((_channel, _frame, decision) => fanOut.route(decision), log);
+  const relay = new EdgeInterest((d) => fanOut.route(d), (d) => fanOut.routeDirectory(d), log);
   const pusher = new PresencePusher(presence, publish, log, options.presencePush);
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
   const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS);
@@ -131,7 +133,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       sockets,
       isShuttingDown: () => shuttingDown,
       audience,
-      relayedPosition: () => relay.lastPosition,
+      interest: relay,
     }),
   );
   app.get('/health', (res) => sendJson(res, 200, { status: 'ok' }));

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { SignJWT } from 'jose';
-import { EVENTS_SUBJECT_PREFIX, validateEventData, type WireEvent } from '@eventcast/events';
+import { EVENTS_SUBJECT_PREFIX, channelTokenOf, validateEventData, type WireEvent } from '@eventcast/events';
 
 /** A server frame as received by a test client (loosely typed on purpose). */
 export type Frame = { type: string; [k: string]: unknown };
@@ -160,7 +160,10 @@ export function channelInfoUpdated(username: string, channelId = randomUUID()): 
   );
 }
 
-/** Publishes a wire event to JetStream the way the command side does (subject, headers, `msgID` = event id). */
+/**
+ * Publishes a wire event to JetStream the way the command side does (subject `eventcast.events.<category>.<channel>.<type>`,
+ * headers, `msgID` = event id).
+ */
 export async function publishEvent(js: JetStreamClient, ev: WireEvent, category: string): Promise<void> {
   const h = headers();
   h.set('Eventcast-Global-Position', ev.globalPosition);
@@ -168,7 +171,7 @@ export async function publishEvent(js: JetStreamClient, ev: WireEvent, category:
   h.set('Eventcast-Revision', ev.revision);
   h.set('Eventcast-Event-Type', ev.type);
   h.set('Eventcast-Event-Version', String(ev.version));
-  await js.publish(`${EVENTS_SUBJECT_PREFIX}.${category}.${ev.type}`, JSON.stringify(ev), { msgID: ev.id, headers: h });
+  await js.publish(`${EVENTS_SUBJECT_PREFIX}.${category}.${channelTokenOf(ev.data)}.${ev.type}`, JSON.stringify(ev), { msgID: ev.id, headers: h });
 }
 
 /** A valid chat event of the catalog for the room `channelId`/`username` (stream `chat-<channelId>`). */

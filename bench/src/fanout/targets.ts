@@ -192,7 +192,7 @@ export async function startEventcastEdgeOnly(event: 'ChatMessageSent' | 'Channel
   let position = 1_000_000n;
   const sendStats: SendStats = { acked: 0, errors: {}, ackLatencyMs: [] };
   const streamName = event === 'ChatMessageSent' ? streams.chat(channelId) : streams.account(channelId);
-  const subject = eventSubject(streamName, event);
+  const subject = eventSubject(streamName, event, { username: channel });
   // Validate one payload against the catalog, so a schema change fails loudly instead of being silently dropped.
   validateEventData(event, 1, event === 'ChatMessageSent' ? chatData('x') : { channelId, username: channel, title: 'x', category: 'Games' });
   function chatData(text: string): Record<string, unknown> {

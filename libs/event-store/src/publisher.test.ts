@@ -33,7 +33,8 @@ async function assertAllPublishedOnce(): Promise<void> {
   assert.equal(got.length, expected.length, 'message count');
   assert.deepEqual(got.map((m) => m.event.id), expected, 'same ids, same order');
   assert.deepEqual(got.map((m) => m.msgId), expected, 'Nats-Msg-Id = event id');
-  assert.equal(got[0]?.subject, 'eventcast.events.ingest.PublishRejected');
+  // `eventcast.events.<category>.<channel>.<type>`: a PublishRejected names no channel (`_`).
+  assert.equal(got[0]?.subject, 'eventcast.events.ingest._.PublishRejected');
 }
 
 beforeEach(async () => {

@@ -9,7 +9,7 @@ describe('audience events', () => {
   it('validates samples and viewer joins on the audience stream of a broadcast', () => {
     const s = newEvent('BroadcastViewersSampled', { broadcastId, channelId, viewers: 12, chatters: 3, sampledAt: '2026-11-22T12:00:00.000Z', intervalSeconds: 15 });
     assert.equal(s.version, 1);
-    assert.equal(eventSubject(streams.audience(broadcastId), s.type), 'eventcast.events.audience.BroadcastViewersSampled');
+    assert.equal(eventSubject(streams.audience(broadcastId), s.type, s.data), 'eventcast.events.audience._.BroadcastViewersSampled');
     assert.equal(newEvent('ViewerJoinedBroadcast', { broadcastId, channelId, viewerKey: `account:${channelId}` }).data.viewerKey, `account:${channelId}`);
     assert.equal(newEvent('ViewerJoinedBroadcast', { broadcastId, channelId, viewerKey: 'guest:0123456789abcdef0123456789abcdef' }).type, 'ViewerJoinedBroadcast');
     assert.equal(CommandPatterns.AudienceSample, 'audience.sample');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromWire, InvalidEventError, newEvent, toWire, validateEventData, validateRecorded } from './index.js';
-import { eventSubject, streams, categoryOf } from './names.js';
+import { eventFilter, eventSubject, streams, categoryOf } from './names.js';
 
 const channelId = '6c1f0c6e-3b7a-4d8e-9a51-0b5a6f1d2c3e';
 
@@ -59,6 +59,11 @@ describe('event catalog', () => {
     assert.equal(streams.account(channelId), `account-${channelId}`);
     assert.equal(streams.username('Alice'), 'username-alice');
     assert.equal(categoryOf(streams.broadcast(channelId)), 'broadcast');
-    assert.equal(eventSubject(streams.broadcast(channelId), 'BroadcastStarted'), 'eventcast.events.broadcast.BroadcastStarted');
+    assert.equal(eventSubject(streams.broadcast(channelId), 'BroadcastStarted', { channelId, username: 'alice' }), 'eventcast.events.broadcast.alice.BroadcastStarted');
+    // No channel name (or one that is not a subject token): the fixed token `_`.
+    assert.equal(eventSubject(streams.clip(channelId), 'ClipDeleted', { clipId: channelId }), 'eventcast.events.clip._.ClipDeleted');
+    assert.equal(eventSubject(streams.chat(channelId), 'ChatMessageSent', { username: 'a.b' }), 'eventcast.events.chat._.ChatMessageSent');
+    assert.equal(eventFilter({ channel: 'alice' }), 'eventcast.events.*.alice.*');
+    assert.equal(eventFilter({ category: 'account', type: 'ChannelInfoUpdated' }), 'eventcast.events.account.*.ChannelInfoUpdated');
   });
 });

@@ -3,7 +3,8 @@
  *
  * A stream name is `<category>-<id>`; the category is everything before the first `-`
  * (the convention of EventStoreDB's `$by_category` projection). NATS subjects for domain events
- * are `eventcast.events.<category>.<EventType>`.
+ * are `eventcast.events.<category>.<channel>.<EventType>` ({@link eventSubject}): the channel token lets a realtime
+ * edge consume only the channels its viewers watch (docs/design.md "Edge interest").
  */
 
 /** Stream categories used by the catalog. */
@@ -69,9 +70,41 @@ export const streams = {
   clip: (clipId: string) => streamName(Category.Clip, clipId),
 };
 
-/** NATS subject of one event: `eventcast.events.<category>.<type>`. */
-export function eventSubject(stream: string, type: string): string {
-  return `${EVENTS_SUBJECT_PREFIX}.${categoryOf(stream)}.${type}`;
+/** Channel token of the subject of an event that names no channel (see {@link eventSubject}). */
+export const NO_CHANNEL_TOKEN = '_';
+
+/** A string usable as one NATS subject token: 1–64 characters of `A-Za-z0-9_-` (no `.`, `*`, `>`, whitespace). */
+const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The channel token of an event's subject: the payload's `username` (the channel's public name, which every
+ * channel-scoped event relayed to viewers carries, docs/contracts.md) when it is a valid subject token, else
+ * {@link NO_CHANNEL_TOKEN} (`_`).
+ * @param data the event's payload (any shape; only a string `username` is read).
+ */
+export function channelTokenOf(data: unknown): string {
+  const username = typeof data === 'object' && data !== null ? (data as { username?: unknown }).username : undefined;
+  return typeof username === 'string' && SUBJECT_TOKEN.test(username) ? username : NO_CHANNEL_TOKEN;
+}
+
+/**
+ * NATS subject of one event: `eventcast.events.<category>.<channel>.<type>`, where `<category>` is the stream's
+ * category and `<channel>` is {@link channelTokenOf}(`data`) (`_` for events that name no channel).
+ * @param stream the event's stream name (`<category>-<id>`).
+ * @param type the event type, e.g. `ChatMessageSent`.
+ * @param data the event's payload (read for `username` only).
+ */
+export function eventSubject(stream: string, type: string, data: unknown): string {
+  return `${EVENTS_SUBJECT_PREFIX}.${categoryOf(stream)}.${channelTokenOf(data)}.${type}`;
+}
+
+/**
+ * A filter over event subjects (JetStream consumer `filter_subject`): every part left out is a `*` wildcard.
+ * `eventFilter({ channel: 'alice' })` → `eventcast.events.*.alice.*` (all events of channel `alice`);
+ * `eventFilter({ category: 'broadcast' })` → `eventcast.events.broadcast.*.*`.
+ */
+export function eventFilter(parts: { category?: string; channel?: string; type?: string }): string {
+  return `${EVENTS_SUBJECT_PREFIX}.${parts.category ?? '*'}.${parts.channel ?? '*'}.${parts.type ?? '*'}`;
 }
 
 /** Request/reply patterns answered by the command side (@nestjs/microservices NATS transport). */

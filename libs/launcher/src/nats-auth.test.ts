@@ -140,6 +140,12 @@ describe('NATS permissions per app', () => {
     const ordered = await jetstream(realtime).consumers.get(EVENTS_JETSTREAM);
     const first = await ordered.next({ expires: 2000 });
     assert.deepEqual(first?.json(), { n: 1 }, 'the edge reads the stream with an ordered consumer');
+    // One channel's events (the edge's per-channel interest) and single messages (a new channel's start position).
+    await js.publish('eventcast.events.chat.alice.ChatMessageSent', JSON.stringify({ n: 2 }));
+    const filtered = await jetstream(realtime).consumers.get(EVENTS_JETSTREAM, { filter_subjects: 'eventcast.events.*.alice.*' });
+    assert.deepEqual((await filtered.next({ expires: 2000 }))?.json(), { n: 2 }, 'the edge reads one channel with a filtered ordered consumer');
+    const last = await (await jetstreamManager(realtime)).streams.getMessage(EVENTS_JETSTREAM, { seq: 2 });
+    assert.deepEqual(last?.json(), { n: 2 }, 'the edge reads a single message');
 
     const jsmR = await jetstreamManager(realtime, { timeout: 1500 });
     await assert.rejects(jsmR.streams.delete(EVENTS_JETSTREAM));
@@ -153,7 +159,7 @@ describe('NATS permissions per app', () => {
 
     const admin = await as('admin');
     const info = await (await jetstreamManager(admin)).streams.info(EVENTS_JETSTREAM);
-    assert.equal(info.state.messages, 1, 'the stream is intact: no forged event');
+    assert.equal(info.state.messages, 2, 'the stream is intact: no forged event');
     await (await jetstreamManager(admin)).consumers.info(EVENTS_JETSTREAM, 'query-api-projections');
   });
 

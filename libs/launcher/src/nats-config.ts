@@ -80,8 +80,9 @@ const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample,
  * - `query-api`: only its durable consumers: stream info/create, consumer info/create, pull (`MSG.NEXT`) and acks
  *   (`$JS.ACK.<stream>.<consumer>.>`);
  * - `realtime`: requests `chat.send`, `audience.sample`, `audience.viewers-joined`, `channels.resolve`; creates, pulls from and deletes
- *   ephemeral ordered consumers of the stream — never query-api's durables, never `ingest.*`, never
- *   `eventcast.events.>`, no stream management;
+ *   ephemeral ordered consumers of the stream (one per watched channel, filtered `eventcast.events.*.<channel>.*`,
+ *   and the directory feed's) and reads single messages (`STREAM.MSG.GET`) — never query-api's durables, never
+ *   `ingest.*`, never `eventcast.events.>`, no stream management;
  * - `ingest`: requests the `ingest.*` patterns (publish lifecycle, node start, `ingest.health-sample`,
  *   `ingest.input-refused`, restream targets and states), nothing else.
  * Every app subscribes only to its own inbox prefix.
@@ -122,6 +123,9 @@ export function natsPermissions(app: NatsAppUser, names: NatsTopologyNames = DEF
           allow: [
             ...EDGE_PATTERNS,
             ...streamInfo,
+            // The position of the stream's last message when a channel's consumer is made (the `subscribed` frame's).
+            `${api}.STREAM.MSG.GET.${s}`,
+            // Ordered consumers, filtered per watched channel (`CREATE.<stream>.<name>.<filter>`, docs/design.md).
             `${api}.CONSUMER.CREATE.${s}.*`,
             `${api}.CONSUMER.CREATE.${s}.*.>`,
             `${api}.CONSUMER.INFO.${s}.*`,

@@ -41,6 +41,8 @@ export interface PrivateNatsServer {
   secretsEnv(): Record<string, string>;
   /** Log file of the server (permission violations are logged there). */
   logFile: string;
+  /** With `monitor`: the HTTP monitoring base URL (`http://127.0.0.1:<port>`: `/connz`, `/subsz`, `/jsz`, …). */
+  monitorUrl?: string;
   /**
    * The server's `Publish Violation` / `Subscription Violation` log lines so far: a client used a subject its user
    * may not (with `auth`, proof that some app lacks a permission it needs, or tried one it must not have).
@@ -58,6 +60,8 @@ export interface PrivateNatsOptions {
   auth?: boolean;
   /** Stream and consumer names the permissions name (default: the apps' defaults). */
   names?: NatsTopologyNames;
+  /** Open the HTTP monitoring port on a free loopback port (`-m`, default false): see `monitorUrl`. */
+  monitor?: boolean;
 }
 
 /**
@@ -133,6 +137,12 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     writeFileSync(conf, text, { mode: 0o600 });
     args = ['-c', conf, '-l', logFile];
   }
+  let monitorUrl: string | undefined;
+  if (options.monitor) {
+    const m = await freePort();
+    args.push('-m', String(m));
+    monitorUrl = `http://127.0.0.1:${m}`;
+  }
   let child: ChildProcess | null = null;
   const url = `nats://127.0.0.1:${port}`;
   const server: PrivateNatsServer = {
@@ -140,6 +150,7 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     port,
     storeDir,
     logFile,
+    ...(monitorUrl ? { monitorUrl } : {}),
     ...(credentials ? { credentials } : {}),
     ...(admin ? { admin } : {}),
     envFor(app) {

@@ -46,6 +46,24 @@ export interface PlatformOptions {
   detached?: boolean;
   /** Milliseconds to wait for every health check (default 90 s). */
   healthTimeoutMs?: number;
+  /**
+   * More instances of the scalable apps beside the first (scale-out, docs/design.md): each runs `app` once more
+   * under its own `name` (its log `<name>.log`, its key in pid maps), on the first instance's ports overridden by
+   * `ports` (give each instance its own listening ports), with `env` on top of the shared environment. They start
+   * in stage 2, after the first command-api has migrated the store.
+   */
+  instances?: readonly AppInstance[];
+}
+
+/** One more instance of a scalable app ({@link PlatformOptions.instances}). */
+export interface AppInstance {
+  app: 'command-api' | 'query-api' | 'realtime' | 'ingest';
+  /** Unique process name, e.g. `realtime-2`. */
+  name: string;
+  /** This instance's listening ports (e.g. `{ realtime: 4103 }`; for an ingest `{ rtmp, rtmps, hls }`). */
+  ports: Partial<PlatformPorts>;
+  /** Environment of this instance on top of the shared one (e.g. `INGEST_ID`, `MEDIA_DIR`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -105,9 +123,20 @@ export function platformUrls(host: string, ports: PlatformPorts): PlatformUrls {
 
 /**
  * The platform's process specs for `o` on ports `p` (see {@link ProcessSpec}): the five apps, named after their
- * directories.
+ * directories, then the extra {@link PlatformOptions.instances}.
+ * @throws {Error} when an instance names an unknown app.
  */
 export function platformProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
+  const extra = (o.instances ?? []).map((i): ProcessSpec => {
+    const spec = appProcesses({ ...o, env: { ...o.env, ...i.env } }, { ...p, ...i.ports }).find((s) => s.name === i.app);
+    if (!spec) throw new Error(`no app named ${i.app}`);
+    return { ...spec, name: i.name, stage: Math.max(spec.stage, 2) };
+  });
+  return [...appProcesses(o, p), ...extra];
+}
+
+/** The five apps' specs on ports `p` (the first instance of each). */
+function appProcesses(o: PlatformOptions, p: PlatformPorts): ProcessSpec[] {
   const r = (d: string) => join(o.rootDir, d);
   const host = o.publicHost;
   const shared: Record<string, string> = {

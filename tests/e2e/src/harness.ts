@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, startPlatform, startPrivateNats, type PlatformPorts, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
+import { freePort, startPlatform, startPrivateNats, type AppInstance, type PlatformPorts, type RunningPlatform, type PrivateNatsServer } from '@eventcast/launcher';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -39,11 +39,17 @@ export async function freePlatformPorts(): Promise<PlatformPorts> {
   };
 }
 
-/** Starts the platform on free ports (public host 127.0.0.1). Apps log at `debug` unless `logLevel` says otherwise. */
-export async function startE2ePlatform(options: { logLevel?: string; env?: Record<string, string> } = {}): Promise<E2eEnv> {
+/**
+ * Starts the platform on free ports (public host 127.0.0.1). Apps log at `debug` unless `logLevel` says otherwise.
+ * `instances` adds more processes of the scalable apps (scale-out, libs/launcher `AppInstance`), given the first
+ * instance's ports; `natsMonitor` opens the NATS server's monitoring port (`env.nats.monitorUrl`).
+ */
+export async function startE2ePlatform(
+  options: { logLevel?: string; env?: Record<string, string>; natsMonitor?: boolean; instances?: (ports: PlatformPorts) => AppInstance[] } = {},
+): Promise<E2eEnv> {
   const db = await createTestDatabase('eventcast_e2e');
   // The platform's NATS authorization model (users and permissions per app, no anonymous access).
-  const nats = await startPrivateNats({ auth: true });
+  const nats = await startPrivateNats({ auth: true, ...(options.natsMonitor ? { monitor: true } : {}) });
   const work = mkdtempSync(join(tmpdir(), 'eventcast-e2e-'));
   const mediaDir = join(work, 'media');
   const recordingsDir = join(work, 'recordings');
@@ -71,6 +77,7 @@ export async function startE2ePlatform(options: { logLevel?: string; env?: Recor
       ports,
       logDir,
       publicHost: '127.0.0.1',
+      ...(options.instances ? { instances: options.instances(ports) } : {}),
     });
   } catch (e) {
     await nats.dispose();

@@ -23,7 +23,8 @@
  *   `public, max-age=10`; errors and probes `no-store`.
  * - CORS `*` everywhere; OPTIONS → 204; GET and HEAD; other methods → 405. The raw path is checked before any
  *   decoding: `.`/`..` segments, encoded slashes or backslashes, NUL, malformed percent-encoding → 400; unknown → 404.
- * - Channels not in the store: 404 (the live media live only in memory).
+ * - Channels not in the store: 404 (the live media live only in memory), unless a peer ingest node holds the channel
+ *   (`INGEST_PEER_ORIGINS`, ./peer-origin.ts): then that node's response, fetched and passed on.
  * - Recordings and clips (issue 11; `@eventcast/contracts` vod.ts) from the media storage: `/vod/<broadcastId>/<file>`
  *   (a lowercase uuid and a name of `parseVodFileName`; anything else, `manifest.json` included, → 404) and
  *   `/clips/<clipId>.mp4|.jpg`. Types: playlists `application/vnd.apple.mpegurl`, init segments and clips
@@ -51,6 +52,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { authorizeAdmin, type AdminHealthOptions, type IngestHealthReport } from '../admin-health.js';
 import { USERNAME_RE } from '../media-dir.js';
 import type { ThumbnailSource } from './media-sink.js';
+import { FORWARDED_HEADER, type PeerOrigins } from './peer-origin.js';
 import { renderMediaPlaylist, renderMultivariantPlaylist } from './playlist.js';
 import type { ChannelState, LiveMediaStore, RenditionState } from './store.js';
 
@@ -103,6 +105,11 @@ export interface LiveOriginOptions {
    * more → 429. A caching front (docs/hls.md) coalesces its viewers, but all of them share its address.
    */
   maxHeldPerClient?: number;
+  /**
+   * The other ingest nodes (`INGEST_PEER_ORIGINS`, ./peer-origin.ts): `/hls/<channel>/…` of a channel this node does
+   * not hold is answered with the holder's response; absent or empty: 404 as before.
+   */
+  peers?: PeerOrigins;
 }
 
 /** A started origin. */
@@ -464,12 +471,45 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
   };
 
   // ---- HLS -----------------------------------------------------------------------------------------------------
-  const serveHls = (res: HttpResponse, username: string, file: string, query: string, head: boolean, client: string): void => {
+  /**
+   * Answers with the response of the peer node that holds `username` (./peer-origin.ts), or calls `fallback` when
+   * none does. Runs outside the uWS handler: the response is written corked, never after the client left.
+   */
+  const forwardToPeer = (res: HttpResponse, peers: PeerOrigins, username: string, file: string, query: string, head: boolean, fallback: () => void): void => {
+    const ac = new AbortController();
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+      ac.abort();
+    });
+    const path = `/hls/${encodeURIComponent(username)}/${encodeURIComponent(file)}${query ? `?${query}` : ''}`;
+    peers.fetch(username, path, {}, ac.signal).then(
+      (r) => {
+        if (aborted) return;
+        res.cork(() => {
+          if (r) send(res, `${r.status} ${r.statusText}`, r.headers, r.body, head);
+          else fallback();
+        });
+      },
+      (err: unknown) => {
+        if (aborted) return;
+        o.log.warn({ err: (err as Error).message, channel: username }, 'asking the peer origins failed');
+        res.cork(fallback);
+      },
+    );
+  };
+
+  const serveHls = (res: HttpResponse, username: string, file: string, query: string, head: boolean, client: string, forwarded = false): void => {
     const f: HlsFile | null = parseHlsFileName(file);
     const ch = store.channel(username);
     if (!ch) {
-      if (f?.kind === 'thumbnail') serveThumbnail(res, username, head);
-      else notFound(res, head, 'the channel is not live');
+      const local = (): void => {
+        if (f?.kind === 'thumbnail') serveThumbnail(res, username, head);
+        else notFound(res, head, 'the channel is not live');
+      };
+      // Live on another node: its response (a request forwarded to us is never forwarded again).
+      if (o.peers?.enabled && !forwarded && f) forwardToPeer(res, o.peers, username, file, query, head, local);
+      else local();
       return;
     }
     if (!f) {
@@ -723,7 +763,7 @@ export async function createLiveOrigin(o: LiveOriginOptions, host: string, port:
     switch (route.kind) {
       case 'hls':
         // The peer's address (a caching front's, behind one): read now, uWS's request is only valid in the handler.
-        serveHls(res, route.username, route.file, req.getQuery() ?? '', head, Buffer.from(res.getRemoteAddressAsText()).toString());
+        serveHls(res, route.username, route.file, req.getQuery() ?? '', head, Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader(FORWARDED_HEADER) !== '');
         return;
       case 'vod':
         serveVod(res, route.broadcastId, route.file, head, req.getHeader('range'));

@@ -62,7 +62,7 @@ describe('webhook dispatcher and sender (query-api)', () => {
     const h = headers();
     h.set('Eventcast-Global-Position', event.globalPosition.toString());
     h.set('Eventcast-Event-Type', event.type);
-    await jetstream(nc).publish(eventSubject(event.streamName, event.type), JSON.stringify(toWire(event)), { msgID: msgId, headers: h });
+    await jetstream(nc).publish(eventSubject(event.streamName, event.type, event.data), JSON.stringify(toWire(event)), { msgID: msgId, headers: h });
   }
 
   async function fetchLog(webhookId: string): Promise<{ id: string; status: string; attempts: { attempt: number; statusCode: number | null; succeeded: boolean }[] }[]> {
