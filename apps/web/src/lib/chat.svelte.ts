@@ -24,7 +24,7 @@ import {
 	type ChatSettings,
 } from './api.ts';
 import { sentence } from './format.ts';
-import { ChatSendError, realtime, type ChannelEvent } from './realtime.ts';
+import { ChatSendError, realtime, type ChannelEvent, type RealtimeClient } from './realtime.ts';
 
 export const MAX_LINES = 300;
 
@@ -190,6 +190,21 @@ export interface Me {
 	username: string;
 }
 
+/**
+ * What a {@link ChatRoom} reads its message stream from: the realtime client (subscription, chat sends) and the
+ * query side's chat history. Defaults: the page-wide client and `getChatHistory` of `$lib/api`; tests pass their own
+ * (a client on a test WebSocket server, a history read of their choosing).
+ */
+export interface ChatRoomDeps {
+	realtime: () => Pick<RealtimeClient, 'subscribe' | 'sendChat'>;
+	getChatHistory: typeof getChatHistory;
+}
+
+/**
+ * One channel's chat room for a page: lines (history merged with live events, de-duplicated by message id and applied
+ * in global-position order), settings, emotes, moderators, the signed-in user's role, and the actions (send, delete,
+ * timeout, ban, follow). Reactive through Svelte runes (`$state` fields).
+ */
 export class ChatRoom {
 	lines = $state<ChatLine[]>([]);
 	settings = $state<ChatSettings>({ ...DEFAULT_CHAT_SETTINGS });
@@ -212,12 +227,20 @@ export class ChatRoom {
 	private disposed = false;
 	private retryTimer: ReturnType<typeof setTimeout> | null = null;
 	private readonly listeners = new Set<(line: MessageLine) => void>();
+	private readonly deps: ChatRoomDeps;
 
+	/**
+	 * `channel`: the channel's username; `me`/`token`: the signed-in user and their session token (null for guests),
+	 * read when needed; `deps`: see {@link ChatRoomDeps}.
+	 */
 	constructor(
 		readonly channel: string,
 		private readonly me: () => Me | null,
 		private readonly token: () => string | null,
-	) {}
+		deps: Partial<ChatRoomDeps> = {},
+	) {
+		this.deps = { realtime: deps.realtime ?? realtime, getChatHistory: deps.getChatHistory ?? getChatHistory };
+	}
 
 	get myRole(): ChatRole {
 		return this.role?.role ?? (this.me()?.username === this.channel ? 'owner' : 'viewer');
@@ -232,13 +255,22 @@ export class ChatRoom {
 		return () => this.listeners.delete(listener);
 	}
 
-	/** Starts everything: returns the cleanup. */
+	/** Starts everything (the message stream and {@link loadMeta}): returns the cleanup. */
 	start(): () => void {
-		const unsubscribe = realtime().subscribe(this.channel, {
+		const stop = this.listen();
+		void this.loadMeta();
+		return stop;
+	}
+
+	/**
+	 * Starts only the message stream: subscribes to the channel and runs {@link sync} on every (re)subscription.
+	 * Returns the cleanup (unsubscribes, cancels a pending history retry).
+	 */
+	listen(): () => void {
+		const unsubscribe = this.deps.realtime().subscribe(this.channel, {
 			onEvent: (e) => this.receive(e),
 			onSubscribed: (position) => void this.sync(position),
 		});
-		void this.loadMeta();
 		return () => {
 			this.disposed = true;
 			this.syncGen++;
@@ -300,11 +332,11 @@ export class ChatRoom {
 		if (this.retryTimer) clearTimeout(this.retryTimer);
 		let history: ChatMessageView[] | null = null;
 		try {
-			let res = await getChatHistory(this.channel, { limit: 50 });
+			let res = await this.deps.getChatHistory(this.channel, { limit: 50 });
 			for (let tries = 0; tries < 20 && behind(res.position, subscribedAt); tries++) {
 				await new Promise((r) => setTimeout(r, 250));
 				if (gen !== this.syncGen || this.disposed) return;
-				res = await getChatHistory(this.channel, { limit: 50 });
+				res = await this.deps.getChatHistory(this.channel, { limit: 50 });
 			}
 			if (gen !== this.syncGen || this.disposed) return;
 			history = res.messages ?? [];
@@ -339,7 +371,7 @@ export class ChatRoom {
 		if (!this.nextBefore || this.loadingOlder) return;
 		this.loadingOlder = true;
 		try {
-			const res = await getChatHistory(this.channel, { before: this.nextBefore, limit: 50 });
+			const res = await this.deps.getChatHistory(this.channel, { before: this.nextBefore, limit: 50 });
 			const ids = new Set(this.lines.map((l) => l.id));
 			const older = [...(res.messages ?? [])].reverse().map(fromView).filter((l) => !ids.has(l.id));
 			this.lines = [...older, ...this.lines];
@@ -363,7 +395,14 @@ export class ChatRoom {
 		this.lines = [...this.lines, line];
 	}
 
-	private apply(e: ChannelEvent, live: boolean) {
+	/**
+	 * Applies one relayed channel event to the room. `live`: received while listening (not replayed from the buffer
+	 * after a history read): only live messages count in `appended`, reach {@link onMessage} listeners and settings
+	 * changes add notices. A message whose id is already shown is not added again (a pending own message is replaced
+	 * by the confirmed one); deletes, clears, timeouts and bans remove (or, for moderators, grey out) the lines they
+	 * cover: clears, timeouts and bans only lines before the event's global position.
+	 */
+	apply(e: ChannelEvent, live: boolean) {
 		const d = e.data;
 		const p = pos(e.globalPosition);
 		const me = this.me();
@@ -498,7 +537,7 @@ export class ChatRoom {
 
 	/** Sends over the WebSocket; resolves with the ack or throws ChatSendError. */
 	async send(text: string) {
-		const ack = await realtime().sendChat(this.channel, text);
+		const ack = await this.deps.realtime().sendChat(this.channel, text);
 		const me = this.me();
 		const delayed = Date.parse(ack.visibleAt) - Date.now() > 400;
 		if (delayed && me && !this.lines.some((l) => l.id === ack.messageId)) {
