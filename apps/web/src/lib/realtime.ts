@@ -392,14 +392,22 @@ export class RealtimeClient {
 		ws.onmessage = (ev) => {
 			if (typeof ev.data === 'string') this.handle(ev.data);
 		};
-		ws.onclose = () => {
+		const lost = () => {
 			if (this.ws !== ws) return;
 			this.cleanupSocket();
 			if (this.active()) this.scheduleReconnect();
 			else this.setState('idle');
 		};
+		ws.onclose = lost;
 		ws.onerror = () => {
-			// onclose follows and schedules the reconnect.
+			// Browsers follow an error with close; Node's WebSocket (undici) fires no close after a refused handshake
+			// (HTTP 503 from a restarting edge) and stays CONNECTING: reconnect from here, a later close is ignored.
+			lost();
+			try {
+				ws.close();
+			} catch {
+				// Already closing.
+			}
 		};
 	}
 
