@@ -6,20 +6,13 @@ import { ChatSendError, RealtimeClient, reconnectDelayMs, type ChannelEvent, typ
 import { channelEvent, TestEdge } from './edge-server.ts';
 
 let edge: TestEdge;
-let client: RealtimeClient | undefined;
+let client: RealtimeClient;
 
 /** A client on the test edge: reconnect delays 40 ms → 320 ms without jitter (random = 1: the full delay). */
 function makeClient(options: ConstructorParameters<typeof RealtimeClient>[1] = {}): RealtimeClient {
 	return new RealtimeClient(() => edge.url, { random: () => 1, backoffMinMs: 40, backoffMaxMs: 320, idleCloseMs: 50, ...options });
 }
 
-beforeEach(async () => {
-	edge = await TestEdge.start();
-});
-afterEach(async () => {
-	client?.close();
-	await edge.stop();
-});
 
 describe('reconnectDelayMs', () => {
 	test('doubles from the minimum up to the cap, jittering the upper half', () => {
@@ -33,6 +26,14 @@ describe('reconnectDelayMs', () => {
 });
 
 describe('RealtimeClient', () => {
+	beforeEach(async () => {
+		edge = await TestEdge.start();
+	});
+	afterEach(async () => {
+		client.close();
+		await edge.stop();
+	});
+
 	test('subscribes once per channel, reports the subscription position and delivers each relayed event once', async () => {
 		client = makeClient();
 		edge.positions.set('alice', '41');
