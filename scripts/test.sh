@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite: setup (as the quick start), typecheck and lint every project, then every test file of the
-# repo (unit, integration against the real PostgreSQL/NATS/Redis/ffmpeg, end-to-end in Chromium) in one node:test run.
+# The whole test suite: setup (as the quick start), typecheck and lint every project, the web's unit tests (vitest),
+# then every test file of the repo (unit, integration against the real PostgreSQL/NATS/Redis/ffmpeg, end-to-end in
+# Chromium) in one node:test run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 say "typecheck and lint"
 nx run-many -t typecheck lint --outputStyle=static >.eventcast/check.log 2>&1 || { tail -n 80 .eventcast/check.log; exit 1; }
+# The web's unit tests (vitest, apps/web/test: chat state, realtime client against a WebSocket server, player).
+say "web unit tests"
+nx run @eventcast/web:test --outputStyle=static >.eventcast/web-test.log 2>&1 || { tail -n 80 .eventcast/web-test.log; exit 1; }
 mapfile -t files < <(find libs apps tests -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.test.js' -print | sort)
 # Tests that share one NATS (query-api's harness, the ingest's fake command side) get a throw-away anonymous
 # nats-server for this run (NATS_URL); the platform itself never runs on an anonymous NATS.

@@ -23,8 +23,10 @@ import {
 	type ChatRoleView,
 	type ChatSettings,
 } from './api.ts';
-import { sentence } from './format.ts';
-import { ChatSendError, realtime, type ChannelEvent } from './realtime.ts';
+import { durationWords, settingsNotices } from './chat-text.ts';
+import { ChatSendError, realtime, type ChannelEvent, type RealtimeClient } from './realtime.ts';
+
+export { chatErrorText, countdown, durationWords, segments, type Segment } from './chat-text.ts';
 
 export const MAX_LINES = 300;
 
@@ -57,96 +59,6 @@ export interface NoticeLine {
 }
 
 export type ChatLine = MessageLine | NoticeLine;
-
-export type Segment = { type: 'text'; text: string } | { type: 'emote'; code: string; url: string };
-
-const EMOTE_TOKEN = /:([A-Za-z0-9_]{2,32}):/g;
-
-/** Splits a message into text and the channel's emotes (`:code:`); unknown codes stay text. Never HTML. */
-export function segments(text: string, emotes: ReadonlyMap<string, string>): Segment[] {
-	if (emotes.size === 0 || !text.includes(':')) return [{ type: 'text', text }];
-	const out: Segment[] = [];
-	let last = 0;
-	for (const m of text.matchAll(EMOTE_TOKEN)) {
-		const code = m[1] ?? '';
-		const url = emotes.get(code);
-		if (!url) continue;
-		const start = m.index ?? 0;
-		if (start > last) out.push({ type: 'text', text: text.slice(last, start) });
-		out.push({ type: 'emote', code, url });
-		last = start + m[0].length;
-	}
-	if (last < text.length) out.push({ type: 'text', text: text.slice(last) });
-	return out;
-}
-
-/** Human duration: 60 → "60 seconds", 600 → "10 minutes", 86400 → "24 hours". */
-export function durationWords(seconds: number): string {
-	if (seconds < 120) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-	if (seconds < 7200) return `${Math.round(seconds / 60)} minutes`;
-	if (seconds < 172800) return `${Math.round(seconds / 3600)} hours`;
-	return `${Math.round(seconds / 86400)} days`;
-}
-
-/** Countdown text: 75 000 ms → "1:15", 9 000 ms → "9 s". */
-export function countdown(ms: number): string {
-	const s = Math.max(0, Math.ceil(ms / 1000));
-	if (s < 60) return `${s} s`;
-	const h = Math.floor(s / 3600);
-	const m = Math.floor((s % 3600) / 60);
-	const r = s % 60;
-	return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
-}
-
-/** Words for every chat error code of docs/chat.md (and the client's own). `{n}` is replaced by the live countdown. */
-export function chatErrorText(code: string, channel: string, fallback?: string): string {
-	switch (code) {
-		case 'banned':
-			return 'You are banned from this chat.';
-		case 'timed_out':
-			return "You're timed out — you can chat again in {n}.";
-		case 'empty':
-			return 'Type a message first.';
-		case 'too_long':
-			return 'Messages can be at most 500 characters.';
-		case 'chat_disabled':
-			return 'Chat is turned off right now.';
-		case 'followers_only':
-			return `Only followers can chat right now — follow ${channel} to join in.`;
-		case 'emote_only':
-			return "Emote-only mode is on — send only this channel's emotes.";
-		case 'slow_mode':
-			return 'Slow mode is on — you can send again in {n}.';
-		case 'rate_limited':
-			return "You're sending messages too quickly — try again in {n}.";
-		case 'blocked_term':
-			return "Your message wasn't sent: it contains a term the streamer has blocked.";
-		case 'channel_not_found':
-			return "This channel doesn't exist any more.";
-		case 'invalid_request':
-			// The server says what is wrong (e.g. "text contains U+202E, a bidirectional formatting character, …").
-			return fallback ? `That message couldn't be sent: ${fallback}.` : "That message couldn't be sent. Check it and try again.";
-		case 'internal_error':
-			return 'Chat had a problem sending that — try again in a moment.';
-		case 'unauthenticated':
-			return 'Log in to chat.';
-		case 'invalid_token':
-			return 'Your session has expired — log in again to chat.';
-		case 'not_subscribed':
-			return 'Still joining the chat — try again in a moment.';
-		case 'message_too_large':
-			return 'That message is too large to send.';
-		case 'not_connected':
-			return "You're offline — reconnecting to chat…";
-		case 'timeout':
-			return "Chat didn't confirm your message — it may not have been sent.";
-		case 'forbidden':
-			// Moderation refusals say why in the message ("moderators cannot ban the channel owner"): show it.
-			return fallback && !/^[a-z_]+$/.test(fallback) ? sentence(fallback) : "You're not allowed to do that.";
-		default:
-			return fallback || 'Your message could not be sent.';
-	}
-}
 
 /** The bot's name of a relayed `ChatMessageSent` (`data.bot: { tokenId, name }`), or null for people. */
 function botName(bot: unknown): string | null {
@@ -190,6 +102,21 @@ export interface Me {
 	username: string;
 }
 
+/**
+ * What a {@link ChatRoom} reads its message stream from: the realtime client (subscription, chat sends) and the
+ * query side's chat history. Defaults: the page-wide client and `getChatHistory` of `$lib/api`; tests pass their own
+ * (a client on a test WebSocket server, a history read of their choosing).
+ */
+export interface ChatRoomDeps {
+	realtime: () => Pick<RealtimeClient, 'subscribe' | 'sendChat'>;
+	getChatHistory: typeof getChatHistory;
+}
+
+/**
+ * One channel's chat room for a page: lines (history merged with live events, de-duplicated by message id and applied
+ * in global-position order), settings, emotes, moderators, the signed-in user's role, and the actions (send, delete,
+ * timeout, ban, follow). Reactive through Svelte runes (`$state` fields).
+ */
 export class ChatRoom {
 	lines = $state<ChatLine[]>([]);
 	settings = $state<ChatSettings>({ ...DEFAULT_CHAT_SETTINGS });
@@ -212,12 +139,20 @@ export class ChatRoom {
 	private disposed = false;
 	private retryTimer: ReturnType<typeof setTimeout> | null = null;
 	private readonly listeners = new Set<(line: MessageLine) => void>();
+	private readonly deps: ChatRoomDeps;
 
+	/**
+	 * `channel`: the channel's username; `me`/`token`: the signed-in user and their session token (null for guests),
+	 * read when needed; `deps`: see {@link ChatRoomDeps}.
+	 */
 	constructor(
 		readonly channel: string,
 		private readonly me: () => Me | null,
 		private readonly token: () => string | null,
-	) {}
+		deps: Partial<ChatRoomDeps> = {},
+	) {
+		this.deps = { realtime: deps.realtime ?? realtime, getChatHistory: deps.getChatHistory ?? getChatHistory };
+	}
 
 	get myRole(): ChatRole {
 		return this.role?.role ?? (this.me()?.username === this.channel ? 'owner' : 'viewer');
@@ -232,13 +167,22 @@ export class ChatRoom {
 		return () => this.listeners.delete(listener);
 	}
 
-	/** Starts everything: returns the cleanup. */
+	/** Starts everything (the message stream and {@link loadMeta}): returns the cleanup. */
 	start(): () => void {
-		const unsubscribe = realtime().subscribe(this.channel, {
+		const stop = this.listen();
+		void this.loadMeta();
+		return stop;
+	}
+
+	/**
+	 * Starts only the message stream: subscribes to the channel and runs {@link sync} on every (re)subscription.
+	 * Returns the cleanup (unsubscribes, cancels a pending history retry).
+	 */
+	listen(): () => void {
+		const unsubscribe = this.deps.realtime().subscribe(this.channel, {
 			onEvent: (e) => this.receive(e),
 			onSubscribed: (position) => void this.sync(position),
 		});
-		void this.loadMeta();
 		return () => {
 			this.disposed = true;
 			this.syncGen++;
@@ -300,11 +244,11 @@ export class ChatRoom {
 		if (this.retryTimer) clearTimeout(this.retryTimer);
 		let history: ChatMessageView[] | null = null;
 		try {
-			let res = await getChatHistory(this.channel, { limit: 50 });
+			let res = await this.deps.getChatHistory(this.channel, { limit: 50 });
 			for (let tries = 0; tries < 20 && behind(res.position, subscribedAt); tries++) {
 				await new Promise((r) => setTimeout(r, 250));
 				if (gen !== this.syncGen || this.disposed) return;
-				res = await getChatHistory(this.channel, { limit: 50 });
+				res = await this.deps.getChatHistory(this.channel, { limit: 50 });
 			}
 			if (gen !== this.syncGen || this.disposed) return;
 			history = res.messages ?? [];
@@ -339,7 +283,7 @@ export class ChatRoom {
 		if (!this.nextBefore || this.loadingOlder) return;
 		this.loadingOlder = true;
 		try {
-			const res = await getChatHistory(this.channel, { before: this.nextBefore, limit: 50 });
+			const res = await this.deps.getChatHistory(this.channel, { before: this.nextBefore, limit: 50 });
 			const ids = new Set(this.lines.map((l) => l.id));
 			const older = [...(res.messages ?? [])].reverse().map(fromView).filter((l) => !ids.has(l.id));
 			this.lines = [...older, ...this.lines];
@@ -363,7 +307,14 @@ export class ChatRoom {
 		this.lines = [...this.lines, line];
 	}
 
-	private apply(e: ChannelEvent, live: boolean) {
+	/**
+	 * Applies one relayed channel event to the room. `live`: received while listening (not replayed from the buffer
+	 * after a history read): only live messages count in `appended`, reach {@link onMessage} listeners and settings
+	 * changes add notices. A message whose id is already shown is not added again (a pending own message is replaced
+	 * by the confirmed one); deletes, clears, timeouts and bans remove (or, for moderators, grey out) the lines they
+	 * cover: clears, timeouts and bans only lines before the event's global position.
+	 */
+	apply(e: ChannelEvent, live: boolean) {
 		const d = e.data;
 		const p = pos(e.globalPosition);
 		const me = this.me();
@@ -498,7 +449,7 @@ export class ChatRoom {
 
 	/** Sends over the WebSocket; resolves with the ack or throws ChatSendError. */
 	async send(text: string) {
-		const ack = await realtime().sendChat(this.channel, text);
+		const ack = await this.deps.realtime().sendChat(this.channel, text);
 		const me = this.me();
 		const delayed = Date.parse(ack.visibleAt) - Date.now() > 400;
 		if (delayed && me && !this.lines.some((l) => l.id === ack.messageId)) {
@@ -583,17 +534,4 @@ function fromView(m: ChatMessageView): MessageLine {
 		removed: null,
 		pending: false,
 	};
-}
-
-/** Twitch-style room notices for what changed. */
-function settingsNotices(a: ChatSettings, b: ChatSettings): string[] {
-	const out: string[] = [];
-	if (a.enabled !== b.enabled) out.push(b.enabled ? 'Chat is on again.' : 'Chat was turned off by the streamer.');
-	if (a.slowModeSeconds !== b.slowModeSeconds)
-		out.push(b.slowModeSeconds > 0 ? `Slow mode is on: one message every ${durationWords(b.slowModeSeconds)}.` : 'Slow mode is off.');
-	if (a.followersOnly !== b.followersOnly) out.push(b.followersOnly ? 'This chat is now followers-only.' : 'Followers-only mode is off.');
-	if (a.emoteOnly !== b.emoteOnly) out.push(b.emoteOnly ? 'Emote-only mode is on.' : 'Emote-only mode is off.');
-	if (a.messageDelaySeconds !== b.messageDelaySeconds)
-		out.push(b.messageDelaySeconds > 0 ? `Messages now appear after a ${b.messageDelaySeconds} s delay.` : 'Message delay is off.');
-	return out;
 }

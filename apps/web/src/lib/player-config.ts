@@ -11,7 +11,7 @@
  * `latency` 1.18 s for a 0.70-s target, bench/results/ll-hls-latency.md). So `low` turns it off and the Player
  * catches up itself with {@link catchUpRate}.
  */
-import type { HlsConfig, Level } from 'hls.js';
+import type { HlsConfig, Level, LoaderResponse, RetryConfig } from 'hls.js';
 import type { LatencyMode } from '@eventcast/contracts';
 
 /** `smooth`: distance behind the live edge, in target durations (≈ 3 segments of buffer). */
@@ -123,4 +123,55 @@ export function qualityOptions(levels: readonly Pick<Level, 'height' | 'frameRat
 			return { index, label: twin ? `${label} · ${Math.round(level.bitrate / 1000)} kb/s` : label };
 		})
 		.reverse();
+}
+
+/**
+ * hls.js error retry that also retries 404 (and status 0): a new broadcast's playlist can 404 until the packager's
+ * first part (≈ 1 s after going live). Every 250 ms, linear, at most 2 s apart, `maxNumRetry` times (each retry is one
+ * small request; 500 ms cost up to half a second of the first picture).
+ */
+export function retry404(maxNumRetry: number): RetryConfig {
+	return {
+		maxNumRetry,
+		retryDelayMs: 250,
+		maxRetryDelayMs: 2000,
+		backoff: 'linear',
+		shouldRetry: (_cfg, count: number, _timeout, res: LoaderResponse | undefined, retry: boolean) =>
+			retry || (count < maxNumRetry && (res?.code === 404 || res?.code === 0)),
+	};
+}
+
+const loadPolicy = (errorRetries: number) => ({
+	default: {
+		maxTimeToFirstByteMs: 10_000,
+		maxLoadTimeMs: 20_000,
+		timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+		errorRetry: retry404(errorRetries),
+	},
+});
+
+/** Loading policies shared by both latency modes and the DVR; {@link hlsLatencyConfig} adds the mode's settings. */
+export const HLS_BASE_CONFIG: Partial<HlsConfig> = {
+	backBufferLength: 10,
+	enableWorker: true,
+	manifestLoadPolicy: loadPolicy(40),
+	playlistLoadPolicy: loadPolicy(20),
+	fragLoadPolicy: loadPolicy(12),
+};
+
+/**
+ * The player's whole hls.js configuration. Live (`dvrAt` null): {@link HLS_BASE_CONFIG} with the latency mode's
+ * settings. Rewinding (`dvrAt`: seconds from the broadcast start): the recording plays as a live EVENT playlist from
+ * that time, never pulled to its live edge (`liveMaxLatencyDurationCount: Infinity`), whole segments, normal speed.
+ */
+export function playerHlsConfig(mode: LatencyMode, dvrAt: number | null): Partial<HlsConfig> {
+	if (dvrAt === null) return { ...HLS_BASE_CONFIG, ...hlsLatencyConfig(mode) };
+	return {
+		...HLS_BASE_CONFIG,
+		lowLatencyMode: false,
+		liveSyncDurationCount: 3,
+		liveMaxLatencyDurationCount: Infinity,
+		maxLiveSyncPlaybackRate: 1,
+		startPosition: Math.max(0, dvrAt),
+	};
 }

@@ -89,7 +89,42 @@ const PING_INTERVAL_MS = 20_000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 const IDLE_CLOSE_MS = 5_000;
+/** `WebSocket.OPEN` (the readyState of an open socket, the same number in every implementation). */
+const OPEN = 1;
 
+/**
+ * Seams of {@link RealtimeClient} for tests and non-browser hosts; every field is optional and defaults to the
+ * browser's behaviour.
+ */
+export interface RealtimeClientOptions {
+	/** WebSocket constructor (default: the global `WebSocket`; none: the client never connects). */
+	WebSocket?: new (url: string) => WebSocket;
+	/** Uniform random number in [0, 1) for the reconnect jitter (default `Math.random`). */
+	random?: () => number;
+	/** Reconnect backoff: first delay and cap in ms (default 500 → 15 000; delay = exp/2 + random·exp/2). */
+	backoffMinMs?: number;
+	backoffMaxMs?: number;
+	/** Keep-alive ping interval in ms (default 20 000). */
+	pingIntervalMs?: number;
+	/** Linger after the last subscription before closing the socket, in ms (default 5 000). */
+	idleCloseMs?: number;
+	/** How long a chat send waits for its ack before rejecting with `timeout`, in ms (default 10 000). */
+	ackTimeoutMs?: number;
+}
+
+/**
+ * Backoff before reconnect attempt `attempt` (0-based), in ms: exponential from `minMs`, capped at `maxMs`, with the
+ * upper half jittered by `random` ∈ [0, 1) ("equal jitter"): `exp/2 + random·exp/2` where `exp = min(max, min·2^attempt)`.
+ */
+export function reconnectDelayMs(attempt: number, random: number, minMs = BACKOFF_MIN_MS, maxMs = BACKOFF_MAX_MS): number {
+	const exp = Math.min(maxMs, minMs * 2 ** attempt);
+	return exp / 2 + random * (exp / 2);
+}
+
+/**
+ * The page's connection to the realtime edge: channel subscriptions (with history/live sync points), the directory
+ * feed, presence, sign-in and chat sends with acks. See the module comment for the reconnect rules.
+ */
 export class RealtimeClient {
 	private ws: WebSocket | null = null;
 	private readonly subs = new Map<string, Set<ChannelHandlers>>();
@@ -123,7 +158,27 @@ export class RealtimeClient {
 		}
 	>();
 
-	constructor(private readonly url: () => string) {}
+	private readonly WS: (new (url: string) => WebSocket) | undefined;
+	private readonly random: () => number;
+	private readonly backoffMinMs: number;
+	private readonly backoffMaxMs: number;
+	private readonly pingIntervalMs: number;
+	private readonly idleCloseMs: number;
+	private readonly ackTimeoutMs: number;
+
+	/** `url`: the edge's `ws(s)://…/ws` URL, asked again before every (re)connect. */
+	constructor(
+		private readonly url: () => string,
+		options: RealtimeClientOptions = {},
+	) {
+		this.WS = options.WebSocket ?? (typeof WebSocket === 'undefined' ? undefined : WebSocket);
+		this.random = options.random ?? Math.random;
+		this.backoffMinMs = options.backoffMinMs ?? BACKOFF_MIN_MS;
+		this.backoffMaxMs = options.backoffMaxMs ?? BACKOFF_MAX_MS;
+		this.pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
+		this.idleCloseMs = options.idleCloseMs ?? IDLE_CLOSE_MS;
+		this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+	}
 
 	/**
 	 * Sign the connection in (or out). The token goes in an `auth` frame (not in the URL, so it stays out of access logs)
@@ -161,7 +216,7 @@ export class RealtimeClient {
 	/** Send a chat message to a channel this page is subscribed to; resolves on `chat.ack`, rejects with ChatSendError. */
 	sendChat(channel: string, text: string): Promise<ChatAck> {
 		const ws = this.ws;
-		if (!ws || ws.readyState !== WebSocket.OPEN) {
+		if (!ws || ws.readyState !== OPEN) {
 			return Promise.reject(new ChatSendError('not_connected', 'Not connected to chat.'));
 		}
 		const nonce = makeNonce();
@@ -170,7 +225,7 @@ export class RealtimeClient {
 			const timer = setTimeout(() => {
 				this.pending.delete(nonce);
 				reject(new ChatSendError('timeout', 'The chat server did not answer.'));
-			}, ACK_TIMEOUT_MS);
+			}, this.ackTimeoutMs);
 			this.pending.set(nonce, { resolve, reject, timer, frame, sentOn: ws });
 			ws.send(JSON.stringify(frame));
 		});
@@ -183,7 +238,7 @@ export class RealtimeClient {
 	 */
 	private resendPending(channel?: string) {
 		const ws = this.ws;
-		if (!ws || ws.readyState !== WebSocket.OPEN || (this.token && this.auth !== 'authenticated')) return;
+		if (!ws || ws.readyState !== OPEN || (this.token && this.auth !== 'authenticated')) return;
 		for (const p of this.pending.values()) {
 			if (p.sentOn === ws || !this.confirmed.has(p.frame.channel) || (channel && p.frame.channel !== channel)) continue;
 			p.sentOn = ws;
@@ -225,7 +280,7 @@ export class RealtimeClient {
 				this.idleTimer = setTimeout(() => {
 					this.idleTimer = null;
 					if (!this.active()) this.close();
-				}, IDLE_CLOSE_MS);
+				}, this.idleCloseMs);
 			}
 		};
 	}
@@ -269,7 +324,7 @@ export class RealtimeClient {
 				this.idleTimer = setTimeout(() => {
 					this.idleTimer = null;
 					if (!this.active()) this.close();
-				}, IDLE_CLOSE_MS);
+				}, this.idleCloseMs);
 			}
 		};
 	}
@@ -291,7 +346,7 @@ export class RealtimeClient {
 	}
 
 	private ensureConnected() {
-		if (this.ws || this.reconnectTimer || typeof WebSocket === 'undefined') return;
+		if (this.ws || this.reconnectTimer || !this.WS) return;
 		this.connect();
 	}
 
@@ -300,7 +355,8 @@ export class RealtimeClient {
 		this.setState(this.everOpened ? 'reconnecting' : 'connecting');
 		let ws: WebSocket;
 		try {
-			ws = new WebSocket(this.url());
+			if (!this.WS) throw new Error('no WebSocket implementation');
+			ws = new this.WS(this.url());
 		} catch {
 			this.scheduleReconnect();
 			return;
@@ -320,19 +376,27 @@ export class RealtimeClient {
 			if (this.directorySubs.size > 0) this.send({ type: 'subscribe_directory' });
 			this.directoryResync = resync;
 			this.resyncPending = resync ? new Set(this.subs.keys()) : new Set();
-			this.pingTimer = setInterval(() => this.send({ type: 'ping' }), PING_INTERVAL_MS);
+			this.pingTimer = setInterval(() => this.send({ type: 'ping' }), this.pingIntervalMs);
 		};
 		ws.onmessage = (ev) => {
 			if (typeof ev.data === 'string') this.handle(ev.data);
 		};
-		ws.onclose = () => {
+		const lost = () => {
 			if (this.ws !== ws) return;
 			this.cleanupSocket();
 			if (this.active()) this.scheduleReconnect();
 			else this.setState('idle');
 		};
+		ws.onclose = lost;
 		ws.onerror = () => {
-			// onclose follows and schedules the reconnect.
+			// Browsers follow an error with close; Node's WebSocket (undici) fires no close after a refused handshake
+			// (HTTP 503 from a restarting edge) and stays CONNECTING: reconnect from here, a later close is ignored.
+			lost();
+			try {
+				ws.close();
+			} catch {
+				// Already closing.
+			}
 		};
 	}
 
@@ -427,14 +491,13 @@ export class RealtimeClient {
 	}
 
 	private send(msg: unknown) {
-		if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+		if (this.ws && this.ws.readyState === OPEN) this.ws.send(JSON.stringify(msg));
 		// Otherwise onopen sends the subscriptions.
 	}
 
 	private scheduleReconnect() {
 		this.setState('reconnecting');
-		const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
-		const delay = exp / 2 + Math.random() * (exp / 2);
+		const delay = reconnectDelayMs(this.attempt, this.random(), this.backoffMinMs, this.backoffMaxMs);
 		this.attempt++;
 		this.reconnectTimer = setTimeout(() => this.connect(), delay);
 	}
