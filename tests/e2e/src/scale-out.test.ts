@@ -7,7 +7,8 @@
  *     (`INGEST_PEER_ORIGINS`, docs/design.md "Ingest nodes and playback routing");
  * (b) viewers spread over the three edges each receive every chat message exactly once and in the store's order,
  *     with chat sent through different edges and over HTTP to both command-apis;
- * (c) projection leadership across the two query-apis (a `todo` until the readmodels branch is merged: see there);
+ * (c) projection leadership across the two query-apis (the projector as a whole: one advisory-lock leader, gauge
+ *     `eventcast_projector_leader`);
  * (d) each edge takes from NATS only the channels its viewers watch: from the NATS server's own statistics
  *     (`/jsz` consumer filters, `/connz` bytes and messages per edge connection), an edge with no viewer of a channel
  *     receives none of that channel's chat traffic while the edges with viewers receive all of it.
@@ -262,21 +263,20 @@ describe('scale-out: 2 ingest nodes, 3 edges, 2 command-api, 2 query-api on one 
     }
   });
 
-  // Needs projection leadership in query-api (an advisory-lock leader per projector), which the "readmodels" helper
-  // implements on its branch: this subtest is `todo` until the lead merges both; it is a real check, not a stub.
-  it('(c) each projection is applied by one query-api; the other takes over within seconds after a kill -9', { todo: 'projection leadership comes with the readmodels branch' }, async () => {
+  it('(c) the projections are applied by one query-api; the other takes over within seconds after a kill -9', async () => {
+    // Every query-api says whether it leads the projector in its metrics (gauge `eventcast_projector_leader`, 1 or 0);
+    // the projections are applied as a whole by the leader (one durable consumer, one transaction per batch).
     const leaders = async (): Promise<Map<string, string[]>> => {
-      // Every query-api says which projections it leads in its metrics (a gauge whose name mentions "leader").
-      const byProjection = new Map<string, string[]>();
+      const byProjector = new Map<string, string[]>();
       for (const [i, q] of queryApis.entries()) {
         const text = await (await fetch(`${q}/metrics`)).text().catch(() => '');
         for (const line of text.split('\n')) {
-          const m = /^(\w*leader\w*)\{[^}]*projection="([^"]+)"[^}]*\}\s+1\b/.exec(line);
-          if (m) byProjection.set(m[2]!, [...(byProjection.get(m[2]!) ?? []), `query-api-${i + 1}`]);
+          if (/^eventcast_projector_leader(\{[^}]*\})?\s+1\b/.test(line)) byProjector.set('projector', [...(byProjector.get('projector') ?? []), `query-api-${i + 1}`]);
         }
       }
-      return byProjection;
+      return byProjector;
     };
+    await eventually('one query-api to lead the projector', async () => (await leaders()).size > 0);
     const now = await leaders();
     assert.ok(now.size > 0, 'the query-apis report projection leadership in their metrics');
     for (const [projection, who] of now) assert.equal(who.length, 1, `${projection} has exactly one leader: ${who.join(', ')}`);
@@ -297,6 +297,8 @@ describe('scale-out: 2 ingest nodes, 3 edges, 2 command-api, 2 query-api on one 
       15_000,
     );
     assert.ok(Date.now() - t0 < 15_000, 'taken over within seconds');
+    const after = await leaders();
+    assert.deepEqual(after.get('projector'), [victim === 'query-api-1' ? 'query-api-2' : 'query-api-1'], 'the survivor leads the projector');
     // Applied once: the read model has each of alice's messages exactly once (as many rows as ChatMessageSent events).
     const client = new pg.Client({ connectionString: env.db.url });
     await client.connect();
