@@ -145,8 +145,9 @@ describe('infra/docker/*.Dockerfile', () => {
         }
       }
     }
-    for (const u of undeclared) t.diagnostic(u);
     assert.deepEqual(missing, []);
+    // a package kept only because another workspace lists it breaks the day that workspace drops it
+    assert.deepEqual([...undeclared], []);
   });
 });
 
