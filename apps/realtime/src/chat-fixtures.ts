@@ -1,5 +1,5 @@
 /**
- * Test fixtures (used by *.test.ts only): a real NestJS microservice answering `chat.send` over NATS (the same
+ * Test fixtures (used by *.test.ts only): a real NestJS microservice answering `chat.send` and `chat.send-batch` over NATS (the same
  * transport the command-api uses, so the edge's wire format is checked against Nest itself), also answering
  * `channels.resolve` (libs/contracts) from a map, as command-api does from the account streams.
  */
@@ -20,6 +20,8 @@ export interface ChatResponder {
   received: Record<string, unknown>[];
   /** Channels `channels.resolve` knows: username → channel id (others: `channel_not_found`). */
   channels: Map<string, string>;
+  /** Number of `chat.send-batch` requests served. */
+  batches: number;
   /** Number of `channels.resolve` requests served. */
   resolves: number;
   /** When set, `channels.resolve` answers `{ ok: false, code: 'unavailable' }` (a command side whose store is down). */
@@ -32,6 +34,7 @@ export async function startChatResponder(natsUrl: string): Promise<ChatResponder
   const state: ChatResponder = {
     behaviour: () => ({ ok: false, code: 'internal_error', message: 'no behaviour set' }),
     received: [],
+    batches: 0,
     channels: new Map(),
     resolves: 0,
     resolveUnavailable: false,
@@ -46,6 +49,19 @@ export async function startChatResponder(natsUrl: string): Promise<ChatResponder
     async send(@Payload() data: Record<string, unknown>): Promise<unknown> {
       state.received.push(data);
       return await state.behaviour(data);
+    }
+
+    /** As command-api: every request of the batch as `chat.send`, replies in order (a throwing behaviour fails the batch). */
+    @MessagePattern(CommandPatterns.ChatSendBatch)
+    async sendBatch(@Payload() data: { requests: Record<string, unknown>[] }): Promise<unknown> {
+      state.batches += 1;
+      const replies = await Promise.all(
+        data.requests.map(async (r) => {
+          state.received.push(r);
+          return await state.behaviour(r);
+        }),
+      );
+      return { ok: true, replies };
     }
 
     @MessagePattern(CHANNEL_RESOLVE_SUBJECT)

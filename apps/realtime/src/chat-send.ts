@@ -6,7 +6,9 @@
  * the connection's token bucket (`rate_limited`, 10/s burst 10; a send refused at parsing for its text takes a token
  * too, see {@link ChatSendHandler.takeToken}). The text is forwarded as is (length and content are
  * the chat room's rules). Then the channel id is resolved (`channel_not_found`; command side unreachable → `unavailable`) and
- * the NATS request `chat.send` is made with a deadline (no reply → `unavailable`; responder error → `internal_error`);
+ * the NATS request is made with a deadline (batched with the edge's other sends of this event-loop turn as
+ * `chat.send-batch`; no reply → `unavailable`; responder error → `internal_error`; more than
+ * `REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL` sends of the channel awaiting replies on this edge → `unavailable` at once);
  * refusals are passed through with their code, message and `retryAfterMs`. The client's `nonce` is forwarded: the
  * command side appends a message at most once per (sender, nonce) and answers a resend with the first ack, so a
  * client may resend the same frame after a timeout or a reconnect (to this or another edge) without duplicating it.
@@ -15,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@eventcast/platform';
 import type { AuthUser } from './auth.js';
 import { DirectoryUnavailableError, type ChannelDirectory } from './channel-directory.js';
-import { CommandUnavailableError, type ChatCommandClient } from './command-client.js';
+import { ChatBusyError, CommandUnavailableError, type ChatCommandClient } from './command-client.js';
 import type { ErrorCode, ServerFrame } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -103,6 +105,11 @@ export class ChatSendHandler {
       const retry = typeof reply.retryAfterMs === 'number' && reply.retryAfterMs >= 0 ? reply.retryAfterMs : undefined;
       return fail(code, typeof reply.message === 'string' ? reply.message : code, retry);
     } catch (err) {
+      if (err instanceof ChatBusyError) {
+        // Expected under overload, possibly thousands per second: not logged one by one (the error frames are counted
+        // by code in eventcast_realtime_error_frames_total).
+        return fail('unavailable', 'chat is busy; try again', this.unavailableRetryMs);
+      }
       if (err instanceof CommandUnavailableError) {
         this.logger.warn({ err: err.message, correlationId }, 'chat.send got no reply');
         return fail('unavailable', 'chat is temporarily unavailable; try again', this.unavailableRetryMs);

@@ -18,6 +18,12 @@ export interface EdgeConfig {
    * only where one connection legitimately carries many senders' messages (a bot gateway, the command-path benchmark).
    */
   REALTIME_CHAT_SENDS_PER_S: number;
+  /**
+   * Most `chat.send` requests of one channel awaiting the command side's reply on this edge; more are refused at once
+   * with `unavailable` and a `retryAfterMs` (admission limit: a room past its capacity keeps acking at that capacity
+   * instead of timing out every send). `0` disables the limit. Default 500.
+   */
+  REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: number;
 }
 
 function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -39,5 +45,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     REALTIME_FANOUT_BATCH_MS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MS', 20),
     REALTIME_FANOUT_BATCH_MIN_VIEWERS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MIN_VIEWERS', 500),
     REALTIME_CHAT_SENDS_PER_S: nonNegativeInt(env, 'REALTIME_CHAT_SENDS_PER_S', 10) || 10,
+    REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: nonNegativeInt(env, 'REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL', 500),
   };
 }

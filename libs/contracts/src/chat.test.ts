@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CHAT_REFUSAL_CODES, DEFAULT_CHAT_SETTINGS, chatSendRequestSchema, chatSettingsSchema, isChatRefusalCode, parseChatSendReply } from './chat.js';
+import {
+  CHAT_REFUSAL_CODES,
+  CHAT_SEND_BATCH_MAX,
+  DEFAULT_CHAT_SETTINGS,
+  chatSendBatchRequestSchema,
+  chatSendRequestSchema,
+  chatSettingsSchema,
+  isChatRefusalCode,
+  parseChatSendBatchReply,
+  parseChatSendReply,
+} from './chat.js';
 
 void describe('parseChatSendReply', () => {
   void it('reads an ack and keeps only its fields', () => {
@@ -64,5 +74,35 @@ void describe('chat contract values', () => {
     assert.equal(chatSendRequestSchema.safeParse({ ...base, nonce: 'n'.repeat(65) }).success, false);
     assert.equal(chatSendRequestSchema.safeParse({ ...base, senderName: 'Alice' }).success, false);
     assert.equal(chatSendRequestSchema.safeParse({ ...base, channelId: 'not-a-uuid' }).success, false);
+  });
+});
+
+void describe('chat.send-batch', () => {
+  const ack = { ok: true, messageId: 'm1', visibleAt: '2026-12-07T12:00:00.000Z' };
+  const busy = { ok: false, code: 'unavailable', message: 'chat is busy; try again', retryAfterMs: 500 };
+
+  void it('reads one reply per request, in order', () => {
+    assert.deepEqual(parseChatSendBatchReply({ ok: true, replies: [ack, busy] }, 2), [ack, busy]);
+  });
+
+  void it('repeats the refusal of a malformed batch for every request', () => {
+    const refusal = { ok: false, code: 'invalid_request', message: 'requests: too big' };
+    assert.deepEqual(parseChatSendBatchReply(refusal, 3), [refusal, refusal, refusal]);
+  });
+
+  void it('refuses a reply with another number of replies, or a malformed one', () => {
+    assert.equal(parseChatSendBatchReply({ ok: true, replies: [ack] }, 2), null);
+    assert.equal(parseChatSendBatchReply({ ok: true, replies: [ack, { ok: 'yes' }] }, 2), null);
+    assert.equal(parseChatSendBatchReply({ ok: true }, 1), null);
+    assert.equal(parseChatSendBatchReply('x', 1), null);
+    assert.equal(parseChatSendBatchReply({ ok: false }, 1), null);
+  });
+
+  void it('validates the envelope only: items are checked one by one by the command side', () => {
+    assert.equal(chatSendBatchRequestSchema.safeParse({ requests: [1, 'x'], budgetMs: 100 }).success, true);
+    assert.equal(chatSendBatchRequestSchema.safeParse({ requests: [], budgetMs: 100 }).success, false);
+    assert.equal(chatSendBatchRequestSchema.safeParse({ requests: Array(CHAT_SEND_BATCH_MAX + 1).fill({}), budgetMs: 100 }).success, false);
+    assert.equal(chatSendBatchRequestSchema.safeParse({ requests: [{}], budgetMs: 0 }).success, false);
+    assert.equal(chatSendBatchRequestSchema.safeParse({ requests: [{}] }).success, false);
   });
 });

@@ -135,6 +135,60 @@ export function parseChatSendReply(value: unknown): ChatSendReply | null {
   return reply;
 }
 
+/** Most `chat.send` requests in one `chat.send-batch` request. */
+export const CHAT_SEND_BATCH_MAX = 256;
+
+/**
+ * Body of the NATS `chat.send-batch` request (realtime → command-api; docs/chat.md "NATS request/reply"): the
+ * `chat.send` requests an edge received in one turn of its event loop, sent as one NATS request (one message each way
+ * instead of one per chat message: measured in bench/results/command-path.md), and `budgetMs`, how long the edge still
+ * waits for the reply. Command-api answers each request as `chat.send` would, in order, except that a request not yet
+ * decided when `budgetMs` has passed since the batch arrived is answered `unavailable` (with `retryAfterMs`) without
+ * being decided: under overload the command side sheds work whose sender has already given up instead of falling
+ * further behind. Each request is validated on its own (`chatSendRequestSchema`): a malformed one is refused
+ * `invalid_request` and does not disturb the others.
+ */
+export const chatSendBatchRequestSchema = z.object({
+  requests: z.array(z.unknown()).min(1).max(CHAT_SEND_BATCH_MAX),
+  /** Milliseconds, 1–60,000. */
+  budgetMs: z.number().int().min(1).max(60_000),
+});
+/** What the edge sends (see {@link chatSendBatchRequestSchema}). */
+export interface ChatSendBatchRequest {
+  requests: ChatSendRequest[];
+  budgetMs: number;
+}
+
+/**
+ * Reply of `chat.send-batch`: one `chat.send` reply per request, in the order of the requests; or, when the batch
+ * itself is malformed (not an object, no or too many requests, bad `budgetMs`), one refusal for all of them.
+ */
+export type ChatSendBatchReply = { ok: true; replies: ChatSendReply[] } | { ok: false; code: ChatRefusalCode; message: string };
+
+/**
+ * Reads a `chat.send-batch` reply for `count` requests: the batch's refusal is repeated for each request; each reply
+ * is read with {@link parseChatSendReply}.
+ * @returns one reply per request, or null when the reply is malformed (not one of the two shapes, another number of
+ *   replies than `count`, or a reply `parseChatSendReply` refuses).
+ */
+export function parseChatSendBatchReply(value: unknown, count: number): ChatSendReply[] | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const o = value as Record<string, unknown>;
+  if (o['ok'] === false) {
+    const refusal = parseChatSendReply(o);
+    return refusal ? Array.from({ length: count }, () => refusal) : null;
+  }
+  const replies = o['replies'];
+  if (o['ok'] !== true || !Array.isArray(replies) || replies.length !== count) return null;
+  const out: ChatSendReply[] = [];
+  for (const r of replies) {
+    const reply = parseChatSendReply(r);
+    if (!reply) return null;
+    out.push(reply);
+  }
+  return out;
+}
+
 // ---- query-api HTTP (docs/chat.md "query-api HTTP") -------------------------------------------------------------
 
 /** One visible chat message (`GET /channels/:username/chat/messages`). Times ISO-8601, `globalPosition` decimal. */

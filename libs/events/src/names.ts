@@ -119,6 +119,8 @@ export const CommandPatterns = {
   InputRefused: 'ingest.input-refused',
   /** A chat message from the realtime edge: see docs/chat.md. */
   ChatSend: 'chat.send',
+  /** The chat messages an edge received in one event-loop turn, as one request: see docs/chat.md. */
+  ChatSendBatch: 'chat.send-batch',
   /** A viewer-count sample of a channel from the realtime edge: see docs/contracts.md "Analytics". */
   AudienceSample: 'audience.sample',
   /** Viewer keys seen on a channel by the realtime edge: see docs/contracts.md "Analytics". */

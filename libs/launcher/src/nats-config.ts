@@ -70,16 +70,16 @@ const INGEST_PATTERNS = [
   CommandPatterns.BroadcastRecorded,
 ];
 /** What the realtime edge requests: chat sends, audience samples, and channel ids by username (chat without query-api). */
-const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined, CHANNEL_RESOLVE_SUBJECT];
+const EDGE_PATTERNS = [CommandPatterns.ChatSend, CommandPatterns.ChatSendBatch, CommandPatterns.AudienceSample, CommandPatterns.AudienceViewersJoined, CHANNEL_RESOLVE_SUBJECT];
 
 /**
  * The permissions of `app`'s NATS user:
- * - `command-api`: subscribes to the command patterns (`ingest.*` of the ingest, `chat.send`, `audience.*` and
+ * - `command-api`: subscribes to the command patterns (`ingest.*` of the ingest, `chat.send`, `chat.send-batch`, `audience.*` and
  *   `channels.resolve` of the edge) and answers them (`allow_responses`); publishes the events (`eventcast.events.>`) and ensures the stream
  *   (`$JS.API.INFO`, `$JS.API.STREAM.INFO|CREATE.<stream>`);
  * - `query-api`: only its durable consumers: stream info/create, consumer info/create, pull (`MSG.NEXT`) and acks
  *   (`$JS.ACK.<stream>.<consumer>.>`);
- * - `realtime`: requests `chat.send`, `audience.sample`, `audience.viewers-joined`, `channels.resolve`; creates, pulls from and deletes
+ * - `realtime`: requests `chat.send`, `chat.send-batch`, `audience.sample`, `audience.viewers-joined`, `channels.resolve`; creates, pulls from and deletes
  *   ephemeral ordered consumers of the stream (one per watched channel, filtered `eventcast.events.*.<channel>.*`,
  *   and the directory feed's) and reads single messages (`STREAM.MSG.GET`) — never query-api's durables, never
  *   `ingest.*`, never `eventcast.events.>`, no stream management;

@@ -115,7 +115,10 @@ export function isAdmin(config: Pick<Config, 'EVENTCAST_ADMINS'>, username: stri
  * Connection options of a NATS client of `app`, for nats.js v3 `connect()` and the @nestjs/microservices 12 NATS
  * transport alike (both take `servers`, `user`, `pass`, `inboxPrefix`, `name`): the servers of `NATS_URL`
  * (comma-separated), the credentials of `NATS_USER` / `NATS_PASSWORD` when set, and the app's own inbox prefix
- * (`natsInboxPrefix` of @eventcast/contracts), which the server's permissions restrict to that app.
+ * (`natsInboxPrefix` of @eventcast/contracts), which the server's permissions restrict to that app, and
+ * `noAsyncTraces: true`: nats.js otherwise builds an Error (with its stack) for every request and every request timer
+ * to make async stack traces, measured at 13–15 % of command-api's and the edge's CPU on the chat path
+ * (bench/results/command-path.md); its errors still say what failed, without the caller's stack.
  * The one place where apps turn configuration into NATS credentials.
  * @param app the NATS user the process runs as (its app name).
  * @throws {Error} when only one of NATS_USER and NATS_PASSWORD is set, or NATS_USER names another app.
@@ -123,10 +126,10 @@ export function isAdmin(config: Pick<Config, 'EVENTCAST_ADMINS'>, username: stri
 export function natsConnectionOptions(
   config: Pick<Config, 'NATS_URL'> & Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>>,
   app: NatsAppUser,
-): { servers: string[]; name: string; inboxPrefix: string; user?: string; pass?: string } {
+): { servers: string[]; name: string; inboxPrefix: string; noAsyncTraces: boolean; user?: string; pass?: string } {
   if (!NATS_APP_USERS.includes(app)) throw new Error(`unknown NATS app user "${app}"`);
   const servers = config.NATS_URL.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const base = { servers, name: `eventcast-${app}`, inboxPrefix: natsInboxPrefix(app) };
+  const base = { servers, name: `eventcast-${app}`, inboxPrefix: natsInboxPrefix(app), noAsyncTraces: true };
   const user = config.NATS_USER ?? '';
   const pass = config.NATS_PASSWORD ?? '';
   if (user === '' && pass === '') return base;

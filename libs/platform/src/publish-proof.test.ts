@@ -45,7 +45,7 @@ describe('publish proofs', () => {
 describe('natsConnectionOptions', () => {
   it('gives servers, the app inbox prefix and, when set, its credentials', () => {
     const anon = natsConnectionOptions(loadConfig({ NATS_URL: 'nats://a:1, nats://b:2' }), 'realtime');
-    assert.deepEqual(anon, { servers: ['nats://a:1', 'nats://b:2'], name: 'eventcast-realtime', inboxPrefix: '_INBOX_realtime' });
+    assert.deepEqual(anon, { servers: ['nats://a:1', 'nats://b:2'], name: 'eventcast-realtime', inboxPrefix: '_INBOX_realtime', noAsyncTraces: true });
     const auth = natsConnectionOptions(loadConfig({ NATS_USER: 'query-api', NATS_PASSWORD: 'pw' }), 'query-api');
     assert.deepEqual([auth.user, auth.pass, auth.servers], ['query-api', 'pw', ['nats://127.0.0.1:4223']]);
   });

@@ -1,5 +1,6 @@
 /**
- * NATS request/reply `chat.send` from the realtime edge (docs/chat.md):
+ * NATS request/reply `chat.send` and `chat.send-batch` (many `chat.send` in one request, with a deadline) from the
+ * realtime edge (docs/chat.md):
  * `{ channelId, senderId, senderName, text, nonce?, correlationId? }` → `{ ok: true, messageId, visibleAt }` or
  * `{ ok: false, code, message, retryAfterMs? }`. Always replies, never throws: bad payloads → `invalid_request`,
  * event store unreachable → `unavailable` with `retryAfterMs`, crashes → `internal_error` (logged), chat refusals →
@@ -16,7 +17,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import { chatSendRequestSchema, isChatRefusalCode, type ChatSendReply } from '@eventcast/contracts';
+import { chatSendBatchRequestSchema, chatSendRequestSchema, isChatRefusalCode, type ChatSendBatchReply, type ChatSendReply } from '@eventcast/contracts';
 import { CommandPatterns, InvalidEventError } from '@eventcast/events';
 import { commandIdOf } from '../idempotency/command-ids.js';
 import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
@@ -44,6 +45,12 @@ function isFinalReply(reply: ChatSendReply): boolean {
   return reply.ok || (reply.retryAfterMs === undefined && reply.code !== 'internal_error');
 }
 
+/** The correlation id a NATS request carries in its headers, if any. */
+function headerCorrelation(ctx: NatsContext): string | undefined {
+  const headers = ctx.getHeaders() as { get?: (k: string) => string } | undefined;
+  return headers?.get?.(CORRELATION_HEADER) || undefined;
+}
+
 /** The chat's NATS commands. */
 @Controller()
 export class ChatNatsController {
@@ -56,13 +63,36 @@ export class ChatNatsController {
 
   /** `chat.send`: decides and records one message. */
   @MessagePattern(CommandPatterns.ChatSend)
-  async send(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendReply> {
+  send(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendReply> {
+    return this.sendOne(body, headerCorrelation(ctx));
+  }
+
+  /**
+   * `chat.send-batch` (contract: `chatSendBatchRequestSchema`): every request of the batch as `chat.send`, at once (so
+   * their idempotency claims and their chat room appends are written together), replies in request order. A request
+   * still undecided `budgetMs` after the batch arrived is answered `unavailable` without being decided.
+   */
+  @MessagePattern(CommandPatterns.ChatSendBatch)
+  async sendBatch(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendBatchReply> {
+    const deadlineBase = Date.now();
+    const batch = parseRequest(chatSendBatchRequestSchema, body);
+    if (!batch.ok) return { ok: false, ...batch.error };
+    const deadline = deadlineBase + batch.data.budgetMs;
+    const correlation = headerCorrelation(ctx);
+    const replies = await Promise.all(batch.data.requests.map((item) => this.sendOne(item, correlation, deadline)));
+    return { ok: true, replies };
+  }
+
+  /**
+   * One `chat.send` request: validated, claimed by its nonce, decided, recorded. Never throws.
+   * @param deadline epoch ms after which the request is answered `unavailable` instead of being decided (batches only).
+   */
+  private async sendOne(body: unknown, headerCorrelationId: string | undefined, deadline?: number): Promise<ChatSendReply> {
     const req = parseRequest(chatSendRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
     const { channelId, senderId, senderName, text, nonce } = req.data;
-    const headers = ctx.getHeaders() as { get?: (k: string) => string } | undefined;
-    const correlationId = correlationIdFrom(req.data.correlationId ?? headers?.get?.(CORRELATION_HEADER));
-    if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId });
+    const correlationId = correlationIdFrom(req.data.correlationId ?? headerCorrelationId);
+    if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId }, deadline);
 
     const scope = `chat.send:${senderId}`;
     const fingerprint = sha256Hex(channelId, text);
@@ -80,7 +110,7 @@ export class ChatNatsController {
       return { ok: false, code: 'internal_error', message: 'the message could not be processed, retry later' };
     }
     const commandId = commandIdOf('chat.send', senderId, nonce);
-    const reply = await this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId, commandId });
+    const reply = await this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId, commandId }, deadline);
     try {
       if (isFinalReply(reply)) await this.batched.complete(record, reply);
       else await this.records.release(record);
@@ -92,10 +122,16 @@ export class ChatNatsController {
   }
 
   /** Runs the send command and maps its outcome to the reply. Never throws. */
-  private async decide(channelId: string, sender: { id: string; name: string }, text: string, metadata: { correlationId: string; commandId?: string }): Promise<ChatSendReply> {
+  private async decide(
+    channelId: string,
+    sender: { id: string; name: string },
+    text: string,
+    metadata: { correlationId: string; commandId?: string },
+    deadline?: number,
+  ): Promise<ChatSendReply> {
     const { correlationId } = metadata;
     try {
-      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, sender, text, metadata));
+      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, sender, text, metadata, undefined, deadline));
       return { ok: true, ...sent };
     } catch (err) {
       if (err instanceof DomainError) {

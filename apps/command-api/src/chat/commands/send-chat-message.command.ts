@@ -17,6 +17,11 @@ export class SendChatMessageCommand extends Command<SentChatMessage> {
     readonly metadata: EventMetadata,
     /** Set when the channel's bot sends with an API token (then `sender` is the channel owner). */
     readonly bot?: { tokenId: string; name: string },
+    /**
+     * Epoch ms after which the message is refused `unavailable` (retry later) instead of being decided: set by
+     * `chat.send-batch`, whose edge stops waiting for the reply then (overload shedding, docs/chat.md).
+     */
+    readonly deadline?: number,
   ) {
     super();
   }
