@@ -176,4 +176,40 @@ describe('webhook dispatcher and sender (query-api)', () => {
     const cancelled = await waitFor(async () => (await fetchLog(webhookId)).find((d) => d.id === deliveryIdOf(webhookId, doomed.id) && d.status === 'cancelled'), 20_000, 'the cancellation');
     assert.equal(cancelled.attempts.length, 1);
   });
+  it('a channel seen without webhooks gets the events after its first webhook (the dispatcher cache follows the log)', async () => {
+    answer = 204;
+    const { channelId, event: registered } = register(log, 'late_hook');
+    const room = { channelId, username: 'late_hook' };
+    const webhookId = randomUUID();
+    const chat = (text: string) =>
+      log.append(streams.chat(channelId), 'ChatMessageSent', {
+        ...room,
+        messageId: randomUUID(),
+        senderId: channelId,
+        senderName: room.username,
+        senderRole: 'owner',
+        text,
+        maskedTerms: 0,
+        sentAt: new Date().toISOString(),
+        visibleAt: new Date().toISOString(),
+      });
+    const before = chat('nobody listens yet');
+    for (const e of [registered, before]) await publish(e);
+    // Let the dispatcher see (and cache) the channel without webhooks.
+    await new Promise((r) => setTimeout(r, 1500));
+    await publish(
+      log.append(streams.integrations(channelId), 'WebhookRegistered', {
+        channelId,
+        webhookId,
+        url,
+        eventTypes: ['ChatMessageSent'],
+        secretCiphertext: encryptSecret(generateWebhookSecret(), SECRET_KEY),
+      }),
+    );
+    const after = chat('now somebody does');
+    await publish(after);
+    await waitFor(async () => (await fetchLog(webhookId)).find((d) => d.status === 'succeeded'), 15_000, 'the delivery after registration');
+    assert.deepEqual((await fetchLog(webhookId)).map((d) => d.id), [deliveryIdOf(webhookId, after.id)]);
+    assert.ok(!received.some((r) => r.eventId === before.id));
+  });
 });
