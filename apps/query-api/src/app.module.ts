@@ -33,6 +33,7 @@ import { RestreamController } from './restream/restream.controller.js';
 import { VodController } from './vod/vod.controller.js';
 import { VodService } from './vod/vod.service.js';
 import { MetricsController } from '@eventcast/platform/nest-metrics';
+import { jwtSecretKey } from '@eventcast/platform';
 
 /** The query-api Nest module. */
 @Module({})
@@ -48,7 +49,7 @@ export class AppModule {
       providers: [
         { provide: READ_MODEL_DB, useValue: db },
         { provide: QUERY_API_RUNTIME, useValue: runtime },
-        { provide: JwtService, useValue: new JwtService({ secret: jwtSecret, verifyOptions: { algorithms: ['HS256'] } }) },
+        { provide: JwtService, useValue: new JwtService({ secret: jwtSecretKey(jwtSecret), verifyOptions: { algorithms: ['HS256'] } }) },
         ChannelsService,
         BroadcastsService,
         ChatService,

@@ -9,3 +9,4 @@ export * from './private-address.js';
 export * from './wait-for.js';
 export * from './json-depth.js';
 export * from './publish-proof.js';
+export * from './jwt-key.js';

@@ -5,6 +5,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
+import { jwtSecretKey } from '@eventcast/platform';
 import type { CommandApiConfig } from '../core/config.js';
 import { CONFIG } from '../core/tokens.js';
 import { ApiTokenAuthenticator } from '../integrations/api-token-authenticator.js';
@@ -24,7 +25,8 @@ import { MeController } from './me.controller.js';
     JwtModule.registerAsync({
       inject: [CONFIG],
       useFactory: (config: CommandApiConfig) => ({
-        secret: config.JWT_SECRET,
+        // A KeyObject, not the string: see jwtSecretKey (@eventcast/platform).
+        secret: jwtSecretKey(config.JWT_SECRET),
         signOptions: { algorithm: 'HS256', expiresIn: '7d' },
         verifyOptions: { algorithms: ['HS256'] },
       }),
