@@ -69,6 +69,21 @@ void describe('ChatCommandClient', () => {
     assert.equal((await client.send(req(hot, 'slow 4'))).ok, true, 'admitted again once replies came back');
   });
 
+  void test('the edge-wide limit holds when every channel is below its own', async () => {
+    const client = new ChatCommandClient(() => nc, 3000, { maxInFlightPerChannel: 0, maxInFlight: 2 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    responder.behaviour = async (d) => {
+      await held;
+      return { ok: true, messageId: `id-${String(d['text'])}`, visibleAt: '2026-12-07T12:00:00.000Z' };
+    };
+    const first = [client.send(req(randomUUID(), 'one')), client.send(req(randomUUID(), 'two'))];
+    await assert.rejects(client.send(req(randomUUID(), 'three')), (e: unknown) => e instanceof ChatBusyError && /on this edge/.test((e as Error).message));
+    release();
+    assert.deepEqual((await Promise.all(first)).map((r) => r.ok), [true, true]);
+    assert.equal((await client.send(req(randomUUID(), 'four'))).ok, true);
+  });
+
   void test('no responder: every caller of the batch gets CommandUnavailableError', async () => {
     const client = new ChatCommandClient(() => nc, 500);
     await responder.close();

@@ -67,13 +67,14 @@ export async function nestRequest(nc: NatsConnection | undefined, pattern: strin
   return p.response;
 }
 
-/** A send refused by the edge itself: its channel already has the most sends in flight this edge allows. */
+/** A send refused by the edge itself: its channel, or the edge, already has the most sends in flight it allows. */
 export class ChatBusyError extends CommandUnavailableError {
   constructor(
     readonly channelId: string,
     readonly limit: number,
+    scope: 'channel' | 'edge' = 'channel',
   ) {
-    super(`chat.send: ${limit} messages of channel ${channelId} already in flight on this edge`);
+    super(scope === 'channel' ? `chat.send: ${limit} messages of channel ${channelId} already in flight on this edge` : `chat.send: ${limit} messages already in flight on this edge`);
     this.name = 'ChatBusyError';
   }
 }
@@ -82,12 +83,17 @@ export class ChatBusyError extends CommandUnavailableError {
 export interface ChatCommandClientOptions {
   /**
    * Most `chat.send` requests of one channel waiting for their reply on this edge (admission limit,
-   * `REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL`, default 1000); more are refused at once with {@link ChatBusyError}.
+   * `REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL`, default 500); more are refused at once with {@link ChatBusyError}.
    * Under overload this bounds how long an admitted message waits (in flight ÷ throughput) below the request deadline,
    * so the room keeps acking at its capacity instead of timing out everything (bench/results/command-path.md).
    * 0 = no limit.
    */
   maxInFlightPerChannel?: number;
+  /**
+   * Most `chat.send` requests of all channels awaiting replies on this edge (`REALTIME_CHAT_MAX_IN_FLIGHT`, default
+   * 1000; 0 = no limit): the same bound when the load is spread over many rooms, none of them at its own limit.
+   */
+  maxInFlight?: number;
 }
 
 /** Most bytes of `chat.send` requests (JSON, estimated) put in one batch: well below NATS's 1 MiB default max_payload. */
@@ -110,7 +116,9 @@ export class ChatCommandClient {
   private queue: Queued[] = [];
   private scheduled = false;
   private readonly inFlight = new Map<string, number>();
+  private inFlightTotal = 0;
   private readonly maxInFlightPerChannel: number;
+  private readonly maxInFlight: number;
 
   /**
    * @param connection returns the current NATS connection (undefined until connected).
@@ -121,7 +129,8 @@ export class ChatCommandClient {
     private readonly timeoutMs: number,
     options: ChatCommandClientOptions = {},
   ) {
-    this.maxInFlightPerChannel = options.maxInFlightPerChannel ?? 1000;
+    this.maxInFlightPerChannel = options.maxInFlightPerChannel ?? 500;
+    this.maxInFlight = options.maxInFlight ?? 1000;
   }
 
   /** Sends waiting for their reply on this edge, per channel id (for metrics and tests). */
@@ -132,13 +141,16 @@ export class ChatCommandClient {
   /**
    * `chat.send`, in the batch of this event-loop turn; the reply is read with `parseChatSendBatchReply` (an unknown
    * refusal code becomes `internal_error`).
-   * @throws {ChatBusyError} the channel has `maxInFlightPerChannel` sends in flight (nothing was sent).
+   * @throws {ChatBusyError} the channel has `maxInFlightPerChannel`, or the edge `maxInFlight`, sends in flight
+   *   (nothing was sent).
    * @throws {CommandUnavailableError} no reply in time. @throws {CommandFailedError} error or malformed reply.
    */
   async send(req: ChatSendRequest): Promise<ChatSendReply> {
     const held = this.inFlight.get(req.channelId) ?? 0;
     if (this.maxInFlightPerChannel > 0 && held >= this.maxInFlightPerChannel) throw new ChatBusyError(req.channelId, this.maxInFlightPerChannel);
+    if (this.maxInFlight > 0 && this.inFlightTotal >= this.maxInFlight) throw new ChatBusyError(req.channelId, this.maxInFlight, 'edge');
     this.inFlight.set(req.channelId, held + 1);
+    this.inFlightTotal++;
     try {
       return await new Promise<ChatSendReply>((resolve, reject) => {
         this.queue.push({ req, resolve, reject });
@@ -148,6 +160,7 @@ export class ChatCommandClient {
         }
       });
     } finally {
+      this.inFlightTotal--;
       const left = (this.inFlight.get(req.channelId) ?? 1) - 1;
       if (left > 0) this.inFlight.set(req.channelId, left);
       else this.inFlight.delete(req.channelId);

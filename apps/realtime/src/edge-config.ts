@@ -24,6 +24,8 @@ export interface EdgeConfig {
    * instead of timing out every send). `0` disables the limit. Default 500.
    */
   REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: number;
+  /** The same over all channels of this edge (many rooms each below their own limit). `0` disables it. Default 1000. */
+  REALTIME_CHAT_MAX_IN_FLIGHT: number;
 }
 
 function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -46,5 +48,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     REALTIME_FANOUT_BATCH_MIN_VIEWERS: nonNegativeInt(env, 'REALTIME_FANOUT_BATCH_MIN_VIEWERS', 500),
     REALTIME_CHAT_SENDS_PER_S: nonNegativeInt(env, 'REALTIME_CHAT_SENDS_PER_S', 10) || 10,
     REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: nonNegativeInt(env, 'REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL', 500),
+    REALTIME_CHAT_MAX_IN_FLIGHT: nonNegativeInt(env, 'REALTIME_CHAT_MAX_IN_FLIGHT', 1000),
   };
 }

@@ -113,7 +113,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
   const relay = new EdgeInterest((d) => fanOut.route(d), (d) => fanOut.routeDirectory(d), log);
   const pusher = new PresencePusher(presence, publish, log, options.presencePush);
   const ipLimiter = new IpRateLimiter(edge.REALTIME_CONNECTIONS_PER_IP_PER_10S);
-  const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS, { maxInFlightPerChannel: edge.REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL });
+  const commands = new ChatCommandClient(() => nc, edge.REALTIME_CHAT_SEND_TIMEOUT_MS, { maxInFlightPerChannel: edge.REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL, maxInFlight: edge.REALTIME_CHAT_MAX_IN_FLIGHT });
   const chat = new ChatSendHandler(commands, directory, log, options.chat ?? { ratePerSecond: edge.REALTIME_CHAT_SENDS_PER_S, burst: edge.REALTIME_CHAT_SENDS_PER_S });
   const audience = new AudienceTracker({ redis, presence, directory, connection: () => nc, edgeId, logger: log }, config.JWT_SECRET, { ...loadAudienceOptions(), ...options.audience });
 

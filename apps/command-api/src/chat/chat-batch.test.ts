@@ -97,4 +97,33 @@ describe('chat.send-batch', () => {
     await batch([item(r.owner, r.viewer, 'late 1', 's-b1')]);
     assert.deepEqual(await sentTexts(r.owner.id), ['held', 'late 1', 'late 2']);
   });
+  it('requests whose deadline passes while their claims queue are answered unavailable and leave no record', async () => {
+    const r = await room(h, 'shedclaim');
+    const locker = new pg.Client({ connectionString: h.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE idempotency.keys IN EXCLUSIVE MODE');
+      // A's claim statement waits for the lock; B's claims queue behind it (one claim statement at a time).
+      const a = batch([item(r.owner, r.viewer, 'first in', 'c-a')]);
+      await sleep(200);
+      const b = batch([item(r.owner, r.mod, 'queued 1', 'c-b1'), item(r.owner, r.other, 'queued 2', 'c-b2')], 300);
+      await sleep(1000);
+      await locker.query('COMMIT');
+      const [ra, rb] = (await Promise.all([a, b])) as Array<{ ok: true; replies: ChatSendReply[] }>;
+      assert.equal(ra!.replies[0]!.ok, true);
+      assert.deepEqual(rb!.replies.map((x) => (x.ok ? 'ok' : x.code)), ['unavailable', 'unavailable']);
+    } finally {
+      await locker.end();
+    }
+    const reader = new pg.Client({ connectionString: h.db.url });
+    await reader.connect();
+    try {
+      const rows = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM idempotency.keys WHERE scope = ANY($1)`, [[`chat.send:${r.mod.id}`, `chat.send:${r.other.id}`]]);
+      assert.equal(Number(rows.rows[0]!.n), 0, 'no record written for the shed requests');
+    } finally {
+      await reader.end();
+    }
+    assert.deepEqual(await sentTexts(r.owner.id), ['first in']);
+  });
 });

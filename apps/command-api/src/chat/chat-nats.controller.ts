@@ -40,6 +40,9 @@ export type { ChatSendReply };
  */
 export const IN_FLIGHT_WAIT_MS = 2000;
 
+/** The reply to a `chat.send-batch` request still undecided at the batch's deadline (nothing was recorded). */
+const PAST_DEADLINE: ChatSendReply = Object.freeze({ ok: false, code: 'unavailable', message: 'chat is busy; try again', retryAfterMs: 500 });
+
 /** True for replies kept for a retried nonce: acks and refusals that do not say "try again". */
 function isFinalReply(reply: ChatSendReply): boolean {
   return reply.ok || (reply.retryAfterMs === undefined && reply.code !== 'internal_error');
@@ -57,7 +60,6 @@ export class ChatNatsController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly records: IdempotencyStore,
     private readonly batched: ChatSendRecords,
   ) {}
 
@@ -90,6 +92,7 @@ export class ChatNatsController {
   private async sendOne(body: unknown, headerCorrelationId: string | undefined, deadline?: number): Promise<ChatSendReply> {
     const req = parseRequest(chatSendRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
+    if (deadline !== undefined && Date.now() > deadline) return PAST_DEADLINE;
     const { channelId, senderId, senderName, text, nonce } = req.data;
     const correlationId = correlationIdFrom(req.data.correlationId ?? headerCorrelationId);
     if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId }, deadline);
@@ -98,7 +101,8 @@ export class ChatNatsController {
     const fingerprint = sha256Hex(channelId, text);
     let record: IdempotencyRecordRef;
     try {
-      const claim = await this.batched.claim<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS);
+      const claim = await this.batched.claim<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS, deadline);
+      if (claim.state === 'expired') return PAST_DEADLINE;
       if (claim.state === 'replay') return claim.response;
       if (claim.state === 'mismatch') return { ok: false, code: 'invalid_request', message: 'this nonce was already used for another message; use a new nonce per message' };
       // Not an error of ours: the first attempt is still being decided, so the reply says "try again shortly".
@@ -113,7 +117,7 @@ export class ChatNatsController {
     const reply = await this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId, commandId }, deadline);
     try {
       if (isFinalReply(reply)) await this.batched.complete(record, reply);
-      else await this.records.release(record);
+      else await this.batched.release(record);
     } catch (err) {
       // The reply stands; the record lapses after its lock, and the derived ids still refuse a second append.
       this.logger.warn({ err, correlationId }, 'chat.send idempotency record not updated');

@@ -51,29 +51,58 @@ export class SingleFlightBatcher<I, O> {
   }
 }
 
+/** A claim, or `expired`: the request's deadline passed while it waited for its group (nothing was written). */
+export type ChatSendClaim<R> = IdempotencyClaim<R> | { state: 'expired' };
+
+/** A claim request; `deadline` (epoch ms) when its sender stops waiting. */
+interface ClaimItem {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  deadline?: number;
+}
+
 /** The chat's batched view of the idempotency records. */
 @Injectable()
 export class ChatSendRecords {
-  private readonly claims: SingleFlightBatcher<{ scope: string; key: string; fingerprint: string }, IdempotencyClaim<unknown>>;
+  private readonly claims: SingleFlightBatcher<ClaimItem, ChatSendClaim<unknown>>;
   private readonly completions: SingleFlightBatcher<{ record: IdempotencyRecordRef; response: unknown }, undefined>;
+  private readonly releases: SingleFlightBatcher<IdempotencyRecordRef, undefined>;
 
   constructor(readonly records: IdempotencyStore) {
-    this.claims = new SingleFlightBatcher((items) => records.beginMany(items));
+    this.claims = new SingleFlightBatcher(async (items) => {
+      // Under overload claims queue here: the ones whose sender gave up meanwhile are not written at all.
+      const now = Date.now();
+      const live = items.filter((i) => i.deadline === undefined || i.deadline >= now);
+      const claimed = live.length > 0 ? await records.beginMany(live) : [];
+      let next = 0;
+      return items.map((i): ChatSendClaim<unknown> => (i.deadline === undefined || i.deadline >= now ? (claimed[next++] as IdempotencyClaim<unknown>) : { state: 'expired' }));
+    });
     this.completions = new SingleFlightBatcher(async (items) => {
       await records.completeMany(items);
+      return items.map(() => undefined);
+    });
+    this.releases = new SingleFlightBatcher(async (items) => {
+      await records.releaseMany(items);
       return items.map(() => undefined);
     });
   }
 
   /**
    * As `IdempotencyStore.awaitOutcome`: claims the key with the group forming now; only when the first attempt is
-   * still in flight does it wait (polling, alone) up to `timeoutMs` for its outcome.
+   * still in flight does it wait (polling, alone) up to `timeoutMs` for its outcome. With `deadline` (epoch ms), a
+   * claim still queued when it has passed is not written and comes back `expired`.
    * @throws the driver's error when PostgreSQL is unreachable.
    */
-  async claim<R>(scope: string, key: string, fingerprint: string, timeoutMs: number): Promise<IdempotencyClaim<R>> {
-    const first = (await this.claims.run({ scope, key, fingerprint })) as IdempotencyClaim<R>;
+  async claim<R>(scope: string, key: string, fingerprint: string, timeoutMs: number, deadline?: number): Promise<ChatSendClaim<R>> {
+    const first = (await this.claims.run(deadline === undefined ? { scope, key, fingerprint } : { scope, key, fingerprint, deadline })) as ChatSendClaim<R>;
     if (first.state !== 'in_flight') return first;
     return this.records.awaitOutcome<R>(scope, key, fingerprint, timeoutMs);
+  }
+
+  /** As `IdempotencyStore.release`, with the group forming now (under overload, shed requests release in bulk). */
+  release(record: IdempotencyRecordRef): Promise<void> {
+    return this.releases.run(record);
   }
 
   /** As `IdempotencyStore.complete`, with the group forming now. */

@@ -226,6 +226,16 @@ export class IdempotencyStore {
     );
   }
 
+  /** {@link release} for many claimed keys in ONE statement (one commit). */
+  async releaseMany(records: readonly IdempotencyRecordRef[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.pool.query(
+      `DELETE FROM idempotency.keys AS k USING unnest($1::text[], $2::text[], $3::text[]) AS t(s, h, f)
+       WHERE k.scope = t.s AND k.key_hash = t.h AND k.fingerprint = t.f AND k.state = 'in_flight'`,
+      [records.map((r) => r.scope), records.map((r) => r.keyHash), records.map((r) => r.fingerprint)],
+    );
+  }
+
   /** Stops purging and closes the pool. */
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
