@@ -159,7 +159,14 @@ async function main(): Promise<void> {
     }
     if (platform.fanout) {
       const f = platform.fanout;
-      md.push(`## Fan-out across ${f.edges} edges (${f.viewersPerEdge} viewers each, ${f.rate} msgs/s into the hot room)`, '', row(['edge', 'delivered', 'p50 ms', 'p99 ms', 'max ms']), row(Array<string>(5).fill('---')));
+      md.push(
+        `## Fan-out across ${f.edges} edges (${f.viewersPerEdge} viewers each, ${f.rate} msgs/s offered into the hot room)`,
+        '',
+        `${f.acked ?? f.sent} of ${f.sent} sends acked (the rest refused by the edge's admission limit); delivered = frames received ÷ (acked sends × viewers on the edge).`,
+        '',
+        row(['edge', 'delivered', 'p50 ms', 'p99 ms', 'max ms']),
+        row(Array<string>(5).fill('---')),
+      );
       md.push(...f.perEdge.map((p) => row([p.edge, `${(p.deliveredShare * 100).toFixed(2)} %`, p.latencyMs.p50, p.latencyMs.p99, p.latencyMs.max])));
       md.push('', `CPU (cores): ${JSON.stringify(f.cpuCores).replace(/"/g, '')}; machine ${f.machineBusyPercent} % busy.`, '');
     }

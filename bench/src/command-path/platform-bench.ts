@@ -66,7 +66,9 @@ export interface FanoutStep {
   rate: number;
   seconds: number;
   sent: number;
-  /** Per edge: frames delivered ÷ (sent × viewers on it), and send → frame latency. */
+  /** Sends acked (the rest were refused, e.g. `unavailable` by the edge's admission limit: never sent to viewers). */
+  acked: number;
+  /** Per edge: frames delivered ÷ (acked sends × viewers on it), and send → frame latency. */
   perEdge: Array<{ edge: number; deliveredShare: number; latencyMs: Summary }>;
   cpuCores: CpuShare;
   machineBusyPercent: number;
@@ -365,16 +367,23 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
       }
       log(`settled in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     };
-    /** The ladder: stops after the first rate that is not sustained (under 90 % acked in time), so backlogs do not pile up. */
+    /**
+     * The ladder: every rate of `--rates`, so that overload shows whether the path degrades (acks stay near its
+     * capacity, the excess is refused `unavailable` at once) or collapses; it stops after a rate whose acked throughput
+     * fell below half of the best step's (a collapse), so backlogs do not pile up.
+     */
     const ladder = async (rooms: Account[], into: WsStep[]): Promise<void> => {
+      let best = 0;
       for (const rate of o.rates) {
         const step = await wsRun(rooms, rate, o.seconds);
         into.push(step);
-        // let the command side, the projection, the publisher and the fan-out work off the step's backlog (requests
-        // the edge already answered `unavailable` are still decided) before the next step
+        best = Math.max(best, step.ackedPerSecond);
+        // let the command side, the projection, the publisher and the fan-out work off the step's backlog before the
+        // next step
         await settle();
-        if (step.ackedPerSecond < 0.9 * rate) {
-          notes.push(`${rooms.length} room(s): ${rate} msgs/s not sustained (${step.ackedPerSecond}/s acked); higher rates skipped`);
+        if (step.ackedPerSecond < 0.9 * rate) notes.push(`${rooms.length} room(s): ${rate} msgs/s not sustained (${step.ackedPerSecond}/s acked)`);
+        if (step.ackedPerSecond < 0.5 * best) {
+          notes.push(`${rooms.length} room(s): collapsed at ${rate} msgs/s (${step.ackedPerSecond}/s acked, best ${best}/s); higher rates skipped`);
           break;
         }
       }
@@ -446,7 +455,10 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
         }
       }
       sockets.push(...conns);
-      const sender = await openWs(`${wsUrl}?token=${encodeURIComponent(owner.token)}`, owner.username, () => undefined);
+      let acked = 0;
+      const sender = await openWs(`${wsUrl}?token=${encodeURIComponent(owner.token)}`, owner.username, (_t, raw) => {
+        if (raw.includes('"chat.ack"')) acked++;
+      });
       sockets.push(sender);
       await sleep(500);
       meter.begin();
@@ -461,7 +473,14 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
         }
         await sleep(5);
       }
-      const expect = total * o.fanoutViewersPerEdge;
+      // Wait for the last replies, then for the frames of every acked send.
+      const quietUntil = nowMs() + 5_000;
+      let last = -1;
+      while (acked !== last && nowMs() < quietUntil) {
+        last = acked;
+        await sleep(500);
+      }
+      const expect = acked * o.fanoutViewersPerEdge;
       const until = nowMs() + 10_000;
       while (lat.some((l) => l.length < expect) && nowMs() < until) await sleep(100);
       const cpu = meter.end();
@@ -471,10 +490,12 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
         rate: o.fanoutRate,
         seconds: o.seconds,
         sent,
+        acked,
         perEdge: lat.map((l, e) => ({ edge: e + 1, deliveredShare: Math.round((l.length / (expect || 1)) * 10_000) / 10_000, latencyMs: summarize(l) })),
         cpuCores: cpu.cores,
         machineBusyPercent: cpu.busy,
       };
+      log(`fanout: ${acked} of ${sent} sends acked`);
       for (const p of out.fanout.perEdge) log(`fanout edge ${p.edge}: delivered ${(p.deliveredShare * 100).toFixed(2)} %, p50 ${p.latencyMs.p50} p99 ${p.latencyMs.p99} ms`);
       for (const ws of [...conns, sender]) ws.terminate();
     });
