@@ -20,7 +20,7 @@ import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices
 import { chatSendBatchRequestSchema, chatSendRequestSchema, isChatRefusalCode, type ChatSendBatchReply, type ChatSendReply } from '@eventcast/contracts';
 import { CommandPatterns, InvalidEventError } from '@eventcast/events';
 import { commandIdOf } from '../idempotency/command-ids.js';
-import { IdempotencyStore, sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
+import { sha256Hex, type IdempotencyRecordRef } from '../idempotency/idempotency-store.js';
 import { DomainError } from '@eventcast/domain';
 import type { Logger } from '@eventcast/platform';
 import { isStoreUnavailableError } from '@eventcast/event-store';

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { fromWire, validateRecorded, type RecordedDomainEvent } from '@eventcast/events';
 import type { Logger } from '@eventcast/platform';
 import { fromKysely, type PgBoss } from 'pg-boss';
