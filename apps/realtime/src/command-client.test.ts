@@ -88,8 +88,10 @@ void describe('ChatCommandClient', () => {
     const client = new ChatCommandClient(() => nc, 500);
     await responder.close();
     try {
-      const results = await Promise.allSettled([client.send(req(randomUUID(), 'x')), client.send(req(randomUUID(), 'y'))]);
+      const channel = randomUUID();
+      const results = await Promise.allSettled([client.send(req(channel, 'x')), client.send(req(channel, 'y'))]);
       for (const r of results) assert.ok(r.status === 'rejected' && r.reason instanceof CommandUnavailableError);
+      assert.equal(client.inFlightOf(channel), 0, 'the failed sends left no count behind');
     } finally {
       responder = await startChatResponder(natsServer.url);
     }

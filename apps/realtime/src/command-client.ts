@@ -199,7 +199,8 @@ export class ChatCommandClient {
 
   /** One `chat.send-batch` request; settles every caller of `batch`. Never rejects. */
   private async sendBatch(batch: Queued[]): Promise<void> {
-    const body: ChatSendBatchRequest = { requests: batch.map((q) => q.req), budgetMs: Math.max(1, Math.floor(this.timeoutMs * 0.8)) };
+    // 80 % of the edge's deadline, within the contract's 1–60,000 ms.
+    const body: ChatSendBatchRequest = { requests: batch.map((q) => q.req), budgetMs: Math.min(60_000, Math.max(1, Math.floor(this.timeoutMs * 0.8))) };
     try {
       const replies = parseChatSendBatchReply(await nestRequest(this.connection(), CommandPatterns.ChatSendBatch, body, this.timeoutMs), batch.length);
       if (!replies) throw new CommandFailedError(`${CommandPatterns.ChatSendBatch}: malformed reply`);

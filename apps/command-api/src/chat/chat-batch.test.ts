@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { CommandPatterns, streams } from '@eventcast/events';
 import type { ChatSendBatchReply, ChatSendReply } from '@eventcast/contracts';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { startHarness, type Harness } from '../test-support/harness.js';
 import { room, type TestUser } from './chat-test-support.js';
 
@@ -76,10 +77,15 @@ describe('chat.send-batch', () => {
       const a = batch([item(r.owner, r.viewer, 'held', 's-a')]);
       await sleep(200);
       const b = batch([item(r.owner, r.viewer, 'late 1', 's-b1'), item(r.owner, r.mod, 'late 2', 's-b2'), item(r.owner, r.other, 'late 3')], 300);
-      await sleep(1000);
+      await sleep(100);
+      // C: plenty of budget, but its first message comes from a sender whose earlier message (B's 'late 1') will be
+      // shed: it is shed too, or the resend of 'late 1' would land after it. The owner's message is decided.
+      const c = batch([item(r.owner, r.viewer, 'late 4', 's-c1'), item(r.owner, r.owner, 'unrelated', 's-c2')]);
+      await sleep(900);
       await locker.query('COMMIT');
-      const [ra, rb] = (await Promise.all([a, b])) as Array<{ ok: true; replies: ChatSendReply[] }>;
+      const [ra, rb, rc] = (await Promise.all([a, b, c])) as Array<{ ok: true; replies: ChatSendReply[] }>;
       assert.equal(ra!.replies[0]!.ok, true);
+      assert.deepEqual(rc!.replies.map((x) => (x.ok ? 'ok' : x.code)), ['unavailable', 'ok']);
       for (const x of rb!.replies) {
         assert.equal(x.ok, false);
         if (!x.ok) {
@@ -90,15 +96,25 @@ describe('chat.send-batch', () => {
     } finally {
       await locker.end();
     }
-    assert.deepEqual(await sentTexts(r.owner.id), ['held']);
-    // The shed nonces were released: the resend is decided and stored, once.
-    const resent = (await batch([item(r.owner, r.viewer, 'late 1', 's-b1'), item(r.owner, r.mod, 'late 2', 's-b2')])) as { replies: ChatSendReply[] };
-    assert.deepEqual(resent.replies.map((x) => x.ok), [true, true]);
+    assert.deepEqual(await sentTexts(r.owner.id), ['held', 'unrelated']);
+    // The shed nonces were released: the resends are decided and stored, once, in the sender's order.
+    const resent = (await batch([item(r.owner, r.viewer, 'late 1', 's-b1'), item(r.owner, r.mod, 'late 2', 's-b2'), item(r.owner, r.viewer, 'late 4', 's-c1')])) as {
+      replies: ChatSendReply[];
+    };
+    assert.deepEqual(resent.replies.map((x) => x.ok), [true, true, true]);
     await batch([item(r.owner, r.viewer, 'late 1', 's-b1')]);
-    assert.deepEqual(await sentTexts(r.owner.id), ['held', 'late 1', 'late 2']);
+    assert.deepEqual(await sentTexts(r.owner.id), ['held', 'unrelated', 'late 1', 'late 2', 'late 4']);
   });
-  it('requests whose deadline passes while their claims queue are answered unavailable and leave no record', async () => {
+  it('requests whose deadline passes while their claims queue are never claimed, answered unavailable, and leave no record', async () => {
     const r = await room(h, 'shedclaim');
+    // Every key that reaches PostgreSQL's claim statement (the store is the app's own instance).
+    const store = h.api.app.get(IdempotencyStore);
+    const claimedScopes: string[] = [];
+    const beginMany = store.beginMany.bind(store);
+    store.beginMany = (items) => {
+      claimedScopes.push(...items.map((i) => i.scope));
+      return beginMany(items);
+    };
     const locker = new pg.Client({ connectionString: h.db.url });
     await locker.connect();
     try {
@@ -125,5 +141,8 @@ describe('chat.send-batch', () => {
       await reader.end();
     }
     assert.deepEqual(await sentTexts(r.owner.id), ['first in']);
+    assert.ok(claimedScopes.includes(`chat.send:${r.viewer.id}`));
+    assert.ok(!claimedScopes.includes(`chat.send:${r.mod.id}`) && !claimedScopes.includes(`chat.send:${r.other.id}`), 'the shed requests never reached the claim statement');
+    store.beginMany = beginMany;
   });
 });

@@ -29,6 +29,7 @@ import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.j
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 import { ChatSendRecords } from './chat-send-records.js';
+import { SenderShedLog } from './send-deadlines.js';
 import { SendChatMessageCommand } from './commands/send-chat-message.command.js';
 
 /** Reply of `chat.send` (`ChatSendReply` of @eventcast/contracts, chat.ts). */
@@ -63,6 +64,9 @@ export class ChatNatsController {
     private readonly batched: ChatSendRecords,
   ) {}
 
+  /** Senders whose messages were shed lately (one per process): their earlier-arrived messages are shed too. */
+  private readonly shedLog = new SenderShedLog();
+
   /** `chat.send`: decides and records one message. */
   @MessagePattern(CommandPatterns.ChatSend)
   send(@Payload() body: unknown, @Ctx() ctx: NatsContext): Promise<ChatSendReply> {
@@ -79,20 +83,27 @@ export class ChatNatsController {
     const deadlineBase = Date.now();
     const batch = parseRequest(chatSendBatchRequestSchema, body);
     if (!batch.ok) return { ok: false, ...batch.error };
-    const deadline = deadlineBase + batch.data.budgetMs;
+    const at = deadlineBase + batch.data.budgetMs;
     const correlation = headerCorrelation(ctx);
-    const replies = await Promise.all(batch.data.requests.map((item) => this.sendOne(item, correlation, deadline)));
+    const replies = await Promise.all(
+      batch.data.requests.map((item) => {
+        const senderId = (item as { senderId?: unknown } | null)?.senderId;
+        const expired = this.shedLog.expiry(typeof senderId === 'string' ? senderId : '', deadlineBase, at);
+        return this.sendOne(item, correlation, { at, expired });
+      }),
+    );
     return { ok: true, replies };
   }
 
   /**
    * One `chat.send` request: validated, claimed by its nonce, decided, recorded. Never throws.
-   * @param deadline epoch ms after which the request is answered `unavailable` instead of being decided (batches only).
+   * @param deadline batches only: `at` (epoch ms) and the request's `expired` predicate (./send-deadlines.ts); once it
+   *   is true the request is answered `unavailable` instead of being decided.
    */
-  private async sendOne(body: unknown, headerCorrelationId: string | undefined, deadline?: number): Promise<ChatSendReply> {
+  private async sendOne(body: unknown, headerCorrelationId: string | undefined, deadline?: { at: number; expired: () => boolean }): Promise<ChatSendReply> {
     const req = parseRequest(chatSendRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
-    if (deadline !== undefined && Date.now() > deadline) return PAST_DEADLINE;
+    if (deadline?.expired() === true) return PAST_DEADLINE;
     const { channelId, senderId, senderName, text, nonce } = req.data;
     const correlationId = correlationIdFrom(req.data.correlationId ?? headerCorrelationId);
     if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId }, deadline);
@@ -131,11 +142,11 @@ export class ChatNatsController {
     sender: { id: string; name: string },
     text: string,
     metadata: { correlationId: string; commandId?: string },
-    deadline?: number,
+    deadline?: { at: number; expired: () => boolean },
   ): Promise<ChatSendReply> {
     const { correlationId } = metadata;
     try {
-      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, sender, text, metadata, undefined, deadline));
+      const sent = await this.commands.execute(new SendChatMessageCommand(channelId, sender, text, metadata, undefined, deadline?.expired));
       return { ok: true, ...sent };
     } catch (err) {
       if (err instanceof DomainError) {

@@ -54,12 +54,12 @@ export class SingleFlightBatcher<I, O> {
 /** A claim, or `expired`: the request's deadline passed while it waited for its group (nothing was written). */
 export type ChatSendClaim<R> = IdempotencyClaim<R> | { state: 'expired' };
 
-/** A claim request; `deadline` (epoch ms) when its sender stops waiting. */
+/** A claim request; `expired` true once its sender no longer waits for it (./send-deadlines.ts). */
 interface ClaimItem {
   scope: string;
   key: string;
   fingerprint: string;
-  deadline?: number;
+  expired?: () => boolean;
 }
 
 /** The chat's batched view of the idempotency records. */
@@ -71,12 +71,13 @@ export class ChatSendRecords {
 
   constructor(readonly records: IdempotencyStore) {
     this.claims = new SingleFlightBatcher(async (items) => {
-      // Under overload claims queue here: the ones whose sender gave up meanwhile are not written at all.
-      const now = Date.now();
-      const live = items.filter((i) => i.deadline === undefined || i.deadline >= now);
+      // Under overload claims queue here: the ones whose sender gave up meanwhile are not written at all (in order, so
+      // that a sender's later message is shed with the earlier one: see send-deadlines.ts).
+      const dead = items.map((i) => i.expired?.() === true);
+      const live = items.filter((_, n) => !dead[n]).map(({ scope, key, fingerprint }) => ({ scope, key, fingerprint }));
       const claimed = live.length > 0 ? await records.beginMany(live) : [];
       let next = 0;
-      return items.map((i): ChatSendClaim<unknown> => (i.deadline === undefined || i.deadline >= now ? (claimed[next++] as IdempotencyClaim<unknown>) : { state: 'expired' }));
+      return items.map((_, n): ChatSendClaim<unknown> => (dead[n] ? { state: 'expired' } : (claimed[next++] as IdempotencyClaim<unknown>)));
     });
     this.completions = new SingleFlightBatcher(async (items) => {
       await records.completeMany(items);
@@ -90,14 +91,17 @@ export class ChatSendRecords {
 
   /**
    * As `IdempotencyStore.awaitOutcome`: claims the key with the group forming now; only when the first attempt is
-   * still in flight does it wait (polling, alone) up to `timeoutMs` for its outcome. With `deadline` (epoch ms), a
-   * claim still queued when it has passed is not written and comes back `expired`.
+   * still in flight does it wait (polling, alone) up to `timeoutMs` — never past `deadline.at` (epoch ms) — for its
+   * outcome. With `deadline`, a claim whose `deadline.expired()` is true when its group is written is not written and
+   * comes back `expired`.
    * @throws the driver's error when PostgreSQL is unreachable.
    */
-  async claim<R>(scope: string, key: string, fingerprint: string, timeoutMs: number, deadline?: number): Promise<ChatSendClaim<R>> {
-    const first = (await this.claims.run(deadline === undefined ? { scope, key, fingerprint } : { scope, key, fingerprint, deadline })) as ChatSendClaim<R>;
+  async claim<R>(scope: string, key: string, fingerprint: string, timeoutMs: number, deadline?: { at: number; expired: () => boolean }): Promise<ChatSendClaim<R>> {
+    const first = (await this.claims.run(deadline === undefined ? { scope, key, fingerprint } : { scope, key, fingerprint, expired: deadline.expired })) as ChatSendClaim<R>;
     if (first.state !== 'in_flight') return first;
-    return this.records.awaitOutcome<R>(scope, key, fingerprint, timeoutMs);
+    // Waiting for the first attempt never outlasts the sender's own deadline (it would hold the whole batch's reply).
+    const wait = deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline.at - Date.now());
+    return wait > 0 ? this.records.awaitOutcome<R>(scope, key, fingerprint, wait) : first;
   }
 
   /** As `IdempotencyStore.release`, with the group forming now (under overload, shed requests release in bulk). */

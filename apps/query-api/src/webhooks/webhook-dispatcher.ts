@@ -155,7 +155,8 @@ export class WebhookDispatcher {
       const rawChannel = (raw.data as { channelId?: unknown } | null)?.channelId;
       if (typeof rawChannel === 'string') {
         const hooks = await this.hooksFor(rawChannel, raw.type, raw.globalPosition);
-        if (hooks !== null && hooks.length === 0) {
+        if (hooks === null) return this.projectionBehind(msg, raw.globalPosition);
+        if (hooks.length === 0) {
           msg.ack();
           this.counters.messages++;
           return;
@@ -164,11 +165,7 @@ export class WebhookDispatcher {
       const event = validateRecorded(raw);
       const made = webhookBodyOf(event);
       const hooks = made ? await this.hooksFor(made.channelId, event.type, event.globalPosition) : [];
-      if (hooks === null) {
-        this.logger.warn({ position: event.globalPosition.toString() }, 'webhook dispatcher: webhooks projection behind; retrying later');
-        msg.nak(this.topology.retryDelayMs);
-        return;
-      }
+      if (hooks === null) return this.projectionBehind(msg, event.globalPosition);
       this.counters.deliveries += made ? await this.enqueue(event, made, hooks) : 0;
       msg.ack();
       this.counters.messages++;
@@ -176,6 +173,12 @@ export class WebhookDispatcher {
       this.logger.error({ err, id: raw.id, type: raw.type, position: raw.globalPosition.toString() }, 'webhook dispatcher: event failed; will retry');
       msg.nak(this.topology.retryDelayMs);
     }
+  }
+
+  /** The `webhooks` projection did not reach `position` in time: nak for a later retry (logged). */
+  private projectionBehind(msg: JsMsg, position: bigint): void {
+    this.logger.warn({ position: position.toString() }, 'webhook dispatcher: webhooks projection behind; retrying later');
+    msg.nak(this.topology.retryDelayMs);
   }
 
   /**

@@ -18,10 +18,11 @@ export class SendChatMessageCommand extends Command<SentChatMessage> {
     /** Set when the channel's bot sends with an API token (then `sender` is the channel owner). */
     readonly bot?: { tokenId: string; name: string },
     /**
-     * Epoch ms after which the message is refused `unavailable` (retry later) instead of being decided: set by
-     * `chat.send-batch`, whose edge stops waiting for the reply then (overload shedding, docs/chat.md).
+     * True once the message must be refused `unavailable` (retry later) instead of being decided: set by
+     * `chat.send-batch`, whose edge stops waiting for the reply at the batch's deadline (overload shedding,
+     * docs/chat.md; ../send-deadlines.ts).
      */
-    readonly deadline?: number,
+    readonly expired?: () => boolean,
   ) {
     super();
   }

@@ -32,7 +32,7 @@ function remembers(state: ChatRoomState, messageId: string): boolean {
  * `chat.send` nonce) uses it as the message id, and its event id is derived from it. A retry that reaches the room
  * although the first attempt was stored — found among the room's recent messages, or refused by the store as a
  * duplicate event id — is answered with the original message's ack instead of appending it again.
- * @throws {DomainError} `unavailable` (with `retryAfterMs`) when `deadline` passed before the message was decided,
+ * @throws {PastDeadlineError} (`unavailable`, with `retryAfterMs`) when `expired()` said so before the message was decided,
  *   `channel_not_found`, `blocked_term` and `invalid_request` (text rule; with the reason) after
  *   recording the refusal, and the chat codes.
  */
@@ -44,8 +44,8 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
   ) {}
 
   /** @returns the message id and its `visibleAt`. */
-  async execute({ channelId, sender, text, metadata, bot, deadline }: SendChatMessageCommand): Promise<SentChatMessage> {
-    if (deadline !== undefined && Date.now() > deadline) throw pastDeadline();
+  async execute({ channelId, sender, text, metadata, bot, expired }: SendChatMessageCommand): Promise<SentChatMessage> {
+    if (expired?.() === true) throw new PastDeadlineError();
     const channel = await this.directory.channelById(channelId);
     if (!channel) throw new DomainError('channel_not_found', 'no such channel');
     const commandId = commandIdIn(metadata);
@@ -56,7 +56,7 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
         async (state): Promise<ChatRoomCommand> => {
           if (commandId !== undefined && remembers(state, messageId)) throw new AlreadySent();
           // Queued in the room's lane past the sender's deadline: nobody waits for this decision any more.
-          if (deadline !== undefined && Date.now() > deadline) throw pastDeadline();
+          if (expired?.() === true) throw new PastDeadlineError();
           const needsFollows = state.settings.followersOnly && chatRoleOf(state, channel, sender.id) === 'viewer';
           const follows = needsFollows && isFollower(await this.rooms.followsState(channel.id), sender.id);
           return { type: 'SendChatMessage', messageId, sender, text, now: new Date(), follows, channel, bot };
@@ -98,9 +98,11 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
 /** Milliseconds a message refused for its deadline should wait before it is sent again. */
 const PAST_DEADLINE_RETRY_MS = 500;
 
-/** The refusal of a message still undecided at its deadline (`unavailable`, retry in {@link PAST_DEADLINE_RETRY_MS}). */
-function pastDeadline(): DomainError {
-  return new DomainError('unavailable', 'chat is busy; try again', { retryAfterMs: PAST_DEADLINE_RETRY_MS });
+/** The refusal of a message still undecided at its deadline: `unavailable`, retry in {@link PAST_DEADLINE_RETRY_MS}. */
+export class PastDeadlineError extends DomainError {
+  constructor() {
+    super('unavailable', 'chat is busy; try again', { retryAfterMs: PAST_DEADLINE_RETRY_MS });
+  }
 }
 
 /** The 400 for a viewer's text that broke the text rule (its refusal was recorded): the rule's reason. */
