@@ -29,7 +29,7 @@ import { STORE_UNAVAILABLE_RETRY_AFTER_S } from '../core/http-exception.filter.j
 import { LOGGER } from '../core/tokens.js';
 import { parseRequest } from '../ingest/ingest.schemas.js';
 import { ChatSendRecords } from './chat-send-records.js';
-import { SenderShedLog } from './send-deadlines.js';
+import { PAST_DEADLINE_REPLY, SenderShedLog } from './send-deadlines.js';
 import { SendChatMessageCommand } from './commands/send-chat-message.command.js';
 
 /** Reply of `chat.send` (`ChatSendReply` of @eventcast/contracts, chat.ts). */
@@ -40,9 +40,6 @@ export type { ChatSendReply };
  * (REALTIME_CHAT_SEND_TIMEOUT_MS, 3 s by default) so that the retry gets the original ack rather than a timeout.
  */
 export const IN_FLIGHT_WAIT_MS = 2000;
-
-/** The reply to a `chat.send-batch` request still undecided at the batch's deadline (nothing was recorded). */
-const PAST_DEADLINE: ChatSendReply = Object.freeze({ ok: false, code: 'unavailable', message: 'chat is busy; try again', retryAfterMs: 500 });
 
 /** True for replies kept for a retried nonce: acks and refusals that do not say "try again". */
 function isFinalReply(reply: ChatSendReply): boolean {
@@ -103,7 +100,7 @@ export class ChatNatsController {
   private async sendOne(body: unknown, headerCorrelationId: string | undefined, deadline?: { at: number; expired: () => boolean }): Promise<ChatSendReply> {
     const req = parseRequest(chatSendRequestSchema, body);
     if (!req.ok) return { ok: false, ...req.error };
-    if (deadline?.expired() === true) return PAST_DEADLINE;
+    if (deadline?.expired() === true) return PAST_DEADLINE_REPLY;
     const { channelId, senderId, senderName, text, nonce } = req.data;
     const correlationId = correlationIdFrom(req.data.correlationId ?? headerCorrelationId);
     if (nonce === undefined) return this.decide(channelId, { id: senderId, name: senderName }, text, { correlationId }, deadline);
@@ -113,7 +110,7 @@ export class ChatNatsController {
     let record: IdempotencyRecordRef;
     try {
       const claim = await this.batched.claim<ChatSendReply>(scope, nonce, fingerprint, IN_FLIGHT_WAIT_MS, deadline);
-      if (claim.state === 'expired') return PAST_DEADLINE;
+      if (claim.state === 'expired') return PAST_DEADLINE_REPLY;
       if (claim.state === 'replay') return claim.response;
       if (claim.state === 'mismatch') return { ok: false, code: 'invalid_request', message: 'this nonce was already used for another message; use a new nonce per message' };
       // Not an error of ours: the first attempt is still being decided, so the reply says "try again shortly".

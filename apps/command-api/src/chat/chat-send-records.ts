@@ -62,6 +62,14 @@ interface ClaimItem {
   expired?: () => boolean;
 }
 
+/** A group write that returns nothing, as a {@link SingleFlightBatcher} flush (one `undefined` per item). */
+function forEach<I>(write: (items: I[]) => Promise<void>): (items: I[]) => Promise<undefined[]> {
+  return async (items) => {
+    await write(items);
+    return items.map(() => undefined);
+  };
+}
+
 /** The chat's batched view of the idempotency records. */
 @Injectable()
 export class ChatSendRecords {
@@ -79,14 +87,8 @@ export class ChatSendRecords {
       let next = 0;
       return items.map((_, n): ChatSendClaim<unknown> => (dead[n] ? { state: 'expired' } : (claimed[next++] as IdempotencyClaim<unknown>)));
     });
-    this.completions = new SingleFlightBatcher(async (items) => {
-      await records.completeMany(items);
-      return items.map(() => undefined);
-    });
-    this.releases = new SingleFlightBatcher(async (items) => {
-      await records.releaseMany(items);
-      return items.map(() => undefined);
-    });
+    this.completions = new SingleFlightBatcher(forEach((items) => records.completeMany(items)));
+    this.releases = new SingleFlightBatcher(forEach((items) => records.releaseMany(items)));
   }
 
   /**

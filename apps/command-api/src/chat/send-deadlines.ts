@@ -9,6 +9,26 @@
  * resends, its next messages) is decided normally. Found by review of the batching change.
  */
 
+import type { ChatSendReply } from '@eventcast/contracts';
+import { DomainError } from '@eventcast/domain';
+
+/** Milliseconds a message refused for its deadline should wait before it is sent again. */
+const PAST_DEADLINE_RETRY_MS = 500;
+const PAST_DEADLINE_MESSAGE = 'chat is busy; try again';
+
+/** The reply to a request refused for its deadline before any work (nothing was recorded). */
+export const PAST_DEADLINE_REPLY: ChatSendReply = Object.freeze({ ok: false, code: 'unavailable', message: PAST_DEADLINE_MESSAGE, retryAfterMs: PAST_DEADLINE_RETRY_MS });
+
+/**
+ * The same refusal thrown where the message is being decided (the chat room's lane): `unavailable`, retry in 500 ms;
+ * chat-nats.controller.ts turns it into {@link PAST_DEADLINE_REPLY}'s shape like any chat DomainError.
+ */
+export class PastDeadlineError extends DomainError {
+  constructor() {
+    super('unavailable', PAST_DEADLINE_MESSAGE, { retryAfterMs: PAST_DEADLINE_RETRY_MS });
+  }
+}
+
 /** Entries kept before expired ones are dropped, and how long an entry matters (ms): longer than any budget. */
 const MAX_SENDERS = 10_000;
 const KEEP_MS = 120_000;

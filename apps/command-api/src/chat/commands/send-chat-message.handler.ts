@@ -6,6 +6,7 @@ import { DuplicateEventIdError } from '@eventcast/event-store';
 import { commandIdIn, eventIdOf, findEvent } from '../../idempotency/command-ids.js';
 import { ChannelDirectory } from '../channel-directory.js';
 import { ChatRooms } from '../chat-rooms.js';
+import { PastDeadlineError } from '../send-deadlines.js';
 import { SendChatMessageCommand, type SentChatMessage } from './send-chat-message.command.js';
 
 /** How far back (events) a retried message is looked up in its chat room to answer with its original ack. */
@@ -92,16 +93,6 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
     if (typeof data?.visibleAt === 'string') return { messageId, visibleAt: data.visibleAt };
     // Stored, but older than the look-up window: the message is visible by now.
     return { messageId, visibleAt: new Date().toISOString() };
-  }
-}
-
-/** Milliseconds a message refused for its deadline should wait before it is sent again. */
-const PAST_DEADLINE_RETRY_MS = 500;
-
-/** The refusal of a message still undecided at its deadline: `unavailable`, retry in {@link PAST_DEADLINE_RETRY_MS}. */
-export class PastDeadlineError extends DomainError {
-  constructor() {
-    super('unavailable', 'chat is busy; try again', { retryAfterMs: PAST_DEADLINE_RETRY_MS });
   }
 }
 
