@@ -19,6 +19,8 @@ import { codeVersion } from './code-version.js';
 import { storeBench, type StoreCase } from './command-path/store-bench.js';
 import { platformBench, type PlatformResults, type WsStep } from './command-path/platform-bench.js';
 import { summarizeProfile, type ProfileSummary } from './command-path/profile.js';
+import { floorBench, parseFloorVariants, type FloorVariant } from './command-path/floor-chat.js';
+import type { HttpStep as FloorHttpStep, WsStep as FloorStep } from './command-path/ws-load.js';
 import { logger, machineInfo, quietGuard, refuseIfAnotherBenchmark } from './video/common.js';
 
 const log = logger('command-path');
@@ -37,6 +39,7 @@ const { values: a } = parseArgs({
     'fanout-rate': { type: 'string' },
     'store-concurrency': { type: 'string', default: '50' },
     profile: { type: 'boolean', default: false },
+    'floor-variants': { type: 'string', default: '' },
     'quiet-below': { type: 'string', default: '25' },
     'quiet-wait': { type: 'string' },
     busy: { type: 'string', default: '' },
@@ -45,7 +48,7 @@ const { values: a } = parseArgs({
 });
 
 const quick = a.quick === true;
-const phases = new Set((a.phases ?? 'store,ws,ws-many,http,fanout').split(',').map((s) => s.trim()));
+const phases = new Set((a.phases ?? 'store,floor,ws,ws-many,http,fanout').split(',').map((s) => s.trim()));
 const rates = (a.rates ?? (quick ? '1000,2500,5000' : '1000,2500,5000,7500')).split(',').map(Number);
 const seconds = Number(a.seconds ?? (quick ? 5 : 30));
 const out = a.out ?? (quick ? 'command-path-quick' : 'command-path');
@@ -72,6 +75,15 @@ function wsTable(steps: WsStep[]): string[] {
         s.machineBusyPercent,
       ]),
     ),
+  ];
+}
+
+/** The table of one HTTP step. */
+function httpTable(h: FloorHttpStep): string[] {
+  return [
+    row(['connections', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'cpu cores']),
+    row(Array<string>(9).fill('---')),
+    row([h.connections, h.requestsPerSecond, h.latencyMs.p50, h.latencyMs.p90, h.latencyMs.p99, h.latencyMs.max, h.non2xx, h.errors, JSON.stringify(h.cpuCores).replace(/"/g, '')]),
   ];
 }
 
@@ -104,6 +116,21 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   let store: StoreCase[] = [];
   if (phases.has('store')) store = await storeBench({ seconds, concurrency: Number(a['store-concurrency']), poolSize: 10 }, log);
+  // The bare floor, then one run per name of --floor-variants, each adding it to the ones before (cumulative).
+  const floors: Array<{ variants: FloorVariant[]; steps: FloorStep[]; http: FloorHttpStep | null; notes: string[] }> = [];
+  if (phases.has('floor')) {
+    const added = [...parseFloorVariants(a['floor-variants'] ?? '')];
+    for (let i = 0; i <= added.length; i++) {
+      const variants = added.slice(0, i);
+      // The HTTP step runs on the bare floor only, when the platform's HTTP phase runs too.
+      const httpConnections = i === 0 && phases.has('http') ? Number(a['http-connections']) : undefined;
+      const r = await floorBench(
+        { rates, seconds, senders: Number(a.senders), viewers: Number(a.viewers), variants: new Set(variants), httpConnections },
+        (s) => log(`[${variants.join('+') || 'bare'}] ${s}`),
+      );
+      floors.push({ variants, ...r });
+    }
+  }
   let platform: PlatformResults | null = null;
   if (['ws', 'ws-many', 'http', 'fanout'].some((p) => phases.has(p))) {
     platform = await platformBench(
@@ -149,13 +176,43 @@ async function main(): Promise<void> {
     md.push('## Event store appends (PostgreSQL adapter alone)', '', row(['case', 'appenders', 'appends/s', 'p50 ms', 'p99 ms', 'max ms', 'errors']), row(Array<string>(7).fill('---')));
     md.push(...store.map((s) => row([s.name, s.concurrency, s.appendsPerSecond, s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max, s.errors])), '');
   }
+  for (const [i, floor] of floors.entries()) {
+    md.push(
+      floor.variants.length === 0 ? '## Floor: the bare pipeline, one hot room' : `## Floor + ${floor.variants.join(' + ')}, one hot room`,
+      '',
+    );
+    if (i > 0) {
+      md.push(...wsTable(floor.steps), '', ...floor.notes.map((n) => `- floor: ${n}`), '');
+      continue;
+    }
+    md.push(
+      'The least the fixed design does per message, without any of the platform\'s code (./src/command-path/floor-chat.ts): a uWebSockets.js edge ' +
+        'batching a room\'s sends per event-loop turn into one NATS request → one process appending each batch in ONE transaction (prepared ' +
+        'statements, compare-and-set of the stream revision) and publishing the events to JetStream → a projector applying each delivered batch ' +
+        'in ONE transaction with one ack (AckAll); the edge fans out from a core subscription. No validation, authentication, idempotency, ' +
+        'moderation, webhooks or analytics. Same load as the WebSocket phases (senders, viewers, pacing, rates). Columns: realtime = the ' +
+        'floor\'s edge, command-api = its command process, query-api = its projector. The sections after it add, one at a time and ' +
+        'cumulatively, the platform costs of `--floor-variants` (FloorVariant in floor-chat.ts: the platform\'s secondary indexes, ' +
+        'idempotency records, per-message JetStream acks with a second consumer).',
+      '',
+      ...wsTable(floor.steps),
+      '',
+      ...(floor.http ? [
+        'HTTP on the bare floor: `POST /channels/<room>/chat/messages` on node:http with an HS256 bearer check (node:crypto), appended through the same room queue, 201 after the commit; autocannon as in the HTTP phase.',
+        '',
+        ...httpTable(floor.http),
+        '',
+      ] : []),
+      ...floor.notes.map((n) => `- floor: ${n}`),
+      '',
+    );
+  }
   if (platform) {
     if (platform.ws.length) md.push('## WebSocket, one hot room', '', ...wsTable(platform.ws), '');
     if (platform.wsManyRooms.length) md.push(`## WebSocket, ${a['many-rooms']} rooms`, '', ...wsTable(platform.wsManyRooms), '');
     if (platform.http) {
       const h = platform.http;
-      md.push('## HTTP, one hot room (autocannon)', '', row(['connections', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'cpu cores']), row(Array<string>(9).fill('---')));
-      md.push(row([h.connections, h.requestsPerSecond, h.latencyMs.p50, h.latencyMs.p90, h.latencyMs.p99, h.latencyMs.max, h.non2xx, h.errors, JSON.stringify(h.cpuCores).replace(/"/g, '')]), '');
+      md.push('## HTTP, one hot room (autocannon)', '', ...httpTable(h), '');
     }
     if (platform.fanout) {
       const f = platform.fanout;
@@ -175,7 +232,7 @@ async function main(): Promise<void> {
   }
   const file = join(ROOT, 'bench/results', out);
   writeFileSync(`${file}.md`, `${md.join('\n')}\n`);
-  writeFileSync(`${file}.json`, `${JSON.stringify({ started, machine, quiet, version, options: a, store, platform, profiles: prof.summaries }, null, 2)}\n`);
+  writeFileSync(`${file}.json`, `${JSON.stringify({ started, machine, quiet, version, options: a, store, floors, platform, profiles: prof.summaries }, null, 2)}\n`);
   log(`results: ${file}.md`);
 }
 

@@ -1,0 +1,537 @@
+/**
+ * The floor of the chat command path: the least the fixed design (ARCHITECTURE.md: append to the event store, publish
+ * on NATS/JetStream, project into PostgreSQL, push from a uWebSockets.js edge) must do per chat message, written as
+ * lean as we know how, with none of the platform's code — no validation, authentication, idempotency, moderation,
+ * webhooks or analytics — so the platform's command-path figures can be read against what this machine allows.
+ *
+ * Three processes, as the platform has (so the same CPU accounting applies), on a private nats-server with JetStream
+ * and a fresh PostgreSQL database:
+ * - **edge** (uWebSockets.js): the platform's frame protocol (./ws-load.ts); a room's `chat.send` frames of one event-loop
+ *   turn go as ONE core-NATS request `floor.send` to the command process; the reply's positions become `chat.ack`s;
+ *   a core-NATS subscription to `floor.events.>` fans each event out to the room's sockets with uWS pub/sub (the subject
+ *   names the room: no parsing).
+ * - **command**: per room, one batch at a time: ONE transaction inserting the batch's events with one
+ *   `INSERT … SELECT FROM unnest(…)` (prepared) after moving the stream's revision with a compare-and-set (the
+ *   expected-revision check); the reply after the commit; then each event published to JetStream (pipelined, acks
+ *   awaited together). No read-back, no outbox.
+ * - **projector**: a durable pull consumer with `AckPolicy.All`: whatever is delivered is applied in ONE transaction
+ *   (`INSERT … FROM unnest(…) ON CONFLICT DO NOTHING` into the chat read model, and the checkpoint), then the last
+ *   message of the batch is acked.
+ *
+ * Run as a role: `node bench/dist/command-path/floor-chat.js --role edge|command|projector --nats URL --db URL
+ * [--port P]`; each prints `{"ready":true,…}` on stdout. {@link startFloorChat} starts all three.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import * as uWS from 'uWebSockets.js';
+import type WebSocket from 'ws';
+import { startPrivateNats } from '@eventcast/launcher';
+import { createTestDatabase } from '@eventcast/platform';
+import { findPids } from '../fanout/proc.js';
+import { CpuMeter, httpLoad, postgresBackendPids, wsLoad, type HttpStep, type WsStep } from './ws-load.js';
+
+/** Stream and subjects of the floor (its own names: it never shares a server with the platform). */
+const STREAM = 'FLOOR_EVENTS';
+const EVENTS = 'floor.events';
+const SEND = 'floor.send';
+const CONSUMER = 'floor-projector';
+const WEBHOOKS = 'floor-webhooks';
+
+/**
+ * What a run adds to the bare floor, one platform cost at a time, to find which of them the throughput goes to
+ * (`--floor-variant`, comma-separated, cumulative in the report):
+ * - `indexes`: the platform's secondary indexes — events by id, by (category, position) and by (type, position); chat
+ *   messages by id, by (channel, position) and by (channel, visible_at, id);
+ * - `idempotency`: every send's nonce claimed in `idempotency_keys` before its batch is appended and completed after
+ *   (one autocommit statement each per batch, as chat-send-records.ts groups them), SHA-256 fingerprint per send;
+ * - `acks`: every JetStream message acked one by one (`AckPolicy.Explicit`) by the projector, and a second durable
+ *   consumer (as the webhook dispatcher) that reads one row per batch and acks every message.
+ */
+export type FloorVariant = 'indexes' | 'idempotency' | 'acks';
+
+/** The schema: an append-only events table, stream revisions, the chat read model and its checkpoint. */
+const SCHEMA = `
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE IF NOT EXISTS floor_streams (id text PRIMARY KEY, revision bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS floor_events (
+  global_position bigserial PRIMARY KEY, id uuid NOT NULL DEFAULT gen_random_uuid(), stream_id text NOT NULL,
+  category text NOT NULL DEFAULT 'chat', revision bigint NOT NULL, type text NOT NULL,
+  data jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (stream_id, revision));
+CREATE TABLE IF NOT EXISTS floor_chat_messages (
+  global_position bigint PRIMARY KEY, id uuid NOT NULL DEFAULT gen_random_uuid(), channel text NOT NULL, text text NOT NULL,
+  sent_at timestamptz NOT NULL, visible_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS floor_checkpoint (name text PRIMARY KEY, position bigint NOT NULL);
+INSERT INTO floor_checkpoint VALUES ('chat', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS idempotency_keys (scope text NOT NULL, key_hash text NOT NULL, fingerprint text NOT NULL,
+  state text NOT NULL, response jsonb, locked_until timestamptz, expires_at timestamptz NOT NULL,
+  PRIMARY KEY (scope, key_hash)) WITH (fillfactor = 50);
+CREATE INDEX IF NOT EXISTS idempotency_keys_expires ON idempotency_keys (expires_at);
+CREATE TABLE IF NOT EXISTS floor_webhooks (channel text PRIMARY KEY, url text NOT NULL);`;
+
+/** The platform's secondary indexes (variant `indexes`). */
+const PLATFORM_INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS floor_events_id ON floor_events (id);
+CREATE INDEX IF NOT EXISTS floor_events_category ON floor_events (category, global_position);
+CREATE INDEX IF NOT EXISTS floor_events_type ON floor_events (type, global_position);
+CREATE UNIQUE INDEX IF NOT EXISTS floor_chat_id ON floor_chat_messages (id);
+CREATE INDEX IF NOT EXISTS floor_chat_channel ON floor_chat_messages (channel, global_position DESC);
+CREATE INDEX IF NOT EXISTS floor_chat_visible ON floor_chat_messages (channel, visible_at, id);`;
+
+/** A send inside a `floor.send` batch. */
+interface SendItem {
+  text: string;
+  nonce: string;
+}
+
+/** Edge: uWebSockets.js on `port`, batching sends per room per event-loop turn. */
+async function runEdge(nc: NatsConnection, port: number): Promise<number> {
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  type Conn = { closed: boolean };
+  const app = uWS.App();
+  const pending = new Map<string, Array<{ ws: uWS.WebSocket<Conn>; item: SendItem }>>();
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    for (const [channel, items] of pending) {
+      pending.delete(channel);
+      nc.request(SEND, enc.encode(JSON.stringify({ channel, items: items.map((i) => i.item) })), { timeout: 10_000 }).then(
+        (reply) => {
+          const r = JSON.parse(dec.decode(reply.data)) as { positions: string[] };
+          items.forEach(({ ws, item }, i) => {
+            if (!ws.getUserData().closed) ws.send(`{"type":"chat.ack","nonce":"${item.nonce}","position":"${r.positions[i] ?? ''}"}`);
+          });
+        },
+        () => {
+          for (const { ws, item } of items) if (!ws.getUserData().closed) ws.send(`{"type":"error","code":"unavailable","nonce":"${item.nonce}"}`);
+        },
+      );
+    }
+  };
+  app.ws<Conn>('/ws', {
+    maxPayloadLength: 16 * 1024,
+    idleTimeout: 120,
+    upgrade: (res, req, ctx) => {
+      res.upgrade({ closed: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+    },
+    open: (ws) => void ws.send('{"type":"welcome"}'),
+    message: (ws, data) => {
+      let f: { type?: unknown; channel?: unknown; text?: unknown; nonce?: unknown };
+      try {
+        f = JSON.parse(Buffer.from(data).toString()) as typeof f;
+      } catch {
+        ws.send('{"type":"error","code":"invalid_frame"}');
+        return;
+      }
+      if (typeof f.channel !== 'string' || !/^[a-z0-9_]{1,32}$/.test(f.channel)) {
+        ws.send('{"type":"error","code":"invalid_frame"}');
+        return;
+      }
+      if (f.type === 'subscribe') {
+        ws.subscribe(`room/${f.channel}`);
+        ws.send(`{"type":"subscribed","channel":"${f.channel}"}`);
+      } else if (f.type === 'chat.send' && typeof f.text === 'string' && typeof f.nonce === 'string') {
+        const list = pending.get(f.channel) ?? [];
+        if (list.length === 0) pending.set(f.channel, list);
+        list.push({ ws, item: { text: f.text, nonce: f.nonce } });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      }
+    },
+    close: (ws) => {
+      ws.getUserData().closed = true;
+    },
+  });
+  nc.subscribe(`${EVENTS}.>`, {
+    callback: (err, msg) => {
+      if (err) return;
+      const channel = msg.subject.slice(EVENTS.length + 1);
+      app.publish(`room/${channel}`, `{"type":"event","event":${msg.string()}}`);
+    },
+  });
+  return new Promise((resolve, reject) => {
+    app.listen('127.0.0.1', port, (socket) => (socket ? resolve(uWS.us_socket_local_port(socket)) : reject(new Error(`edge cannot listen on ${port}`))));
+  });
+}
+
+/** Command: room queues appended with group commit, replies, publishes; also the HTTP endpoint. @returns its HTTP port. */
+async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>, httpPort: number): Promise<number> {
+  const js = jetstream(nc);
+  const enc = new TextEncoder();
+  /** Rooms whose drain loop runs. */
+  const lanes = new Map<string, Promise<void>>();
+  const revisions = new Map<string, bigint>();
+  const append = async (channel: string, items: SendItem[]): Promise<Array<{ position: string; json: string }>> => {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      const expected = revisions.get(channel) ?? -1n;
+      const next = expected + BigInt(items.length);
+      const moved = await c.query({
+        name: 'floor-cas',
+        text: `INSERT INTO floor_streams AS s (id, revision) VALUES ($1, $3) ON CONFLICT (id) DO UPDATE SET revision = $3 WHERE s.revision = $2 RETURNING revision`,
+        values: [channel, expected.toString(), next.toString()],
+      });
+      if (moved.rowCount !== 1) throw new Error(`wrong expected revision ${expected} for ${channel}`);
+      const now = new Date().toISOString();
+      const datas = items.map((i) => JSON.stringify({ channel, text: i.text, sentAt: now }));
+      const r = await c.query<{ global_position: string }>({
+        name: 'floor-append',
+        text: `INSERT INTO floor_events (stream_id, revision, type, data)
+               SELECT $1, $2::bigint + o, 'ChatMessageSent', d::jsonb FROM unnest($3::text[]) WITH ORDINALITY AS t(d, o)
+               RETURNING global_position`,
+        values: [channel, expected.toString(), datas],
+      });
+      await c.query('COMMIT');
+      revisions.set(channel, next);
+      return r.rows.map((row, i) => ({
+        position: row.global_position,
+        json: `{"type":"ChatMessageSent","globalPosition":"${row.global_position}","streamId":"${channel}","data":${datas[i]}}`,
+      }));
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      revisions.delete(channel);
+      throw e;
+    } finally {
+      c.release();
+    }
+  };
+  // Variant `idempotency`: one claim statement before the append, one completion after (autocommit each).
+  const claim = async (channel: string, items: SendItem[]): Promise<string[]> => {
+    const hashes = items.map((i) => createHash('sha256').update(`${channel}:${i.nonce}`).digest('hex'));
+    const prints = items.map((i) => createHash('sha256').update(`${channel}\n${i.text}`).digest('hex'));
+    // Not prepared (as the platform's): a generic plan made while the table is small would scan it.
+    await pool.query({
+      text: `INSERT INTO idempotency_keys AS k (scope, key_hash, fingerprint, state, locked_until, expires_at)
+             SELECT 'chat.send', h, f, 'in_flight', now() + interval '30 seconds', now() + interval '1 day' FROM unnest($1::text[], $2::text[]) AS t(h, f)
+             ON CONFLICT (scope, key_hash) DO UPDATE SET locked_until = EXCLUDED.locked_until WHERE k.state = 'in_flight' AND k.locked_until < now()
+             RETURNING key_hash`,
+      values: [hashes, prints],
+    });
+    return hashes;
+  };
+  const complete = async (hashes: string[], events: Array<{ position: string }>): Promise<void> => {
+    await pool.query({
+      text: `UPDATE idempotency_keys AS k SET state = 'done', response = t.r::jsonb, locked_until = NULL
+             FROM unnest($1::text[], $2::text[]) AS t(h, r) WHERE k.scope = 'chat.send' AND k.key_hash = t.h`,
+      values: [hashes, events.map((e) => `{"ok":true,"globalPosition":"${e.position}"}`)],
+    });
+  };
+  // Per room: the requests that arrived while the room's transaction ran are appended together in the next one
+  // (group commit), as the platform's room lanes do.
+  const queued = new Map<string, Array<{ items: SendItem[]; reply: (positions: string[] | null) => void }>>();
+  const enqueue = (channel: string, items: SendItem[], reply: (positions: string[] | null) => void): void => {
+    const list = queued.get(channel);
+    if (list) list.push({ items, reply });
+    else {
+      queued.set(channel, [{ items, reply }]);
+      if (!lanes.has(channel)) lanes.set(channel, drain(channel).finally(() => lanes.delete(channel)));
+    }
+  };
+  const drain = async (channel: string): Promise<void> => {
+    for (;;) {
+      const msgs = queued.get(channel) ?? [];
+      queued.delete(channel);
+      if (msgs.length === 0) return;
+      try {
+        const items = msgs.flatMap((m) => m.items);
+        const keys = variants.has('idempotency') ? await claim(channel, items) : [];
+        const events = await append(channel, items);
+        if (keys.length > 0) await complete(keys, events);
+        let at = 0;
+        for (const m of msgs) {
+          m.reply(events.slice(at, at + m.items.length).map((e) => e.position));
+          at += m.items.length;
+        }
+        void Promise.all(events.map((e) => js.publish(`${EVENTS}.${channel}`, enc.encode(e.json)))).catch((e: unknown) => process.stderr.write(`publish: ${String(e)}\n`));
+      } catch (e) {
+        for (const m of msgs) m.reply(null);
+        process.stderr.write(`command: ${String(e)}\n`);
+      }
+    }
+  };
+  nc.subscribe(SEND, {
+    queue: 'floor-command',
+    callback: (err, msg) => {
+      if (err) return;
+      const { channel, items } = msg.json<{ channel: string; items: SendItem[] }>();
+      enqueue(channel, items, (positions) => msg.respond(enc.encode(JSON.stringify({ positions: positions ?? [] }))));
+    },
+  });
+  // HTTP: `POST /channels/<room>/chat/messages` `{"text"}` with `Authorization: Bearer <HS256 JWT>` (signature checked
+  // with node:crypto) → 201 `{"globalPosition"}` after the commit; appended through the same room queue.
+  const server = createServer((req, res) => {
+    const m = /^\/channels\/([a-z0-9_]{1,32})\/chat\/messages$/.exec(req.url ?? '');
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (req.method !== 'POST' || !m || !token || !jwtValid(token)) {
+      res.writeHead(m ? 401 : 404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let text: unknown;
+      try {
+        text = (JSON.parse(Buffer.concat(chunks).toString()) as { text?: unknown }).text;
+      } catch {
+        text = undefined;
+      }
+      if (typeof text !== 'string') {
+        res.writeHead(400).end();
+        return;
+      }
+      enqueue(m[1]!, [{ text, nonce: '' }], (positions) => {
+        if (positions) res.writeHead(201, { 'content-type': 'application/json' }).end(`{"globalPosition":"${positions[0]}"}`);
+        else res.writeHead(503).end();
+      });
+    });
+  });
+  return new Promise((resolve) => server.listen(httpPort, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** The floor's bearer tokens: HS256 JWTs signed with this (a run's own) secret. */
+const JWT_SECRET = 'floor-benchmark-secret';
+
+/** An HS256 JWT for the floor's HTTP endpoint. */
+export function floorJwt(sub: string): string {
+  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${body}.${createHmac('sha256', JWT_SECRET).update(body).digest('base64url')}`;
+}
+
+/** Checks an HS256 JWT's signature and expiry (RFC 7519 §7.2, the least a bearer check does). */
+function jwtValid(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  const expected = createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2]!, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as { exp?: unknown };
+    return typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Projector: durable consumer, one transaction per delivered batch, one ack per batch (AckAll) or, with variant
+ * `acks`, one per message plus the second (webhook-like) consumer.
+ */
+async function runProjector(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>): Promise<void> {
+  const perMessageAcks = variants.has('acks');
+  await drainConsumer(nc, CONSUMER, async (batch) => {
+    const rows = batch.map((m) => m.json<{ globalPosition: string; data: { channel: string; text: string; sentAt: string } }>());
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query({
+        name: 'floor-project',
+        text: `INSERT INTO floor_chat_messages (global_position, channel, text, sent_at)
+               SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
+        values: [rows.map((r) => r.globalPosition), rows.map((r) => r.data.channel), rows.map((r) => r.data.text), rows.map((r) => r.data.sentAt)],
+      });
+      const last = rows.reduce((m, r) => (BigInt(r.globalPosition) > m ? BigInt(r.globalPosition) : m), 0n);
+      await c.query({ name: 'floor-checkpoint', text: `UPDATE floor_checkpoint SET position = GREATEST(position, $1) WHERE name = 'chat'`, values: [last.toString()] });
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+    if (perMessageAcks) for (const m of batch) m.ack();
+    else batch[batch.length - 1]!.ack();
+  });
+  if (perMessageAcks) {
+    await drainConsumer(nc, WEBHOOKS, async (batch) => {
+      const channels = [...new Set(batch.map((m) => m.subject.slice(EVENTS.length + 1)))];
+      await pool.query({ name: 'floor-hooks', text: 'SELECT channel, url FROM floor_webhooks WHERE channel = ANY($1::text[])', values: [channels] });
+      for (const m of batch) m.ack();
+    });
+  }
+}
+
+/** Feeds `handle` whatever `durable` delivered, one batch at a time (≤ 1,000); a failed batch is nak'ed. */
+async function drainConsumer(nc: NatsConnection, durable: string, handle: (batch: JsMsg[]) => Promise<void>): Promise<void> {
+  const consumer = await jetstream(nc).consumers.get(STREAM, durable);
+  const queue: JsMsg[] = [];
+  let wake: (() => void) | undefined;
+  const messages = await consumer.consume({
+    max_messages: 2000,
+    callback: (m) => {
+      queue.push(m);
+      wake?.();
+    },
+  });
+  void messages.closed();
+  void (async () => {
+    for (;;) {
+      if (queue.length === 0) {
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        continue;
+      }
+      const batch = queue.splice(0, 1000);
+      try {
+        await handle(batch);
+      } catch (e) {
+        for (const m of batch) m.nak(500);
+        process.stderr.write(`${durable}: ${String(e)}\n`);
+      }
+    }
+  })();
+}
+
+/** Creates the schema, the stream and the durable consumer (idempotent). */
+async function prepare(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>): Promise<void> {
+  await pool.query(SCHEMA);
+  if (variants.has('indexes')) await pool.query(PLATFORM_INDEXES);
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: STREAM, subjects: [`${EVENTS}.>`] });
+  const ack_policy = variants.has('acks') ? AckPolicy.Explicit : AckPolicy.All;
+  await jsm.consumers.add(STREAM, { durable_name: CONSUMER, ack_policy, deliver_policy: DeliverPolicy.All, max_ack_pending: 20_000 });
+  if (variants.has('acks')) await jsm.consumers.add(STREAM, { durable_name: WEBHOOKS, ack_policy, deliver_policy: DeliverPolicy.All, max_ack_pending: 20_000 });
+}
+
+/**
+ * Parses `--floor-variant` (comma-separated {@link FloorVariant}s, empty for the bare floor).
+ * @throws {Error} on an unknown name.
+ */
+export function parseFloorVariants(list: string): Set<FloorVariant> {
+  const known: readonly string[] = ['indexes', 'idempotency', 'acks'];
+  const names = list.split(',').map((v) => v.trim()).filter(Boolean);
+  for (const n of names) if (!known.includes(n)) throw new Error(`unknown floor variant "${n}" (known: ${known.join(', ')})`);
+  return new Set(names as FloorVariant[]);
+}
+
+/** The three floor processes. */
+export interface FloorChat {
+  /** `ws://127.0.0.1:<port>/ws` of the edge. */
+  wsUrl: string;
+  /** `http://127.0.0.1:<port>` of the command process's HTTP endpoint. */
+  httpUrl: string;
+  pids: { edge: number; command: number; projector: number };
+  stop(): Promise<void>;
+}
+
+/** Spawns one role and waits for its ready line. */
+async function spawnRole(role: string, args: string[]): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--role', role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
+    child.once('exit', (code) => reject(new Error(`floor ${role} exited (${code})`)));
+  });
+  return { child, ready };
+}
+
+/**
+ * Starts the floor's processes on `natsUrl` (JetStream enabled) and the database `dbUrl` (created by the caller),
+ * after creating the schema, stream and consumer.
+ * @throws when a role does not come up.
+ */
+export async function startFloorChat(natsUrl: string, dbUrl: string, variants: ReadonlySet<FloorVariant> = new Set()): Promise<FloorChat> {
+  const nc = await connect({ servers: natsUrl });
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  try {
+    await prepare(nc, pool, variants);
+  } finally {
+    await pool.end();
+    await nc.close();
+  }
+  const common = ['--nats', natsUrl, '--db', dbUrl, '--variant', [...variants].join(',')];
+  const command = await spawnRole('command', common);
+  const projector = await spawnRole('projector', common);
+  const edge = await spawnRole('edge', common);
+  const children = [edge.child, command.child, projector.child];
+  return {
+    wsUrl: `ws://127.0.0.1:${Number(edge.ready['port'])}/ws`,
+    httpUrl: `http://127.0.0.1:${Number(command.ready['port'])}`,
+    pids: { edge: edge.child.pid ?? 0, command: command.child.pid ?? 0, projector: projector.child.pid ?? 0 },
+    async stop() {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())))));
+    },
+  };
+}
+
+/**
+ * Runs the WebSocket ladder of the platform's `ws` phase (same senders, viewers, pacing, rates and settle probe) against
+ * the floor, on its own private nats-server and a fresh database (both removed afterwards). CPU groups carry the
+ * platform's names so the tables line up: realtime = the floor's edge, command-api = its command process, query-api =
+ * its projector.
+ */
+export async function floorBench(
+  o: { rates: readonly number[]; seconds: number; senders: number; viewers: number; variants?: ReadonlySet<FloorVariant>; httpConnections?: number },
+  log: (s: string) => void,
+): Promise<{ steps: WsStep[]; http: HttpStep | null; notes: string[] }> {
+  const nats = await startPrivateNats();
+  const db = await createTestDatabase('eventcast_floor');
+  const sockets: WebSocket[] = [];
+  const notes: string[] = [];
+  let floor: FloorChat | undefined;
+  try {
+    floor = await startFloorChat(nats.url, db.url, o.variants);
+    const f = floor;
+    const natsPids = findPids((cmd, comm) => comm === 'nats-server' && cmd.includes(` -p ${nats.port} `));
+    const meter = new CpuMeter(() => ({
+      realtime: [f.pids.edge],
+      'command-api': [f.pids.command],
+      'query-api': [f.pids.projector],
+      'nats-server': natsPids,
+      postgres: postgresBackendPids(db.url),
+      bench: [process.pid],
+    }));
+    const owner = { username: 'floor_room', token: 'unused' };
+    const load = wsLoad({ wsUrl: f.wsUrl, owner, senders: o.senders, viewers: o.viewers, rates: o.rates, seconds: o.seconds, tag: Date.now().toString(36).slice(-6), meter, sockets, notes, log: (s) => log(`floor ${s}`) });
+    await load.run([owner], 200, 2);
+    const steps: WsStep[] = [];
+    await load.ladder([owner], steps);
+    let http: HttpStep | null = null;
+    if (o.httpConnections !== undefined) {
+      http = await httpLoad({ url: `${f.httpUrl}/channels/${owner.username}/chat/messages`, token: floorJwt('floor'), connections: o.httpConnections, seconds: o.seconds, meter });
+      log(`floor http: ${http.requestsPerSecond} req/s (non-2xx ${http.non2xx}), p50 ${http.latencyMs.p50} p99 ${http.latencyMs.p99} ms, cpu ${JSON.stringify(http.cpuCores)}`);
+    }
+    return { steps, http, notes };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await floor?.stop();
+    await nats.dispose();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { role: { type: 'string' }, nats: { type: 'string' }, db: { type: 'string' }, port: { type: 'string', default: '0' }, variant: { type: 'string', default: '' } },
+  });
+  const variants = parseFloorVariants(values.variant);
+  const nc = await connect({ servers: values.nats ?? 'nats://127.0.0.1:4222', noAsyncTraces: true });
+  const pool = new pg.Pool({ connectionString: values.db, max: 10 });
+  let port: number | undefined;
+  if (values.role === 'edge') port = await runEdge(nc, Number(values.port));
+  else if (values.role === 'command') port = await runCommand(nc, pool, variants, Number(values.port));
+  else if (values.role === 'projector') await runProjector(nc, pool, variants);
+  else throw new Error(`unknown role ${values.role}`);
+  await nc.flush();
+  process.stdout.write(`${JSON.stringify({ ready: true, role: values.role, port })}\n`);
+  process.once('SIGTERM', () => process.exit(0));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${String(e instanceof Error ? e.stack : e)}\n`);
+    process.exit(1);
+  });
+}
