@@ -40,6 +40,7 @@ const { values: a } = parseArgs({
     'store-concurrency': { type: 'string', default: '50' },
     profile: { type: 'boolean', default: false },
     'floor-variants': { type: 'string', default: '' },
+    'floor-runs': { type: 'string', default: '1' },
     'quiet-below': { type: 'string', default: '25' },
     'quiet-wait': { type: 'string' },
     busy: { type: 'string', default: '' },
@@ -116,19 +117,29 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   let store: StoreCase[] = [];
   if (phases.has('store')) store = await storeBench({ seconds, concurrency: Number(a['store-concurrency']), poolSize: 10 }, log);
-  // The bare floor, then one run per name of --floor-variants, each adding it to the ones before (cumulative).
+  // The bare floor (--floor-runs times, to show its run-to-run spread), then one run per name of --floor-variants,
+  // each adding it to the ones before (cumulative). A run that fails is a note; the others and the platform go on.
   const floors: Array<{ variants: FloorVariant[]; steps: FloorStep[]; http: FloorHttpStep | null; notes: string[] }> = [];
+  const floorFailures: string[] = [];
   if (phases.has('floor')) {
     const added = [...parseFloorVariants(a['floor-variants'] ?? '')];
-    for (let i = 0; i <= added.length; i++) {
-      const variants = added.slice(0, i);
-      // The HTTP step runs on the bare floor only, when the platform's HTTP phase runs too.
-      const httpConnections = i === 0 && phases.has('http') ? Number(a['http-connections']) : undefined;
-      const r = await floorBench(
-        { rates, seconds, senders: Number(a.senders), viewers: Number(a.viewers), variants: new Set(variants), httpConnections },
-        (s) => log(`[${variants.join('+') || 'bare'}] ${s}`),
-      );
-      floors.push({ variants, ...r });
+    const bareRuns = Math.max(1, Number(a['floor-runs']));
+    const runs = [...Array.from({ length: bareRuns }, (): FloorVariant[] => []), ...added.map((_, i) => added.slice(0, i + 1))];
+    for (const [n, variants] of runs.entries()) {
+      // The HTTP step runs on the first bare floor only, when the platform's HTTP phase runs too.
+      const httpConnections = n === 0 && phases.has('http') ? Number(a['http-connections']) : undefined;
+      const label = variants.join('+') || 'bare';
+      try {
+        const r = await floorBench(
+          { rates, seconds, senders: Number(a.senders), viewers: Number(a.viewers), variants: new Set(variants), httpConnections },
+          (s) => log(`[${label}] ${s}`),
+        );
+        floors.push({ variants, ...r });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        floorFailures.push(`floor run ${label} failed: ${msg.slice(0, 300)}`);
+        log(`floor run ${label} failed: ${msg}`);
+      }
     }
   }
   let platform: PlatformResults | null = null;
@@ -177,8 +188,11 @@ async function main(): Promise<void> {
     md.push(...store.map((s) => row([s.name, s.concurrency, s.appendsPerSecond, s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max, s.errors])), '');
   }
   for (const [i, floor] of floors.entries()) {
+    const bareRun = floors.slice(0, i + 1).filter((f) => f.variants.length === 0).length;
     md.push(
-      floor.variants.length === 0 ? '## Floor: the bare pipeline, one hot room' : `## Floor + ${floor.variants.join(' + ')}, one hot room`,
+      floor.variants.length === 0
+        ? `## Floor: the bare pipeline, one hot room${bareRun > 1 ? ` (run ${bareRun})` : ''}`
+        : `## Floor + ${floor.variants.join(' + ')}, one hot room`,
       '',
     );
     if (i > 0) {
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
         'moderation, webhooks or analytics. Same load as the WebSocket phases (senders, viewers, pacing, rates). Columns: realtime = the ' +
         'floor\'s edge, command-api = its command process, query-api = its projector. The sections after it add, one at a time and ' +
         'cumulatively, the platform costs of `--floor-variants` (FloorVariant in floor-chat.ts: the platform\'s secondary indexes, ' +
-        'idempotency records, per-message JetStream acks with a second consumer).',
+        'idempotency records, per-message JetStream acks with a second consumer). `--floor-runs N` repeats the bare floor N times.',
       '',
       ...wsTable(floor.steps),
       '',
@@ -230,6 +244,7 @@ async function main(): Promise<void> {
     if (prof.md.length) md.push('## CPU profiles (`--cpu-prof`, whole run)', '', ...prof.md);
     if (platform.notes.length) md.push('## Notes', '', ...platform.notes.map((n) => `- ${n}`), '');
   }
+  if (floorFailures.length) md.push('## Floor runs that failed', '', ...floorFailures.map((n) => `- ${n}`), '');
   const file = join(ROOT, 'bench/results', out);
   writeFileSync(`${file}.md`, `${md.join('\n')}\n`);
   writeFileSync(`${file}.json`, `${JSON.stringify({ started, machine, quiet, version, options: a, store, floors, platform, profiles: prof.summaries }, null, 2)}\n`);

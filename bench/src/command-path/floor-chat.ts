@@ -12,17 +12,23 @@
  *   names the room: no parsing).
  * - **command**: per room, one batch at a time: ONE transaction inserting the batch's events with one
  *   `INSERT … SELECT FROM unnest(…)` (prepared) after moving the stream's revision with a compare-and-set (the
- *   expected-revision check); the reply after the commit; then each event published to JetStream (pipelined, acks
- *   awaited together). No read-back, no outbox.
+ *   expected-revision check); the reply right after the commit; then each event published to JetStream with its
+ *   event id as `Nats-Msg-Id` (pipelined per batch, acks awaited together off the room's lane, a failed publish tried
+ *   again). No outbox and no read-back: cheaper than the platform's at-least-once publisher, which must survive a
+ *   crash between commit and publish (the floor need not).
  * - **projector**: a durable pull consumer with `AckPolicy.All`: whatever is delivered is applied in ONE transaction
  *   (`INSERT … FROM unnest(…) ON CONFLICT DO NOTHING` into the chat read model, and the checkpoint), then the last
- *   message of the batch is acked.
+ *   message of the batch is acked; a failed batch is tried again in place (a nak would be acked by the next batch's
+ *   AckAll).
+ *
+ * Events and frames carry the fields of the platform's `ChatMessageSent` (ids, sender, role, masked terms, sent/visible
+ * times), so stored rows, bus messages and WebSocket frames are about the platform's size.
  *
  * Run as a role: `node bench/dist/command-path/floor-chat.js --role edge|command|projector --nats URL --db URL
  * [--port P]`; each prints `{"ready":true,…}` on stdout. {@link startFloorChat} starts all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -91,6 +97,13 @@ interface SendItem {
   nonce: string;
 }
 
+/** The reply to a `floor.send` batch: one global position per send, or why none was stored. */
+type SendReply = { positions: string[] } | { error: string };
+
+/** Ids of the floor's one room owner (stands in for the platform's channel and sender ids). */
+const ROOM_ID = '6f1d3c5e-2b7a-4e21-9a0c-3d4b5e6f7a81';
+const SENDER_ID = '0b8e2f4c-9d1a-4c3b-8e7f-1a2b3c4d5e6f';
+
 /** Edge: uWebSockets.js on `port`, batching sends per room per event-loop turn. */
 async function runEdge(nc: NatsConnection, port: number): Promise<number> {
   const enc = new TextEncoder();
@@ -105,9 +118,11 @@ async function runEdge(nc: NatsConnection, port: number): Promise<number> {
       pending.delete(channel);
       nc.request(SEND, enc.encode(JSON.stringify({ channel, items: items.map((i) => i.item) })), { timeout: 10_000 }).then(
         (reply) => {
-          const r = JSON.parse(dec.decode(reply.data)) as { positions: string[] };
+          const r = JSON.parse(dec.decode(reply.data)) as SendReply;
           items.forEach(({ ws, item }, i) => {
-            if (!ws.getUserData().closed) ws.send(`{"type":"chat.ack","nonce":"${item.nonce}","position":"${r.positions[i] ?? ''}"}`);
+            if (ws.getUserData().closed) return;
+            const position = 'positions' in r ? r.positions[i] : undefined;
+            ws.send(position ? `{"type":"chat.ack","nonce":"${item.nonce}","position":"${position}"}` : `{"type":"error","code":"unavailable","nonce":"${item.nonce}"}`);
           });
         },
         () => {
@@ -156,7 +171,7 @@ async function runEdge(nc: NatsConnection, port: number): Promise<number> {
     callback: (err, msg) => {
       if (err) return;
       const channel = msg.subject.slice(EVENTS.length + 1);
-      app.publish(`room/${channel}`, `{"type":"event","event":${msg.string()}}`);
+      app.publish(`room/${channel}`, `{"type":"event","channel":"${channel}","event":${msg.string()}}`);
     },
   });
   return new Promise((resolve, reject) => {
@@ -171,39 +186,82 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
   /** Rooms whose drain loop runs. */
   const lanes = new Map<string, Promise<void>>();
   const revisions = new Map<string, bigint>();
-  const append = async (channel: string, items: SendItem[]): Promise<Array<{ position: string; json: string }>> => {
+  /** The room's stream revision as stored (a compare-and-set miss, e.g. a first run on an old database). */
+  const storedRevision = async (channel: string): Promise<bigint> => {
+    const r = await pool.query<{ revision: string }>('SELECT revision FROM floor_streams WHERE id = $1', [channel]);
+    return r.rows[0] ? BigInt(r.rows[0].revision) : -1n;
+  };
+  /** Appends `items` as one transaction; the cached revision moves only with a commit. */
+  const appendOnce = async (channel: string, items: SendItem[], expected: bigint): Promise<Array<{ position: string; id: string; json: string }> | null> => {
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
-      const expected = revisions.get(channel) ?? -1n;
       const next = expected + BigInt(items.length);
       const moved = await c.query({
         name: 'floor-cas',
         text: `INSERT INTO floor_streams AS s (id, revision) VALUES ($1, $3) ON CONFLICT (id) DO UPDATE SET revision = $3 WHERE s.revision = $2 RETURNING revision`,
         values: [channel, expected.toString(), next.toString()],
       });
-      if (moved.rowCount !== 1) throw new Error(`wrong expected revision ${expected} for ${channel}`);
+      if (moved.rowCount !== 1) {
+        await c.query('ROLLBACK');
+        return null;
+      }
       const now = new Date().toISOString();
-      const datas = items.map((i) => JSON.stringify({ channel, text: i.text, sentAt: now }));
+      const ids = items.map(() => randomUUID());
+      // The fields of the platform's ChatMessageSent (libs/events chat.ts), so rows and frames are of its size.
+      const datas = items.map((i, n) =>
+        JSON.stringify({
+          channelId: ROOM_ID,
+          username: channel,
+          messageId: ids[n],
+          senderId: SENDER_ID,
+          senderName: channel,
+          senderRole: 'owner',
+          text: i.text,
+          maskedTerms: 0,
+          sentAt: now,
+          visibleAt: now,
+        }),
+      );
       const r = await c.query<{ global_position: string }>({
         name: 'floor-append',
-        text: `INSERT INTO floor_events (stream_id, revision, type, data)
-               SELECT $1, $2::bigint + o, 'ChatMessageSent', d::jsonb FROM unnest($3::text[]) WITH ORDINALITY AS t(d, o)
+        text: `INSERT INTO floor_events (id, stream_id, revision, type, data)
+               SELECT i, $1, $2::bigint + o, 'ChatMessageSent', d::jsonb FROM unnest($3::text[], $4::uuid[]) WITH ORDINALITY AS t(d, i, o)
                RETURNING global_position`,
-        values: [channel, expected.toString(), datas],
+        values: [channel, expected.toString(), datas, ids],
       });
       await c.query('COMMIT');
       revisions.set(channel, next);
-      return r.rows.map((row, i) => ({
+      return r.rows.map((row, n) => ({
         position: row.global_position,
-        json: `{"type":"ChatMessageSent","globalPosition":"${row.global_position}","streamId":"${channel}","data":${datas[i]}}`,
+        id: ids[n]!,
+        json: `{"id":"${ids[n]}","type":"ChatMessageSent","version":2,"streamId":"chat-${ROOM_ID}","globalPosition":"${row.global_position}","occurredAt":"${now}","data":${datas[n]}}`,
       }));
     } catch (e) {
+      // Nothing was committed: the cached revision stays as it was.
       await c.query('ROLLBACK').catch(() => undefined);
-      revisions.delete(channel);
       throw e;
     } finally {
       c.release();
+    }
+  };
+  /** Appends with the cached revision; on a compare-and-set miss, once more with the stored one. @throws on failure. */
+  const append = async (channel: string, items: SendItem[]): Promise<Array<{ position: string; id: string; json: string }>> => {
+    const first = await appendOnce(channel, items, revisions.get(channel) ?? -1n);
+    if (first) return first;
+    const again = await appendOnce(channel, items, await storedRevision(channel));
+    if (again) return again;
+    throw new Error(`wrong expected revision for ${channel}`);
+  };
+  /** Publishes a batch's events in order with their ids as `Nats-Msg-Id`; tried up to three times. */
+  const publish = async (channel: string, events: ReadonlyArray<{ id: string; json: string }>): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.all(events.map((e) => js.publish(`${EVENTS}.${channel}`, enc.encode(e.json), { msgID: e.id })));
+        return;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
     }
   };
   // Variant `idempotency`: one claim statement before the append, one completion after (autocommit each).
@@ -229,35 +287,43 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
   };
   // Per room: the requests that arrived while the room's transaction ran are appended together in the next one
   // (group commit), as the platform's room lanes do.
-  const queued = new Map<string, Array<{ items: SendItem[]; reply: (positions: string[] | null) => void }>>();
-  const enqueue = (channel: string, items: SendItem[], reply: (positions: string[] | null) => void): void => {
+  const queued = new Map<string, Array<{ items: SendItem[]; reply: (r: SendReply) => void }>>();
+  const enqueue = (channel: string, items: SendItem[], reply: (r: SendReply) => void): void => {
     const list = queued.get(channel);
     if (list) list.push({ items, reply });
     else {
       queued.set(channel, [{ items, reply }]);
-      if (!lanes.has(channel)) lanes.set(channel, drain(channel).finally(() => lanes.delete(channel)));
+      if (!lanes.has(channel)) lanes.set(channel, drain(channel));
     }
   };
+  /** The room's lane: one batch at a time; it ends (and leaves `lanes`) in the same step that finds the queue empty. */
   const drain = async (channel: string): Promise<void> => {
     for (;;) {
       const msgs = queued.get(channel) ?? [];
       queued.delete(channel);
-      if (msgs.length === 0) return;
-      try {
-        const items = msgs.flatMap((m) => m.items);
-        const keys = variants.has('idempotency') ? await claim(channel, items) : [];
-        const events = await append(channel, items);
-        if (keys.length > 0) await complete(keys, events);
-        let at = 0;
-        for (const m of msgs) {
-          m.reply(events.slice(at, at + m.items.length).map((e) => e.position));
-          at += m.items.length;
-        }
-        void Promise.all(events.map((e) => js.publish(`${EVENTS}.${channel}`, enc.encode(e.json)))).catch((e: unknown) => process.stderr.write(`publish: ${String(e)}\n`));
-      } catch (e) {
-        for (const m of msgs) m.reply(null);
-        process.stderr.write(`command: ${String(e)}\n`);
+      if (msgs.length === 0) {
+        lanes.delete(channel);
+        return;
       }
+      const items = msgs.flatMap((m) => m.items);
+      let events: Array<{ position: string; id: string; json: string }>;
+      let keys: string[] = [];
+      try {
+        if (variants.has('idempotency')) keys = await claim(channel, items);
+        events = await append(channel, items);
+      } catch (e) {
+        for (const m of msgs) m.reply({ error: 'unavailable' });
+        process.stderr.write(`command: ${String(e)}\n`);
+        continue;
+      }
+      let at = 0;
+      for (const m of msgs) {
+        m.reply({ positions: events.slice(at, at + m.items.length).map((e) => e.position) });
+        at += m.items.length;
+      }
+      // Off the lane: the publish (its acks awaited together) and the completion of the nonce records.
+      publish(channel, events).catch((e: unknown) => process.stderr.write(`publish failed, events lost to the floor's bus: ${String(e)}\n`));
+      if (keys.length > 0) await complete(keys, events).catch((e: unknown) => process.stderr.write(`completion: ${String(e)}\n`));
     }
   };
   nc.subscribe(SEND, {
@@ -265,7 +331,7 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
     callback: (err, msg) => {
       if (err) return;
       const { channel, items } = msg.json<{ channel: string; items: SendItem[] }>();
-      enqueue(channel, items, (positions) => msg.respond(enc.encode(JSON.stringify({ positions: positions ?? [] }))));
+      enqueue(channel, items, (r) => msg.respond(enc.encode(JSON.stringify(r))));
     },
   });
   // HTTP: `POST /channels/<room>/chat/messages` `{"text"}` with `Authorization: Bearer <HS256 JWT>` (signature checked
@@ -273,13 +339,20 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
   const server = createServer((req, res) => {
     const m = /^\/channels\/([a-z0-9_]{1,32})\/chat\/messages$/.exec(req.url ?? '');
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (req.method !== 'POST' || !m || !token || !jwtValid(token)) {
-      res.writeHead(m ? 401 : 404).end();
-      return;
-    }
+    if (!m) return void res.writeHead(404).end();
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+    if (!token || !jwtValid(token)) return void res.writeHead(401).end();
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { connection: 'close' }).end();
+        req.destroy();
+      } else chunks.push(c);
+    });
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return;
       let text: unknown;
       try {
         text = (JSON.parse(Buffer.concat(chunks).toString()) as { text?: unknown }).text;
@@ -290,8 +363,9 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
         res.writeHead(400).end();
         return;
       }
-      enqueue(m[1]!, [{ text, nonce: '' }], (positions) => {
-        if (positions) res.writeHead(201, { 'content-type': 'application/json' }).end(`{"globalPosition":"${positions[0]}"}`);
+      // Each HTTP send is its own request: a nonce of its own (the platform's idempotency key is optional over HTTP).
+      enqueue(m[1]!, [{ text, nonce: randomUUID() }], (r) => {
+        if ('positions' in r) res.writeHead(201, { 'content-type': 'application/json' }).end(`{"globalPosition":"${r.positions[0]}"}`);
         else res.writeHead(503).end();
       });
     });
@@ -299,10 +373,13 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
   return new Promise((resolve) => server.listen(httpPort, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
+/** Largest HTTP body accepted (bytes): 413 above. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 /** The floor's bearer tokens: HS256 JWTs signed with this (a run's own) secret. */
 const JWT_SECRET = 'floor-benchmark-secret';
 
-/** An HS256 JWT for the floor's HTTP endpoint. */
+/** An HS256 JWT for the floor's HTTP endpoint: claims `{ sub, exp }`, valid for 1 h. */
 export function floorJwt(sub: string): string {
   const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
@@ -331,15 +408,22 @@ function jwtValid(token: string): boolean {
 async function runProjector(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>): Promise<void> {
   const perMessageAcks = variants.has('acks');
   await drainConsumer(nc, CONSUMER, async (batch) => {
-    const rows = batch.map((m) => m.json<{ globalPosition: string; data: { channel: string; text: string; sentAt: string } }>());
+    const rows = batch.map((m) => m.json<{ globalPosition: string; data: { messageId: string; username: string; text: string; sentAt: string; visibleAt: string } }>());
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
       await c.query({
         name: 'floor-project',
-        text: `INSERT INTO floor_chat_messages (global_position, channel, text, sent_at)
-               SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
-        values: [rows.map((r) => r.globalPosition), rows.map((r) => r.data.channel), rows.map((r) => r.data.text), rows.map((r) => r.data.sentAt)],
+        text: `INSERT INTO floor_chat_messages (global_position, id, channel, text, sent_at, visible_at)
+               SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[]) ON CONFLICT DO NOTHING`,
+        values: [
+          rows.map((r) => r.globalPosition),
+          rows.map((r) => r.data.messageId),
+          rows.map((r) => r.data.username),
+          rows.map((r) => r.data.text),
+          rows.map((r) => r.data.sentAt),
+          rows.map((r) => r.data.visibleAt),
+        ],
       });
       const last = rows.reduce((m, r) => (BigInt(r.globalPosition) > m ? BigInt(r.globalPosition) : m), 0n);
       await c.query({ name: 'floor-checkpoint', text: `UPDATE floor_checkpoint SET position = GREATEST(position, $1) WHERE name = 'chat'`, values: [last.toString()] });
@@ -362,7 +446,10 @@ async function runProjector(nc: NatsConnection, pool: pg.Pool, variants: Readonl
   }
 }
 
-/** Feeds `handle` whatever `durable` delivered, one batch at a time (≤ 1,000); a failed batch is nak'ed. */
+/**
+ * Feeds `handle` whatever `durable` delivered, one batch at a time (≤ 1,000). A failed batch is tried again in place
+ * after 200 ms until it succeeds (with `AckPolicy.All` a nak would be acknowledged by the next batch's ack).
+ */
 async function drainConsumer(nc: NatsConnection, durable: string, handle: (batch: JsMsg[]) => Promise<void>): Promise<void> {
   const consumer = await jetstream(nc).consumers.get(STREAM, durable);
   const queue: JsMsg[] = [];
@@ -383,11 +470,14 @@ async function drainConsumer(nc: NatsConnection, durable: string, handle: (batch
         continue;
       }
       const batch = queue.splice(0, 1000);
-      try {
-        await handle(batch);
-      } catch (e) {
-        for (const m of batch) m.nak(500);
-        process.stderr.write(`${durable}: ${String(e)}\n`);
+      for (;;) {
+        try {
+          await handle(batch);
+          break;
+        } catch (e) {
+          process.stderr.write(`${durable}: ${String(e)}; trying the batch again\n`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
     }
   })();
@@ -421,13 +511,24 @@ export interface FloorChat {
   wsUrl: string;
   /** `http://127.0.0.1:<port>` of the command process's HTTP endpoint. */
   httpUrl: string;
+  /** Process ids of the three roles (for the CPU meter). */
   pids: { edge: number; command: number; projector: number };
+  /** SIGTERMs the roles and resolves once each has exited. */
   stop(): Promise<void>;
 }
 
-/** Spawns one role and waits for its ready line. */
-async function spawnRole(role: string, args: string[]): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+/** Resolves once `c` has exited (at once when it already has, by code or by signal). */
+function exited(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+}
+
+/**
+ * Spawns one role (added to `started` at once) and waits for its ready line.
+ * @throws when it exits before printing it.
+ */
+async function spawnRole(role: string, args: string[], started: ChildProcess[]): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--role', role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     rl.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>));
@@ -451,9 +552,21 @@ export async function startFloorChat(natsUrl: string, dbUrl: string, variants: R
     await nc.close();
   }
   const common = ['--nats', natsUrl, '--db', dbUrl, '--variant', [...variants].join(',')];
-  const command = await spawnRole('command', common);
-  const projector = await spawnRole('projector', common);
-  const edge = await spawnRole('edge', common);
+  const started: ChildProcess[] = [];
+  const role = async (name: string): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> => {
+    try {
+      const r = await spawnRole(name, common, started);
+      return r;
+    } catch (e) {
+      // A role that does not come up stops the ones already running.
+      for (const c of started) c.kill('SIGTERM');
+      await Promise.all(started.map(exited));
+      throw e;
+    }
+  };
+  const command = await role('command');
+  const projector = await role('projector');
+  const edge = await role('edge');
   const children = [edge.child, command.child, projector.child];
   return {
     wsUrl: `ws://127.0.0.1:${Number(edge.ready['port'])}/ws`,
@@ -461,7 +574,7 @@ export async function startFloorChat(natsUrl: string, dbUrl: string, variants: R
     pids: { edge: edge.child.pid ?? 0, command: command.child.pid ?? 0, projector: projector.child.pid ?? 0 },
     async stop() {
       for (const c of children) c.kill('SIGTERM');
-      await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())))));
+      await Promise.all(children.map(exited));
     },
   };
 }
@@ -471,6 +584,10 @@ export async function startFloorChat(natsUrl: string, dbUrl: string, variants: R
  * the floor, on its own private nats-server and a fresh database (both removed afterwards). CPU groups carry the
  * platform's names so the tables line up: realtime = the floor's edge, command-api = its command process, query-api =
  * its projector.
+ * @param o `rates` (msgs/s) and `seconds` per step, `senders`/`viewers` connections, the `variants` to add to the
+ *   floor, and `httpConnections`: when set, an autocannon step on the floor's HTTP endpoint follows the ladder.
+ * @returns one step per rate (WsStep), the HTTP step or null, and the ladder's notes.
+ * @throws when the private nats-server, the database or a role cannot be started.
  */
 export async function floorBench(
   o: { rates: readonly number[]; seconds: number; senders: number; viewers: number; variants?: ReadonlySet<FloorVariant>; httpConnections?: number },

@@ -74,6 +74,7 @@ async function register(api: string, username: string): Promise<Account> {
   return { username, token: b.token };
 }
 
+/** Starts one more realtime edge on the platform's NATS, Redis and secrets; resolves once it is healthy. */
 async function startExtraEdge(env: E2eEnv, shared: Record<string, string>, logDir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const spec = platformProcesses({ rootDir: ROOT, env: { DATABASE_URL: env.db.url, ...env.nats.secretsEnv(), ...shared }, logDir }, { ...env.platform.ports, realtime: port }).find((s) => s.name === 'realtime');

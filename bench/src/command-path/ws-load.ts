@@ -35,28 +35,39 @@ export function postgresBackendPids(dbUrl: string): number[] {
   }
 }
 
-
 /** One open-loop WebSocket step. */
 export interface WsStep {
+  /** Rooms the sends were spread over. */
   rooms: number;
+  /** Offered rate, msgs/s. */
   targetRate: number;
+  /** Length of the sending window, s. */
   seconds: number;
+  /** Sends made, acked (`chat.ack`), and acks ÷ max(window, time until the last ack) in msgs/s. */
   sent: number;
   acked: number;
   ackedPerSecond: number;
+  /** Error frames per code. */
   refused: Record<string, number>;
   /** Sends without an answer when the drain ended. */
   unanswered: number;
+  /** Send → `chat.ack`, ms. */
   ackMs: Summary;
-  /** Send → `ChatMessageSent` frame at the viewers. */
+  /** Send → `ChatMessageSent` frame at the viewers, ms. */
   deliveredMs: Summary;
+  /** CPU of each process group over the step, in cores. */
   cpuCores: CpuShare;
+  /** Share of the machine's CPU time busy over the step, %. */
   machineBusyPercent: number;
 }
 
 type Frame = { type: string; [k: string]: unknown };
 
-/** Opens a `ws` client, subscribes to `channel`, resolves on `subscribed`. Frames are parsed only when `wants` says so. */
+/**
+ * Opens a `ws` client on `url`, subscribes to `channel` and resolves once `subscribed` came; every later frame goes to
+ * `onFrame(receive time in ms, raw text)` unparsed.
+ * @throws (rejects) on a socket error or when not subscribed within 20 s.
+ */
 export function openWs(url: string, channel: string, onFrame: (t: number, raw: string) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -93,18 +104,20 @@ export function sentAtOf(text: string): number {
   return at < 0 ? NaN : Number(text.slice(at + 1));
 }
 
-
 /** CPU-second counters of the platform's processes (per pid; a pid that came or went during the window is left out). */
 export class CpuMeter {
   private start = new Map<string, Map<number, number>>();
   private t0 = 0;
   private m0 = machineCpu();
+  /** @param groups the process ids of each group, asked again at {@link begin} and {@link end}. */
   constructor(private readonly groups: () => Record<string, number[]>) {}
+  /** Starts a window: the CPU seconds of every pid and the machine's counters now. */
   begin(): void {
     this.t0 = nowMs();
     this.m0 = machineCpu();
     this.start = new Map(Object.entries(this.groups()).map(([k, pids]) => [k, new Map(pids.map((p) => [p, cpuSeconds(p)]))]));
   }
+  /** Ends the window: `cores` = CPU seconds used per group ÷ wall seconds; `busy` = the machine's busy share, %. */
   end(): { cores: CpuShare; busy: number } {
     const secs = (nowMs() - this.t0) / 1000;
     const m1 = machineCpu();
@@ -123,15 +136,19 @@ export class CpuMeter {
   }
 }
 
-
 /** The HTTP step (autocannon). */
 export interface HttpStep {
+  /** Connections at once (closed loop) and the run's length, s. */
   connections: number;
   seconds: number;
+  /** Mean completed requests per second. */
   requestsPerSecond: number;
+  /** Responses outside 2xx, and connection errors plus timeouts. */
   non2xx: number;
   errors: number;
+  /** Request latency percentiles, ms. */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** CPU of each process group over the run, in cores; the machine's busy share, %. */
   cpuCores: CpuShare;
   machineBusyPercent: number;
 }
@@ -139,6 +156,8 @@ export interface HttpStep {
 /**
  * Closed-loop HTTP load with autocannon: `connections` at once for `seconds`, each `POST url` `{"text"}` with the bearer
  * `token`; the CPU of `meter`'s groups over the run.
+ * @returns the step's figures (HttpStep).
+ * @throws what autocannon throws (e.g. an invalid URL); failed requests are counted, not thrown.
  */
 export async function httpLoad(o: { url: string; token: string; connections: number; seconds: number; meter: CpuMeter }): Promise<HttpStep> {
   let n = 0;
@@ -200,7 +219,10 @@ export interface WsLoad {
   ladder: (rooms: Account[], into: WsStep[]) => Promise<void>;
 }
 
-/** Builds the load of {@link WsLoad} on `c`. */
+/**
+ * Builds the load of {@link WsLoad} on `c`. Its steps throw (reject) only when a connection cannot be opened
+ * (see {@link openWs}); refusals and timeouts are counted in the step.
+ */
 export function wsLoad(c: WsLoadContext): WsLoad {
   const { wsUrl, owner, tag, meter, sockets, notes, log } = c;
   const o = { senders: c.senders, viewers: c.viewers, rates: c.rates, seconds: c.seconds };
