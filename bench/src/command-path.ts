@@ -126,8 +126,9 @@ async function main(): Promise<void> {
     const bareRuns = Math.max(1, Number(a['floor-runs']));
     const runs = [...Array.from({ length: bareRuns }, (): FloorVariant[] => []), ...added.map((_, i) => added.slice(0, i + 1))];
     for (const [n, variants] of runs.entries()) {
-      // The HTTP step runs on the first bare floor only, when the platform's HTTP phase runs too.
-      const httpConnections = n === 0 && phases.has('http') ? Number(a['http-connections']) : undefined;
+      // The HTTP step runs on the first bare floor and on the floor with every variant, when the platform's HTTP phase
+      // runs too.
+      const httpConnections = (n === 0 || (n === runs.length - 1 && variants.length > 0)) && phases.has('http') ? Number(a['http-connections']) : undefined;
       const label = variants.join('+') || 'bare';
       try {
         const r = await floorBench(
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
       '',
     );
     if (i > 0) {
-      md.push(...wsTable(floor.steps), '', ...floor.notes.map((n) => `- floor: ${n}`), '');
+      md.push(...wsTable(floor.steps), '', ...(floor.http ? ['HTTP on this floor:', '', ...httpTable(floor.http), ''] : []), ...floor.notes.map((n) => `- floor: ${n}`), '');
       continue;
     }
     md.push(
