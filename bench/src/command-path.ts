@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       ...wsTable(floor.steps),
       '',
       ...(floor.http ? [
-        'HTTP on the bare floor: `POST /channels/<room>/chat/messages` on node:http with an HS256 bearer check (node:crypto), appended through the same room queue, 201 after the commit; autocannon as in the HTTP phase.',
+        'HTTP on the bare floor: `POST /channels/<room>/chat/messages` on node:http with an HS256 bearer check (jsonwebtoken, as command-api), appended through the same room queue, 201 after the commit; autocannon as in the HTTP phase.',
         '',
         ...httpTable(floor.http),
         '',

@@ -28,7 +28,7 @@
  * [--port P]`; each prints `{"ready":true,…}` on stdout. {@link startFloorChat} starts all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -36,11 +36,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import * as uWS from 'uWebSockets.js';
 import type WebSocket from 'ws';
 import { startPrivateNats } from '@eventcast/launcher';
-import { createTestDatabase } from '@eventcast/platform';
+import { findTextProblem } from '@eventcast/contracts';
+import { createTestDatabase, jwtSecretKey } from '@eventcast/platform';
 import { findPids } from '../fanout/proc.js';
 import { CpuMeter, httpLoad, postgresBackendPids, wsLoad, type HttpStep, type WsStep } from './ws-load.js';
 
@@ -53,7 +55,7 @@ const WEBHOOKS = 'floor-webhooks';
 
 /**
  * What a run adds to the bare floor, one platform cost at a time, to find which of them the throughput goes to
- * (`--floor-variant`, comma-separated, cumulative in the report):
+ * (`--floor-variants`, comma-separated, cumulative in the report):
  * - `indexes`: the platform's secondary indexes — events by id, by (category, position) and by (type, position); chat
  *   messages by id, by (channel, position) and by (channel, visible_at, id);
  * - `idempotency`: every send's nonce claimed in `idempotency_keys` before its batch is appended and completed after
@@ -97,6 +99,16 @@ interface SendItem {
   nonce: string;
 }
 
+/**
+ * Why `text` cannot be a chat message here, or null: 1–2,000 UTF-16 code units under the platform's text rule
+ * (`findTextProblem` of @eventcast/contracts: no control character such as NUL, no bidi override, no lone surrogate).
+ * NUL or a lone surrogate would fail the whole batch's transaction in PostgreSQL and refuse everyone's sends.
+ */
+function textProblem(text: unknown): string | null {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 2000) return 'text must be a string of 1–2,000 characters';
+  return findTextProblem(text)?.reason ?? null;
+}
+
 /** The reply to a `floor.send` batch: one global position per send, or why none was stored. */
 type SendReply = { positions: string[] } | { error: string };
 
@@ -122,11 +134,12 @@ async function runEdge(nc: NatsConnection, port: number): Promise<number> {
           items.forEach(({ ws, item }, i) => {
             if (ws.getUserData().closed) return;
             const position = 'positions' in r ? r.positions[i] : undefined;
-            ws.send(position ? `{"type":"chat.ack","nonce":"${item.nonce}","position":"${position}"}` : `{"type":"error","code":"unavailable","nonce":"${item.nonce}"}`);
+            const nonce = JSON.stringify(item.nonce);
+            ws.send(position ? `{"type":"chat.ack","nonce":${nonce},"position":"${position}"}` : `{"type":"error","code":"unavailable","nonce":${nonce}}`);
           });
         },
         () => {
-          for (const { ws, item } of items) if (!ws.getUserData().closed) ws.send(`{"type":"error","code":"unavailable","nonce":"${item.nonce}"}`);
+          for (const { ws, item } of items) if (!ws.getUserData().closed) ws.send(`{"type":"error","code":"unavailable","nonce":${JSON.stringify(item.nonce)}}`);
         },
       );
     }
@@ -153,15 +166,19 @@ async function runEdge(nc: NatsConnection, port: number): Promise<number> {
       if (f.type === 'subscribe') {
         ws.subscribe(`room/${f.channel}`);
         ws.send(`{"type":"subscribed","channel":"${f.channel}"}`);
-      } else if (f.type === 'chat.send' && typeof f.text === 'string' && typeof f.nonce === 'string') {
+      } else if (f.type === 'chat.send' && typeof f.nonce === 'string' && f.nonce.length <= 128) {
+        if (textProblem(f.text) !== null) {
+          ws.send(`{"type":"error","code":"invalid_request","nonce":${JSON.stringify(f.nonce)}}`);
+          return;
+        }
         const list = pending.get(f.channel) ?? [];
         if (list.length === 0) pending.set(f.channel, list);
-        list.push({ ws, item: { text: f.text, nonce: f.nonce } });
+        list.push({ ws, item: { text: f.text as string, nonce: f.nonce } });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);
         }
-      }
+      } else ws.send('{"type":"error","code":"invalid_frame"}');
     },
     close: (ws) => {
       ws.getUserData().closed = true;
@@ -180,7 +197,7 @@ async function runEdge(nc: NatsConnection, port: number): Promise<number> {
 }
 
 /** Command: room queues appended with group commit, replies, publishes; also the HTTP endpoint. @returns its HTTP port. */
-async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>, httpPort: number): Promise<number> {
+async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<FloorVariant>, httpPort: number, jwtKey: KeyObject): Promise<number> {
   const js = jetstream(nc);
   const enc = new TextEncoder();
   /** Rooms whose drain loop runs. */
@@ -321,7 +338,8 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
         m.reply({ positions: events.slice(at, at + m.items.length).map((e) => e.position) });
         at += m.items.length;
       }
-      // Off the lane: the publish (its acks awaited together) and the completion of the nonce records.
+      // The publish runs off the lane (its acks awaited together); the nonce records are completed before the room's
+      // next batch, after the reply.
       publish(channel, events).catch((e: unknown) => process.stderr.write(`publish failed, events lost to the floor's bus: ${String(e)}\n`));
       if (keys.length > 0) await complete(keys, events).catch((e: unknown) => process.stderr.write(`completion: ${String(e)}\n`));
     }
@@ -334,14 +352,14 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
       enqueue(channel, items, (r) => msg.respond(enc.encode(JSON.stringify(r))));
     },
   });
-  // HTTP: `POST /channels/<room>/chat/messages` `{"text"}` with `Authorization: Bearer <HS256 JWT>` (signature checked
-  // with node:crypto) → 201 `{"globalPosition"}` after the commit; appended through the same room queue.
+  // HTTP: `POST /channels/<room>/chat/messages` `{"text"}` with `Authorization: Bearer <HS256 JWT>` (checked with
+  // jsonwebtoken, as command-api) → 201 `{"globalPosition"}` after the commit; appended through the same room queue.
   const server = createServer((req, res) => {
     const m = /^\/channels\/([a-z0-9_]{1,32})\/chat\/messages$/.exec(req.url ?? '');
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!m) return void res.writeHead(404).end();
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
-    if (!token || !jwtValid(token)) return void res.writeHead(401).end();
+    if (!token || !jwtValid(token, jwtKey)) return void res.writeHead(401).end();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -355,12 +373,14 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
       if (size > MAX_BODY_BYTES) return;
       let text: unknown;
       try {
-        text = (JSON.parse(Buffer.concat(chunks).toString()) as { text?: unknown }).text;
+        text = (JSON.parse(Buffer.concat(chunks).toString()) as { text?: unknown } | null)?.text;
       } catch {
-        text = undefined;
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('the body is not JSON');
+        return;
       }
-      if (typeof text !== 'string') {
-        res.writeHead(400).end();
+      const problem = textProblem(text);
+      if (problem !== null || typeof text !== 'string') {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(problem ?? 'text must be a string');
         return;
       }
       // Each HTTP send is its own request: a nonce of its own (the platform's idempotency key is optional over HTTP).
@@ -376,26 +396,11 @@ async function runCommand(nc: NatsConnection, pool: pg.Pool, variants: ReadonlyS
 /** Largest HTTP body accepted (bytes): 413 above. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** The floor's bearer tokens: HS256 JWTs signed with this (a run's own) secret. */
-const JWT_SECRET = 'floor-benchmark-secret';
-
-/** An HS256 JWT for the floor's HTTP endpoint: claims `{ sub, exp }`, valid for 1 h. */
-export function floorJwt(sub: string): string {
-  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac('sha256', JWT_SECRET).update(body).digest('base64url')}`;
-}
-
-/** Checks an HS256 JWT's signature and expiry (RFC 7519 §7.2, the least a bearer check does). */
-function jwtValid(token: string): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  const expected = createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
-  const given = Buffer.from(parts[2]!, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+/** True when `token` is an unexpired HS256 JWT signed with `key` (jsonwebtoken `verify`, as command-api checks its own). */
+function jwtValid(token: string, key: KeyObject): boolean {
   try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as { exp?: unknown };
-    return typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
+    jwt.verify(token, key, { algorithms: ['HS256'] });
+    return true;
   } catch {
     return false;
   }
@@ -495,7 +500,7 @@ async function prepare(nc: NatsConnection, pool: pg.Pool, variants: ReadonlySet<
 }
 
 /**
- * Parses `--floor-variant` (comma-separated {@link FloorVariant}s, empty for the bare floor).
+ * Parses `--floor-variants` (comma-separated {@link FloorVariant}s, empty for the bare floor).
  * @throws {Error} on an unknown name.
  */
 export function parseFloorVariants(list: string): Set<FloorVariant> {
@@ -513,6 +518,8 @@ export interface FloorChat {
   httpUrl: string;
   /** Process ids of the three roles (for the CPU meter). */
   pids: { edge: number; command: number; projector: number };
+  /** An HS256 bearer token (claim `sub`, valid for 1 h) the floor's HTTP endpoint accepts. */
+  token(sub: string): string;
   /** SIGTERMs the roles and resolves once each has exited. */
   stop(): Promise<void>;
 }
@@ -523,11 +530,11 @@ function exited(c: ChildProcess): Promise<void> {
 }
 
 /**
- * Spawns one role (added to `started` at once) and waits for its ready line.
+ * Spawns one role (added to `started` at once) with `env` added to this process's, and waits for its ready line.
  * @throws when it exits before printing it.
  */
-async function spawnRole(role: string, args: string[], started: ChildProcess[]): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--role', role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function spawnRole(role: string, args: string[], started: ChildProcess[], env: Record<string, string>): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--role', role, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   started.push(child);
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
@@ -552,10 +559,12 @@ export async function startFloorChat(natsUrl: string, dbUrl: string, variants: R
     await nc.close();
   }
   const common = ['--nats', natsUrl, '--db', dbUrl, '--variant', [...variants].join(',')];
+  // The run's own JWT secret, handed to the roles in their environment (FLOOR_JWT_SECRET).
+  const jwtSecret = randomBytes(32).toString('hex');
   const started: ChildProcess[] = [];
   const role = async (name: string): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> => {
     try {
-      const r = await spawnRole(name, common, started);
+      const r = await spawnRole(name, common, started, { FLOOR_JWT_SECRET: jwtSecret });
       return r;
     } catch (e) {
       // A role that does not come up stops the ones already running.
@@ -572,6 +581,7 @@ export async function startFloorChat(natsUrl: string, dbUrl: string, variants: R
     wsUrl: `ws://127.0.0.1:${Number(edge.ready['port'])}/ws`,
     httpUrl: `http://127.0.0.1:${Number(command.ready['port'])}`,
     pids: { edge: edge.child.pid ?? 0, command: command.child.pid ?? 0, projector: projector.child.pid ?? 0 },
+    token: (sub) => jwt.sign({ sub }, jwtSecretKey(jwtSecret), { algorithm: 'HS256', expiresIn: 3600 }),
     async stop() {
       for (const c of children) c.kill('SIGTERM');
       await Promise.all(children.map(exited));
@@ -617,7 +627,7 @@ export async function floorBench(
     await load.ladder([owner], steps);
     let http: HttpStep | null = null;
     if (o.httpConnections !== undefined) {
-      http = await httpLoad({ url: `${f.httpUrl}/channels/${owner.username}/chat/messages`, token: floorJwt('floor'), connections: o.httpConnections, seconds: o.seconds, meter });
+      http = await httpLoad({ url: `${f.httpUrl}/channels/${owner.username}/chat/messages`, token: f.token('floor'), connections: o.httpConnections, seconds: o.seconds, meter });
       log(`floor http: ${http.requestsPerSecond} req/s (non-2xx ${http.non2xx}), p50 ${http.latencyMs.p50} p99 ${http.latencyMs.p99} ms, cpu ${JSON.stringify(http.cpuCores)}`);
     }
     return { steps, http, notes };
@@ -638,7 +648,7 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: values.db, max: 10 });
   let port: number | undefined;
   if (values.role === 'edge') port = await runEdge(nc, Number(values.port));
-  else if (values.role === 'command') port = await runCommand(nc, pool, variants, Number(values.port));
+  else if (values.role === 'command') port = await runCommand(nc, pool, variants, Number(values.port), jwtSecretKey(process.env['FLOOR_JWT_SECRET'] ?? ''));
   else if (values.role === 'projector') await runProjector(nc, pool, variants);
   else throw new Error(`unknown role ${values.role}`);
   await nc.flush();

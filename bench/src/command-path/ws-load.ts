@@ -225,7 +225,6 @@ export interface WsLoad {
  */
 export function wsLoad(c: WsLoadContext): WsLoad {
   const { wsUrl, owner, tag, meter, sockets, notes, log } = c;
-  const o = { senders: c.senders, viewers: c.viewers, rates: c.rates, seconds: c.seconds };
 
   /** Open-loop run of `rate` msgs/s for `seconds` over `senders`, into `rooms` (each sender in one room). */
   const wsRun = async (rooms: Account[], rate: number, seconds: number): Promise<WsStep> => {
@@ -235,7 +234,7 @@ export function wsLoad(c: WsLoadContext): WsLoad {
     const refused: Record<string, number> = {};
     let acked = 0;
     const conns: WebSocket[] = [];
-    const nSenders = Math.max(o.senders, rooms.length);
+    const nSenders = Math.max(c.senders, rooms.length);
     for (let i = 0; i < nSenders; i++) {
       const room = rooms[i % rooms.length] ?? owner;
       const ws = await openWs(`${wsUrl}?token=${encodeURIComponent(room.token)}`, room.username, (t, raw) => {
@@ -255,7 +254,7 @@ export function wsLoad(c: WsLoadContext): WsLoad {
       conns.push(ws);
     }
     const viewers: WebSocket[] = [];
-    for (let i = 0; i < o.viewers; i++) {
+    for (let i = 0; i < c.viewers; i++) {
       const room = rooms[i % rooms.length] ?? owner;
       viewers.push(
         await openWs(wsUrl, room.username, (t, raw) => {
@@ -351,8 +350,8 @@ export function wsLoad(c: WsLoadContext): WsLoad {
    */
   const ladder = async (rooms: Account[], into: WsStep[]): Promise<void> => {
     let best = 0;
-    for (const rate of o.rates) {
-      const step = await wsRun(rooms, rate, o.seconds);
+    for (const rate of c.rates) {
+      const step = await wsRun(rooms, rate, c.seconds);
       into.push(step);
       best = Math.max(best, step.ackedPerSecond);
       // let the command side, the projection, the publisher and the fan-out work off the step's backlog before the
