@@ -5,7 +5,7 @@ import { InvalidEventError, streams, type EventMetadata } from '@eventcast/event
 import { broadcastDecider, chatRoomDecider, DomainError, type BroadcastCommand, type BroadcastEvent, type BroadcastState, type ChatChannel, type ChatRoomCommand, type ChatRoomEvent, type ChatRoomState, type ChatUser } from '@eventcast/domain';
 import { PostgresEventStore, WrongExpectedRevisionError, type EventStore } from '@eventcast/event-store';
 import { createTestDatabase, type TestDatabase } from '@eventcast/platform';
-import { AggregateService, type AggregateCacheOptions } from './aggregate-service.js';
+import { AggregateService, backoffMs, type AggregateCacheOptions } from './aggregate-service.js';
 import { isInfrastructureError } from './infrastructure-errors.js';
 
 /** The store with call counters. */
@@ -405,5 +405,16 @@ describe('AggregateService: one runner with or without a cache (broadcast aggreg
     // On the cache the channel is live (already_live); the stream says it is not: the start goes through.
     const restarted = await mine.handle(channelId, start(channelId), {});
     assert.deepEqual([restarted.events.length, restarted.revision, mine.stats().conflicts], [1, 2n, 0]);
+  });
+});
+
+describe('backoffMs (exponential backoff with full jitter)', () => {
+  it('waits at least 1 ms and at most min(500, base·2^(attempt−1)) ms, and the ceiling doubles per attempt', () => {
+    for (const [attempt, ceiling] of [[1, 10], [2, 20], [4, 80], [6, 320], [7, 500], [12, 500]] as const) {
+      const waits = Array.from({ length: 2000 }, () => backoffMs(10, attempt));
+      assert.ok(waits.every((w) => Number.isInteger(w) && w >= 1 && w <= ceiling), `attempt ${attempt}: within [1, ${ceiling}]`);
+      // Full jitter spreads over the whole range (a fixed or half-range wait would not reach its lowest tenth).
+      assert.ok(waits.some((w) => w <= Math.max(1, ceiling / 10)) && waits.some((w) => w > ceiling * 0.9), `attempt ${attempt}: spread over the range`);
+    }
   });
 });
