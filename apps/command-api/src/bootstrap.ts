@@ -7,22 +7,22 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, httpMetricsMiddleware, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, httpMetricsRecorder, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
-import { CORRELATION_HEADER, correlationMiddleware } from './core/correlation.js';
+import { CORRELATION_HEADER } from './core/correlation.js';
+import { CORS_METHODS, createHttpAdapter, installHttpHooks } from './core/http-server.js';
 import { HttpExceptionFilter } from './core/http-exception.filter.js';
 import { createPublisher, openEventStore } from './core/infrastructure.js';
 import type { Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
-import { requestLogMiddleware } from './core/request-log.js';
 import { setupSwagger } from './core/swagger.js';
 import { createValidationPipe } from './core/validation.js';
 
 /** A running command API. `close()` stops HTTP, NATS, the publisher and the store, in that order. */
 export interface CommandApi {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   /** The HTTP port actually bound. */
   port: number;
   close(): Promise<void>;
@@ -53,18 +53,21 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   if (publisher) stopOnShutdown.push({ name: 'event-publisher', stop: () => publisher.stop() });
   stopOnShutdown.push({ name: 'event-store', stop: () => store.close() });
 
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(), {
       logger: new PinoNestLogger(logger),
+      // The JSON parser is ours (core/http-server.ts: an empty body reads as `{}`); no urlencoded parser (a JSON API).
+      bodyParser: false,
     });
   } catch (err) {
     await store.close();
     throw err;
   }
   try {
-    app.enableCors({ origin: '*', exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER] });
-    app.use(correlationMiddleware, requestLogMiddleware(logger), httpMetricsMiddleware('command-api'));
+    // Every method the API has: @fastify/cors allows only GET, HEAD and POST unless told (Express's `cors` allowed all).
+    app.enableCors({ origin: '*', methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER] });
+    installHttpHooks(app.getHttpAdapter().getInstance(), logger, httpMetricsRecorder('command-api'));
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger));
     setupSwagger(app);

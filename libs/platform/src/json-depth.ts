@@ -37,13 +37,29 @@ const BODY_PARSER_MESSAGES: Record<string, string> = {
   'request.size.invalid': 'request size did not match content length',
 };
 
+/** Reasons for Fastify's request errors (its content-type parser and body reader; `code` of a FastifyError). */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed JSON body',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed JSON body',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request body too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported media type: send JSON (content-type application/json)',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request size did not match content length',
+  FST_ERR_CTP_EMPTY_TYPE: 'empty content-type header',
+  FST_ERR_BAD_URL: 'malformed URL',
+};
+
 /**
- * The client error a body parser threw while reading a request (express/body-parser errors carry a 4xx `status` and a
- * `type`), as `{ status, message }` with a reason in words; null for anything else.
+ * The client error a body parser threw while reading a request, as `{ status, message }` with a reason in words; null
+ * for anything else. Knows express/body-parser errors (a 4xx `status` and a `type`) and Fastify's (a 4xx `statusCode`
+ * and a `FST_ERR_*` `code`; JSON prototype poisoning is a 400 of its own). Never the parser's own message, which can
+ * quote the body.
  */
 export function bodyParserClientError(err: unknown): { status: number; message: string } | null {
   if (typeof err !== 'object' || err === null) return null;
-  const e = err as { status?: unknown; type?: unknown };
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; code?: unknown };
+  if (typeof e.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, message: FASTIFY_MESSAGES[e.code] ?? 'bad request' };
+  }
   if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return null;
   return { status: e.status, message: BODY_PARSER_MESSAGES[String(e.type)] ?? 'bad request' };
 }

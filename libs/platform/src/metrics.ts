@@ -137,6 +137,29 @@ export interface HttpMetricsResponse {
  * @param app app label, e.g. `query-api`.
  */
 export function httpMetricsMiddleware(app: string): (req: HttpMetricsRequest, res: HttpMetricsResponse, next: () => void) => void {
+  const record = httpMetricsRecorder(app);
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    let done = false;
+    const finish = (aborted: boolean): void => {
+      if (done) return;
+      done = true;
+      const route = typeof req.route?.path === 'string' ? `${req.baseUrl ?? ''}${req.route.path}` : 'unmatched';
+      record(req.method, route, aborted ? 499 : res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    res.once('finish', () => finish(false));
+    res.once('close', () => finish(true));
+    next();
+  };
+}
+
+/**
+ * The recorder behind {@link httpMetricsMiddleware}, for servers that are not Express (command-api runs on Fastify and
+ * calls it from its `onResponse`/`onRequestAbort` hooks): records one request of `app` with its method, route template
+ * (`unmatched` when none matched), status (499 for an aborted connection) and duration in seconds.
+ * @param app app label, e.g. `command-api`.
+ */
+export function httpMetricsRecorder(app: string): (method: string, route: string, status: number, seconds: number) => void {
   const labelNames = ['app', 'method', 'route', 'status'] as const;
   const requests = counter({ name: 'eventcast_http_requests_total', help: 'HTTP requests served, by app, method, route template and status.', labelNames });
   const duration = histogram({
@@ -145,20 +168,10 @@ export function httpMetricsMiddleware(app: string): (req: HttpMetricsRequest, re
     labelNames,
     buckets: [...HTTP_DURATION_BUCKETS],
   });
-  return (req, res, next) => {
-    const start = process.hrtime.bigint();
-    let done = false;
-    const record = (aborted: boolean): void => {
-      if (done) return;
-      done = true;
-      const path = typeof req.route?.path === 'string' ? `${req.baseUrl ?? ''}${req.route.path}` : 'unmatched';
-      const labels = { app, method: req.method, route: path, status: String(aborted ? 499 : res.statusCode) };
-      requests.inc(labels);
-      duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
-    };
-    res.once('finish', () => record(false));
-    res.once('close', () => record(true));
-    next();
+  return (method, route, status, seconds) => {
+    const labels = { app, method, route, status: String(status) };
+    requests.inc(labels);
+    duration.observe(labels, seconds);
   };
 }
 

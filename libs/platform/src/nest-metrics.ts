@@ -15,9 +15,12 @@ import {
   renderMetrics,
 } from './metrics.js';
 
-/** The response field used here (Express's, structurally). */
+/**
+ * The response method used here, structurally: `header(name, value)` is both Express's (`res.set`) and Fastify's
+ * (`reply.header`); query-api runs on Express, command-api on Fastify.
+ */
 interface HeaderResponse {
-  setHeader(name: string, value: string): unknown;
+  header(name: string, value: string): unknown;
 }
 
 /**
@@ -45,8 +48,8 @@ export class MetricsController {
   @ApiUnauthorizedResponse({ description: 'METRICS_TOKEN is set and the request lacks `Authorization: Bearer <METRICS_TOKEN>`' })
   metrics(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: HeaderResponse): Promise<string> {
     if (!metricsAccessAllowed(authorization, this.token)) {
-      res.setHeader('WWW-Authenticate', METRICS_WWW_AUTHENTICATE);
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.header('WWW-Authenticate', METRICS_WWW_AUTHENTICATE);
+      res.header('Content-Type', 'application/json; charset=utf-8');
       throw new UnauthorizedException(METRICS_UNAUTHORIZED_MESSAGE);
     }
     return renderMetrics();

@@ -183,6 +183,15 @@ describe('accounts over HTTP', () => {
     });
     assert.ok(res.status < 300);
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    // The dashboard's PUT (channel settings) and DELETE (tokens, emotes) pre-flights too, not only GET/POST.
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const pre = await fetch(`http://127.0.0.1:${h.api.port}/me/channel`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://example.test', 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' },
+      });
+      assert.ok(pre.status < 300, `${method} pre-flight: ${pre.status}`);
+      assert.match(pre.headers.get('access-control-allow-methods') ?? '', new RegExp(`\\b${method}\\b`), `${method} allowed`);
+    }
   });
 });
 

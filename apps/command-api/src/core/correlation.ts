@@ -3,7 +3,7 @@
  * carried into event metadata and log lines, and echoed in the HTTP response header.
  */
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventMetadata } from '@eventcast/events';
 
 /** Header name (lower-case, as Node exposes it). */
@@ -16,20 +16,20 @@ export function correlationIdFrom(candidate: unknown): string {
   return typeof candidate === 'string' && SAFE.test(candidate) ? candidate : randomUUID();
 }
 
-/** Request with the fields this app adds. */
-export interface AppRequest extends Request {
+/** Request (Fastify's) with the fields this app adds. */
+export interface AppRequest extends FastifyRequest {
   correlationId?: string;
   account?: { id: string; username: string };
   /** Set by the idempotency interceptor for a request with an `Idempotency-Key`: the command's derived id. */
   commandId?: string;
 }
 
-/** Express middleware: sets `req.correlationId` and the response header. */
-export function correlationMiddleware(req: AppRequest, res: Response, next: NextFunction): void {
+/** Fastify `onRequest` hook: sets `req.correlationId` and the response header. */
+export function correlationHook(req: AppRequest, reply: FastifyReply, done: () => void): void {
   const id = correlationIdFrom(req.headers[CORRELATION_HEADER]);
   req.correlationId = id;
-  res.setHeader(CORRELATION_HEADER, id);
-  next();
+  void reply.header(CORRELATION_HEADER, id);
+  done();
 }
 
 /**

@@ -6,12 +6,13 @@
  * in the log).
  */
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { DuplicateEventIdError, isStoreUnavailableError, WrongExpectedRevisionError } from '@eventcast/event-store';
 import { moderationRefusalSchema, type ModerationRefusal } from '@eventcast/contracts';
 import { InvalidEventError } from '@eventcast/events';
 import { bodyParserClientError, type Logger } from '@eventcast/platform';
 import type { AppRequest } from './correlation.js';
+import { pathOf } from './request-log.js';
 import { CHAT_CODES_WITH_REASON, CHAT_ERROR_CODES, DomainError, statusOfDomainError } from './domain-errors.js';
 
 /** The error body of every failed HTTP request. */
@@ -98,6 +99,9 @@ export function toErrorBody(err: unknown): ErrorBody {
   // Nest maps body-parser's SyntaxError to a 400 carrying the parser's message, which can quote the request body
   // (and so a password): never echo it.
   if (err instanceof HttpException && err.cause instanceof SyntaxError) return body(400, 'malformed JSON body');
+  // Fastify's own request errors (content-type parser, body limit), which Nest wraps with the error as `cause`.
+  const fastifyError = err instanceof HttpException ? bodyParserClientError(err.cause) : null;
+  if (fastifyError) return body(fastifyError.status, fastifyError.message);
   if (err instanceof HttpException) return withCode(body(err.getStatus(), httpMessage(err)), err.getResponse());
   if (err instanceof DomainError) return domainErrorBody(err);
   if (err instanceof WrongExpectedRevisionError) return body(409, 'the resource was changed concurrently, please retry');
@@ -122,18 +126,19 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
+    const res = ctx.getResponse<FastifyReply>();
     const req = ctx.getRequest<AppRequest>();
     const out = toErrorBody(exception);
     const unavailable = out.statusCode === 503 && isStoreUnavailableError(exception);
     if (unavailable) {
       // Expected while PostgreSQL restarts: one line without the stack.
-      this.logger.warn({ err: (exception as Error).message, correlationId: req.correlationId, method: req.method, path: req.path }, 'event store unavailable');
+      this.logger.warn({ err: (exception as Error).message, correlationId: req.correlationId, method: req.method, path: pathOf(req.url) }, 'event store unavailable');
     } else if (out.statusCode >= 500) {
-      this.logger.error({ err: exception, correlationId: req.correlationId, method: req.method, path: req.path }, 'request failed');
+      this.logger.error({ err: exception, correlationId: req.correlationId, method: req.method, path: pathOf(req.url) }, 'request failed');
     }
-    if (unavailable && !res.headersSent) res.setHeader('Retry-After', String(STORE_UNAVAILABLE_RETRY_AFTER_S));
-    if (out.retryAfterMs !== undefined && !res.headersSent) res.setHeader('Retry-After', String(Math.ceil(out.retryAfterMs / 1000)));
-    if (!res.headersSent) res.status(out.statusCode).json(out);
+    if (res.sent) return;
+    if (unavailable) void res.header('Retry-After', String(STORE_UNAVAILABLE_RETRY_AFTER_S));
+    if (out.retryAfterMs !== undefined) void res.header('Retry-After', String(Math.ceil(out.retryAfterMs / 1000)));
+    void res.status(out.statusCode).send(out);
   }
 }

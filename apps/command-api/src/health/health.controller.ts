@@ -7,7 +7,7 @@
  */
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { EventStore } from '@eventcast/event-store';
 import { NatsStatusTracker } from '../core/nats-status.js';
 import { EVENT_STORE, NATS_STATUS } from '../core/tokens.js';
@@ -40,7 +40,7 @@ export class HealthController {
   @Get('ready')
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { postgres: 'up', nats: 'connected' } } } })
   @ApiServiceUnavailableResponse({ schema: { example: { status: 'not_ready', checks: { postgres: 'down', nats: 'connected' } } } })
-  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadyReply> {
+  async ready(@Res({ passthrough: true }) res: FastifyReply): Promise<ReadyReply> {
     const postgres = (await this.storeUp()) ? 'up' : 'down';
     const ok = postgres === 'up';
     res.status(ok ? 200 : 503);

@@ -13,7 +13,7 @@
  * clients never meet. Guards run before interceptors, so `req.account` is set here.
  */
 import { applyDecorators, HttpException, Inject, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, type Observable, of, throwError } from 'rxjs';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey, type IdempotencyErrorCode } from '@eventcast/contracts';
 import type { Logger } from '@eventcast/platform';
@@ -72,7 +72,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
     const req = http.getRequest<IdempotentRequest>();
-    const res = http.getResponse<Response>();
+    const res = http.getResponse<FastifyReply>();
     const raw = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
     const principal = req.apiToken ? `token:${req.apiToken.tokenId}` : req.account ? `account:${req.account.id}` : undefined;
     if (raw === undefined || principal === undefined) return next.handle();
@@ -90,7 +90,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           case 'in_flight':
             return throwError(() => idempotencyError(409, 'idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed; retry later'));
           case 'replay':
-            res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+            res.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
             // A stored refusal leaves through the exception filter, which writes its status and body (with `code` and
             // `reason`): returned as a value, it would be sent with whatever status the route's reply sets.
             if (claim.response.status >= 400) return throwError(() => new HttpException(claim.response.body as Record<string, unknown>, claim.response.status));
@@ -105,7 +105,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /** Runs the command and records its response (or releases the key when it says "try again"). */
-  private run(record: IdempotencyRecordRef, next: CallHandler, res: Response): Observable<unknown> {
+  private run(record: IdempotencyRecordRef, next: CallHandler, res: FastifyReply): Observable<unknown> {
     return next.handle().pipe(
       mergeMap((body: unknown) => from(this.settle(record, { status: res.statusCode, body }).then(() => body))),
       catchError((err: unknown) => {

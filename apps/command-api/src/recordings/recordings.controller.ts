@@ -10,7 +10,7 @@
  * - `POST /admin/retention/run` (admins) → the retention job's summary of one run done now.
  */
 import { BadRequestException, Body, Controller, Delete, ForbiddenException, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -143,13 +143,13 @@ export class ClipsController {
     @CurrentAccount() who: { id: string },
     @Body() body: unknown,
     @Req() req: AppRequest,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CreateClipReply> {
     const request = parseBody(createClipRequestSchema, body);
     try {
       return await this.clips.create(who.id, request, metadataOf(req, who.id));
     } catch (err) {
-      if (err instanceof ClipRefusal && err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      if (err instanceof ClipRefusal && err.retryAfterSeconds !== undefined) res.header('Retry-After', String(err.retryAfterSeconds));
       throw err;
     }
   }

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHarness, type Harness } from '../test-support/harness.js';
+import { BODY_LIMIT_BYTES } from './http-server.js';
+
+/** What a raw request got back: status, parsed JSON body (or the text) and headers. */
+async function raw(h: Harness, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await fetch(`http://127.0.0.1:${h.api.port}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed as { statusCode?: number; error?: string; message?: string }, headers: res.headers };
+}
+
+describe('the HTTP server (Fastify): bodies, errors, correlation, metrics', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('reads an empty JSON body as {} (validation answers, not the parser)', async () => {
+    const r = await raw(h, 'POST', '/auth/register', '', { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.match(r.body.message ?? '', /username.*password/);
+  });
+
+  it('refuses malformed JSON, prototype keys and other media types with a reason that never quotes the body', async () => {
+    for (const text of ['{"username":"eve","password":"hunter2-secret', '{"__proto__":{"admin":true},"username":"eve","password":"hunter2-secret"}', '{"constructor":{"prototype":{"admin":true}}}']) {
+      const r = await raw(h, 'POST', '/auth/register', text, { 'content-type': 'application/json' });
+      assert.equal(r.status, 400, text);
+      assert.deepEqual(r.body, { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
+    }
+    const plain = await raw(h, 'POST', '/auth/register', 'username=eve&password=hunter2-secret', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(plain.status, 415);
+    assert.equal(plain.body.error, 'Unsupported Media Type');
+    assert.match(plain.body.message ?? '', /application\/json/);
+    assert.doesNotMatch(JSON.stringify(plain.body), /hunter2/);
+  });
+
+  it(`answers 413 to a body over ${BODY_LIMIT_BYTES} bytes and keeps serving`, async () => {
+    const big = JSON.stringify({ username: 'eve', password: 'x'.repeat(BODY_LIMIT_BYTES) });
+    const r = await raw(h, 'POST', '/auth/register', big, { 'content-type': 'application/json' });
+    assert.equal(r.status, 413);
+    assert.deepEqual(r.body, { statusCode: 413, error: 'Payload Too Large', message: 'request body too large' });
+    const next = await raw(h, 'GET', '/health');
+    assert.equal(next.status, 200);
+  });
+
+  it('refuses a body nested deeper than the limit with 400, and a NUL in a field with the field rule', async () => {
+    const deep = `{"username":${'['.repeat(5000)}${']'.repeat(5000)},"password":"long-enough-password"}`;
+    const r = await raw(h, 'POST', '/auth/register', deep, { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.match(r.body.message ?? '', /deeper than/);
+    const nul = await raw(h, 'POST', '/auth/register', JSON.stringify({ username: 'e\u0000ve', password: 'long-enough-password' }), { 'content-type': 'application/json' });
+    assert.equal(nul.status, 400);
+  });
+
+  it('echoes a well-formed x-correlation-id, replaces a hostile one, and sets one on errors too', async () => {
+    const ok = await raw(h, 'GET', '/health', undefined, { 'x-correlation-id': 'abc-123' });
+    assert.equal(ok.headers.get('x-correlation-id'), 'abc-123');
+    const hostile = await raw(h, 'GET', '/health', undefined, { 'x-correlation-id': 'a b\tc'.repeat(50) });
+    assert.match(hostile.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
+    const missing = await raw(h, 'GET', '/no/such/route');
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('logs one line per request, with the path but never the query string (metrics by route: health/metrics.test.ts)', async () => {
+    await raw(h, 'GET', '/no/such/route?secret=1');
+    const lines = h.logs.filter((l) => l.includes('http request') && l.includes('/no/such/route'));
+    assert.ok(lines.length >= 1, 'a log line for the 404');
+    assert.ok(lines.every((l) => l.includes('"status":404') && !l.includes('secret=1')), lines.join('\n'));
+  });
+});
