@@ -4,6 +4,7 @@
  */
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { LruCache } from '../core/lru-cache.js';
 import { AccountReader } from './account-reader.js';
 import { verifyPassword } from './passwords.js';
 
@@ -22,9 +23,20 @@ export interface TokenClaims {
 /** Message of every failed login, whatever failed (no user enumeration). */
 export const BAD_CREDENTIALS = 'invalid username or password';
 
+/** Tokens whose signature was checked, kept per process (most recently used first out at this size). */
+export const VERIFIED_TOKENS_CAPACITY = 10_000;
+
 /** Login and token service. */
 @Injectable()
 export class AuthService {
+  /**
+   * Tokens already verified → their claims and expiry (epoch ms). HS256 verification was 5 % of command-api's CPU per
+   * chat send over HTTP (bench/results/command-path-http-fastify.md); a token is the same string on every request of a
+   * session and its verdict cannot change before `exp` (the secret is fixed for the process), so the check runs once per
+   * token. Only tokens that verified and carry `exp` are kept: a forged or expired token is checked every time.
+   */
+  private readonly verified = new LruCache<string, { claims: TokenClaims; expiresAtMs: number }>(VERIFIED_TOKENS_CAPACITY);
+
   constructor(
     private readonly jwt: JwtService,
     private readonly accounts: AccountReader,
@@ -49,11 +61,24 @@ export class AuthService {
     return { id: account.accountId, username: account.username };
   }
 
-  /** Verifies a bearer token. @returns its claims, or null when invalid, expired or malformed. */
+  /**
+   * Verifies a bearer token (HS256 only; `exp` as jsonwebtoken checks it: valid while now < exp). A token verified before
+   * is answered from {@link VERIFIED_TOKENS_CAPACITY}'s cache until its `exp`.
+   * @returns its claims, or null when invalid, expired or malformed.
+   */
   async verify(token: string): Promise<TokenClaims | null> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (Date.now() < hit.expiresAtMs) return hit.claims;
+      this.verified.delete(token);
+      return null;
+    }
     try {
-      const c = await this.jwt.verifyAsync<Partial<TokenClaims>>(token, { algorithms: ['HS256'] });
-      return typeof c.sub === 'string' && typeof c.username === 'string' ? { sub: c.sub, username: c.username } : null;
+      const c = await this.jwt.verifyAsync<Partial<TokenClaims> & { exp?: unknown }>(token, { algorithms: ['HS256'] });
+      if (typeof c.sub !== 'string' || typeof c.username !== 'string') return null;
+      const claims: TokenClaims = { sub: c.sub, username: c.username };
+      if (typeof c.exp === 'number') this.verified.set(token, { claims, expiresAtMs: c.exp * 1000 });
+      return claims;
     } catch {
       return null;
     }
