@@ -49,13 +49,14 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   const store = await openEventStore(config);
   const publisher = options.publisher === false ? null : createPublisher(config, store, logger);
   const natsStatus = new NatsStatusTracker();
+  const recordHttp = httpMetricsRecorder('command-api');
   const stopOnShutdown: Stoppable[] = [];
   if (publisher) stopOnShutdown.push({ name: 'event-publisher', stop: () => publisher.stop() });
   stopOnShutdown.push({ name: 'event-store', stop: () => store.close() });
 
   let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(logger, recordHttp), {
       logger: new PinoNestLogger(logger),
       // The JSON parser is ours (core/http-server.ts: an empty body reads as `{}`); no urlencoded parser (a JSON API).
       bodyParser: false,
@@ -65,9 +66,10 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
     throw err;
   }
   try {
-    // Every method the API has: @fastify/cors allows only GET, HEAD and POST unless told (Express's `cors` allowed all).
-    app.enableCors({ origin: '*', methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER] });
-    installHttpHooks(app.getHttpAdapter().getInstance(), logger, httpMetricsRecorder('command-api'));
+    // Every method the API has: @fastify/cors allows only GET, HEAD and POST unless told (Express's `cors` allowed all);
+    // and an OPTIONS without the pre-flight headers gets 204, not @fastify/cors's plain-text 400 (as on Express).
+    app.enableCors({ origin: '*', methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER], strictPreflight: false });
+    installHttpHooks(app.getHttpAdapter().getInstance(), logger, recordHttp);
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger));
     setupSwagger(app);

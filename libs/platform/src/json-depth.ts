@@ -45,7 +45,8 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported media type: send JSON (content-type application/json)',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request size did not match content length',
   FST_ERR_CTP_EMPTY_TYPE: 'empty content-type header',
-  FST_ERR_BAD_URL: 'malformed URL',
+  FST_ERR_BAD_URL: 'malformed URL (a bad percent-encoding in the path)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path segment is too long',
 };
 
 /**

@@ -81,6 +81,10 @@ const ROUTES: [string, App | 404, string?][] = [
   ['/-/metrics', 404],
   ['/api/command/metrics', 404],
   ['/api/query/metrics', 404],
+  ['/api/query/metrics/', 404],
+  ['/api/query/METRICS', 404],
+  ['/api/command/Metrics/', 404],
+  ['/-/metrics/', 404],
 ];
 
 async function checkRoutes(base: string): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHarness, type Harness } from '../test-support/harness.js';
+import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 import { BODY_LIMIT_BYTES } from './http-server.js';
 
 /** What a raw request got back: status, parsed JSON body (or the text) and headers. */
@@ -37,11 +37,13 @@ describe('the HTTP server (Fastify): bodies, errors, correlation, metrics', () =
       assert.equal(r.status, 400, text);
       assert.deepEqual(r.body, { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' });
     }
-    const plain = await raw(h, 'POST', '/auth/register', 'username=eve&password=hunter2-secret', { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(plain.status, 415);
-    assert.equal(plain.body.error, 'Unsupported Media Type');
-    assert.match(plain.body.message ?? '', /application\/json/);
-    assert.doesNotMatch(JSON.stringify(plain.body), /hunter2/);
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const other = await raw(h, 'POST', '/auth/register', 'username=eve&password=hunter2-secret', { 'content-type': type });
+      assert.equal(other.status, 415, type);
+      assert.equal(other.body.error, 'Unsupported Media Type');
+      assert.match(other.body.message ?? '', /application\/json/);
+      assert.doesNotMatch(JSON.stringify(other.body), /hunter2/);
+    }
   });
 
   it(`answers 413 to a body over ${BODY_LIMIT_BYTES} bytes and keeps serving`, async () => {
@@ -60,6 +62,35 @@ describe('the HTTP server (Fastify): bodies, errors, correlation, metrics', () =
     assert.match(r.body.message ?? '', /deeper than/);
     const nul = await raw(h, 'POST', '/auth/register', JSON.stringify({ username: 'e\u0000ve', password: 'long-enough-password' }), { 'content-type': 'application/json' });
     assert.equal(nul.status, 400);
+  });
+
+  it('answers errors Fastify raises before routing (bad percent-encoding, over-long parameter) with the API error body, CORS and a correlation id', async () => {
+    const bad = await raw(h, 'GET', '/channels/%E0%A4%A/chat?token=secret-in-query', undefined, { origin: 'http://example.test' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'Bad Request');
+    assert.match(bad.body.message ?? '', /malformed URL/);
+    assert.doesNotMatch(JSON.stringify(bad.body), /secret-in-query|FST_/, 'neither the URL nor Fastify codes are echoed');
+    assert.equal(bad.headers.get('access-control-allow-origin'), '*');
+    assert.match(bad.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
+    const long = await raw(h, 'POST', `/channels/${'a'.repeat(600)}/chat/messages`, '{}', { 'content-type': 'application/json' });
+    assert.equal(long.status, 414);
+    assert.deepEqual(long.body, { statusCode: 414, error: 'URI Too Long', message: 'a path segment is too long' });
+    assert.ok(h.logs.some((l) => l.includes('http request') && l.includes('"status":414')), 'logged like any request');
+    const next = await raw(h, 'GET', '/health');
+    assert.equal(next.status, 200);
+  });
+
+  it('answers an OPTIONS that is not a CORS pre-flight with 204, as Express did', async () => {
+    const r = await raw(h, 'OPTIONS', '/me');
+    assert.equal(r.status, 204);
+  });
+
+  it('refuses a too-deep body with an Idempotency-Key with 400 before fingerprinting it (was a stack overflow, 500)', async () => {
+    const { token } = await register(h, 'deepbody');
+    const deep = `{"text":${'['.repeat(40_000)}${']'.repeat(40_000)}}`;
+    const r = await raw(h, 'POST', '/channels/deepbody/chat/messages', deep, { ...bearer(token), 'content-type': 'application/json', 'idempotency-key': 'deep-1' });
+    assert.equal(r.status, 400);
+    assert.match(r.body.message ?? '', /deeper than/);
   });
 
   it('echoes a well-formed x-correlation-id, replaces a hostile one, and sets one on errors too', async () => {

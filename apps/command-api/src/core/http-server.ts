@@ -8,13 +8,24 @@
  * - a JSON request with an empty body reads as `{}` (body-parser's behaviour; Fastify's default refuses it);
  * - malformed JSON, `__proto__`/`constructor.prototype` keys → 400 `malformed JSON body` (never the parser's message,
  *   which can quote the body); other media types → 415 (the error filter words them, json-depth.ts);
- * - `x-correlation-id` on every response, one log line and the HTTP metrics per request.
+ * - `x-correlation-id` on every response, one log line and the HTTP metrics per request, also for the errors Fastify
+ *   answers before any route runs (a malformed percent-encoding in the path, an over-long path parameter): those get
+ *   the API's error body and CORS header through `frameworkErrors` instead of Fastify's body, which quotes the URL.
+ * - an OPTIONS request that is not a CORS pre-flight gets 204, as Express's `cors` answered (bootstrap.ts).
+ *
+ * Changed from Express, on purpose: routes are case-sensitive and a trailing slash is another path (404); bodies of other
+ * media types (forms, text/plain) are refused with 415 instead of being read as an empty object.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { HttpException } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Logger } from '@eventcast/platform';
-import { correlationHook, type AppRequest } from './correlation.js';
-import { requestLogHook } from './request-log.js';
+import { CORRELATION_HEADER, correlationHook, correlationIdFrom, type AppRequest } from './correlation.js';
+import { toErrorBody } from './http-exception.filter.js';
+import { pathOf, requestLogHook } from './request-log.js';
+
+/** Records one request in the HTTP metrics: method, route template, status, seconds ({@link httpMetricsRecorder}). */
+export type HttpMetricsRecord = (method: string, route: string, status: number, seconds: number) => void;
 
 /** Largest request body accepted, bytes (100 KiB, as body-parser's default under Express). */
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -22,12 +33,29 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
 /** Methods a cross-origin browser request may use (the CORS pre-flight's `Access-Control-Allow-Methods`). */
 export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** Longest path parameter, characters (Fastify's default is 100; a longer one answers 404). */
+/** Longest path parameter, characters (Fastify's default is 100; a longer one answers 414 `URI Too Long`). */
 const MAX_PARAM_LENGTH = 512;
 
-/** The Fastify adapter Nest runs on, with the body limit of {@link BODY_LIMIT_BYTES}. */
-export function createHttpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } });
+/**
+ * The Fastify adapter Nest runs on, with the body limit of {@link BODY_LIMIT_BYTES} and Fastify's routing errors
+ * (`FST_ERR_BAD_URL` 400, `FST_ERR_MAX_PARAM_LENGTH` 414) answered like every other error: the API's error body, the
+ * correlation id and CORS headers, a log line and the metrics (route `unmatched`).
+ */
+export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord): FastifyAdapter {
+  const frameworkErrors = (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    const out = toErrorBody(new HttpException(error.message, status, { cause: error }));
+    const correlationId = correlationIdFrom(req.headers[CORRELATION_HEADER]);
+    void reply
+      .header(CORRELATION_HEADER, correlationId)
+      .header('access-control-allow-origin', '*')
+      .header('access-control-expose-headers', CORRELATION_HEADER)
+      .code(out.statusCode)
+      .send(out);
+    record(req.method, 'unmatched', out.statusCode, reply.elapsedTime / 1000);
+    logger.info({ correlationId, method: req.method, path: pathOf(req.url), status: out.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10 }, 'http request');
+  };
+  return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, frameworkErrors });
 }
 
 /** Per request: when it arrived (hrtime, ns) and whether its metrics were recorded (finish and abort can both fire). */
@@ -39,14 +67,12 @@ type TimedRequest = AppRequest & { [TIMING]?: { start: bigint; recorded: boolean
  * with prototype-poisoning protection), the correlation-id hook (`onRequest`), the request log line and the HTTP
  * metrics (`onResponse`; an aborted request counts with status 499).
  * @param fastify the adapter's instance (`app.getHttpAdapter().getInstance()`), not yet ready.
- * @param record {@link httpMetricsRecorder} of `@eventcast/platform` for this app.
+ * @param record `httpMetricsRecorder` of `@eventcast/platform` for this app.
  */
-export function installHttpHooks(
-  fastify: FastifyInstance,
-  logger: Logger,
-  record: (method: string, route: string, status: number, seconds: number) => void,
-): void {
+export function installHttpHooks(fastify: FastifyInstance, logger: Logger, record: HttpMetricsRecord): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  // JSON only: Fastify's built-in text/plain parser would hand a string to the validation pipe; now such a body is a 415.
+  fastify.removeContentTypeParser('text/plain');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (req, body, done) => {
     if (body === '') {

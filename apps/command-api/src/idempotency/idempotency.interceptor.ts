@@ -12,11 +12,11 @@
  * The principal is the API token (`token:<id>`) or the signed-in account (`account:<id>`), so keys of different
  * clients never meet. Guards run before interceptors, so `req.account` is set here.
  */
-import { applyDecorators, HttpException, Inject, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { applyDecorators, BadRequestException, HttpException, Inject, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, type Observable, of, throwError } from 'rxjs';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey, type IdempotencyErrorCode } from '@eventcast/contracts';
-import type { Logger } from '@eventcast/platform';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, type Logger } from '@eventcast/platform';
 import type { AppRequest } from '../core/correlation.js';
 import { toErrorBody, type ErrorBody } from '../core/http-exception.filter.js';
 import { LOGGER } from '../core/tokens.js';
@@ -80,6 +80,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!parsed.ok) return throwError(() => idempotencyError(400, 'invalid_idempotency_key', parsed.message));
     const key = parsed.key;
     // The request: method, path without the query's order mattering little (kept as sent), and the parsed body.
+    // canonicalJson recurses per level: a body too deep for the validation pipe is refused here first (it runs later).
+    if (jsonDepthExceeds(req.body)) return throwError(() => new BadRequestException(`JSON body nests deeper than ${MAX_JSON_DEPTH} levels`));
     const fingerprint = sha256Hex(req.method, req.originalUrl, canonicalJson(req.body ?? null));
     const scope = `http:${principal}`;
     return from(this.records.begin<StoredResponse>(scope, key, fingerprint)).pipe(
