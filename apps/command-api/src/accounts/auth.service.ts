@@ -30,8 +30,9 @@ export const VERIFIED_TOKENS_CAPACITY = 10_000;
 @Injectable()
 export class AuthService {
   /**
-   * Tokens already verified → their claims and expiry (epoch ms). HS256 verification was 5 % of command-api's CPU per
-   * chat send over HTTP (bench/results/command-path-http-fastify.md); a token is the same string on every request of a
+   * Tokens already verified → their claims and expiry (epoch ms). HS256 verification (jsonwebtoken, which also builds a
+   * secret KeyObject per call) was 5 % of command-api's CPU per chat send over HTTP in a CPU profile of the benchmark's
+   * `http` phase (bench/README.md, "Command path"); a token is the same string on every request of a
    * session and its verdict cannot change before `exp` (the secret is fixed for the process), so the check runs once per
    * token. Only tokens that verified and carry `exp` are kept: a forged or expired token is checked every time.
    */

@@ -1,7 +1,8 @@
 /**
  * The HTTP server of the command API: Nest on Fastify (`@nestjs/platform-fastify`). Fastify replaced Express because
- * the framework was most of a command's CPU: a route with the same guard, pipe and CORS cost 0.50 ms of CPU per request
- * on Express and 0.24 ms on Fastify on the benchmark machine (bench/results/command-path-http-fastify.md).
+ * the framework was most of a command's CPU: a route with the same guard, pipe and CORS costs 0.47–0.57 ms of CPU per
+ * request on Express and 0.25–0.27 ms on Fastify on the benchmark machine (bench/results/http-framework.md); the whole
+ * platform's HTTP chat send went from 761–915 to 1,390–1,546 req/s (bench/results/command-path-http-ab.md).
  *
  * What this module keeps from the Express days, so clients see the same API:
  * - bodies up to {@link BODY_LIMIT_BYTES} (body-parser's default, 100 KiB; larger → 413 `request body too large`);
