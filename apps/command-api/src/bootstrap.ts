@@ -56,7 +56,7 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
 
   let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(logger, recordHttp), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(logger, recordHttp, config.TRUSTED_PROXIES), {
       logger: new PinoNestLogger(logger),
       // The JSON parser is ours (core/http-server.ts: an empty body reads as `{}`); no urlencoded parser (a JSON API).
       bodyParser: false,

@@ -223,13 +223,19 @@ void describe('chat.send', () => {
 });
 
 /** Sends a raw WebSocket upgrade request and resolves with the HTTP status (101 when accepted). */
-function upgradeStatus(port: number): Promise<{ status: number; retryAfter: string | undefined }> {
+function upgradeStatus(port: number, forwardedFor?: string): Promise<{ status: number; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request({
       port,
       host: '127.0.0.1',
       path: '/ws',
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        ...(forwardedFor === undefined ? {} : { 'X-Forwarded-For': forwardedFor }),
+      },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
@@ -253,6 +259,20 @@ void describe('connection attempts per IP', () => {
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.retryAfter) >= 1 && Number(refused.retryAfter) <= 10);
       await assert.rejects(openClient(edge.port));
+      // Without TRUSTED_PROXIES the header is the client's word: it does not make a new client.
+      assert.equal((await upgradeStatus(edge.port, '198.51.100.9')).status, 429);
+    } finally {
+      await edge.close();
+    }
+  });
+
+  void test('behind a trusted proxy (TRUSTED_PROXIES) each viewer has its own budget, keyed on the first untrusted X-Forwarded-For hop', async () => {
+    const edge = await startRealtime({ config, logger, edge: { REALTIME_CONNECTIONS_PER_IP_PER_10S: 2, TRUSTED_PROXIES: ['127.0.0.1', '::1'] } });
+    try {
+      const a = [await upgradeStatus(edge.port, '198.51.100.1'), await upgradeStatus(edge.port, '198.51.100.1'), await upgradeStatus(edge.port, '198.51.100.1')];
+      assert.deepEqual(a.map((r) => r.status), [101, 101, 429], 'viewer A spends its budget');
+      assert.equal((await upgradeStatus(edge.port, '198.51.100.2')).status, 101, 'viewer B behind the same proxy has its own');
+      assert.equal((await upgradeStatus(edge.port, '6.6.6.6, 198.51.100.1')).status, 429, 'a spoofed left part is ignored');
     } finally {
       await edge.close();
     }

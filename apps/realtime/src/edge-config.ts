@@ -3,6 +3,8 @@
  * `loadConfig()` of @eventcast/platform). docs/chat.md, "realtime WebSocket additions".
  */
 
+import { trustedProxiesFromEnv } from '@eventcast/platform';
+
 /** Edge settings of the chat features. */
 export interface EdgeConfig {
   /** Upgrade attempts admitted per client IP per 10 s on this edge; `0` disables the limit. Default 20. */
@@ -26,6 +28,11 @@ export interface EdgeConfig {
   REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: number;
   /** The same over all channels of this edge (many rooms each below their own limit). `0` disables it. Default 1000. */
   REALTIME_CHAT_MAX_IN_FLIGHT: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the client (env `TRUSTED_PROXIES`, `trustedProxiesFromEnv` of
+   * @eventcast/platform): the per-IP upgrade limit then counts each viewer behind the proxy, not the proxy. Default none.
+   */
+  TRUSTED_PROXIES: readonly string[];
 }
 
 function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -38,7 +45,7 @@ function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number):
 
 /**
  * Reads {@link EdgeConfig} with its defaults.
- * @throws {Error} when a number is not a non-negative integer.
+ * @throws {Error} when a number is not a non-negative integer, or `TRUSTED_PROXIES` lists something else than addresses.
  */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   return {
@@ -49,5 +56,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     REALTIME_CHAT_SENDS_PER_S: nonNegativeInt(env, 'REALTIME_CHAT_SENDS_PER_S', 10) || 10,
     REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL: nonNegativeInt(env, 'REALTIME_CHAT_MAX_IN_FLIGHT_PER_CHANNEL', 500),
     REALTIME_CHAT_MAX_IN_FLIGHT: nonNegativeInt(env, 'REALTIME_CHAT_MAX_IN_FLIGHT', 1000),
+    TRUSTED_PROXIES: trustedProxiesFromEnv(env),
   };
 }

@@ -89,6 +89,8 @@ export interface GatewayDeps {
   verifier: TokenVerifier;
   chat: ChatSendHandler;
   ipLimiter: IpRateLimiter;
+  /** The client address of an upgrade from its peer address and `X-Forwarded-For` (`clientAddressResolver` of @eventcast/platform). */
+  clientAddress: (peer: string, forwardedFor: string | undefined) => string;
   /** Called when a signed-in socket subscribes (warms the channel-id cache for its first send). */
   prefetchChannel: (channel: string) => void;
   logger: Logger;
@@ -244,7 +246,8 @@ export function createGateway(deps: GatewayDeps): WebSocketBehavior<Connection> 
 
     upgrade: (res, req, context) => {
       if (deps.isShuttingDown()) return refuse(res, '503 Service Unavailable', 'shutting down');
-      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const forwardedFor = req.getHeader('x-forwarded-for');
+      const ip = deps.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), forwardedFor === '' ? undefined : forwardedFor);
       const waitMs = deps.ipLimiter.tryAcquire(ip);
       if (waitMs > 0) return refuse(res, '429 Too Many Requests', 'too many connection attempts', Math.ceil(waitMs / 1000));
       const token = req.getQuery('token');

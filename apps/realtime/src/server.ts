@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { natsConnectionOptions, type Config, type Logger } from '@eventcast/platform';
+import { clientAddressResolver, natsConnectionOptions, type Config, type Logger } from '@eventcast/platform';
 import { AudienceTracker, loadAudienceOptions, type AudienceOptions } from './audience.js';
 import { TokenVerifier } from './auth.js';
 import { ChannelDirectory } from './channel-directory.js';
@@ -127,6 +127,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<RealtimeS
       verifier: new TokenVerifier(config.JWT_SECRET),
       chat,
       ipLimiter,
+      clientAddress: clientAddressResolver(edge.TRUSTED_PROXIES),
       prefetchChannel: (channel) => void directory.resolve(channel).catch(() => undefined),
       logger: log,
       limits,

@@ -10,3 +10,4 @@ export * from './wait-for.js';
 export * from './json-depth.js';
 export * from './publish-proof.js';
 export * from './jwt-key.js';
+export * from './client-address.js';

@@ -195,6 +195,25 @@ describe('accounts over HTTP', () => {
   });
 });
 
+describe('auth rate limit behind a trusted proxy (TRUSTED_PROXIES)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: 2, TRUSTED_PROXIES: ['127.0.0.1', '::1'] });
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('gives every client behind the proxy its own budget, keyed on the first untrusted X-Forwarded-For hop', async () => {
+    const login = (xff: string) => h.http('POST', '/auth/login', { username: 'x', password: 'yyyyyyyy' }, { 'x-forwarded-for': xff });
+    const a = [await login('198.51.100.1'), await login('198.51.100.1'), await login('198.51.100.1')].map((r) => r.status);
+    assert.deepEqual(a, [401, 401, 429], 'client A spends its budget');
+    assert.equal((await login('198.51.100.2')).status, 401, 'client B behind the same proxy still has its own');
+    // A client that prepends a fake address to the header is still keyed on the address the proxy appended.
+    assert.equal((await login('6.6.6.6, 198.51.100.1')).status, 429, 'spoofed left part ignored');
+  });
+});
+
 describe('auth rate limit', () => {
   let h: Harness;
   before(async () => {
@@ -218,6 +237,12 @@ describe('auth rate limit', () => {
     assert.equal(r.body['message'], authThrottledMessage(3, retryAfter));
     assert.match(String(r.body['message']), /^Too many sign-in and sign-up attempts from your network: 3 per minute are allowed\. Try again in \d+ seconds?\.$/);
     assert.equal((await h.http('GET', '/health')).status, 200);
+  });
+
+  it('keys the limit on the socket peer without TRUSTED_PROXIES: a client cannot dodge it with X-Forwarded-For', async () => {
+    // The first test spent this address's budget; a forged header does not make a new client.
+    const r = await h.http('POST', '/auth/login', { username: 'x', password: 'yyyyyyyy' }, { 'x-forwarded-for': '198.51.100.77' });
+    assert.equal(r.status, 429);
   });
 
   it('shows the RTMPS URL only when RTMPS is on (INGEST_TLS_CERT_FILE or RTMPS_PUBLIC_URL)', async () => {

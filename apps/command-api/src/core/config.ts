@@ -28,6 +28,11 @@ export type CommandApiConfig = Pick<
   Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>> & {
   /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
   AUTH_RATE_LIMIT_PER_MINUTE?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the client (env `TRUSTED_PROXIES`, `trustedProxiesFromEnv` of
+   * @eventcast/platform); absent or empty: the client is the socket's peer.
+   */
+  TRUSTED_PROXIES?: readonly string[];
   /** Webhook URLs may name private/loopback hosts (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`, default false). */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
   /** Seals restream keys for the ingest (`RESTREAM_KEY_SECRET`, 64 hex; default: the all-zero development key). */

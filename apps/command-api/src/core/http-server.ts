@@ -41,8 +41,10 @@ const MAX_PARAM_LENGTH = 512;
  * The Fastify adapter Nest runs on, with the body limit of {@link BODY_LIMIT_BYTES} and Fastify's routing errors
  * (`FST_ERR_BAD_URL` 400, `FST_ERR_MAX_PARAM_LENGTH` 414) answered like every other error: the API's error body, the
  * correlation id and CORS headers, a log line and the metrics (route `unmatched`).
+ * @param trustedProxies `TRUSTED_PROXIES` (see client-address.ts of @eventcast/platform): the client address of a
+ *   request is read from `X-Forwarded-For` only when it came through these; empty: the socket's peer.
  */
-export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord): FastifyAdapter {
+export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord, trustedProxies: readonly string[] = []): FastifyAdapter {
   const frameworkErrors = (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
     const out = toErrorBody(new HttpException(error.message, status, { cause: error }));
@@ -56,7 +58,13 @@ export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord): Fa
     record(req.method, 'unmatched', out.statusCode, reply.elapsedTime / 1000);
     logger.info({ correlationId, method: req.method, path: pathOf(req.url), status: out.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10 }, 'http request');
   };
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, frameworkErrors });
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    // `request.ip` (the sign-in/sign-up budget's key) from X-Forwarded-For only through these proxies (proxy-addr).
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+  });
 }
 
 /** Per request: when it arrived (hrtime, ns) and whether its metrics were recorded (finish and abort can both fire). */
