@@ -185,10 +185,15 @@ void describe('projector leadership (two query-api processes, one read-model dat
         "SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventcast-projector-lock' AND datname = current_database()) t",
       );
       assert.equal(rows[0]?.n, 1, 'one lock session (the leader holds the only one)');
+      // Losing the lock first stops consumption (the in-flight batch finishes, the JetStream consumer closes) and only
+      // then competes again: 30 s, not 15, because this once took longer in CI with the long ffmpeg tests running
+      // beside it (not reproduced alone or under busy loops). On a timeout the leader's log says which step hung.
       await waitFor(async () => {
         const r = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
         return r.rows[0]?.n === 1;
-      }, 15_000, 'the leader to take the lock again');
+      }, 30_000, 'the leader to take the lock again').catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; its log:\n${follower.output().split('\n').slice(-40).join('\n')}`, { cause: err });
+      });
     } finally {
       await admin.end();
     }
