@@ -18,12 +18,12 @@
  * media types (forms, text/plain) are refused with 415 instead of being read as an empty object.
  */
 import { HttpException } from '@nestjs/common';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Logger } from '@eventcast/platform';
-import { CORRELATION_HEADER, correlationHook, correlationIdFrom, type AppRequest } from './correlation.js';
+import { CORRELATION_HEADER, correlationHook, type AppRequest } from './correlation.js';
 import { toErrorBody } from './http-exception.filter.js';
-import { pathOf, requestLogHook } from './request-log.js';
+import { requestLogHook } from './request-log.js';
 
 /** Records one request in the HTTP metrics: method, route template, status, seconds ({@link httpMetricsRecorder}). */
 export type HttpMetricsRecord = (method: string, route: string, status: number, seconds: number) => void;
@@ -45,18 +45,16 @@ const MAX_PARAM_LENGTH = 512;
  *   request is read from `X-Forwarded-For` only when it came through these; empty: the socket's peer.
  */
 export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord, trustedProxies: readonly string[] = []): FastifyAdapter {
-  const frameworkErrors = (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+  const log = requestLogHook(logger);
+  const done = (): void => undefined;
+  const frameworkErrors = (error: FastifyError, req: AppRequest, reply: FastifyReply): void => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
     const out = toErrorBody(new HttpException(error.message, status, { cause: error }));
-    const correlationId = correlationIdFrom(req.headers[CORRELATION_HEADER]);
-    void reply
-      .header(CORRELATION_HEADER, correlationId)
-      .header('access-control-allow-origin', '*')
-      .header('access-control-expose-headers', CORRELATION_HEADER)
-      .code(out.statusCode)
-      .send(out);
+    // Fastify runs no hooks on this path: the correlation id and the log line come from the same hooks as elsewhere.
+    correlationHook(req, reply, done);
+    void reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', CORRELATION_HEADER).code(out.statusCode).send(out);
     record(req.method, 'unmatched', out.statusCode, reply.elapsedTime / 1000);
-    logger.info({ correlationId, method: req.method, path: pathOf(req.url), status: out.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10 }, 'http request');
+    log(req, reply, done);
   };
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
