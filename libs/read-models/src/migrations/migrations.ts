@@ -83,6 +83,13 @@ export class InCodeMigrationProvider implements MigrationProvider {
 }
 
 /**
+ * Advisory lock key pair that serialises the creation of the `readmodels` schema by processes starting at once:
+ * namespace 7_341_003 (beside the store's migration lock 7_341_001, the publisher's 7_341_002, the rebuild's 7_341_004
+ * and the projector's 7_341_005). The migrations themselves are serialised by Kysely's migration lock table.
+ */
+export const READ_MODEL_MIGRATION_LOCK: readonly [number, number] = [7_341_003, 0];
+
+/**
  * Creates the `readmodels` schema if needed and applies pending migrations (bookkeeping tables
  * `readmodels.kysely_migration*`). Idempotent.
  * @param db a Kysely instance on the target database (any schema binding; the migrator qualifies names itself).
@@ -90,7 +97,13 @@ export class InCodeMigrationProvider implements MigrationProvider {
  * @throws {Error} the first failing migration's error; that migration's transaction is rolled back.
  */
 export async function migrateReadModels(db: Kysely<unknown>): Promise<string[]> {
-  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(READMODELS_SCHEMA)}`.execute(db);
+  // Two processes starting at once (query-api replicas, ops): `CREATE SCHEMA IF NOT EXISTS` is not atomic in
+  // PostgreSQL — the loser of the race fails with a unique violation on pg_namespace — so it runs under a
+  // transaction-level advisory lock; the second waits for the first's commit and then sees the schema.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${READ_MODEL_MIGRATION_LOCK[0]}::int, ${READ_MODEL_MIGRATION_LOCK[1]}::int)`.execute(trx);
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(READMODELS_SCHEMA)}`.execute(trx);
+  });
   const migrator = new Migrator({
     db,
     provider: new InCodeMigrationProvider(readModelMigrations),
