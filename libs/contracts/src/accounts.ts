@@ -10,11 +10,36 @@ export interface AccountRef {
   username: string;
 }
 
-/** Reply of `POST /auth/register` and `POST /auth/login`: an HS256 JWT (7 days) for `Authorization: Bearer`. */
+/**
+ * Reply of `POST /auth/register`, `POST /auth/login` and `POST /auth/refresh` (docs/contracts.md "Sessions"): a short-lived
+ * HS256 access token (JWT, {@link DEFAULT_ACCESS_TOKEN_TTL_SECONDS} by default) for `Authorization: Bearer` and the
+ * realtime edge's `auth` frame. The refresh token travels only in the {@link REFRESH_COOKIE_NAME} cookie (HttpOnly).
+ */
 export interface AuthResult {
   token: string;
+  /** When `token` expires (ISO-8601): refresh before it. */
+  expiresAt: string;
   account: AccountRef;
 }
+
+/** Name of the refresh-token cookie (HttpOnly, SameSite=Strict, Secure when served over TLS; Path `/`). */
+export const REFRESH_COOKIE_NAME = 'eventcast_refresh';
+
+/** Default lifetime of an access token, seconds (`AUTH_ACCESS_TOKEN_TTL_SECONDS`): 15 minutes. */
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
+
+/** Default idle lifetime of a session, days (`AUTH_SESSION_IDLE_DAYS`): a refresh token unused this long is refused. */
+export const DEFAULT_SESSION_IDLE_DAYS = 30;
+
+/**
+ * `code` of a refused `POST /auth/refresh` (401; the cookie is cleared): no or malformed cookie, or a token this platform
+ * never issued (`refresh_token_invalid`); a token already rotated out — the whole session is revoked
+ * (`refresh_token_reused`); a session that was logged out or revoked (`session_ended`), idle past its expiry
+ * (`session_expired`), older than the account's "log out everywhere" (`session_revoked`), or unknown
+ * (`session_not_found`).
+ */
+export const SESSION_REFUSAL_CODES = ['refresh_token_invalid', 'refresh_token_reused', 'session_ended', 'session_expired', 'session_revoked', 'session_not_found'] as const;
+export type SessionRefusalCode = (typeof SESSION_REFUSAL_CODES)[number];
 
 /** Reply of `GET /me`. */
 export interface Me {

@@ -11,3 +11,4 @@ export * from './broadcast-health/broadcast-health.decider.js';
 export * from './restream/restream.decider.js';
 export * from './clip/clip.decider.js';
 export * from './publish/publish-authorization.decider.js';
+export * from './session/session.decider.js';

@@ -21,6 +21,7 @@ import { integrationEventSchemas } from './integrations.js';
 import { streamHealthEventSchemas } from './stream-health.js';
 import { restreamEventSchemas } from './restream.js';
 import { recordingEventSchemas } from './recording.js';
+import { sessionEventSchemas } from './sessions.js';
 
 const uuid = z.uuid();
 /** Usernames: 3–24 chars of `a-z`, `0-9`, `_`, stored lower-case. */
@@ -105,6 +106,7 @@ export const eventSchemas = {
   ...streamHealthEventSchemas,
   ...restreamEventSchemas,
   ...recordingEventSchemas,
+  ...sessionEventSchemas,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -156,6 +158,10 @@ export const eventVersions: { readonly [T in EventType]: number } = {
   BroadcastRecordingDeleted: 1,
   ClipCreated: 1,
   ClipDeleted: 1,
+  SessionStarted: 1,
+  SessionRefreshed: 1,
+  SessionEnded: 1,
+  AllSessionsEnded: 1,
 };
 
 /** Lifts `data` of version `from` to version `from + 1`. */

@@ -9,3 +9,4 @@ export * from './wire.js';
 export * from './redact.js';
 export * from './stream-health.js';
 export * from './recording.js';
+export * from './sessions.js';

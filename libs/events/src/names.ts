@@ -20,6 +20,7 @@ export const Category = {
   Health: 'health',
   Restream: 'restream',
   Clip: 'clip',
+  Session: 'session',
 } as const;
 export type Category = (typeof Category)[keyof typeof Category];
 
@@ -68,6 +69,8 @@ export const streams = {
   restream: (channelId: string) => streamName(Category.Restream, channelId),
   /** One clip: `ClipCreated`, `ClipDeleted` (issue 11 item 5). */
   clip: (clipId: string) => streamName(Category.Clip, clipId),
+  /** One sign-in session (refresh-token family): `SessionStarted`, `SessionRefreshed`, `SessionEnded` (issue 13). */
+  session: (sessionId: string) => streamName(Category.Session, sessionId),
 };
 
 /** Channel token of the subject of an event that names no channel (see {@link eventSubject}). */

@@ -20,9 +20,11 @@ export type AccountCommand =
   /** Chooses the channel's latency mode (issue 10 item 2); nothing is recorded when it is already the current one. */
   | { type: 'SetLatencyMode'; latencyMode: LatencyMode }
   /** Whether the channel keeps its broadcasts as VODs (issue 11 item 1); nothing is recorded when unchanged. */
-  | { type: 'SetRecording'; enabled: boolean };
+  | { type: 'SetRecording'; enabled: boolean }
+  /** "Log out everywhere" (issue 13 item 1): every session started before it is refused from now on. */
+  | { type: 'EndAllSessions' };
 
-export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged' | 'ChannelRecordingChanged'>;
+export type AccountEvent = EventOf<'AccountRegistered' | 'StreamKeyIssued' | 'StreamKeyRotated' | 'ChannelInfoUpdated' | 'ChannelLatencyModeChanged' | 'ChannelRecordingChanged' | 'AllSessionsEnded'>;
 
 export type AccountState =
   | { status: 'unregistered' }
@@ -38,6 +40,8 @@ export type AccountState =
       latencyMode: LatencyMode;
       /** Whether broadcasts are kept as VODs: true until the owner turns it off (`ChannelRecordingChanged`). */
       recordingEnabled: boolean;
+      /** "Log out everywhere" generation: sessions started with a lower one are refused (0 until the first). */
+      sessionGeneration: number;
     };
 
 function registered(state: AccountState): Extract<AccountState, { status: 'registered' }> {
@@ -50,6 +54,7 @@ function keyEvent(accountId: string, key: StreamKeyMaterial): EventData<'StreamK
 }
 
 /** Decider of the account/channel aggregate. Errors: `account_exists`, `account_not_found`.
+ * `EndAllSessions` always records `AllSessionsEnded` with the next generation (docs/contracts.md "Sessions").
  * `SetRecording` and `SetLatencyMode` record nothing when the setting is already the requested one. */
 export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState> = {
   initialState: () => ({ status: 'unregistered' }),
@@ -87,6 +92,10 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
         if (command.enabled === s.recordingEnabled) return [];
         return [{ type: 'ChannelRecordingChanged', data: { channelId: s.accountId, username: s.username, enabled: command.enabled } }];
       }
+      case 'EndAllSessions': {
+        const s = registered(state);
+        return [{ type: 'AllSessionsEnded', data: { accountId: s.accountId, generation: s.sessionGeneration + 1 } }];
+      }
       default:
         return assertNever(command);
     }
@@ -105,6 +114,7 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
           category: '',
           latencyMode: DEFAULT_LATENCY_MODE,
           recordingEnabled: true,
+          sessionGeneration: 0,
         };
       case 'StreamKeyIssued':
       case 'StreamKeyRotated': {
@@ -123,6 +133,10 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
       case 'ChannelRecordingChanged': {
         const s = registered(state);
         return { ...s, recordingEnabled: event.data.enabled };
+      }
+      case 'AllSessionsEnded': {
+        const s = registered(state);
+        return { ...s, sessionGeneration: event.data.generation };
       }
       default:
         return assertNever(event);

@@ -72,6 +72,7 @@ export const publishAuthorizationDecider: Decider<PublishAuthorizationCommand, P
       case 'ChannelInfoUpdated':
       case 'ChannelLatencyModeChanged':
       case 'ChannelRecordingChanged':
+      case 'AllSessionsEnded':
         return { ...state, account: accountDecider.evolve(state.account, event) };
       case 'BroadcastStarted':
       case 'BroadcastEnded':
