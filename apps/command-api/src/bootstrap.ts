@@ -8,6 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
 import { createLogger, httpMetricsRecorder, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
@@ -26,6 +27,11 @@ export interface CommandApi {
   /** The HTTP port actually bound. */
   port: number;
   close(): Promise<void>;
+}
+
+/** Whether a request URL is under `/auth/` (the routes of the refresh cookie). */
+function isAuthPath(url: string | undefined): boolean {
+  return url !== undefined && (url === '/auth' || url.startsWith('/auth/') || url.startsWith('/auth?'));
 }
 
 /** Options for tests and embedding. */
@@ -68,7 +74,16 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   try {
     // Every method the API has: @fastify/cors allows only GET, HEAD and POST unless told (Express's `cors` allowed all);
     // and an OPTIONS without the pre-flight headers gets 204, not @fastify/cors's plain-text 400 (as on Express).
-    app.enableCors({ origin: '*', methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER], strictPreflight: false });
+    // `/auth/*` answers with credentials (the refresh cookie, docs/contracts.md "Sessions") for the request's origin (or
+    // only those of CORS_ORIGINS); every other route is a bearer-token API open to any origin.
+    const cors = { methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER], strictPreflight: false };
+    const authOrigins = config.CORS_ORIGINS ? [...config.CORS_ORIGINS] : true;
+    app.enableCors({
+      ...cors,
+      delegator: (req, cb) => cb(null, isAuthPath(req.url) ? { ...cors, origin: authOrigins, credentials: true } : { ...cors, origin: '*' }),
+    });
+    // Cookies (@fastify/cookie): read on `/auth/*` only, set there as the refresh token.
+    await app.register(fastifyCookie);
     installHttpHooks(app.getHttpAdapter().getInstance(), logger, recordHttp);
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new HttpExceptionFilter(logger));

@@ -24,7 +24,7 @@ describe('accounts over HTTP', () => {
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as { sub: string; username: string; exp: number; iat: number };
     assert.equal(claims.sub, reg.body.account.id);
     assert.equal(claims.username, 'alice_1');
-    assert.equal(claims.exp - claims.iat, 7 * 24 * 3600);
+    assert.equal(claims.exp - claims.iat, 15 * 60, "a short-lived access token (15 min by default)");
 
     const login = await h.http<{ token: string; account: { id: string } }>('POST', '/auth/login', { username: 'ALICE_1', password: PASSWORD });
     assert.equal(login.status, 200);
@@ -141,7 +141,7 @@ describe('accounts over HTTP', () => {
     const r = await h.http<{ account: { id: string } }>('POST', '/auth/register', { username: 'grace', password: PASSWORD }, { 'x-correlation-id': 'corr-grace-1' });
     assert.equal(r.headers.get('x-correlation-id'), 'corr-grace-1');
     const events = (await h.allEvents()).filter((e) => e.metadata.correlationId === 'corr-grace-1');
-    assert.deepEqual(events.map((e) => e.type).sort(), ['AccountRegistered', 'StreamKeyIssued', 'UsernameClaimed']);
+    assert.deepEqual(events.map((e) => e.type).sort(), ['AccountRegistered', 'SessionStarted', 'StreamKeyIssued', 'UsernameClaimed']);
     assert.ok(events.every((e) => e.metadata.actorId === r.body.account.id));
     assert.ok(h.logs.some((l) => l.includes('corr-grace-1')));
     const generated = await h.http('GET', '/health');
@@ -153,11 +153,17 @@ describe('accounts over HTTP', () => {
     const { token } = await register(h, 'heidi', password);
     const keys = [(await h.http<{ streamKey: string }>('GET', '/me/stream-key', undefined, bearer(token))).body.streamKey];
     keys.push((await h.http<{ streamKey: string }>('POST', '/me/stream-key/rotate', undefined, bearer(token))).body.streamKey);
-    await h.http('POST', '/auth/login', { username: 'heidi', password });
+    const login = await h.http('POST', '/auth/login', { username: 'heidi', password });
     await h.http('POST', '/auth/login', { username: 'heidi', password: `${password}x` });
+    // session tokens: the refresh token (cookie) and its MAC, before and after a rotation, and the access token
+    const refresh = /eventcast_refresh=([^;]+)/.exec(login.headers.getSetCookie().join('\n'))?.[1] ?? '';
+    assert.ok(refresh, 'login set the refresh cookie');
+    const rotated = await fetch(`http://127.0.0.1:${h.api.port}/auth/refresh`, { method: 'POST', headers: { cookie: `eventcast_refresh=${refresh}` } });
+    const next = /eventcast_refresh=([^;]+)/.exec(rotated.headers.getSetCookie().join('\n'))?.[1] ?? '';
+    const tokens = [refresh, decodeURIComponent(refresh).split('.')[2]!, next, decodeURIComponent(next).split('.')[2]!, String(login.body['token'])];
     const stored = JSON.stringify(await h.allEvents());
     const logs = h.logs.join('\n');
-    for (const secret of [password, ...keys]) {
+    for (const secret of [password, ...keys, ...tokens]) {
       assert.ok(!stored.includes(secret), 'secret in an event');
       assert.ok(!logs.includes(secret), 'secret in a log line');
     }

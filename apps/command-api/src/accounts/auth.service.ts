@@ -1,6 +1,7 @@
 /**
- * Credentials and tokens: login against the account aggregate, and HS256 JWTs (`sub` = account id, `username`
- * claim, 7 days, from JwtModule's options).
+ * Credentials and tokens: login against the account aggregate, and HS256 access tokens (`sub` = account id,
+ * `username`, `sid` = session id; lifetime `AUTH_ACCESS_TOKEN_TTL_SECONDS`, 15 min by default, from JwtModule's options).
+ * Sessions and refresh tokens: sessions.ts.
  */
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
@@ -43,10 +44,15 @@ export class AuthService {
     private readonly accounts: AccountReader,
   ) {}
 
-  /** Signs an access token for `account`. */
-  issueToken(account: AccountRef): Promise<string> {
-    const claims: TokenClaims = { sub: account.id, username: account.username };
-    return this.jwt.signAsync(claims);
+  /**
+   * Signs an access token for `account` in session `sessionId` (claims `sub`, `username`, `sid`; `exp` after the
+   * module's `AUTH_ACCESS_TOKEN_TTL_SECONDS`).
+   * @returns the JWT and its expiry.
+   */
+  async issueToken(account: AccountRef, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
+    const token = await this.jwt.signAsync({ sub: account.id, username: account.username, sid: sessionId });
+    const exp = (this.jwt.decode<{ exp?: number } | null>(token) ?? {}).exp;
+    return { token, expiresAt: new Date(typeof exp === 'number' ? exp * 1000 : Date.now()) };
   }
 
   /**

@@ -28,6 +28,18 @@ export type CommandApiConfig = Pick<
   Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>> & {
   /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
   AUTH_RATE_LIMIT_PER_MINUTE?: number;
+  /** Lifetime of access tokens, seconds (env `AUTH_ACCESS_TOKEN_TTL_SECONDS`, default 900: 15 min). */
+  AUTH_ACCESS_TOKEN_TTL_SECONDS?: number;
+  /** Idle lifetime of a session (its refresh token), days (env `AUTH_SESSION_IDLE_DAYS`, default 30). */
+  AUTH_SESSION_IDLE_DAYS?: number;
+  /** When the refresh cookie is `Secure` (env `AUTH_COOKIE_SECURE`: auto (default), always, never). */
+  AUTH_COOKIE_SECURE?: 'auto' | 'always' | 'never';
+  /**
+   * Origins allowed to call `/auth/*` with credentials (the refresh cookie; env `CORS_ORIGINS`, comma-separated);
+   * absent: any origin's request is answered for its own origin (the cookie is SameSite=Strict, so a cross-site page
+   * never gets it sent). Other routes answer every origin (`*`, bearer tokens only).
+   */
+  CORS_ORIGINS?: readonly string[];
   /**
    * Reverse proxies whose `X-Forwarded-For` names the client (env `TRUSTED_PROXIES`, `trustedProxiesFromEnv` of
    * @eventcast/platform); absent or empty: the client is the socket's peer.
@@ -87,4 +99,26 @@ export function authRateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error('invalid configuration: AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer');
   return n;
+}
+
+/**
+ * Reads the session settings: `AUTH_ACCESS_TOKEN_TTL_SECONDS` (integer 30–86 400, default 900) and
+ * `AUTH_SESSION_IDLE_DAYS` (integer 1–365, default 30).
+ * @throws {Error} when one is set to anything else.
+ */
+export function sessionSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { AUTH_ACCESS_TOKEN_TTL_SECONDS: number; AUTH_SESSION_IDLE_DAYS: number } {
+  const int = (name: string, min: number, max: number, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`invalid configuration: ${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  return { AUTH_ACCESS_TOKEN_TTL_SECONDS: int('AUTH_ACCESS_TOKEN_TTL_SECONDS', 30, 86_400, 900), AUTH_SESSION_IDLE_DAYS: int('AUTH_SESSION_IDLE_DAYS', 1, 365, 30) };
+}
+
+/** Reads `CORS_ORIGINS` (comma-separated origins such as `https://example.com`); undefined when unset or empty. */
+export function corsOriginsFromEnv(env: NodeJS.ProcessEnv = process.env): readonly string[] | undefined {
+  const list = (env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  return list.length > 0 ? list : undefined;
 }

@@ -10,7 +10,8 @@ export class AccountRefDto implements AccountRef {
 
 /** Reply of register and login. */
 export class AuthResponseDto implements AuthResult {
-  @ApiProperty({ description: 'HS256 JWT, 7 days; send as `Authorization: Bearer <token>`' }) token!: string;
+  @ApiProperty({ description: 'HS256 access token (JWT, 15 min by default); send as `Authorization: Bearer <token>`' }) token!: string;
+  @ApiProperty({ format: 'date-time', description: 'when `token` expires: refresh before (POST /auth/refresh with the cookie)' }) expiresAt!: string;
   @ApiProperty({ type: AccountRefDto }) account!: AccountRefDto;
 }
 
