@@ -1,17 +1,22 @@
 /**
  * Accounts for the whole-platform tests: register one through command-api's `POST /auth/register` and sign a
- * Chromium page in as it (the web app keeps its session in `localStorage['eventcast.session']`, see
- * apps/web/src/lib/session.svelte.ts).
+ * Chromium page in as it (the web app's session is the HttpOnly refresh cookie, restored on every page load: see
+ * apps/web/src/lib/session.svelte.ts and docs/contracts.md "Sessions").
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 
-/** A registered account and its bearer JWT. */
+/** A registered account, its access token (15 min) and where it was registered. */
 export interface TestAccount {
   id: string;
   username: string;
   token: string;
+  /** command-api's URL (sign-ins of pages go there). */
+  commandApiUrl: string;
 }
+
+/** The password of every test account. */
+export const TEST_PASSWORD = 'a long enough password';
 
 /**
  * Registers `username` with a fixed valid password at `commandApiUrl` (e.g. `env.platform.urls.commandApi`).
@@ -21,21 +26,39 @@ export async function registerAccount(commandApiUrl: string, username: string): 
   const res = await fetch(`${commandApiUrl}/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: 'a long enough password' }),
+    body: JSON.stringify({ username, password: TEST_PASSWORD }),
   });
   const text = await res.text();
   assert.equal(res.status, 201, text);
   const body = JSON.parse(text) as { token: string; account: { id: string; username: string } };
-  return { ...body.account, token: body.token };
+  return { ...body.account, token: body.token, commandApiUrl };
 }
 
 /**
- * Stores `account`'s session in the page's localStorage, as the web app's login does; the page must already be on
- * the web app's origin, and the app reads the session on the next navigation.
+ * Logs `account` in through `POST /auth/login` (a new session of its own).
+ * @returns the refresh token of the reply's cookie.
+ */
+export async function loginRefreshToken(account: TestAccount): Promise<string> {
+  const res = await fetch(`${account.commandApiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: account.username, password: TEST_PASSWORD }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const value = /^eventcast_refresh=([^;]*)/.exec(res.headers.getSetCookie().find((c) => c.startsWith('eventcast_refresh=')) ?? '')?.[1];
+  assert.ok(value, 'login sets the refresh cookie');
+  return decodeURIComponent(value);
+}
+
+/**
+ * Signs `page`'s browser context in as `account` the way a login does: a new session ({@link loginRefreshToken}) whose
+ * HttpOnly refresh cookie is put in the context for command-api's host; the web app restores the session from it on
+ * the next navigation. Each call starts its own session, so pages in different contexts never share (and so never
+ * reuse) a refresh token.
  */
 export async function signInPage(page: Page, account: TestAccount): Promise<void> {
-  const session = JSON.stringify({ token: account.token, account: { id: account.id, username: account.username } });
-  await page.evaluate((s) => localStorage.setItem('eventcast.session', s), session);
+  const value = await loginRefreshToken(account);
+  await page.context().addCookies([{ name: 'eventcast_refresh', value: encodeURIComponent(value), url: account.commandApiUrl, httpOnly: true, sameSite: 'Strict' }]);
 }
 
 /**

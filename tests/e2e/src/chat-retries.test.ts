@@ -16,15 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createEventStore, type EventStore } from '@eventcast/event-store';
 import { loadConfig } from '@eventcast/platform';
-import { openPageAs } from './accounts.js';
+import { openPageAs, registerAccount, type TestAccount } from './accounts.js';
 import { eventually, launchChromium, ROOT, startE2ePlatform, type E2eEnv } from './harness.js';
 import { connectEdge, type EdgeClient, type Frame } from './ws-client.js';
 
-interface Account {
-  token: string;
-  id: string;
-  username: string;
-}
+type Account = TestAccount;
 
 describe('chat retries never duplicate, across an edge restart', () => {
   const jwtSecret = randomBytes(32).toString('hex');
@@ -35,16 +31,7 @@ describe('chat retries never duplicate, across an edge restart', () => {
   let browser: Browser | undefined;
   const clients: EdgeClient[] = [];
 
-  async function register(username: string): Promise<Account> {
-    const res = await fetch(`${env.platform.urls.commandApi}/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: 'a long enough password' }),
-    });
-    const json = (await res.json()) as { token: string; account: { id: string; username: string } };
-    assert.equal(res.status, 201, JSON.stringify(json));
-    return { token: json.token, ...json.account };
-  }
+  const register = (username: string): Promise<Account> => registerAccount(env.platform.urls.commandApi, username);
 
   /** A socket on the current edge, signed in as `account` (or a guest), subscribed to `channel`. */
   async function viewer(account: Account | null, channel: string): Promise<EdgeClient> {

@@ -1,48 +1,53 @@
 /**
- * The signed-in user: the JWT from register/login, kept in localStorage so it survives reloads.
- * The token's `exp` claim is checked locally; the APIs stay the authority (a 401 logs out).
+ * The signed-in user (docs/contracts.md "Sessions"). The access token (a JWT of ~15 min) lives in memory only — never
+ * in localStorage or sessionStorage, where any injected script could read it long after; the session itself is the
+ * HttpOnly refresh cookie that command-api sets on sign-in and rotates on every `POST /auth/refresh`.
+ * - On start (each page load) the session is restored by one refresh: {@link Session.ready} turns true when that
+ *   settled, so pages redirect to the login only after it.
+ * - The access token is refreshed {@link REFRESH_AHEAD_MS} before it expires, when the tab becomes visible with an
+ *   expired or expiring token, and when an API answered 401 ({@link Session.handleUnauthorized}).
+ * - Tabs share the cookie, so refreshes are serialised across tabs with the Web Locks API: two requests carrying the
+ *   same refresh token would count as reuse and revoke the session (RFC 9700 §4.14.2). A tab that refreshed tells the
+ *   others on a BroadcastChannel (new token, sign-in, sign-out), so they rarely need a refresh of their own.
  */
-import type { Account, AuthResult } from './api.ts';
+import { untrack } from 'svelte';
+import { logoutEverywhere, logoutSession, refreshSession, type Account, type AuthResult } from './api.ts';
+import { ApiError } from './api/http.ts';
 
-const STORAGE_KEY = 'eventcast.session';
+/** Refresh this long before the access token expires, ms. */
+export const REFRESH_AHEAD_MS = 60_000;
+/** After a failed refresh that was not a refusal (network, 5xx), try again after this long, ms. */
+const RETRY_MS = 15_000;
+/** Web Locks name of the refresh, and the BroadcastChannel of the tabs. */
+const LOCK = 'eventcast.session.refresh';
+const CHANNEL = 'eventcast.session';
+/** Where earlier versions kept the token (removed on start). */
+const LEGACY_STORAGE_KEY = 'eventcast.session';
 
-interface StoredSession {
+interface ActiveSession {
 	token: string;
+	/** Access token expiry, ms since the epoch. */
+	expiresAtMs: number;
 	account: Account;
 }
 
-function decodeExp(token: string): number | null {
-	try {
-		const part = token.split('.')[1];
-		if (!part) return null;
-		const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-		const claims = JSON.parse(json) as { exp?: unknown };
-		return typeof claims.exp === 'number' ? claims.exp * 1000 : null;
-	} catch {
-		return null;
-	}
+type TabMessage = { type: 'signed-in'; result: AuthResult } | { type: 'signed-out' };
+
+function toActive(result: AuthResult): ActiveSession {
+	const expiresAtMs = Date.parse(result.expiresAt);
+	return { token: result.token, account: result.account, expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : Date.now() + 60_000 };
 }
 
-function load(): StoredSession | null {
-	if (typeof localStorage === 'undefined') return null;
-	try {
-		const raw = localStorage.getItem(STORAGE_KEY);
-		if (!raw) return null;
-		const s = JSON.parse(raw) as StoredSession;
-		if (typeof s?.token !== 'string' || typeof s?.account?.username !== 'string') return null;
-		const exp = decodeExp(s.token);
-		if (exp !== null && exp <= Date.now()) {
-			localStorage.removeItem(STORAGE_KEY);
-			return null;
-		}
-		return s;
-	} catch {
-		return null;
-	}
-}
-
+/** The session of this tab; one instance ({@link session}). */
 class Session {
-	current = $state<StoredSession | null>(load());
+	current = $state<ActiveSession | null>(null);
+	/** False until the first restore settled (a page must not send a signed-in user to the login before). */
+	ready = $state(false);
+	private timer: ReturnType<typeof setTimeout> | undefined;
+	private channel: BroadcastChannel | null = null;
+	private inflight: Promise<boolean> | null = null;
+	/** The restore was started (plain field: {@link start} must read no reactive state, or the effect calling it re-runs). */
+	private restoreStarted = false;
 
 	get token(): string | null {
 		return this.current?.token ?? null;
@@ -54,23 +59,137 @@ class Session {
 		return this.current !== null;
 	}
 
-	signIn(result: AuthResult) {
-		this.current = { token: result.token, account: result.account };
-		localStorage.setItem(STORAGE_KEY, JSON.stringify(this.current));
+	/** After register or login (the reply set the refresh cookie). */
+	signIn(result: AuthResult): void {
+		this.apply(toActive(result));
+		this.ready = true;
+		this.post({ type: 'signed-in', result });
 	}
 
-	signOut() {
-		this.current = null;
-		localStorage.removeItem(STORAGE_KEY);
+	/** Logs out: forgets the token here and in the other tabs, and ends the session on the server (revokes the cookie). */
+	async signOut(): Promise<void> {
+		this.clear();
+		this.post({ type: 'signed-out' });
+		try {
+			await logoutSession();
+		} catch {
+			// Offline: the token is gone from memory; the cookie's session idles out.
+		}
 	}
 
-	/** Keep tabs in sync: logging out in one tab logs out the others. */
-	listen(): () => void {
-		const onStorage = (e: StorageEvent) => {
-			if (e.key === STORAGE_KEY || e.key === null) this.current = load();
+	/** "Log out everywhere": ends every session of the account (all devices), then this one. */
+	async signOutEverywhere(): Promise<void> {
+		const token = await this.freshToken();
+		this.clear();
+		this.post({ type: 'signed-out' });
+		if (token) await logoutEverywhere(token);
+	}
+
+	/**
+	 * An API answered 401 to the current token: refresh once (the token may have expired while the tab slept).
+	 * @returns true when a new token is in place (retry the request), false when signed out.
+	 */
+	async handleUnauthorized(): Promise<boolean> {
+		return this.refresh(true);
+	}
+
+	/**
+	 * Starts the session of this tab (the layout calls it once, in the browser): forgets a token earlier versions kept
+	 * in localStorage, listens to the other tabs and to visibility, and restores the session from the cookie (once).
+	 * Reads no reactive state, so an `$effect` calling it runs once.
+	 * @returns a function that stops listening.
+	 */
+	start(): () => void {
+		try {
+			localStorage.removeItem(LEGACY_STORAGE_KEY);
+		} catch {
+			// storage unavailable (private mode): nothing to forget
+		}
+		if (typeof BroadcastChannel !== 'undefined') {
+			this.channel = new BroadcastChannel(CHANNEL);
+			this.channel.onmessage = (e: MessageEvent<TabMessage>) => this.onTabMessage(e.data);
+		}
+		const onVisible = () => {
+			if (document.visibilityState === 'visible' && this.current && this.current.expiresAtMs - Date.now() < REFRESH_AHEAD_MS) void this.refresh(false);
 		};
-		window.addEventListener('storage', onStorage);
-		return () => window.removeEventListener('storage', onStorage);
+		document.addEventListener('visibilitychange', onVisible);
+		if (!this.restoreStarted) {
+			this.restoreStarted = true;
+			untrack(() => void this.refresh(false).finally(() => (this.ready = true)));
+		}
+		return () => {
+			document.removeEventListener('visibilitychange', onVisible);
+			this.channel?.close();
+			this.channel = null;
+			clearTimeout(this.timer);
+		};
+	}
+
+	/** The current token, refreshed first when it expires within {@link REFRESH_AHEAD_MS}. */
+	private async freshToken(): Promise<string | null> {
+		if (this.current && this.current.expiresAtMs - Date.now() < REFRESH_AHEAD_MS) await this.refresh(false);
+		return this.token;
+	}
+
+	/**
+	 * One refresh at a time in this tab, and across tabs under the Web Lock; inside the lock a token another tab
+	 * handed over meanwhile is used as is (unless `force`: the APIs refused it).
+	 * @returns whether a valid token is in place afterwards.
+	 */
+	private refresh(force: boolean): Promise<boolean> {
+		this.inflight ??= this.locked(async () => {
+			const before = this.current;
+			if (!force && before && before.expiresAtMs - Date.now() >= REFRESH_AHEAD_MS) return true;
+			try {
+				const result = await refreshSession();
+				this.apply(toActive(result));
+				this.post({ type: 'signed-in', result });
+				return true;
+			} catch (err) {
+				if (err instanceof ApiError && err.status === 401) {
+					// No session (never signed in, logged out, revoked, expired): signed out everywhere this cookie is.
+					const had = this.current !== null;
+					this.clear();
+					if (had) this.post({ type: 'signed-out' });
+					return false;
+				}
+				// Unreachable or failing server: keep what we have, try again later.
+				this.schedule(RETRY_MS);
+				return this.current !== null && this.current.expiresAtMs > Date.now();
+			}
+		}).finally(() => (this.inflight = null));
+		return this.inflight;
+	}
+
+	private locked<T>(fn: () => Promise<T>): Promise<T> {
+		const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+		return locks ? locks.request(LOCK, fn) : fn();
+	}
+
+	private onTabMessage(msg: TabMessage): void {
+		if (msg?.type === 'signed-in' && msg.result) {
+			this.apply(toActive(msg.result));
+			this.ready = true;
+		} else if (msg?.type === 'signed-out') this.clear();
+	}
+
+	private apply(next: ActiveSession): void {
+		this.current = next;
+		this.schedule(Math.max(5_000, next.expiresAtMs - Date.now() - REFRESH_AHEAD_MS));
+	}
+
+	private clear(): void {
+		clearTimeout(this.timer);
+		this.current = null;
+	}
+
+	private schedule(ms: number): void {
+		clearTimeout(this.timer);
+		this.timer = setTimeout(() => void this.refresh(false), ms);
+	}
+
+	private post(msg: TabMessage): void {
+		this.channel?.postMessage(msg);
 	}
 }
 

@@ -1,4 +1,4 @@
-/** command-api: sign-up, login, the caller's account, stream key and channel settings (docs/contracts.md). */
+/** command-api: sign-up, login, sessions (refresh, logout), the caller's account, stream key and channel settings (docs/contracts.md). */
 import { LATENCY_MODE_PATH, type AuthResult, type ChannelInfo, type ChannelLatency, type LatencyMode, type Me, type StreamKeyReply, type UpdateChannelRequest } from '@eventcast/contracts';
 import { request } from './http.ts';
 
@@ -8,11 +8,23 @@ export type StreamKeyInfo = StreamKeyReply;
 
 /** `POST /auth/register`: creates the account and its channel; 409 when the name is taken or reserved. */
 export const register = (username: string, password: string) =>
-	request<AuthResult>('command', '/auth/register', { method: 'POST', body: { username, password } });
+	request<AuthResult>('command', '/auth/register', { method: 'POST', body: { username, password }, withCookies: true });
 
 /** `POST /auth/login`; 401 on a wrong name or password. */
 export const login = (username: string, password: string) =>
-	request<AuthResult>('command', '/auth/login', { method: 'POST', body: { username, password } });
+	request<AuthResult>('command', '/auth/login', { method: 'POST', body: { username, password }, withCookies: true });
+
+/**
+ * `POST /auth/refresh` (docs/contracts.md "Sessions"): exchanges the HttpOnly refresh cookie for a new one and a new
+ * access token; 401 with a `code` of SESSION_REFUSAL_CODES when there is no valid session (sign in again).
+ */
+export const refreshSession = () => request<AuthResult>('command', '/auth/refresh', { method: 'POST', withCookies: true });
+
+/** `POST /auth/logout`: ends the cookie's session and clears the cookie (204, also without a session). */
+export const logoutSession = () => request<null>('command', '/auth/logout', { method: 'POST', withCookies: true });
+
+/** `POST /auth/logout-all`: ends every session of the signed-in account (204). */
+export const logoutEverywhere = (token: string) => request<null>('command', '/auth/logout-all', { method: 'POST', token, withCookies: true });
 
 /** `GET /me`: the signed-in account. */
 export const getMe = (token: string, signal?: AbortSignal) => request<Me>('command', '/me', { token, signal });

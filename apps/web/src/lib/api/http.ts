@@ -33,9 +33,11 @@ export interface RequestOptions {
 	method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
 	/** Sent as JSON. */
 	body?: unknown;
-	/** The login JWT (or an API token), sent as `Authorization: Bearer`. */
+	/** The access token (or an API token), sent as `Authorization: Bearer`. */
 	token?: string | null;
 	signal?: AbortSignal;
+	/** Send and accept cookies cross-origin (`credentials: 'include'`): the session routes' refresh cookie. */
+	withCookies?: boolean;
 }
 
 /** What the user is told when a service cannot be reached. */
@@ -68,6 +70,7 @@ export async function request<T>(base: Base, path: string, opts: RequestOptions 
 			body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
 			signal: opts.signal,
 			cache: 'no-store',
+			...(opts.withCookies ? { credentials: 'include' as const } : {}),
 		});
 	} catch (err) {
 		if (err instanceof DOMException && err.name === 'AbortError') throw err;
