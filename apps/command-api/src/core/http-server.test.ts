@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
 import { BODY_LIMIT_BYTES } from './http-server.js';
@@ -53,6 +54,24 @@ describe('the HTTP server (Fastify): bodies, errors, correlation, metrics', () =
     assert.deepEqual(r.body, { statusCode: 413, error: 'Payload Too Large', message: 'request body too large' });
     const next = await raw(h, 'GET', '/health');
     assert.equal(next.status, 200);
+  });
+
+  it('delivers the 413 of a multi-MiB upload every time: the rest is drained, never reset under the client', async () => {
+    // node:http, not fetch: the answer arrives while the client is still writing (as in tests/e2e hostile.test.ts).
+    const body = Buffer.from(`{"text":"${'a'.repeat(3 * 1024 * 1024)}"}`);
+    const once = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`http://127.0.0.1:${h.api.port}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push(await once());
+    assert.deepEqual([...new Set(statuses)], [413]);
+    assert.equal((await raw(h, 'GET', '/health')).status, 200);
   });
 
   it('refuses a body nested deeper than the limit with 400, and a NUL in a field with the field rule', async () => {

@@ -72,7 +72,7 @@ type TimedRequest = AppRequest & { [TIMING]?: { start: bigint; recorded: boolean
 /**
  * Installs, before the routes are registered: the JSON body parser (empty body → `{}`, otherwise Fastify's own parser
  * with prototype-poisoning protection), the correlation-id hook (`onRequest`), the request log line and the HTTP
- * metrics (`onResponse`; an aborted request counts with status 499).
+ * metrics (`onResponse`; an aborted request counts with status 499), and the draining of an oversize body (`onSend`).
  * @param fastify the adapter's instance (`app.getHttpAdapter().getInstance()`), not yet ready.
  * @param record `httpMetricsRecorder` of `@eventcast/platform` for this app.
  */
@@ -87,6 +87,17 @@ export function installHttpHooks(fastify: FastifyInstance, logger: Logger, recor
       return;
     }
     void parseJson(req, typeof body === 'string' ? body : body.toString('utf8'), done);
+  });
+  // An oversize body is refused (413) before it is read, and Fastify then closes the connection. Closing a socket with
+  // unread data makes the kernel answer with a reset, which can destroy the 413 before the client reads it (the client
+  // sees EPIPE/ECONNRESET, not the reason). The rest of the body is read and discarded instead, and the connection
+  // stays usable — bounded by Node's `requestTimeout` like any slow upload.
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode === 413 && !req.raw.complete) {
+      reply.removeHeader('connection');
+      req.raw.resume();
+    }
+    done(null, payload);
   });
   fastify.addHook('onRequest', (req: TimedRequest, reply, done) => {
     req[TIMING] = { start: process.hrtime.bigint(), recorded: false };
