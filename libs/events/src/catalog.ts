@@ -62,6 +62,12 @@ export const eventSchemas = {
     /** Argon2id PHC string; never a plaintext password. */
     passwordHash: z.string().startsWith('$argon2'),
   }),
+  /** The owner changed their password (issue 13 item 2): the old one was checked first; other sessions end with it. */
+  PasswordChanged: z.object({
+    accountId: uuid,
+    /** Argon2id PHC string; never a plaintext password. */
+    passwordHash: z.string().startsWith('$argon2'),
+  }),
   StreamKeyIssued: z.object(streamKeyMaterial),
   StreamKeyRotated: z.object({ ...streamKeyMaterial, previousKeyId: uuid }),
   ChannelInfoUpdated: z.object({
@@ -116,6 +122,7 @@ export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
 export const eventVersions: { readonly [T in EventType]: number } = {
   UsernameClaimed: 1,
   AccountRegistered: 1,
+  PasswordChanged: 1,
   StreamKeyIssued: 1,
   StreamKeyRotated: 1,
   ChannelInfoUpdated: 1,

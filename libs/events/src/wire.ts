@@ -19,6 +19,7 @@ import type { EventType } from './catalog.js';
  */
 export const CREDENTIAL_FIELDS: { readonly [T in EventType]?: readonly string[] } = {
   AccountRegistered: ['passwordHash'],
+  PasswordChanged: ['passwordHash'],
   StreamKeyIssued: ['keyHash', 'keyCiphertext'],
   StreamKeyRotated: ['keyHash', 'keyCiphertext'],
   ApiTokenCreated: ['tokenHash'],

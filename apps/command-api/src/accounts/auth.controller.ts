@@ -1,6 +1,6 @@
 /**
  * Sign-up, sign-in and sessions (docs/contracts.md "Sessions"): `POST /auth/register`, `/auth/login`, `/auth/refresh`,
- * `/auth/logout`, `/auth/logout-all`. Register and login start a session: the reply carries a short-lived access token
+ * `/auth/logout`, `/auth/logout-all`, `/auth/password` (change password). Register and login start a session: the reply carries a short-lived access token
  * and sets the HttpOnly refresh cookie; refresh rotates the cookie's token and answers a new access token; logout ends
  * the cookie's session at once; logout-all ends every session of the signed-in account. Register and login are
  * rate-limited per client address by @nestjs/throttler (AUTH_RATE_LIMIT_PER_MINUTE: they take a password); the session
@@ -9,7 +9,7 @@
  */
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import type { AuthResult } from '@eventcast/contracts';
@@ -19,6 +19,7 @@ import { CONFIG } from '../core/tokens.js';
 import { AuthService } from './auth.service.js';
 import { RegisterAccountCommand } from './commands/register-account.command.js';
 import { CurrentAccount } from './current-account.decorator.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import { AuthResponseDto, ErrorDto } from './dto/responses.dto.js';
@@ -102,6 +103,22 @@ export class AuthController {
   async logoutAll(@CurrentAccount() who: { id: string }, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.endAll(who.id, metadataOf(req, who.id));
     clearRefreshCookie(req, reply, this.cookieMode);
+  }
+
+  /**
+   * Changes the signed-in account's password (Bearer access token; the current password is required, and counts in
+   * the sign-in budget). Every session of the account ends; the reply signs this client in again: 200 {@link AuthResult}
+   * + a new cookie. 403 `wrong_password`; 400 validation.
+   */
+  @Post('password')
+  @HttpCode(200)
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: AuthResponseDto, description: 'a new session for this client; every other session ended' })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'the current password is wrong (`code` `wrong_password`)' })
+  async changePassword(@Body() dto: ChangePasswordDto, @CurrentAccount() who: { id: string }, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthResponseDto> {
+    return this.signedIn(await this.sessions.changePassword(who.id, dto.currentPassword, dto.newPassword, metadataOf(req, who.id)), req, reply);
   }
 
   private async signedIn(session: IssuedSession, req: AppRequest, reply: FastifyReply): Promise<AuthResult> {

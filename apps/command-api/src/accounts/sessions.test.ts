@@ -140,6 +140,37 @@ describe('sessions: refresh-token rotation in an HttpOnly cookie', () => {
     assert.equal((await post('/auth/refresh', { cookie: refreshCookie(again.headers)!.value })).status, 200, 'a later sign-in works');
   });
 
+  it('changing the password needs the current one, ends every other session and signs this client in again', async () => {
+    const s1 = await signUp('sess_h');
+    const other = await post('/auth/login', { body: { username: 'sess_h', password: PASSWORD } });
+    let otherToken = refreshCookie(other.headers)!.value;
+    const change = (token: string, body: unknown) => post('/auth/password', { body, headers: bearer(token) });
+    const wrong = await change(s1.token, { currentPassword: 'not the password', newPassword: 'a brand new password' });
+    assert.equal(wrong.status, 403);
+    assert.deepEqual(await wrong.json(), { statusCode: 403, error: 'Forbidden', message: 'the current password is wrong', code: 'wrong_password' });
+    const stillThere = await post('/auth/refresh', { cookie: otherToken });
+    assert.equal(stillThere.status, 200, 'a refused change ends nothing');
+    otherToken = refreshCookie(stillThere.headers)!.value;
+    const short = await change(s1.token, { currentPassword: PASSWORD, newPassword: 'short' });
+    assert.equal(short.status, 400);
+    assert.equal((await post('/auth/password', { body: { currentPassword: PASSWORD, newPassword: 'a brand new password' } })).status, 401, 'needs the access token');
+
+    const ok = await change(s1.token, { currentPassword: PASSWORD, newPassword: 'a brand new password' });
+    assert.equal(ok.status, 200);
+    const body = (await ok.json()) as { token: string; account: { username: string } };
+    assert.equal(body.account.username, 'sess_h');
+    const fresh = refreshCookie(ok.headers)!.value;
+    assert.equal((await post('/auth/refresh', { cookie: fresh })).status, 200, "the caller's new session works");
+    for (const t of [s1.refresh, otherToken]) {
+      const r = await post('/auth/refresh', { cookie: t });
+      assert.deepEqual([r.status, ((await r.json()) as { code: string }).code], [401, 'session_revoked'], 'every earlier session ends');
+    }
+    assert.equal((await post('/auth/login', { body: { username: 'sess_h', password: PASSWORD } })).status, 401, 'the old password is refused');
+    assert.equal((await post('/auth/login', { body: { username: 'sess_h', password: 'a brand new password' } })).status, 200);
+    const stored = JSON.stringify(await h.allEvents());
+    assert.ok(!stored.includes('a brand new password'), 'no plaintext password in the log');
+  });
+
   it('refuses tokens this platform never issued: no cookie, garbage, a forged MAC, a future counter, an over-long value', async () => {
     const s = await signUp('sess_g');
     const [sid, , mac] = s.refresh.split('.');

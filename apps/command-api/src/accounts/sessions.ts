@@ -6,7 +6,7 @@
  * (`sid`); they are not revoked before their `exp` (at most `AUTH_ACCESS_TOKEN_TTL_SECONDS`).
  */
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DEFAULT_SESSION_IDLE_DAYS, SESSION_REFUSAL_CODES, type AccountRef, type SessionRefusalCode } from '@eventcast/contracts';
 import { streams, type EventMetadata } from '@eventcast/events';
 import { DomainError, sessionDecider, type SessionCommand, type SessionEvent, type SessionState } from '@eventcast/domain';
@@ -15,6 +15,7 @@ import { AggregateService } from '../core/aggregate-service.js';
 import { Aggregates } from '../core/aggregates.js';
 import type { CommandApiConfig } from '../core/config.js';
 import { CONFIG, EVENT_STORE } from '../core/tokens.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { RefreshTokens } from './refresh-tokens.js';
 
 /** Sessions kept cached per process (LRU): a refresh reads only the events since the cached revision. */
@@ -123,6 +124,27 @@ export class SessionService {
   /** "Log out everywhere": every session of the account started so far is refused from now on. @throws {DomainError} `account_not_found`. */
   async endAll(accountId: string, metadata: EventMetadata): Promise<void> {
     await this.aggregates.accounts.handle(accountId, { type: 'EndAllSessions' }, { ...metadata, actorId: accountId });
+  }
+
+  /**
+   * Changes the password of `accountId` after checking `currentPassword` (Argon2id), ends every session of the
+   * account (the others are refused from now on) and starts a new one for the caller.
+   * @returns the caller's new session.
+   * @throws {ForbiddenException} 403 `wrong_password` (nothing changed); {@link DomainError} `account_not_found`.
+   */
+  async changePassword(accountId: string, currentPassword: string, newPassword: string, metadata: EventMetadata): Promise<IssuedSession> {
+    const { state } = await this.aggregates.accounts.load(accountId);
+    if (state.status !== 'registered') throw new DomainError('account_not_found', 'account does not exist');
+    const wrong = () => new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: 'the current password is wrong', code: 'wrong_password' });
+    if (!(await verifyPassword(state.passwordHash, currentPassword))) throw wrong();
+    const passwordHash = await hashPassword(newPassword);
+    try {
+      await this.aggregates.accounts.handle(accountId, { type: 'ChangePassword', verifiedHash: state.passwordHash, passwordHash }, { ...metadata, actorId: accountId });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'wrong_password') throw wrong();
+      throw err;
+    }
+    return this.start({ id: accountId, username: state.username }, metadata);
   }
 
   private async generationOf(accountId: string): Promise<number> {

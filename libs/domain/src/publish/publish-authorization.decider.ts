@@ -73,6 +73,7 @@ export const publishAuthorizationDecider: Decider<PublishAuthorizationCommand, P
       case 'ChannelLatencyModeChanged':
       case 'ChannelRecordingChanged':
       case 'AllSessionsEnded':
+      case 'PasswordChanged':
         return { ...state, account: accountDecider.evolve(state.account, event) };
       case 'BroadcastStarted':
       case 'BroadcastEnded':

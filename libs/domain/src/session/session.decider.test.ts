@@ -68,4 +68,19 @@ describe('account decider: log out everywhere', () => {
       .then([{ type: 'AllSessionsEnded', data: { accountId, generation: 2 } }]);
     accounts.given([]).when({ type: 'EndAllSessions' }).thenThrows('account_not_found');
   });
+
+  it('a password change records the new hash and ends every session; a stale check is refused', () => {
+    const hash2 = '$argon2id$v=19$m=1,t=1,p=1$c2FsdA$bmV3';
+    accounts
+      .given([registered])
+      .when({ type: 'ChangePassword', verifiedHash: registered.data.passwordHash, passwordHash: hash2 })
+      .then([
+        { type: 'PasswordChanged', data: { accountId, passwordHash: hash2 } },
+        { type: 'AllSessionsEnded', data: { accountId, generation: 1 } },
+      ]);
+    accounts
+      .given([registered, { type: 'PasswordChanged', data: { accountId, passwordHash: hash2 } }])
+      .when({ type: 'ChangePassword', verifiedHash: registered.data.passwordHash, passwordHash: '$argon2id$x' })
+      .thenThrows('wrong_password');
+  });
 });
