@@ -96,6 +96,8 @@ export async function platformBench(o: PlatformBenchOptions, log: (s: string) =>
     LOG_LEVEL: 'info',
     // the benchmark registers its room owners from one address
     AUTH_RATE_LIMIT_PER_MINUTE: '1000',
+    // the benchmark's senders hold one access token for the whole run (a client would refresh it every 15 min)
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: '86400',
   };
   const appEnv = { ...shared, ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) };
   log('starting the platform…');

@@ -28,6 +28,14 @@ export const REFRESH_COOKIE_NAME = 'eventcast_refresh';
 /** Default lifetime of an access token, seconds (`AUTH_ACCESS_TOKEN_TTL_SECONDS`): 15 minutes. */
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
 
+/**
+ * After a rotation, the previous refresh token is answered with the current one (no new rotation, no revocation) for
+ * this long, seconds: the reply of the rotation was lost (the tab closed or navigated mid-refresh, the network dropped
+ * it), so the client still holds the old cookie. Later, or for any older token, presenting it revokes the session.
+ * (The "grace period" of Okta's and Auth0's refresh-token rotation.)
+ */
+export const REFRESH_REUSE_GRACE_SECONDS = 30;
+
 /** Default idle lifetime of a session, days (`AUTH_SESSION_IDLE_DAYS`): a refresh token unused this long is refused. */
 export const DEFAULT_SESSION_IDLE_DAYS = 30;
 

@@ -4,7 +4,8 @@
  * "log out everywhere" generation.
  * - `SessionStarted`: a sign-in (register or login) opened a session; its refresh token has counter 0.
  * - `SessionRefreshed`: the refresh token of counter `counter - 1` was exchanged for the one of `counter` (rotation);
- *   the session's idle expiry moved to `expiresAt`.
+ *   the session's idle expiry moved to `expiresAt`. For `REFRESH_REUSE_GRACE_SECONDS` after `refreshedAt` the
+ *   previous token is answered with the current one again (its reply was lost: a tab closed mid-refresh), not revoked.
  * - `SessionEnded`: the session can no longer be refreshed: `logout` (its holder logged out), `refresh_token_reused`
  *   (a rotated-out refresh token was presented again: the whole family is revoked, RFC 9700 §4.14.2).
  * - `AllSessionsEnded` (stream `account-<accountId>`): "log out everywhere" — every session started before it (with a
@@ -36,6 +37,8 @@ export const sessionEventSchemas = {
     /** Counter of the refresh token issued now (the previous one, `counter - 1`, is rotated out). */
     counter: z.number().int().positive(),
     expiresAt: iso,
+    /** When the rotation was decided (ISO-8601): the previous token is still answered for a short grace after it. */
+    refreshedAt: iso,
   }),
   SessionEnded: z.object({ sessionId: uuid, accountId: uuid, reason: sessionEndReasonSchema }),
   AllSessionsEnded: z.object({

@@ -86,9 +86,14 @@ describe('sessions: refresh-token rotation in the browser', () => {
       await setRefreshCookie(page.context(), stolen);
       await page.goto(`${web()}/dashboard`);
       await signedInAs(page, owner.username);
+      const once = (await refreshCookie(page.context()))!.value;
+      assert.notEqual(once, stolen, 'loading the page rotated the token');
+      await page.reload();
+      await signedInAs(page, owner.username);
       const current = (await refreshCookie(page.context()))!.value;
-      assert.notEqual(current, stolen, 'loading the page rotated the token');
-      // An attacker replays the copy taken before the rotation: refused as reused…
+      assert.notEqual(current, once, 'and the reload again');
+      // An attacker replays the copy taken two rotations ago (the one just rotated out would still get a grace of 30 s,
+      // as a lost reply): refused as reused…
       const replay = await refreshWith(stolen);
       assert.deepEqual([replay.status, replay.body.code], [401, 'refresh_token_reused']);
       // …and the browser holding the current token is signed out at its next refresh.
@@ -143,6 +148,38 @@ describe('sessions: refresh-token rotation in the browser', () => {
       assert.equal((await refreshWith(bToken)).body.code, 'session_revoked', "the other browser's session is refused");
       await b.reload();
       await b.waitForURL(/\/login/, { timeout: 15_000 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('changing the password in the dashboard keeps this browser signed in and signs out another one', async () => {
+    const who = await registerAccount(env.platform.urls.commandApi, `ss${run}_pw`);
+    const a = await browser.newPage();
+    const b = await browser.newPage();
+    try {
+      await setRefreshCookie(a.context(), await loginRefreshToken(who));
+      await setRefreshCookie(b.context(), await loginRefreshToken(who));
+      await a.goto(`${web()}/dashboard`);
+      await b.goto(`${web()}/dashboard`);
+      await signedInAs(a, who.username);
+      await signedInAs(b, who.username);
+      await a.getByTestId('current-password').fill('not my password');
+      await a.getByTestId('new-password').fill('a new long password');
+      await a.getByTestId('change-password').click();
+      await a.getByText('The current password is wrong.').waitFor({ timeout: 10_000 });
+      await a.getByTestId('current-password').fill(TEST_PASSWORD);
+      await a.getByTestId('change-password').click();
+      await a.getByTestId('password-saved').waitFor({ timeout: 10_000 });
+      await a.reload();
+      await signedInAs(a, who.username);
+      await b.reload();
+      await b.waitForURL(/\/login/, { timeout: 15_000 });
+      const login = (password: string) =>
+        fetch(`${env.platform.urls.commandApi}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: who.username, password }) });
+      assert.equal((await login(TEST_PASSWORD)).status, 401, 'the old password is refused');
+      assert.equal((await login('a new long password')).status, 200);
     } finally {
       await a.close();
       await b.close();

@@ -149,7 +149,8 @@ describe('recordings: VOD with chat replay, rewind while live, clips (issue 11)'
   }
 
   before(async () => {
-    env = await startE2ePlatform({ logLevel: 'info' });
+    // The test holds its accounts' access tokens through the whole broadcast (a client would refresh them every 15 min).
+    env = await startE2ePlatform({ logLevel: 'info', env: { AUTH_ACCESS_TOKEN_TTL_SECONDS: '7200' } });
     store = await createEventStore(loadConfig({ DATABASE_URL: env.db.url }));
     db = new pg.Client({ connectionString: env.db.url });
     await db.connect();

@@ -12,7 +12,13 @@ const later = new Date('2026-12-08T10:15:00.000Z');
 const laterExpiry = new Date('2027-01-07T10:15:00.000Z');
 
 const started: SessionEvent = { type: 'SessionStarted', data: { sessionId, accountId, generation: 0, expiresAt: in30d.toISOString() } };
-const refreshed = (counter: number, expiresAt = laterExpiry): SessionEvent => ({ type: 'SessionRefreshed', data: { sessionId, accountId, counter, expiresAt: expiresAt.toISOString() } });
+/** A rotation decided at `at` (default: `later`). */
+const refreshed = (counter: number, at = later): SessionEvent => ({
+  type: 'SessionRefreshed',
+  data: { sessionId, accountId, counter, expiresAt: laterExpiry.toISOString(), refreshedAt: at.toISOString() },
+});
+/** Past the grace after a rotation at `later`. */
+const afterGrace = new Date(later.getTime() + 31_000);
 const refresh = (counter: number, overrides: { accountGeneration?: number; now?: Date } = {}) => ({
   type: 'RefreshSession' as const,
   counter,
@@ -29,15 +35,22 @@ describe('session decider (refresh-token rotation, RFC 9700 §4.14.2)', () => {
 
   it('rotates the current refresh token and moves the idle expiry', () => {
     spec.given([started]).when(refresh(0)).then([refreshed(1)]);
-    spec.given([started, refreshed(1)]).when(refresh(1)).then([refreshed(2)]);
+    spec.given([started, refreshed(1)]).when(refresh(1, { now: afterGrace })).then([refreshed(2, afterGrace)]);
   });
 
   it('a rotated-out token presented again revokes the whole family', () => {
     const reused: SessionEvent = { type: 'SessionEnded', data: { sessionId, accountId, reason: 'refresh_token_reused' } };
-    spec.given([started, refreshed(1)]).when(refresh(0)).then([reused]);
+    spec.given([started, refreshed(1)]).when(refresh(0, { now: afterGrace })).then([reused]);
+    // an older token than the one just rotated out: no grace at all
     spec.given([started, refreshed(1), refreshed(2)]).when(refresh(0)).then([reused]);
     // …after which even the current token is refused
     spec.given([started, refreshed(1), reused]).when(refresh(1)).thenThrows('session_ended');
+  });
+
+  it('the token just rotated out, within 30 s of the rotation, gets the current one again (a lost reply): no event', () => {
+    spec.given([started, refreshed(1)]).when(refresh(0, { now: new Date(later.getTime() + 29_000) })).then([]);
+    // still subject to the other rules
+    spec.given([started, refreshed(1)]).when(refresh(0, { accountGeneration: 1 })).thenThrows('session_revoked');
   });
 
   it('refuses a token never issued, an unknown or ended session, an expired one and one older than "log out everywhere"', () => {

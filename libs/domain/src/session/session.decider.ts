@@ -8,6 +8,7 @@
  * was issued by this platform (a MAC, command-api sessions/) before it reaches this decider, so a counter below the
  * current one is a real reuse, never a forgery.
  */
+import { REFRESH_REUSE_GRACE_SECONDS } from '@eventcast/contracts';
 import type { SessionEndReason } from '@eventcast/events';
 import { assertNever, DomainError, type Decider, type EventOf } from '../decider.js';
 
@@ -35,6 +36,8 @@ export type SessionState =
       counter: number;
       /** Idle expiry, ms since the epoch. */
       expiresAtMs: number;
+      /** When the current token was issued by a rotation (ms since the epoch); null before the first. */
+      rotatedAtMs: number | null;
       /** Why it ended (`ended` only). */
       endReason: SessionEndReason | null;
     };
@@ -49,7 +52,8 @@ function started(state: SessionState): Exclude<SessionState, { status: 'none' }>
  * `session_ended` (logged out or revoked before), `session_expired` (idle expiry passed), `session_revoked` (the account
  * logged out everywhere after it started), `refresh_token_invalid` (a counter above the current one: never issued).
  * A reused token is not an error of the decision: it records `SessionEnded` `refresh_token_reused`, and the caller
- * refuses the request after the append.
+ * refuses the request after the append. The token just rotated out, presented within `REFRESH_REUSE_GRACE_SECONDS` of
+ * its rotation, records nothing: the caller answers with the current token again (the rotation's reply was lost).
  */
 export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState> = {
   initialState: () => ({ status: 'none' }),
@@ -65,11 +69,15 @@ export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState>
         const s = started(state);
         if (s.status === 'ended') throw new DomainError('session_ended', 'this session has ended: sign in again');
         const { sessionId, accountId } = s;
-        if (command.counter < s.counter) return [{ type: 'SessionEnded', data: { sessionId, accountId, reason: 'refresh_token_reused' } }];
         if (command.counter > s.counter) throw new DomainError('refresh_token_invalid', 'unknown refresh token');
+        const now = command.now.getTime();
+        // The reply of the last rotation was lost (RFC 9700 leaves the leeway to the server; Okta/Auth0 "grace period").
+        const lostReply = command.counter === s.counter - 1 && s.rotatedAtMs !== null && now - s.rotatedAtMs < REFRESH_REUSE_GRACE_SECONDS * 1000;
+        if (command.counter < s.counter && !lostReply) return [{ type: 'SessionEnded', data: { sessionId, accountId, reason: 'refresh_token_reused' } }];
         if (s.generation < command.accountGeneration) throw new DomainError('session_revoked', 'this account logged out everywhere: sign in again');
-        if (command.now.getTime() >= s.expiresAtMs) throw new DomainError('session_expired', 'this session has expired: sign in again');
-        return [{ type: 'SessionRefreshed', data: { sessionId, accountId, counter: s.counter + 1, expiresAt: command.expiresAt.toISOString() } }];
+        if (now >= s.expiresAtMs) throw new DomainError('session_expired', 'this session has expired: sign in again');
+        if (lostReply) return [];
+        return [{ type: 'SessionRefreshed', data: { sessionId, accountId, counter: s.counter + 1, expiresAt: command.expiresAt.toISOString(), refreshedAt: command.now.toISOString() } }];
       }
       case 'EndSession': {
         const s = started(state);
@@ -91,11 +99,12 @@ export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState>
           generation: event.data.generation,
           counter: 0,
           expiresAtMs: Date.parse(event.data.expiresAt),
+          rotatedAtMs: null,
           endReason: null,
         };
       case 'SessionRefreshed': {
         const s = started(state);
-        return { ...s, counter: event.data.counter, expiresAtMs: Date.parse(event.data.expiresAt) };
+        return { ...s, counter: event.data.counter, expiresAtMs: Date.parse(event.data.expiresAt), rotatedAtMs: Date.parse(event.data.refreshedAt) };
       }
       case 'SessionEnded': {
         const s = started(state);

@@ -23,6 +23,13 @@ export const refreshSession = () => request<AuthResult>('command', '/auth/refres
 /** `POST /auth/logout`: ends the cookie's session and clears the cookie (204, also without a session). */
 export const logoutSession = () => request<null>('command', '/auth/logout', { method: 'POST', withCookies: true });
 
+/**
+ * `POST /auth/password`: changes the password (the current one required; 403 `wrong_password`). Every session of the
+ * account ends; the reply signs this browser in again (new access token and cookie).
+ */
+export const changePassword = (token: string, currentPassword: string, newPassword: string) =>
+	request<AuthResult>('command', '/auth/password', { method: 'POST', token, body: { currentPassword, newPassword }, withCookies: true });
+
 /** `POST /auth/logout-all`: ends every session of the signed-in account (204). */
 export const logoutEverywhere = (token: string) => request<null>('command', '/auth/logout-all', { method: 'POST', token, withCookies: true });
 
