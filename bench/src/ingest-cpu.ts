@@ -87,7 +87,7 @@ const maxPartGapMs = Number(values['max-part-gap-ms']);
  * The platform's settings for this benchmark: many accounts and RTMP connections from 127.0.0.1, and passthrough only
  * (`INGEST_RENDITIONS=source`; `auto` would add the ladder on a machine with enough cores).
  */
-const PLATFORM_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '100000', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '100000', INGEST_RTMP_MAX_CONNECTIONS: '100000', INGEST_RENDITIONS: 'source' };
+const PLATFORM_ENV = { RATE_LIMITS: 'auth=100000/1m, api=100000000/1m', INGEST_RTMP_MAX_CONNECTIONS_PER_IP: '100000', INGEST_RTMP_MAX_CONNECTIONS: '100000', INGEST_RENDITIONS: 'source' };
 
 /** The source clip, encoded once per settings and cached. */
 async function sourceClip(gopSeconds = source.gopSeconds): Promise<string> {

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
   const quiet = await quietGuard(Number(values['quiet-below']), Number(values['quiet-wait']), values['require-quiet'], log);
   log(`machine busy ${quiet.busyPercent} % before starting`);
   // Many accounts from 127.0.0.1 (one fresh channel per case).
-  const env = systems.some((s) => s !== 'floor') ? await startE2ePlatform({ logLevel: 'warn', env: { AUTH_RATE_LIMIT_PER_MINUTE: '100000' } }) : null;
+  const env = systems.some((s) => s !== 'floor') ? await startE2ePlatform({ logLevel: 'warn', env: { RATE_LIMITS: 'auth=100000/1m, api=100000000/1m' } }) : null;
   let floor: Floor | undefined;
   let browser: Browser | undefined;
   const cases: CaseResult[] = [];

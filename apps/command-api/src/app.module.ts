@@ -5,8 +5,9 @@
  */
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { AUTH_ATTEMPTS_PER_MINUTE, AUTH_THROTTLE_WINDOW_SECONDS, authThrottledMessage } from '@eventcast/contracts';
+import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { parseRateLimits } from '@eventcast/contracts';
 import type { EventStore } from '@eventcast/event-store';
 import type { Logger } from '@eventcast/platform';
 import { AccountsModule } from './accounts/accounts.module.js';
@@ -18,6 +19,7 @@ import { Aggregates } from './core/aggregates.js';
 import type { CommandApiConfig } from './core/config.js';
 import { InfrastructureLifecycle, type Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
+import { RateLimitGuard, throttlerOptions } from './core/rate-limits.js';
 import { CONFIG, EVENT_STORE, LOGGER, NATS_STATUS } from './core/tokens.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
@@ -34,6 +36,8 @@ export interface AppDependencies {
   natsStatus: NatsStatusTracker;
   /** Stopped, in order, after HTTP and NATS closed (e.g. the event publisher, then the store). */
   stopOnShutdown: Stoppable[];
+  /** Where the rate-limit counters live (Redis: core/rate-limits.ts). */
+  rateLimitStorage: ThrottlerStorage;
 }
 
 /** Global providers of the infrastructure tokens. */
@@ -61,19 +65,18 @@ class CoreModule {
 export class AppModule {
   /** Builds the module graph around the given infrastructure. */
   static forRoot(deps: AppDependencies): DynamicModule {
-    const limit = deps.config.AUTH_RATE_LIMIT_PER_MINUTE ?? AUTH_ATTEMPTS_PER_MINUTE;
+    const rateLimits = deps.config.RATE_LIMITS ?? parseRateLimits(undefined);
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(deps),
         CqrsModule.forRoot(),
-        // One budget per client IP shared by login and register (the default key is per route). The throttler is the
+        // Rate limits (core/rate-limits.ts): per route budget and client address, counted in Redis. The throttler is the
         // unnamed `default` one so that @nestjs/throttler writes the standard `Retry-After` header (a named one gets
-        // `Retry-After-<name>`); the 429 says in words what happened (libs/contracts/src/auth-throttling.ts).
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: AUTH_THROTTLE_WINDOW_SECONDS * 1000, limit }],
-          generateKey: (_ctx, tracker) => `auth:${tracker}`,
-          errorMessage: (_ctx, detail) => authThrottledMessage(limit, detail.timeToBlockExpire),
+        // `Retry-After-<name>`); the 429 says in words what happened (libs/contracts/src/rate-limits.ts).
+        ThrottlerModule.forRootAsync({
+          inject: [Reflector],
+          useFactory: (reflector: Reflector) => throttlerOptions(rateLimits, deps.rateLimitStorage, reflector),
         }),
         IdempotencyModule,
         AccountsModule,
@@ -87,6 +90,7 @@ export class AppModule {
         RecordingsModule,
         HealthModule,
       ],
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     };
   }
 }

@@ -9,6 +9,7 @@ import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
+import { Redis } from 'ioredis';
 import { createLogger, httpMetricsRecorder, natsConnectionOptions, PinoNestLogger, registerAppMetrics, type Logger } from '@eventcast/platform';
 import { AppModule } from './app.module.js';
 import type { CommandApiConfig } from './core/config.js';
@@ -18,6 +19,7 @@ import { HttpExceptionFilter } from './core/http-exception.filter.js';
 import { createPublisher, openEventStore } from './core/infrastructure.js';
 import type { Stoppable } from './core/infrastructure-lifecycle.js';
 import { NatsStatusTracker } from './core/nats-status.js';
+import { RedisThrottlerStorage } from './core/rate-limits.js';
 import { setupSwagger } from './core/swagger.js';
 import { createValidationPipe } from './core/validation.js';
 
@@ -32,6 +34,16 @@ export interface CommandApi {
 /** Whether a request URL is under `/auth/` (the routes of the refresh cookie). */
 function isAuthPath(url: string | undefined): boolean {
   return url !== undefined && (url === '/auth' || url.startsWith('/auth/') || url.startsWith('/auth?'));
+}
+
+/** Whether `origin` (`scheme://host[:port]`) names the same host as the request's `Host` header (ports may differ). */
+function sameHost(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).hostname.toLowerCase() === new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /** Options for tests and embedding. */
@@ -59,28 +71,49 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   const stopOnShutdown: Stoppable[] = [];
   if (publisher) stopOnShutdown.push({ name: 'event-publisher', stop: () => publisher.stop() });
   stopOnShutdown.push({ name: 'event-store', stop: () => store.close() });
+  // Rate-limit counters (core/rate-limits.ts). Never queued while Redis is away: the limiter's in-memory insurance
+  // counts meanwhile, and ioredis reconnects by itself.
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  let redisDown = false;
+  redis.on('error', (err: Error) => {
+    if (!redisDown) logger.warn({ err: err.message }, 'Redis unreachable: rate limits are counted per process until it is back');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) logger.info('Redis reachable again: rate limits are shared again');
+    redisDown = false;
+  });
+  redis.connect().catch(() => undefined);
+  const rateLimitStorage = new RedisThrottlerStorage(redis, config.RATE_LIMIT_KEY_PREFIX ?? 'eventcast:rl');
+  stopOnShutdown.push({ name: 'redis', stop: () => redis.quit().then(() => undefined, () => redis.disconnect()) });
 
   let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown }), createHttpAdapter(logger, recordHttp, config.TRUSTED_PROXIES), {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, store, logger, natsStatus, stopOnShutdown, rateLimitStorage }), createHttpAdapter(logger, recordHttp, config.TRUSTED_PROXIES), {
       logger: new PinoNestLogger(logger),
       // The JSON parser is ours (core/http-server.ts: an empty body reads as `{}`); no urlencoded parser (a JSON API).
       bodyParser: false,
     });
   } catch (err) {
     await store.close();
+    redis.disconnect();
     throw err;
   }
   try {
     // Every method the API has: @fastify/cors allows only GET, HEAD and POST unless told (Express's `cors` allowed all);
     // and an OPTIONS without the pre-flight headers gets 204, not @fastify/cors's plain-text 400 (as on Express).
-    // `/auth/*` answers with credentials (the refresh cookie, docs/contracts.md "Sessions") for the request's origin (or
-    // only those of CORS_ORIGINS); every other route is a bearer-token API open to any origin.
+    // `/auth/*` answers with credentials (the refresh cookie, docs/contracts.md "Sessions") only for the origins of
+    // CORS_ORIGINS, or — unset — for pages of the host the API was reached by (the quick start's web app on another port
+    // of the same host); every other route is a bearer-token API open to any origin (`*`, never credentials).
     const cors = { methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER], strictPreflight: false };
-    const authOrigins = config.CORS_ORIGINS ? [...config.CORS_ORIGINS] : true;
     app.enableCors({
       ...cors,
-      delegator: (req, cb) => cb(null, isAuthPath(req.url) ? { ...cors, origin: authOrigins, credentials: true } : { ...cors, origin: '*' }),
+      delegator: (req, cb) => {
+        if (!isAuthPath(req.url)) return cb(null, { ...cors, origin: '*' });
+        const origin = req.headers.origin;
+        const allowed = typeof origin === 'string' && (config.CORS_ORIGINS ? config.CORS_ORIGINS.includes(origin) : sameHost(origin, req.headers.host));
+        cb(null, { ...cors, origin: allowed ? origin : false, credentials: true });
+      },
     });
     // Cookies (@fastify/cookie): read on `/auth/*` only, set there as the refresh token.
     await app.register(fastifyCookie);

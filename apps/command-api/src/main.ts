@@ -2,13 +2,14 @@
 import { createLogger, loadConfig, trustedProxiesFromEnv } from '@eventcast/platform';
 import { bootstrapCommandApi } from './bootstrap.js';
 import { cookieSecureFromEnv } from './accounts/session-cookie.js';
-import { authRateLimitFromEnv, corsOriginsFromEnv, retentionIntervalFromEnv, rtmpsEnabledFromEnv, sessionSettingsFromEnv } from './core/config.js';
+import { corsOriginsFromEnv, rateLimitsFromEnv, retentionIntervalFromEnv, rtmpsEnabledFromEnv, sessionSettingsFromEnv } from './core/config.js';
 
 const logger = createLogger('command-api');
 try {
   const config = {
     ...loadConfig(),
-    AUTH_RATE_LIMIT_PER_MINUTE: authRateLimitFromEnv(),
+    RATE_LIMITS: rateLimitsFromEnv(),
+    ...(process.env['RATE_LIMIT_KEY_PREFIX'] ? { RATE_LIMIT_KEY_PREFIX: process.env['RATE_LIMIT_KEY_PREFIX'] } : {}),
     ...sessionSettingsFromEnv(),
     AUTH_COOKIE_SECURE: cookieSecureFromEnv(),
     CORS_ORIGINS: corsOriginsFromEnv(),

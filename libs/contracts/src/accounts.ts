@@ -22,8 +22,14 @@ export interface AuthResult {
   account: AccountRef;
 }
 
-/** Name of the refresh-token cookie (HttpOnly, SameSite=Strict, Secure when served over TLS; Path `/`). */
+/** Name of the refresh-token cookie over plain HTTP (HttpOnly, SameSite=Strict, Path `/`). */
 export const REFRESH_COOKIE_NAME = 'eventcast_refresh';
+
+/**
+ * Name of the refresh-token cookie over TLS: the `__Host-` prefix (RFC 6265bis §4.1.3.2) makes browsers accept it only
+ * Secure, with Path `/` and no Domain, so a sibling subdomain cannot plant or shadow it. Over TLS only this name is read.
+ */
+export const SECURE_REFRESH_COOKIE_NAME = `__Host-${REFRESH_COOKIE_NAME}`;
 
 /** Default lifetime of an access token, seconds (`AUTH_ACCESS_TOKEN_TTL_SECONDS`): 15 minutes. */
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;

@@ -31,3 +31,4 @@ export * from './ingest-commands.js';
 export * from './accounts.js';
 export * from './analytics.js';
 export * from './audience.js';
+export * from './rate-limits.js';

@@ -71,6 +71,10 @@ export async function startE2ePlatform(
         // Every test client connects from 127.0.0.1: the per-IP connection limit (tested in apps/realtime) would
         // otherwise ration a suite that opens ~20 sockets in a few seconds.
         REALTIME_CONNECTIONS_PER_IP_PER_10S: '1000',
+        // Likewise command-api's budgets (tested in apps/command-api core/rate-limits.test.ts), counted under this
+        // platform's own Redis keys (the machine's Redis is shared by every platform of a run).
+        RATE_LIMITS: 'auth=1000/1m, api=100000/1m',
+        RATE_LIMIT_KEY_PREFIX: `eventcast:rl:${db.name}`,
         LOG_LEVEL: options.logLevel ?? 'debug',
         ...options.env,
       },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseRateLimits } from '@eventcast/contracts';
 import { authThrottledMessage, type StreamKeyReply } from '@eventcast/contracts';
 import { after, before, describe, it } from 'node:test';
 import { rtmpsEnabledFromEnv } from '../core/config.js';
@@ -204,7 +205,7 @@ describe('accounts over HTTP', () => {
 describe('auth rate limit behind a trusted proxy (TRUSTED_PROXIES)', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: 2, TRUSTED_PROXIES: ['127.0.0.1', '::1'] });
+    h = await startHarness({ RATE_LIMITS: parseRateLimits('auth=2/1m, api=100000/1m'), TRUSTED_PROXIES: ['127.0.0.1', '::1'] });
   });
   after(async () => {
     await h.stop();
@@ -223,7 +224,7 @@ describe('auth rate limit behind a trusted proxy (TRUSTED_PROXIES)', () => {
 describe('auth rate limit', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: 3 });
+    h = await startHarness({ RATE_LIMITS: parseRateLimits('auth=3/1m, api=100000/1m') });
   });
   after(async () => {
     await h.stop();

@@ -2,19 +2,19 @@
  * Sign-up, sign-in and sessions (docs/contracts.md "Sessions"): `POST /auth/register`, `/auth/login`, `/auth/refresh`,
  * `/auth/logout`, `/auth/logout-all`, `/auth/password` (change password). Register and login start a session: the reply carries a short-lived access token
  * and sets the HttpOnly refresh cookie; refresh rotates the cookie's token and answers a new access token; logout ends
- * the cookie's session at once; logout-all ends every session of the signed-in account. Register and login are
- * rate-limited per client address by @nestjs/throttler (AUTH_RATE_LIMIT_PER_MINUTE: they take a password); the session
- * routes are not (they take a MAC'd token or an access token, and every tab refreshes every ~14 min). Bodies are validated by the global ValidationPipe; passwords and
+ * the cookie's session at once; logout-all ends every session of the signed-in account. Register, login and the password
+ * change count in the `auth` rate-limit budget (core/rate-limits.ts: they take a password); the session routes in `api`
+ * like every other route (a tab refreshes every ~14 min). Bodies are validated by the global ValidationPipe; passwords and
  * tokens are never logged.
  */
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import type { AuthResult } from '@eventcast/contracts';
 import type { CommandApiConfig } from '../core/config.js';
 import { metadataOf, type AppRequest } from '../core/correlation.js';
+import { RateLimitBudgetOf } from '../core/rate-limits.js';
 import { CONFIG } from '../core/tokens.js';
 import { AuthService } from './auth.service.js';
 import { RegisterAccountCommand } from './commands/register-account.command.js';
@@ -30,7 +30,6 @@ import { SessionRefusedException, SessionService, type IssuedSession } from './s
 /** Registration, login and sessions. */
 @ApiTags('auth')
 @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'too many attempts from this client' })
-@UseGuards(ThrottlerGuard)
 @Controller('auth')
 export class AuthController {
   private readonly cookieMode: CookieSecureMode;
@@ -46,6 +45,7 @@ export class AuthController {
 
   /** Registers an account with its channel and first stream key, and signs it in. 201 {@link AuthResult} + cookie; 409 username taken. */
   @Post('register')
+  @RateLimitBudgetOf('auth')
   @ApiCreatedResponse({ type: AuthResponseDto, description: 'also sets the refresh cookie `eventcast_refresh`' })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'username is taken' })
@@ -56,12 +56,13 @@ export class AuthController {
 
   /** Logs in. 200 {@link AuthResult} + cookie; 401 "invalid username or password". */
   @Post('login')
+  @RateLimitBudgetOf('auth')
   @HttpCode(200)
   @ApiOkResponse({ type: AuthResponseDto, description: 'also sets the refresh cookie `eventcast_refresh`' })
   @ApiUnauthorizedResponse({ type: ErrorDto })
   async login(@Body() dto: LoginDto, @Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthResponseDto> {
-    const account = await this.auth.login(dto.username, dto.password);
-    return this.signedIn(await this.sessions.start(account, metadataOf(req, account.id)), req, reply);
+    const { sessionGeneration, ...account } = await this.auth.login(dto.username, dto.password);
+    return this.signedIn(await this.sessions.start(account, metadataOf(req, account.id), sessionGeneration), req, reply);
   }
 
   /**
@@ -69,13 +70,12 @@ export class AuthController {
    * cookie; 401 with a `code` of SESSION_REFUSAL_CODES (and the cookie cleared) — a token presented twice revokes the session.
    */
   @Post('refresh')
-  @SkipThrottle()
   @HttpCode(200)
   @ApiOkResponse({ type: AuthResponseDto, description: 'sets the rotated refresh cookie' })
   @ApiUnauthorizedResponse({ type: ErrorDto, description: 'no, invalid, reused, ended, expired or revoked refresh token (`code`)' })
   async refresh(@Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthResponseDto> {
     try {
-      return this.signedIn(await this.sessions.refresh(refreshCookieOf(req), metadataOf(req)), req, reply);
+      return this.signedIn(await this.sessions.refresh(refreshCookieOf(req, this.cookieMode), metadataOf(req)), req, reply);
     } catch (err) {
       if (err instanceof SessionRefusedException) clearRefreshCookie(req, reply, this.cookieMode);
       throw err;
@@ -84,17 +84,15 @@ export class AuthController {
 
   /** Ends the cookie's session (its refresh token is refused from now on) and clears the cookie. 204, also without a session. */
   @Post('logout')
-  @SkipThrottle()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'logged out (idempotent)' })
   async logout(@Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    await this.sessions.end(refreshCookieOf(req), metadataOf(req));
+    await this.sessions.end(refreshCookieOf(req, this.cookieMode), metadataOf(req));
     clearRefreshCookie(req, reply, this.cookieMode);
   }
 
   /** "Log out everywhere": every session of the signed-in account ends (Bearer access token). 204. */
   @Post('logout-all')
-  @SkipThrottle()
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
@@ -111,6 +109,7 @@ export class AuthController {
    * + a new cookie. 403 `wrong_password`; 400 validation.
    */
   @Post('password')
+  @RateLimitBudgetOf('auth')
   @HttpCode(200)
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()

@@ -57,15 +57,17 @@ export class AuthService {
 
   /**
    * Checks a username (case-insensitive) and password against the store.
+   * @returns the account and its "log out everywhere" generation at the time of the check.
    * @throws {UnauthorizedException} "invalid username or password" for an unknown user or a wrong password alike.
    */
-  async login(username: string, password: string): Promise<AccountRef> {
+  async login(username: string, password: string): Promise<AccountRef & { sessionGeneration: number }> {
     const accountId = await this.accounts.findAccountId(username);
     const loaded = accountId ? await this.accounts.load(accountId) : null;
     const account = loaded?.state.status === 'registered' ? loaded.state : null;
     const ok = await verifyPassword(account?.passwordHash ?? null, password);
     if (!ok || !account) throw new UnauthorizedException(BAD_CREDENTIALS);
-    return { id: account.accountId, username: account.username };
+    // The generation the password was checked at: a session started from it is refused if the password changed meanwhile.
+    return { id: account.accountId, username: account.username, sessionGeneration: account.sessionGeneration };
   }
 
   /**

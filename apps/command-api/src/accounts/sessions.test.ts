@@ -4,6 +4,7 @@
  * CORS with credentials on /auth only, and tokens that were never issued.
  */
 import assert from 'node:assert/strict';
+import { parseRateLimits } from '@eventcast/contracts';
 import { after, before, describe, it } from 'node:test';
 import { REFRESH_COOKIE_NAME } from '@eventcast/contracts';
 import { bearer, startHarness, type Harness } from '../test-support/harness.js';
@@ -73,10 +74,23 @@ describe('sessions: refresh-token rotation in an HttpOnly cookie', () => {
     assert.notEqual(refreshCookie(login.headers)?.value.split('.')[0], claims.sid);
   });
 
-  it('is Secure when a trusted proxy says the request came over TLS', async () => {
-    const res = await post('/auth/login', { body: { username: 'sess_a', password: PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
+  it('over TLS (a trusted proxy says so) is the Secure __Host- cookie, and only that one is read there', async () => {
+    const tls = { 'x-forwarded-proto': 'https' };
+    const res = await post('/auth/login', { body: { username: 'sess_a', password: PASSWORD }, headers: tls });
     assert.equal(res.status, 200);
-    assert.equal(refreshCookie(res.headers)?.attrs.has('secure'), true);
+    assert.equal(refreshCookie(res.headers), null, 'not the plain-HTTP name');
+    const line = res.headers.getSetCookie().find((c) => c.startsWith('__Host-eventcast_refresh='));
+    assert.ok(line, 'the __Host- cookie');
+    assert.match(line, /; Secure/i);
+    assert.match(line, /; Path=\//i);
+    assert.doesNotMatch(line, /Domain=/i);
+    const value = decodeURIComponent(/^__Host-eventcast_refresh=([^;]*)/.exec(line)![1]!);
+    const ok = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { ...tls, cookie: `__Host-eventcast_refresh=${value}` } });
+    assert.equal(ok.status, 200);
+    const next = decodeURIComponent(/__Host-eventcast_refresh=([^;]*)/.exec(ok.headers.getSetCookie().join('\n'))![1]!);
+    // a plain cookie planted by a sibling subdomain is not read over TLS
+    const planted = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { ...tls, cookie: `${REFRESH_COOKIE_NAME}=${next}` } });
+    assert.deepEqual([planted.status, ((await planted.json()) as { code: string }).code], [401, 'refresh_token_invalid']);
   });
 
   it('refresh rotates the token; the rotated-out token presented again revokes the whole session', async () => {
@@ -203,11 +217,15 @@ describe('sessions: refresh-token rotation in an HttpOnly cookie', () => {
     assert.equal((await post('/auth/refresh', { cookie: s.refresh })).status, 200, 'none of them harmed the real session');
   });
 
-  it('answers /auth/* with credentials for the calling origin, other routes for any origin', async () => {
+  it('answers /auth/* with credentials only for pages of the same host (no CORS_ORIGINS), other routes for any origin', async () => {
     const origin = 'http://127.0.0.1:3000';
     const pre = await fetch(`${base}/auth/refresh`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
     assert.equal(pre.headers.get('access-control-allow-origin'), origin);
     assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
+    for (const other of ['http://evil.example', 'http://127.0.0.1.evil.example:3000', 'null']) {
+      const r = await fetch(`${base}/auth/refresh`, { method: 'OPTIONS', headers: { origin: other, 'access-control-request-method': 'POST' } });
+      assert.equal(r.headers.get('access-control-allow-origin'), null, other);
+    }
     const me = await fetch(`${base}/me`, { headers: { origin } });
     assert.equal(me.headers.get('access-control-allow-origin'), '*');
     assert.equal(me.headers.get('access-control-allow-credentials'), null);
@@ -233,7 +251,7 @@ describe('sessions: CORS_ORIGINS limits who may call /auth/* with credentials', 
 describe('sessions: the sign-in budget counts passwords, not refreshes', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: 2 });
+    h = await startHarness({ RATE_LIMITS: parseRateLimits('auth=2/1m, api=100000/1m') });
   });
   after(async () => {
     await h.stop();

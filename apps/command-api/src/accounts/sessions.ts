@@ -65,11 +65,15 @@ export class SessionService {
   }
 
   /**
-   * Starts a session for `account` (after register or login) at the account's current "log out everywhere" generation.
+   * Starts a session for `account` (after register or login) at the account's current "log out everywhere" generation,
+   * or at `checkedAtGeneration` (when the login checked the password) if that is lower: such a session is refused at
+   * its first refresh.
    * @throws {DomainError} `account_not_found`.
    */
-  async start(account: AccountRef, metadata: EventMetadata): Promise<IssuedSession> {
-    const generation = await this.generationOf(account.id);
+  async start(account: AccountRef, metadata: EventMetadata, checkedAtGeneration?: number): Promise<IssuedSession> {
+    const current = await this.generationOf(account.id);
+    // A login checks the password at some generation; a password change (or "log out everywhere") since then must win.
+    const generation = checkedAtGeneration === undefined ? current : Math.min(current, checkedAtGeneration);
     const sessionId = randomUUID();
     const expiresAt = new Date(Date.now() + this.idleMs);
     await this.sessions.handle(sessionId, { type: 'StartSession', sessionId, accountId: account.id, generation, expiresAt }, { ...metadata, actorId: account.id });
@@ -88,15 +92,20 @@ export class SessionService {
     const current = await this.sessions.load(sessionId);
     if (current.state.status === 'none') throw new SessionRefusedException('session_not_found', 'no such session: sign in again');
     const accountId = current.state.accountId;
-    const account = await this.aggregates.accounts.load(accountId);
-    if (account.state.status !== 'registered') throw new SessionRefusedException('session_not_found', 'no such account: sign in again');
-    const { username, sessionGeneration } = account.state;
+    let username = '';
     const expiresAt = new Date(Date.now() + this.idleMs);
     let outcome;
     try {
       outcome = await this.sessions.handle(
         sessionId,
-        () => ({ type: 'RefreshSession', counter, accountGeneration: sessionGeneration, now: new Date(), expiresAt }),
+        // The account is read on every attempt (a retry after a conflict too), so "log out everywhere" or a password
+        // change recorded meanwhile is seen.
+        async () => {
+          const account = await this.aggregates.accounts.load(accountId);
+          if (account.state.status !== 'registered') throw new SessionRefusedException('session_not_found', 'no such account: sign in again');
+          username = account.state.username;
+          return { type: 'RefreshSession', counter, accountGeneration: account.state.sessionGeneration, now: new Date(), expiresAt };
+        },
         { ...metadata, actorId: accountId },
       );
     } catch (err) {

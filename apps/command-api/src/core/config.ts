@@ -2,6 +2,7 @@
  * Configuration of the command API: the shared {@link Config} of `@eventcast/platform` plus the options only this
  * process reads.
  */
+import { parseRateLimits, type RateLimitConfig } from '@eventcast/contracts';
 import type { Config } from '@eventcast/platform';
 
 /** Settings read by the command API. `COMMAND_API_PORT` may be 0 (any free port, for tests). */
@@ -23,11 +24,17 @@ export type CommandApiConfig = Pick<
   | 'RECORDING_RETENTION_DAYS'
   | 'RECORDING_DISK_BUDGET_GB'
   | 'EVENTCAST_ADMINS'
+  | 'REDIS_URL'
 > &
   /** This process's NATS credentials (`natsConnectionOptions` of @eventcast/platform); absent: anonymous. */
   Partial<Pick<Config, 'NATS_USER' | 'NATS_PASSWORD'>> & {
-  /** Login + register attempts allowed per client IP per minute (env `AUTH_RATE_LIMIT_PER_MINUTE`, default 20). */
-  AUTH_RATE_LIMIT_PER_MINUTE?: number;
+  /**
+   * Rate-limit budgets (env `RATE_LIMITS`, `parseRateLimits` of @eventcast/contracts; the deprecated
+   * `AUTH_RATE_LIMIT_PER_MINUTE=N` still sets `auth` to N per minute). Absent: the defaults (auth 100/15 min, api 1200/min).
+   */
+  RATE_LIMITS?: RateLimitConfig;
+  /** Prefix of the rate-limit keys in Redis (env `RATE_LIMIT_KEY_PREFIX`, default `eventcast:rl`): one per deployment. */
+  RATE_LIMIT_KEY_PREFIX?: string;
   /** Lifetime of access tokens, seconds (env `AUTH_ACCESS_TOKEN_TTL_SECONDS`, default 900: 15 min). */
   AUTH_ACCESS_TOKEN_TTL_SECONDS?: number;
   /** Idle lifetime of a session (its refresh token), days (env `AUTH_SESSION_IDLE_DAYS`, default 30). */
@@ -92,13 +99,20 @@ export function rtmpsEnabledFromEnv(env: NodeJS.ProcessEnv = process.env): boole
   return Boolean(env['RTMPS_PUBLIC_URL']?.trim() || env['INGEST_TLS_CERT_FILE']?.trim());
 }
 
-/** Reads `AUTH_RATE_LIMIT_PER_MINUTE` (positive integer, default 20). @throws {Error} when it is not one. */
-export function authRateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Reads `RATE_LIMITS` (see `parseRateLimits` of @eventcast/contracts) and the deprecated `AUTH_RATE_LIMIT_PER_MINUTE`
+ * (positive integer: `auth` = that many per minute, unless `RATE_LIMITS` names `auth`).
+ * @throws {Error} when either is malformed.
+ */
+export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimitConfig {
+  const config = parseRateLimits(env['RATE_LIMITS']);
   const raw = env['AUTH_RATE_LIMIT_PER_MINUTE'];
-  if (raw === undefined || raw === '') return 20;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error('invalid configuration: AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer');
-  return n;
+  if (raw !== undefined && raw !== '' && !/(^|,)\s*auth\s*=/.test(env['RATE_LIMITS'] ?? '')) {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error('invalid configuration: AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer');
+    config.budgets.auth = { limit: n, windowSeconds: 60 };
+  }
+  return config;
 }
 
 /**

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
-import { BODY_LIMIT_BYTES } from './http-server.js';
+import { BODY_LIMIT_BYTES, DRAIN_LIMIT_BYTES } from './http-server.js';
 
 /** What a raw request got back: status, parsed JSON body (or the text) and headers. */
 async function raw(h: Harness, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
@@ -72,6 +73,28 @@ describe('the HTTP server (Fastify): bodies, errors, correlation, metrics', () =
     for (let i = 0; i < 25; i++) statuses.push(await once());
     assert.deepEqual([...new Set(statuses)], [413]);
     assert.equal((await raw(h, 'GET', '/health')).status, 200);
+  });
+
+  it('stops draining an endless upload: the socket is closed after the drain limit', async () => {
+    const sock = connect(h.api.port, '127.0.0.1');
+    await new Promise((resolve) => sock.once('connect', resolve));
+    let response = '';
+    sock.on('data', (d: Buffer) => (response += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.on('error', () => undefined);
+    sock.write('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n');
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    let written = 0;
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    while (!isClosed && written < 4 * DRAIN_LIMIT_BYTES) {
+      if (!sock.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 5));
+      written += chunk.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    assert.ok(isClosed, `the server closed the connection (written ${written} bytes)`);
+    assert.match(response, /^HTTP\/1\.1 413 /, 'after answering 413');
   });
 
   it('refuses a body nested deeper than the limit with 400, and a NUL in a field with the field rule', async () => {

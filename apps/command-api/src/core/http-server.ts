@@ -58,12 +58,20 @@ export function createHttpAdapter(logger: Logger, record: HttpMetricsRecord, tru
   };
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     // `request.ip` (the sign-in/sign-up budget's key) from X-Forwarded-For only through these proxies (proxy-addr).
     trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
   });
 }
+
+/** Most bytes of a refused oversize body read and discarded before the socket is destroyed (see installHttpHooks). */
+export const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+/** Longest a refused oversize body is drained, ms. */
+export const DRAIN_LIMIT_MS = 10_000;
+/** Longest a whole request may take to arrive, ms (Node's `requestTimeout`; Fastify's default is none). */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Per request: when it arrived (hrtime, ns) and whether its metrics were recorded (finish and abort can both fire). */
 const TIMING = Symbol('eventcast.httpTiming');
@@ -90,11 +98,21 @@ export function installHttpHooks(fastify: FastifyInstance, logger: Logger, recor
   });
   // An oversize body is refused (413) before it is read, and Fastify then closes the connection. Closing a socket with
   // unread data makes the kernel answer with a reset, which can destroy the 413 before the client reads it (the client
-  // sees EPIPE/ECONNRESET, not the reason). The rest of the body is read and discarded instead, and the connection
-  // stays usable — bounded by Node's `requestTimeout` like any slow upload.
+  // sees EPIPE/ECONNRESET, not the reason). The rest of the body is read and discarded instead — at most
+  // DRAIN_LIMIT_BYTES and DRAIN_LIMIT_MS (then the socket is destroyed: an endless upload gains nothing) — and the
+  // connection stays usable.
   fastify.addHook('onSend', (req, reply, payload, done) => {
     if (reply.statusCode === 413 && !req.raw.complete) {
       reply.removeHeader('connection');
+      let drained = 0;
+      const stop = setTimeout(() => req.raw.socket.destroy(), DRAIN_LIMIT_MS);
+      stop.unref();
+      req.raw.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > DRAIN_LIMIT_BYTES) req.raw.socket.destroy();
+      });
+      req.raw.once('end', () => clearTimeout(stop));
+      req.raw.once('close', () => clearTimeout(stop));
       req.raw.resume();
     }
     done(null, payload);

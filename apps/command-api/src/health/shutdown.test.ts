@@ -20,7 +20,7 @@ describe('main.ts process', () => {
     await db.drop();
   });
 
-  it('starts from the environment, becomes ready, and exits 0 on SIGTERM after stopping publisher and store', async () => {
+  it('starts from the environment, becomes ready, and exits 0 on SIGTERM after stopping publisher, store and Redis', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [MAIN], {
       env: { ...process.env, DATABASE_URL: db.url, NATS_URL: nats.url, COMMAND_API_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
@@ -47,7 +47,7 @@ describe('main.ts process', () => {
       assert.ok(lines.some((l) => l.msg === 'command-api listening'));
       // Lines can reach the pipe out of order: compare their timestamps, not their order.
       const stopped = lines.filter((l) => l.msg === 'stopped').sort((a, b) => a.time.localeCompare(b.time));
-      assert.deepEqual(stopped.map((l) => l.component).sort(), ['event-publisher', 'event-store'], out);
+      assert.deepEqual(stopped.map((l) => l.component).sort(), ['event-publisher', 'event-store', 'redis'], out);
       assert.ok(stopped.find((l) => l.component === 'event-publisher')!.time <= stopped.find((l) => l.component === 'event-store')!.time);
     } finally {
       child.kill('SIGKILL');

@@ -2,6 +2,7 @@
  * Test harness: a command API on a fresh PostgreSQL database and a private NATS server, an HTTP helper (global
  * fetch), a NATS ClientProxy for the request/reply patterns, and every log line captured for secret scanning.
  */
+import { parseRateLimits } from '@eventcast/contracts';
 import { firstValueFrom } from 'rxjs';
 import { pino } from 'pino';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
@@ -53,7 +54,9 @@ export async function startHarness(overrides: Partial<CommandApiConfig> = {}, op
     HOST: '127.0.0.1',
     STREAM_KEY_SECRET: 'ab'.repeat(32),
     JWT_SECRET: 'test-secret-test-secret-test-secret',
-    AUTH_RATE_LIMIT_PER_MINUTE: 1000,
+    // Generous budgets (tests override them), counted under this harness's own Redis keys.
+    RATE_LIMITS: parseRateLimits('auth=1000/1m, api=100000/1m'),
+    RATE_LIMIT_KEY_PREFIX: `test:${db.name}`,
     ...overrides,
   };
   const logs: string[] = [];

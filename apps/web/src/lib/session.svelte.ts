@@ -16,8 +16,11 @@ import { ApiError } from './api/http.ts';
 
 /** Refresh this long before the access token expires, ms. */
 export const REFRESH_AHEAD_MS = 60_000;
-/** After a failed refresh that was not a refusal (network, 5xx), try again after this long, ms. */
+/** After a failed refresh that was not a refusal (network, 5xx), try again after this long, ms (doubling up to RETRY_MAX_MS). */
 const RETRY_MS = 15_000;
+const RETRY_MAX_MS = 300_000;
+/** A 401 right after a forced refresh is not refreshed again (the APIs refuse fresh tokens: sign in again). */
+const FORCED_REFRESH_MIN_INTERVAL_MS = 10_000;
 /** Web Locks name of the refresh, and the BroadcastChannel of the tabs. */
 const LOCK = 'eventcast.session.refresh';
 const CHANNEL = 'eventcast.session';
@@ -31,7 +34,8 @@ interface ActiveSession {
 	account: Account;
 }
 
-type TabMessage = { type: 'signed-in'; result: AuthResult } | { type: 'signed-out' };
+/** Between tabs; `at` = when it was sent (ms), so a sign-in older than this tab's last sign-out is ignored. */
+type TabMessage = { type: 'signed-in'; result: AuthResult; at: number } | { type: 'signed-out'; at: number };
 
 function toActive(result: AuthResult): ActiveSession {
 	const expiresAtMs = Date.parse(result.expiresAt);
@@ -48,6 +52,10 @@ class Session {
 	private inflight: Promise<boolean> | null = null;
 	/** The restore was started (plain field: {@link start} must read no reactive state, or the effect calling it re-runs). */
 	private restoreStarted = false;
+	/** When this tab last signed out (ms): tab messages of sign-ins sent before are stale. */
+	private signedOutAt = 0;
+	private lastForcedAt = 0;
+	private retryMs = RETRY_MS;
 
 	get token(): string | null {
 		return this.current?.token ?? null;
@@ -63,26 +71,44 @@ class Session {
 	signIn(result: AuthResult): void {
 		this.apply(toActive(result));
 		this.ready = true;
-		this.post({ type: 'signed-in', result });
+		this.post({ type: 'signed-in', result, at: Date.now() });
 	}
 
-	/** Logs out: forgets the token here and in the other tabs, and ends the session on the server (revokes the cookie). */
+	/**
+	 * Runs a sign-in, password change or the like under the tabs' refresh lock, so no refresh of another tab (with the
+	 * cookie this call replaces) is in flight meanwhile, then signs in with its result.
+	 */
+	async signInWith(call: () => Promise<AuthResult>): Promise<AuthResult> {
+		const result = await this.locked(call);
+		this.signIn(result);
+		return result;
+	}
+
+	/**
+	 * Logs out: ends the session on the server (revokes the cookie), then forgets the token here and in the other tabs
+	 * (also when the server cannot be reached: the cookie's session then idles out).
+	 */
 	async signOut(): Promise<void> {
-		this.clear();
-		this.post({ type: 'signed-out' });
-		try {
-			await logoutSession();
-		} catch {
-			// Offline: the token is gone from memory; the cookie's session idles out.
-		}
+		await this.locked(async () => {
+			try {
+				await logoutSession();
+			} catch {
+				// Offline: forget locally anyway.
+			}
+			this.forget();
+		});
 	}
 
-	/** "Log out everywhere": ends every session of the account (all devices), then this one. */
+	/**
+	 * "Log out everywhere": ends every session of the account (all devices) on the server, then forgets this one.
+	 * @throws ApiError when the server refused or could not be reached (nothing is forgotten then).
+	 */
 	async signOutEverywhere(): Promise<void> {
 		const token = await this.freshToken();
-		this.clear();
-		this.post({ type: 'signed-out' });
-		if (token) await logoutEverywhere(token);
+		await this.locked(async () => {
+			if (token) await logoutEverywhere(token);
+			this.forget();
+		});
 	}
 
 	/**
@@ -90,6 +116,11 @@ class Session {
 	 * @returns true when a new token is in place (retry the request), false when signed out.
 	 */
 	async handleUnauthorized(): Promise<boolean> {
+		if (Date.now() - this.lastForcedAt < FORCED_REFRESH_MIN_INTERVAL_MS) {
+			this.forget();
+			return false;
+		}
+		this.lastForcedAt = Date.now();
 		return this.refresh(true);
 	}
 
@@ -142,19 +173,19 @@ class Session {
 			if (!force && before && before.expiresAtMs - Date.now() >= REFRESH_AHEAD_MS) return true;
 			try {
 				const result = await refreshSession();
+				this.retryMs = RETRY_MS;
 				this.apply(toActive(result));
-				this.post({ type: 'signed-in', result });
+				this.post({ type: 'signed-in', result, at: Date.now() });
 				return true;
 			} catch (err) {
 				if (err instanceof ApiError && err.status === 401) {
 					// No session (never signed in, logged out, revoked, expired): signed out everywhere this cookie is.
-					const had = this.current !== null;
-					this.clear();
-					if (had) this.post({ type: 'signed-out' });
+					if (this.current !== null) this.forget();
 					return false;
 				}
-				// Unreachable or failing server: keep what we have, try again later.
-				this.schedule(RETRY_MS);
+				// Unreachable or failing server: keep what we have, try again later (backing off).
+				this.schedule(this.retryMs);
+				this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
 				return this.current !== null && this.current.expiresAtMs > Date.now();
 			}
 		}).finally(() => (this.inflight = null));
@@ -168,9 +199,20 @@ class Session {
 
 	private onTabMessage(msg: TabMessage): void {
 		if (msg?.type === 'signed-in' && msg.result) {
+			if (!(msg.at > this.signedOutAt)) return; // sent before this tab signed out: stale
 			this.apply(toActive(msg.result));
 			this.ready = true;
-		} else if (msg?.type === 'signed-out') this.clear();
+		} else if (msg?.type === 'signed-out') {
+			this.signedOutAt = Math.max(this.signedOutAt, msg.at ?? Date.now());
+			this.clear();
+		}
+	}
+
+	/** Signs out here and in the other tabs (no server call). */
+	private forget(): void {
+		this.signedOutAt = Date.now();
+		this.clear();
+		this.post({ type: 'signed-out', at: this.signedOutAt });
 	}
 
 	private apply(next: ActiveSession): void {
