@@ -62,12 +62,11 @@ export async function signInPage(page: Page, account: TestAccount): Promise<void
 }
 
 /**
- * Opens a new page in `browser` signed in as `account`: loads the web app at `webUrl` (e.g.
- * `env.platform.urls.web`), stores the session ({@link signInPage}) and navigates to `path` (e.g. `/dashboard`).
+ * Opens a new page in `browser` signed in as `account`: puts a new session's cookie in its context
+ * ({@link signInPage}), then loads `path` (e.g. `/dashboard`) of the web app at `webUrl` (e.g. `env.platform.urls.web`).
  */
 export async function openPageAs(browser: Browser, webUrl: string, account: TestAccount, path: string): Promise<Page> {
   const page = await browser.newPage();
-  await page.goto(`${webUrl}/`);
   await signInPage(page, account);
   await page.goto(`${webUrl}${path}`);
   return page;

@@ -74,10 +74,13 @@ export class AuthController {
   @ApiOkResponse({ type: AuthResponseDto, description: 'sets the rotated refresh cookie' })
   @ApiUnauthorizedResponse({ type: ErrorDto, description: 'no, invalid, reused, ended, expired or revoked refresh token (`code`)' })
   async refresh(@Req() req: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthResponseDto> {
+    const presented = refreshCookieOf(req, this.cookieMode);
     try {
-      return this.signedIn(await this.sessions.refresh(refreshCookieOf(req, this.cookieMode), metadataOf(req)), req, reply);
+      return this.signedIn(await this.sessions.refresh(presented, metadataOf(req)), req, reply);
     } catch (err) {
-      if (err instanceof SessionRefusedException) clearRefreshCookie(req, reply, this.cookieMode);
+      // Clear only a cookie that was sent: a refusal of a cookie-less request must not delete a cookie another request
+      // of the browser (a login in another tab) set meanwhile.
+      if (err instanceof SessionRefusedException && presented !== undefined) clearRefreshCookie(req, reply, this.cookieMode);
       throw err;
     }
   }

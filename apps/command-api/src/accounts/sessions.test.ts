@@ -213,6 +213,8 @@ describe('sessions: refresh-token rotation in an HttpOnly cookie', () => {
       const r = await post('/auth/refresh', { cookie });
       assert.equal(r.status, 401, `${cookie?.slice(0, 40)}`);
       assert.equal(((await r.json()) as { code: string }).code, code, `${cookie?.slice(0, 40)}`);
+      // a refused cookie is cleared; a request without one clears nothing (a login elsewhere may just have set it)
+      assert.equal(refreshCookie(r.headers) !== null, cookie !== undefined, `${cookie?.slice(0, 40)}: cleared only when sent`);
     }
     assert.equal((await post('/auth/refresh', { cookie: s.refresh })).status, 200, 'none of them harmed the real session');
   });
