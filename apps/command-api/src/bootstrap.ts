@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import { IDEMPOTENT_REPLAYED_HEADER } from '@eventcast/contracts';
+import { IDEMPOTENT_REPLAYED_HEADER, RATE_LIMIT_HEADERS } from '@eventcast/contracts';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -73,7 +73,9 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
   stopOnShutdown.push({ name: 'event-store', stop: () => store.close() });
   // Rate-limit counters (core/rate-limits.ts). Never queued while Redis is away: the limiter's in-memory insurance
   // counts meanwhile, and ioredis reconnects by itself.
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // commandTimeout: a Redis that is connected but does not answer must not hold every request (the limiter's insurance
+  // takes the timed-out call).
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
   let redisDown = false;
   redis.on('error', (err: Error) => {
     if (!redisDown) logger.warn({ err: err.message }, 'Redis unreachable: rate limits are counted per process until it is back');
@@ -84,7 +86,9 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
     redisDown = false;
   });
   redis.connect().catch(() => undefined);
-  const rateLimitStorage = new RedisThrottlerStorage(redis, config.RATE_LIMIT_KEY_PREFIX ?? 'eventcast:rl');
+  const rateLimitStorage = new RedisThrottlerStorage(redis, config.RATE_LIMIT_KEY_PREFIX ?? 'eventcast:rl', (err) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits counted per process: a Redis call failed'),
+  );
   stopOnShutdown.push({ name: 'redis', stop: () => redis.quit().then(() => undefined, () => redis.disconnect()) });
 
   let app: NestFastifyApplication;
@@ -105,7 +109,12 @@ export async function bootstrapCommandApi(config: CommandApiConfig, options: Boo
     // `/auth/*` answers with credentials (the refresh cookie, docs/contracts.md "Sessions") only for the origins of
     // CORS_ORIGINS, or — unset — for pages of the host the API was reached by (the quick start's web app on another port
     // of the same host); every other route is a bearer-token API open to any origin (`*`, never credentials).
-    const cors = { methods: [...CORS_METHODS], exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER], strictPreflight: false };
+    const cors = {
+      methods: [...CORS_METHODS],
+      // readable by the web app on another origin: rate-limit fields and Retry-After too
+      exposedHeaders: [CORRELATION_HEADER, IDEMPOTENT_REPLAYED_HEADER, RATE_LIMIT_HEADERS.limit, RATE_LIMIT_HEADERS.remaining, RATE_LIMIT_HEADERS.reset, RATE_LIMIT_HEADERS.policy, RATE_LIMIT_HEADERS.retryAfter],
+      strictPreflight: false,
+    };
     app.enableCors({
       ...cors,
       delegator: (req, cb) => {

@@ -1,7 +1,7 @@
 /**
  * API rate limits of command-api (issue 13 item 10; README "Rate limits", docs/contracts.md "Rate limits"): every HTTP
  * route belongs to a budget — `auth` (register, login, password change: they take a password), `api` (every other
- * route but health, readiness, metrics and the session routes) or a budget of its own named by the route — counted per
+ * route but health, readiness and metrics) or a budget of its own named by the route — counted per
  * client address in fixed windows, shared by every command-api process through Redis. Answers carry the rate-limit
  * header fields of the IETF HTTPAPI draft (draft-ietf-httpapi-ratelimit-headers, the `RateLimit-Limit`,
  * `RateLimit-Remaining`, `RateLimit-Reset` form also sent by express-rate-limit's `draft-6`) and `RateLimit-Policy`;

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseRateLimits, rateLimitedMessage } from '@eventcast/contracts';
 import { bearer, register, startHarness, type Harness } from '../test-support/harness.js';
@@ -92,5 +93,47 @@ describe('rate limits while Redis is unreachable', () => {
     for (let i = 0; i < 3; i++) statuses.push((await h.http('POST', '/auth/login', { username: 'nobody', password: 'wrong password' })).status);
     assert.deepEqual(statuses, [401, 401, 429]);
     assert.equal((await h.http('GET', '/health')).status, 200);
+  });
+});
+
+describe('rate limits: HEAD counts in the GET route\'s budget', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ RATE_LIMITS: parseRateLimits('auth=1000/1m, api=100000/1m, GET /me=2/1m') });
+  });
+  after(async () => {
+    await h.stop();
+  });
+  it('GET, HEAD, GET of a route with its own budget of 2: the third is refused', async () => {
+    const { token } = await register(h, 'rl_head');
+    const url = `http://127.0.0.1:${h.api.port}/me`;
+    const statuses = [];
+    for (const method of ['GET', 'HEAD', 'GET']) statuses.push((await fetch(url, { method, headers: bearer(token) })).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+  });
+});
+
+describe('rate limits while Redis accepts connections but never answers', () => {
+  let h: Harness;
+  let blackhole: Server;
+  before(async () => {
+    blackhole = createServer(() => undefined); // accepts, reads nothing, answers nothing
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+    const port = (blackhole.address() as { port: number }).port;
+    h = await startHarness({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMITS: parseRateLimits('auth=2/1m, api=100000/1m') });
+  });
+  after(async () => {
+    await h.stop();
+    blackhole.close();
+  });
+  it('answers within a second and still limits, per process, and says so in the log', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      statuses.push((await h.http('POST', '/auth/login', { username: 'nobody', password: 'wrong password' })).status);
+      assert.ok(Date.now() - t0 < 1500, `answered in ${Date.now() - t0} ms`);
+    }
+    assert.deepEqual(statuses, [401, 401, 429]);
+    assert.ok(h.logs.some((l) => l.includes('rate limits counted per process')), 'the fallback is logged');
   });
 });

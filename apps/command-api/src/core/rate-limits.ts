@@ -5,9 +5,9 @@
  * so an outage neither fails every request nor lifts the limits), and the IETF draft's `RateLimit-*` header fields.
  *
  * Budgets: a handler marked {@link RateLimitBudgetOf}`('auth')` counts in `auth`; a route listed by itself in
- * `RATE_LIMITS` (`POST /channels/:username/chat/messages=…`) has its own; every other HTTP route counts in `api`, except
- * those marked `@SkipThrottle()` (health, readiness, metrics, the session routes). NATS request handlers are not HTTP
- * and are not counted here (the edge limits its clients).
+ * `RATE_LIMITS` (`POST /channels/:username/chat/messages=…`; HEAD counts as GET) has its own; every other HTTP route
+ * counts in `api` (the session routes too), except `/health`, `/ready` and `/metrics`. NATS request handlers are not
+ * HTTP and are not counted here (the edge limits its clients).
  */
 import { Injectable, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -35,7 +35,8 @@ interface ResolvedBudget {
  */
 export function budgetOf(context: ExecutionContext, reflector: Reflector, config: RateLimitConfig): ResolvedBudget {
   const req = context.switchToHttp().getRequest<FastifyRequest>();
-  const route = `${req.method} ${req.routeOptions?.url ?? ''}`;
+  // Fastify answers HEAD with the GET route's handler: the same budget.
+  const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions?.url ?? ''}`;
   const own = config.routes[route];
   if (own) return { key: `route:${route}`, budget: own, auth: false };
   const name = reflector.getAllAndOverride<RateLimitBudgetName | undefined>(BUDGET, [context.getHandler(), context.getClass()]) ?? 'api';
@@ -48,14 +49,20 @@ export function budgetOf(context: ExecutionContext, reflector: Reflector, config
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly limiters = new Map<string, RateLimiterRedis>();
+  /** When {@link onFallback} was last called (ms): at most once a minute. */
+  private lastFallbackNotice = 0;
 
   /**
-   * @param redis the client (made with `enableOfflineQueue: false`, so an outage fails fast into the insurance limiter).
+   * @param redis the client (made with `enableOfflineQueue: false` and a `commandTimeout`, so an outage or a hung server
+   *   fails fast into the insurance limiter).
    * @param prefix key prefix: one per deployment (tests give each platform its own).
+   * @param onFallback told (at most once a minute) that counting went local: any Redis error — unreachable, timed out, a
+   *   refused command.
    */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly onFallback: (err: unknown) => void = () => undefined,
   ) {}
 
   /** Counts one hit of `key` in a window of `ttlMs`; see ThrottlerStorage. Times in the record are seconds. */
@@ -64,12 +71,28 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const id = `${limit}/${duration}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
+      const memory = new RateLimiterMemory({ points: limit, duration });
       limiter = new RateLimiterRedis({
         storeClient: this.redis,
         keyPrefix: `${this.prefix}:${id}`,
         points: limit,
         duration,
-        insuranceLimiter: new RateLimiterMemory({ points: limit, duration }),
+        // rate-limiter-flexible's insurance: any Redis error counts this process in memory instead. Wrapped to say so.
+        insuranceLimiter: new Proxy(memory, {
+          get: (target, prop, receiver) => {
+            if (prop === 'consume') {
+              return (...args: Parameters<RateLimiterMemory['consume']>) => {
+                const now = Date.now();
+                if (now - this.lastFallbackNotice >= 60_000) {
+                  this.lastFallbackNotice = now;
+                  this.onFallback(new Error(`Redis call failed (client ${this.redis.status})`));
+                }
+                return target.consume(...args);
+              };
+            }
+            return Reflect.get(target, prop, receiver) as unknown;
+          },
+        }),
       });
       this.limiters.set(id, limiter);
     }
