@@ -116,10 +116,10 @@ class Session {
 	 * @returns true when a new token is in place (retry the request), false when signed out.
 	 */
 	async handleUnauthorized(): Promise<boolean> {
-		if (Date.now() - this.lastForcedAt < FORCED_REFRESH_MIN_INTERVAL_MS) {
-			this.forget();
-			return false;
-		}
+		// Several requests failing at once share one refresh; a 401 right after one (of a request sent with the old
+		// token, or APIs refusing fresh tokens) refreshes nothing more: no loop against the server.
+		if (this.inflight) return this.inflight;
+		if (Date.now() - this.lastForcedAt < FORCED_REFRESH_MIN_INTERVAL_MS) return this.current !== null;
 		this.lastForcedAt = Date.now();
 		return this.refresh(true);
 	}
