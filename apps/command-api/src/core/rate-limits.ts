@@ -35,12 +35,38 @@ interface ResolvedBudget {
  */
 export function budgetOf(context: ExecutionContext, reflector: Reflector, config: RateLimitConfig): ResolvedBudget {
   const req = context.switchToHttp().getRequest<FastifyRequest>();
+  // The throttler asks for the limit, the window, the key and (on a 429) the message: resolved once per request.
+  const known = resolved.get(req);
+  if (known) return known;
   // Fastify answers HEAD with the GET route's handler: the same budget.
   const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions?.url ?? ''}`;
   const own = config.routes[route];
-  if (own) return { key: `route:${route}`, budget: own, auth: false };
-  const name = reflector.getAllAndOverride<RateLimitBudgetName | undefined>(BUDGET, [context.getHandler(), context.getClass()]) ?? 'api';
-  return { key: name, budget: config.budgets[name] ?? DEFAULT_RATE_LIMITS[name], auth: name === 'auth' };
+  let budget: ResolvedBudget;
+  if (own) budget = { key: `route:${route}`, budget: own, auth: false };
+  else {
+    const name = reflector.getAllAndOverride<RateLimitBudgetName | undefined>(BUDGET, [context.getHandler(), context.getClass()]) ?? 'api';
+    budget = { key: name, budget: config.budgets[name] ?? DEFAULT_RATE_LIMITS[name], auth: name === 'auth' };
+  }
+  resolved.set(req, budget);
+  return budget;
+}
+
+/** Budgets already resolved, by request. */
+const resolved = new WeakMap<object, ResolvedBudget>();
+
+/** The in-memory insurance limiter, telling `notice` each time it stands in for Redis. */
+class NoticedMemoryLimiter extends RateLimiterMemory {
+  constructor(
+    options: ConstructorParameters<typeof RateLimiterMemory>[0],
+    private readonly notice: () => void,
+  ) {
+    super(options);
+  }
+
+  override consume(...args: Parameters<RateLimiterMemory['consume']>): ReturnType<RateLimiterMemory['consume']> {
+    this.notice();
+    return super.consume(...args);
+  }
 }
 
 /**
@@ -65,34 +91,27 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly onFallback: (err: unknown) => void = () => undefined,
   ) {}
 
+  /** Calls {@link onFallback} at most once a minute. */
+  private noticeFallback(): void {
+    const now = Date.now();
+    if (now - this.lastFallbackNotice < 60_000) return;
+    this.lastFallbackNotice = now;
+    this.onFallback(new Error(`Redis call failed (client ${this.redis.status})`));
+  }
+
   /** Counts one hit of `key` in a window of `ttlMs`; see ThrottlerStorage. Times in the record are seconds. */
   async increment(key: string, ttlMs: number, limit: number, _blockMs: number, _name: string): Promise<{ totalHits: number; timeToExpire: number; isBlocked: boolean; timeToBlockExpire: number }> {
     const duration = Math.max(1, Math.ceil(ttlMs / 1000));
     const id = `${limit}/${duration}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      const memory = new RateLimiterMemory({ points: limit, duration });
       limiter = new RateLimiterRedis({
         storeClient: this.redis,
         keyPrefix: `${this.prefix}:${id}`,
         points: limit,
         duration,
-        // rate-limiter-flexible's insurance: any Redis error counts this process in memory instead. Wrapped to say so.
-        insuranceLimiter: new Proxy(memory, {
-          get: (target, prop, receiver) => {
-            if (prop === 'consume') {
-              return (...args: Parameters<RateLimiterMemory['consume']>) => {
-                const now = Date.now();
-                if (now - this.lastFallbackNotice >= 60_000) {
-                  this.lastFallbackNotice = now;
-                  this.onFallback(new Error(`Redis call failed (client ${this.redis.status})`));
-                }
-                return target.consume(...args);
-              };
-            }
-            return Reflect.get(target, prop, receiver) as unknown;
-          },
-        }),
+        // rate-limiter-flexible's insurance: any Redis error counts this process in memory instead (and says so).
+        insuranceLimiter: new NoticedMemoryLimiter({ points: limit, duration }, () => this.noticeFallback()),
       });
       this.limiters.set(id, limiter);
     }
